@@ -1,0 +1,463 @@
+"""Audio in and out: load, save, mono, resample, normalise, trim, fragments, beat slices.
+
+The first stretch of the path data takes (see ``notebooks/00_data_tour``). Everything here works on
+one-dimensional float32 signals ``y [shape=(n_samples,)]`` at a sample rate ``sr`` in Hz, or on
+multi-channel signals ``y [shape=(n_channels, n_samples)]`` (librosa's layout) where stated.
+
+Every problem with a file raises :class:`musiclib.errors.AudioFileError`, whose message names the
+file and the problem; every bad parameter raises :class:`musiclib.errors.ParameterError`.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from musiclib.errors import AudioFileError, ParameterError
+
+__all__ = [
+    "AUDIO_EXTENSIONS",
+    "DEFAULT_SR",
+    "load",
+    "info",
+    "save",
+    "to_mono",
+    "resample",
+    "normalize_peak",
+    "normalize_rms",
+    "trim_silence",
+    "fragment",
+    "loud_fragments",
+    "beat_slices",
+    "rms_db",
+]
+
+#: File extensions treated as audio when discovering files (formats libsndfile reads).
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aiff", ".aif", ".aifc", ".w64", ".caf")
+
+#: The sample rate every notebook works at unless told otherwise (Hz).
+DEFAULT_SR = 22050
+
+#: Peak below which a signal counts as silent (about -120 dBFS).
+SILENCE_PEAK = 1e-6
+
+
+def _check_positive(name: str, value, *, integer: bool = False, allow_none: bool = False):
+    if value is None and allow_none:
+        return
+    ok = isinstance(value, (int, np.integer)) if integer else isinstance(value, (int, float, np.number))
+    if isinstance(value, bool) or not ok or not np.isfinite(value) or value <= 0:
+        kind = "a positive integer" if integer else "a positive number"
+        raise ParameterError(f"{name}={value!r} must be {kind}")
+
+
+def _wav_truncation(path: Path) -> str | None:
+    """Say whether a RIFF/WAVE file's data chunk is shorter than its header declares.
+
+    libsndfile silently reads what is present, so a truncated WAV would otherwise pass unnoticed.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+                return None
+            size = os.fstat(f.fileno()).st_size
+            while True:
+                chunk = f.read(8)
+                if len(chunk) < 8:
+                    return None
+                cid, clen = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+                if cid == b"data":
+                    present = size - f.tell()
+                    if clen != 0xFFFFFFFF and present < clen:
+                        return f"truncated: the header declares {clen} bytes of audio but only {present} are present"
+                    return None
+                f.seek(clen + (clen & 1), os.SEEK_CUR)
+    except OSError:
+        return None
+
+
+def info(path) -> dict:
+    """Describe an audio file without decoding it.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    dict
+        ``{"path", "duration" (s), "sr" (Hz), "channels", "frames", "format", "subtype"}``.
+
+    Raises
+    ------
+    AudioFileError
+        The file is missing, empty, or not audio libsndfile can read.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise AudioFileError(path, "file not found")
+    if path.is_dir():
+        raise AudioFileError(path, "is a directory, not an audio file")
+    if path.stat().st_size == 0:
+        raise AudioFileError(path, "file is empty (0 bytes)")
+    try:
+        i = sf.info(str(path))
+    except (sf.LibsndfileError, RuntimeError, TypeError) as e:
+        raise AudioFileError(path, f"not a readable audio file ({e})") from None
+    return {
+        "path": str(path),
+        "duration": i.frames / i.samplerate if i.samplerate else 0.0,
+        "sr": int(i.samplerate),
+        "channels": int(i.channels),
+        "frames": int(i.frames),
+        "format": i.format,
+        "subtype": i.subtype,
+    }
+
+
+def load(
+    path,
+    *,
+    sr: int | None = DEFAULT_SR,
+    mono: bool = True,
+    offset: float = 0.0,
+    duration: float | None = None,
+    allow_silent: bool = False,
+) -> tuple[np.ndarray, int]:
+    """Load an audio file as float32, mixed to mono and resampled by default.
+
+    Reads every format libsndfile reads (wav, flac, ogg, mp3, aiff, ...), any integer or float
+    sample type, any number of channels and any sample rate.
+
+    Parameters
+    ----------
+    path : str or Path
+    sr : int or None
+        Target sample rate in Hz; ``None`` keeps the file's rate.
+    mono : bool
+        Mix down to one channel (mean of the channels).
+    offset, duration : float
+        Start time and length to read, in seconds (``duration=None`` reads to the end).
+    allow_silent : bool
+        Accept a file whose samples are all (near) zero; by default that is an error, because
+        nothing downstream can learn from silence.
+
+    Returns
+    -------
+    y : np.ndarray [shape=(n_samples,) or (n_channels, n_samples)], float32
+    sr : int
+        The sample rate of ``y``.
+
+    Raises
+    ------
+    AudioFileError
+        Missing, empty, truncated, non-audio or silent file, or one holding NaN/inf samples.
+    ParameterError
+        Bad ``sr``, ``offset`` or ``duration``.
+
+    Examples
+    --------
+    >>> y, sr = load("data/sonic-pi-samples/loop_amen.flac")  # doctest: +SKIP
+    """
+    _check_positive("sr", sr, integer=True, allow_none=True)
+    if not np.isfinite(offset) or offset < 0:
+        raise ParameterError(f"offset={offset!r} must be a non-negative number of seconds")
+    _check_positive("duration", duration, allow_none=True)
+    meta = info(path)
+    path = Path(path)
+    problem = _wav_truncation(path)
+    if problem:
+        raise AudioFileError(path, problem)
+    file_sr = meta["sr"]
+    start = int(round(offset * file_sr))
+    if meta["frames"] and start >= meta["frames"]:
+        raise AudioFileError(path, f"offset={offset} s is past the end of the file ({meta['duration']:.3f} s)")
+    stop = None if duration is None else start + max(1, int(round(duration * file_sr)))
+    try:
+        data, _ = sf.read(str(path), start=start, stop=stop, dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError) as e:
+        raise AudioFileError(path, f"cannot be decoded, probably truncated or corrupt ({e})") from None
+    expected = (min(stop, meta["frames"]) if stop is not None else meta["frames"]) - start
+    if data.shape[0] == 0:
+        raise AudioFileError(path, "contains no audio samples")
+    if expected > 0 and data.shape[0] < 0.99 * expected:
+        raise AudioFileError(
+            path, f"truncated: {expected} samples declared but only {data.shape[0]} could be decoded"
+        )
+    if not np.all(np.isfinite(data)):
+        bad = int(np.count_nonzero(~np.isfinite(data)))
+        raise AudioFileError(path, f"contains {bad} NaN or infinite samples")
+    y = np.ascontiguousarray(data.T)  # (channels, n)
+    if mono:
+        y = to_mono(y)
+    if sr is not None and sr != file_sr:
+        y = resample(y, orig_sr=file_sr, target_sr=sr)
+    else:
+        sr = file_sr
+    if not allow_silent and float(np.max(np.abs(y))) < SILENCE_PEAK:
+        raise AudioFileError(path, "is silent (every sample is zero or below -120 dBFS)")
+    return y.astype(np.float32, copy=False), int(sr)
+
+
+def save(path, y: np.ndarray, *, sr: int, overwrite: bool = False, subtype: str | None = None) -> Path:
+    """Write audio atomically; never replace an existing file unless asked.
+
+    The file is written to a temporary name beside ``path`` and moved into place only when complete,
+    so a crash leaves either the old file or the new one, never half a file.
+
+    Parameters
+    ----------
+    path : str or Path
+        Destination; the format follows the extension (``.wav``, ``.flac``, ``.ogg``, ...).
+    y : np.ndarray [shape=(n_samples,) or (n_channels, n_samples)]
+    sr : int
+        Sample rate in Hz.
+    overwrite : bool
+        Replace an existing file.
+    subtype : str, optional
+        libsndfile subtype (default: the format's default, e.g. PCM_16 for wav).
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    AudioFileError
+        ``path`` exists and ``overwrite`` is false.
+    ParameterError
+        ``y`` is not finite or has the wrong shape, or ``sr`` is not positive.
+    """
+    path = Path(path)
+    _check_positive("sr", sr, integer=True)
+    y = np.asarray(y)
+    if y.ndim not in (1, 2) or y.size == 0:
+        raise ParameterError(f"y must be a non-empty 1-D or 2-D array, got shape {y.shape}")
+    if not np.all(np.isfinite(y)):
+        raise ParameterError(f"y holds NaN or infinite samples; refusing to write {path}")
+    if path.exists() and not overwrite:
+        raise AudioFileError(path, "already exists; pass overwrite=True to replace it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = y.T if y.ndim == 2 else y
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        sf.write(tmp, data, sr, subtype=subtype)
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            try:
+                os.link(tmp, path)  # fails if path appeared meanwhile: no silent overwrite
+            except FileExistsError:
+                raise AudioFileError(path, "already exists; pass overwrite=True to replace it") from None
+            except OSError:
+                if path.exists():
+                    raise AudioFileError(path, "already exists; pass overwrite=True to replace it") from None
+                os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def to_mono(y: np.ndarray) -> np.ndarray:
+    """Mix ``y [shape=(n_channels, n_samples)]`` down to ``(n_samples,)`` by the channel mean."""
+    y = np.asarray(y)
+    if y.ndim == 1:
+        return y
+    if y.ndim != 2:
+        raise ParameterError(f"y must be 1-D or (n_channels, n_samples), got shape {y.shape}")
+    return y.mean(axis=0, dtype=np.float64).astype(np.float32)
+
+
+def resample(y: np.ndarray, *, orig_sr: int, target_sr: int) -> np.ndarray:
+    """Resample along the last axis with soxr's high-quality filter.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(..., n_samples)]
+    orig_sr, target_sr : int
+        Sample rates in Hz.
+
+    Returns
+    -------
+    np.ndarray [shape=(..., ceil(n_samples * target_sr / orig_sr))], float32
+    """
+    import soxr
+
+    _check_positive("orig_sr", orig_sr, integer=True)
+    _check_positive("target_sr", target_sr, integer=True)
+    y = np.asarray(y, dtype=np.float32)
+    if orig_sr == target_sr:
+        return y
+    if y.ndim == 1:
+        return soxr.resample(y, orig_sr, target_sr, quality="HQ").astype(np.float32, copy=False)
+    out = soxr.resample(np.ascontiguousarray(y.T), orig_sr, target_sr, quality="HQ")
+    return np.ascontiguousarray(out.T, dtype=np.float32)
+
+
+def rms_db(y: np.ndarray) -> float:
+    """Root-mean-square level of ``y`` in dBFS (``-inf`` for silence)."""
+    r = float(np.sqrt(np.mean(np.square(np.asarray(y, dtype=np.float64))))) if np.size(y) else 0.0
+    return 20.0 * np.log10(r) if r > 0 else -np.inf
+
+
+def normalize_peak(y: np.ndarray, *, peak: float = 0.99) -> np.ndarray:
+    """Scale ``y`` so its largest absolute sample is ``peak`` (silence is returned unchanged, with a warning)."""
+    _check_positive("peak", peak)
+    y = np.asarray(y, dtype=np.float32)
+    m = float(np.max(np.abs(y))) if y.size else 0.0
+    if m < SILENCE_PEAK:
+        warnings.warn("normalize_peak() got a silent signal; returning it unchanged", stacklevel=2)
+        return y.copy()
+    return (y * (peak / m)).astype(np.float32)
+
+
+def normalize_rms(y: np.ndarray, *, target_db: float = -20.0, peak: float = 0.99) -> np.ndarray:
+    """Scale ``y`` to an RMS level of ``target_db`` dBFS, then limit its peak to ``peak``.
+
+    The peak limit is a plain rescale (no clipping), so the result may end up quieter than asked
+    for very peaky signals.
+    """
+    if not np.isfinite(target_db) or target_db > 0:
+        raise ParameterError(f"target_db={target_db!r} must be a finite level <= 0 dBFS")
+    y = np.asarray(y, dtype=np.float32)
+    level = rms_db(y)
+    if not np.isfinite(level) or float(np.max(np.abs(y))) < SILENCE_PEAK:
+        warnings.warn("normalize_rms() got a silent signal; returning it unchanged", stacklevel=2)
+        return y.copy()
+    out = y * np.float32(10 ** ((target_db - level) / 20))
+    m = float(np.max(np.abs(out)))
+    if m > peak:
+        out *= np.float32(peak / m)
+    return out.astype(np.float32)
+
+
+def _frame_rms_db(y: np.ndarray, *, frame_length: int, hop_length: int) -> np.ndarray:
+    y = np.asarray(y, dtype=np.float32)
+    if len(y) < frame_length:
+        y = np.pad(y, (0, frame_length - len(y)))
+    frames = np.lib.stride_tricks.sliding_window_view(y, frame_length)[::hop_length]
+    power = np.mean(np.square(frames, dtype=np.float64), axis=1)
+    return 10.0 * np.log10(np.maximum(power, 1e-20))
+
+
+def trim_silence(
+    y: np.ndarray, *, top_db: float = 60.0, frame_length: int = 2048, hop_length: int = 512
+) -> tuple[np.ndarray, tuple[int, int]]:
+    """Cut leading and trailing stretches quieter than ``top_db`` below the loudest frame.
+
+    Returns
+    -------
+    y_trimmed : np.ndarray [shape=(n,)]
+    (start, end) : tuple of int
+        Sample indices of the kept part in ``y``.
+    """
+    _check_positive("top_db", top_db)
+    _check_positive("frame_length", frame_length, integer=True)
+    _check_positive("hop_length", hop_length, integer=True)
+    y = np.asarray(y, dtype=np.float32)
+    if y.ndim != 1:
+        raise ParameterError(f"trim_silence() needs a mono signal, got shape {y.shape}")
+    level = _frame_rms_db(y, frame_length=frame_length, hop_length=hop_length)
+    loud = np.flatnonzero(level > level.max() - top_db) if np.max(np.abs(y), initial=0) >= SILENCE_PEAK else []
+    if len(loud) == 0:
+        return y[:0], (0, 0)
+    start = int(loud[0] * hop_length)
+    end = int(min(len(y), loud[-1] * hop_length + frame_length))
+    return y[start:end], (start, end)
+
+
+def fragment(y: np.ndarray, *, sr: int, start: float, duration: float) -> np.ndarray:
+    """Cut ``duration`` seconds from ``start`` seconds (both must lie inside ``y``)."""
+    _check_positive("sr", sr, integer=True)
+    _check_positive("duration", duration)
+    if not np.isfinite(start) or start < 0:
+        raise ParameterError(f"start={start!r} must be a non-negative number of seconds")
+    a = int(round(start * sr))
+    b = a + int(round(duration * sr))
+    n = np.shape(y)[-1]
+    if b > n:
+        raise ParameterError(
+            f"fragment start={start} s + duration={duration} s runs past the signal's end ({n / sr:.3f} s)"
+        )
+    return np.asarray(y)[..., a:b]
+
+
+def loud_fragments(
+    y: np.ndarray, *, sr: int, duration: float, n: int = 4, min_db: float = -50.0
+) -> list[tuple[float, np.ndarray]]:
+    """Pick up to ``n`` non-overlapping fragments with the highest RMS level.
+
+    Fragments quieter than ``min_db`` dBFS are never picked, so silent stretches are left out.
+
+    Returns
+    -------
+    list of (start_seconds, fragment [shape=(round(duration * sr),)])
+        Sorted by start time.
+    """
+    _check_positive("sr", sr, integer=True)
+    _check_positive("duration", duration)
+    _check_positive("n", n, integer=True)
+    y = np.asarray(y, dtype=np.float32)
+    length = int(round(duration * sr))
+    if y.ndim != 1 or len(y) < length:
+        raise ParameterError(
+            f"loud_fragments() needs a mono signal of at least duration={duration} s, "
+            f"got shape {y.shape} ({y.shape[-1] / sr:.3f} s)"
+        )
+    hop = max(1, length // 4)
+    starts = np.arange(0, len(y) - length + 1, hop)
+    csum = np.concatenate([[0.0], np.cumsum(np.square(y, dtype=np.float64))])
+    power = (csum[starts + length] - csum[starts]) / length
+    level = 10 * np.log10(np.maximum(power, 1e-20))
+    picked: list[int] = []
+    for i in np.argsort(-level, kind="stable"):
+        if level[i] < min_db or len(picked) == n:
+            break
+        s = int(starts[i])
+        if all(abs(s - p) >= length for p in picked):
+            picked.append(s)
+    return [(p / sr, y[p : p + length]) for p in sorted(picked)]
+
+
+def beat_slices(
+    y: np.ndarray, *, sr: int, beats_per_slice: int = 1, hop_length: int = 512
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """Slice a signal at its tracked beats (librosa's dynamic-programming beat tracker).
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n_samples,)]
+    sr : int
+    beats_per_slice : int
+        Group this many beats into one slice (4 gives bars in 4/4).
+
+    Returns
+    -------
+    slices : list of np.ndarray
+        Consecutive pieces of ``y`` from one beat group to the next (the audio before the first
+        beat and after the last is left out).
+    beat_times : np.ndarray [shape=(n_beats,)]
+        Beat positions in seconds.
+    """
+    import librosa
+
+    _check_positive("sr", sr, integer=True)
+    _check_positive("beats_per_slice", beats_per_slice, integer=True)
+    y = np.asarray(y, dtype=np.float32)
+    if y.ndim != 1:
+        raise ParameterError(f"beat_slices() needs a mono signal, got shape {y.shape}")
+    _, beats = librosa.beat.beat_track(y=y, sr=sr, hop_length=hop_length, units="samples")
+    beats = np.asarray(beats, dtype=int)
+    edges = beats[::beats_per_slice]
+    slices = [y[a:b] for a, b in zip(edges[:-1], edges[1:]) if b > a]
+    return slices, beats / sr

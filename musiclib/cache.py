@@ -1,0 +1,154 @@
+"""Feature cache: precompute representation frames once, load them fast afterwards.
+
+An entry is keyed by the SHA-256 of the audio file's bytes and every parameter that changes the
+result (the representation's :attr:`~musiclib.representations.Representation.params`, the sample
+rate, the excerpt). Entries are written atomically (temporary file, then rename) and carry a
+checksum of their frames; an entry that fails to load or to verify is recomputed, never trusted.
+
+The cache lives in ``$MUSICLIB_CACHE`` if set, else ``data/cache`` in the repository.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import warnings
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from musiclib import audio
+from musiclib.errors import ParameterError
+
+__all__ = ["FeatureCache", "file_digest", "default_cache_dir"]
+
+#: Bump when the stored format or a representation's computation changes.
+CACHE_VERSION = 1
+
+
+def default_cache_dir() -> Path:
+    """``$MUSICLIB_CACHE``, else ``<repository>/data/cache``."""
+    env = os.environ.get("MUSICLIB_CACHE")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parent.parent / "data" / "cache"
+
+
+_DIGESTS: dict[tuple, str] = {}
+
+
+def file_digest(path) -> str:
+    """SHA-256 of a file's bytes (remembered per path, size and modification time in this process)."""
+    path = Path(path)
+    st = path.stat()
+    memo = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    if memo not in _DIGESTS:
+        with open(path, "rb") as f:
+            _DIGESTS[memo] = hashlib.file_digest(f, "sha256").hexdigest()
+    return _DIGESTS[memo]
+
+
+class FeatureCache:
+    """Frames of audio files under a representation, computed once and stored.
+
+    Parameters
+    ----------
+    root : str or Path, optional
+        Folder for the entries (default :func:`default_cache_dir`).
+
+    Examples
+    --------
+    >>> from musiclib.representations import MelSpectrogram
+    >>> cache = FeatureCache()                                   # doctest: +SKIP
+    >>> frames = cache.features("loop_amen.flac", MelSpectrogram())  # doctest: +SKIP
+    """
+
+    def __init__(self, root=None):
+        self.root = Path(root) if root is not None else default_cache_dir()
+        self.hits = 0
+        self.misses = 0
+
+    def key(self, path, rep, *, offset: float = 0.0, duration: float | None = None) -> str:
+        """The entry name for ``path`` under ``rep`` (a hex digest)."""
+        spec = {
+            "version": CACHE_VERSION,
+            "file": file_digest(path),
+            "rep": rep.params,
+            "offset": float(offset),
+            "duration": None if duration is None else float(duration),
+        }
+        return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()
+
+    def _entry(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.npz"
+
+    def _read(self, entry: Path, key: str, n_features: int) -> np.ndarray | None:
+        try:
+            with np.load(entry, allow_pickle=False) as z:
+                frames = z["frames"]
+                meta = json.loads(str(z["meta"]))
+        except Exception as e:  # noqa: BLE001 - any unreadable entry is recomputed
+            warnings.warn(f"feature cache entry {entry} is unreadable ({type(e).__name__}); recomputing", stacklevel=3)
+            return None
+        ok = (
+            meta.get("key") == key
+            and frames.ndim == 2
+            and frames.shape[1] == n_features
+            and meta.get("crc32") == zlib.crc32(np.ascontiguousarray(frames).tobytes())
+        )
+        if not ok:
+            warnings.warn(f"feature cache entry {entry} failed verification; recomputing", stacklevel=3)
+            return None
+        return frames
+
+    def _write(self, entry: Path, key: str, frames: np.ndarray) -> None:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        meta = json.dumps({"key": key, "crc32": zlib.crc32(np.ascontiguousarray(frames).tobytes())})
+        fd, tmp = tempfile.mkstemp(prefix=f".{entry.stem[:8]}.", suffix=".npz", dir=entry.parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, frames=frames, meta=np.array(meta))
+            os.replace(tmp, entry)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+    def features(self, path, rep, *, offset: float = 0.0, duration: float | None = None) -> np.ndarray:
+        """Frames ``[shape=(n_frames, rep.n_features)]`` of ``path`` under ``rep``, from the cache when possible.
+
+        The audio is loaded with :func:`musiclib.audio.load` at ``rep.sr`` (mono).
+
+        Raises
+        ------
+        AudioFileError
+            The file cannot be loaded.
+        ParameterError
+            The file is shorter than one frame of ``rep`` (the message names the file).
+        """
+        key = self.key(path, rep, offset=offset, duration=duration)
+        entry = self._entry(key)
+        if entry.exists():
+            frames = self._read(entry, key, rep.n_features)
+            if frames is not None:
+                self.hits += 1
+                return frames
+        self.misses += 1
+        y, _ = audio.load(path, sr=rep.sr, offset=offset, duration=duration)
+        try:
+            frames = rep.encode(y)
+        except ParameterError as e:
+            raise ParameterError(f"{path}: {e}") from None
+        self._write(entry, key, frames)
+        return frames
+
+    def clear(self) -> int:
+        """Delete every entry (only ``*.npz`` files this cache wrote); return how many."""
+        n = 0
+        if self.root.exists():
+            for p in self.root.glob("??/*.npz"):
+                p.unlink()
+                n += 1
+        return n

@@ -1,0 +1,260 @@
+"""A folder of audio as a collection: discovery, loading, a skipped-file report, split by file, summary.
+
+See ``notebooks/00_data_tour``. A corpus with some bad files loads the rest: each bad file is
+skipped with a warning and listed in :attr:`Corpus.skipped` with the reason.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from musiclib import audio
+from musiclib.errors import AudioFileError, CorpusError, ParameterError
+
+__all__ = ["Clip", "Corpus", "find_audio_files", "load_corpus", "split_by_file"]
+
+
+@dataclass(frozen=True)
+class Clip:
+    """One loaded file: ``y [shape=(n_samples,)]`` at ``sr`` Hz, with what the file itself held."""
+
+    path: Path
+    y: np.ndarray
+    sr: int
+    file_sr: int
+    channels: int
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def duration(self) -> float:
+        return len(self.y) / self.sr
+
+
+@dataclass
+class Corpus:
+    """Loaded clips plus the files that were skipped and why.
+
+    Attributes
+    ----------
+    clips : list of Clip
+        In sorted path order.
+    skipped : list of (Path, str)
+        Files that could not be used and the reason for each.
+    sr : int
+        Sample rate of every clip.
+    """
+
+    clips: list[Clip]
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
+    sr: int = audio.DEFAULT_SR
+
+    def __len__(self) -> int:
+        return len(self.clips)
+
+    def __iter__(self):
+        return iter(self.clips)
+
+    def __getitem__(self, i) -> Clip:
+        return self.clips[i]
+
+    @property
+    def paths(self) -> list[Path]:
+        return [c.path for c in self.clips]
+
+    @property
+    def total_duration(self) -> float:
+        """Seconds of audio in the corpus."""
+        return float(sum(c.duration for c in self.clips))
+
+    def find(self, name: str) -> Clip:
+        """The clip whose file name (or stem) is ``name``."""
+        for c in self.clips:
+            if name in (c.path.name, c.path.stem):
+                return c
+        raise CorpusError(f"no clip named {name!r} in this corpus; have {[c.path.name for c in self.clips]}")
+
+    def split(self, *, held_out: float = 0.2, seed: int = 0) -> tuple["Corpus", "Corpus"]:
+        """Split by file into (train, held-out) corpora; see :func:`split_by_file`."""
+        train, test = split_by_file(self.paths, held_out=held_out, seed=seed)
+        keep = {p: c for p, c in zip(self.paths, self.clips)}
+        return (
+            Corpus([keep[p] for p in train], list(self.skipped), self.sr),
+            Corpus([keep[p] for p in test], [], self.sr),
+        )
+
+    def summary(self) -> list[dict]:
+        """One row per clip: file, duration (s), file's rate (Hz), file's channels."""
+        return [
+            {"file": c.path.name, "duration": round(c.duration, 3), "rate": c.file_sr, "channels": c.channels}
+            for c in self.clips
+        ]
+
+    def summary_text(self) -> str:
+        """The summary as a plain-text table, with the total and the skipped files."""
+        rows = self.summary()
+        w = max([len(r["file"]) for r in rows] + [4])
+        lines = [f"{'file':<{w}}  {'duration':>9}  {'rate':>6}  {'ch':>2}"]
+        lines += [f"{r['file']:<{w}}  {r['duration']:>8.2f}s  {r['rate']:>6}  {r['channels']:>2}" for r in rows]
+        lines.append(f"{len(rows)} files, {self.total_duration / 60:.1f} min at {self.sr} Hz")
+        lines += [f"skipped {p}: {why}" for p, why in self.skipped]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td>{html.escape(r['file'])}</td><td>{r['duration']:.2f} s</td>"
+            f"<td>{r['rate']} Hz</td><td>{r['channels']}</td></tr>"
+            for r in self.summary()
+        )
+        skipped = "".join(
+            f"<li>{html.escape(str(p))}: {html.escape(why)}</li>" for p, why in self.skipped
+        )
+        return (
+            "<table><thead><tr><th>file</th><th>duration</th><th>rate</th><th>channels</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>"
+            f"<p>{len(self)} files, {self.total_duration / 60:.1f} min at {self.sr} Hz</p>"
+            + (f"<p>Skipped:</p><ul>{skipped}</ul>" if skipped else "")
+        )
+
+
+def find_audio_files(root, *, extensions=audio.AUDIO_EXTENSIONS, recursive: bool = True) -> list[Path]:
+    """Audio files under ``root`` (by extension, case-insensitive), sorted; hidden files left out.
+
+    Raises
+    ------
+    CorpusError
+        ``root`` does not exist, or holds no audio files.
+    """
+    root = Path(root)
+    if not root.exists():
+        raise CorpusError(f"{root}: folder not found")
+    if root.is_file():
+        return [root]
+    exts = {e.lower() for e in extensions}
+    pattern = "**/*" if recursive else "*"
+    files = sorted(
+        p for p in root.glob(pattern)
+        if p.is_file() and p.suffix.lower() in exts and not any(part.startswith(".") for part in p.relative_to(root).parts)
+    )
+    if not files:
+        raise CorpusError(f"{root}: no audio files ({', '.join(sorted(exts))}) found")
+    return files
+
+
+def _resolve_files(source) -> list[Path]:
+    if isinstance(source, (str, os.PathLike)):
+        return find_audio_files(source)
+    files = [Path(p) for p in source]
+    if not files:
+        raise CorpusError("the list of audio files is empty")
+    return files
+
+
+def load_corpus(
+    source,
+    *,
+    sr: int = audio.DEFAULT_SR,
+    max_duration: float | None = None,
+    min_duration: float = 0.0,
+    n_jobs: int | None = None,
+    progress: bool = True,
+) -> Corpus:
+    """Load every audio file under a folder (or in a list), mono at ``sr``, skipping bad files.
+
+    Parameters
+    ----------
+    source : str, Path or list of paths
+        A folder (searched recursively) or explicit files.
+    sr : int
+        Sample rate in Hz for every clip.
+    max_duration : float, optional
+        Keep at most this many seconds from the start of each file.
+    min_duration : float
+        Skip files shorter than this many seconds.
+    n_jobs : int, optional
+        Threads for decoding (libsndfile and soxr release the GIL); default: the CPU count.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    Corpus
+
+    Raises
+    ------
+    CorpusError
+        No audio files, or none of them could be loaded (the message lists why).
+
+    Warns
+    -----
+    UserWarning
+        Once per skipped file, naming it and the reason.
+    """
+    from tqdm.auto import tqdm
+
+    if min_duration < 0:
+        raise ParameterError(f"min_duration={min_duration!r} must be >= 0 seconds")
+    files = _resolve_files(source)
+
+    def one(path):
+        try:
+            meta = audio.info(path)
+            y, _ = audio.load(path, sr=sr, duration=max_duration)
+        except AudioFileError as e:
+            return path, None, e.problem
+        if len(y) < min_duration * sr:
+            return path, None, f"shorter than min_duration={min_duration} s ({len(y) / sr:.3f} s)"
+        return path, Clip(Path(path), y, sr, meta["sr"], meta["channels"]), None
+
+    workers = n_jobs or min(8, os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = list(
+            tqdm(pool.map(one, files), total=len(files), desc="loading audio", disable=not progress or len(files) < 8)
+        )
+    clips = [c for _, c, _ in results if c is not None]
+    skipped = [(Path(p), why) for p, c, why in results if c is None]
+    for p, why in skipped:
+        warnings.warn(f"skipping {p}: {why}", stacklevel=2)
+    if not clips:
+        reasons = "; ".join(f"{p.name}: {why}" for p, why in skipped[:5])
+        raise CorpusError(f"none of the {len(files)} audio files could be loaded ({reasons})")
+    return Corpus(clips, skipped, sr)
+
+
+def split_by_file(paths, *, held_out: float = 0.2, seed: int = 0) -> tuple[list[Path], list[Path]]:
+    """Split files into train and held-out lists, never splitting a file (no leakage between frames of one song).
+
+    The split is a seeded shuffle of the sorted paths, so it does not depend on the order given.
+    At least one file goes to each side when there are two or more.
+
+    Parameters
+    ----------
+    paths : list of paths
+    held_out : float
+        Fraction of files held out, in (0, 1).
+    seed : int
+
+    Returns
+    -------
+    train, held_out : list of Path
+        Each sorted.
+    """
+    if not (0 < held_out < 1):
+        raise ParameterError(f"held_out={held_out!r} must be a fraction strictly between 0 and 1")
+    paths = sorted(Path(p) for p in paths)
+    if len(paths) < 2:
+        raise CorpusError(f"need at least 2 files to split by file, got {len(paths)}")
+    order = np.random.default_rng(seed).permutation(len(paths))
+    n_test = min(len(paths) - 1, max(1, int(round(held_out * len(paths)))))
+    test = sorted(paths[i] for i in order[:n_test])
+    train = sorted(paths[i] for i in order[n_test:])
+    return train, test
