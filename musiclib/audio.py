@@ -58,22 +58,27 @@ def _check_positive(name: str, value, *, integer: bool = False, allow_none: bool
 
 
 def _wav_truncation(path: Path) -> str | None:
-    """Say whether a RIFF/WAVE file's data chunk is shorter than its header declares.
+    """Say whether a RIFF/WAVE (or AIFF) file's data chunk is shorter than its header declares.
 
-    libsndfile silently reads what is present, so a truncated WAV would otherwise pass unnoticed.
+    libsndfile silently reads what is present, so a truncated WAV or AIFF would otherwise pass
+    unnoticed.
     """
     try:
         with open(path, "rb") as f:
             head = f.read(12)
-            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            if len(head) == 12 and head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+                endian, data_id = "<", b"data"
+            elif len(head) == 12 and head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
+                endian, data_id = ">", b"SSND"
+            else:
                 return None
             size = os.fstat(f.fileno()).st_size
             while True:
                 chunk = f.read(8)
                 if len(chunk) < 8:
                     return None
-                cid, clen = chunk[:4], struct.unpack("<I", chunk[4:])[0]
-                if cid == b"data":
+                cid, clen = chunk[:4], struct.unpack(endian + "I", chunk[4:])[0]
+                if cid == data_id:
                     present = size - f.tell()
                     if clen != 0xFFFFFFFF and present < clen:
                         return f"truncated: the header declares {clen} bytes of audio but only {present} are present"
@@ -243,6 +248,12 @@ def save(path, y: np.ndarray, *, sr: int, overwrite: bool = False, subtype: str 
         raise ParameterError(f"y must be a non-empty 1-D or 2-D array, got shape {y.shape}")
     if not np.all(np.isfinite(y)):
         raise ParameterError(f"y holds NaN or infinite samples; refusing to write {path}")
+    ext = path.suffix[1:].upper()
+    fmt = {"OGA": "OGG", "AIF": "AIFF", "AIFC": "AIFF"}.get(ext, ext)
+    if fmt not in sf.available_formats():
+        raise ParameterError(f"cannot save {path}: its extension {path.suffix!r} names no audio format (.wav, .flac, ...)")
+    if subtype is not None and not sf.check_format(fmt, subtype):
+        raise ParameterError(f"cannot save {path}: subtype={subtype!r} is not valid for {fmt}")
     if path.exists() and not overwrite:
         raise AudioFileError(path, "already exists; pass overwrite=True to replace it")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -250,7 +261,7 @@ def save(path, y: np.ndarray, *, sr: int, overwrite: bool = False, subtype: str 
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
     try:
-        sf.write(tmp, data, sr, subtype=subtype)
+        sf.write(tmp, data, sr, subtype=subtype, format=fmt)
         if overwrite:
             os.replace(tmp, path)
         else:
@@ -343,8 +354,9 @@ def normalize_rms(y: np.ndarray, *, target_db: float = -20.0, peak: float = 0.99
 
 def _frame_rms_db(y: np.ndarray, *, frame_length: int, hop_length: int) -> np.ndarray:
     y = np.asarray(y, dtype=np.float32)
-    if len(y) < frame_length:
-        y = np.pad(y, (0, frame_length - len(y)))
+    # zero-pad so that the frames cover every sample (the tail shorter than a hop included)
+    n_frames = 1 + max(0, -(-(len(y) - frame_length) // hop_length))
+    y = np.pad(y, (0, (n_frames - 1) * hop_length + frame_length - len(y)))
     frames = np.lib.stride_tricks.sliding_window_view(y, frame_length)[::hop_length]
     power = np.mean(np.square(frames, dtype=np.float64), axis=1)
     return 10.0 * np.log10(np.maximum(power, 1e-20))

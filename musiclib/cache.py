@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 import warnings
 import zlib
 from pathlib import Path
@@ -38,6 +39,7 @@ def default_cache_dir() -> Path:
 
 
 _DIGESTS: dict[tuple, str] = {}
+_RACY_NS = 3_000_000_000  # 3 s: coarser than any file system's timestamps (FAT: 2 s)
 
 
 def file_digest(path) -> str:
@@ -45,10 +47,15 @@ def file_digest(path) -> str:
     path = Path(path)
     st = path.stat()
     memo = (str(path.resolve()), st.st_size, st.st_mtime_ns)
-    if memo not in _DIGESTS:
+    digest = _DIGESTS.get(memo)
+    if digest is None:
         with open(path, "rb") as f:
-            _DIGESTS[memo] = hashlib.file_digest(f, "sha256").hexdigest()
-    return _DIGESTS[memo]
+            digest = hashlib.file_digest(f, "sha256").hexdigest()
+        # A file modified in the last seconds may change again without its size or (coarse, on
+        # some file systems) modification time changing, so only remember settled files' digests.
+        if time.time_ns() - st.st_mtime_ns > _RACY_NS:
+            _DIGESTS[memo] = digest
+    return digest
 
 
 class FeatureCache:

@@ -250,7 +250,7 @@ def split_by_file(paths, *, held_out: float = 0.2, seed: int = 0) -> tuple[list[
     """
     if not (0 < held_out < 1):
         raise ParameterError(f"held_out={held_out!r} must be a fraction strictly between 0 and 1")
-    paths = sorted(Path(p) for p in paths)
+    paths = sorted({Path(p) for p in paths})  # a file listed twice must not land on both sides
     if len(paths) < 2:
         raise CorpusError(f"need at least 2 files to split by file, got {len(paths)}")
     order = np.random.default_rng(seed).permutation(len(paths))

@@ -32,6 +32,9 @@ class AudioFileError(MusiclibError):
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
 
+    def __reduce__(self):  # pickle with both arguments (errors cross process pools intact)
+        return type(self), (self.path, self.problem)
+
 
 class CorpusError(MusiclibError):
     """A folder or list of files does not make a usable corpus."""

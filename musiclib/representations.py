@@ -76,6 +76,11 @@ def _check_signal(y, *, min_samples: int, what: str) -> np.ndarray:
     return y
 
 
+def _check_length(length):
+    if length is not None and (isinstance(length, bool) or not np.isfinite(length) or int(length) < 1):
+        raise ParameterError(f"length={length!r} must be a positive number of samples")
+
+
 @dataclass(frozen=True, kw_only=True)
 class Representation:
     """Base class: see the module docstring for the contract."""
@@ -262,7 +267,7 @@ def _mel_basis(sr, n_fft, n_mels, fmin, fmax):
     return librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax).astype(np.float32)
 
 
-def mel_to_linear(M: np.ndarray, *, basis: np.ndarray, n_iter: int = 60) -> np.ndarray:
+def mel_to_linear(M: np.ndarray, *, basis: np.ndarray, n_iter: int = 30) -> np.ndarray:
     """Non-negative least-squares estimate of a linear magnitude from mel-band magnitudes.
 
     Solves ``min_S ||basis @ S - M||^2, S >= 0`` with multiplicative updates (Lee & Seung 2001),
@@ -289,9 +294,9 @@ def mel_to_linear(M: np.ndarray, *, basis: np.ndarray, n_iter: int = 60) -> np.n
     # bins no filter covers (e.g. above fmax) stay zero
     S = (B.T @ M) / np.maximum(colsum * colsum, eps) * (colsum > 0)
     BtM = B.T @ M
-    BtB = B.T @ B
     for _ in range(n_iter):
-        S *= BtM / (BtB @ S + eps)
+        # B.T @ (B @ S) costs 2 n_mels n_bins per frame, (B.T @ B) @ S costs n_bins**2
+        S *= BtM / (B.T @ (B @ S) + eps)
     return S.astype(np.float32)
 
 
@@ -362,7 +367,7 @@ class MelSpectrogram(_STFTBased):
             M = _to_log(M, scale="db", floor_db=self.floor_db, gain=1.0)
         return np.ascontiguousarray(M.T)
 
-    def to_linear(self, frames, *, n_iter: int = 60) -> np.ndarray:
+    def to_linear(self, frames, *, n_iter: int = 30) -> np.ndarray:
         """Linear magnitude estimate ``[shape=(n_bins, n_frames)]`` from mel frames (no phase)."""
         M = self._check_frames(frames).T
         if self.scale == "db":
@@ -405,10 +410,12 @@ def _mel_refit_fgla(S, M, *, basis, hop_length, n_iter, length, init, seed, mome
         rng = np.random.default_rng(seed)
         angles = np.exp(2j * np.pi * rng.random(S.shape)).astype(np.complex64)
     n = length if length is not None else (S.shape[1] - 1) * hop_length
+    # iterate on a signal long enough to give every frame back (length may cut frames off)
+    n_loop = max(n, (S.shape[1] - 1) * hop_length)
     target = S
     prev = np.zeros_like(angles)
     for _ in range(n_iter):
-        y = _phase.istft(target * angles, hop_length=hop_length, length=n)
+        y = _phase.istft(target * angles, hop_length=hop_length, length=n_loop)
         C = _phase.stft(y, n_fft=n_fft, hop_length=hop_length)
         C = C[:, : S.shape[1]]
         A = np.abs(C)
@@ -470,6 +477,7 @@ class DCTBlocks(Representation):
 
     def decode(self, frames, *, length=None, **_ignored):
         """Exact inverse of :meth:`encode` (least-squares overlap-add for any frames)."""
+        _check_length(length)
         frames = self._check_frames(frames)
         h = self.hop_length
         blocks = scipy.fft.idct(frames, type=2, norm="ortho", axis=1).astype(np.float32) * _sqrt_hann(self.block_length)
@@ -516,6 +524,7 @@ class RawBlocks(Representation):
         return np.pad(y, (0, n - len(y))).reshape(-1, self.block_length)
 
     def decode(self, frames, *, length=None, **_ignored):
+        _check_length(length)
         y = self._check_frames(frames).reshape(-1)
         return y if length is None else np.pad(y, (0, max(0, int(length) - len(y))))[: int(length)]
 

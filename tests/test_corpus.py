@@ -1,0 +1,226 @@
+"""Tests for musiclib.corpus: discovery, loading with a skipped-file report, split by file, summary."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from _audio_fixtures import truncate, write_tone
+from musiclib import corpus
+from musiclib.errors import CorpusError, ParameterError
+
+SR = 22050
+
+
+def _touch_tree(root: Path, names) -> None:
+    for name in names:
+        p = root / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(b"x")
+
+
+# --------------------------------------------------------------------------------------------------
+# discovery
+# --------------------------------------------------------------------------------------------------
+def test_find_audio_files(tmp_path):
+    _touch_tree(
+        tmp_path,
+        [
+            "b.wav", "A.WAV", "c.Flac", "sub/d.mp3", "sub/deeper/e.ogg", "f.aiff",
+            "notes.txt", "cover.jpg", ".hidden.wav", ".git/g.wav", "sub/.cache/h.flac", "wav",
+        ],
+    )
+    found = corpus.find_audio_files(tmp_path)
+    rel = [str(p.relative_to(tmp_path)) for p in found]
+    assert rel == ["A.WAV", "b.wav", "c.Flac", "f.aiff", "sub/d.mp3", "sub/deeper/e.ogg"]
+    assert found == sorted(found)
+    flat = corpus.find_audio_files(tmp_path, recursive=False)
+    assert [p.name for p in flat] == ["A.WAV", "b.wav", "c.Flac", "f.aiff"]
+    only_wav = corpus.find_audio_files(tmp_path, extensions=(".WAV",))
+    assert [p.name for p in only_wav] == ["A.WAV", "b.wav"]
+
+
+def test_find_audio_files_under_a_hidden_root(tmp_path):
+    root = tmp_path / ".cache" / "music"
+    _touch_tree(root, ["a.wav", "sub/b.flac", ".c.wav"])
+    assert [p.name for p in corpus.find_audio_files(root)] == ["a.wav", "b.flac"]
+    assert corpus.find_audio_files(root / "a.wav") == [root / "a.wav"]  # a single file is its own corpus
+
+
+def test_find_audio_files_errors(tmp_path):
+    with pytest.raises(CorpusError, match=r"missing.*not found"):
+        corpus.find_audio_files(tmp_path / "missing")
+    _touch_tree(tmp_path, ["readme.txt", "sub/image.png", ".hidden.wav"])
+    with pytest.raises(CorpusError, match=rf"{tmp_path.name}.*no audio files"):
+        corpus.find_audio_files(tmp_path)
+    with pytest.raises(CorpusError, match="no audio files"):
+        corpus.load_corpus(tmp_path, progress=False)
+    with pytest.raises(CorpusError, match="empty"):
+        corpus.load_corpus([], progress=False)
+
+
+def test_corpus_error_is_value_error(tmp_path):
+    with pytest.raises(ValueError):
+        corpus.find_audio_files(tmp_path)
+
+
+# --------------------------------------------------------------------------------------------------
+# loading
+# --------------------------------------------------------------------------------------------------
+@pytest.fixture
+def mixed_folder(tmp_path):
+    """Three good files (different rates/channels) and four bad ones."""
+    write_tone(tmp_path / "good_a.wav", duration=0.3, sr=44100, channels=2)
+    (tmp_path / "sub").mkdir()
+    write_tone(tmp_path / "sub" / "good_b.flac", duration=0.5, sr=22050)
+    write_tone(tmp_path / "good_c.ogg", duration=0.4, sr=16000)
+    (tmp_path / "empty.wav").write_bytes(b"")
+    (tmp_path / "text.wav").write_text("not audio at all\n" * 20)
+    sf.write(str(tmp_path / "silent.wav"), np.zeros(4000), SR)
+    write_tone(tmp_path / "cut.wav", duration=0.5)
+    truncate(tmp_path / "cut.wav")
+    return tmp_path
+
+
+def test_load_corpus_skips_bad_files(mixed_folder):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        c = corpus.load_corpus(mixed_folder, progress=False, n_jobs=2)
+    assert [clip.name for clip in c] == ["good_a.wav", "good_c.ogg", "good_b.flac"]
+    assert len(c) == 3 and c.sr == SR
+    reasons = {p.name: why for p, why in c.skipped}
+    assert set(reasons) == {"empty.wav", "text.wav", "silent.wav", "cut.wav"}
+    assert "empty" in reasons["empty.wav"]
+    assert "not a readable audio file" in reasons["text.wav"]
+    assert "silent" in reasons["silent.wav"]
+    assert "truncated" in reasons["cut.wav"]
+    # exactly one warning per bad file, naming it
+    messages = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+    assert len(messages) == 4
+    for name in reasons:
+        assert sum(name in m for m in messages) == 1
+    a = c.find("good_a")
+    assert a.file_sr == 44100 and a.channels == 2 and a.sr == SR
+    assert a.y.dtype == np.float32 and a.y.ndim == 1
+    assert a.duration == pytest.approx(0.3, abs=1e-3)
+    assert c.find("good_b.flac").file_sr == 22050
+    with pytest.raises(CorpusError, match="nope"):
+        c.find("nope")
+
+
+def test_load_corpus_all_bad(tmp_path):
+    (tmp_path / "a.wav").write_bytes(b"")
+    (tmp_path / "b.flac").write_bytes(np.random.default_rng(0).bytes(1000))
+    with pytest.warns(UserWarning, match="skipping"):
+        with pytest.raises(CorpusError, match=r"none of the 2 audio files.*a\.wav.*b\.flac"):
+            corpus.load_corpus(tmp_path, progress=False)
+
+
+def test_load_corpus_durations(tmp_path):
+    write_tone(tmp_path / "long.wav", duration=1.0)
+    write_tone(tmp_path / "short.wav", duration=0.2)
+    with pytest.warns(UserWarning, match=r"short\.wav.*min_duration=0\.5"):
+        c = corpus.load_corpus(tmp_path, min_duration=0.5, max_duration=0.6, progress=False)
+    assert [clip.name for clip in c] == ["long.wav"]
+    assert len(c[0].y) == int(0.6 * SR)
+    assert [p.name for p, _ in c.skipped] == ["short.wav"]
+    with pytest.raises(ParameterError, match=r"min_duration=-1"):
+        corpus.load_corpus(tmp_path, min_duration=-1, progress=False)
+
+
+def test_load_corpus_from_list_and_rate(tmp_path):
+    files = [tmp_path / f"t{i}.wav" for i in range(3)]
+    for i, f in enumerate(files):
+        write_tone(f, freq=300.0 + 100 * i, duration=0.25, sr=44100)
+    c = corpus.load_corpus(files[::-1], sr=16000, progress=False)
+    assert c.sr == 16000 and all(clip.sr == 16000 for clip in c)
+    assert sorted(c.paths) == sorted(files)
+    assert all(abs(len(clip.y) - 4000) <= 1 for clip in c)
+    assert c.total_duration == pytest.approx(0.75, abs=1e-3)
+
+
+def test_summary(mixed_folder):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        c = corpus.load_corpus(mixed_folder, progress=False)
+    rows = c.summary()
+    assert rows == [
+        {"file": "good_a.wav", "duration": 0.3, "rate": 44100, "channels": 2},
+        {"file": "good_c.ogg", "duration": 0.4, "rate": 16000, "channels": 1},
+        {"file": "good_b.flac", "duration": 0.5, "rate": 22050, "channels": 1},
+    ]
+    text = c.summary_text()
+    assert "good_a.wav" in text and "3 files" in text and "skipped" in text and "cut.wav" in text
+    html = c._repr_html_()
+    assert html.count("<tr>") == 4 and "Skipped" in html and "text.wav" in html
+
+
+# --------------------------------------------------------------------------------------------------
+# split by file
+# --------------------------------------------------------------------------------------------------
+PATHS = [Path(f"/music/song_{i:02d}.flac") for i in range(20)]
+
+
+@pytest.mark.parametrize("n", [2, 3, 5, 10, 20])
+@pytest.mark.parametrize("held_out", [0.1, 0.2, 0.5, 0.9])
+def test_split_by_file_properties(n, held_out):
+    paths = PATHS[:n]
+    train, test = corpus.split_by_file(paths, held_out=held_out, seed=3)
+    assert train and test  # at least one each side
+    assert not set(train) & set(test)  # disjoint
+    assert sorted(train + test) == sorted(paths)  # covers all
+    assert train == sorted(train) and test == sorted(test)
+    # the fraction is respected (nearest whole file), within the at-least-one-each-side rule
+    assert len(test) == min(n - 1, max(1, round(held_out * n)))
+    if 1 <= held_out * n <= n - 1:
+        assert abs(len(test) - held_out * n) <= 0.5
+
+
+def test_split_by_file_deterministic_and_order_independent():
+    a = corpus.split_by_file(PATHS, held_out=0.25, seed=7)
+    b = corpus.split_by_file(PATHS[::-1], held_out=0.25, seed=7)
+    c = corpus.split_by_file([str(p) for p in np.random.default_rng(1).permutation(PATHS)], held_out=0.25, seed=7)
+    assert a == b == c
+    others = {tuple(corpus.split_by_file(PATHS, held_out=0.25, seed=s)[1]) for s in range(10)}
+    assert len(others) > 1  # the seed matters
+
+
+def test_split_by_file_duplicates_stay_disjoint():
+    paths = PATHS[:4] + PATHS[:4]
+    train, test = corpus.split_by_file(paths, held_out=0.5, seed=0)
+    assert not set(train) & set(test)
+    assert sorted(set(train) | set(test)) == PATHS[:4]
+
+
+@pytest.mark.parametrize("held_out", [0, 1, -0.2, 1.5])
+def test_split_by_file_bad_fraction(held_out):
+    with pytest.raises(ParameterError, match=rf"held_out={held_out}"):
+        corpus.split_by_file(PATHS, held_out=held_out)
+
+
+def test_split_by_file_too_few():
+    with pytest.raises(CorpusError, match="at least 2 files.*got 1"):
+        corpus.split_by_file(PATHS[:1])
+
+
+def test_corpus_split_keeps_clips_intact(tmp_path):
+    files = [tmp_path / f"clip{i}.wav" for i in range(6)]
+    for i, f in enumerate(files):
+        write_tone(f, freq=200.0 + 50 * i, duration=0.1 + 0.02 * i, subtype="FLOAT")
+    c = corpus.load_corpus(tmp_path, progress=False)
+    train, test = c.split(held_out=0.34, seed=1)
+    assert len(train) == 4 and len(test) == 2
+    assert {cl.path for cl in train}.isdisjoint(cl.path for cl in test)
+    by_path = {cl.path: cl for cl in c}
+    for clip in list(train) + list(test):
+        original = by_path[clip.path]
+        assert clip is original  # whole clips move, never cut
+        assert len(clip.y) == len(original.y)
+    t2, h2 = c.split(held_out=0.34, seed=1)
+    assert t2.paths == train.paths and h2.paths == test.paths
+    expected_train, expected_test = corpus.split_by_file(c.paths, held_out=0.34, seed=1)
+    assert train.paths == expected_train and test.paths == expected_test
