@@ -23,7 +23,7 @@ else
 FETCH_WHAT := sonic-pi-samples
 endif
 
-.PHONY: help venv data test demo lab bench clean
+.PHONY: help venv data browser test demo lab bench clean
 
 help:
 	@echo "make demo    create $(VENV) (Python 3.12, pinned deps), fetch the default corpus, run the notebooks into build/"
@@ -52,7 +52,11 @@ $(STAMP): requirements.txt pyproject.toml
 data: venv
 	$(PY) -m musiclib fetch $(FETCH_WHAT)
 
-test: venv data
+# Headless Chromium for the gallery test (installed with apt when root; the test skips otherwise).
+browser:
+	@sh scripts/install_chromium.sh
+
+test: venv data browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The notebooks, executed with papermill into build/notebooks/ with an HTML report in build/report/.

@@ -1,0 +1,254 @@
+"""Generated clips on disk, each run with a JSON sidecar: what ``notebooks/08_compare`` reads.
+
+Layout (the root is ``$MUSICLIB_OUTPUTS`` or ``<repo>/outputs``, which git ignores)::
+
+    outputs/<approach>/<run-id>/clip_00.wav, clip_01.wav, ..., meta.json
+
+``meta.json`` records the approach, representation, parameters, seed, training and generation time,
+the sample rate and, per clip, its length, peak and how many NaN/inf samples the model produced
+(those are written as zeros, because a WAV file cannot hold them).
+
+A run is written into a hidden temporary folder and renamed into place when complete, so a crash
+never leaves half a run, and an existing run -- of this approach or any other -- is never
+overwritten.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import os
+import re
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from musiclib import audio
+from musiclib.errors import MusiclibError, ParameterError
+
+__all__ = ["outputs_root", "save_clips", "load_outputs", "list_runs", "EXPECTED_APPROACHES"]
+
+#: The generating notebooks, in series order (``08_compare`` says which of them have no outputs yet).
+EXPECTED_APPROACHES = (
+    "02_linear_regression",
+    "03_trees",
+    "04_lstm",
+    "05_vae",
+    "06_gan",
+    "07_autoencoder",
+)
+
+_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+
+
+def outputs_root(root=None) -> Path:
+    """``root`` if given, else ``$MUSICLIB_OUTPUTS``, else ``<repo>/outputs``."""
+    if root is not None:
+        return Path(root)
+    env = os.environ.get("MUSICLIB_OUTPUTS")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[1] / "outputs"
+
+
+def _check_slug(name: str, value) -> str:
+    if not isinstance(value, str) or not _SLUG.match(value) or value in (".", ".."):
+        raise ParameterError(
+            f"{name}={value!r} must be a short name of letters, digits, '_', '-' or '.', "
+            "not starting with '.' (it becomes a folder name)"
+        )
+    return value
+
+
+def _jsonable(x):
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return _jsonable(x.tolist())
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    if isinstance(x, (int, np.integer)):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        x = float(x)
+        return x if math.isfinite(x) else str(x)
+    if x is None or isinstance(x, str):
+        return x
+    if isinstance(x, Path):
+        return str(x)
+    params = getattr(x, "params", None)  # a Representation
+    if isinstance(params, dict):
+        return _jsonable(params)
+    return repr(x)
+
+
+def save_clips(
+    approach: str,
+    clips,
+    *,
+    sr: int,
+    representation,
+    parameters: dict,
+    seed: int,
+    train_seconds: float,
+    generate_seconds: float,
+    root=None,
+    run: str | None = None,
+) -> list[Path]:
+    """Write one run of generated clips with its sidecar, atomically.
+
+    Parameters
+    ----------
+    approach : str
+        The notebook's name, e.g. ``"02_linear_regression"`` (letters, digits, ``_-.``).
+    clips : list of np.ndarray [shape=(n_samples,)]
+        Generated audio; samples beyond +-1 are clipped in the file, NaN/inf written as 0 and
+        counted in the sidecar.
+    sr : int
+        Sample rate in Hz.
+    representation : dict, str or Representation
+        What the model worked on (a Representation is recorded by its ``params``).
+    parameters : dict
+        Model and generation settings (JSON-able values; numpy scalars are converted).
+    seed : int
+    train_seconds, generate_seconds : float
+        Wall-clock seconds spent training and generating.
+    root : path, optional
+        Outputs root (default: :func:`outputs_root`).
+    run : str, optional
+        Run id (default: UTC timestamp plus seed, e.g. ``20260101T120000-123456Z-seed0``).
+
+    Returns
+    -------
+    list of Path
+        The written clip files, in order.
+
+    Raises
+    ------
+    ParameterError
+        Bad approach/run name, no clips, a clip that is not a non-empty 1-D array, bad sr.
+    MusiclibError
+        The run folder exists already (nothing is overwritten).
+    """
+    _check_slug("approach", approach)
+    if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or sr <= 0:
+        raise ParameterError(f"sr={sr!r} must be a positive integer (Hz)")
+    if isinstance(clips, np.ndarray) and clips.ndim == 1:
+        clips = [clips]
+    clips = [np.asarray(c, dtype=np.float64) for c in clips]
+    if not clips:
+        raise ParameterError("clips is empty; nothing to save")
+    for i, c in enumerate(clips):
+        if c.ndim != 1 or c.size == 0:
+            raise ParameterError(f"clips[{i}] must be a non-empty 1-D array, got shape {c.shape}")
+    if not isinstance(parameters, dict):
+        raise ParameterError(f"parameters must be a dict, got {type(parameters).__name__}")
+    for name, v in (("train_seconds", train_seconds), ("generate_seconds", generate_seconds)):
+        if not isinstance(v, (int, float, np.number)) or not math.isfinite(v) or v < 0:
+            raise ParameterError(f"{name}={v!r} must be a non-negative number of seconds")
+    now = _dt.datetime.now(_dt.timezone.utc)
+    run = _check_slug("run", run if run is not None else f"{now:%Y%m%dT%H%M%S-%f}Z-seed{seed}")
+    base = outputs_root(root) / approach
+    final = base / run
+    if final.exists():
+        raise MusiclibError(f"{final}: this run exists already; pass another run= (nothing was overwritten)")
+    base.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{run}.", suffix=".tmp", dir=base))
+    try:
+        entries = []
+        for i, c in enumerate(clips):
+            bad = ~np.isfinite(c)
+            peak = float(np.max(np.abs(np.where(bad, 0, c))))
+            y = np.clip(np.where(bad, 0.0, c), -1.0, 1.0).astype(np.float32)
+            name = f"clip_{i:02d}.wav"
+            audio.save(tmp / name, y, sr=int(sr))
+            entries.append(
+                {
+                    "file": name,
+                    "seconds": round(len(c) / sr, 4),
+                    "peak": peak,
+                    "nonfinite_samples": int(np.count_nonzero(bad)),
+                }
+            )
+        meta = {
+            "approach": approach,
+            "run": run,
+            "created": now.isoformat(),
+            "representation": _jsonable(representation),
+            "parameters": _jsonable(parameters),
+            "seed": _jsonable(seed),
+            "train_seconds": float(train_seconds),
+            "generate_seconds": float(generate_seconds),
+            "sr": int(sr),
+            "clips": entries,
+        }
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=False) + "\n")
+        try:
+            os.rename(tmp, final)  # fails if final appeared meanwhile (a non-empty directory)
+        except OSError:
+            raise MusiclibError(f"{final}: this run exists already; pass another run= (nothing was overwritten)") from None
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return [final / e["file"] for e in entries]
+
+
+def list_runs(approach: str, *, root=None) -> list[Path]:
+    """Complete run folders of ``approach`` (those with a meta.json), oldest first."""
+    _check_slug("approach", approach)
+    base = outputs_root(root) / approach
+    if not base.is_dir():
+        return []
+    runs = [p for p in base.iterdir() if p.is_dir() and not p.name.startswith(".") and (p / "meta.json").is_file()]
+    return sorted(runs, key=lambda p: (_created(p), p.name))
+
+
+def _created(run_dir: Path) -> str:
+    try:
+        return str(json.loads((run_dir / "meta.json").read_text()).get("created", ""))
+    except (OSError, ValueError):
+        return ""
+
+
+def load_outputs(root=None, *, approaches=None) -> dict:
+    """The latest complete run of every approach under the outputs root.
+
+    Parameters
+    ----------
+    root : path, optional
+        Outputs root (default: :func:`outputs_root`).
+    approaches : list of str, optional
+        Only these approaches.
+
+    Returns
+    -------
+    dict
+        ``approach -> {"meta": dict, "clips": list of np.ndarray, "paths": list of Path, "run_dir": Path}``,
+        sorted by approach name. Runs with an unreadable sidecar or clip are skipped with a warning.
+    """
+    root = outputs_root(root)
+    out = {}
+    if not root.is_dir():
+        return out
+    names = sorted(p.name for p in root.iterdir() if p.is_dir() and _SLUG.match(p.name))
+    if approaches is not None:
+        names = [n for n in names if n in set(approaches)]
+    for name in names:
+        for run_dir in reversed(list_runs(name, root=root)):
+            try:
+                meta = json.loads((run_dir / "meta.json").read_text())
+                sr = int(meta["sr"])
+                paths = [run_dir / e["file"] for e in meta["clips"]]
+                clips = [audio.load(p, sr=sr, allow_silent=True)[0] for p in paths]
+            except (OSError, ValueError, KeyError, TypeError) as e:
+                warnings.warn(f"skipping {run_dir}: {e}", stacklevel=2)
+                continue
+            out[name] = {"meta": meta, "clips": clips, "paths": paths, "run_dir": run_dir}
+            break
+    return out
