@@ -1,0 +1,629 @@
+"""Generation: autoregressive roll-out, temperature, a stability guard, continuation, frames to audio.
+
+The "generate" stretch of the path (see ``notebooks/02_linear_regression`` and
+``notebooks/03_trees``). Any model that follows the protocol of :mod:`musiclib.models` (a
+scikit-learn style ``predict``, optionally ``sample``, ``residuals_`` or a whole ``rollout``) can be
+rolled out:
+
+>>> frames = rollout(model, prime, n_frames=860, temperature=0.7, guard=guard,
+...                  scaler=scaler, seed=0)                                   # doctest: +SKIP
+>>> y = frames_to_audio(frames, rep)                                         # doctest: +SKIP
+
+Decisions
+---------
+- :func:`rollout` returns **only the new frames** ``(n_frames, n_features)``; the prime is the
+  caller's and stays untouched.
+- It is deterministic for a given ``seed`` (all randomness comes from one
+  ``numpy.random.Generator``).
+- It never emits NaN or infinity: if the model returns a non-finite value the roll-out stops and
+  raises :class:`RolloutError`, whose ``frames`` attribute holds the finite frames made so far
+  (so a notebook can still show the blow-up) and ``step`` the step at which it happened.
+- Temperature: models with ``sample`` draw from their own predicted distribution at that
+  temperature; other models get ``temperature`` times a randomly drawn row of their training
+  residuals added to each prediction (noise with the model's own error statistics).
+- The :class:`StabilityGuard` acts on the frames in the representation's units (after undoing the
+  ``scaler``), as a smooth gain in the log domain, never as hard clipping.
+- :func:`frames_to_audio` defaults to cheaper inversion settings than
+  :meth:`~musiclib.representations.Representation.decode` (:data:`GENERATION_INVERSION`): a fast
+  sparse non-negative least-squares mel inverse and PGHI + 4 fast Griffin-Lim iterations, which
+  ``benchmarks/generate.py`` reports with the spectral convergence they reach.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from musiclib.errors import MusiclibError, ParameterError
+from musiclib.framing import Framing
+
+__all__ = [
+    "DEFAULT_REPRESENTATION",
+    "GENERATION_INVERSION",
+    "default_representation",
+    "RolloutError",
+    "StabilityGuard",
+    "soft_limit",
+    "rollout",
+    "frames_to_audio",
+    "continue_audio",
+    "spectral_flux",
+    "frame_energy_db",
+]
+
+#: The representation the next-frame notebooks generate in: log-mel, 128 bands, n_fft 1024,
+#: hop 256 (86 frames per second at 22.05 kHz). Few, perceptually spaced features keep the models
+#: small; dB values make the stability guard's log-domain gain an addition; the mel inverse is
+#: cheap with :func:`musiclib.representations.mel_to_linear`. ``notebooks/02_linear_regression`` justifies the choice.
+DEFAULT_REPRESENTATION = {"name": "mel", "n_fft": 1024, "n_mels": 128, "scale": "db"}
+
+#: Inversion settings :func:`frames_to_audio` uses by default for generated frames: PGHI phase, then
+#: 4 iterations of fast Griffin-Lim; for mel frames 10 multiplicative NNLS updates (sparse, see
+#: :func:`musiclib.representations.mel_to_linear`) for the linear magnitude. Measured on 10 s of ``synth.synthetic_mix``
+#: (``benchmarks/generate.py`` prints it): spectral convergence -17.4 to -17.7 dB against the true
+#: linear magnitude (32 iterations: -18.1 to -18.4 dB; the ceiling the 128 mel bands leave is about
+#: -17 to -18 dB) and about -21.5 dB in the mel domain, at a tenth of ``rep.decode``'s cost; PGHI
+#: is most of what remains.
+GENERATION_INVERSION = {"method": "pghi+fgla", "n_iter": 4, "nnls_iter": 10}
+
+
+def default_representation():
+    """The :data:`DEFAULT_REPRESENTATION` as a representation object."""
+    from musiclib.representations import from_params
+
+    return from_params(DEFAULT_REPRESENTATION)
+
+
+class RolloutError(MusiclibError):
+    """A model produced NaN or infinity during a roll-out.
+
+    Attributes
+    ----------
+    frames : np.ndarray [shape=(step, n_features)]
+        The finite frames generated before the failure (in the roll-out's output space).
+    step : int
+        Index of the frame that failed.
+    """
+
+    def __init__(self, message, *, frames, step):
+        super().__init__(message)
+        self.frames = frames
+        self.step = step
+
+
+# ---------------------------------------------------------------------------------------------
+# stability guard
+
+
+def _softplus(z):
+    return np.logaddexp(0.0, z)
+
+
+def soft_limit(e, *, low=None, high=None, knee: float = 3.0):
+    """Smoothly limit ``e`` towards ``[low, high]``: identity well inside, asymptotes at the bounds.
+
+    ``e1 = e - knee * softplus((e - high) / knee)``, then ``e2 = e1 + knee * softplus((low - e1) / knee)``
+    with ``softplus(z) = log(1 + exp(z))``. The map is smooth and 1-Lipschitz (its slope lies in
+    ``[0, 1]``), so it never makes a change between two inputs larger than it was; ``e2 <= high``
+    and ``e2 >= low`` hold up to ``knee * log(2)``. A bound of ``None`` is not applied.
+
+    Parameters
+    ----------
+    e : float or np.ndarray
+    low, high : float or np.ndarray broadcastable to ``e``, optional
+    knee : float > 0
+        Width of the transition, in the units of ``e`` (dB for the guard).
+    """
+    e = np.asarray(e, dtype=np.float64)
+    if high is not None:
+        e = e - knee * _softplus((e - high) / knee)
+    if low is not None:
+        e = e + knee * _softplus((low - e) / knee)
+    return e
+
+
+def _domain_of(rep) -> tuple[str, float]:
+    name = getattr(rep, "name", None)
+    scale = getattr(rep, "scale", None)
+    if name in ("mel", "log") and scale == "db":
+        return "db", 1.0
+    if name == "log" and scale == "log1p":
+        return "log1p", float(rep.gain)
+    if name in ("linear", "mel"):
+        return "magnitude", 1.0
+    if name in ("dct", "raw"):
+        return "signed", 1.0
+    raise ParameterError(f"StabilityGuard does not know the domain of representation {name!r} (scale={scale!r})")
+
+
+_LN10_10 = np.log(10.0) / 10.0
+
+
+def frame_energy_db(frames, *, domain: str = "db", log1p_gain: float = 1.0) -> np.ndarray:
+    """Per-frame energy in dB ``[shape=(n_frames,)]``: ``10 log10(mean over features of power)``.
+
+    ``domain`` says what the values are: ``"db"`` (magnitude in dB, power ``10**(x/10)``; computed as
+    a log-sum-exp, so it stays finite for any finite input), ``"log1p"``, ``"magnitude"`` or
+    ``"signed"`` (power ``x**2``).
+    """
+    x = np.atleast_2d(np.asarray(frames, dtype=np.float64))
+    if domain == "db":
+        z = x * _LN10_10
+        m = z.max(axis=1, keepdims=True)
+        lse = m[:, 0] + np.log(np.exp(z - m).mean(axis=1))
+        return lse / _LN10_10
+    if domain == "log1p":
+        mag = np.expm1(np.maximum(x, 0.0)) / log1p_gain
+        return 10 * np.log10(np.mean(mag * mag, axis=1) + 1e-20)
+    if domain in ("magnitude", "signed"):
+        return 10 * np.log10(np.mean(x * x, axis=1) + 1e-20)
+    raise ParameterError(f"domain={domain!r} must be 'db', 'log1p', 'magnitude' or 'signed'")
+
+
+@dataclass
+class StabilityGuard:
+    """Keep generated frames inside the energy range of the training data, smoothly.
+
+    For each frame ``x`` (in the representation's units):
+
+    1. energy ``e = frame_energy_db(x)`` (dB; a log-sum-exp over features for dB frames);
+    2. frame gain ``g = soft_limit(e, low=low, high=high, knee=knee) - e`` (dB), applied to the whole
+       frame: added for ``domain="db"``, a factor ``10**(g/20)`` on magnitudes otherwise
+       (``log1p``: ``log1p(expm1(max(x, 0)) * 10**(g/20))``);
+    3. per-feature soft bounds: ``domain`` ``"db"``/``"log1p"``:
+       ``x = soft_limit(x, low=feature_low, high=feature_high, knee=feature_knee)`` on the values;
+       ``"magnitude"``/``"signed"``: the same upper limit on ``20 log10|x|``, applied as a factor.
+
+    Every step is smooth and 1-Lipschitz in the log domain, so the guard never makes a
+    frame-to-frame change larger than the model made it (no clicks), and the output energy stays
+    below ``high`` (+ ``knee log 2``) however the input grows. With ``enabled=False`` frames pass
+    through unchanged, which shows the failure it prevents (``notebooks/02_linear_regression``).
+
+    Parameters (all public, so a compiled implementation can replicate the guard exactly)
+    ----------
+    low, high : float
+        Energy range in dB (from :meth:`fit`: percentiles of the training frames' energies).
+    knee : float
+        Softness of the energy limit, dB.
+    feature_low, feature_high : np.ndarray [shape=(n_features,)] or None
+        Per-feature bounds (dB for ``"db"``; value units for ``"log1p"``; ``feature_low`` unused for
+        ``"magnitude"``/``"signed"``).
+    feature_knee : float
+        Softness of the per-feature limits.
+    domain : {"db", "log1p", "magnitude", "signed"}
+    log1p_gain : float
+        The representation's ``gain`` for ``domain="log1p"``.
+    enabled : bool
+    """
+
+    low: float
+    high: float
+    knee: float = 3.0
+    feature_low: np.ndarray | None = None
+    feature_high: np.ndarray | None = None
+    feature_knee: float = 3.0
+    domain: str = "db"
+    log1p_gain: float = 1.0
+    enabled: bool = True
+
+    def __post_init__(self):
+        if self.domain not in ("db", "log1p", "magnitude", "signed"):
+            raise ParameterError(f"domain={self.domain!r} must be 'db', 'log1p', 'magnitude' or 'signed'")
+        if not (np.isfinite(self.low) and np.isfinite(self.high) and self.low < self.high):
+            raise ParameterError(f"need finite low < high, got low={self.low}, high={self.high}")
+        for name in ("feature_low", "feature_high"):
+            v = getattr(self, name)
+            if v is not None:
+                setattr(self, name, np.asarray(v, dtype=np.float32))
+        if not (self.knee > 0 and self.feature_knee > 0):
+            raise ParameterError(f"knee={self.knee} and feature_knee={self.feature_knee} must be > 0")
+
+    @classmethod
+    def fit(cls, frames, rep, *, percentiles=(0.5, 99.5), knee: float = 3.0, feature_margin: float = 6.0,
+            feature_knee: float = 3.0, enabled: bool = True) -> "StabilityGuard":
+        """Fit the ranges on training frames (representation units; a list of per-file arrays is fine).
+
+        Parameters
+        ----------
+        frames : np.ndarray [shape=(n_frames, n_features)] or list of them
+        rep : Representation
+            Tells the domain of the values.
+        percentiles : (float, float)
+            Energy percentiles that become ``low`` and ``high``.
+        feature_margin : float
+            Added beyond each feature's training min/max (dB, or value units for ``log1p``).
+        """
+        if isinstance(frames, (list, tuple)):
+            frames = np.concatenate([np.asarray(f) for f in frames])
+        frames = np.asarray(frames, dtype=np.float64)
+        if frames.ndim != 2 or len(frames) < 2 or not np.all(np.isfinite(frames)):
+            raise ParameterError(f"StabilityGuard.fit needs finite frames of shape (n >= 2, n_features), got {frames.shape}")
+        domain, g = _domain_of(rep)
+        e = frame_energy_db(frames, domain=domain, log1p_gain=g)
+        low, high = np.percentile(e, percentiles)
+        if high - low < 1.0:
+            low, high = low - 0.5, high + 0.5
+        if domain in ("db", "log1p"):
+            flo = frames.min(axis=0) - feature_margin
+            fhi = frames.max(axis=0) + feature_margin
+        else:
+            flo = None
+            fhi = 20 * np.log10(np.abs(frames).max(axis=0) + 1e-10) + feature_margin
+        return cls(low=float(low), high=float(high), knee=float(knee), feature_low=flo, feature_high=fhi,
+                   feature_knee=float(feature_knee), domain=domain, log1p_gain=g, enabled=enabled)
+
+    def energy(self, frames) -> np.ndarray:
+        """Per-frame energy in dB, as the guard measures it."""
+        return frame_energy_db(frames, domain=self.domain, log1p_gain=self.log1p_gain)
+
+    def gain_db(self, frames) -> np.ndarray:
+        """The frame gain (step 2) in dB ``[shape=(n_frames,)]``."""
+        e = self.energy(frames)
+        return soft_limit(e, low=self.low, high=self.high, knee=self.knee) - e
+
+    def __call__(self, frames) -> np.ndarray:
+        """Guarded frames, float32, same shape as given (1-D: one frame)."""
+        x = np.asarray(frames)
+        if not self.enabled:
+            return x
+        one = x.ndim == 1
+        x = np.atleast_2d(x).astype(np.float32)
+        d = self.domain
+        k = np.float32(self.feature_knee)
+        if d == "db":
+            # energy by log-sum-exp of the dB values, then a soft limit: all in a few passes
+            z = x * np.float32(_LN10_10)
+            m = z.max(axis=1, keepdims=True)
+            z -= m
+            np.exp(z, out=z)
+            e = (m[:, 0] + np.log(z.mean(axis=1))) / _LN10_10
+            g = (soft_limit(e, low=self.low, high=self.high, knee=self.knee) - e).astype(np.float32)
+            x += g[:, None]
+            # per-feature soft bounds, in place
+            if self.feature_high is not None:
+                t = (x - self.feature_high) / k
+                x -= k * np.logaddexp(np.float32(0), t)
+            if self.feature_low is not None:
+                t = (self.feature_low - x) / k
+                x += k * np.logaddexp(np.float32(0), t)
+        else:
+            x = x.astype(np.float64)
+            g = self.gain_db(x)[:, None]
+            if d == "log1p":
+                x = np.log1p(np.expm1(np.maximum(x, 0.0)) * 10 ** (g / 20))
+                x = soft_limit(x, low=self.feature_low, high=self.feature_high, knee=self.feature_knee)
+            else:
+                x = x * 10 ** (g / 20)
+                if self.feature_high is not None:
+                    lv = 20 * np.log10(np.abs(x) + 1e-20)
+                    x = x * 10 ** ((soft_limit(lv, high=self.feature_high, knee=self.feature_knee) - lv) / 20)
+            x = x.astype(np.float32)
+        return x[0] if one else x
+
+    def to_dict(self) -> dict:
+        """Every parameter, JSON-able (arrays as lists)."""
+        out = {}
+        for k in ("low", "high", "knee", "feature_knee", "domain", "log1p_gain", "enabled"):
+            out[k] = getattr(self, k)
+        for k in ("feature_low", "feature_high"):
+            v = getattr(self, k)
+            out[k] = None if v is None else np.asarray(v, dtype=float).tolist()
+        return out
+
+
+# ---------------------------------------------------------------------------------------------
+# roll-out
+
+
+def _context_of(model, framing):
+    if framing is not None:
+        if isinstance(framing, (int, np.integer)):
+            return Framing(context=int(framing))
+        if not isinstance(framing, Framing):
+            raise ParameterError(f"framing={framing!r} must be a Framing or an int (context frames)")
+        return framing
+    f = getattr(model, "framing", None)
+    if isinstance(f, Framing):
+        return f
+    c = getattr(model, "n_context_", None)
+    if c is None:
+        raise ParameterError(
+            f"cannot tell the context length of {type(model).__name__}: pass framing= (a Framing or an int)"
+        )
+    return Framing(context=int(c))
+
+
+def rollout(model, prime, *, n_frames: int, temperature: float = 1.0, guard: StabilityGuard | None = None,
+            residuals=None, seed: int = 0, progress: bool = True, scaler=None, framing=None) -> np.ndarray:
+    """Generate ``n_frames`` frames autoregressively after ``prime``.
+
+    Parameters
+    ----------
+    model : object
+        Follows the protocol of :mod:`musiclib.models`. If it has a ``rollout`` method the whole
+        generation is delegated to it as ``model.rollout(prime_z, n_frames=, temperature=, guard=,
+        seed=, scaler=)`` with the prime in the model's feature space; it must return
+        ``(n_frames, n_features)`` in that space (this function undoes ``scaler`` and checks it).
+    prime : np.ndarray [shape=(n_prime, n_features)]
+        Frames to start from: representation units if ``scaler`` is given, else the model's
+        feature space. Needs at least ``framing.history`` frames.
+    n_frames : int >= 1
+        New frames to generate.
+    temperature : float >= 0
+        Randomness: ``sample(..., temperature=)`` for models that have it, else the scale of
+        residual noise. 0 gives the deterministic point prediction.
+    guard : StabilityGuard, optional
+        Applied to every generated frame in representation units (None or disabled: off).
+    residuals : np.ndarray [shape=(m, n_features)], optional
+        Noise rows to draw from; default ``model.residuals_`` (no noise if neither exists).
+    seed : int
+        Seeds every random draw: the same seed gives the same frames.
+    progress : bool
+        Show a tqdm progress bar (only for roll-outs of 2000 frames or more).
+    scaler : object with ``transform``/``inverse_transform``, optional
+        Maps representation units to the model's feature space (a
+        :class:`~musiclib.framing.FrameScaler`, :class:`~musiclib.framing.FramePCA` or
+        :class:`~musiclib.framing.Chain`). When given, ``prime`` and the result are in
+        representation units.
+    framing : Framing or int, optional
+        How a step's input is built; default ``model.framing`` or ``Framing(context=model.n_context_)``.
+
+    Returns
+    -------
+    frames : np.ndarray [shape=(n_frames, n_features)], float32
+        Only the new frames, never NaN or infinite.
+
+    Raises
+    ------
+    RolloutError
+        The model returned NaN or infinity (``err.frames`` holds the frames made before).
+    ParameterError
+        Bad arguments (short prime, wrong widths, negative temperature...).
+    """
+    if isinstance(n_frames, bool) or not isinstance(n_frames, (int, np.integer)) or n_frames < 1:
+        raise ParameterError(f"n_frames={n_frames!r} must be an integer >= 1")
+    if not np.isfinite(temperature) or temperature < 0:
+        raise ParameterError(f"temperature={temperature!r} must be a finite number >= 0")
+    prime = np.asarray(prime, dtype=np.float32)
+    if prime.ndim != 2 or not np.all(np.isfinite(prime)):
+        raise ParameterError(f"prime must be finite frames of shape (n_prime, n_features), got shape {prime.shape}")
+    z_prime = scaler.transform(prime) if scaler is not None else prime
+    z_prime = np.asarray(z_prime, dtype=np.float32)
+    F = z_prime.shape[1]
+    use_guard = guard is not None and guard.enabled
+    rng = np.random.default_rng(seed)
+
+    if hasattr(model, "rollout") and callable(model.rollout):
+        out = np.asarray(model.rollout(z_prime, n_frames=int(n_frames), temperature=float(temperature),
+                                       guard=guard, seed=seed, scaler=scaler), dtype=np.float32)
+        if out.shape != (n_frames, F):
+            raise ParameterError(f"{type(model).__name__}.rollout returned shape {out.shape}, expected {(n_frames, F)}")
+        bad = ~np.all(np.isfinite(out), axis=1)
+        if np.any(bad):
+            step = int(np.argmax(bad))
+            good = out[:step]
+            raise RolloutError(f"{type(model).__name__}.rollout returned NaN/inf at frame {step}",
+                               frames=scaler.inverse_transform(good) if scaler is not None else good, step=step)
+        return scaler.inverse_transform(out).astype(np.float32) if scaler is not None else out
+
+    framing = _context_of(model, framing)
+    if len(prime) < framing.history:
+        raise ParameterError(f"prime has {len(prime)} frames; the model needs at least {framing.history}")
+    sampler = getattr(model, "sample", None)
+    noise = None
+    if sampler is None and temperature > 0:
+        res = residuals if residuals is not None else getattr(model, "residuals_", None)
+        if res is not None:
+            res = np.asarray(res, dtype=np.float32)
+            if res.ndim != 2 or res.shape[1] != F or len(res) == 0:
+                raise ParameterError(f"residuals must have shape (m, {F}), got {res.shape}")
+            noise = res[rng.integers(len(res), size=n_frames)] * np.float32(temperature)
+
+    h = framing.history
+    buf = np.empty((h + n_frames, F), dtype=np.float32)
+    buf[:h] = z_prime[len(z_prime) - h :]
+    c = framing.context
+    plain = not framing.summary
+    bar = None
+    if progress and n_frames >= 2000:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=n_frames, desc="roll-out", mininterval=0.5)
+    for t in range(n_frames):
+        pos = h + t
+        x = buf[pos - c : pos][None] if plain else framing.window(buf[pos - h : pos])
+        if sampler is not None:
+            y = sampler(x, temperature=temperature, rng=rng)
+        else:
+            y = model.predict(x)
+        y = np.asarray(y, dtype=np.float32).reshape(-1)
+        if noise is not None:
+            y = y + noise[t]
+        if use_guard:
+            if scaler is not None:
+                y = scaler.transform(guard(scaler.inverse_transform(y[None])))[0]
+            else:
+                y = guard(y)
+        with np.errstate(over="ignore", invalid="ignore"):
+            finite = np.isfinite(y.sum())  # one reduction: NaN/inf anywhere (or overflow) propagates
+        if not finite:
+            good = buf[h:pos]
+            raise RolloutError(
+                f"{type(model).__name__} returned NaN/inf at frame {t} of the roll-out "
+                f"({'guard on' if use_guard else 'guard off'}): the recursion diverged; "
+                "use a StabilityGuard, a lower temperature or a more regularised model",
+                frames=scaler.inverse_transform(good) if scaler is not None else good.copy(), step=t)
+        buf[pos] = y
+        if bar is not None and (t + 1) % 256 == 0:
+            bar.update(256)
+    if bar is not None:
+        bar.update(n_frames - bar.n)
+        bar.close()
+    out = buf[h:]
+    return scaler.inverse_transform(out).astype(np.float32) if scaler is not None else out.copy()
+
+
+# ---------------------------------------------------------------------------------------------
+# frames to audio
+
+
+def frames_to_audio(frames, rep, *, method: str = GENERATION_INVERSION["method"],
+                    n_iter: int = GENERATION_INVERSION["n_iter"], nnls_iter: int = GENERATION_INVERSION["nnls_iter"],
+                    length: int | None = None, seed: int = 0) -> np.ndarray:
+    """Audio ``[shape=(n_samples,)]`` from frames of ``rep``, with the generation inversion settings.
+
+    Parameters
+    ----------
+    frames : np.ndarray [shape=(n_frames, rep.n_features)]
+    rep : Representation
+    method, n_iter : str, int
+        Phase reconstruction (:func:`musiclib.phase.reconstruct`); defaults from
+        :data:`GENERATION_INVERSION`.
+    nnls_iter : int
+        For mel frames: NNLS updates of :func:`musiclib.representations.mel_to_linear`.
+    length : int, optional
+        Output length in samples (default ``hop_length * (n_frames - 1)``).
+    seed : int
+
+    Raises
+    ------
+    ParameterError
+        Frames of the wrong width, or NaN/inf values, or values so large (> +200 dB) that their
+        magnitude overflows (an unguarded blow-up).
+    """
+    frames = np.asarray(frames, dtype=np.float32)
+    if frames.ndim != 2 or frames.shape[1] != rep.n_features or len(frames) < 1:
+        raise ParameterError(f"frames must have shape (n_frames, {rep.n_features}), got {frames.shape}")
+    if not np.all(np.isfinite(frames)):
+        raise ParameterError(f"frames hold {int(np.count_nonzero(~np.isfinite(frames)))} NaN/inf values")
+    kwargs = {"nnls_iter": nnls_iter} if getattr(rep, "name", None) == "mel" else {}
+    return np.asarray(rep.decode(frames, method=method, n_iter=n_iter, length=length, seed=seed, **kwargs),
+                      dtype=np.float32)
+
+
+# ---------------------------------------------------------------------------------------------
+# continuation
+
+
+def continue_audio(model, rep, y, *, sr: int, start: float = 0.0, prime_seconds: float = 2.0, seconds: float = 5.0,
+                   scaler=None, framing=None, guard: StabilityGuard | None = None, temperature: float = 1.0,
+                   residuals=None, seed: int = 0, crossfade: float = 0.05, progress: bool = True,
+                   inversion: dict | None = None) -> np.ndarray:
+    """Continue a piece of audio: the original from ``start`` to the seam, then generated audio.
+
+    The prime is ``y[start : start + prime_seconds]`` (times in seconds). It is encoded with ``rep``;
+    its last ``ceil(n_fft / 2 / hop)`` frames (which the STFT's end padding affects) are dropped, the
+    rest primes :func:`rollout`, and prime plus generated frames are inverted together, so the
+    phase runs on across the seam. The output is the original samples up to the seam, unchanged,
+    followed by the generated audio; over the first ``crossfade`` seconds after the seam the
+    original's own continuation (where ``y`` has it) fades out while the generated audio fades in
+    (equal power), so there is no click.
+
+    Parameters
+    ----------
+    model, scaler, framing, guard, temperature, residuals, seed, progress :
+        As :func:`rollout` (``scaler`` maps representation units to the model's space).
+    rep : Representation
+    y : np.ndarray [shape=(n_samples,)] or path
+        Audio at ``sr`` (a path is loaded with :func:`musiclib.audio.load` at ``sr``).
+    sr : int
+    start, prime_seconds, seconds : float
+        Where the prime starts, how long it is, and how much to generate (seconds).
+    crossfade : float
+        Seconds of equal-power crossfade after the seam (0: none).
+    inversion : dict, optional
+        Keyword arguments for :func:`frames_to_audio` (default :data:`GENERATION_INVERSION`).
+
+    Returns
+    -------
+    y_out : np.ndarray [shape=(n_prime + round(seconds * sr),)], float32
+        ``y_out[:n_prime] == y[start_sample:seam_sample]`` exactly.
+    """
+    if not isinstance(y, np.ndarray):
+        from musiclib import audio
+
+        y, _ = audio.load(y, sr=sr)
+    y = np.asarray(y, dtype=np.float32)
+    if y.ndim != 1:
+        raise ParameterError(f"y must be mono audio of shape (n_samples,), got {y.shape}")
+    if sr != rep.sr:
+        raise ParameterError(f"sr={sr} differs from the representation's sr={rep.sr}")
+    for name, v in (("start", start), ("prime_seconds", prime_seconds), ("seconds", seconds), ("crossfade", crossfade)):
+        if not np.isfinite(v) or v < 0:
+            raise ParameterError(f"{name}={v!r} must be a finite number >= 0 (seconds)")
+    if seconds <= 0 or prime_seconds <= 0:
+        raise ParameterError(f"prime_seconds={prime_seconds} and seconds={seconds} must be positive")
+    a = int(round(start * sr))
+    seam = a + int(round(prime_seconds * sr))
+    if seam > len(y):
+        raise ParameterError(
+            f"start={start} s + prime_seconds={prime_seconds} s runs past the end of the audio ({len(y) / sr:.2f} s)"
+        )
+    prime_audio = y[a:seam]
+    n_prime = len(prime_audio)
+    hop = rep.hop_length
+    edge = -(-getattr(rep, "n_fft", 0) // 2 // hop) if hasattr(rep, "n_fft") else 1
+    P = rep.encode(prime_audio)
+    m = len(P) - edge
+    delegated = callable(getattr(model, "rollout", None))
+    if delegated and framing is None and getattr(model, "n_context_", None) is None:
+        framing_, need = None, 1  # the model's own roll-out takes any prime length
+    else:
+        framing_ = _context_of(model, framing)
+        need = framing_.history
+    if m < need:
+        raise ParameterError(f"prime_seconds={prime_seconds} gives {m} usable frames; the model needs {need}")
+    n_gen_samples = int(round(seconds * sr))
+    total = n_prime + n_gen_samples
+    n_total_frames = -(-total // hop) + 1
+    G = rollout(model, P[:m], n_frames=n_total_frames - m, temperature=temperature, guard=guard,
+                residuals=residuals, seed=seed, progress=progress, scaler=scaler, framing=framing_)
+    frames = np.concatenate([P[:m], G])
+    z = frames_to_audio(frames, rep, length=total, seed=seed, **(inversion or {}))
+    out = np.empty(total, dtype=np.float32)
+    out[:n_prime] = prime_audio
+    gen = z[n_prime:]
+    L = min(int(round(crossfade * sr)), len(gen), len(y) - seam)
+    if L > 0:
+        t = (np.arange(L, dtype=np.float64) + 0.5) / L
+        fade_in, fade_out = np.sin(0.5 * np.pi * t), np.cos(0.5 * np.pi * t)
+        gen = gen.copy()
+        gen[:L] = (fade_out * y[seam : seam + L] + fade_in * gen[:L]).astype(np.float32)
+    out[n_prime:] = gen
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# measures
+
+
+def spectral_flux(frames, rep=None, *, floor_db: float | None = None) -> float:
+    """Mean frame-to-frame spectral change, in dB: the drone measure of the next-frame notebooks.
+
+    ``mean over t of sqrt(mean over features of (d[t] - d[t-1])**2)`` where ``d`` are the frames in
+    dB (for dB representations the frames themselves, floored at the representation's floor;
+    magnitudes are converted with ``20 log10``). A drone (a frame repeated) scores near 0; real
+    music scores several dB per frame. Compare generated with real audio in the same
+    representation (``notebooks/03_trees``).
+
+    Parameters
+    ----------
+    frames : np.ndarray [shape=(n_frames >= 2, n_features)]
+    rep : Representation, optional
+        Tells the units; default: frames are already in dB.
+    floor_db : float, optional
+        Floor applied before differencing (default: the representation's ``floor_db``, else -80).
+    """
+    x = np.asarray(frames, dtype=np.float64)
+    if x.ndim != 2 or len(x) < 2:
+        raise ParameterError(f"spectral_flux needs frames of shape (n_frames >= 2, n_features), got {x.shape}")
+    floor = floor_db if floor_db is not None else float(getattr(rep, "floor_db", -80.0))
+    if rep is not None:
+        domain, g = _domain_of(rep)
+        if domain == "log1p":
+            x = 20 * np.log10(np.expm1(np.maximum(x, 0)) / g + 1e-10)
+        elif domain in ("magnitude", "signed"):
+            x = 20 * np.log10(np.abs(x) + 1e-10)
+    x = np.maximum(x, floor)
+    return float(np.mean(np.sqrt(np.mean(np.diff(x, axis=0) ** 2, axis=1))))

@@ -1,0 +1,89 @@
+"""Next-frame models, one file per family.
+
+The model protocol
+------------------
+Every next-frame model that :func:`musiclib.generate.rollout` can drive has
+
+``fit(X, Y) -> self``
+    ``X [shape=(n, n_rows, n_features)]`` model inputs built by :class:`musiclib.framing.Framing`
+    (``n_rows`` = context frames, plus summary rows if any), ``Y [shape=(n, n_features)]`` the next
+    frames, both in the model's feature space (scaled frames, or PCA components: whatever
+    transform the notebook applied).
+``predict(X) -> Y``
+    Point prediction of the next frame, same shapes and space. Models also accept a flattened
+    ``X [shape=(n, n_rows * n_features)]``.
+
+and optionally
+
+``residuals_ : np.ndarray [shape=(m, n_features)]``
+    Training residuals ``Y - predict(X)`` (a sample of them). ``rollout`` adds a randomly drawn
+    residual row, scaled by the temperature, to each prediction: noise with the model's own
+    error statistics, correlations across features included.
+``sample(X, *, temperature, rng) -> Y``
+    For models that predict a distribution (the quantised logistic "levels" model, trees that
+    sample from their leaves): one draw per row; ``temperature=0`` gives the most likely or mean
+    value. ``rollout`` prefers ``sample`` over ``predict`` + residuals when it exists.
+``rollout(prime, *, n_frames, temperature, guard, seed, scaler) -> frames``
+    A model that can generate a whole sequence by itself faster than step-by-step Python (a
+    compiled Keras/TensorFlow roll-out) implements this; :func:`musiclib.generate.rollout` then
+    delegates to it entirely: it passes the prime in the model's feature space (``scaler`` already
+    applied), the :class:`musiclib.generate.StabilityGuard` (whose public numeric parameters the
+    model must replicate term for term, in representation units, i.e. after undoing ``scaler``),
+    the seed, and ``scaler`` itself (``None`` when the model works in representation units). It
+    expects only the ``n_frames`` new frames back, shape ``(n_frames, n_features)``, in the model's
+    feature space; ``generate.rollout`` undoes ``scaler`` and raises
+    :class:`~musiclib.generate.RolloutError` if they hold NaN/inf.
+``framing : musiclib.framing.Framing``
+    If present, ``rollout`` builds each step's input with it (else it uses
+    ``Framing(context=n_context_)`` where ``n_context_`` is recorded by ``fit``).
+
+Families
+--------
+:mod:`musiclib.models.linear`
+    :class:`~musiclib.models.linear.RidgeNextFrame` (ridge regression of the next frame) and
+    :class:`~musiclib.models.linear.LevelsNextFrame` (multinomial logistic regression of quantised
+    per-band levels, sampled with a temperature). ``notebooks/02_linear_regression``.
+:mod:`musiclib.models.trees`
+    :class:`~musiclib.models.trees.DecisionTreeNextFrame`,
+    :class:`~musiclib.models.trees.RandomForestNextFrame`,
+    :class:`~musiclib.models.trees.XGBoostNextFrame`: one model per output (on PCA components) or
+    one multi-output model. ``notebooks/03_trees``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from musiclib.errors import ParameterError
+
+__all__ = ["check_xy", "flatten"]
+
+
+def flatten(X) -> np.ndarray:
+    """``X [shape=(n, n_rows, n_features)]`` or ``(n, d)`` -> ``(n, d)`` float32, C-contiguous."""
+    if type(X) is np.ndarray and X.dtype == np.float32 and X.ndim == 3 and X.flags.c_contiguous:
+        return X.reshape(len(X), -1)
+    X = np.asarray(X, dtype=np.float32)
+    if X.ndim == 3:
+        X = X.reshape(len(X), -1)
+    if X.ndim != 2:
+        raise ParameterError(f"model input X must have shape (n, n_rows, n_features) or (n, d), got {X.shape}")
+    return np.ascontiguousarray(X)
+
+
+def check_xy(X, Y) -> tuple[np.ndarray, np.ndarray, int]:
+    """Validate a training pair; return flattened X, Y as float32 and the number of rows per input."""
+    X = np.asarray(X, dtype=np.float32)
+    Y = np.asarray(Y, dtype=np.float32)
+    if X.ndim not in (2, 3):
+        raise ParameterError(f"X must have shape (n, n_rows, n_features), got {X.shape}")
+    if Y.ndim != 2:
+        raise ParameterError(f"Y must have shape (n, n_features), got {Y.shape}")
+    if len(X) != len(Y):
+        raise ParameterError(f"X has {len(X)} examples but Y has {len(Y)}")
+    if len(X) < 2:
+        raise ParameterError(f"need at least 2 training examples, got {len(X)}")
+    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(Y))):
+        raise ParameterError("X or Y holds NaN or infinite values")
+    n_rows = X.shape[1] if X.ndim == 3 else 1
+    return flatten(X), np.ascontiguousarray(Y), n_rows
