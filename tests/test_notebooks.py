@@ -1,0 +1,269 @@
+"""The notebook series: committed clean, paired with its text form, papermill-ready, and executable.
+
+Every ``notebooks/NN_name.ipynb`` must
+
+1. be committed without outputs (no code cell has outputs or an execution count);
+2. have a paired ``NN_name.py`` (jupytext py:percent) holding the same cells;
+3. have exactly one cell tagged ``parameters`` holding only literal assignments, including ``MODE``
+   and ``SEED``;
+4. execute with papermill in small mode (``MODE="small"``) without error, on the default corpus.
+
+(4) is marked ``notebook``; deselect it with ``-m "not notebook"``. It uses
+``scripts/run_notebooks.py``'s :func:`execute`, the same code ``make demo`` runs.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+NOTEBOOK_DIR = REPO / "notebooks"
+NOTEBOOKS = sorted(p for p in NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
+IDS = [p.stem for p in NOTEBOOKS]
+MODES = ("small", "demo", "full")
+
+#: Seconds a notebook may take in small mode (the whole series must stay under 3 minutes on 2 cores).
+TIMEOUTS = {"00": 60}
+DEFAULT_TIMEOUT = 120
+
+
+def _runner():
+    spec = importlib.util.spec_from_file_location("run_notebooks", REPO / "scripts" / "run_notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _cells(path: Path) -> list[dict]:
+    return json.loads(path.read_text(encoding="utf-8"))["cells"]
+
+
+def _source(cell) -> str:
+    src = cell["source"]
+    return "".join(src) if isinstance(src, list) else src
+
+
+def test_series_exists():
+    assert NOTEBOOKS, f"no notebooks NN_name.ipynb in {NOTEBOOK_DIR}"
+    assert NOTEBOOKS[0].name.startswith("00_")
+
+
+# -- 1. committed without outputs ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_committed_without_outputs(path):
+    dirty = [
+        i for i, c in enumerate(_cells(path))
+        if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count") is not None)
+    ]
+    assert not dirty, f"{path.name}: code cells {dirty} hold outputs; run .venv/bin/nbstripout {path}"
+
+
+# -- 2. paired with a py:percent file, in sync -----------------------------------------------------
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_paired_and_in_sync(path):
+    import jupytext
+
+    py = path.with_suffix(".py")
+    assert py.exists(), f"{path.name} has no paired {py.name}; run jupytext --set-formats ipynb,py:percent"
+    text = py.read_text(encoding="utf-8")
+    assert "format_name: percent" in text, f"{py.name} is not in jupytext's py:percent format"
+    a = jupytext.read(path)
+    b = jupytext.read(py)
+
+    def cells(nb):
+        return [(c.cell_type, c.source.strip(), tuple(c.metadata.get("tags", ()))) for c in nb.cells]
+
+    ca, cb = cells(a), cells(b)
+    for i, (x, y) in enumerate(zip(ca, cb)):
+        assert x == y, (
+            f"{path.name} and {py.name} differ at cell {i}:\n{x[1][:300]!r}\nvs\n{y[1][:300]!r}\n"
+            f"run: .venv/bin/jupytext --sync {py}"
+        )
+    assert len(ca) == len(cb), f"{path.name} has {len(ca)} cells, {py.name} {len(cb)}; run jupytext --sync"
+
+
+# -- 3. one papermill parameters cell of literals --------------------------------------------------
+
+
+def _is_literal(node) -> bool:
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        return isinstance(node.operand, ast.Constant) and isinstance(node.operand.value, (int, float))
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        return all(_is_literal(e) for e in node.elts)
+    if isinstance(node, ast.Dict):
+        return all(k is not None and _is_literal(k) for k in node.keys) and all(_is_literal(v) for v in node.values)
+    return False
+
+
+def parameters_of(path: Path) -> dict:
+    """The parameters cell's assignments as a dict; asserts the cell's rules on the way."""
+    tagged = [c for c in _cells(path) if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(tagged) == 1, f"{path.name}: need exactly one cell tagged 'parameters', found {len(tagged)}"
+    assert tagged[0]["cell_type"] == "code", f"{path.name}: the 'parameters' cell must be a code cell"
+    tree = ast.parse(_source(tagged[0]))
+    values = {}
+    for stmt in tree.body:
+        assert isinstance(stmt, ast.Assign), (
+            f"{path.name}: parameters cell line {stmt.lineno} is not a plain assignment: {ast.unparse(stmt)!r}"
+        )
+        assert len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name), (
+            f"{path.name}: parameters cell line {stmt.lineno} must assign one name"
+        )
+        assert _is_literal(stmt.value), (
+            f"{path.name}: parameter {stmt.targets[0].id} = {ast.unparse(stmt.value)} is not a literal"
+        )
+        values[stmt.targets[0].id] = ast.literal_eval(stmt.value)
+    return values
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_parameters_cell(path):
+    params = parameters_of(path)
+    assert "MODE" in params and "SEED" in params, f"{path.name}: parameters must include MODE and SEED"
+    assert params["MODE"] in MODES, f"{path.name}: MODE={params['MODE']!r} is not one of {MODES}"
+    assert isinstance(params["SEED"], int), f"{path.name}: SEED must be an integer"
+    for name in params:
+        assert name.isupper(), f"{path.name}: parameter {name} should be UPPER_CASE (the notebook's settings)"
+
+
+def test_literal_checker():
+    assert _is_literal(ast.parse("x = [1, -2.5, 'a', (None, True)]").body[0].value)
+    assert _is_literal(ast.parse("x = {'a': {'b': [1]}}").body[0].value)
+    assert not _is_literal(ast.parse("x = f(1)").body[0].value)
+    assert not _is_literal(ast.parse("x = 2 * 3").body[0].value)
+    assert not _is_literal(ast.parse("x = {**y}").body[0].value)
+    assert not _is_literal(ast.parse("x = [y]").body[0].value)
+
+
+# -- 4. executes in small mode ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def corpus_available():
+    """Skip unless the default corpus (or $MUSICLIB_DATA) is there; CI runs `make data` first."""
+    if os.environ.get("MUSICLIB_DATA"):
+        return os.environ["MUSICLIB_DATA"]
+    from musiclib import data
+    from musiclib.errors import DataUnavailableError
+
+    try:
+        return str(data.default_corpus_dir())
+    except DataUnavailableError as e:
+        pytest.skip(f"the default corpus is not fetched and MUSICLIB_DATA is unset (run `make data`): {e}")
+
+
+def _timeout(path: Path) -> int:
+    return TIMEOUTS.get(path.stem[:2], DEFAULT_TIMEOUT)
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize(
+    "path", [pytest.param(p, marks=pytest.mark.timeout(_timeout(p) + 60)) for p in NOTEBOOKS], ids=IDS
+)
+def test_executes_in_small_mode(path, tmp_path, corpus_available):
+    from conftest import NOTEBOOK_TIMES
+
+    runner = _runner()
+    out = tmp_path / path.name
+    record = runner.execute(path, out, mode="small", cell_timeout=_timeout(path))
+    NOTEBOOK_TIMES[path.stem] = (record["seconds"], record["status"] if record["status"] == "ok" else record["error"])
+    print(f"{path.name}: {record['status']} in {record['seconds']:.1f} s")
+    assert record["status"] == "ok", f"{path.name} failed in small mode: {record['error']} (executed copy: {out})"
+    executed = json.loads(out.read_text(encoding="utf-8"))
+    errors = [o for c in executed["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors
+    html = runner.export_html(out, tmp_path / f"{path.stem}.html")
+    assert html.stat().st_size > 0
+
+
+# -- the runner script -----------------------------------------------------------------------------
+
+
+def _write_notebook(path: Path, cells: list[tuple[str, str, list]]):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    for kind, src, tags in cells:
+        cell = nbformat.v4.new_markdown_cell(src) if kind == "markdown" else nbformat.v4.new_code_cell(src)
+        if tags:
+            cell.metadata["tags"] = tags
+        nb.cells.append(cell)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, str(path))
+
+
+def test_runner_report_continues_after_failure(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("MPLBACKEND", "Agg")  # figures must still appear inline in the report
+    runner = _runner()
+    src = tmp_path / "nbs"
+    src.mkdir()
+    _write_notebook(src / "00_good.ipynb", [
+        ("markdown", "# Good one\n\nDoes two plus two make four?\n\nMore text.", []),
+        ("code", 'MODE = "demo"\nSEED = 0', ["parameters"]),
+        ("code", "from musiclib.display import audio_player\nimport numpy as np\n"
+                 "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nplt.show()\n"
+                 "print('mode', MODE)\naudio_player(np.sin(np.arange(2205) / 3.0), sr=22050)", []),
+        ("code", "from musiclib.widgets import compare_settings\n"
+                 "grid = [{'representation': 'linear', 'n_fft': 256, 'hop_length': 64, 'method': 'pghi', 'n_iter': 0}]\n"
+                 "compare_settings(np.sin(np.arange(4096) / 3.0), sr=22050, settings=grid)", []),
+    ])
+    _write_notebook(src / "01_bad.ipynb", [
+        ("markdown", "# Bad one\n\nWhat happens on an error?", []),
+        ("code", 'MODE = "demo"\nSEED = 0', ["parameters"]),
+        ("code", "raise RuntimeError('boom\\nsecond line')", []),
+    ])
+    _write_notebook(src / "08_compare.ipynb", [
+        ("markdown", "# Compare\n\nWhich approach wins?", []),
+        ("code", 'MODE = "demo"\nSEED = 0', ["parameters"]),
+    ])
+    (src / "notes.ipynb").write_text("not part of the series")
+    code = runner.main(["--mode", "small", "--out", str(tmp_path / "build"), "--notebooks", str(src), "--only", "00,01"])
+    assert code == 1  # one failed, and the other still ran
+    printed = capsys.readouterr().out
+    assert "00_good.ipynb" in printed and "01_bad.ipynb" in printed and "FAILED" in printed
+    report = tmp_path / "build" / "report"
+    good = (report / "00_good.html").read_text()
+    assert "mode small" in good and "data:audio/wav;base64," in good
+    # one player, then the widget's static form (headless run): the original and one setting
+    assert good.count("<audio") == 3 and "SC (dB)" in good
+    assert "data:image/png;base64," in good  # the figure, embedded
+    assert os.environ["MPLBACKEND"] == "Agg"  # the kernel's environment did not leak into ours
+    assert (tmp_path / "build" / "notebooks" / "01_bad.ipynb").exists()  # partial output kept
+    rec = json.loads((report / "01_bad.json").read_text())
+    assert rec["status"] == "failed" and "second line" in rec["error"]
+    index = (report / "index.html").read_text()
+    assert index.index("Compare") < index.index("Good one") < index.index("Bad one")  # 08_compare on top
+    assert "Does two plus two make four?" in index
+    assert 'href="00_good.html"' in index and "not run yet" in index
+    assert "second line" in index
+    assert not list(report.glob(".*"))  # no temporary files left behind
+
+
+def test_runner_select_and_describe():
+    runner = _runner()
+    if not NOTEBOOKS:
+        pytest.skip("no notebooks")
+    assert runner.select(NOTEBOOKS, "00") == [NOTEBOOKS[0]]
+    assert runner.select(NOTEBOOKS, None) == NOTEBOOKS
+    with pytest.raises(SystemExit, match="99"):
+        runner.select(NOTEBOOKS, "00,99")
+    info = runner.describe(NOTEBOOKS[0])
+    assert info["title"] and info["question"]
+
+
+def test_readme_lists_every_notebook():
+    readme = (NOTEBOOK_DIR / "README.md").read_text(encoding="utf-8")
+    missing = [p.name for p in NOTEBOOKS if f"({p.name})" not in readme]
+    assert not missing, f"notebooks/README.md does not link {missing}; add a row to its table"
