@@ -48,6 +48,11 @@ Families
     :class:`~musiclib.models.trees.RandomForestNextFrame`,
     :class:`~musiclib.models.trees.XGBoostNextFrame`: one model per output (on PCA components) or
     one multi-output model. ``notebooks/03_trees``.
+:mod:`musiclib.models.keras_seq` (imports TensorFlow; importing :mod:`musiclib` does not)
+    :class:`~musiclib.models.keras_seq.NextFrameLSTM`, :class:`~musiclib.models.keras_seq.LSTMVAE`
+    (FFT or DCT domain; temperature = the latent's standard deviation) and
+    :class:`~musiclib.models.keras_seq.DilatedCNN`, each with a compiled ``rollout`` (one XLA
+    ``tf.while_loop``) that :func:`musiclib.generate.rollout` delegates to. ``notebooks/04_lstm``.
 """
 
 from __future__ import annotations

@@ -1,0 +1,176 @@
+"""Generation speed of the Keras sequence models (``musiclib.models.keras_seq``), inversion included.
+
+For each model at the size ``notebooks/04_lstm`` trains in demo mode, times
+
+- the compiled roll-out (:meth:`~musiclib.models.keras_seq.NextFrameLSTM.rollout`: one XLA-compiled
+  ``tf.while_loop``, stability guard inside) of ``--seconds`` of frames, for one clip and for a batch
+  of ``--clips`` clips generated together;
+- the inversion of those frames to audio with :func:`musiclib.generate.frames_to_audio` and its
+  generation defaults (:data:`musiclib.generate.GENERATION_INVERSION`; exact inverse for DCT frames);
+
+and reports the real-time factor ``audio seconds / (roll-out + inversion seconds)``, median of
+``--repeats`` runs, after one warm-up run (which pays the compilation; its time is recorded apart),
+with the best run (``best``) and the RTF per second of this process's CPU time (``CPU``) beside it,
+as ``benchmarks/generate.py`` does on a shared machine: a row passes when the median wall-clock RTF
+or the CPU-time RTF reaches the target.
+The models are trained briefly (:data:`TRAIN_EPOCHS` epochs) on 60 s of ``synth.synthetic_mix``,
+so that the frames the inversion gets look like a model's output. Targets (issue "Sequence models in Keras"): 50x for the LSTM and the
+CNN, 20x for the LSTM+VAE, on 2 CPU cores.
+
+``benchmarks/generate.py`` imports this file and calls :func:`register` to add these rows to its
+table; run alone: ``.venv/bin/python benchmarks/generate_keras.py [--seconds 10] [--clips 8]``.
+The last line printed is a JSON list of the rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+#: Epochs of training on synthetic music before timing (speed does not depend on the weights, but the
+#: inversion's does a little on what the frames look like, so they should look like a model's output).
+TRAIN_EPOCHS = 10
+
+#: model name -> (builder name, builder keyword arguments, representation params, target RTF)
+MODELS = {
+    "keras-lstm": ("make_lstm", {"units": (128, 128)}, None, 50.0),
+    "keras-cnn": ("make_cnn", {"filters": 128, "dilations": (1, 2, 4, 8, 16, 32)}, None, 50.0),
+    "keras-lstm-vae-fft": (
+        "make_lstm_vae", {"encoder_units": 256, "units": 256, "latent_dim": 32, "decoder_units": 256},
+        {"name": "log", "n_fft": 1024, "scale": "db"}, 20.0,
+    ),
+    "keras-lstm-vae-dct": (
+        "make_lstm_vae", {"encoder_units": 256, "units": 256, "latent_dim": 32, "decoder_units": 256},
+        {"name": "dct", "block_length": 512}, 20.0,
+    ),
+}
+
+
+def _representation(params):
+    from musiclib import generate
+    from musiclib.representations import from_params
+
+    return from_params(params or generate.DEFAULT_REPRESENTATION)
+
+
+def measure(name: str, *, seconds: float = 10.0, n_clips: int = 1, repeats: int = 3, seed: int = 0) -> dict:
+    """Time one model's generation of ``n_clips`` clips of ``seconds`` each; return one table row."""
+    from musiclib import generate, synth
+    from musiclib.models import keras_seq
+
+    builder, kwargs, rep_params, target = MODELS[name]
+    rep = _representation(rep_params)
+    tracks = [rep.encode(synth.synthetic_mix(duration=20.0, sr=rep.sr, bpm=bpm, seed=seed + i))
+              for i, bpm in enumerate((100, 120, 140))]
+    train = tracks[0]
+    keras_seq.set_seed(seed)
+    model = getattr(keras_seq, builder)(rep.n_features, **kwargs)
+    model.adapt(tracks)
+    # a short training, so the frames (and so the inversion's work) look like a trained model's
+    t0 = time.perf_counter()
+    data = keras_seq.sequence_dataset(tracks, window=64, batch_size=32, seed=seed)
+    model.fit(data, epochs=TRAIN_EPOCHS, verbose=0, shuffle=False)
+    model.calibrate(data)
+    train_s = time.perf_counter() - t0
+    guard = generate.StabilityGuard.fit(tracks, rep)
+    n_frames = int(round(seconds * rep.frames_per_second))
+    prime = np.stack([train[i * 20 : i * 20 + 32] for i in range(n_clips)])
+    length = int(round(seconds * rep.sr))
+
+    def run():
+        c0 = time.process_time()
+        t0 = time.perf_counter()
+        frames = model.rollout(prime, n_frames=n_frames, temperature=0.5, guard=guard, seed=seed)
+        t1 = time.perf_counter()
+        for k in range(n_clips):
+            y = generate.frames_to_audio(frames[k], rep, length=length, seed=seed)
+        t2 = time.perf_counter()
+        c2 = time.process_time()
+        if not np.all(np.isfinite(y)):
+            raise RuntimeError(f"{name}: non-finite audio")
+        return t1 - t0, t2 - t1, c2 - c0
+
+    t0 = time.perf_counter()
+    run()
+    warmup = time.perf_counter() - t0
+    times = [run() for _ in range(repeats)]
+    roll = statistics.median(t[0] for t in times)
+    inv = statistics.median(t[1] for t in times)
+    audio_s = seconds * n_clips
+    rtf = audio_s / (roll + inv)
+    rtf_best = audio_s / min(t[0] + t[1] for t in times)
+    rtf_cpu = audio_s / statistics.median(t[2] for t in times)
+    inversion = "exact (inverse DCT)" if rep.name in ("dct", "raw") else json.dumps(generate.GENERATION_INVERSION)
+    return {
+        "benchmark": "generate", "model": name, "representation": rep.params["name"], "n_features": rep.n_features,
+        "clips": n_clips, "seconds": seconds, "train_s": round(train_s, 2), "warmup_s": round(warmup, 3),
+        "rollout_s": round(roll, 4),
+        "inversion_s": round(inv, 4), "rtf_model": round(audio_s / roll, 1), "rtf": round(rtf, 1),
+        "rtf_best": round(rtf_best, 1), "rtf_cpu": round(rtf_cpu, 1),
+        "inversion": inversion, "target": target, "passed": bool(max(rtf, rtf_cpu) >= target),
+        "data": f"synth.synthetic_mix, 3 x 20 s, {TRAIN_EPOCHS} epochs",
+    }
+
+
+def rows(*, seconds: float = 10.0, clips: int = 8, repeats: int = 3, models=None) -> list[dict]:
+    """Every model, for one clip and for a batch of ``clips``."""
+    out = []
+    for name in models or MODELS:
+        for n in sorted({1, clips}):
+            out.append(measure(name, seconds=seconds, n_clips=n, repeats=repeats))
+    return out
+
+
+def register(BENCHMARKS) -> None:  # noqa: N803 - the registry's name in benchmarks/generate.py
+    """Add this file's rows to ``benchmarks/generate.py``'s registry.
+
+    Accepts a dict (name -> callable returning a list of rows) or a list of callables.
+    """
+    def run(seconds: float = 10.0, clips: int = 8, repeats: int = 3, **_ignored):
+        return rows(seconds=seconds, clips=clips, repeats=repeats)
+
+    if isinstance(BENCHMARKS, dict):
+        BENCHMARKS["keras"] = run
+    else:
+        BENCHMARKS.append(run)
+
+
+def _table(rs: list[dict]) -> str:
+    head = (f"{'model':<22}{'rep':<6}{'clips':>6}{'roll-out s':>12}{'invert s':>10}{'RTF model':>11}{'RTF':>8}"
+            f"{'best':>7}{'CPU':>7}{'target':>8}  ok")
+    lines = [head, "-" * len(head)]
+    for r in rs:
+        lines.append(
+            f"{r['model']:<22}{r['representation']:<6}{r['clips']:>6}{r['rollout_s']:>12.3f}{r['inversion_s']:>10.3f}"
+            f"{r['rtf_model']:>11.1f}{r['rtf']:>8.1f}{r['rtf_best']:>7.1f}{r['rtf_cpu']:>7.1f}{r['target']:>8.0f}"
+            f"  {'yes' if r['passed'] else 'NO'}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--seconds", type=float, default=10.0, help="seconds of audio per clip")
+    p.add_argument("--clips", type=int, default=8, help="clips in the batch row")
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--models", nargs="*", choices=sorted(MODELS), default=None)
+    a = p.parse_args(argv)
+    rs = rows(seconds=a.seconds, clips=a.clips, repeats=a.repeats, models=a.models)
+    print(_table(rs))
+    print("inversion settings:", {r["representation"]: r["inversion"] for r in rs})
+    print(json.dumps(rs))
+    return 0 if all(r["passed"] for r in rs) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

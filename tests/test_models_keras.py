@@ -1,0 +1,326 @@
+"""Tests for musiclib.models.keras_seq: tiny models, so the whole file runs in well under a minute."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+ks = pytest.importorskip("musiclib.models.keras_seq")
+import tensorflow as tf  # noqa: E402
+
+from musiclib.errors import ParameterError  # noqa: E402
+
+F = 12  # features per frame
+KINDS = ["lstm", "vae", "cnn"]
+
+
+def _make(kind):
+    if kind == "lstm":
+        return ks.make_lstm(F, units=(8, 8))
+    if kind == "vae":
+        return ks.make_lstm_vae(F, encoder_units=8, units=8, latent_dim=4, decoder_units=8)
+    return ks.make_cnn(F, filters=8, kernel_size=2, dilations=(1, 2, 4))
+
+
+@pytest.fixture(scope="module")
+def tracks():
+    rng = np.random.default_rng(0)
+    # smooth random walks with a per-feature offset and scale, 3 "files"
+    return [
+        (np.cumsum(rng.standard_normal((120, F)), axis=0) * 0.2 + np.arange(F) * 3.0).astype(np.float32)
+        for _ in range(3)
+    ]
+
+
+@pytest.fixture(scope="module")
+def models(tracks):
+    ks.set_seed(0)
+    out = {}
+    for kind in KINDS:
+        m = _make(kind)
+        m.adapt(tracks)
+        m.fit(ks.sequence_dataset(tracks, window=16, batch_size=8, seed=0), epochs=1, verbose=0)
+        m.calibrate(ks.sequence_dataset(tracks, window=16, batch_size=8, shuffle=False))
+        out[kind] = m
+    return out
+
+
+# -- shapes, protocol, causality -------------------------------------------------------------------
+@pytest.mark.parametrize("kind", KINDS)
+def test_shapes(models, tracks, kind):
+    m = models[kind]
+    x = np.stack([tracks[0][:10], tracks[1][:10]])
+    assert m(x).shape == (2, 10, F)
+    assert m.predict(x).shape == (2, F)
+    # the protocol's flattened input is accepted too
+    np.testing.assert_allclose(m.predict(x.reshape(2, -1)), m.predict(x), rtol=1e-6, atol=1e-6)
+    assert m.rollout(tracks[0][:8], n_frames=6, temperature=0.5, seed=1).shape == (6, F)
+    assert m.rollout(x[:, :8], n_frames=6, temperature=0.5, seed=1).shape == (2, 6, F)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_causal_mask(models, tracks, kind):
+    """The prediction at step t never depends on frames after t."""
+    m = models[kind]
+    x = tracks[0][None, :20].copy()
+    y = m(x).numpy()
+    x2 = x.copy()
+    x2[:, 12:] += 100.0
+    y2 = m(x2).numpy()
+    np.testing.assert_allclose(y2[:, :12], y[:, :12], rtol=1e-5, atol=1e-5)
+    assert not np.allclose(y2[:, 12:], y[:, 12:])
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_compiled_rollout_matches_model(models, tracks, kind):
+    """At temperature 0 the compiled loop reproduces predict() fed its own output."""
+    m = models[kind]
+    prime = tracks[1][:8]
+    got = m.rollout(prime, n_frames=6, temperature=0.0)
+    seq = prime.copy()
+    for _ in range(6):
+        seq = np.vstack([seq, m(seq[None]).numpy()[:, -1]])
+    np.testing.assert_allclose(got, seq[8:], rtol=1e-4, atol=1e-4)
+
+
+def test_cnn_receptive_field_prime(models, tracks):
+    m = models["cnn"]
+    assert m.receptive_field == 1 + (1 + 2 + 4)
+    long_prime = tracks[0][:40]
+    # frames beyond the receptive field cannot change the roll-out
+    a = m.rollout(long_prime, n_frames=6, temperature=0.0)
+    b = m.rollout(long_prime[-m.receptive_field:], n_frames=6, temperature=0.0)
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+def test_vae_tracks_reconstruction_and_kl(tracks):
+    m = _make("vae")
+    m.adapt(tracks)
+    hist = m.fit(ks.sequence_dataset(tracks, window=16, batch_size=8), epochs=1, verbose=0).history
+    assert {"loss", "reconstruction_loss", "kl_loss"} <= set(hist)
+    assert hist["loss"][0] == pytest.approx(hist["reconstruction_loss"][0] + hist["kl_loss"][0] / F, rel=1e-4)
+
+
+def test_vae_temperature_zero_ignores_seed(models, tracks):
+    m = models["vae"]
+    a = m.rollout(tracks[0][:8], n_frames=6, temperature=0.0, seed=1)
+    b = m.rollout(tracks[0][:8], n_frames=6, temperature=0.0, seed=2)
+    np.testing.assert_array_equal(a, b)
+
+
+# -- determinism -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("kind", KINDS)
+def test_same_seed_same_audio(models, tracks, kind):
+    from musiclib.representations import DCTBlocks
+
+    rep = DCTBlocks(block_length=16)
+    assert rep.n_features == 16
+    m = models[kind]
+    # a model on the DCT domain's 16 coefficients would need its own weights; here the audio is
+    # decoded from the frames' first 12 coefficients padded to 16: equality is what is tested
+    def audio(seed):
+        frames = m.rollout(tracks[2][:8], n_frames=6, temperature=1.0, seed=seed)
+        return rep.decode(np.pad(frames, ((0, 0), (0, 16 - F))))
+
+    a, b, c = audio(5), audio(5), audio(6)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+# -- save / load / resume --------------------------------------------------------------------------
+@pytest.mark.parametrize("kind", KINDS)
+def test_save_load_identical(models, tracks, kind, tmp_path):
+    m = models[kind]
+    path = tmp_path / f"{kind}.keras"
+    m.save(path)
+    m2 = ks.load_model(path)
+    assert type(m2) is type(m) and m2.get_config() == m.get_config()
+    x = np.stack([tracks[0][:10], tracks[2][5:15]])
+    np.testing.assert_array_equal(m2(x).numpy(), m(x).numpy())
+    np.testing.assert_array_equal(m2.residual_std.numpy(), m.residual_std.numpy())
+    np.testing.assert_array_equal(
+        m2.rollout(tracks[0][:8], n_frames=6, temperature=0.7, seed=3),
+        m.rollout(tracks[0][:8], n_frames=6, temperature=0.7, seed=3),
+    )
+
+
+def test_load_missing_file(tmp_path):
+    with pytest.raises(ParameterError, match="does not exist"):
+        ks.load_model(tmp_path / "nope.keras")
+
+
+def test_resume_continues_from_saved_epoch(tracks, tmp_path):
+    ks.set_seed(1)
+    ds = ks.sequence_dataset(tracks, window=16, batch_size=8, seed=0)
+    m = _make("lstm").adapt(tracks)
+    m, h1 = ks.fit_with_checkpoints(m, ds, epochs=1, checkpoint_dir=tmp_path, verbose=False)
+    state = json.loads((tmp_path / "state.json").read_text())
+    assert state["epoch"] == 1 and h1["initial_epoch"] == 0 and len(h1["loss"]) == 1
+    saved = [w.numpy() for w in m.weights]
+
+    # a fresh, different model is replaced by the checkpoint, which trains on from epoch 1
+    other = _make("lstm")
+    m2, h2 = ks.fit_with_checkpoints(other, ds, epochs=2, checkpoint_dir=tmp_path, verbose=False)
+    assert m2 is not other
+    assert h2["initial_epoch"] == 1 and len(h2["loss"]) == 2 and len(h2["epoch_seconds"]) == 2
+    assert h2["loss"][0] == h1["loss"][0]
+    assert json.loads((tmp_path / "state.json").read_text())["epoch"] == 2
+    assert sorted(p.name for p in tmp_path.glob("*.keras")) == ["epoch_0002.keras"]
+    assert m2.optimizer.iterations.numpy() == 2 * m.optimizer.iterations.numpy()
+
+    # nothing left to do: the saved model comes back unchanged
+    m3, h3 = ks.fit_with_checkpoints(_make("lstm"), ds, epochs=2, checkpoint_dir=tmp_path, verbose=False)
+    assert h3["initial_epoch"] == 2
+    for a, b in zip(m3.weights, m2.weights):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert not all(np.array_equal(a, b.numpy()) for a, b in zip(saved, m3.weights))
+
+
+def test_resume_rejects_foreign_state(tracks, tmp_path):
+    (tmp_path / "state.json").write_text("{}")
+    with pytest.raises(ParameterError, match="state.json"):
+        ks.fit_with_checkpoints(_make("lstm"), ks.sequence_dataset(tracks, window=8), epochs=1,
+                                checkpoint_dir=tmp_path, verbose=False)
+
+
+# -- data pipeline ---------------------------------------------------------------------------------
+def test_sequence_dataset_windows(tracks):
+    ds = ks.sequence_dataset(tracks, window=10, batch_size=4, hop=10, shuffle=False)
+    xs, ys = zip(*[(x.numpy(), y.numpy()) for x, y in ds])
+    x, y = np.concatenate(xs), np.concatenate(ys)
+    assert x.shape[1:] == (10, F) and y.shape == x.shape
+    np.testing.assert_array_equal(x[:, 1:], y[:, :-1])
+    # every window lies inside one track (no window crosses a file boundary)
+    starts = np.arange(0, 120 - 10, 10)
+    assert len(x) == 3 * len(starts)
+    np.testing.assert_array_equal(x[len(starts)], tracks[1][:10])
+
+
+def test_sequence_dataset_errors(tracks):
+    with pytest.raises(ParameterError, match="window"):
+        ks.sequence_dataset(tracks, window=500)
+    with pytest.raises(ParameterError, match="same n_features"):
+        ks.sequence_dataset([tracks[0], tracks[1][:, :5]], window=8)
+
+
+# -- errors ----------------------------------------------------------------------------------------
+def test_bad_inputs(models, tracks):
+    m = models["lstm"]
+    with pytest.raises(ParameterError, match="n_features=12"):
+        m.predict(np.zeros((2, 5, F + 1), np.float32))
+    with pytest.raises(ParameterError, match="temperature"):
+        m.rollout(tracks[0][:4], n_frames=3, temperature=-1)
+    with pytest.raises(ParameterError, match="n_frames"):
+        m.rollout(tracks[0][:4], n_frames=0)
+    with pytest.raises(ParameterError, match="NaN"):
+        m.rollout(np.full((4, F), np.nan, np.float32), n_frames=2)
+    with pytest.raises(ParameterError, match="units"):
+        ks.make_lstm(F, units=())
+    with pytest.raises(ParameterError, match="n_features"):
+        ks.make_cnn(0)
+
+
+def test_strategy_on_this_machine():
+    s = ks.strategy()
+    n_gpus = len(tf.config.list_logical_devices("GPU"))
+    assert s.num_replicas_in_sync == max(1, n_gpus)
+
+
+def test_import_musiclib_does_not_import_tensorflow():
+    code = (
+        "import sys, musiclib, musiclib.representations, musiclib.framing\n"
+        "assert 'tensorflow' not in sys.modules, 'tensorflow imported'\n"
+    )
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=root,
+                   env={**os.environ, "PYTHONPATH": root})
+
+
+# -- stability guard inside the compiled loop ------------------------------------------------------
+def _guard(domain, tracks):
+    from musiclib import generate
+
+    class _Rep:  # the guard only asks a representation for its name and scale
+        def __init__(self, name, scale=None, gain=1.0):
+            self.name, self.scale, self.gain = name, scale, gain
+
+    rep = {"db": _Rep("mel", "db"), "log1p": _Rep("log", "log1p", 2.0), "magnitude": _Rep("linear"),
+           "signed": _Rep("dct")}[domain]
+    frames = np.concatenate(tracks)
+    if domain == "db":
+        frames = frames * 3.0 - 60.0
+    elif domain in ("log1p", "magnitude"):
+        frames = np.abs(frames) * 0.1
+    else:
+        frames = frames * 0.01
+    return generate.StabilityGuard.fit(frames, rep), frames
+
+
+@pytest.mark.parametrize("domain", ["db", "log1p", "magnitude", "signed"])
+def test_guard_parity_with_numpy(tracks, domain):
+    guard, frames = _guard(domain, tracks)
+    rng = np.random.default_rng(1)
+    x = frames[rng.integers(len(frames), size=40)]
+    x = x * rng.uniform(0.5, 4.0, size=(40, 1)).astype(np.float32)  # some frames far beyond the range
+    if domain == "db":
+        x = x + rng.uniform(-60, 60, size=(40, 1)).astype(np.float32)
+    spec, values = ks.guard_parameters(guard, F)
+    got = ks.apply_guard(tf.constant(x), spec, {k: tf.constant(v) for k, v in values.items()}).numpy()
+    want = guard(x)
+    assert not np.allclose(want, x)  # the guard did something
+    scale = np.abs(want).max()
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5 * scale)
+
+
+def test_disabled_guard_is_no_guard(tracks):
+    guard, _ = _guard("db", tracks)
+    guard.enabled = False
+    assert ks.guard_parameters(guard, F) == ((), {})
+    assert ks.guard_parameters(None, F) == ((), {})
+    with pytest.raises(ParameterError, match="StabilityGuard"):
+        ks.guard_parameters(object(), F)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "cnn"])
+def test_guarded_rollout_matches_stepwise(models, tracks, kind):
+    """The guard inside the loop acts exactly as numpy's guard applied after each predicted frame."""
+    from musiclib import generate
+
+    guard = generate.StabilityGuard.fit(tracks, type("R", (), {"name": "dct", "scale": None})())
+    guard.high = guard.low + 3.0  # tight, so the guard acts on every frame
+    m = models[kind]
+    prime = tracks[1][:8]
+    got = m.rollout(prime, n_frames=6, temperature=0.0, guard=guard)
+    seq = prime.copy()
+    for _ in range(6):
+        seq = np.vstack([seq, guard(m(seq[None]).numpy()[:, -1])])
+    np.testing.assert_allclose(got, seq[8:], rtol=1e-4, atol=1e-3)
+    unguarded = m.rollout(prime, n_frames=6, temperature=0.0)
+    assert not np.allclose(got, unguarded)
+
+
+def test_generate_rollout_delegates(models, tracks):
+    from musiclib import generate
+
+    m = models["lstm"]
+    a = generate.rollout(m, tracks[0][:8], n_frames=6, temperature=0.5, seed=2, progress=False)
+    np.testing.assert_array_equal(a, m.rollout(tracks[0][:8], n_frames=6, temperature=0.5, seed=2))
+
+
+@pytest.mark.parametrize("kind", ["lstm", "cnn"])
+def test_graph_mode_equals_xla(models, tracks, kind):
+    """Without XLA the same loop runs in plain graph mode (its random stream differs: temperature 0)."""
+    m = models[kind]
+    a = m.rollout(tracks[0][:8], n_frames=6, temperature=0.0, jit_compile=False)
+    b = m.rollout(tracks[0][:8], n_frames=6, temperature=0.0)
+    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+    c = m.rollout(tracks[0][:8], n_frames=6, temperature=0.5, seed=4, jit_compile=False)
+    np.testing.assert_array_equal(c, m.rollout(tracks[0][:8], n_frames=6, temperature=0.5, seed=4, jit_compile=False))
