@@ -33,6 +33,8 @@ import numpy as np
 from musiclib.errors import ParameterError
 
 __all__ = [
+    "NextFrameData",
+    "load_next_frame_data",
     "Framing",
     "next_frame_dataset",
     "FrameScaler",
@@ -379,3 +381,67 @@ def load_frames(paths, rep, *, cache=None, max_duration: float | None = None,
 
         it = tqdm(paths, desc="features")
     return [cache.features(p, rep, duration=max_duration) for p in it]
+
+
+@dataclass
+class NextFrameData:
+    """A corpus split by file, with each side's frames under one representation, and a prime clip.
+
+    Attributes
+    ----------
+    corpus, train, held_out : musiclib.corpus.Corpus
+    rep : Representation
+    train_frames, held_frames : list of np.ndarray [shape=(n_frames_i, rep.n_features)]
+        One array per file, from the feature cache.
+    prime_clip : musiclib.corpus.Clip
+        The held-out clip that continuations start from.
+    """
+
+    corpus: object
+    train: object
+    held_out: object
+    rep: object
+    train_frames: list
+    held_frames: list
+    prime_clip: object
+
+    @property
+    def sr(self) -> int:
+        return self.corpus.sr
+
+    def describe(self) -> str:
+        """One line: files and frames on each side, and the prime clip."""
+        return (f"{len(self.train)} train files ({sum(map(len, self.train_frames))} frames), "
+                f"{len(self.held_out)} held-out files ({sum(map(len, self.held_frames))} frames); "
+                f"prime: {self.prime_clip.name}")
+
+
+def load_next_frame_data(root, rep, *, max_duration: float | None = None, held_out: float = 0.2, seed: int = 0,
+                         prime_file: str | None = None, progress: bool = False) -> NextFrameData:
+    """Load a corpus, split it by file, and get every file's frames through the feature cache.
+
+    The prime clip is ``prime_file`` (a held-out file's name or stem) if given, else the longest
+    held-out loop (a file named ``loop_*``), else the longest held-out clip. Files that cannot be
+    loaded are skipped (listed in ``corpus.skipped``) without a warning per file.
+
+    Notebook: 02_linear_regression, 03_trees
+    """
+    import warnings
+
+    from musiclib.corpus import load_corpus
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # skipped files are listed in corpus.skipped
+        corpus = load_corpus(root, sr=rep.sr, max_duration=max_duration, progress=progress)
+    train, held = corpus.split(held_out=held_out, seed=seed)
+    if prime_file:
+        prime = held.find(prime_file)
+    else:
+        loops = [c for c in held.clips if c.name.startswith("loop_")] or list(held.clips)
+        prime = max(loops, key=lambda c: len(c.y))
+    return NextFrameData(
+        corpus=corpus, train=train, held_out=held, rep=rep,
+        train_frames=load_frames(train, rep, max_duration=max_duration, progress=progress),
+        held_frames=load_frames(held, rep, max_duration=max_duration, progress=progress),
+        prime_clip=prime,
+    )

@@ -61,7 +61,6 @@ SETTINGS
 # %%
 import dataclasses
 import time
-import warnings
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -69,9 +68,8 @@ import numpy as np
 from IPython.display import display
 
 from musiclib import data, generate, metrics, outputs
-from musiclib.corpus import load_corpus
 from musiclib.display import audio_table, plot_representation, setup_notebook
-from musiclib.framing import FrameScaler, Framing, load_frames
+from musiclib.framing import FrameScaler, Framing, load_next_frame_data
 from musiclib.models.linear import LevelsNextFrame, RidgeNextFrame
 
 rng = setup_notebook(seed=SEED)
@@ -92,19 +90,12 @@ t_start = time.perf_counter()
 #   held-out clip, against `rep.decode` with 32 iterations:
 
 # %%
-root = Path(CORPUS_DIR) if CORPUS_DIR else data.default_corpus_dir()
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")  # skipped files are listed in corpus.skipped
-    corpus = load_corpus(root, max_duration=SETTINGS["max_duration"], progress=False)
-    train, held_out = corpus.split(held_out=0.2, seed=SEED)
-sr = corpus.sr
 rep = generate.default_representation()
-train_frames = load_frames(train, rep, max_duration=SETTINGS["max_duration"])
-held_frames = load_frames(held_out, rep, max_duration=SETTINGS["max_duration"])
-loops = [c for c in held_out.clips if c.name.startswith("loop_")] or list(held_out.clips)
-prime_clip = held_out.find(PRIME_FILE) if PRIME_FILE else max(loops, key=lambda c: len(c.y))
-print(f"{len(train)} train files ({sum(map(len, train_frames))} frames), "
-      f"{len(held_out)} held-out files ({sum(map(len, held_frames))} frames); prime: {prime_clip.name}")
+nf = load_next_frame_data(Path(CORPUS_DIR) if CORPUS_DIR else data.default_corpus_dir(), rep,
+                          max_duration=SETTINGS["max_duration"], seed=SEED, prime_file=PRIME_FILE)
+corpus, train, held_out, sr = nf.corpus, nf.train, nf.held_out, nf.sr
+train_frames, held_frames, prime_clip = nf.train_frames, nf.held_frames, nf.prime_clip
+print(nf.describe())
 
 y_ref = prime_clip.y
 frames_ref = rep.encode(y_ref)

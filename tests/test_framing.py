@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from musiclib import framing
 from musiclib.errors import ParameterError
 from musiclib.framing import N_SUMMARY_ROWS, Chain, FramePCA, FrameScaler, Framing, next_frame_dataset
 
@@ -114,3 +115,27 @@ def test_pca_and_chain():
         FramePCA(1.5)
     with pytest.raises(ParameterError, match="exceeds"):
         FramePCA(50).fit([frames[:20]])
+
+
+def test_load_next_frame_data_splits_by_file_and_picks_a_held_out_prime(corpus_dir, tmp_path, monkeypatch):
+    from musiclib.cache import FeatureCache
+    from musiclib.errors import CorpusError
+    from musiclib.representations import MelSpectrogram
+
+    rep = MelSpectrogram(n_fft=512, n_mels=32, scale="db")
+    monkeypatch.setenv("MUSICLIB_CACHE", str(tmp_path / "cache"))
+    nf = framing.load_next_frame_data(corpus_dir, rep, held_out=0.4, seed=3)
+    train, held = set(nf.train.paths), set(nf.held_out.paths)
+    assert train and held and not train & held and len(train | held) == 5
+    assert len(nf.train_frames) == len(nf.train) and len(nf.held_frames) == len(nf.held_out)
+    for clip, frames in zip(nf.held_out.clips, nf.held_frames):
+        assert frames.shape == (rep.n_frames(len(clip.y)), rep.n_features)
+    # no loop_* files here: the prime is the longest held-out clip
+    assert nf.prime_clip.path in held
+    assert len(nf.prime_clip.y) == max(len(c.y) for c in nf.held_out.clips)
+    named = framing.load_next_frame_data(corpus_dir, rep, held_out=0.4, seed=3,
+                                         prime_file=nf.held_out.clips[-1].path.stem)
+    assert named.prime_clip.path == nf.held_out.clips[-1].path
+    with pytest.raises(CorpusError, match="no clip named"):
+        framing.load_next_frame_data(corpus_dir, rep, held_out=0.4, seed=3, prime_file="not_there")
+    assert FeatureCache(tmp_path / "cache").clear() == 5
