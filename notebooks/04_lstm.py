@@ -26,7 +26,7 @@
 #
 # | model | representation | randomness at generation time |
 # |---|---|---|
-# | **LSTM**: stacked LSTMs and a linear read-out | log-mel (the series' default) | noise of `temperature` x its own one-step error |
+# | **LSTM**: stacked LSTMs and a linear read-out | log-mel (the series' default) | `temperature` x one of its own one-step error vectors |
 # | **CNN**: dilated causal 1-D convolutions, frequency bins as channels | log-mel | the same |
 # | **LSTM+VAE**: frame encoder -> LSTM -> latent mean/log-variance -> sample -> decoder | FFT magnitude (dB) *and* DCT blocks | the latent is sampled with standard deviation `temperature` |
 #
@@ -143,7 +143,12 @@ for name, rep in REPS.items():
 # units of each feature's spread. `fit_with_checkpoints` saves the model after every epoch (Keras'
 # native `.keras` format) and resumes from the last one when this notebook runs again with the same
 # settings. The models are built inside `keras_seq.strategy()`, which spreads training over several
-# GPUs when there are any.
+# GPUs when there are any. After training, each model measures its one-step errors on the held-out
+# files (`calibrate`): the LSTM and the CNN keep a bank of those error vectors and add `temperature`
+# times one of them to every generated frame. Whole error vectors, not independent Gaussian noise
+# per band: an MSE-trained LSTM fed its own output settles on a fixed point, and per-band noise
+# averages out over 128 bands into a flat, drone-like flux, while its real errors (onsets it could
+# not predict) are broadband and heavy-tailed (see `musiclib.models.keras_seq`, "Why residual vectors").
 
 # %%
 MODELS = {
@@ -152,8 +157,10 @@ MODELS = {
     "VAE-FFT": ("fft", keras_seq.make_lstm_vae, SETTINGS["vae"]),
     "VAE-DCT": ("dct", keras_seq.make_lstm_vae, SETTINGS["vae"]),
 }
+# the key names the settings, the train files and the model code: a change to any retrains
 setup_key = hashlib.sha256(json.dumps(
-    [MODE, SEED, str(root), SETTINGS, [c.path.name for c in train_clips]], sort_keys=True, default=str
+    [MODE, SEED, str(root), SETTINGS, [c.path.name for c in train_clips],
+     hashlib.sha256(Path(keras_seq.__file__).read_bytes()).hexdigest()], sort_keys=True, default=str
 ).encode()).hexdigest()[:12]
 checkpoints = outputs.outputs_root() / "04_lstm" / "checkpoints" / setup_key
 
@@ -175,7 +182,7 @@ for label, (rep_name, make, params) in MODELS.items():
     train_seconds[label] = time.perf_counter() - t0
     models[label], histories[label] = model, history
     guards[label] = generate.StabilityGuard.fit(tr, rep)
-    print(f"{model.count_params():,} parameters; {np.median(history['epoch_seconds']):.2f} s per epoch "
+    print(f"{sum(int(np.prod(w.shape)) for w in model.trainable_weights):,} trained parameters; {np.median(history['epoch_seconds']):.2f} s per epoch "
           f"(median of {len(history['epoch_seconds'])})")
 
 # %%
@@ -285,8 +292,8 @@ for label in ("VAE-FFT", "VAE-DCT"):
 # %% [markdown]
 # ## The temperature
 #
-# Same seed, same prime, several temperatures. For the LSTM the temperature scales noise shaped
-# like its own one-step error; for the LSTM+VAE it is the standard deviation of the latent sample
+# Same seed, same prime, several temperatures. For the LSTM the temperature scales the error
+# vectors it draws from its own held-out one-step errors; for the LSTM+VAE it is the standard deviation of the latent sample
 # (0: the latent mean, a deterministic roll-out).
 
 # %%
@@ -373,7 +380,7 @@ print(f"{'model':<9}{'params':>10}{'s/epoch':>9}{'clips':>6}{'RTF first call':>1
       f"{'of which roll-out s':>21}{'inversion s':>13}{'RTF long clip':>15}")
 for label in MODELS:
     w = warm[label]
-    print(f"{label:<9}{models[label].count_params():>10,}{np.median(histories[label]['epoch_seconds']):>9.2f}"
+    print(f"{label:<9}{sum(int(np.prod(w.shape)) for w in models[label].trainable_weights):>10,}{np.median(histories[label]['epoch_seconds']):>9.2f}"
           f"{len(clips[label]):>6}{timings[label]['rtf']:>16.1f}{w['rtf']:>14.1f}{w['rollout_s']:>21.3f}"
           f"{w['inversion_s']:>13.3f}{long_timing[label]['rtf']:>15.1f}")
 print("'first call' includes compiling the roll-out loop (once per model and shape bucket)")
