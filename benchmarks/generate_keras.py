@@ -17,14 +17,13 @@ The models are trained briefly (:data:`TRAIN_EPOCHS` epochs) on 60 s of ``synth.
 so that the frames the inversion gets look like a model's output. Targets (issue "Sequence models in Keras"): 50x for the LSTM and the
 CNN, 20x for the LSTM+VAE, on 2 CPU cores.
 
-``benchmarks/generate.py`` imports this file and calls :func:`register` to add these rows to its
-table; run alone: ``.venv/bin/python benchmarks/generate_keras.py [--seconds 10] [--clips 8]``.
-The last line printed is a JSON list of the rows.
+Not a script of its own: ``benchmarks/generate.py`` imports this file and calls :func:`register`,
+so the Keras rows are measured once, in the same run and table as the other models (its options
+``--seconds``, ``--clips``, ``--repeats`` apply; ``--no-keras`` leaves these rows out).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import statistics
@@ -143,34 +142,3 @@ def register(BENCHMARKS) -> None:  # noqa: N803 - the registry's name in benchma
         BENCHMARKS["keras"] = run
     else:
         BENCHMARKS.append(run)
-
-
-def _table(rs: list[dict]) -> str:
-    head = (f"{'model':<22}{'rep':<6}{'clips':>6}{'roll-out s':>12}{'invert s':>10}{'RTF model':>11}{'RTF':>8}"
-            f"{'best':>7}{'CPU':>7}{'target':>8}  ok")
-    lines = [head, "-" * len(head)]
-    for r in rs:
-        lines.append(
-            f"{r['model']:<22}{r['representation']:<6}{r['clips']:>6}{r['rollout_s']:>12.3f}{r['inversion_s']:>10.3f}"
-            f"{r['rtf_model']:>11.1f}{r['rtf']:>8.1f}{r['rtf_best']:>7.1f}{r['rtf_cpu']:>7.1f}{r['target']:>8.0f}"
-            f"  {'yes' if r['passed'] else 'NO'}"
-        )
-    return "\n".join(lines)
-
-
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--seconds", type=float, default=10.0, help="seconds of audio per clip")
-    p.add_argument("--clips", type=int, default=8, help="clips in the batch row")
-    p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--models", nargs="*", choices=sorted(MODELS), default=None)
-    a = p.parse_args(argv)
-    rs = rows(seconds=a.seconds, clips=a.clips, repeats=a.repeats, models=a.models)
-    print(_table(rs))
-    print("inversion settings:", {r["representation"]: r["inversion"] for r in rs})
-    print(json.dumps(rs))
-    return 0 if all(r["passed"] for r in rs) else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())
