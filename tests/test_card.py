@@ -172,16 +172,21 @@ def test_frechet_distance_known_values():
     assert card.frechet_distance(np.array([1.0]), np.array([[4.0]]), np.array([0.0]), np.array([[1.0]])) == pytest.approx(2.0)
 
 
-def test_thresholds_separate_the_synthetic_calibration():
-    """The constants lie between real music's worst value and each named failure's best value."""
-    music = {"synthetic": _mixes([96, 104, 112, 120, 128, 136], 30)}
-    res = card.calibrate(music, n_splits=1, seed=0)
+def _assert_thresholds_separate(res):
+    """Every threshold lies between real music's worst value and the named failures' best value."""
     for check, s in res.suggested.items():
         thr = s["current"]
         if card.CHECKS[check] == "max":
             assert s["real_worst"] <= thr < s["failure_best"], (check, s)
         else:
             assert s["failure_best"] < thr <= s["real_worst"], (check, s)
+
+
+def test_thresholds_separate_the_synthetic_calibration():
+    """The constants lie between real music's worst value and each named failure's best value."""
+    music = {"synthetic": _mixes([96, 104, 112, 120, 128, 136], 30)}
+    res = card.calibrate(music, n_splits=1, seed=0)
+    _assert_thresholds_separate(res)
     assert "suggested" in str(res)
 
 
@@ -211,9 +216,4 @@ def test_calibration_on_real_loops():
     if not real or len(next(iter(real.values()))) < 6:
         pytest.skip(f"{root} holds fewer than 6 clips")
     res = card.calibrate(real, n_splits=2, seed=0, clip_seconds=None)
-    for check, s in res.suggested.items():
-        thr = s["current"]
-        if card.CHECKS[check] == "max":
-            assert s["real_worst"] <= thr < s["failure_best"], (check, s)
-        else:
-            assert s["failure_best"] < thr <= s["real_worst"], (check, s)
+    _assert_thresholds_separate(res)
