@@ -60,11 +60,9 @@ test: venv data browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The notebooks, executed with papermill into build/notebooks/ with an HTML report in build/report/.
-demo: venv data
-	@if [ "$(CORPUS)" = full ] && [ -z "$$MUSICLIB_DATA" ]; then \
-		export MUSICLIB_DATA="$$($(PY) -c 'from musiclib.data import corpus_dir; print(corpus_dir("nexuiz-music"))')"; \
-		echo "notebooks use $$MUSICLIB_DATA"; \
-	fi; \
+# Demo and full modes run on real songs (nexuiz-music), so the demo fetches both corpora.
+demo: venv
+	$(PY) -m musiclib fetch all
 	$(PY) scripts/run_notebooks.py --mode $(MODE) --out build
 
 lab: venv

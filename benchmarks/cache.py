@@ -2,7 +2,7 @@
 
 Loads every file of the default corpus (``data/sonic-pi-samples``, or the folder ``$MUSICLIB_DATA``
 names; when neither is there, 20 synthetic 10 s stereo 44.1 kHz FLAC files written to a temporary
-folder) as ``MelSpectrogram(n_mels=128)`` frames through :class:`musiclib.cache.FeatureCache`:
+folder) as ``MelSpectrogram(n_mels=128)`` frames through :class:`musiclib.tools.cache.FeatureCache`:
 
 - cold: an empty cache folder, so every file is decoded, resampled, transformed and stored;
 - warm: a second pass over the same folder with a new cache object and the in-process digest memo
@@ -33,7 +33,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from musiclib import audio, cache, corpus, synth  # noqa: E402
+from musiclib import audio, corpus, synth  # noqa: E402
+from musiclib.tools import cache
 from musiclib.representations import MelSpectrogram  # noqa: E402
 
 TARGET = 20.0
@@ -43,7 +44,7 @@ def corpus_files(n_synthetic: int, tmp: Path) -> tuple[list[Path], str]:
     """The default corpus's files if it is present, else synthetic ones written under ``tmp``."""
     folder = None
     try:
-        from musiclib import data
+        from musiclib.tools import data
 
         folder = Path(data.default_corpus_dir(fetch_if_missing=False))
     except Exception:  # noqa: BLE001 - no data module, or no data: fall back below

@@ -81,7 +81,8 @@ def _models():
 
 def training_frames(rep, *, seed: int = 0):
     """Per-file frames for training and a held-out clip to prime from: the default corpus, else synth."""
-    from musiclib import data, synth
+    from musiclib import synth
+    from musiclib.tools import data
     from musiclib.corpus import load_corpus
     from musiclib.framing import load_frames
 

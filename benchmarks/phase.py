@@ -41,7 +41,8 @@ if str(ROOT) not in sys.path:
 import librosa  # noqa: E402
 import soundfile as sf  # noqa: E402
 
-from musiclib import metrics, phase  # noqa: E402
+from musiclib import phase  # noqa: E402
+from musiclib.evaluation import metrics
 
 SR = 22050
 N_FFTS = (512, 1024, 2048)

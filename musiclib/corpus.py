@@ -164,6 +164,7 @@ def load_corpus(
     *,
     sr: int = audio.DEFAULT_SR,
     max_duration: float | None = None,
+    excerpt: str = "start",
     min_duration: float = 0.0,
     n_jobs: int | None = None,
     progress: bool = True,
@@ -177,7 +178,10 @@ def load_corpus(
     sr : int
         Sample rate in Hz for every clip.
     max_duration : float, optional
-        Keep at most this many seconds from the start of each file.
+        Keep at most this many seconds of each file.
+    excerpt : {"start", "middle"}
+        Where in a longer file the ``max_duration`` seconds come from: its start, or centred on its
+        middle (for whole songs, whose first seconds are often an intro).
     min_duration : float
         Skip files shorter than this many seconds.
     n_jobs : int, optional
@@ -203,12 +207,17 @@ def load_corpus(
 
     if min_duration < 0:
         raise ParameterError(f"min_duration={min_duration!r} must be >= 0 seconds")
+    if excerpt not in ("start", "middle"):
+        raise ParameterError(f"excerpt={excerpt!r} must be 'start' or 'middle'")
     files = _resolve_files(source)
 
     def one(path):
         try:
             meta = audio.info(path)
-            y, _ = audio.load(path, sr=sr, duration=max_duration)
+            offset = 0.0
+            if excerpt == "middle" and max_duration is not None and meta["duration"] > max_duration:
+                offset = (meta["duration"] - max_duration) / 2
+            y, _ = audio.load(path, sr=sr, offset=offset, duration=max_duration)
         except AudioFileError as e:
             return path, None, e.problem
         if len(y) < min_duration * sr:

@@ -38,6 +38,8 @@ __all__ = [
     "AudioTable",
     "audio_table",
     "audio_player",
+    "headline",
+    "Headline",
     "wav_data_uri",
 ]
 
@@ -619,3 +621,52 @@ def audio_player(y: np.ndarray, *, sr: int, normalize: bool = True):
     _check_positive_int("sr", sr)
     return _AudioPlayer(_check_clip("y", y), int(sr), normalize)
 
+
+
+# -- the headline ---------------------------------------------------------------------------------
+
+
+class Headline:
+    """A notebook's one-sentence result; made by :func:`headline`.
+
+    Renders as ``<p class="musiclib-headline">`` (the report's index collects it) and as plain text.
+    """
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def _repr_html_(self) -> str:
+        return f'<p class="musiclib-headline"><b>Result:</b> {html.escape(self.text)}</p>'
+
+    def __repr__(self) -> str:
+        return f"Result: {self.text}"
+
+
+def headline(text: str) -> Headline:
+    """A notebook's headline: one computed sentence that answers its question.
+
+    Every notebook shows one in its summary (``display(headline(f"... {value:.1f} dB ..."))``);
+    ``scripts/run_notebooks.py`` puts it beside the notebook in the report's index.
+
+    Parameters
+    ----------
+    text : str
+        One sentence, built from the notebook's measured values (non-empty).
+
+    Returns
+    -------
+    Headline
+
+    Raises
+    ------
+    ParameterError
+        ``text`` is not a non-empty string.
+
+    Examples
+    --------
+    >>> headline("Ridge passes 7 of 10 checks.")
+    Result: Ridge passes 7 of 10 checks.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise ParameterError(f"headline() needs a non-empty sentence, got {text!r}")
+    return Headline(" ".join(text.split()))

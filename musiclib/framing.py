@@ -370,7 +370,7 @@ def load_frames(paths, rep, *, cache=None, max_duration: float | None = None,
     max_duration : float, optional
         Seconds from the start of each file.
     """
-    from musiclib.cache import FeatureCache
+    from musiclib.tools.cache import FeatureCache
 
     if hasattr(paths, "paths"):
         paths = paths.paths

@@ -128,7 +128,8 @@ def evaluate_setting(
     >>> r["n_features"]
     257
     """
-    from musiclib import metrics, phase
+    from musiclib import phase
+    from musiclib.evaluation import metrics
 
     y = np.asarray(y, dtype=np.float32)
     if y.ndim != 1:

@@ -53,7 +53,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import display
 
-from musiclib import audio, data
+from musiclib import audio
+from musiclib.tools import data
 from musiclib.corpus import find_audio_files, load_corpus
 from musiclib.display import (
     audio_table,

@@ -87,7 +87,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import display
 
-from musiclib import data, phase, sweep
+from musiclib import phase
+from musiclib.evaluation import sweep
+from musiclib.tools import data
 from musiclib.corpus import find_audio_files, load_corpus
 from musiclib.display import audio_table, plot_spectrogram, setup_notebook
 from musiclib.errors import ParameterError

@@ -67,7 +67,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import display
 
-from musiclib import data, generate, metrics, outputs
+from musiclib import generate
+from musiclib.evaluation import metrics
+from musiclib.tools import data, outputs
 from musiclib.display import audio_table, plot_representation, setup_notebook
 from musiclib.framing import FrameScaler, Framing, load_next_frame_data
 from musiclib.models.linear import LevelsNextFrame, RidgeNextFrame
@@ -311,7 +313,7 @@ print("saved:", [p.name for p in saved], "in", saved[0].parent)
 
 # %%
 try:
-    from musiclib import card
+    from musiclib.evaluation import card
 except ImportError:  # the card module is optional for this notebook
     card = None
 if card is not None:

@@ -70,7 +70,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import display
 
-from musiclib import data, generate, outputs
+from musiclib import generate
+from musiclib.tools import data, outputs
 from musiclib.display import audio_table, plot_representation, setup_notebook
 from musiclib.framing import Chain, FramePCA, FrameScaler, Framing, load_next_frame_data
 from musiclib.models.trees import DecisionTreeNextFrame, RandomForestNextFrame, XGBoostNextFrame
@@ -284,7 +285,7 @@ print("saved:", [p.name for p in saved], "in", saved[0].parent)
 
 # %%
 try:
-    from musiclib import card
+    from musiclib.evaluation import card
 except ImportError:  # the card module is optional for this notebook
     card = None
 if card is not None:

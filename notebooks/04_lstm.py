@@ -80,7 +80,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import display
 
-from musiclib import card, data, generate, outputs
+from musiclib import generate
+from musiclib.evaluation import card
+from musiclib.tools import data, outputs
 from musiclib.corpus import load_corpus
 from musiclib.display import audio_table, plot_representation, setup_notebook
 from musiclib.framing import load_frames
@@ -355,7 +357,7 @@ fig.tight_layout()
 # ## Each model's card
 #
 # The musicality card measures the clips of the listening section against the training audio and
-# the held-out audio (see `musiclib.card`).
+# the held-out audio (see `musiclib.evaluation.card`).
 
 # %%
 cards = {}

@@ -19,15 +19,15 @@
 # **Which approach makes the most music-like audio, measured rather than judged by ear, and at what cost in time?**
 #
 # Every generating notebook (02-07) saves its clips with a small JSON sidecar under `outputs/`
-# (`musiclib.outputs`). This notebook loads whatever is there and puts each approach through the
-# same **musicality card** (`musiclib.card`): nine checks, each named after a failure the earlier
+# (`musiclib.tools.outputs`). This notebook loads whatever is there and puts each approach through the
+# same **musicality card** (`musiclib.evaluation.card`): nine checks, each named after a failure the earlier
 # experiments met -- noise, drones, blow-ups, dropouts, no rhythm, copying the training data, and
 # several clips that are really one clip. Next to the approaches stand three baselines that need no
 # model at all: noise shaped with the corpus's average spectrum, the training audio's STFT frames in
 # random order, and a verbatim excerpt of training audio. An approach earns its training time by
 # beating the first two without turning into the third.
 #
-# The card's thresholds were calibrated on data (`musiclib.card.calibrate`): held-out real music
+# The card's thresholds were calibrated on data (`musiclib.evaluation.card.calibrate`): held-out real music
 # passes every check, and white noise, shaped noise, a sustained chord, an exponentially growing
 # signal, silence, a training excerpt and identical clips each fail the check named for them.
 
@@ -55,7 +55,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import HTML, display
 
-from musiclib import baselines, card, data, outputs
+from musiclib.evaluation import baselines, card
+from musiclib.tools import data, outputs
 from musiclib.corpus import load_corpus
 from musiclib.display import audio_table, plot_spectrogram, setup_notebook
 
@@ -121,7 +122,7 @@ if not usable:
 # %% [markdown]
 # ## Baselines
 #
-# Three ways to make audio without a model (`musiclib.baselines`), as many clips and as long as set
+# Three ways to make audio without a model (`musiclib.evaluation.baselines`), as many clips and as long as set
 # above.
 
 # %%

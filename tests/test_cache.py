@@ -1,4 +1,4 @@
-"""Tests for musiclib.cache: hits and misses, corrupt entries, atomic writes, where the cache lives."""
+"""Tests for musiclib.tools.cache: hits and misses, corrupt entries, atomic writes, where the cache lives."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from _audio_fixtures import listing, write_tone
-from musiclib import audio, cache
+from musiclib import audio
+from musiclib.tools import cache
 from musiclib.errors import AudioFileError, ParameterError
 from musiclib.representations import DCTBlocks, LinearSpectrogram, LogSpectrogram, MelSpectrogram
 

@@ -15,7 +15,8 @@ import math
 import numpy as np
 import pytest
 
-from musiclib import baselines, card, synth
+from musiclib import synth
+from musiclib.evaluation import baselines, card
 from musiclib.errors import MusiclibError, ParameterError
 
 SR = 22050
@@ -197,7 +198,7 @@ def test_calibrate_needs_three_clips():
 
 def _default_loops():
     try:
-        from musiclib.data import default_corpus_dir
+        from musiclib.tools.data import default_corpus_dir
 
         root = default_corpus_dir()
     except (ImportError, MusiclibError, OSError) as e:

@@ -1,6 +1,6 @@
-"""Tests of musiclib.data: install, verify, atomic move, idempotence, provenance. No network.
+"""Tests of musiclib.tools.data: install, verify, atomic move, idempotence, provenance. No network.
 
-The download step of :func:`musiclib.data.fetch` is injectable (``acquire=``): these tests hand it a
+The download step of :func:`musiclib.tools.data.fetch` is injectable (``acquire=``): these tests hand it a
 fake extracted package (a temporary tree of small FLAC/Ogg files written by soundfile, plus a copyright
 file) and check everything that happens after the download.
 """
@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from musiclib import data
-from musiclib.__main__ import main as cli_main
+from musiclib.tools import data
+from musiclib.tools.cli import main as cli_main
 from musiclib.errors import CorpusError, DataUnavailableError, ParameterError
 
 SR = 8000
@@ -317,7 +317,7 @@ def test_falls_back_to_the_next_source(tmp_path, small_spec, fake_package):
 
 def test_data_root_and_corpus_dir(tmp_path, monkeypatch):
     monkeypatch.delenv("MUSICLIB_DATA_ROOT", raising=False)
-    assert data.data_root() == Path(data.__file__).resolve().parent.parent / "data"
+    assert data.data_root() == Path(data.__file__).resolve().parents[2] / "data"
     monkeypatch.setenv("MUSICLIB_DATA_ROOT", str(tmp_path))
     assert data.data_root() == tmp_path
     assert data.corpus_dir("nexuiz-music") == tmp_path / "nexuiz-music"
@@ -446,7 +446,7 @@ def test_cli_fetch_reports_files_and_minutes(tmp_path, monkeypatch, small_spec, 
 
 def test_cli_fetch_unavailable_exits_nonzero_with_one_line(tmp_path, monkeypatch, small_spec, capsys):
     monkeypatch.setattr(data, "ACQUIRERS", (_unavailable("apt: apt-get not found"),))
-    assert cli_main(["fetch", "--root", str(tmp_path), "--quiet"]) == 1
+    assert cli_main(["fetch", "--root", str(tmp_path), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("musiclib fetch: error: ") and "MUSICLIB_DATA" in err and err.count("\n") == 1
 

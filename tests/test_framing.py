@@ -118,7 +118,7 @@ def test_pca_and_chain():
 
 
 def test_load_next_frame_data_splits_by_file_and_picks_a_held_out_prime(corpus_dir, tmp_path, monkeypatch):
-    from musiclib.cache import FeatureCache
+    from musiclib.tools.cache import FeatureCache
     from musiclib.errors import CorpusError
     from musiclib.representations import MelSpectrogram
 

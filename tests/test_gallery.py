@@ -173,7 +173,8 @@ def report(tmp_path_factory):
     out = tmp_path_factory.mktemp("gallery")
     env = dict(os.environ, MUSICLIB_OUTPUTS=str(out / "outputs"), PYTHONPATH=str(REPO))
     # one approach with outputs, so 08 shows an approach row, its player and its times
-    from musiclib import outputs, synth
+    from musiclib import synth
+    from musiclib.tools import outputs
 
     outputs.save_clips(
         "02_linear_regression",

@@ -1,11 +1,11 @@
-"""Tests for musiclib.metrics: known values, clamping, errors."""
+"""Tests for musiclib.evaluation.metrics: known values, clamping, errors."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from musiclib import metrics
+from musiclib.evaluation import metrics
 from musiclib.errors import ParameterError
 
 RNG = np.random.default_rng(0)

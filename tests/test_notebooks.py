@@ -155,7 +155,7 @@ def corpus_available():
     """Skip unless the default corpus (or $MUSICLIB_DATA) is there; CI runs `make data` first."""
     if os.environ.get("MUSICLIB_DATA"):
         return os.environ["MUSICLIB_DATA"]
-    from musiclib import data
+    from musiclib.tools import data
     from musiclib.errors import DataUnavailableError
 
     try:

@@ -8,7 +8,8 @@ import os
 import numpy as np
 import pytest
 
-from musiclib import outputs, synth
+from musiclib import synth
+from musiclib.tools import outputs
 from musiclib.errors import MusiclibError, ParameterError
 
 SR = 22050

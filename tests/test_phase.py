@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from musiclib import metrics, phase
+from musiclib import phase
+from musiclib.evaluation import metrics
 from musiclib.errors import ParameterError
 
 SR = 22050

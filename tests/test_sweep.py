@@ -1,4 +1,4 @@
-"""Tests for musiclib.sweep: the spectrogram-settings study (notebook 01)."""
+"""Tests for musiclib.evaluation.sweep: the spectrogram-settings study (notebook 01)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from musiclib import metrics, phase, sweep, synth  # noqa: E402
+from musiclib import phase, synth  # noqa: E402
+from musiclib.evaluation import metrics, sweep
 from musiclib.errors import ParameterError  # noqa: E402
 
 SR = 22050

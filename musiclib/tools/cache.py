@@ -31,11 +31,14 @@ CACHE_VERSION = 1
 
 
 def default_cache_dir() -> Path:
-    """``$MUSICLIB_CACHE``, else ``<repository>/data/cache``."""
+    """``$MUSICLIB_CACHE``, else ``cache/`` in the data folder (:func:`musiclib.tools.data.data_root`,
+    which honours ``$MUSICLIB_DATA_ROOT``)."""
+    from musiclib.tools.data import data_root
+
     env = os.environ.get("MUSICLIB_CACHE")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parent.parent / "data" / "cache"
+    return data_root() / "cache"
 
 
 _DIGESTS: dict[tuple, str] = {}

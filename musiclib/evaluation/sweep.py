@@ -26,7 +26,7 @@ import time
 
 import numpy as np
 
-from musiclib import metrics as _metrics
+from musiclib.evaluation import metrics as _metrics
 from musiclib import phase as _phase
 from musiclib import representations as _reps
 from musiclib.errors import ParameterError

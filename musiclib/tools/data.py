@@ -79,10 +79,12 @@ from musiclib.errors import CorpusError, DataUnavailableError, ParameterError
 __all__ = [
     "CORPORA",
     "DEFAULT_CORPUS",
+    "CORPUS_FOR_MODE",
     "PROVENANCE_NAME",
     "CorpusSpec",
     "Extracted",
     "data_root",
+    "project_root",
     "corpus_dir",
     "default_corpus_dir",
     "fetch",
@@ -91,8 +93,12 @@ __all__ = [
     "extract_audio_from_zip",
 ]
 
-#: Name of the corpus notebooks use unless told otherwise.
+#: Name of the small corpus: what ``make test`` fetches and the notebooks' small mode uses.
 DEFAULT_CORPUS = "sonic-pi-samples"
+
+#: The corpus each notebook mode uses by default (:func:`default_corpus_dir`): real songs for the demo
+#: and full runs, the small loop collection for the tests.
+CORPUS_FOR_MODE = {"small": "sonic-pi-samples", "demo": "nexuiz-music", "full": "nexuiz-music"}
 
 #: File written beside the audio of every fetched corpus.
 PROVENANCE_NAME = "PROVENANCE.json"
@@ -260,10 +266,21 @@ def data_root() -> Path:
     env = os.environ.get(ENV_DATA_ROOT)
     if env:
         return Path(env).expanduser()
-    repo = Path(__file__).resolve().parent.parent
+    return project_root() / "data"
+
+
+def project_root() -> Path:
+    """The folder ``data/`` and ``outputs/`` live in by default.
+
+    The repository (the folder holding ``pyproject.toml`` and ``musiclib/``) when musiclib runs from
+    a checkout; else the current directory. The one place musiclib decides where "the project" is:
+    :func:`data_root`, :func:`musiclib.tools.cache.default_cache_dir` and
+    :func:`musiclib.tools.outputs.outputs_root` build on it.
+    """
+    repo = Path(__file__).resolve().parents[2]
     if (repo / "pyproject.toml").is_file() and (repo / "musiclib").is_dir():
-        return repo / "data"
-    return Path.cwd() / "data"
+        return repo
+    return Path.cwd()
 
 
 def _spec(name: str) -> CorpusSpec:
@@ -299,19 +316,22 @@ def _howto(name: str = DEFAULT_CORPUS) -> str:
     )
 
 
-def default_corpus_dir(*, fetch_if_missing: bool = False) -> Path:
+def default_corpus_dir(*, mode: str | None = None, fetch_if_missing: bool = False) -> Path:
     """The folder of audio notebooks use by default.
 
-    In order: ``$MUSICLIB_DATA`` (any folder of your own audio) when set; else the fetched
-    ``sonic-pi-samples`` corpus under :func:`data_root`, fetched first when missing if
+    In order: ``$MUSICLIB_DATA`` (any folder of your own audio) when set; else the fetched corpus for
+    ``mode`` (:data:`CORPUS_FOR_MODE`: ``nexuiz-music`` for "demo" and "full", ``sonic-pi-samples``
+    for "small" and when ``mode`` is None) under :func:`data_root`, fetched first when missing if
     ``fetch_if_missing``.
 
     Notebook: ``notebooks/00_data_tour``.
 
     Parameters
     ----------
+    mode : {"small", "demo", "full"}, optional
+        A notebook's ``MODE``; picks the corpus (see above).
     fetch_if_missing : bool
-        Fetch the default corpus (see :func:`fetch`) when it is not there yet, or no longer verifies.
+        Fetch the corpus (see :func:`fetch`) when it is not there yet, or no longer verifies.
 
     Returns
     -------
@@ -324,7 +344,9 @@ def default_corpus_dir(*, fetch_if_missing: bool = False) -> Path:
         ``$MUSICLIB_DATA`` is not a folder; or the default corpus is missing or damaged and
         ``fetch_if_missing`` is false (the message says what to do); or it cannot be fetched here.
     CorpusError
-        ``data/sonic-pi-samples`` exists but was not made by :func:`fetch` (it is left untouched).
+        ``data/<corpus>`` exists but was not made by :func:`fetch` (it is left untouched).
+    ParameterError
+        ``mode`` is not one of :data:`CORPUS_FOR_MODE`.
 
     Examples
     --------
@@ -340,20 +362,23 @@ def default_corpus_dir(*, fetch_if_missing: bool = False) -> Path:
                 f"to use the default corpus ({DEFAULT_CORPUS})"
             )
         return folder
-    folder = corpus_dir(DEFAULT_CORPUS)
+    if mode is not None and mode not in CORPUS_FOR_MODE:
+        raise ParameterError(f"mode={mode!r} must be one of {sorted(CORPUS_FOR_MODE)}")
+    name = CORPUS_FOR_MODE[mode] if mode is not None else DEFAULT_CORPUS
+    folder = corpus_dir(name)
     if folder.exists() and not (folder / PROVENANCE_NAME).is_file():
         raise _foreign_error(folder)
     problems = verify_corpus(folder, quick=True) if folder.exists() else ["missing"]
     if not problems:
         return folder
     if fetch_if_missing:
-        return fetch(DEFAULT_CORPUS)
+        return fetch(name)
     if folder.exists():
         raise DataUnavailableError(
-            f"the default corpus in {folder} is damaged ({problems[0]}): run `python -m musiclib fetch "
-            f"{DEFAULT_CORPUS}` to fetch it again, or set {ENV_DATA}=/path/to/folder to use your own audio"
+            f"the corpus in {folder} is damaged ({problems[0]}): run `python -m musiclib fetch "
+            f"{name}` to fetch it again, or set {ENV_DATA}=/path/to/folder to use your own audio"
         )
-    raise DataUnavailableError(f"the default corpus ({DEFAULT_CORPUS}) is not in {folder}: {_howto()}")
+    raise DataUnavailableError(f"the corpus {name} is not in {folder}: {_howto(name)}")
 
 
 # -- provenance and verification --------------------------------------------------------------------

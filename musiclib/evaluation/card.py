@@ -96,7 +96,7 @@ N_BOOTSTRAP = 100
 # Thresholds, set by ``calibrate()`` (the procedure is in its docstring; the choice of point between
 # real music and failure is :func:`suggest_threshold`), rounded to two significant digits. The run:
 #
-#   python -m musiclib.card --corpus data/sonic-pi-samples --corpus data/nexuiz-music --splits 6
+#   python -m musiclib calibrate --corpus data/sonic-pi-samples --corpus data/nexuiz-music --splits 6
 #
 # i.e. calibrate(calibration_sets([...]), n_splits=6, seed=0, clip_seconds=None) on three sets of
 # real music: nine synthetic mixes (musiclib.synth, 4 s, 96-136 BPM), the 17 Sonic Pi loops
@@ -430,7 +430,7 @@ def _nn_distance(queries: np.ndarray, sources: list[np.ndarray], *, exclude=None
 
 def _shaped_noise_features(ref: list[ClipFeatures], durations: list[float], *, seed: int) -> list[ClipFeatures]:
     """Noise with the reference's average power spectrum, clip for clip as long as ``durations``."""
-    from musiclib.baselines import noise_with_spectrum
+    from musiclib.evaluation.baselines import noise_with_spectrum
 
     spectrum = np.mean([f.spectrum for f in ref], axis=0)
     rng = np.random.default_rng(seed)
@@ -888,7 +888,8 @@ def failure_cases(training: list, held_out: list, *, sr: int = SR, seed: int = 0
     growing exponentially by 80 dB, clipped at full scale as a file would be), ``silence``,
     ``excerpt`` (verbatim excerpts of training clips) and ``identical`` (one held-out clip repeated).
     """
-    from musiclib import baselines, synth
+    from musiclib import synth
+    from musiclib.evaluation import baselines
 
     rng = np.random.default_rng(seed)
     durs = [len(np.asarray(getattr(c, "y", c))) / sr for c in held_out]
@@ -1107,29 +1108,3 @@ def calibration_sets(corpus_dirs=None, *, sr: int = SR, pattern: str = "loop_*",
             clips.append(_tile_to(y, 4.0, sr))
         sets[Path(d).name] = clips
     return sets
-
-
-def _main(argv=None) -> int:
-    import argparse
-
-    p = argparse.ArgumentParser(prog="python -m musiclib.card", description="Re-run the card's threshold calibration.")
-    p.add_argument("--corpus", action="append", help="folder of real music, repeatable (default: the default corpus when fetched)")
-    p.add_argument("--splits", type=int, default=6)
-    p.add_argument("--seed", type=int, default=0)
-    args = p.parse_args(argv)
-    corpus = args.corpus
-    if corpus is None:
-        try:
-            from musiclib.data import default_corpus_dir
-
-            corpus = [default_corpus_dir()]
-        except Exception as e:  # data module missing or corpus not fetched: synthetic only
-            print(f"no corpus ({e}); calibrating on synthetic music only")
-    sets = calibration_sets(corpus)
-    print(f"calibrating on {', '.join(f'{k} ({len(v)} clips)' for k, v in sets.items())}, {args.splits} splits each")
-    print(calibrate(sets, n_splits=args.splits, seed=args.seed, clip_seconds=None))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(_main())

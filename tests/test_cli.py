@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from musiclib import cli_card, synth
-from musiclib.card import CHECKS
+from musiclib import synth
+from musiclib.tools import cli
+from musiclib.evaluation.card import CHECKS
 
 REPO = Path(__file__).resolve().parent.parent
 SR = 22050
@@ -74,7 +75,7 @@ def test_failing_verdict_still_exits_zero(folders):
 
 
 def test_in_process(folders, capsys):
-    code = cli_card.main([str(folders / "gen"), "--train", str(folders / "train"), "--reference", str(folders / "ref")])
+    code = cli.main(["card", str(folders / "gen"), "--train", str(folders / "train"), "--reference", str(folders / "ref")])
     assert code == 0
     assert "overall:" in capsys.readouterr().out
 
@@ -92,9 +93,9 @@ def test_in_process(folders, capsys):
     ids=["missing-generated", "missing-train", "no-audio", "non-audio-file", "too-short", "too-short-reference"],
 )
 def test_bad_input(folders, tmp_path, make, match, capsys):
-    code = cli_card.main([str(a) for a in make(folders, tmp_path)])
+    code = cli.main(["card", *(str(a) for a in make(folders, tmp_path))])
     out, err = capsys.readouterr()
-    assert code == cli_card.EXIT_BAD_INPUT
+    assert code == cli.EXIT_BAD_INPUT
     assert err.startswith("musiclib card: error:") and match in err, err
     assert out == ""
 

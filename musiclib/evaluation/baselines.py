@@ -5,7 +5,7 @@
 - :func:`training_excerpt`: verbatim excerpts of training audio (perfect sound, pure copying).
 
 A model worth its training time should beat the first two on the musicality card
-(:mod:`musiclib.card`) and must not be mistaken for the third. See ``notebooks/08_compare``.
+(:mod:`musiclib.evaluation.card`) and must not be mistaken for the third. See ``notebooks/08_compare``.
 """
 
 from __future__ import annotations

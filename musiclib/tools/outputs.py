@@ -52,7 +52,9 @@ def outputs_root(root=None) -> Path:
     env = os.environ.get("MUSICLIB_OUTPUTS")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[1] / "outputs"
+    from musiclib.tools.data import project_root
+
+    return project_root() / "outputs"
 
 
 def _check_slug(name: str, value) -> str:
