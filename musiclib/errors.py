@@ -70,8 +70,11 @@ def _is_int(value) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
-def check_int(name: str, value, *, low: int = 1, high: int | None = None, allow_none: bool = False):
+def check_int(name: str, value, *, low: int = 1, high: int | None = None, allow_none: bool = False,
+              note: str = ""):
     """``value`` as an ``int`` in ``[low, high]`` (``high=None``: no upper bound).
+
+    ``note`` is added to the message in parentheses (e.g. ``"n_fft=512"``, where a bound comes from).
 
     Raises
     ------
@@ -91,7 +94,7 @@ def check_int(name: str, value, *, low: int = 1, high: int | None = None, allow_
             kind = f"an integer in [{low}, {high}]"
         else:
             kind = "a positive integer" if low == 1 else f"an integer >= {low}"
-        raise ParameterError(f"{name}={show(value)} must be {kind}")
+        raise ParameterError(f"{name}={show(value)} must be {kind}" + (f" ({note})" if note else ""))
     return int(value)
 
 

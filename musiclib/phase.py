@@ -120,7 +120,9 @@ def _check_magnitude(S) -> np.ndarray:
 
 
 def _hop(hop_length, n_fft: int) -> int:
-    return max(1, n_fft // 4) if hop_length is None else check_int("hop_length", hop_length, high=n_fft)
+    if hop_length is None:
+        return max(1, n_fft // 4)
+    return check_int("hop_length", hop_length, high=n_fft, note=f"n_fft={n_fft}")
 
 
 def _check_momentum(momentum) -> float:

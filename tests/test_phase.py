@@ -244,7 +244,7 @@ def _with(value, where=(3, 4)):
     [
         (lambda: phase.reconstruct(GOOD, hop_length=-4), r"hop_length=-4"),
         (lambda: phase.reconstruct(GOOD, hop_length=0), r"hop_length=0"),
-        (lambda: phase.reconstruct(GOOD, hop_length=600), r"hop_length=600 must be an integer in \[1, 512\]"),
+        (lambda: phase.reconstruct(GOOD, hop_length=600), r"hop_length=600 must be an integer in \[1, 512\] \(n_fft=512\)"),
         (lambda: phase.reconstruct(GOOD, hop_length=2.5), r"hop_length=2.5"),
         (lambda: phase.reconstruct(_with(np.nan)), r"1 NaN"),
         (lambda: phase.reconstruct(_with(np.inf)), r"1 inf"),
