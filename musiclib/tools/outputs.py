@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from musiclib import audio
-from musiclib.errors import MusiclibError, ParameterError
+from musiclib.errors import MusiclibError, ParameterError, check_int, check_number
 
 __all__ = ["outputs_root", "save_clips", "load_outputs", "list_runs", "EXPECTED_APPROACHES"]
 
@@ -46,7 +46,8 @@ _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
 
 def outputs_root(root=None) -> Path:
-    """``root`` if given, else ``$MUSICLIB_OUTPUTS``, else ``<repo>/outputs``."""
+    """The outputs folder: ``root`` if given, else ``$MUSICLIB_OUTPUTS``, else ``outputs/`` in
+    :func:`musiclib.tools.data.project_root` (it need not exist yet)."""
     if root is not None:
         return Path(root)
     env = os.environ.get("MUSICLIB_OUTPUTS")
@@ -139,8 +140,7 @@ def save_clips(
         The run folder exists already (nothing is overwritten).
     """
     _check_slug("approach", approach)
-    if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or sr <= 0:
-        raise ParameterError(f"sr={sr!r} must be a positive integer (Hz)")
+    check_int("sr", sr)
     if isinstance(clips, np.ndarray) and clips.ndim == 1:
         clips = [clips]
     clips = [np.asarray(c, dtype=np.float64) for c in clips]
@@ -151,9 +151,8 @@ def save_clips(
             raise ParameterError(f"clips[{i}] must be a non-empty 1-D array, got shape {c.shape}")
     if not isinstance(parameters, dict):
         raise ParameterError(f"parameters must be a dict, got {type(parameters).__name__}")
-    for name, v in (("train_seconds", train_seconds), ("generate_seconds", generate_seconds)):
-        if not isinstance(v, (int, float, np.number)) or not math.isfinite(v) or v < 0:
-            raise ParameterError(f"{name}={v!r} must be a non-negative number of seconds")
+    check_number("train_seconds", train_seconds, low=0)
+    check_number("generate_seconds", generate_seconds, low=0)
     now = _dt.datetime.now(_dt.timezone.utc)
     run = _check_slug("run", run if run is not None else f"{now:%Y%m%dT%H%M%S-%f}Z-seed{seed}")
     base = outputs_root(root) / approach
@@ -202,7 +201,19 @@ def save_clips(
 
 
 def list_runs(approach: str, *, root=None) -> list[Path]:
-    """Complete run folders of ``approach`` (those with a meta.json), oldest first."""
+    """Complete run folders of ``approach`` (those with a ``meta.json``), oldest first.
+
+    Parameters
+    ----------
+    approach : str
+        A notebook's name, e.g. ``"02_linear_regression"``.
+    root : path, optional
+        Outputs root (default: :func:`outputs_root`).
+
+    Returns
+    -------
+    list of Path
+    """
     _check_slug("approach", approach)
     base = outputs_root(root) / approach
     if not base.is_dir():
