@@ -585,7 +585,6 @@ class _LocalConsistency:
         return acc
 
 
-
 def le_roux(
     S: np.ndarray,
     *,

@@ -29,11 +29,6 @@ NOTEBOOK_TIMES: dict[str, tuple[float, str]] = {}
 SERIES_BUDGET_S = 180
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "notebook: executes a notebook with papermill (slow; needs the corpus)")
-    config.addinivalue_line("markers", "slow: takes more than a few seconds")
-
-
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if not NOTEBOOK_TIMES:
         return
