@@ -157,14 +157,8 @@ def _window(window, n_fft: int) -> np.ndarray:
 # STFT / iSTFT: librosa's
 
 
-def stft(
-    y: np.ndarray,
-    *,
-    n_fft: int = 1024,
-    hop_length: int | None = None,
-    window: str | np.ndarray = "hann",
-    center: bool = True,
-) -> np.ndarray:
+def stft(y: np.ndarray, *, n_fft: int = 1024, hop_length: int | None = None,
+         window: str | np.ndarray = "hann", center: bool = True) -> np.ndarray:
     """Short-time Fourier transform: ``librosa.stft`` with musiclib's checks and defaults.
 
     Parameters
@@ -209,14 +203,8 @@ def stft(
                         center=bool(center), pad_mode="constant")
 
 
-def istft(
-    D: np.ndarray,
-    *,
-    hop_length: int | None = None,
-    window: str | np.ndarray = "hann",
-    center: bool = True,
-    length: int | None = None,
-) -> np.ndarray:
+def istft(D: np.ndarray, *, hop_length: int | None = None, window: str | np.ndarray = "hann",
+          center: bool = True, length: int | None = None) -> np.ndarray:
     """Inverse STFT by least-squares overlap-add: ``librosa.istft`` with musiclib's checks.
 
     Parameters
@@ -393,16 +381,9 @@ def _iterate(X: np.ndarray, S_fm: np.ndarray, project, n_iter: int, momentum: fl
 # Griffin-Lim and fast Griffin-Lim
 
 
-def griffin_lim(
-    S: np.ndarray,
-    *,
-    n_iter: int = 32,
-    hop_length: int | None = None,
-    window: str | np.ndarray = "hann",
-    length: int | None = None,
-    init: str | np.ndarray = "random",
-    seed: int | None = 0,
-) -> np.ndarray:
+def griffin_lim(S: np.ndarray, *, n_iter: int = 32, hop_length: int | None = None,
+                window: str | np.ndarray = "hann", length: int | None = None,
+                init: str | np.ndarray = "random", seed: int | None = 0) -> np.ndarray:
     """Classic Griffin-Lim phase reconstruction (alternating projections, no momentum).
 
     Each iteration replaces the estimate by the STFT of its least-squares inverse STFT (the
@@ -433,31 +414,16 @@ def griffin_lim(
     See Also
     --------
     fast_griffin_lim : the same with momentum; converges much faster.
-    reconstruct : the single entry point.
-
-    Examples
-    --------
-    >>> y = np.sin(2 * np.pi * 440 * np.arange(22050) / 22050).astype(np.float32)
-    >>> S = np.abs(stft(y, n_fft=512))
-    >>> griffin_lim(S, n_iter=16, length=len(y)).shape
-    (22050,)
+    reconstruct : the single entry point, with an example.
     """
     return fast_griffin_lim(S, n_iter=n_iter, momentum=0.0, hop_length=hop_length, window=window,
                             length=length, init=init, seed=seed)
 
 
-def fast_griffin_lim(
-    S: np.ndarray,
-    *,
-    n_iter: int = 32,
-    momentum: float = 0.99,
-    hop_length: int | None = None,
-    window: str | np.ndarray = "hann",
-    length: int | None = None,
-    init: str | np.ndarray = "random",
-    seed: int | None = 0,
-    refit=None,
-) -> np.ndarray:
+def fast_griffin_lim(S: np.ndarray, *, n_iter: int = 32, momentum: float = 0.99,
+                     hop_length: int | None = None, window: str | np.ndarray = "hann",
+                     length: int | None = None, init: str | np.ndarray = "random", seed: int | None = 0,
+                     refit=None) -> np.ndarray:
     """Fast Griffin-Lim (Perraudin et al. 2013): Griffin-Lim with inertial momentum.
 
     ``c_n = P_C1(P_C2(t_{n-1}))`` and ``t_n = c_n + momentum * (c_n - c_{n-1})``, where
@@ -486,13 +452,6 @@ def fast_griffin_lim(
     -------
     y : np.ndarray [shape=(length,)]
         float32 (float64 when ``S`` is float64).
-
-    Examples
-    --------
-    >>> y = np.sin(2 * np.pi * 440 * np.arange(22050) / 22050).astype(np.float32)
-    >>> S = np.abs(stft(y, n_fft=512))
-    >>> fast_griffin_lim(S, n_iter=16, init="pghi", length=len(y)).dtype
-    dtype('float32')
     """
     momentum = _check_momentum(momentum)
     if refit is not None and not callable(refit):
@@ -585,19 +544,9 @@ class _LocalConsistency:
         return acc
 
 
-def le_roux(
-    S: np.ndarray,
-    *,
-    n_iter: int = 32,
-    hop_length: int | None = None,
-    window: str | np.ndarray = "hann",
-    length: int | None = None,
-    init: str | np.ndarray = "random",
-    seed: int | None = 0,
-    n_neighbors: int = 2,
-    self_weight: float = 0.5,
-    momentum: float = 0.95,
-) -> np.ndarray:
+def le_roux(S: np.ndarray, *, n_iter: int = 32, n_neighbors: int = 2, self_weight: float = 0.5,
+            momentum: float = 0.95, hop_length: int | None = None, window: str | np.ndarray = "hann",
+            length: int | None = None, init: str | np.ndarray = "random", seed: int | None = 0) -> np.ndarray:
     """Consistency-based phase reconstruction with the local consistency operator (Le Roux).
 
     Le Roux, Ono & Sagayama (2008) write the consistency of a spectrogram ``X`` as
@@ -630,26 +579,19 @@ def le_roux(
         Linear magnitude spectrogram.
     n_iter : int >= 0
         Number of iterations.
-    hop_length, window, length, init, seed
-        As in :func:`griffin_lim`.
     n_neighbors : int >= 0
         Frequency half-width ``Q`` of the truncated operator (``2 * Q + 1`` bins per frame).
     self_weight : float in [0, 1]
         Fraction of each bin's own contribution removed from its update (see step 1).
     momentum : float >= 0
         Inertia on the operator's output (0: none; values above 1 warn).
+    hop_length, window, length, init, seed
+        As in :func:`griffin_lim`.
 
     Returns
     -------
     y : np.ndarray [shape=(length,)]
         float32 (float64 when ``S`` is float64).
-
-    Examples
-    --------
-    >>> y = np.sin(2 * np.pi * 440 * np.arange(22050) / 22050).astype(np.float32)
-    >>> S = np.abs(stft(y, n_fft=512))
-    >>> le_roux(S, n_iter=8, length=len(y)).shape
-    (22050,)
     """
     n_neighbors = check_int("n_neighbors", n_neighbors, low=0)
     self_weight = check_fraction("self_weight", self_weight)
@@ -884,15 +826,8 @@ def _pghi_mst(s, sig, logs, fgrad, tgrad_at):
 
 
 
-def pghi(
-    S: np.ndarray,
-    *,
-    hop_length: int | None = None,
-    window: str | np.ndarray = "hann",
-    tol: float = PGHI_TOL,
-    gamma: float | None = None,
-    seed: int | None = 0,
-) -> np.ndarray:
+def pghi(S: np.ndarray, *, hop_length: int | None = None, window: str | np.ndarray = "hann",
+         tol: float = PGHI_TOL, gamma: float | None = None, seed: int | None = 0) -> np.ndarray:
     """Phase from magnitude by phase-gradient heap integration (PGHI, Průša et al. 2017).
 
     For a Gaussian window the phase gradient of the STFT follows from the gradient of the
@@ -987,16 +922,9 @@ def pghi(
 # the single entry point
 
 
-def reconstruct(
-    S: np.ndarray,
-    *,
-    method: str = "pghi+fgla",
-    n_iter: int = 32,
-    hop_length: int | None = None,
-    window: str | np.ndarray = "hann",
-    length: int | None = None,
-    seed: int | None = 0,
-) -> np.ndarray:
+def reconstruct(S: np.ndarray, *, method: str = "pghi+fgla", n_iter: int = 32, hop_length: int | None = None,
+                window: str | np.ndarray = "hann", length: int | None = None,
+                seed: int | None = 0) -> np.ndarray:
     """Turn a linear magnitude spectrogram into audio.
 
     The default, ``"pghi+fgla"``, takes the PGHI phase (:func:`pghi`) as the starting point of

@@ -404,7 +404,10 @@ class MelSpectrogram(_STFTBased):
         return mel_to_linear(self._bands(M), basis=self.basis, n_iter=nnls_iter)
 
     def to_linear(self, frames, *, n_iter: int = 60) -> np.ndarray:
-        """Linear magnitude estimate ``[shape=(n_bins, n_frames)]`` from frames ``[shape=(n_frames, n_mels)]`` (no phase)."""
+        """Linear magnitude estimate ``[shape=(n_bins, n_frames)]`` from mel frames (no phase).
+
+        ``frames [shape=(n_frames, n_mels)]``; ``n_iter``: the NNLS updates of :func:`mel_to_linear`.
+        """
         return self._to_magnitude(self._check_frames(frames).T, nnls_iter=n_iter)
 
     def decode(self, frames, *, method="pghi+fgla", n_iter=32, length=None, seed=0, refit=False, nnls_iter=60):

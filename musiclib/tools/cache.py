@@ -139,11 +139,8 @@ class FeatureCache:
 
         Parameters
         ----------
-        path : path-like
-            An audio file.
-        rep : musiclib.representations.Representation
-        offset, duration : float
-            The excerpt, in seconds (``duration=None``: to the end).
+        path, rep, offset, duration :
+            As :meth:`key`.
 
         Returns
         -------
