@@ -162,7 +162,7 @@ def check_finite(name: str, x, *, ndim: int | None = None, dtype=np.float32) -> 
     x = np.asarray(x)
     if ndim is not None and x.ndim != ndim:
         raise ParameterError(f"{name} must be {ndim}-D; got {name}.ndim={x.ndim} with shape {x.shape}")
-    if np.iscomplexobj(x) or not (np.issubdtype(x.dtype, np.number) or x.dtype == np.bool_):
+    if np.iscomplexobj(x) or not np.issubdtype(x.dtype, np.number):
         raise ParameterError(f"{name} has dtype {x.dtype}; expected real numbers")
     if x.size == 0:
         raise ParameterError(f"{name} is empty (shape {x.shape})")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 __all__ = ["atomic_write"]
@@ -40,8 +40,8 @@ def atomic_write(path, *, overwrite: bool = True):
     Yields
     ------
     Path
-        An empty temporary file beside ``path``, with the same suffix (so ``np.savez`` and
-        ``soundfile`` see the right extension).
+        An empty temporary file beside ``path`` (hidden, same suffix, so ``np.savez`` and
+        ``soundfile`` see the right extension), with the permissions any new file gets.
 
     Raises
     ------
@@ -55,8 +55,8 @@ def atomic_write(path, *, overwrite: bool = True):
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
+    tmp = path.parent / f".{path.stem}.{secrets.token_hex(6)}{path.suffix}"
+    tmp.touch(exist_ok=False)  # created exclusively, with the permissions of any new file (umask)
     try:
         yield Path(tmp)
         if overwrite:
