@@ -197,7 +197,10 @@ class _STFTBased(Representation):
         -------
         y : np.ndarray [shape=(length,)], float32
         """
-        S = self._to_magnitude(self._check_frames(frames).T)
+        return self._invert_magnitude(self._to_magnitude(self._check_frames(frames).T), method=method,
+                                      n_iter=n_iter, length=length, seed=seed)
+
+    def _invert_magnitude(self, S, *, method, n_iter, length, seed):
         return _phase.reconstruct(S, method=method, n_iter=n_iter, hop_length=self.hop_length, length=length,
                                   seed=seed)
 
@@ -337,7 +340,58 @@ def mel_to_linear(M: np.ndarray, *, basis: np.ndarray, n_iter: int = 60) -> np.n
 
 
 @dataclass(frozen=True, kw_only=True)
-class MelSpectrogram(_STFTBased):
+class _FilterBank(_STFTBased):
+    """Frames of a filter bank on the STFT magnitude, optionally in dB; subclasses give ``basis``.
+
+    ``decode`` rebuilds the linear magnitude by non-negative least squares (:func:`mel_to_linear`,
+    which takes any basis), then reconstructs its phase.
+    """
+
+    scale: str = "linear"
+    floor_db: float = -80.0
+
+    def __post_init__(self):
+        super().__post_init__()
+        _check_log_params(self.scale, self.floor_db, 1.0, scales=("linear", "db"))
+
+    @property
+    def basis(self) -> np.ndarray:  # pragma: no cover - overridden
+        """The filter bank ``[shape=(n_features, n_bins)]``."""
+        raise NotImplementedError
+
+    @property
+    def n_features(self) -> int:
+        return self.basis.shape[0]
+
+    def _from_magnitude(self, S):
+        M = (self.basis @ S).astype(np.float32)
+        return _to_log(M, scale="db", floor_db=self.floor_db, gain=1.0) if self.scale == "db" else M
+
+    def _bands(self, M):
+        return _from_log(M, scale="db", floor_db=self.floor_db, gain=1.0) if self.scale == "db" else M
+
+    def _to_magnitude(self, M, *, nnls_iter: int = 60):
+        return mel_to_linear(self._bands(M), basis=self.basis, n_iter=nnls_iter)
+
+    def to_linear(self, frames, *, n_iter: int = 60) -> np.ndarray:
+        """Linear magnitude estimate ``[shape=(n_bins, n_frames)]`` from frames (no phase).
+
+        ``frames [shape=(n_frames, n_features)]``; ``n_iter``: the NNLS updates of :func:`mel_to_linear`.
+        """
+        return self._to_magnitude(self._check_frames(frames).T, nnls_iter=n_iter)
+
+    def decode(self, frames, *, method="pghi+fgla", n_iter=32, length=None, seed=0, nnls_iter=60):
+        """Audio from frames: :meth:`to_linear` with ``nnls_iter`` updates, then
+        :func:`musiclib.phase.reconstruct` (``method``, ``n_iter``, ``length``, ``seed``).
+
+        Returns ``y [shape=(length,)]``, float32.
+        """
+        return self._invert_magnitude(self.to_linear(frames, n_iter=nnls_iter), method=method, n_iter=n_iter,
+                                      length=length, seed=seed)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MelSpectrogram(_FilterBank):
     """Mel-band magnitude frames ``[shape=(n_frames, n_mels)]``, optionally in dB.
 
     Parameters
@@ -367,8 +421,6 @@ class MelSpectrogram(_STFTBased):
     n_mels: int = 128
     fmin: float = 0.0
     fmax: float | None = None
-    scale: str = "linear"
-    floor_db: float = -80.0
 
     def __post_init__(self):
         super().__post_init__()
@@ -378,7 +430,6 @@ class MelSpectrogram(_STFTBased):
             raise ParameterError(
                 f"need 0 <= fmin < fmax <= sr/2, got fmin={self.fmin}, fmax={self.fmax} at sr={self.sr}"
             )
-        _check_log_params(self.scale, self.floor_db, 1.0, scales=("linear", "db"))
 
     @property
     def n_features(self) -> int:
@@ -392,23 +443,6 @@ class MelSpectrogram(_STFTBased):
     def mel(self, S: np.ndarray) -> np.ndarray:
         """Mel-band magnitudes ``[shape=(n_mels, n_frames)]`` of a linear magnitude ``S [shape=(n_bins, n_frames)]``."""
         return (self.basis @ S).astype(np.float32)
-
-    def _from_magnitude(self, S):
-        M = self.mel(S)
-        return _to_log(M, scale="db", floor_db=self.floor_db, gain=1.0) if self.scale == "db" else M
-
-    def _bands(self, M):
-        return _from_log(M, scale="db", floor_db=self.floor_db, gain=1.0) if self.scale == "db" else M
-
-    def _to_magnitude(self, M, *, nnls_iter: int = 60):
-        return mel_to_linear(self._bands(M), basis=self.basis, n_iter=nnls_iter)
-
-    def to_linear(self, frames, *, n_iter: int = 60) -> np.ndarray:
-        """Linear magnitude estimate ``[shape=(n_bins, n_frames)]`` from mel frames (no phase).
-
-        ``frames [shape=(n_frames, n_mels)]``; ``n_iter``: the NNLS updates of :func:`mel_to_linear`.
-        """
-        return self._to_magnitude(self._check_frames(frames).T, nnls_iter=n_iter)
 
     def decode(self, frames, *, method="pghi+fgla", n_iter=32, length=None, seed=0, refit=False, nnls_iter=60):
         """Audio from mel frames.
@@ -431,14 +465,12 @@ class MelSpectrogram(_STFTBased):
         -------
         y : np.ndarray [shape=(length,)], float32
         """
-        M = self._bands(self._check_frames(frames).T)
-        S = mel_to_linear(M, basis=self.basis, n_iter=nnls_iter)
         if not refit or n_iter == 0 or method not in ("pghi+fgla", "fgla"):
-            return _phase.reconstruct(S, method=method, n_iter=n_iter, hop_length=self.hop_length, length=length,
-                                      seed=seed)
+            return super().decode(frames, method=method, n_iter=n_iter, length=length, seed=seed, nnls_iter=nnls_iter)
+        M = self._bands(self._check_frames(frames).T)
         return _phase.fast_griffin_lim(
-            S, n_iter=n_iter, momentum=_phase.RECONSTRUCT_MOMENTUM, hop_length=self.hop_length,
-            length=length, init="pghi" if method == "pghi+fgla" else "random", seed=seed,
+            mel_to_linear(M, basis=self.basis, n_iter=nnls_iter), n_iter=n_iter, momentum=_phase.RECONSTRUCT_MOMENTUM,
+            hop_length=self.hop_length, length=length, init="pghi" if method == "pghi+fgla" else "random", seed=seed,
             refit=_MelRefit(M, self.basis),
         )
 
