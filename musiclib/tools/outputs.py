@@ -20,7 +20,6 @@ import json
 import math
 import os
 import re
-import shutil
 import tempfile
 import warnings
 from pathlib import Path
@@ -141,6 +140,35 @@ def save_clips(
     """
     _check_slug("approach", approach)
     check_int("sr", sr)
+    clips = _check_clips(clips)
+    if not isinstance(parameters, dict):
+        raise ParameterError(f"parameters must be a dict, got {type(parameters).__name__}")
+    check_number("train_seconds", train_seconds, low=0)
+    check_number("generate_seconds", generate_seconds, low=0)
+    now = _dt.datetime.now(_dt.timezone.utc)
+    run = _check_slug("run", run if run is not None else f"{now:%Y%m%dT%H%M%S-%f}Z-seed{seed}")
+    final = outputs_root(root) / approach / run
+    exists = MusiclibError(f"{final}: this run exists already; pass another run= (nothing was overwritten)")
+    if final.exists():
+        raise exists
+    final.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f".{run}.", suffix=".tmp", dir=final.parent,
+                                     ignore_cleanup_errors=True) as tmp:
+        meta = {"approach": approach, "run": run, "created": now.isoformat(),
+                "representation": _jsonable(representation), "parameters": _jsonable(parameters),
+                "seed": _jsonable(seed), "train_seconds": float(train_seconds),
+                "generate_seconds": float(generate_seconds), "sr": int(sr),
+                "clips": [_write_clip(Path(tmp) / f"clip_{i:02d}.wav", c, sr=int(sr)) for i, c in enumerate(clips)]}
+        (Path(tmp) / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+        try:
+            os.rename(tmp, final)  # fails if final appeared meanwhile (a non-empty directory)
+        except OSError:
+            raise exists from None
+    return [final / e["file"] for e in meta["clips"]]
+
+
+def _check_clips(clips) -> list[np.ndarray]:
+    """The clips as a non-empty list of non-empty 1-D float64 arrays (one array is one clip)."""
     if isinstance(clips, np.ndarray) and clips.ndim == 1:
         clips = [clips]
     clips = [np.asarray(c, dtype=np.float64) for c in clips]
@@ -149,55 +177,16 @@ def save_clips(
     for i, c in enumerate(clips):
         if c.ndim != 1 or c.size == 0:
             raise ParameterError(f"clips[{i}] must be a non-empty 1-D array, got shape {c.shape}")
-    if not isinstance(parameters, dict):
-        raise ParameterError(f"parameters must be a dict, got {type(parameters).__name__}")
-    check_number("train_seconds", train_seconds, low=0)
-    check_number("generate_seconds", generate_seconds, low=0)
-    now = _dt.datetime.now(_dt.timezone.utc)
-    run = _check_slug("run", run if run is not None else f"{now:%Y%m%dT%H%M%S-%f}Z-seed{seed}")
-    base = outputs_root(root) / approach
-    final = base / run
-    if final.exists():
-        raise MusiclibError(f"{final}: this run exists already; pass another run= (nothing was overwritten)")
-    base.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{run}.", suffix=".tmp", dir=base))
-    try:
-        entries = []
-        for i, c in enumerate(clips):
-            bad = ~np.isfinite(c)
-            peak = float(np.max(np.abs(np.where(bad, 0, c))))
-            y = np.clip(np.where(bad, 0.0, c), -1.0, 1.0).astype(np.float32)
-            name = f"clip_{i:02d}.wav"
-            audio.save(tmp / name, y, sr=int(sr))
-            entries.append(
-                {
-                    "file": name,
-                    "seconds": round(len(c) / sr, 4),
-                    "peak": peak,
-                    "nonfinite_samples": int(np.count_nonzero(bad)),
-                }
-            )
-        meta = {
-            "approach": approach,
-            "run": run,
-            "created": now.isoformat(),
-            "representation": _jsonable(representation),
-            "parameters": _jsonable(parameters),
-            "seed": _jsonable(seed),
-            "train_seconds": float(train_seconds),
-            "generate_seconds": float(generate_seconds),
-            "sr": int(sr),
-            "clips": entries,
-        }
-        (tmp / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=False) + "\n")
-        try:
-            os.rename(tmp, final)  # fails if final appeared meanwhile (a non-empty directory)
-        except OSError:
-            raise MusiclibError(f"{final}: this run exists already; pass another run= (nothing was overwritten)") from None
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-    return [final / e["file"] for e in entries]
+    return clips
+
+
+def _write_clip(path: Path, c: np.ndarray, *, sr: int) -> dict:
+    """Write one clip (NaN/inf as 0, clipped to +-1) and return its sidecar entry."""
+    bad = ~np.isfinite(c)
+    c = np.where(bad, 0.0, c)
+    audio.save(path, np.clip(c, -1.0, 1.0).astype(np.float32), sr=sr)
+    return {"file": path.name, "seconds": round(len(c) / sr, 4), "peak": float(np.max(np.abs(c))),
+            "nonfinite_samples": int(np.count_nonzero(bad))}
 
 
 def list_runs(approach: str, *, root=None) -> list[Path]:
