@@ -718,33 +718,29 @@ def _tree_path_sums(n_nodes: int, lo: np.ndarray, hi: np.ndarray, delta: np.ndar
     return out[:n_nodes]
 
 
-def _pghi_mst(s, sig, logs, fgrad, tgrad_at):
-    """Integrate along the maximum spanning tree of the bin grid (weights |S_u| |S_v|).
+def _edge_log_weights(sig: np.ndarray, logs: np.ndarray):
+    """Log weights ``log|S_u| + log|S_v|`` of the grid's frequency edges ``[shape=(F, B - 1)]`` and
+    time edges ``[shape=(F - 1, B)]``; ``-inf`` at weak bins, ties broken by position.
 
-    1. Borůvka step, vectorised: every bin's strongest incident edge belongs to the maximum
-       spanning tree; contracting the frequency ones merges bins into runs along frequency,
-       inside which the phase is the frequency integral ``Fc`` (plus one offset per run).
-    2. The tree over the runs of strong bins (Kruskal, ``scipy.sparse.csgraph``): edges are the
-       frequency edges between runs and, for each pair of runs overlapping in adjacent frames,
-       their strongest time edge (the others cannot be in the tree).
-    3. Offsets: a frequency edge carries 0 (``Fc`` already crosses it); a time edge at bin
-       ``(m, n) -> (m, n + 1)`` carries ``Fc(m, n) + (tgrad(m, n) + tgrad(m, n + 1)) / 2
-       - Fc(m, n + 1)``; they are summed from one root per tree (:func:`_tree_path_sums`).
+    Distinct weights make the maximum spanning tree unique, so the Borůvka and cycle-property
+    shortcuts of :func:`_pghi_mst` agree with it even on flat magnitudes.
     """
-    import scipy.sparse
-    from scipy.sparse.csgraph import minimum_spanning_tree
-
-    F, B = s.shape
-    Fc = _freq_integral(fgrad)
-    lw = np.where(sig, logs, -np.inf)  # log of the bin's weight; weak bins take no part
-    wf = lw[:, :-1] + lw[:, 1:]  # frequency edge (n, m)-(n, m + 1), log weight
-    wt = lw[:-1] + lw[1:]  # time edge (n, m)-(n + 1, m)
-    # distinct weights (ties broken by position), so that the spanning tree is unique and the
-    # Borůvka and cycle-property shortcuts below agree with it even on flat magnitudes
+    F, B = sig.shape
+    lw = np.where(sig, logs, -np.inf)
+    wf = lw[:, :-1] + lw[:, 1:]
+    wt = lw[:-1] + lw[1:]
     tie = 1e-9 / (F * B)
     wf += tie * np.arange(wf.size).reshape(wf.shape)
     wt -= tie * np.arange(wt.size).reshape(wt.shape)
-    # 1. each bin's strongest incident edge; contract those along frequency into runs
+    return wf, wt
+
+
+def _boruvka_frequency_edges(wf: np.ndarray, wt: np.ndarray) -> np.ndarray:
+    """The frequency edges ``[shape=(F, B - 1)]`` that are the strongest edge of a bin they touch.
+
+    Every such edge is in the maximum spanning tree (one vectorised Borůvka step).
+    """
+    F, B = wf.shape[0], wf.shape[1] + 1
     best_t = np.full((F, B), -np.inf)
     best_t[:-1] = wt
     np.maximum(best_t[1:], wt, out=best_t[1:])
@@ -754,61 +750,96 @@ def _pghi_mst(s, sig, logs, fgrad, tgrad_at):
     right[:, :-1] = wf
     right_best = (right >= left) & (right > best_t)
     left_best = (left > right) & (left > best_t)
-    f_ok = np.isfinite(wf)
-    contract = (right_best[:, :-1] | left_best[:, 1:]) & f_ok
-    # cycle property: the weakest edge of a grid square is in no maximum spanning tree;
-    # dropping those (about a third of all edges) makes Kruskal's sort and union-find cheaper
+    return (right_best[:, :-1] | left_best[:, 1:]) & np.isfinite(wf)
+
+
+def _without_square_minima(wf: np.ndarray, wt: np.ndarray):
+    """Copies of ``wf``, ``wt`` without the weakest edge of every grid square (set to ``-inf``).
+
+    Cycle property: that edge is in no maximum spanning tree. Dropping those (about a third of all
+    edges) makes Kruskal's sort and union-find cheaper.
+    """
+    sq = np.stack([wf[:-1], wf[1:], wt[:, :-1], wt[:, 1:]])
+    weakest = np.argmin(sq, axis=0)
+    full = np.isfinite(sq.min(axis=0))
+    wf, wt = wf.copy(), wt.copy()
+    wf[:-1][full & (weakest == 0)] = -np.inf
+    wf[1:][full & (weakest == 1)] = -np.inf
+    wt[:, :-1][full & (weakest == 2)] = -np.inf
+    wt[:, 1:][full & (weakest == 3)] = -np.inf
+    return wf, wt
+
+
+def _strongest_time_edges(start: np.ndarray, wt: np.ndarray):
+    """The strongest time edge between each pair of runs that overlap in adjacent frames.
+
+    A new pair starts wherever a run starts in either frame (``start [shape=(F, B)]``). Returns
+    ``pair_id`` (the pair of every time edge, flat), ``pair_bin`` (flat ``(n, m)`` of each pair's
+    strongest edge) and the bins and weights of the pairs whose strongest edge is finite.
+    """
+    pair_start = (start[:-1] | start[1:]).ravel()
+    ps = np.flatnonzero(pair_start)
+    wt_flat = wt.ravel()
+    pair_w = np.maximum.reduceat(wt_flat, ps)
+    pair_id = np.cumsum(pair_start) - 1
+    pair_bin = _segment_argmax(wt_flat, pair_id, ps)
+    ok = np.isfinite(pair_w)
+    return pair_id, pair_bin, pair_bin[ok], pair_w[ok]
+
+
+def _pghi_mst(s, sig, logs, fgrad, tgrad_at):
+    """Integrate along the maximum spanning tree of the bin grid (weights |S_u| |S_v|).
+
+    1. Borůvka step (:func:`_boruvka_frequency_edges`): contracting the frequency edges that are a
+       bin's strongest merges bins into runs along frequency, inside which the phase is the
+       frequency integral ``Fc`` (plus one offset per run).
+    2. The tree over the runs of strong bins (Kruskal, ``scipy.sparse.csgraph``): edges are the
+       frequency edges between runs and, for each pair of runs overlapping in adjacent frames,
+       their strongest time edge (:func:`_strongest_time_edges`; the others cannot be in the tree).
+    3. Offsets: a frequency edge carries 0 (``Fc`` already crosses it); a time edge at bin
+       ``(m, n) -> (m, n + 1)`` carries ``Fc(m, n) + (tgrad(m, n) + tgrad(m, n + 1)) / 2
+       - Fc(m, n + 1)``; they are summed from one root per tree (:func:`_tree_path_sums`).
+    """
+    import scipy.sparse
+    from scipy.sparse.csgraph import minimum_spanning_tree
+
+    F, B = s.shape
+    Fc = _freq_integral(fgrad)
+    wf, wt = _edge_log_weights(sig, logs)
+    # 1. runs along frequency; a weak bin is a run of its own and gets no id
+    contract = _boruvka_frequency_edges(wf, wt)
     if F > 1 and B > 2:
-        sq = np.stack([wf[:-1], wf[1:], wt[:, :-1], wt[:, 1:]])
-        weakest = np.argmin(sq, axis=0)
-        full = np.isfinite(sq.min(axis=0))
-        wf = wf.copy()
-        wt = wt.copy()
-        wf[:-1][full & (weakest == 0)] = -np.inf
-        wf[1:][full & (weakest == 1)] = -np.inf
-        wt[:, :-1][full & (weakest == 2)] = -np.inf
-        wt[:, 1:][full & (weakest == 3)] = -np.inf
-        f_ok = np.isfinite(wf)
+        wf, wt = _without_square_minima(wf, wt)
     start = np.ones((F, B), dtype=bool)
     start[:, 1:] = ~contract
-    start_flat = start.ravel()
     sig_flat = sig.ravel()
-    # runs of strong bins only (a weak bin is a run of its own; it gets no id)
-    strong_start = start_flat & sig_flat
+    strong_start = start.ravel() & sig_flat
     run_of = np.cumsum(strong_start) - 1  # run id of every strong bin
     run_first = np.flatnonzero(strong_start)  # first bin of every run
     n_runs = run_first.size
     if n_runs == 0:
         return Fc
-    # 2. graph over runs
+    # 2. the maximum spanning tree over the runs
     if F > 1:
-        pair_start = (start[:-1] | start[1:]).ravel()  # new (run[n], run[n+1]) pair along m
-        ps = np.flatnonzero(pair_start)
-        wt_flat = wt.ravel()
-        pair_w = np.maximum.reduceat(wt_flat, ps)
-        pair_id = np.cumsum(pair_start) - 1
-        pair_bin = _segment_argmax(wt_flat, pair_id, ps)  # flat (n, m) of the strongest edge
-        ok = np.isfinite(pair_w)
-        t_bin = pair_bin[ok]
-        t_w = pair_w[ok]
+        pair_id, pair_bin, t_bin, t_w = _strongest_time_edges(start, wt)
     else:
         pair_id = pair_bin = t_bin = np.zeros(0, dtype=np.int64)
         t_w = np.zeros(0)
-    f_bin = np.flatnonzero((~contract & f_ok).ravel())
+    f_between = (~contract & np.isfinite(wf)).ravel()
+    f_bin = np.flatnonzero(f_between)
     f_bin = (f_bin // (B - 1)) * B + f_bin % (B - 1)  # (n, m) in the (F, B) grid
     rows = np.concatenate([run_of[t_bin], run_of[f_bin]])
     cols = np.concatenate([run_of[t_bin + B], run_of[f_bin + 1]])
-    w = np.concatenate([t_w, wf.ravel()[f_ok.ravel() & ~contract.ravel()]])
+    w = np.concatenate([t_w, wf.ravel()[f_between]])
     if w.size == 0:  # nothing to connect: every run keeps its own frequency integral
         return Fc
     cost = (w.max() + 1.0) - w  # > 0: minimum spanning tree of cost = maximum of weight
-    graph = scipy.sparse.csr_matrix((cost, (rows, cols)), shape=(n_runs, n_runs))
-    tree = minimum_spanning_tree(graph, overwrite=True).tocoo()
+    tree = minimum_spanning_tree(scipy.sparse.csr_matrix((cost, (rows, cols)), shape=(n_runs, n_runs)),
+                                 overwrite=True).tocoo()
     lo = np.minimum(tree.row, tree.col).astype(np.int64)
     hi = np.maximum(tree.row, tree.col).astype(np.int64)
     # 3. offsets along the tree edges (time edges only; frequency edges carry 0)
-    first_lo = run_first[lo]
-    first_hi = run_first[hi]
+    first_lo, first_hi = run_first[lo], run_first[hi]
     is_time = (first_hi // B) != (first_lo // B)
     Fc_flat = Fc.ravel()
     delta = np.zeros(lo.size)
@@ -823,7 +854,6 @@ def _pghi_mst(s, sig, logs, fgrad, tgrad_at):
     phase = Fc_flat.copy()
     phase[sig_flat] += offset[run_of[sig_flat]]
     return phase.reshape(F, B)
-
 
 
 def pghi(S: np.ndarray, *, hop_length: int | None = None, window: str | np.ndarray = "hann",
