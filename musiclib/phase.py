@@ -199,7 +199,8 @@ def stft(y: np.ndarray, *, n_fft: int = 1024, hop_length: int | None = None,
     n_fft = check_int("n_fft", n_fft, low=2)
     dtype = np.float64 if np.asarray(y).dtype == np.float64 else np.float32
     y = check_signal("y", y, min_samples=1 if center else n_fft, dtype=dtype)
-    return librosa.stft(y, n_fft=n_fft, hop_length=_hop(hop_length, n_fft), window=_window(window, n_fft),
+    # a window of the signal's precision keeps librosa's FFT in float32 for float32 input
+    return librosa.stft(y, n_fft=n_fft, hop_length=_hop(hop_length, n_fft), window=_window(window, n_fft).astype(dtype),
                         center=bool(center), pad_mode="constant")
 
 
@@ -237,7 +238,8 @@ def istft(D: np.ndarray, *, hop_length: int | None = None, window: str | np.ndar
     if D.ndim != 2 or D.shape[0] < 2 or D.shape[1] < 1:
         raise ParameterError(f"D must be 2-D (n_bins >= 2, n_frames >= 1); got D.ndim={D.ndim} with shape {D.shape}")
     n_fft = 2 * (D.shape[0] - 1)
-    return librosa.istft(D, hop_length=_hop(hop_length, n_fft), window=_window(window, n_fft), center=bool(center),
+    w = _window(window, n_fft).astype(np.float64 if D.dtype == np.complex128 else np.float32)
+    return librosa.istft(D, hop_length=_hop(hop_length, n_fft), window=w, center=bool(center),
                          length=check_int("length", length, allow_none=True))
 
 
