@@ -49,6 +49,7 @@ MAX_FEATURES = 513  # budget: features per frame a model predicts; 513 is the li
 MAX_FRAMES_PER_SECOND = 90  # budget: frames per second of audio (hop 256 at 22.05 kHz gives 86)
 COMPACT_FEATURES = 160  # budget of the compact alternative, for models that must stay as small as mel-128
 TOLERANCE_DB = 1.0  # SC differences up to this count as ties (broken by fewer features per second)
+LISTEN_SECONDS = 4.0  # length of the players (the first seconds of an excerpt)
 
 # %%
 GRID = {
@@ -203,17 +204,19 @@ plt.show()
 # %% [markdown]
 # ## Listening
 #
-# The excerpt where the generation default decodes worst, and its reconstruction from each
-# representation (all at the same peak level). Listen for the dull, "underwater" sound of too few
+# The first seconds of the excerpt where the generation default decodes worst, and their round trip
+# through each representation (all at the same peak level). Listen for the dull, "underwater" sound of too few
 # bands, and for how close the full STFT comes.
 
 # %%
 worst = ceilings[ceilings["label"] == default].sort_values("sc_db")["clip"].iloc[-1]
-listened = [sweep.decode_ceiling(clips[worst], sr=sr, rep=rep, method=METHOD, n_iter=N_ITER, seed=SEED, keep_audio=True)
+listen = clips[worst][: int(LISTEN_SECONDS * sr)]
+listened = [sweep.decode_ceiling(listen, sr=sr, rep=rep, method=METHOD, n_iter=N_ITER, seed=SEED, keep_audio=True)
             for rep in reps]
-players = [("original: " + worst, clips[worst])]
+players = [("original: " + worst, listen)]
 players += [(r["label"], (r["y_hat"], {"features": r["n_features"], "SC dB": round(r["sc_db"], 1)})) for r in listened]
-display(audio_table(players, sr=sr, title=f"{worst}: the original and its round trip through each representation"))
+display(audio_table(players, sr=sr, title=f"{worst}: the original and its round trip through each representation "
+                                          f"(SC of these {len(listen) / sr:g} s)"))
 
 # %% [markdown]
 # ## Try it yourself
@@ -225,7 +228,7 @@ display(audio_table(players, sr=sr, title=f"{worst}: the original and its round 
 # from the log STFT at n_fft 1024, hop 256, including a hop of half the window, mel-128 and logfreq-48.
 
 # %%
-compare_settings(y[: int(min(3.0, len(y) / sr) * sr)], sr=sr, seed=SEED, settings=DEFAULT_GRID[: GRID["widget"]])
+compare_settings(y[: int(min(2.5, len(y) / sr) * sr)], sr=sr, seed=SEED, settings=DEFAULT_GRID[: GRID["widget"]])
 
 # %% [markdown]
 # ## Conclusion: the representation for the generation notebooks
@@ -258,6 +261,19 @@ print(f"THE GENERATION DEFAULT, {default} ({d['n_features']} features), decodes 
       f"({d['sc_worst_db'] - small['sc_worst_db']:.1f} dB on the worst excerpt).")
 RECOMMENDED = best["params"]  # representations.from_params(RECOMMENDED) rebuilds it
 RECOMMENDED
+
+# %% [markdown]
+# The generation notebooks invert generated frames with fewer phase iterations and NNLS updates
+# (`generate.GENERATION_INVERSION`). The same ceilings at those settings are what a generating notebook
+# reports beside its card: `sweep.decode_ceiling(y, sr=sr, rep=rep, **generate.GENERATION_INVERSION)`.
+
+# %%
+by_label = {sweep.label(rep): rep for rep in reps}
+at_generation = sweep.ceiling_table(sweep.decode_ceilings(
+    clips, sr=sr, reps=[by_label[k] for k in dict.fromkeys([default, best.name, small.name])], seed=SEED,
+    **generate.GENERATION_INVERSION))
+display(at_generation[["n_features", "sc_db", "sc_worst_db", "sc_best_db", "real_time_factor"]]
+        .rename(columns={"real_time_factor": "× real time"}))
 
 # %% [markdown]
 # ## Summary

@@ -214,7 +214,7 @@ def test_defaults():
     assert rep.n_features == 128 and rep.basis.shape == (128, 513)
     assert R.LinearSpectrogram(n_fft=2048).n_features == 1025
     assert R.DCTBlocks().hop_length == 256
-    assert set(R.REPRESENTATIONS) == {"linear", "log", "mel", "dct", "raw"}
+    assert set(R.REPRESENTATIONS) == {"linear", "log", "mel", "logfreq", "dct", "raw"}
 
 
 @pytest.mark.parametrize(

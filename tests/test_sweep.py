@@ -269,12 +269,17 @@ def test_recommend_picks_within_budget_and_explains(fake_rows):
     rec = sweep.recommend(fake_rows, max_features=513, max_frames_per_second=90, min_real_time_factor=1)
     assert rec["setting"]["label"] == "tie-small" and rec["best_sc_db"] == -25.0
     assert "-25.0 dB" in rec["reason"] and "max_features=513" in rec["reason"] and "tie-small" in rec["reason"]
+    # the best of all is named with the budget that left it out
+    assert rec["best_overall"]["label"] == "wide"
+    assert "best of all is left out by the budgets (more than 513 features per frame): wide (1025 features" in rec["reason"]
     strict = sweep.recommend(fake_rows, tolerance_db=0.0, max_features=513, max_frames_per_second=90)
     assert strict["setting"]["label"] == "good"
     assert sweep.recommend(fake_rows)["setting"]["label"] == "wide"
+    assert "best of all" not in sweep.recommend(fake_rows)["reason"]
     assert sweep.recommend(fake_rows, max_frames_per_second=90)["setting"]["label"] == "wide"
     mel = sweep.recommend(fake_rows, representations=("mel",), min_real_time_factor=1)
     assert mel["setting"]["label"] == "poor"
+    assert "more than 513" not in mel["reason"] and "not one of mel" in mel["reason"]
     assert len(sweep.within_budget(fake_rows, max_features=200)) == 2
 
 

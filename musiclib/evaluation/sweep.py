@@ -503,18 +503,31 @@ def within_budget(
     pandas.DataFrame
         The rows that fit, in their order.
     """
-    if not isinstance(rows, pd.DataFrame):
-        raise ParameterError(f"within_budget() needs a DataFrame of settings, got {type(rows).__name__}")
-    keep = np.ones(len(rows), dtype=bool)
-    for column, limit, sign in (("n_features", max_features, 1), ("frames_per_second", max_frames_per_second, 1),
-                                ("real_time_factor", min_real_time_factor, -1)):
-        if limit is not None:
-            if isinstance(limit, bool) or not isinstance(limit, numbers.Real) or not limit > 0:
-                raise ParameterError(f"the budget on {column} must be a positive number, got {limit!r}")
-            keep &= (sign * rows[column] <= sign * limit).to_numpy()
-    if representations is not None:
-        keep &= rows["representation"].isin(_check_sequence("representations", representations)).to_numpy()
+    over = _over_budget(rows, max_features=max_features, max_frames_per_second=max_frames_per_second,
+                        min_real_time_factor=min_real_time_factor, representations=representations)
+    keep = pd.Series(True, index=rows.index)
+    for excluded in over.values():
+        keep &= ~excluded
     return rows[keep]
+
+
+def _over_budget(rows, *, max_features=None, max_frames_per_second=None, min_real_time_factor=None,
+                 representations=None) -> dict:
+    """For each budget given, what it excludes (in words) and which rows (a boolean Series)."""
+    if not isinstance(rows, pd.DataFrame):
+        raise ParameterError(f"the rule needs a DataFrame of settings, got {type(rows).__name__}")
+    over = {}
+    for text, column, limit, sign in (("more than {} features per frame", "n_features", max_features, 1),
+                                      ("more than {} frames per second", "frames_per_second", max_frames_per_second, 1),
+                                      ("slower than {}× real time", "real_time_factor", min_real_time_factor, -1)):
+        if limit is not None:
+            if isinstance(limit, bool) or not isinstance(limit, numbers.Real) or not 0 < limit < np.inf:
+                raise ParameterError(f"the budget on {column} must be a positive number, got {limit!r}")
+            over[text.format(f"{limit:g}")] = sign * rows[column] > sign * limit
+    if representations is not None:
+        names = _check_sequence("representations", representations)
+        over[f"not one of {', '.join(names)}"] = ~rows["representation"].isin(names)
+    return over
 
 
 def _describe(row) -> str:
@@ -545,8 +558,10 @@ def recommend(rows: pd.DataFrame, *, tolerance_db: float = 1.0, **budgets) -> di
     Returns
     -------
     dict
-        ``setting`` (the chosen row, a Series), ``reason`` (the rule, the budgets and the numbers,
-        as a sentence), ``n_candidates`` (rows within the budgets), ``best_sc_db``.
+        ``setting`` (the chosen row, a Series), ``reason`` (the rule, the budgets, the numbers,
+        and the budgets that leave out the best row of all, as sentences), ``n_candidates`` (rows
+        within the budgets), ``best_sc_db`` (the best SC within them), ``best_overall`` (the row
+        with the best SC of all).
 
     Raises
     ------
@@ -559,6 +574,7 @@ def recommend(rows: pd.DataFrame, *, tolerance_db: float = 1.0, **budgets) -> di
     """
     if isinstance(tolerance_db, bool) or not isinstance(tolerance_db, numbers.Real) or not 0 <= tolerance_db < np.inf:
         raise ParameterError(f"tolerance_db={tolerance_db!r} must be a number >= 0")
+    over = _over_budget(rows, **budgets)
     fits = within_budget(rows, **budgets)
     stated = ", ".join(f"{k}={v}" for k, v in budgets.items() if v is not None) or "no budgets"
     if fits.empty:
@@ -571,7 +587,11 @@ def recommend(rows: pd.DataFrame, *, tolerance_db: float = 1.0, **budgets) -> di
         f"{best:.1f} dB; of the {len(ties)} within {tolerance_db:g} dB of it, the one with the fewest features "
         f"per second is {_describe(choice)}."
     )
-    return {"setting": choice, "reason": reason, "n_candidates": len(fits), "best_sc_db": best}
+    overall = rows.loc[rows["sc_db"].idxmin()]
+    limits = [text for text, excluded in over.items() if excluded.loc[overall.name]]
+    if limits:
+        reason += f" The best of all is left out by the budgets ({'; '.join(limits)}): {_describe(overall)}."
+    return {"setting": choice, "reason": reason, "n_candidates": len(fits), "best_sc_db": best, "best_overall": overall}
 
 
 # -- 5. plots -----------------------------------------------------------------------------------
@@ -579,6 +599,14 @@ def _axes(ax, **kwargs):
     import matplotlib.pyplot as plt
 
     return plt.subplots(**kwargs)[1] if ax is None else ax
+
+
+def _ticks(ax, values, *, scale):
+    """A log (base 2) or symlog x axis labelled at ``values`` as plain numbers."""
+    values = sorted({int(v) for v in values})
+    ax.set_xscale(scale, base=2, **({"linthresh": 4} if scale == "symlog" else {}))
+    ax.set_xticks(values, [str(v) for v in values], minor=False)
+    ax.set_xticks([], minor=True)
 
 
 def plot_ceilings(table: pd.DataFrame, *, ax=None):
@@ -601,7 +629,9 @@ def plot_ceilings(table: pd.DataFrame, *, ax=None):
         ax.errorbar(group["n_features"], group["sc_db"], yerr=err, fmt="o", capsize=3, color=f"C{i}", label=name)
         for text, row in group.iterrows():
             ax.annotate(text, (row["n_features"], row["sc_db"]), xytext=(4, 4), textcoords="offset points", fontsize=7)
-    ax.set(xscale="log", xlabel="features per frame (log scale)", ylabel="SC vs the true magnitude (dB)",
+    _ticks(ax, [2**k for k in range(4, 16) if table["n_features"].min() / 2 < 2**k < 2 * table["n_features"].max()],
+           scale="log")
+    ax.set(xlabel="features per frame (log scale)", ylabel="SC vs the true magnitude (dB)",
            title="decode ceiling: median over clips, bars from best to worst clip")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
@@ -609,8 +639,8 @@ def plot_ceilings(table: pd.DataFrame, *, ax=None):
 
 
 def plot_tradeoffs(rows: pd.DataFrame, *, axes=None):
-    """Three panels against window length: error (SC), speed (real-time factor), and frames per
-    second; one line per hop (and representation, method, iterations).
+    """Three panels against window length: error (SC), speed (real-time factor), and size (features
+    per second of audio); one line per hop (and representation, method, iterations).
 
     Parameters
     ----------
@@ -628,11 +658,13 @@ def plot_tradeoffs(rows: pd.DataFrame, *, axes=None):
     keys = ["representation", "hop_length", "method", "n_iter"]
     for i, (key, group) in enumerate(rows.sort_values("n_fft").groupby(keys, sort=False)):
         kw = {"marker": "o", "ms": 3, "color": f"C{i % 10}", "label": f"{key[0]} hop {key[1]}, {key[2]}×{key[3]}"}
-        for ax, column in zip(axes, ("sc_db", "real_time_factor", "frames_per_second")):
+        for ax, column in zip(axes, ("sc_db", "real_time_factor", "features_per_second")):
             ax.plot(group["n_fft"], group[column], **kw)
-    titles = ("error (SC vs the true magnitude, dB)", "speed (× real time, encode + decode)", "frames per second")
+    titles = ("error (SC vs the true magnitude, dB)", "speed (× real time, encode + decode)",
+              "size (features per second of audio)")
     for ax, title in zip(axes, titles):
-        ax.set(xscale="log", xlabel="window n_fft (samples)", title=title)
+        _ticks(ax, rows["n_fft"], scale="log")
+        ax.set(xlabel="window n_fft (samples)", title=title)
         ax.grid(True, alpha=0.3)
     axes[1].set_yscale("log")
     axes[2].set_yscale("log")
@@ -660,7 +692,9 @@ def plot_iteration_curve(rows: pd.DataFrame, *, ax=None):
             ax.plot(group["n_iter"], group["sc_db"], marker="o", ms=3, color=f"C{i}", label=method)
         else:
             ax.axhline(group["sc_db"].iloc[0], ls="--", color=f"C{i}", label=f"{method} (no iterations)")
-    ax.set(xscale="symlog", xlabel="phase iterations", ylabel="SC (dB)", title="error vs iterations")
+    _ticks(ax, rows["n_iter"], scale="symlog")
+    ax.set(xlim=(0, max(1, rows["n_iter"].max())), xlabel="phase iterations", ylabel="SC (dB)",
+           title="error vs iterations")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
     return ax
