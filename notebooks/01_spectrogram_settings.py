@@ -283,9 +283,11 @@ display(at_generation[["n_features", "sc_db", "sc_worst_db", "sc_best_db", "real
 # - The representation decides more than the phase method: at the same 86 frames per second, pooling
 #   the STFT into bands costs several dB before any model is trained (section 1), while PGHI plus fast
 #   Griffin-Lim already comes close to what more iterations give (section 3).
-# - Within the budgets the full log STFT keeps most; where a model needs mel-128's size, the
-#   log-frequency bank of the same size keeps more, most of all on the tonal songs where mel bands
-#   fail. The printed lines above give the numbers; the headline below states the choice.
+# - Within the budgets the full log STFT keeps most. Where a model needs mel-128's size, the
+#   log-frequency bank of the same size keeps more in the median and far more on the worst excerpts
+#   (songs with sustained tonal parts, whose partials mel's low bands pool), though mel's finer bands
+#   between 1 and 8 kHz win on some bright excerpts (the per-excerpt table). The printed lines above
+#   give the numbers; the headline below states the choice.
 #
 # Previous: [00 · A tour of the data](00_data_tour.ipynb). Next: [02 · Linear next-frame
 # models](02_linear_regression.ipynb), the first notebook that generates frames.

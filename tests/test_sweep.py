@@ -234,13 +234,13 @@ def test_make_excerpt():
     np.testing.assert_allclose(y[SR // 2 : SR // 2 + 100], a[SR // 2 : SR // 2 + 100])
     np.testing.assert_allclose(y[3 * SR + SR // 2 : 3 * SR + SR // 2 + 100], a[SR // 2 : SR // 2 + 100])
     assert np.max(np.abs(y[: SR // 100])) < np.max(np.abs(a[: SR // 100])) + 1e-6  # faded in
-    assert y[-1] == 0.0  # faded out at the end
+    assert abs(y[-1]) < 1e-3 * np.max(np.abs(y))  # faded out at the end
     with pytest.raises(ParameterError, match="no clips with sound"):
         sweep.make_excerpt([silent], sr=SR)
     with pytest.raises(ParameterError, match="duration=0"):
         sweep.make_excerpt([a], sr=SR, duration=0)
-    with pytest.raises(ParameterError, match="fade_seconds"):
-        sweep.make_excerpt([a], sr=SR, fade_seconds=2.0)
+    with pytest.raises(ParameterError, match="piece_seconds=-1"):
+        sweep.make_excerpt([a], sr=SR, piece_seconds=-1)
     with pytest.raises(ParameterError, match="mono"):
         sweep.make_excerpt([np.ones((2, 10))], sr=SR)
 

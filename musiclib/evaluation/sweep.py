@@ -41,7 +41,6 @@ from musiclib.evaluation import metrics as _metrics
 
 __all__ = [
     "REFERENCE_N_FFTS",
-    "DEFAULT_N_FFTS",
     "reconstruction_error",
     "label",
     "decode_ceiling",
@@ -59,8 +58,8 @@ __all__ = [
 #: Windows of the reference STFTs every reconstruction is judged on (hop a quarter of each).
 REFERENCE_N_FFTS = (512, 1024, 2048)
 
-#: Window lengths of the default sweep: 64 ... 16384 samples (2.9 ms ... 743 ms at 22.05 kHz).
-DEFAULT_N_FFTS = tuple(2**k for k in range(6, 15))
+#: Fade in and out of each piece of :func:`make_excerpt`, in seconds.
+EXCERPT_FADE_SECONDS = 0.01
 
 
 # -- checks (kept minimal: the representation, phase and metrics modules check their own parameters)
@@ -213,14 +212,6 @@ def decode_ceiling(
     return result
 
 
-def _progress(iterable, *, enabled, desc):
-    if not enabled:
-        return iterable
-    from tqdm.auto import tqdm
-
-    return tqdm(list(iterable), desc=desc, leave=False)
-
-
 def _warm_up(y, rep, **kwargs):
     """Run once on a short slice, untimed, so one-off costs (imports, FFT plans) are not charged to
     whichever setting runs first."""
@@ -238,7 +229,6 @@ def decode_ceilings(
     n_iter: int = 32,
     nnls_iter: int | None = None,
     seed: int = 0,
-    progress: bool = False,
 ) -> pd.DataFrame:
     """:func:`decode_ceiling` of every representation on every clip.
 
@@ -251,8 +241,8 @@ def decode_ceilings(
         Sample rate in Hz.
     reps : sequence of Representation
         The candidates, each at ``sr``.
-    method, n_iter, nnls_iter, seed, progress :
-        As :func:`decode_ceiling`; ``progress`` shows a progress bar.
+    method, n_iter, nnls_iter, seed :
+        As :func:`decode_ceiling`.
 
     Returns
     -------
@@ -272,7 +262,7 @@ def decode_ceilings(
     _warm_up(np.asarray(next(iter(clips.values()))), reps[0], **kwargs)
     rows = [
         {"clip": name, **decode_ceiling(y, sr=sr, rep=rep, **kwargs)}
-        for rep, (name, y) in _progress(itertools.product(reps, clips.items()), enabled=progress, desc="ceilings")
+        for rep, (name, y) in itertools.product(reps, clips.items())
     ]
     return pd.DataFrame(rows)
 
@@ -308,20 +298,13 @@ def ceiling_table(ceilings: pd.DataFrame) -> pd.DataFrame:
 
 
 # -- 3. a grid of settings on one excerpt -------------------------------------------------------
-def make_excerpt(
-    clips,
-    *,
-    sr: int,
-    duration: float = 10.0,
-    piece_seconds: float = 2.5,
-    fade_seconds: float = 0.01,
-) -> np.ndarray:
+def make_excerpt(clips, *, sr: int, duration: float = 10.0, piece_seconds: float = 2.5) -> np.ndarray:
     """A study excerpt: the loudest piece of each clip in turn, joined with short fades.
 
     Takes the loudest ``piece_seconds`` of each clip (:func:`musiclib.audio.loud_fragments`; a
     shorter clip is taken whole), in the given order, cycling through the clips again if they do
-    not reach ``duration``. Each piece fades in and out over ``fade_seconds`` (raised cosine), so
-    the joins add no clicks for the reconstructions to be judged on.
+    not reach ``duration``. Each piece fades in and out over :data:`EXCERPT_FADE_SECONDS` (raised
+    cosine), so the joins add no clicks for the reconstructions to be judged on.
 
     Parameters
     ----------
@@ -331,8 +314,6 @@ def make_excerpt(
         Sample rate in Hz.
     duration, piece_seconds : float
         Length of the excerpt, and the longest piece taken from one clip, in seconds.
-    fade_seconds : float
-        Fade in and out of each piece, in seconds, less than half a piece.
 
     Returns
     -------
@@ -352,28 +333,24 @@ def make_excerpt(
     sr = _check_int("sr", sr, low=1)
     duration = _check_seconds("duration", duration)
     piece_seconds = _check_seconds("piece_seconds", piece_seconds)
-    if isinstance(fade_seconds, bool) or not isinstance(fade_seconds, numbers.Real) or not 0 <= fade_seconds < piece_seconds / 2:
-        raise ParameterError(f"fade_seconds={fade_seconds!r} must lie in [0, piece_seconds / 2)")
+    n_fade = max(1, int(round(EXCERPT_FADE_SECONDS * sr)))
+    ramp = (0.5 - 0.5 * np.cos(np.pi * (np.arange(n_fade) + 0.5) / n_fade)).astype(np.float32)
     pieces = []
     for i, c in enumerate(clips):
         c = np.asarray(c, dtype=np.float32)
         if c.ndim != 1:
             raise ParameterError(f"make_excerpt() needs mono clips, clip {i} has shape {c.shape}")
-        if not np.any(c):
-            continue
         found = _audio.loud_fragments(c, sr=sr, duration=piece_seconds, n=1) if len(c) / sr > piece_seconds else []
         piece = (found[0][1] if found else c[: int(round(piece_seconds * sr))]).copy()
-        n_fade = min(int(round(fade_seconds * sr)), len(piece) // 2)
-        ramp = (0.5 - 0.5 * np.cos(np.pi * (np.arange(n_fade) + 0.5) / max(n_fade, 1))).astype(np.float32)
-        piece[:n_fade] *= ramp
-        piece[len(piece) - n_fade :] *= ramp[::-1]
-        pieces.append(piece)
+        if np.any(piece) and len(piece) > 2 * n_fade:
+            piece[:n_fade] *= ramp
+            piece[-n_fade:] *= ramp[::-1]
+            pieces.append(piece)
     if not pieces:
-        raise ParameterError("make_excerpt() got no clips with sound")
+        raise ParameterError("make_excerpt() got no clips with sound (longer than two fades)")
     n = int(round(duration * sr))
     y = np.concatenate(pieces * (n // sum(map(len, pieces)) + 1))[:n]
-    n_fade = min(int(round(fade_seconds * sr)), n // 2)
-    y[n - n_fade :] *= np.linspace(1.0, 0.0, n_fade, dtype=np.float32)  # the last piece may be cut short
+    y[-min(n_fade, n):] *= ramp[::-1][-min(n_fade, n):]  # the last piece may be cut short
     return y
 
 
@@ -400,14 +377,13 @@ def sweep_settings(
     y: np.ndarray,
     *,
     sr: int,
-    n_ffts=DEFAULT_N_FFTS,
+    n_ffts=(256, 512, 1024, 2048, 4096),
     hop_lengths=None,
     representations=("linear",),
     methods=("pghi+fgla",),
     n_iters=(32,),
     seed: int = 0,
     keep_audio: bool = False,
-    progress: bool = False,
 ) -> pd.DataFrame:
     """:func:`decode_ceiling` of ``y`` under every combination of the given settings.
 
@@ -431,7 +407,7 @@ def sweep_settings(
         Phase methods from :data:`musiclib.phase.METHODS` (``"pghi"`` runs at 0 iterations only).
     n_iters : sequence of int
         Phase iterations.
-    seed, keep_audio, progress :
+    seed, keep_audio :
         As :func:`decode_ceiling` (``keep_audio`` adds the ``y_hat`` column).
 
     Returns
@@ -469,7 +445,7 @@ def sweep_settings(
     _warm_up(np.asarray(y), plan[0][0], method=plan[0][1], n_iter=min(plan[0][2], 2), seed=seed)
     rows = [
         decode_ceiling(y, sr=sr, rep=rep, method=method, n_iter=n_iter, **kwargs)
-        for rep, method, n_iter in _progress(plan, enabled=progress, desc="settings")
+        for rep, method, n_iter in plan
     ]
     return pd.DataFrame(rows)
 
