@@ -496,7 +496,9 @@ class LogFrequencySpectrogram(_STFTBased):
 
     def __post_init__(self):
         super().__post_init__()
-        _check_int("bins_per_octave", self.bins_per_octave)
+        bpo = self.bins_per_octave  # (becomes errors.check_int once the shared validation module lands)
+        if isinstance(bpo, bool) or not isinstance(bpo, (int, np.integer)) or bpo < 1:
+            raise ParameterError(f"bins_per_octave={bpo!r} must be an integer >= 1")
         if self.scale not in ("linear", "db"):
             raise ParameterError(f"scale={self.scale!r} must be 'linear' or 'db'")
         _check_log_params("db", self.floor_db, 1.0)
