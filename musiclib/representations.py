@@ -16,6 +16,9 @@ name        frames                         inverse
 ``mel``     mel-band magnitude (or its dB) non-negative least squares + phase iterations
                                            that keep the magnitude consistent with the
                                            mel bands
+``logfreq`` log-frequency filter bank on   non-negative least squares + phase reconstruction
+            the STFT, bins kept below the
+            knee (or its dB)
 ``dct``     orthonormal DCT-II of          exact: inverse DCT and windowed overlap-add
             overlapping windowed blocks
 ``raw``     consecutive waveform blocks    exact: concatenation
@@ -44,6 +47,7 @@ __all__ = [
     "LinearSpectrogram",
     "LogSpectrogram",
     "MelSpectrogram",
+    "LogFrequencySpectrogram",
     "DCTBlocks",
     "RawBlocks",
     "REPRESENTATIONS",
@@ -496,6 +500,67 @@ class _MelRefit:
         return A * (self.Bt @ ratio.T).T
 
 
+@functools.lru_cache(maxsize=16)
+def _log_frequency_basis(n_fft, bins_per_octave):
+    n_bins = n_fft // 2 + 1
+    # centres every 1/bins_per_octave octave from the first bin up, snapped to bins: where that
+    # spacing is narrower than a bin (low frequencies) every bin is its own filter
+    n_centres = int(np.floor(bins_per_octave * np.log2(n_bins - 1))) + 1
+    centres = np.unique(np.rint(2.0 ** (np.arange(n_centres) / bins_per_octave)).astype(int))
+    nodes = np.concatenate([[-1, 0], centres[centres < n_bins - 1], [n_bins - 1, n_bins]])
+    k = np.arange(n_bins)
+    basis = np.stack([np.interp(k, nodes[i - 1 : i + 2], [0.0, 1.0, 0.0]) for i in range(1, len(nodes) - 1)])
+    return (basis / basis.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LogFrequencySpectrogram(_FilterBank):
+    """Log-frequency filter-bank frames ``[shape=(n_frames, n_features)]``, optionally in dB.
+
+    Triangular filters on the STFT magnitude, centred every ``1 / bins_per_octave`` octave and
+    snapped to FFT bins. Where that spacing is narrower than one bin (below about
+    ``bins_per_octave * sr / n_fft / ln 2`` Hz) every bin is its own filter, so the low end, where
+    bass lines and the fundamentals of sustained parts lie, is kept exactly as the linear STFT
+    has it, and only the wide upper octaves are pooled. Each filter averages its bins (weights
+    sum to one), so a flat spectrum gives flat frames at the magnitude's own level. The inverse is
+    the mel path's: non-negative least squares (:func:`mel_to_linear`, which takes any basis),
+    then phase reconstruction.
+
+    Parameters
+    ----------
+    n_fft, hop_length :
+        As :class:`LinearSpectrogram`.
+    bins_per_octave : int
+        Filters per octave in the log-spaced range; more keep more detail and make more features.
+    scale : {"linear", "db"}
+        Filter outputs as they are, or ``20 log10`` with an absolute floor of ``floor_db``.
+
+    Notes
+    -----
+    ``notebooks/01_spectrogram_settings`` measures its decode ceiling beside mel and the linear
+    STFT (:func:`musiclib.evaluation.sweep.decode_ceiling`).
+
+    Examples
+    --------
+    >>> rep = LogFrequencySpectrogram(n_fft=1024, bins_per_octave=24)
+    >>> rep.encode(np.ones(4096, dtype=np.float32)).shape[1] == rep.n_features
+    True
+    """
+
+    name = "logfreq"
+    bins_per_octave: int = 48
+    scale: str = "db"
+
+    def __post_init__(self):
+        super().__post_init__()
+        check_int("bins_per_octave", self.bins_per_octave)
+
+    @property
+    def basis(self) -> np.ndarray:
+        """The filter bank ``[shape=(n_features, n_bins)]``, rows summing to one."""
+        return _log_frequency_basis(self.n_fft, int(self.bins_per_octave))
+
+
 @dataclass(frozen=True, kw_only=True)
 class DCTBlocks(Representation):
     """Orthonormal DCT-II of overlapping raw-audio blocks, with an exact inverse.
@@ -627,7 +692,8 @@ class RawBlocks(Representation):
 
 #: Representation classes by name.
 REPRESENTATIONS = {
-    cls.name: cls for cls in (LinearSpectrogram, LogSpectrogram, MelSpectrogram, DCTBlocks, RawBlocks)
+    cls.name: cls
+    for cls in (LinearSpectrogram, LogSpectrogram, MelSpectrogram, LogFrequencySpectrogram, DCTBlocks, RawBlocks)
 }
 
 
