@@ -45,6 +45,15 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         )
 
 
+def pytest_ignore_collect(collection_path, config):
+    """Under ``-m "not slow"`` (``make test-fast``), a test module marked slow as a whole
+    (``pytestmark = pytest.mark.slow``) is not even imported: its imports (TensorFlow) cost seconds."""
+    if collection_path.suffix == ".py" and config.getoption("markexpr", "").replace(" ", "") == "notslow":
+        text = collection_path.read_text(encoding="utf-8", errors="replace")
+        return "\npytestmark = pytest.mark.slow\n" in text or None
+    return None
+
+
 @pytest.fixture(scope="session")
 def sr() -> int:
     return SR
