@@ -141,8 +141,18 @@ def _rng(seed) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
+def _is_hann(window) -> bool:
+    return isinstance(window, str) and window.lower() in ("hann", "hanning")
+
+
 def _window(window, n_fft: int) -> np.ndarray:
-    """The analysis/synthesis window as float64 [shape=(n_fft,)] (``librosa.filters.get_window``)."""
+    """The analysis/synthesis window as float64 [shape=(n_fft,)] (``librosa.filters.get_window``).
+
+    The periodic Hann window comes from ``np.hanning``: librosa would import ``scipy.signal`` for
+    it, which costs a process about a second on its first STFT (``benchmarks/cache.py``).
+    """
+    if _is_hann(window):
+        return np.hanning(n_fft + 1)[:-1]
     what = f"an array of shape {window.shape}" if isinstance(window, np.ndarray) else show(window)
     try:
         w = librosa.filters.get_window(window, n_fft, fftbins=True).astype(np.float64)
@@ -617,7 +627,7 @@ def _gaussian_equivalent_gamma(window, n_fft: int) -> float:
     spread of the squared window, ``lambda = 4 pi var(t; w²)`` (within 2 % of the published
     values for Hann, Hamming and Blackman).
     """
-    if isinstance(window, str) and window.lower() in ("hann", "hanning"):
+    if _is_hann(window):
         return HANN_GAMMA * n_fft**2
     w2 = _window(window, n_fft) ** 2
     if not np.any(w2 > 0):

@@ -600,7 +600,7 @@ class DCTBlocks(Representation):
     @property
     def _window(self) -> np.ndarray:
         # periodic Hann at 50 % overlap sums to one, so its square root makes an orthogonal lapped pair
-        return np.sqrt(librosa.filters.get_window("hann", self.block_length)).astype(np.float32)
+        return np.sqrt(np.hanning(self.block_length + 1)[:-1]).astype(np.float32)
 
     def n_frames(self, n_samples: int) -> int:
         return -(-n_samples // self.hop_length) + 1
