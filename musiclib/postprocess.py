@@ -28,8 +28,9 @@ its ``Limiter`` is a loudness maximiser (makeup gain, hard clip at 0 dBFS), so t
 ``BrickwallLimiter`` in true-peak mode with a small safety margin, and a final gain trim makes
 sure the oversampled peak stays below the limit.
 
-Nothing non-finite leaves these functions; silence stays silence (a clip quieter than the
-BS.1770 absolute gate, -70 LUFS, is not amplified).
+Nothing non-finite leaves these functions; silence stays silence (a clip whose peak is below
+-120 dBFS is never amplified; quieter clips than BS.1770's -70 LUFS gate are measured on a scaled
+copy and normalised like any other).
 
 Notebook: ``notebooks/07_raw_audio`` (and every generating notebook's listening section).
 """
@@ -62,7 +63,7 @@ __all__ = [
 #: The options of :func:`filter_audio`, i.e. what ``load_corpus(..., preprocess=...)`` accepts.
 PREPROCESS_KEYS = ("highpass_hz", "lowpass_hz", "low_shelf", "high_shelf", "filter_order")
 
-#: BS.1770 absolute gate: anything quieter counts as silence and is never amplified.
+#: BS.1770 absolute gate: :func:`loudness` reports anything quieter as -inf.
 SILENCE_LUFS = -70.0
 #: Oversampling of the true-peak measurement (BS.1770-4 Annex 2 uses 4x at 48 kHz).
 TRUE_PEAK_OVERSAMPLE = 4
@@ -541,9 +542,9 @@ def normalize_loudness(y: np.ndarray, *, sr: int, loudness_lufs: float = -14.0, 
 
     Gain to the target, then the limiter (:func:`limit_true_peak`). The limiter lowers the
     loudness, so gain and limiter alternate (up to :data:`LOUDNESS_ROUNDS` rounds) until the clip is
-    within 0.05 LU of the target, adding at most :data:`MAX_LIMITER_GAIN_DB` beyond the first gain. The true-peak limit always wins: when
-    a clip cannot reach the target under it (an extreme crest factor), it ends quieter and a warning
-    says by how much. Clips quieter than BS.1770's absolute gate (-70 LUFS) are measured on a scaled
+    within 0.05 LU of the target, adding at most :data:`MAX_LIMITER_GAIN_DB` beyond the first gain.
+    The true-peak limit always wins: when a clip cannot reach the target under it (an extreme crest
+    factor), it ends quieter and a warning says by how much. Clips quieter than BS.1770's absolute gate (-70 LUFS) are measured on a scaled
     copy and brought up like any other; silence (sample peak below -120 dBFS, :data:`SILENCE_PEAK`)
     is returned as it is.
 

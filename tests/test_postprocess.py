@@ -240,7 +240,8 @@ def test_postprocess_params_round_trip_and_sidecar(tmp_path):
     from musiclib.tools import outputs
 
     params = pp.postprocess_params(highpass_hz=40, low_shelf=(120, 2), reverb=True, fade_out=1)
-    assert params["highpass_hz"] == 40.0 and params["low_shelf"] == {"hz": 120.0, "gain_db": 2.0, "q": pytest.approx(0.7071, abs=1e-4)}
+    assert params["highpass_hz"] == 40.0
+    assert params["low_shelf"] == {"hz": 120.0, "gain_db": 2.0, "q": pytest.approx(0.7071, abs=1e-4)}
     assert params["reverb"]["room_size"] == 0.5 and params["loudness_lufs"] == -14.0
     assert pp.postprocess_params(**params) == params  # idempotent
     y = synth.synthetic_mix(duration=3.0, sr=SR)

@@ -139,9 +139,9 @@ def test_stitch_lengths_and_joins():
     fade = int(0.005 * SR)
     assert len(y) == pytest.approx(6 * 512 - 5 * fade, abs=6)
     assert joins == pytest.approx([k * (512 - fade) for k in range(1, 6)], abs=2)
-    y2, joins2 = ra.stitch(pieces, sr=SR, lengths=[1000] * 6, crossfade=0.005)  # each stretched to 1000
-    assert len(y2) == pytest.approx(6 * 1000 - 5 * fade, abs=6)
-    assert np.diff(joins2) == pytest.approx([1000 - fade] * 4, abs=2)
+    y2, joins2 = ra.stitch(pieces, sr=SR, lengths=[1000] * 6, crossfade=0.005)  # a piece every 1000 samples
+    assert len(y2) == 6 * 1000 + fade
+    assert joins2 == [1000 * k for k in range(1, 6)]
     with pytest.raises(ParameterError, match="lengths"):
         ra.stitch(pieces, sr=SR, lengths=[1000] * 5)
 
@@ -154,7 +154,7 @@ def test_stitching_at_beats_restores_the_tempo():
     piece[:200] = np.hanning(400)[200:] * np.sin(np.arange(200) * 1.3)  # a short percussive onset
     pieces = np.stack([piece * (1 + 0.1 * k) for k in range(24)])
     y, joins = ra.stitch(pieces, sr=SR, lengths=int(0.5 * SR), crossfade=0.005)
-    assert np.median(np.diff(joins)) == pytest.approx(0.5 * SR, rel=0.02)
+    assert np.all(np.diff(joins) == 0.5 * SR)
     tracked = beats.track_beats(y, sr=SR)
     assert tracked.tempo == pytest.approx(120.0, rel=0.02)
 
@@ -249,14 +249,17 @@ def test_seeded_determinism():
 @pytest.mark.parametrize("split", ["fixed", "beat"])
 def test_generation_length_and_speed(split):
     _beats()
-    ps = _pieces()
-    m = _model("conv").adapt(ps)
+    y = synth.synthetic_mix(duration=4.0, sr=SR, seed=0)
+    ps = ra.make_pieces([y], sr=SR, split="fixed", n_samples=2048)  # 0.2 s: a beat at 137 BPM is 2.1 times longer
+    with ra.strategy().scope():
+        m = ra.RawAutoencoder(2048, kind="dense", units=(8,), latent_dim=4)
+    m.adapt(ps)
     latent = ra.LatentGaussian().fit(m.encode(ps))
     y, info = ra.generate_audio(m, latent, sr=SR, seconds=3.3, split=split, tempo=137.0, seed=0)
     assert len(y) >= 3.3 * SR and y.dtype == np.float32 and np.all(np.isfinite(y))
     if split == "beat":
         assert info["piece_samples"] == round(60 / 137 * SR)
-        assert np.median(np.diff(info["joins"])) == pytest.approx(60 / 137 * SR - 0.01 * SR, abs=3)
+        assert np.all(np.diff(info["joins"]) == info["piece_samples"])  # a piece on every beat
     y2, _ = ra.generate_audio(m, latent, sr=SR, seconds=3.3, split=split, tempo=137.0, seed=0)
     assert np.array_equal(y, y2)
     path = ra.interpolate_codes(latent.mean_ - 1, latent.mean_ + 1, n=4)

@@ -158,6 +158,8 @@ class PieceSet:
     tempi : list of float
         Per clip, its tempo in BPM (beat splits; empty for fixed splits).
     beats_per_slice : int
+    skipped : list of (int, str)
+        Clips that gave no piece (index, why): too short, or no beats to track.
     """
 
     pieces: np.ndarray
@@ -168,6 +170,7 @@ class PieceSet:
     sr: int
     tempi: list = field(default_factory=list)
     beats_per_slice: int = 1
+    skipped: list = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.pieces)
@@ -192,6 +195,8 @@ class PieceSet:
         if self.split == "beat":
             text += (f" from beats of {np.median(self.lengths) / self.sr:.3f} s (median; stretched x{stretch.min():.2f}"
                      f"-x{stretch.max():.2f}); median tempo {self.tempo:.1f} BPM")
+        if self.skipped:
+            text += f"; {len(self.skipped)} clips gave none"
         return text
 
 
@@ -236,7 +241,7 @@ def beat_pieces(y: np.ndarray, *, sr: int, n_samples: int = N_SAMPLES, beats_per
               beats_module.beat_slices(y, sr=sr, beats=beats, beats_per_slice=beats_per_slice) if b - a >= 16]
     if not slices:
         return np.zeros((0, n_samples), dtype=np.float32), [], beats
-    pieces = np.stack([beats_module.stretch(y[a:b], n_samples=n_samples) for a, b in slices]).astype(np.float32)
+    pieces = np.stack([beats_module.stretch(y[a:b], n_samples=n_samples, sr=sr) for a, b in slices]).astype(np.float32)
     return pieces, slices, beats
 
 
@@ -263,6 +268,7 @@ def make_pieces(clips, *, sr: int, split: str = "fixed", n_samples: int = N_SAMP
     Returns
     -------
     PieceSet
+        Clips that give no piece (shorter than a piece; no beats found) are listed in its ``skipped``.
 
     Raises
     ------
@@ -282,8 +288,11 @@ def make_pieces(clips, *, sr: int, split: str = "fixed", n_samples: int = N_SAMP
     clips = [_check_audio(getattr(c, "y", c), name=f"clips[{i}]") for i, c in enumerate(clips)]
     if not clips:
         raise ParameterError("make_pieces() got no clips")
-    pieces, lengths, source, starts, tempi = [], [], [], [], []
+    pieces, lengths, source, starts, tempi, skipped = [], [], [], [], [], []
     for i, y in enumerate(clips):
+        if len(y) < n_samples and split == "fixed":
+            skipped.append((i, f"shorter than one piece ({len(y)} < {n_samples} samples)"))
+            continue
         if split == "fixed":
             p = fixed_pieces(y, n_samples=n_samples, hop=hop)
             step = n_samples if hop is None else hop
@@ -291,7 +300,13 @@ def make_pieces(clips, *, sr: int, split: str = "fixed", n_samples: int = N_SAMP
             lengths += [n_samples] * len(p)
             starts += [k * step for k in range(len(p))]
         else:
-            p, slices, beats = beat_pieces(y, sr=sr, n_samples=n_samples, beats_per_slice=beats_per_slice)
+            try:
+                p, slices, beats = beat_pieces(y, sr=sr, n_samples=n_samples, beats_per_slice=beats_per_slice)
+            except ParameterError as e:  # no beats in this clip (silence, a constant, too short to track)
+                skipped.append((i, str(e)))
+                continue
+            if not len(p):
+                skipped.append((i, f"fewer than two beat edges ({len(beats)} beats)"))
             pieces.append(p)
             lengths += [b - a for a, b in slices]
             starts += [a for a, _ in slices]
@@ -300,10 +315,11 @@ def make_pieces(clips, *, sr: int, split: str = "fixed", n_samples: int = N_SAMP
         source += [i] * len(p)
     stacked = np.concatenate(pieces) if pieces else np.zeros((0, n_samples), np.float32)
     if len(stacked) == 0:
+        why = "; ".join(f"clips[{i}]: {w}" for i, w in skipped[:3])
         raise ParameterError(
-            f"no clip gave a {split} piece of {n_samples} samples (longest clip: {max(map(len, clips))} samples)")
+            f"no clip gave a {split} piece of {n_samples} samples (longest clip: {max(map(len, clips))} samples; {why})")
     return PieceSet(stacked.astype(np.float32), np.asarray(lengths, dtype=np.int64), np.asarray(source, dtype=np.int64),
-                    np.asarray(starts, dtype=np.int64), split, int(sr), tempi, beats_per_slice)
+                    np.asarray(starts, dtype=np.int64), split, int(sr), tempi, beats_per_slice, skipped)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -609,7 +625,7 @@ class LatentGaussian:
         return self
 
     def sample(self, n: int, *, temperature: float = 1.0, seed: int = 0) -> np.ndarray:
-        """``n`` codes ``[shape=(n, latent_dim)]``: the mean plus ``temperature`` times a seeded draw of the fitted spread."""
+        """``n`` codes ``[shape=(n, latent_dim)]``: the mean plus ``temperature`` times a seeded draw of the spread."""
         if self.mean_ is None:
             raise ParameterError("LatentGaussian.sample() called before fit()")
         n = _check_positive_int("n", n)
@@ -641,8 +657,11 @@ def stitch(pieces, *, sr: int, lengths=None, crossfade: float = 0.01) -> tuple[n
     sr : int
         Sample rate in Hz.
     lengths : int or sequence of int, optional
-        Samples each piece should last (a beat at the generation tempo, for beat-synchronous models;
-        :func:`musiclib.beats.stretch`); default: as they are (fixed splits).
+        Samples from the start of each piece to the start of the next (a beat at the generation
+        tempo, for beat-synchronous models): each piece is stretched (:func:`musiclib.beats.stretch`)
+        to its length plus the cross-fade, so that piece ``k`` starts exactly at
+        ``sum(lengths[:k])``. Default: the pieces as they are, overlapping by the cross-fade (fixed
+        splits).
     crossfade : float
         Seconds of cross-fade at each join (:func:`musiclib.beats.join`).
 
@@ -658,21 +677,24 @@ def stitch(pieces, *, sr: int, lengths=None, crossfade: float = 0.01) -> tuple[n
     pieces = np.asarray(pieces, dtype=np.float32)
     if pieces.ndim != 2 or len(pieces) == 0 or not np.all(np.isfinite(pieces)):
         raise ParameterError(f"stitch() needs finite pieces of shape (n, n_samples), got shape {pieces.shape}")
-    if lengths is None:
-        lengths = [pieces.shape[1]] * len(pieces)
-    elif np.ndim(lengths) == 0:
-        lengths = [lengths] * len(pieces)
-    lengths = [_check_positive_int("lengths", int(n) if isinstance(n, (np.integer, int)) else n, minimum=2)
-               for n in lengths]
-    if len(lengths) != len(pieces):
-        raise ParameterError(f"lengths has {len(lengths)} entries for {len(pieces)} pieces")
+    if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or sr <= 0:
+        raise ParameterError(f"sr={sr!r} must be a positive integer (Hz)")
     crossfade = _check_float("crossfade", crossfade, low=0.0, high=1.0)
-    slices = [p if n == len(p) else beats_module.stretch(p, n_samples=n) for p, n in zip(pieces, lengths)]
+    fade = int(round(crossfade * sr))
+    if lengths is None:
+        slices = list(pieces)
+        steps = [len(p) - fade for p in pieces]
+    else:
+        if np.ndim(lengths) == 0:
+            lengths = [lengths] * len(pieces)
+        lengths = [_check_positive_int("lengths", n, minimum=2 * fade + 2) for n in lengths]
+        if len(lengths) != len(pieces):
+            raise ParameterError(f"lengths has {len(lengths)} entries for {len(pieces)} pieces")
+        slices = [beats_module.stretch(p, n_samples=n + fade, sr=sr) for p, n in zip(pieces, lengths)]
+        steps = lengths
     y = np.asarray(beats_module.join(slices, sr=sr, crossfade=crossfade), dtype=np.float32)
-    # where each piece starts in the joined clip: pieces overlap by the cross-fade
-    overlap = (len(np.concatenate(slices)) - len(y)) / max(1, len(slices) - 1)
-    joins = [int(round(s)) for s in np.cumsum([n - overlap for n in lengths[:-1]])]
-    return y, [j for j in joins if 0 < j < len(y)]
+    joins = [int(j) for j in np.cumsum(steps[:-1])]
+    return y, joins
 
 
 def generate_audio(model: RawAutoencoder, latent: LatentGaussian, *, sr: int = SR, seconds: float = 30.0,
@@ -723,9 +745,10 @@ def generate_audio(model: RawAutoencoder, latent: LatentGaussian, *, sr: int = S
     else:
         piece = model.n_samples
     fade = int(round(crossfade * sr))
-    if piece <= fade:
-        raise ParameterError(f"crossfade={crossfade} s is as long as a piece ({piece} samples)")
-    n_pieces = max(1, int(math.ceil((seconds * sr - fade) / (piece - fade))))
+    if piece <= 2 * fade + 1:
+        raise ParameterError(f"crossfade={crossfade} s is too long for pieces of {piece} samples")
+    step = piece if split == "beat" else piece - fade  # beat pieces are stretched to a beat plus the fade
+    n_pieces = max(1, int(math.ceil((seconds * sr - fade) / step)))
     t0 = time.perf_counter()
     if codes is None:
         codes = latent.sample(n_pieces, temperature=temperature, seed=seed)
