@@ -1,7 +1,7 @@
 """Generation speed of the raw-audio autoencoders (``musiclib.models.raw_audio``), rows ``raw-...``.
 
 For each model of ``notebooks/07_raw_audio`` at its demo size (dense AE, 1-D convolutional AE,
-convolutional VAE) and each way of cutting the training audio (``fixed`` pieces, ``beat`` pieces
+dense VAE; and the full-mode convolutional VAE) and each way of cutting the training audio (``fixed`` pieces, ``beat`` pieces
 stretched to one length), times :func:`musiclib.models.raw_audio.generate_audio`: sampling codes from
 the Gaussian fitted to the training codes, decoding every piece in one batch, and stitching them
 (stretched back to the tempo for ``beat``) with cross-fades into ``--seconds`` of audio at 10 kHz.
@@ -37,8 +37,9 @@ TARGET = 50.0
 #: row name -> (builder name, keyword arguments); the sizes notebooks/07_raw_audio uses in demo mode
 MODELS = {
     "raw-dense": ("make_dense_ae", {"units": (512,), "latent_dim": 32}),
-    "raw-conv": ("make_conv_ae", {"filters": (16, 32, 64, 64), "latent_dim": 32}),
-    "raw-vae": ("make_vae", {"kind": "conv", "filters": (16, 32, 64, 64), "latent_dim": 32}),
+    "raw-conv": ("make_conv_ae", {"filters": (8, 16, 32, 32), "kernel_size": 5, "latent_dim": 32}),
+    "raw-vae": ("make_vae", {"kind": "dense", "units": (512,), "latent_dim": 32}),
+    "raw-vae-conv": ("make_vae", {"kind": "conv", "filters": (16, 32, 64, 64), "latent_dim": 32}),
 }
 
 

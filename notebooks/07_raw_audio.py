@@ -102,6 +102,8 @@ raw_audio.set_seed(SEED)  # Python, NumPy, TensorFlow; op determinism on the CPU
 t_start = time.perf_counter()
 import tensorflow as tf  # noqa: E402  (raw_audio has imported it already)
 
+tf.get_logger().setLevel("ERROR")  # each new model traces its training step: TF's retracing notices are expected
+
 print("TensorFlow", tf.__version__, "| devices:", [d.name for d in tf.config.list_logical_devices()],
       "| replicas:", raw_audio.strategy().num_replicas_in_sync)
 
