@@ -210,9 +210,9 @@ for ax, label in zip(axes[0], MODELS):
     for i, split in enumerate(SPLITS):
         h = histories[(label, split)]
         epochs = np.arange(1, len(h["loss"]) + 1)
-        ax.plot(epochs, h["reconstruction_loss"], "o-", color=f"C{i}", label=f"{split}: train")
-        ax.plot(epochs, h["val_reconstruction_loss"], "s--", color=f"C{i}", label=f"{split}: held out")
-    ax.set(title=label, xlabel="epoch", ylabel="waveform MSE (scaled audio)")
+        ax.plot(epochs, h["spectral_loss"], "o-", color=f"C{i}", label=f"{split}: train")
+        ax.plot(epochs, h["val_spectral_loss"], "s--", color=f"C{i}", label=f"{split}: held out")
+    ax.set(title=label, xlabel="epoch", ylabel="log-STFT L1 (the loss's spectral term)")
     ax.legend(fontsize=8)
 fig.tight_layout()
 
@@ -359,12 +359,13 @@ for label in MODELS:
 # %%
 fig, axes = plt.subplots(len(SPLITS), 1, figsize=(12, 4.6), sharex=True)
 best = max(MODELS, key=lambda label: rhythm[(label, "beat")])
+shown = min(8.0, SETTINGS["seconds"])
 for ax, split in zip(axes, SPLITS):
-    y = clips[(best, split)][0][: int(8 * sr)]
+    y = clips[(best, split)][0][: int(shown * sr)]
     plot_spectrogram(spec.magnitude(y), sr=sr, hop_length=spec.hop_length, ax=ax, colorbar=False,
-                     title=f"{best}, {split} pieces: first 8 s")
+                     title=f"{best}, {split} pieces: first {shown:.0f} s (joins dashed)")
     joins = np.asarray(infos[(best, split)][0]["joins"]) / sr
-    plot_beats(joins[joins < 8], ax=ax, color="w", label=None, alpha=0.4)
+    plot_beats(joins[joins < shown], ax=ax, color="w", label=None, alpha=0.4)
 fig.tight_layout()
 
 # %% [markdown]
