@@ -198,7 +198,9 @@ def execute(
     """Execute one notebook with papermill into ``output`` (written atomically).
 
     The notebook runs with its own folder as the working directory and ``MODE=mode`` plus
-    ``parameters`` injected after its ``parameters`` cell.
+    ``parameters`` injected after its ``parameters`` cell. What compiled code writes straight to
+    the process's stdout/stderr (log lines of TensorFlow's C++ core) stays out of the notebook and
+    appears on this process's stderr instead.
 
     Returns
     -------
@@ -228,6 +230,10 @@ def execute(
                 progress_bar=False,
                 log_output=log_output,
                 execution_timeout=cell_timeout,
+                # output written to the process's file descriptors by C/C++ code (TensorFlow's
+                # import-time CUDA probe logs before TF_CPP_MIN_LOG_LEVEL applies) goes to this
+                # script's stderr, not into the notebook; Python's own output is captured as usual
+                extra_arguments=["--IPKernelApp.capture_fd_output=False"],
             )
     except Exception as e:  # noqa: BLE001 - report any failure, keep going
         error = _error_line(e)
@@ -397,9 +403,11 @@ def _nav(prev: Path | None, nxt: Path | None, titles: dict) -> str:
     def link(nb, rel, arrow_left):
         if nb is None:
             return f'<span class="{rel}"></span>'
-        text = html.escape(titles[nb.stem])
+        title = titles[nb.stem]
+        short = title.split(":", 1)[0]  # "03 · Trees: decision tree, ..." -> "03 · Trees"
+        text = html.escape(short)
         text = f"\u2190 {text}" if arrow_left else f"{text} \u2192"
-        return f'<a class="{rel}" rel="{rel}" href="{html.escape(nb.stem)}.html">{text}</a>'
+        return f'<a class="{rel}" rel="{rel}" href="{html.escape(nb.stem)}.html" title="{html.escape(title)}">{text}</a>'
 
     return (
         f'<nav class="musiclib-nav">{link(prev, "prev", True)}'

@@ -221,7 +221,8 @@ def test_runner_report_continues_after_failure(tmp_path, capsys, monkeypatch):
         ("code", "from musiclib.widgets import compare_settings\n"
                  "grid = [{'representation': 'linear', 'n_fft': 256, 'hop_length': 64, 'method': 'pghi', 'n_iter': 0}]\n"
                  "compare_settings(np.sin(np.arange(4096) / 3.0), sr=22050, settings=grid)", []),
-        ("code", "display(headline(f'Two plus two makes {2 + 2}.'))", []),
+        ("code", "import os, sys\nos.write(2, b'I0000 cudart_stub.cc:31] C++ log line\\n')\n"
+                 "print('python stderr', file=sys.stderr)\ndisplay(headline(f'Two plus two makes {2 + 2}.'))", []),
     ])
     _write_notebook(src / "01_bad.ipynb", [
         ("markdown", "# Bad one\n\nWhat happens on an error?\n\nBack to [the good one](00_good.ipynb).", []),
@@ -241,6 +242,9 @@ def test_runner_report_continues_after_failure(tmp_path, capsys, monkeypatch):
     good = (report / "00_good.html").read_text()
     assert "<title>00 · Good one</title>" in good
     assert "mode small {'x': 0.5}" in good  # no np.float64(...) in printed results
+    streams = "".join("".join(o.get("text", "")) for c in _cells(tmp_path / "build" / "notebooks" / "00_good.ipynb")
+                      for o in c.get("outputs", []) if o.get("output_type") == "stream")
+    assert "C++ log line" not in streams and "python stderr" in streams  # compiled code's log lines stay out
     assert "data:audio/ogg;base64," in good and "data:audio/wav" not in good
     # one player, then the widget's static form (headless run): the original and one setting
     assert good.count("<audio") == 3 and "SC (dB)" in good
