@@ -262,7 +262,7 @@ def headline_of(executed: Path) -> str | None:
         for out in cell.get("outputs", []):
             data = out.get("data", {})
             if 'class="musiclib-headline"' in "".join(data.get("text/html", "")):
-                text = "".join(data.get("text/plain", "")).strip().strip("'\"")
+                text = "".join(data.get("text/plain", "")).strip()
                 found = text.removeprefix("Result:").strip() or None
     return found
 
