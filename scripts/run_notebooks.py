@@ -48,6 +48,8 @@ REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = REPO / "notebooks"
 MODES = ("small", "demo", "full")
 COMPARE = "08_compare"
+#: printed output longer than this many lines is folded in the report (see the template)
+FOLD_LINES = 30
 NOTEBOOK_RE = re.compile(r"^(\d\d)_[A-Za-z0-9_]+\.ipynb$")
 
 
@@ -282,11 +284,13 @@ details.musiclib-code[open] > summary { color: #333; }
 table.musiclib-audio-table audio { height: 2rem; vertical-align: middle; }
 table.musiclib-audio-table caption { caption-side: top; font-weight: 600; text-align: left; }
 details.musiclib-listing > summary { cursor: pointer; }
+.musiclib-folded pre { margin: 0; } .musiclib-folded summary { cursor: pointer; color: #777; font: 12px monospace; }
 a:not([href]) { color: inherit; text-decoration: none; cursor: default; }
 """
 
 #: nbconvert's JupyterLab page without its remote scripts (require.js, MathJax, widgets, mermaid),
-#: with code cells folded, figures' alt texts, and slots for the navigation
+#: with code cells folded, long printed output folded (its first 8 and last 4 lines stay in view),
+#: figures' alt texts, and slots for the navigation
 _TEMPLATE = r"""{%- extends 'index.html.j2' -%}
 {%- block html_head_js -%}{%- endblock html_head_js -%}
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
@@ -300,6 +304,18 @@ _TEMPLATE = r"""{%- extends 'index.html.j2' -%}
 {{ super() }}
 </details>
 {%- endblock input_group %}
+{% block stream_stdout -%}
+{%- set lines = output.text.rstrip('\n').split('\n') -%}
+{%- if lines | length > resources.musiclib_fold_lines -%}
+<div class="jp-RenderedText jp-OutputArea-output musiclib-folded" data-mime-type="text/plain">
+<pre>{{- lines[:8] | join('\n') | ansi2html -}}</pre>
+<details><summary>&hellip; {{ lines | length - 12 }} more lines</summary><pre>{{- lines[8:-4] | join('\n') | ansi2html -}}</pre></details>
+<pre>{{- lines[-4:] | join('\n') | ansi2html -}}</pre>
+</div>
+{%- else -%}
+{{ super() }}
+{%- endif -%}
+{%- endblock stream_stdout %}
 {% block data_png scoped %}
 <div class="jp-RenderedImage jp-OutputArea-output {{ extra_class }}">
 <img src="data:image/png;base64,{{ output.data['image/png'] | escape_html }}"
@@ -369,19 +385,58 @@ def export_html(executed: Path, html_path: Path, *, title: str | None = None) ->
 
     Figures and audio are embedded; no script is loaded from elsewhere (the report works offline);
     the page's ``<title>`` is ``title`` (default: the notebook's first heading); code cells are
-    folded into ``<details>``; ``$...$`` maths is MathML; each figure's ``alt`` text comes from its
-    output metadata (``musiclib.display.setup_notebook``), else ``"Figure"``. The navigation slots
-    (``<nav class="musiclib-nav">``) are filled by :func:`link_pages`.
+    folded into ``<details>``, and so is printed output beyond :data:`FOLD_LINES` lines (its head
+    and tail stay in view); ``$...$`` maths is MathML; each figure's ``alt`` text comes from its
+    output metadata (``musiclib.display.setup_notebook``), else ``"Figure"``; dense figures are
+    WebP (:func:`_lighter_images`). The navigation slots (``<nav class="musiclib-nav">``) are
+    filled by :func:`link_pages`.
     """
     import nbformat
 
+    from nbconvert.preprocessors import CoalesceStreamsPreprocessor
+
     nb = nbformat.read(str(executed), as_version=4)
     nb.metadata["title"] = title or describe(Path(executed))["title"]
-    body, _ = _exporter().from_notebook_node(nb, resources={"musiclib_css": _PAGE_CSS})
+    nb, _ = CoalesceStreamsPreprocessor().preprocess(nb, {})  # one block per cell's printed output
+    resources = {"musiclib_css": _PAGE_CSS, "musiclib_fold_lines": FOLD_LINES}
+    body, _ = _exporter().from_notebook_node(nb, resources=resources)
     # the template loads no remote script; this keeps it so if nbconvert's base template grows one
     body = _REMOTE_SCRIPT.sub("", body)
-    _atomic_write(Path(html_path), body)
+    _atomic_write(Path(html_path), _lighter_images(body))
     return Path(html_path)
+
+
+_PNG_URI = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
+
+
+def _lighter_images(page: str, *, quality: int = 90, at_most: float = 0.5, min_bytes: int = 100_000) -> str:
+    """Re-encode a page's large embedded PNG figures as WebP where that at least halves them.
+
+    Spectrograms and other dense images shrink 3-4x as WebP at ``quality`` 90 with no visible
+    change. PNGs under ``min_bytes`` (most line plots) stay as they are, crisp, and so does any
+    PNG whose WebP would be more than ``at_most`` times its size. The executed notebook keeps
+    its PNGs.
+    """
+    import base64
+    import io
+
+    from PIL import Image
+
+    def one(match):
+        if len(match.group(1)) * 3 // 4 < min_bytes:
+            return match.group(0)
+        png = base64.b64decode(match.group(1))
+        with Image.open(io.BytesIO(png)) as im:
+            buf = io.BytesIO()
+            im.convert("RGBA" if im.mode in ("RGBA", "LA", "P") else "RGB").save(
+                buf, format="WEBP", quality=quality, method=4
+            )
+        webp = buf.getvalue()
+        if len(webp) > at_most * len(png):
+            return match.group(0)
+        return f'src="data:image/webp;base64,{base64.b64encode(webp).decode("ascii")}"'
+
+    return _PNG_URI.sub(one, page)
 
 
 # -- linking the pages ----------------------------------------------------------------------------

@@ -221,6 +221,7 @@ def test_runner_report_continues_after_failure(tmp_path, capsys, monkeypatch):
         ("code", "from musiclib.widgets import compare_settings\n"
                  "grid = [{'representation': 'linear', 'n_fft': 256, 'hop_length': 64, 'method': 'pghi', 'n_iter': 0}]\n"
                  "compare_settings(np.sin(np.arange(4096) / 3.0), sr=22050, settings=grid)", []),
+        ("code", "for i in range(50):\n    print(f'epoch {i + 1}', flush=True)", []),
         ("code", "import os, sys\nos.write(2, b'I0000 cudart_stub.cc:31] C++ log line\\n')\n"
                  "print('python stderr', file=sys.stderr)\ndisplay(headline(f'Two plus two makes {2 + 2}.'))", []),
     ])
@@ -252,7 +253,10 @@ def test_runner_report_continues_after_failure(tmp_path, capsys, monkeypatch):
     assert 'alt="Figure: a &lt;rising&gt; line"' in good  # its alt text, from its title
     assert "<math" in good and "$x^2" not in good  # maths as MathML, no script
     assert "<script src" not in good
-    assert good.count('<details class="musiclib-code">') == 5  # every code cell folded (with papermill's)
+    assert good.count('<details class="musiclib-code">') == 6  # every code cell folded (with papermill's)
+    # 50 printed lines (50 outputs, one per flush): one block, its first 8 and last 4 lines in view
+    assert "<summary>\u2026 38 more lines</summary>" in good
+    assert "epoch 8</pre>" in good and "<pre>epoch 47" in good and good.count("epoch 50") == 1
     # links: to the other page of the report, the README -> index, none to a page not built
     assert 'href="01_bad.html#Bad-one"' in good and 'href="index.html" data-musiclib-href="README.md"' in good
     assert "08_compare.html" not in good and "08_compare.ipynb" in good  # kept as text, without a link
@@ -274,6 +278,37 @@ def test_runner_report_continues_after_failure(tmp_path, capsys, monkeypatch):
     assert 'href="00_good.html"' in index and "not run yet" in index and 'href="08_compare.html"' not in index
     assert "second line" in index
     assert not list(report.glob(".*"))  # no temporary files left behind
+
+
+def test_large_dense_figures_become_webp_small_plots_stay_png():
+    import base64
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    def png(draw):
+        fig, ax = plt.subplots(figsize=(8, 3))
+        draw(ax)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+        plt.close(fig)
+        return base64.b64encode(buf.getvalue()).decode("ascii")
+
+    rng = np.random.default_rng(0)
+    dense = png(lambda ax: ax.imshow(rng.standard_normal((128, 400)).cumsum(axis=1), aspect="auto"))
+    line = png(lambda ax: ax.plot([1, 3, 2]))
+    assert len(dense) * 3 // 4 > 100_000 > len(line) * 3 // 4  # a spectrogram-like image and a small plot
+    page = f'<img alt="a" src="data:image/png;base64,{dense}"><img alt="b" src="data:image/png;base64,{line}">'
+    out = _runner()._lighter_images(page)
+    webp = re.search(r'src="data:image/webp;base64,([^"]+)"', out)
+    assert webp and base64.b64decode(webp.group(1))[8:12] == b"WEBP"
+    assert len(webp.group(1)) * 2 <= len(dense)  # at least halved
+    assert f'src="data:image/png;base64,{line}"' in out  # the line plot is left as it was
+    assert out.count("<img") == 2 and 'alt="a"' in out
 
 
 def test_link_pages_follows_the_pages_that_exist(tmp_path):
