@@ -548,6 +548,7 @@ h1 { margin-bottom: .2rem; } .sub { color: #666; margin-top: 0; }
 .card { border: 1px solid #ddd; border-radius: 8px; padding: .8rem 1rem; margin: .8rem 0; }
 .card.top { border: 2px solid #3a6ea5; background: #f5f9ff; }
 .card h2 { font-size: 1.15rem; margin: 0 0 .3rem 0; } .card p { margin: .3rem 0; }
+.question, .question strong { font-weight: normal; color: #444; }
 .headline { font-weight: 600; border-left: 4px solid #3a6ea5; padding-left: .6rem; }
 .meta { color: #555; font-size: .9rem; } .ok { color: #1a7f37; font-weight: 600; }
 .failed { color: #b42318; font-weight: 600; } .missing { color: #888; } .dead { color: #b42318; }
@@ -606,7 +607,7 @@ def build_index(report_dir: Path, notebooks: list[Path], *, dead_links: dict | N
             f'<div class="card{" top" if top else ""}">'
             + ("<p class='meta'>The comparison of every approach, on top:</p>" if top else "")
             + f"<h2>{title}</h2>"
-            + (_markdown(info["question"]) if info["question"] else "")
+            + (f'<div class="question">{_markdown(info["question"])}</div>' if info["question"] else "")
             + headline
             + f'<p class="meta">{status}</p>{dead}</div>'
         )
