@@ -87,7 +87,7 @@ def test_static_comparison_table(tone, sr):
     text = comp._repr_html_()
     assert text.count("<table") == 1
     assert text.count("<audio") == 3  # the original + one per setting
-    assert len(re.findall(r'src="data:audio/wav;base64,', text)) == 3
+    assert len(re.findall(r'src="data:audio/ogg;base64,', text)) == 3  # players hold Ogg Vorbis (display.audio_data_uri)
     for r in comp.results:
         assert f"{round(r['sc_db'], 1):.3g}" in text
         assert f"{r['n_frames']} × {r['n_features']}" in text
