@@ -465,4 +465,4 @@ display(headline(
 #   fitted to them can put samples where the decoder never learned anything (the card's noise and
 #   distribution checks show when it does).
 #
-# **Previous:** [06 · GAN](06_gan.ipynb) · **Next:** [08 · Compare](08_compare.ipynb)
+# **Next:** [08 · Compare](08_compare.ipynb), where these clips are scored beside every other approach.
