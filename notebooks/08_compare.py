@@ -79,16 +79,23 @@ t_start = time.perf_counter()
 
 # %%
 root = CORPUS_DIR or data.default_corpus_dir(mode=MODE)
-corpus = load_corpus(root, max_duration=SETTINGS["max_duration"], excerpt="middle",
-                     min_duration=card.MIN_CLIP_SECONDS, progress=False)
-train, held_out = corpus.split(held_out=0.2, seed=SEED)
-train, held_out = ([c for c in part.clips if c.path.stem.startswith("loop_")] or part.clips for part in (train, held_out))
+corpus = load_corpus(root, max_duration=SETTINGS["max_duration"], excerpt="middle", progress=False)
 SR = corpus.sr
-training, reference = [c.y for c in train], [c.y for c in held_out]
+train, held_out = corpus.split(held_out=0.2, seed=SEED)
+has_loops = any(c.path.stem.startswith("loop_") for c in corpus.clips)
+
+
+def is_music(clip):
+    """Long enough for the card, and a loop when the corpus has loops (a cymbal one-shot is no music)."""
+    return clip.duration >= card.MIN_CLIP_SECONDS and (clip.path.stem.startswith("loop_") or not has_loops)
+
+
+training = [c.y for c in train.clips if is_music(c)]
+reference = [c.y for c in held_out.clips if is_music(c)]
 print(f"corpus: {root}")
 print(f"training: {len(training)} clips, {sum(map(len, training)) / SR:.0f} s")
 print(f"reference (held out): {len(reference)} clips, {sum(map(len, reference)) / SR:.0f} s: "
-      + ", ".join(c.path.name for c in held_out))
+      + ", ".join(c.path.name for c in held_out.clips if is_music(c)))
 
 # %% [markdown]
 # ## What the approaches left in `outputs/`
@@ -105,7 +112,7 @@ print(f"models with outputs: {len(runs)}")
 print(f"missing (run their notebooks to add them): {', '.join(missing) or 'none'}")
 if not runs:
     print("No approach has outputs yet, so only the baselines are compared below.")
-compare.time_frame(runs)[["clips", "audio (s)", "run"]]
+compare.time_frame(runs)[["clips", "audio (s)", "run"]].round(1)
 
 # %% [markdown]
 # ## Baselines
@@ -139,7 +146,7 @@ card_seconds = time.perf_counter() - t0
 # %%
 verdict = compare.verdict(model_cards, baselines=baseline_cards)
 display(headline(verdict))
-compare.ranking({**model_cards, **baseline_cards})
+compare.ranking({**model_cards, **baseline_cards}).round(2)
 
 # %% [markdown]
 # ### One table of cards
@@ -166,7 +173,7 @@ print(f"{len(cards)} cards in {card_seconds:.1f} s")
 # The thresholds, and what each check measures:
 
 # %%
-next(iter(cards.values())).to_frame()[["rule", "threshold", "measures"]]
+next(iter(cards.values())).to_frame()[["rule", "threshold", "measures"]].round(3)
 
 # %% [markdown]
 # ## Listening: one clip per model

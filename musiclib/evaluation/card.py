@@ -29,7 +29,7 @@ tempo        tempo stability: the whole clip's periodicity over the mean periodi
              of its 3-s windows (a drifting tempo smears the whole clip's peak),
              relative to the reference's; n/a for clips under 6 s
 structure    time structure: Gaussian mutual information between 8-band log-mel      value >= threshold
-             frames 0.1-0.5 s apart, above that of the same frames shuffled,
+             frames 0.2-0.5 s apart, above that of the same frames shuffled,
              relative to the reference's (frames in random order have none)
 copying      10th percentile of each generated second's distance to its nearest       value >= threshold
              training second, relative to the same for the reference clips
@@ -114,13 +114,16 @@ PARTIAL_RANGE_DB = 50.0
 DRONE_LAG_SECONDS = 2.0
 #: Onset-periodicity lags searched (s): 40-240 BPM.
 RHYTHM_LAGS = (0.25, 1.5)
-#: Shuffles of a clip's own onset envelope (or frames) that give the chance level.
+#: Shuffles of a clip's own onset envelope (or frames) that give the chance level: blocks of
+#: NULL_BLOCK_FRAMES frames (twice the analysis window, so overlapping windows stay together and the
+#: chance level sees the same short-range correlation as the clip) in random order.
 N_NULL_SHUFFLES = 8
+NULL_BLOCK_FRAMES = 8
 #: Windows over which local periodicity is measured for tempo stability (s; hop: half of it).
 TEMPO_WINDOW_SECONDS = 3.0
 #: Time structure: log-mel bands pooled to this many, compared at these lags (s).
 STRUCTURE_BANDS = 8
-STRUCTURE_LAGS = (0.1, 0.2, 0.3, 0.5)
+STRUCTURE_LAGS = (0.2, 0.3, 0.5)
 #: Length of the segments compared by the copying and diversity checks (s; hop: half of it).
 SEGMENT_SECONDS = 1.0
 #: Bootstrap resamples for the distribution interval.
@@ -153,7 +156,7 @@ DESCRIPTIONS = {
     "dropout": "worst clip's share of silent frames",
     "rhythm": "onset-strength periodicity above chance, relative to the reference",
     "tempo": "whole-clip over 3-s-window periodicity (tempo stability), relative to the reference",
-    "structure": "information between frames 0.1-0.5 s apart, above chance, relative to the reference",
+    "structure": "information between frames 0.2-0.5 s apart, above chance, relative to the reference",
     "copying": "distance of generated seconds to their nearest training second, relative to reference clips'",
     "diversity": "distance between different generated clips, relative to that between reference clips",
 }
@@ -168,9 +171,9 @@ THRESHOLDS = {
     "blowup": 26.0,
     "clipping": 0.019,
     "dropout": 0.5,
-    "rhythm": 0.49,
+    "rhythm": 0.46,
     "tempo": 0.61,
-    "structure": 0.33,
+    "structure": 0.17,
     "copying": 0.17,
     "diversity": 0.2,
 }
@@ -188,9 +191,9 @@ drone        >=     0.35   suggested    0.349   real worst    0.867   named fail
 blowup       <=       26   suggested     26.4   real worst     1.57   named failures' best     51.3 (growing)
 clipping     <=    0.019   suggested   0.0189   real worst   0.0058   named failures' best   0.0321 (growing)
 dropout      <=      0.5   suggested      0.5   real worst   0.0754   named failures' best    0.925 (silence)
-rhythm       >=     0.49   suggested    0.487   real worst     0.62   named failures' best    0.382 (chord, white_noise, shuffled_frames)
+rhythm       >=     0.46   suggested     0.46   real worst    0.663   named failures' best    0.319 (chord, white_noise, shuffled_frames)
 tempo        >=     0.61   suggested    0.614   real worst    0.874   named failures' best    0.431 (tempo_drift)
-structure    >=     0.33   suggested    0.329   real worst    0.638   named failures' best    0.169 (shuffled_frames, white_noise)
+structure    >=     0.17   suggested    0.173   real worst    0.474   named failures' best   0.0634 (shuffled_frames, white_noise)
 copying      >=     0.17   suggested    0.171   real worst     0.54   named failures' best        0 (excerpt)
 diversity    >=      0.2   suggested    0.201   real worst    0.636   named failures' best  0.00297 (identical)
 
@@ -202,9 +205,9 @@ drone         0.867         1.26          1.21 0.00983       0.14    0.852      
 blowup         1.57        -8.85         -8.87    -8.9      -7.91     51.3    -8.83    -9.57      -11.1            -8.44        -4.47       26.4       26
 clipping     0.0058      -0.0058       -0.0058 -0.0058    -0.0058   0.0321  -0.0058  -0.0058    -0.0058          -0.0058      -0.0058     0.0189    0.019
 dropout      0.0754      -0.0754       -0.0754 -0.0754    -0.0754    0.226    0.925  -0.0754    -0.0754          -0.0754        0.159        0.5      0.5
-rhythm         0.62        0.064        0.0327       0        0.3     5.09        0     4.67       4.55            0.382        0.597      0.487     0.49
+rhythm        0.663       0.0109       0.00795       0      0.164     5.76        0     5.38       4.93            0.319        0.741       0.46     0.46
 tempo         0.874        0.636         0.668   0.015      0.657     2.19        0     1.13       1.23            0.713        0.431      0.614     0.61
-structure     0.638       0.0735         0.074    1.84     0.0883     5.48        0     2.23       1.31            0.169        0.748      0.329     0.33
+structure     0.474       0.0538        0.0307    2.47     0.0509     9.15        0     2.45       1.54           0.0634            1      0.173     0.17
 copying        0.54         5.69           3.9    6.27       5.29      5.5      n/a        0       2.88             3.35         6.04      0.171     0.17
 diversity     0.636        0.365          0.44 0.00769       1.17    0.346      n/a      1.3    0.00297             1.75        0.372      0.201      0.2
 cells: real = the worst value over splits; each failure = its value closest to passing; blowup/clipping/dropout are margins above the reference's worst clip
@@ -451,8 +454,7 @@ def _rhythm_features(env: np.ndarray) -> dict:
     import librosa
 
     peak, period = (float(v) for v in _periodicity(env))
-    rng = np.random.default_rng(0)
-    null = float(np.mean(_periodicity(np.stack([rng.permutation(env) for _ in range(N_NULL_SHUFFLES)]))[0]))
+    null = float(np.mean(_periodicity(env[_block_shuffles(len(env))])[0]))
     w = int(TEMPO_WINDOW_SECONDS * FPS)
     stability = math.nan
     if len(env) >= 2 * w:
@@ -467,6 +469,16 @@ def _rhythm_features(env: np.ndarray) -> dict:
     }
 
 
+def _block_shuffles(n: int) -> np.ndarray:
+    """N_NULL_SHUFFLES orders of ``n`` frames ``[shape=(N_NULL_SHUFFLES, n)]``: blocks of NULL_BLOCK_FRAMES
+    frames in random order (seeded, so a clip's features do not vary from call to call)."""
+    rng = np.random.default_rng(0)
+    n_blocks = n // NULL_BLOCK_FRAMES
+    blocks = np.arange(n_blocks * NULL_BLOCK_FRAMES).reshape(n_blocks, NULL_BLOCK_FRAMES)
+    tail = np.arange(n_blocks * NULL_BLOCK_FRAMES, n)
+    return np.stack([np.concatenate([blocks[rng.permutation(n_blocks)].ravel(), tail]) for _ in range(N_NULL_SHUFFLES)])
+
+
 def _gaussian_information(a: np.ndarray, b: np.ndarray) -> float:
     """Mutual information (nats) between two sets of paired vectors under a joint Gaussian model."""
     d = a.shape[1]
@@ -477,7 +489,7 @@ def _gaussian_information(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _temporal_information(logmel: np.ndarray) -> float:
-    """Mean information between pooled log-mel frames STRUCTURE_LAGS apart, minus that of the frames shuffled."""
+    """Mean information between pooled log-mel frames STRUCTURE_LAGS apart, minus that of the frames shuffled (in blocks)."""
     n = len(logmel)
     X = logmel.reshape(n, STRUCTURE_BANDS, -1).mean(axis=2).astype(np.float64)
     lags = [k for k in (int(round(s * FPS)) for s in STRUCTURE_LAGS) if 0 < k < n // 2]
@@ -487,8 +499,7 @@ def _temporal_information(logmel: np.ndarray) -> float:
     def information(Z):
         return np.mean([_gaussian_information(Z[:-k], Z[k:]) for k in lags])
 
-    rng = np.random.default_rng(0)
-    null = np.mean([information(X[rng.permutation(n)]) for _ in range(N_NULL_SHUFFLES)])
+    null = np.mean([information(X[order]) for order in _block_shuffles(n)])
     return float(max(0.0, information(X) - null))
 
 

@@ -62,6 +62,7 @@ def model_runs(root=None, *, sr: int = SR, min_seconds: float = MIN_CLIP_SECONDS
             runs = outputs.list_runs(approach, root=base)
         except ParameterError:  # a folder whose name is no approach
             continue
+        first = len(rows)
         for run_dir in reversed(runs):  # newest first: the first run of a label wins
             try:
                 meta = json.loads((run_dir / "meta.json").read_text())
@@ -85,6 +86,9 @@ def model_runs(root=None, *, sr: int = SR, min_seconds: float = MIN_CLIP_SECONDS
                     rows[label] = {"approach": approach, "model": model, "variant": params.get("variant"),
                                    "clock": params.get("clock"), "clips": clips, "sr": sr, "meta": meta,
                                    "run_dir": Path(run_dir)}
+        # within an approach, in the order the notebook saved them (oldest run first)
+        mine = sorted(list(rows.items())[first:], key=lambda kv: runs.index(kv[1]["run_dir"]))
+        rows = dict(list(rows.items())[:first] + mine)
     return rows
 
 
@@ -128,63 +132,69 @@ def style_cards(cards: dict[str, Card]):
 
 
 def ranking(cards: dict[str, Card]):
-    """The labels ranked: most checks passed first, ties broken by the lower distribution score.
+    """The labels ranked: most checks passed first, ties broken by the distribution score.
+
+    The tie-break uses the score before it is clipped at 0 (below 0: frames nearer the held-out
+    music than its own halves are to each other), so two cards at 0 are still told apart.
 
     Returns
     -------
     pandas.DataFrame
-        Index: label, best first; columns ``rank``, ``passed`` (count), ``distribution``, ``failed``.
+        Index: label, best first; columns ``rank``, ``passed`` (count), ``distribution`` (the card's
+        value), ``failed`` (names).
     """
     import pandas as pd
 
+    columns = ["rank", "passed", "distribution", "failed"]
     if not cards:
-        return pd.DataFrame(columns=["rank", "passed", "distribution", "failed"])
+        return pd.DataFrame(columns=columns)
     frame = pd.DataFrame(
         {
             "passed": [len(CHECKS) - len(c.failed) for c in cards.values()],
             "distribution": [c.checks["distribution"]["value"] for c in cards.values()],
             "failed": [", ".join(c.failed) or "-" for c in cards.values()],
+            "key": [c.checks["distribution"]["detail"].get("unclipped_score", c.checks["distribution"]["value"])
+                    for c in cards.values()],
         },
         index=list(cards),
-    ).sort_values(["passed", "distribution"], ascending=[False, True], kind="stable")
+    ).sort_values(["passed", "key"], ascending=[False, True], kind="stable")
     frame.insert(0, "rank", np.arange(1, len(frame) + 1))
-    return frame
+    return frame[columns]
 
 
 def verdict(cards: dict[str, Card], *, baselines: dict[str, Card]) -> str:
-    """One computed sentence: which approach is best by the card, and why.
+    """One computed sentence: which model is best by the card, why, and how it compares with the baselines.
 
     Parameters
     ----------
     cards : dict
         label -> Card of each model.
     baselines : dict
-        label -> Card of each baseline (the sentence says how the best model compares with the
-        best of them).
+        label -> Card of each baseline.
 
     Returns
     -------
     str
     """
     n = len(CHECKS)
-    best_base = ranking(baselines).iloc[0] if baselines else None
-    base_text = (f" the best baseline ({best_base.name}) passes {best_base.passed} of {n}"
-                 f" (fails {best_base.failed})" if best_base is not None else "")
+
+    def fails(row):
+        return "every check" if row.failed == "-" else f"all but {row.failed}"
+
+    base = ranking(baselines).iloc[0] if baselines else None
     if not cards:
-        return f"No approach has saved outputs yet;{base_text or ' nothing to rank'}."
+        return ("No approach has saved outputs yet; " + (f"the best baseline, {base.name}, passes {base.passed} of {n} "
+                f"checks ({fails(base)})." if base is not None else "there is nothing to rank."))
     ranked = ranking(cards)
     top = ranked.iloc[0]
-    fails = "every check" if top.failed == "-" else f"all but {top.failed}"
-    text = f"Best by the card: {top.name}, passing {top.passed} of {n} checks ({fails})"
+    text = f"Best by the card: {top.name}, passing {top.passed} of {n} checks ({fails(top)})"
     if len(ranked) > 1:
         second = ranked.iloc[1]
-        why = ("more checks than" if second.passed < top.passed
-               else f"as many as, and nearer the real music's frame distribution ({format_value(top.distribution)} "
-                    f"against {format_value(second.distribution)}) than,")
-        text += f": {why} the runner-up {second.name} ({second.passed} of {n})"
-    if best_base is not None:
-        beats = top.passed > best_base.passed
-        text += f"; {'it beats' if beats else 'it does not beat'} the baselines:{base_text}"
+        text += (f", more than any other model (next: {second.name}, {second.passed})" if top.passed > second.passed
+                 else f", tied on checks with {second.name} and ranked first for frame statistics nearer the held-out music")
+    if base is not None:
+        verb = "beats" if top.passed > base.passed else "ties with" if top.passed == base.passed else "falls short of"
+        text += f"; it {verb} the best baseline, {base.name} ({base.passed} of {n}, {fails(base)})"
     return text + "."
 
 
