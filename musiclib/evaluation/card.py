@@ -69,6 +69,7 @@ __all__ = [
     "musicality_card",
     "clip_features",
     "onset_envelope",
+    "time_statistics",
     "frechet_distance",
     "format_value",
     "MIN_CLIP_SECONDS",
@@ -236,12 +237,8 @@ class ClipFeatures:
     spectrum: np.ndarray  # (n_bins,) mean power spectrum
     flatness: np.ndarray  # (n_loud_patches,) energy-weighted log10 flatness of octave x 0.19 s patches
     partial_persistence: float  # share of dominant partials still in place DRONE_LAG_SECONDS later
-    periodicity: float  # onset periodicity above chance, >= 0
-    periodicity_raw: float  # autocorrelation peak of the onset envelope in RHYTHM_LAGS, in [0, 1]
-    periodicity_null: float  # the same for the envelope shuffled (chance)
-    beat_period: float  # lag of that peak (s)
-    tempo_stability: float  # whole-clip over mean windowed periodicity; nan for short clips
-    temporal_information: float  # nats between frames STRUCTURE_LAGS apart, above chance
+    onset_env: np.ndarray  # (n_frames,) onset strength (rhythm, tempo; see time_statistics)
+    bands: np.ndarray  # (n_frames, STRUCTURE_BANDS) pooled log-mel (structure; see time_statistics)
     segments: np.ndarray  # (n_segments, L * N_MELS // 2) mean-removed log-mel seconds
     loud_segments: np.ndarray  # (n_segments,) bool
     coarse: np.ndarray  # (n_frames, N_MELS // 2) log-mel whose sliding windows the segments are matched to
@@ -290,8 +287,8 @@ def clip_features(y: np.ndarray, *, sr: int = SR, what: str = "clip") -> ClipFea
         spectrum=S.mean(axis=1),
         flatness=_patch_flatness(S, frame_db),
         partial_persistence=_partial_persistence(S, loud=loud, seconds=len(y) / SR),
-        **_rhythm_features(onset_envelope(logmel)),
-        temporal_information=_temporal_information(logmel),
+        onset_env=onset_envelope(logmel),
+        bands=logmel.reshape(len(logmel), STRUCTURE_BANDS, -1).mean(axis=2),
         **_segment_features(logmel, frame_db),
     )
 
@@ -449,8 +446,8 @@ def _periodicity(env: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.clip(peak, 0.0, 1.0), lags[best] / FPS
 
 
-def _rhythm_features(env: np.ndarray) -> dict:
-    """Periodicity of the onset envelope, its chance level, and how stable its tempo is."""
+def _rhythm_statistics(env: np.ndarray) -> dict:
+    """Periodicity of an onset envelope, its chance level, its beat period, and how stable its tempo is."""
     import librosa
 
     peak, period = (float(v) for v in _periodicity(env))
@@ -488,10 +485,11 @@ def _gaussian_information(a: np.ndarray, b: np.ndarray) -> float:
     return max(0.0, 0.5 * (logdet[0] + logdet[1] - logdet[2]))
 
 
-def _temporal_information(logmel: np.ndarray) -> float:
-    """Mean information between pooled log-mel frames STRUCTURE_LAGS apart, minus that of the frames shuffled (in blocks)."""
-    n = len(logmel)
-    X = logmel.reshape(n, STRUCTURE_BANDS, -1).mean(axis=2).astype(np.float64)
+def _temporal_information(bands: np.ndarray) -> float:
+    """Mean information between pooled log-mel frames STRUCTURE_LAGS apart, minus that of the frames
+    shuffled in blocks (nats, >= 0)."""
+    n = len(bands)
+    X = bands.astype(np.float64)
     lags = [k for k in (int(round(s * FPS)) for s in STRUCTURE_LAGS) if 0 < k < n // 2]
     if not lags:
         return math.nan
@@ -501,6 +499,37 @@ def _temporal_information(logmel: np.ndarray) -> float:
 
     null = np.mean([information(X[order]) for order in _block_shuffles(n)])
     return float(max(0.0, information(X) - null))
+
+
+def time_statistics(f: ClipFeatures, *, frames: int | None = None) -> dict[str, np.ndarray]:
+    """Rhythm, tempo and time-structure statistics of a clip, one value per window of ``frames`` frames.
+
+    The card compares generated and reference clips on windows of the same length, since every
+    one of these statistics depends on how long a stretch it sees.
+
+    Parameters
+    ----------
+    f : ClipFeatures
+    frames : int, optional
+        Window length in frames (hop 512 at 22050 Hz); consecutive windows from the start, the
+        remainder left out. Default (or when the clip is shorter): the whole clip.
+
+    Returns
+    -------
+    dict
+        ``"periodicity"`` (onset periodicity above chance, >= 0), ``"periodicity_raw"`` (peak of the
+        onset envelope's autocorrelation in RHYTHM_LAGS), ``"periodicity_null"`` (its chance level),
+        ``"beat_period"`` (lag of that peak, s), ``"tempo_stability"`` (whole-window periodicity over
+        that of its 3-s sub-windows; nan for windows under 6 s) and ``"temporal_information"`` (nats
+        between frames STRUCTURE_LAGS apart, above chance) -> np.ndarray [shape=(n_windows,)].
+    """
+    n = len(f.onset_env)
+    frames = n if frames is None or frames >= n else int(frames)
+    rows = []
+    for start in range(0, n - frames + 1, frames):
+        window = slice(start, start + frames)
+        rows.append({**_rhythm_statistics(f.onset_env[window]), "temporal_information": _temporal_information(f.bands[window])})
+    return {k: np.array([r[k] for r in rows]) for k in rows[0]}
 
 
 def _segment_frames() -> int:
@@ -589,11 +618,11 @@ def _nn_distance(queries: np.ndarray, sources: list[np.ndarray]) -> np.ndarray:
     return np.sqrt(np.maximum(best, 0.0) / dim)
 
 
-def _median(feats, attr: str) -> float:
-    """Median of a per-clip statistic over clips, ignoring clips where it is undefined (nan)."""
-    vals = np.array([getattr(f, attr) for f in feats], dtype=np.float64)
-    vals = vals[np.isfinite(vals)]
-    return float(np.median(vals)) if len(vals) else math.nan
+def _nanmedian(values) -> float:
+    """Median of the finite values (nan when there are none: a statistic undefined on every clip)."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    return float(np.median(v)) if len(v) else math.nan
 
 
 # --------------------------------------------------------------------------------------------------
@@ -676,7 +705,7 @@ def _noise(gen, ref) -> dict:
 
 def _drone(gen, ref) -> dict:
     """Turnover of the dominant partials (1 - persistence), generated over reference."""
-    g, r = _median(gen, "partial_persistence"), _median(ref, "partial_persistence")
+    g, r = (_nanmedian([f.partial_persistence for f in feats]) for feats in (gen, ref))
     return _ratio_check("drone", 1 - g, 1 - r, generated_persistence=g, reference_persistence=r)
 
 
@@ -695,24 +724,25 @@ def _level_checks(gen, ref) -> dict:
     return out
 
 
-def _rhythm(gen, ref) -> dict:
-    periods = [round(f.beat_period, 3) for f in gen if np.isfinite(f.beat_period)]
-    return _ratio_check(
-        "rhythm",
-        _median(gen, "periodicity"),
-        _median(ref, "periodicity"),
-        generated_raw=_median(gen, "periodicity_raw"),
-        generated_chance=_median(gen, "periodicity_null"),
-        generated_beat_period_s=periods,
-    )
+def _time_checks(gen, ref) -> dict:
+    """Rhythm, tempo and structure, generated against reference on windows of the same length
+    (the shorter of the two sets' median analysed lengths)."""
+    frames = int(min(np.median([len(f.onset_env) for f in gen]), np.median([len(f.onset_env) for f in ref])))
 
+    def pooled(feats):
+        stats = [time_statistics(f, frames=frames) for f in feats]
+        return {k: np.concatenate([st[k] for st in stats]) for k in stats[0]}
 
-def _tempo(gen, ref) -> dict:
-    return _ratio_check("tempo", _median(gen, "tempo_stability"), _median(ref, "tempo_stability"))
-
-
-def _structure(gen, ref) -> dict:
-    return _ratio_check("structure", _median(gen, "temporal_information"), _median(ref, "temporal_information"))
+    g, r = pooled(gen), pooled(ref)
+    window = round(frames / FPS, 2)
+    return {
+        "rhythm": _ratio_check("rhythm", _nanmedian(g["periodicity"]), _nanmedian(r["periodicity"]), window_s=window,
+                               generated_raw=_nanmedian(g["periodicity_raw"]), generated_chance=_nanmedian(g["periodicity_null"]),
+                               generated_beat_period_s=[round(x, 3) for x in g["beat_period"] if np.isfinite(x)]),
+        "tempo": _ratio_check("tempo", _nanmedian(g["tempo_stability"]), _nanmedian(r["tempo_stability"]), window_s=window),
+        "structure": _ratio_check("structure", _nanmedian(g["temporal_information"]), _nanmedian(r["temporal_information"]),
+                                  window_s=window),
+    }
 
 
 def _loud(f: ClipFeatures) -> np.ndarray:
@@ -966,9 +996,7 @@ def musicality_card(
             "noise": _noise(gen, ref),
             "drone": _drone(gen, ref),
             **_level_checks(gen, ref),
-            "rhythm": _rhythm(gen, ref),
-            "tempo": _tempo(gen, ref),
-            "structure": _structure(gen, ref),
+            **_time_checks(gen, ref),
             "copying": _copying(gen, ref, train),
             "diversity": _diversity(gen, ref),
         }
