@@ -170,7 +170,8 @@ def verdict(cards: dict[str, Card], *, baselines: dict[str, Card]) -> str:
     cards : dict
         label -> Card of each model.
     baselines : dict
-        label -> Card of each baseline.
+        label -> Card of each baseline a model must beat (shaped noise and shuffled frames, say;
+        not a training excerpt, which passes all but copying by construction).
 
     Returns
     -------
