@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from musiclib import synth
-from musiclib.evaluation import baselines, calibration, card
+from musiclib.evaluation import baselines, calibration, card, features
 from musiclib.errors import MusiclibError, ParameterError
 
 SR = 22050
@@ -71,20 +71,20 @@ def test_shuffled_frames_fail_only_on_time(cards):
 
 def test_held_tone_is_a_drone_although_its_energy_moves(cards):
     """The frames' energy and low bands flicker, the partials stay: a drone by partials, not by flux."""
-    env = card.onset_envelope(card.clip_features(calibration.held_tone(int(SECONDS * SR), sr=SR), sr=SR).logmel)
-    real = card.onset_envelope(card.clip_features(_mixes([120], 40)[0], sr=SR).logmel)
+    env = features.onset_envelope(features.clip_features(calibration.held_tone(int(SECONDS * SR), sr=SR), sr=SR).logmel)
+    real = features.onset_envelope(features.clip_features(_mixes([120], 40)[0], sr=SR).logmel)
     assert np.median(env) > 0.5 * np.median(real)  # as much onset flux as real music ...
     assert cards["held_tone"].checks["drone"]["detail"]["generated_persistence"] > 0.8  # ... yet held partials
 
 
 def test_onset_envelope_is_the_positive_log_mel_rise():
-    f = card.clip_features(_mixes([120], 50, seconds=2.0)[0], sr=SR)
+    f = features.clip_features(_mixes([120], 50, seconds=2.0)[0], sr=SR)
     by_hand = np.concatenate([[0.0], np.maximum(np.diff(f.logmel, axis=0), 0).mean(axis=1)])
-    np.testing.assert_allclose(card.onset_envelope(f.logmel), by_hand, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(features.onset_envelope(f.logmel), by_hand, rtol=1e-5, atol=1e-5)
 
 
 def _time(y):
-    return {k: float(v[0]) for k, v in card.time_statistics(card.clip_features(y, sr=SR)).items()}
+    return {k: float(v[0]) for k, v in features.time_statistics(features.clip_features(y, sr=SR)).items()}
 
 
 def test_rhythm_is_corrected_for_chance():
@@ -108,8 +108,8 @@ def test_tempo_stability_needs_two_windows_and_sees_a_glide():
 
 
 def test_time_statistics_per_window():
-    f = card.clip_features(_mixes([120], 70, seconds=8.0)[0], sr=SR)
-    whole, halves = card.time_statistics(f), card.time_statistics(f, frames=len(f.onset_env) // 2)
+    f = features.clip_features(_mixes([120], 70, seconds=8.0)[0], sr=SR)
+    whole, halves = features.time_statistics(f), features.time_statistics(f, frames=len(f.onset_env) // 2)
     assert all(len(v) == 1 for v in whole.values()) and all(len(v) == 2 for v in halves.values())
     assert np.all(halves["periodicity"] > 0.3) and np.all(halves["temporal_information"] > 0)
 
@@ -174,9 +174,9 @@ def test_long_clips_are_analysed_in_part(music):
     """Spectral checks see at most MAX_ANALYSIS_SECONDS (the middle); the level checks see everything."""
     y = np.concatenate([synth.synthetic_mix(duration=20.0, sr=SR, seed=60)] * 2)  # 40 s
     y[-SR:] *= 10 ** (40 / 20)  # a late blow-up
-    f = card.clip_features(np.clip(y, -1, 1), sr=SR)
+    f = features.clip_features(np.clip(y, -1, 1), sr=SR)
     assert f.duration == pytest.approx(40.0)
-    assert len(f.logmel) == pytest.approx(card.MAX_ANALYSIS_SECONDS * card.FPS, abs=2)
+    assert len(f.logmel) == pytest.approx(features.MAX_ANALYSIS_SECONDS * features.FPS, abs=2)
     assert f.clip_ratio > 0.001  # the clipped last second counts
 
 
