@@ -256,6 +256,13 @@ def test_bad_input(music, kwargs, match):
     assert issubclass(ParameterError, MusiclibError)
 
 
+@pytest.mark.parametrize("y, sr, match", [(np.zeros(SR), 0, "sr=0"), (np.zeros(SR), -1, "sr=-1"),
+                                          (np.zeros(SR), 8000.0, "sr=8000.0"), (np.zeros(10), SR, "at least 1.0 s")])
+def test_clip_features_bad_input(y, sr, match):
+    with pytest.raises(ParameterError, match=match):
+        features.clip_features(y, sr=sr)
+
+
 def test_frechet_distance_known_values():
     mu, C = np.zeros(3), np.eye(3)
     assert card.frechet_distance(mu, C, mu, C) == pytest.approx(0, abs=1e-9)

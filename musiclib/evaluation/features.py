@@ -132,7 +132,8 @@ def clip_features(y: np.ndarray, *, sr: int = SR, what: str = "clip") -> ClipFea
     Raises
     ------
     ParameterError
-        ``y`` is not a 1-D numeric signal or is shorter than :data:`MIN_CLIP_SECONDS`.
+        ``y`` is not a 1-D numeric signal or is shorter than :data:`MIN_CLIP_SECONDS`, or ``sr``
+        is not a positive integer.
     """
     import librosa
 
@@ -159,6 +160,8 @@ def clip_features(y: np.ndarray, *, sr: int = SR, what: str = "clip") -> ClipFea
 
 def _prepared(y, *, sr: int, what: str) -> tuple[np.ndarray, int]:
     """``y`` as a finite mono float64 signal at :data:`SR`, and how many samples were NaN/inf."""
+    if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or sr <= 0:
+        raise ParameterError(f"sr={sr!r} must be a positive integer (Hz)")
     y = np.asarray(getattr(y, "y", y))
     if y.ndim == 2 and min(y.shape) <= 8:  # (channels, n) or (n, channels) -> mono
         y = y.mean(axis=0) if y.shape[0] <= 8 else y.mean(axis=1)
