@@ -63,18 +63,30 @@ def test_failure_case_fails_its_named_check(cards, check, case):
 
 
 def test_shuffled_frames_fail_only_on_time(cards):
-    """Right sounds in random order: time structure and rhythm fail, the sound-only checks do not."""
+    """Right sounds in random order: time structure and rhythm fail, frame distribution and copying do not.
+
+    (Drone may fail too on these synthetic mixes: their four chords share partials, so frames drawn
+    at random hold them; on real music shuffled frames pass it, see the calibration record.)"""
     c = cards["shuffled_frames"]
     assert {"structure", "rhythm"} <= set(c.failed), str(c)
-    assert c.checks["drone"]["passed"] and c.checks["copying"]["passed"], str(c)
+    assert c.checks["distribution"]["passed"] and c.checks["copying"]["passed"], str(c)
 
 
 def test_held_tone_is_a_drone_although_its_energy_moves(cards):
     """The frames' energy and low bands flicker, the partials stay: a drone by partials, not by flux."""
-    env = features.onset_envelope(features.clip_features(calibration.held_tone(int(SECONDS * SR), sr=SR), sr=SR).logmel)
-    real = features.onset_envelope(features.clip_features(_mixes([120], 40)[0], sr=SR).logmel)
-    assert np.median(env) > 0.5 * np.median(real)  # as much onset flux as real music ...
-    assert cards["held_tone"].checks["drone"]["detail"]["generated_persistence"] > 0.8  # ... yet held partials
+    tone = features.clip_features(calibration.held_tone(int(SECONDS * SR), sr=SR), sr=SR)
+    real = features.clip_features(_mixes([120], 40)[0], sr=SR)
+    assert np.median(features.onset_envelope(tone.logmel)) > 0.5 * np.median(features.onset_envelope(real.logmel))
+    assert tone.drone_share > 0.9 and real.drone_share < 0.5
+    # with a real prime in front, as 04's CNN roll-outs: a drone for much of the clip
+    share = cards["held_tone"].checks["drone"]["detail"]["generated_drone_share"]
+    assert share > 3 * cards["real"].checks["drone"]["detail"]["generated_drone_share"] and share > 0.3
+
+
+def test_held_tone_begins_with_its_prime():
+    prime = _mixes([120], 41, seconds=1.0)[0]
+    y = calibration.held_tone(3 * SR, sr=SR, prime=prime)
+    assert len(y) == 3 * SR and np.allclose(y[:SR] / np.max(np.abs(y[:SR])), prime / np.max(np.abs(prime)), atol=1e-6)
 
 
 def test_onset_envelope_is_the_positive_log_mel_rise():

@@ -54,13 +54,24 @@ NAMED_FAILURES = {
 RATIO_CHECKS = ("drone", "rhythm", "tempo", "structure", "copying", "diversity")
 
 
-def held_tone(n_samples: int, *, sr: int = SR, seed: int = 0) -> np.ndarray:
+def held_tone(n_samples: int, *, sr: int = SR, seed: int = 0, prime: np.ndarray | None = None) -> np.ndarray:
     """A drone that moves: a held 3.3-4 kHz tone under tremolo, over low bands that flicker.
 
     Three partials (3300, 3520, 3960 Hz) whose level jumps at random by up to 12 dB every 23 ms,
     over noise below 400 Hz whose level jumps by up to 30 dB as often and which carries most of
-    the energy: the frames' energy and low bands move all the time, while the spectral shape that
-    carries the tone never changes (what 04's CNN made after its prime).
+    the energy: the frames' energy and low bands move all the time, while the partials never do.
+    With ``prime``, the clip begins with it (as a roll-out begins with its prime) and the drone
+    follows: what 04's convolutional model made.
+
+    Parameters
+    ----------
+    n_samples : int
+        Length of the clip.
+    sr : int
+        Sample rate in Hz.
+    seed : int
+    prime : np.ndarray [shape=(n_prime,)], optional
+        Real audio to begin with (at most ``n_samples``).
 
     Returns
     -------
@@ -69,17 +80,24 @@ def held_tone(n_samples: int, *, sr: int = SR, seed: int = 0) -> np.ndarray:
     import scipy.signal
 
     rng = np.random.default_rng(seed)
-    t = np.arange(n_samples) / sr
+    start = 0 if prime is None else min(len(prime), n_samples)
+    n = n_samples - start
+    t = np.arange(n) / sr
     block = 512
 
     def flicker(range_db):
-        gains = 10 ** (rng.uniform(-range_db, 0, n_samples // block + 1) / 20)
-        return np.repeat(gains, block)[:n_samples]
+        gains = 10 ** (rng.uniform(-range_db, 0, n // block + 1) / 20)
+        return np.repeat(gains, block)[:n]
 
     tone = sum(np.sin(2 * np.pi * f * t) / (k + 1) for k, f in enumerate((3300.0, 3520.0, 3960.0)))
-    low = scipy.signal.sosfilt(scipy.signal.butter(4, 400.0, fs=sr, output="sos"), rng.standard_normal(n_samples))
+    low = scipy.signal.sosfilt(scipy.signal.butter(4, 400.0, fs=sr, output="sos"), rng.standard_normal(n))
     y = 0.1 * tone * flicker(12.0) + 0.5 * low * flicker(30.0)
-    return (0.5 * y / np.max(np.abs(y))).astype(np.float32)
+    y = 0.5 * y / max(np.max(np.abs(y)), 1e-9)
+    if prime is not None:
+        head = np.asarray(prime[:start], dtype=np.float64)
+        peak = np.max(np.abs(head)) if start else 0.0
+        y = np.concatenate([0.5 * head / peak if peak > 0 else head, y])
+    return y.astype(np.float32)
 
 
 def tempo_drift(n_samples: int, *, sr: int = SR, seed: int = 0, bpm: float = 90.0, ratio: float = 1.6) -> np.ndarray:
@@ -111,8 +129,9 @@ def failure_cases(training: list, held_out: list, *, sr: int = SR, seed: int = 0
     """The calibration cases, each a list of clips as long as the held-out clips.
 
     ``real`` (the held-out clips themselves), ``white_noise``, ``shaped_noise`` (training's average
-    spectrum), ``chord`` (a sustained A-minor chord of harmonic tones), ``held_tone`` (a held tone
-    under tremolo over flickering low bands, :func:`held_tone`), ``growing`` (a tone under noise
+    spectrum), ``chord`` (a sustained A-minor chord of harmonic tones), ``held_tone`` (the first
+    3/8 of each held-out clip, then a held tone under tremolo over flickering low bands,
+    :func:`held_tone`), ``growing`` (a tone under noise
     growing exponentially by 80 dB, clipped at full scale as a file would be), ``silence``,
     ``excerpt`` (verbatim excerpts of training clips), ``identical`` (one held-out clip repeated),
     ``shuffled_frames`` (training frames in random order, :func:`baselines.shuffled_frames`) and
@@ -143,7 +162,7 @@ def failure_cases(training: list, held_out: list, *, sr: int = SR, seed: int = 0
         sum(synth.tone(f, duration=d, sr=sr, n_harmonics=6, amplitude=0.25) for f in (220.0, 261.63, 329.63))
         for d in durs
     ]
-    cases["held_tone"] = [held_tone(k, sr=sr, seed=seed + i) for i, k in enumerate(n)]
+    cases["held_tone"] = [held_tone(k, sr=sr, seed=seed + i, prime=c[: 3 * k // 8]) for i, (k, c) in enumerate(zip(n, real))]
     grow = []
     for k in n:
         t = np.arange(k) / sr

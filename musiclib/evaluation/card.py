@@ -13,10 +13,10 @@ distribution Fréchet distance of log-mel (and MFCC + delta) frame statistics to
              clipped at 0 (closer to the reference than its own halves are)
 noise        share of loud time-frequency patches (octave x 0.19 s) whose spectral    value <= threshold
              flatness exceeds 90 % of the reference's
-drone        turnover of the dominant partials (the four most prominent spectral       value >= threshold
-             peaks of each frame: the share gone two seconds later), relative to the
-             reference's; the frame's energy plays no part, so a held tone under
-             flickering low bands is a drone
+drone        share of the time the dominant partials move (a frame drones when three   value >= threshold
+             of its four most prominent spectral peaks are still peaks two seconds
+             later), relative to the reference's; levels play no part, so a held
+             tone under flickering low bands or a moving frame energy is a drone
 blowup       worst clip's level growth (median dB of the last quarter minus the       value <= ref + margin
              first); infinite when a clip holds NaN/inf samples
 clipping     worst clip's share of samples at full scale (abs >= 0.999)               value <= ref + margin
@@ -102,7 +102,7 @@ CHECKS = {
 DESCRIPTIONS = {
     "distribution": "Fréchet distance of log-mel / MFCC+delta frames to the reference: 0 = reference vs itself, 1 = shaped noise",
     "noise": "share of loud octave x 0.19 s patches flatter (spectral flatness) than 90% of the reference's",
-    "drone": "turnover of the dominant spectral peaks over 2 s, relative to the reference",
+    "drone": "share of time the dominant spectral peaks move within 2 s, relative to the reference",
     "blowup": "worst clip's level growth, median level of the last quarter over the first (dB); inf = NaN/inf samples",
     "clipping": "worst clip's share of samples at full scale",
     "dropout": "worst clip's share of silent frames",
@@ -119,7 +119,7 @@ DESCRIPTIONS = {
 THRESHOLDS = {
     "distribution": 0.5,
     "noise": 0.56,
-    "drone": 0.35,
+    "drone": 0.74,
     "blowup": 26.0,
     "clipping": 0.019,
     "dropout": 0.5,
@@ -139,7 +139,7 @@ DROPOUT_CAP = 0.9
 CALIBRATION = """
 distribution <=      0.5   suggested    0.498   real worst    0.367   named failures' best    0.629 (shaped_noise, white_noise)
 noise        <=     0.56   suggested    0.556   real worst    0.233   named failures' best    0.879 (white_noise, shaped_noise)
-drone        >=     0.35   suggested    0.349   real worst    0.867   named failures' best     0.14 (chord, held_tone)
+drone        >=     0.74   suggested    0.742   real worst    0.866   named failures' best    0.637 (chord, held_tone)
 blowup       <=       26   suggested     26.4   real worst     1.57   named failures' best     51.3 (growing)
 clipping     <=    0.019   suggested   0.0189   real worst   0.0058   named failures' best   0.0321 (growing)
 dropout      <=      0.5   suggested      0.5   real worst   0.0754   named failures' best    0.925 (silence)
@@ -151,17 +151,17 @@ diversity    >=      0.2   suggested    0.201   real worst    0.636   named fail
 
                real  white_noise  shaped_noise   chord  held_tone  growing  silence  excerpt  identical  shuffled_frames  tempo_drift  suggested  current
 check                                                                                                                                                    
-distribution  0.367         1.04         0.629    1.41      0.216    0.236     15.5        0          0                0        0.789      0.498      0.5
+distribution  0.367         1.04         0.629    1.41          0    0.236     15.5        0          0                0        0.789      0.498      0.5
 noise         0.233            1         0.879       0          0        0      n/a  0.00465          0                0            0      0.556     0.56
-drone         0.867         1.26          1.21 0.00983       0.14    0.852      n/a     1.14       1.21              1.2         1.17      0.349     0.35
-blowup         1.57        -8.85         -8.87    -8.9      -7.91     51.3    -8.83    -9.57      -11.1            -8.44        -4.47       26.4       26
+drone         0.866         1.34          1.32       0      0.637     1.23      n/a     1.25        1.2             1.32         1.29      0.742     0.74
+blowup         1.57        -8.85         -8.87    -8.9      -8.49     51.3    -8.83    -9.57      -11.1            -8.44        -4.47       26.4       26
 clipping     0.0058      -0.0058       -0.0058 -0.0058    -0.0058   0.0321  -0.0058  -0.0058    -0.0058          -0.0058      -0.0058     0.0189    0.019
 dropout      0.0754      -0.0754       -0.0754 -0.0754    -0.0754    0.226    0.925  -0.0754    -0.0754          -0.0754        0.159        0.5      0.5
-rhythm        0.663       0.0109       0.00795       0      0.164     5.76        0     5.38       4.93            0.319        0.741       0.46     0.46
-tempo         0.874        0.636         0.668   0.015      0.657     2.19        0     1.13       1.23            0.713        0.431      0.614     0.61
-structure     0.474       0.0538        0.0307    2.47     0.0509     9.15        0     2.45       1.54           0.0634            1      0.173     0.17
-copying        0.54         5.69           3.9    6.27       5.29      5.5      n/a        0       2.88             3.35         6.04      0.171     0.17
-diversity     0.636        0.365          0.44 0.00769       1.17    0.346      n/a      1.3    0.00297             1.75        0.372      0.201      0.2
+rhythm        0.663       0.0109       0.00795       0       3.07     5.76        0     5.38       4.93            0.319        0.741       0.46     0.46
+tempo         0.874        0.636         0.668   0.015       1.49     2.19        0     1.13       1.23            0.713        0.431      0.614     0.61
+structure     0.474       0.0538        0.0307    2.47       2.71     9.15        0     2.45       1.54           0.0634            1      0.173     0.17
+copying        0.54         5.69           3.9    6.27       3.05      5.5      n/a        0       2.88             3.35         6.04      0.171     0.17
+diversity     0.636        0.365          0.44 0.00769       1.28    0.346      n/a      1.3    0.00297             1.75        0.372      0.201      0.2
 cells: real = the worst value over splits; each failure = its value closest to passing; blowup/clipping/dropout are margins above the reference's worst clip
 """
 
@@ -315,9 +315,9 @@ def _noise(gen, ref) -> dict:
 
 
 def _drone(gen, ref) -> dict:
-    """Turnover of the dominant partials (1 - persistence), generated over reference."""
-    g, r = (_nanmedian([f.partial_persistence for f in feats]) for feats in (gen, ref))
-    return _ratio_check("drone", 1 - g, 1 - r, generated_persistence=g, reference_persistence=r)
+    """Share of time the dominant partials move (1 - drone share), generated over reference."""
+    g, r = (_nanmedian([f.drone_share for f in feats]) for feats in (gen, ref))
+    return _ratio_check("drone", 1 - g, 1 - r, generated_drone_share=g, reference_drone_share=r)
 
 
 def _level_checks(gen, ref) -> dict:

@@ -4,7 +4,7 @@ Steps, in the order :func:`clip_features` takes them: the clip is made finite, m
 level statistics of the whole clip as given (growth, clipping, silence; librosa's frame RMS); then at
 most :data:`MAX_ANALYSIS_SECONDS` of it (the middle), scaled to -20 dBFS RMS: the power spectrogram
 and 64-band log-mel (n_fft 2048, hop 512, an 80 dB range), MFCC + deltas, the spectral flatness of
-octave x 0.19 s patches, the persistence of each frame's dominant partials, the onset envelope
+octave x 0.19 s patches, the share of frames whose dominant partials stay put, the onset envelope
 (:func:`onset_envelope`), eight pooled log-mel bands, and the one-second segments the copying and
 diversity checks match. :func:`time_statistics` turns the onset envelope and the pooled bands into
 the rhythm, tempo and time-structure statistics, over windows of a chosen length, so that clips of
@@ -51,10 +51,12 @@ SILENCE_FLOOR_DBFS = -80.0
 LOUD_WITHIN_DB = 30.0
 #: Frames per time-frequency patch of the noise check (8 x 512 samples = 0.19 s).
 PATCH_FRAMES = 8
-#: Dominant partials per frame (drone): the most prominent spectral peaks between these
-#: frequencies (Hz), standing this many dB over the spectrum averaged across PROMINENCE_BINS bins
-#: and within PARTIAL_RANGE_DB of the frame's strongest bin.
+#: Partials (drone): spectral peaks between these frequencies (Hz), standing this many dB over the
+#: spectrum averaged across PROMINENCE_BINS bins and within PARTIAL_RANGE_DB of the frame's
+#: strongest bin; a frame's N_PARTIALS most prominent are its dominant partials, and the frame is
+#: held when HELD_SHARE of them are still partials DRONE_LAG_SECONDS later.
 N_PARTIALS = 4
+HELD_SHARE = 0.75
 PARTIAL_BAND_HZ = (50.0, 8000.0)
 PARTIAL_PROMINENCE_DB = 10.0
 PROMINENCE_BINS = 31
@@ -100,7 +102,7 @@ class ClipFeatures:
     mfcc: np.ndarray  # (n_frames, 2 * N_MFCC) MFCC and deltas
     spectrum: np.ndarray  # (n_bins,) mean power spectrum
     flatness: np.ndarray  # (n_loud_patches,) energy-weighted log10 flatness of octave x 0.19 s patches
-    partial_persistence: float  # share of dominant partials still in place DRONE_LAG_SECONDS later
+    drone_share: float  # share of loud frames whose dominant partials stay put DRONE_LAG_SECONDS
     onset_env: np.ndarray  # (n_frames,) onset strength (rhythm, tempo; see time_statistics)
     bands: np.ndarray  # (n_frames, STRUCTURE_BANDS) pooled log-mel (structure; see time_statistics)
     segments: np.ndarray  # (n_segments, L * N_MELS // 2) mean-removed log-mel seconds
@@ -151,7 +153,7 @@ def clip_features(y: np.ndarray, *, sr: int = SR, what: str = "clip") -> ClipFea
         mfcc=mfcc.astype(np.float32),
         spectrum=S.mean(axis=1),
         flatness=_patch_flatness(S, frame_db),
-        partial_persistence=_partial_persistence(S, loud=loud, seconds=len(y) / SR),
+        drone_share=_drone_share(S, loud=loud, seconds=len(y) / SR),
         onset_env=onset_envelope(logmel),
         bands=logmel.reshape(len(logmel), STRUCTURE_BANDS, -1).mean(axis=2),
         **_segment_features(logmel, frame_db),
@@ -281,8 +283,15 @@ def _patch_flatness(S: np.ndarray, frame_db: np.ndarray) -> np.ndarray:
     return patch[patch_db > _loud_floor(frame_db, LOUD_WITHIN_DB)].astype(np.float32)
 
 
-def _partial_persistence(S: np.ndarray, *, loud: np.ndarray, seconds: float) -> float:
-    """Share of each loud frame's dominant partials still present (within a bin) DRONE_LAG_SECONDS later."""
+def _drone_share(S: np.ndarray, *, loud: np.ndarray, seconds: float) -> float:
+    """Share of the loud frames whose dominant partials stay put: at least HELD_SHARE of them are
+    still spectral peaks (within a bin) DRONE_LAG_SECONDS later.
+
+    A frame's partials are its prominent spectral peaks (local maxima PARTIAL_PROMINENCE_DB over the
+    spectrum averaged across PROMINENCE_BINS bins, within PARTIAL_RANGE_DB of the frame's strongest
+    bin); its dominant partials are the N_PARTIALS most prominent. Levels play no part, so a held
+    tone under flickering bands or a moving frame energy still counts as held.
+    """
     import librosa
     import scipy.ndimage
 
@@ -290,14 +299,17 @@ def _partial_persistence(S: np.ndarray, *, loud: np.ndarray, seconds: float) -> 
     lo, hi = (int(f * N_FFT / SR) for f in PARTIAL_BAND_HZ)
     D = librosa.power_to_db(S[lo:hi], ref=1.0, amin=1e-10, top_db=None)
     prominence = D - scipy.ndimage.uniform_filter1d(D, PROMINENCE_BINS, axis=0, mode="nearest")
-    peaks = librosa.util.localmax(D, axis=0) & (prominence >= PARTIAL_PROMINENCE_DB) & loud[None, :]
-    peaks &= D >= D.max(axis=0, keepdims=True) - PARTIAL_RANGE_DB
-    score = np.where(peaks, prominence, -np.inf)
-    peaks &= score >= -np.partition(-score, N_PARTIALS - 1, axis=0)[N_PARTIALS - 1]
-    now = peaks[:, : peaks.shape[1] - lag]
-    later = scipy.ndimage.maximum_filter1d(peaks, 3, axis=0)[:, lag:]
-    n = int(np.count_nonzero(now))
-    return float(np.count_nonzero(now & later) / n) if n and lag > 0 else math.nan
+    partials = librosa.util.localmax(D, axis=0) & (prominence >= PARTIAL_PROMINENCE_DB) & loud[None, :]
+    partials &= D >= D.max(axis=0, keepdims=True) - PARTIAL_RANGE_DB
+    score = np.where(partials, prominence, -np.inf)
+    dominant = partials & (score >= -np.partition(-score, N_PARTIALS - 1, axis=0)[N_PARTIALS - 1])
+    now = dominant[:, : dominant.shape[1] - lag]
+    later = scipy.ndimage.maximum_filter1d(partials, 3, axis=0)[:, lag:]
+    n = now.sum(axis=0)
+    if lag == 0 or not n.any():
+        return math.nan
+    held = (now & later).sum(axis=0)[n > 0] / n[n > 0]
+    return float(np.mean(held >= HELD_SHARE))
 
 
 def _periodicity(env: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
