@@ -244,4 +244,5 @@ print("\n".join(f"- {line}" for line in lines))
 # Missing approaches appear as soon as their notebooks have run (`make demo` runs them all in order,
 # then this one).
 #
-# **Previous:** [07 · Raw audio](07_raw_audio.ipynb) · **Start:** [00 · Data tour](00_data_tour.ipynb)
+# Start: [00_data_tour](00_data_tour.ipynb) ·
+# Series: [README](README.md)
