@@ -45,7 +45,7 @@ SEED = 0
 CORPUS_DIR = None  # None: the default corpus for MODE (or $MUSICLIB_DATA); else a folder of audio files
 METHOD = "pghi+fgla"  # phase reconstruction of the representation and window studies
 N_ITER = 32  # its iterations
-MAX_FEATURES = 513  # budget: features per frame a model predicts; 513 is the linear STFT at n_fft 1024
+MAX_FEATURES = 256  # budget: features per frame a model predicts (what the 2-core demo trains in time)
 MAX_FRAMES_PER_SECOND = 90  # budget: frames per second of audio (hop 256 at 22.05 kHz gives 86)
 COMPACT_FEATURES = 160  # budget of the compact alternative, for models that must stay as small as mel-128
 TOLERANCE_DB = 1.0  # SC differences up to this count as ties (broken by fewer features per second)
@@ -54,13 +54,14 @@ LISTEN_SECONDS = 4.0  # length of the players (the first seconds of an excerpt)
 # %%
 GRID = {
     # clips x clip_seconds: the excerpts (middle of each file) the representations are measured on;
-    # reps: the candidates (n_fft 1024, hop 256 unless given; every list holds the generation
-    # default, mel-128 in dB); windows x hops: the STFT sweep on one
+    # reps: the candidates (n_fft 1024, hop 256 unless given; every list holds mel-128 in dB, the
+    # series' earlier default, and logfreq-48, the generation default); windows x hops: the STFT sweep on one
     # excerpt of excerpt_seconds; curve_iters: the phase methods' iterations at n_fft 1024, hop 256;
     # widget: how many settings of widgets.DEFAULT_GRID the static form of the panel measures
     "small": {
         "clips": 3, "clip_seconds": 2.5, "excerpt_seconds": 2.5,
-        "reps": [{"name": "mel", "n_mels": 128, "scale": "db"}, {"name": "logfreq", "bins_per_octave": 24}, {"name": "log"}],
+        "reps": [{"name": "mel", "n_mels": 128, "scale": "db"}, {"name": "logfreq", "bins_per_octave": 24},
+                 {"name": "logfreq", "bins_per_octave": 48}, {"name": "log"}],
         "windows": (256, 1024, 4096), "hops": (256, 1024), "curve_iters": (0, 4), "widget": 2,
     },
     "demo": {
@@ -134,11 +135,12 @@ plt.show()
 #
 # The candidates, each at n_fft 1024 and hop 256 (86 frames per second) unless named otherwise:
 #
-# - **mel** bands (128 is the series' generation default, `generate.DEFAULT_REPRESENTATION`; 256);
+# - **mel** bands (128 was the series' generation default before this study; 256);
 #   decoded by non-negative least squares (NNLS) to a linear magnitude, then phase reconstruction.
 # - **logfreq**: a log-frequency filter bank on the STFT (`representations.LogFrequencySpectrogram`):
 #   24, 48 or 96 filters per octave where that is wider than an FFT bin, and every bin kept as it is
-#   below (the bass and the fundamentals of sustained parts); decoded like mel. A constant-Q transform
+#   below (the bass and the fundamentals of sustained parts); decoded like mel. The 48-band bank is
+#   the generation default now (`generate.DEFAULT_REPRESENTATION`), chosen by the rule at the end. A constant-Q transform
 #   (`librosa.cqt` with `librosa.griffinlim_cqt`) would be the textbook log-frequency representation,
 #   but its inverse costs tens of seconds per 10 s clip here, far outside any budget of the series.
 # - **log**: the log-magnitude STFT, every bin (513 at n_fft 1024, 1025 at 2048): only the phase is
@@ -149,6 +151,7 @@ plt.show()
 # %%
 reps = [make_representation(**{"sr": sr, "n_fft": 1024, "hop_length": 256, **spec}) for spec in GRID["reps"]]
 default = sweep.label(generate.default_representation())
+mel128 = sweep.label(make_representation(name="mel", sr=sr, n_fft=1024, hop_length=256, n_mels=128, scale="db"))
 t0 = time.perf_counter()
 ceilings = sweep.decode_ceilings(clips, sr=sr, reps=reps, method=METHOD, n_iter=N_ITER, seed=SEED)
 ceiling_seconds = time.perf_counter() - t0
@@ -204,12 +207,12 @@ plt.show()
 # %% [markdown]
 # ## Listening
 #
-# The first seconds of the excerpt where the generation default decodes worst, and their round trip
+# The first seconds of the excerpt where mel-128 (the earlier default) decodes worst, and their round trip
 # through each representation (all at the same peak level). Listen for the dull, "underwater" sound of too few
 # bands, and for how close the full STFT comes.
 
 # %%
-worst = ceilings[ceilings["label"] == default].sort_values("sc_db")["clip"].iloc[-1]
+worst = ceilings[ceilings["label"] == mel128].sort_values("sc_db")["clip"].iloc[-1]
 listen = clips[worst][: int(LISTEN_SECONDS * sr)]
 listened = [sweep.decode_ceiling(listen, sr=sr, rep=rep, method=METHOD, n_iter=N_ITER, seed=SEED, keep_audio=True)
             for rep in reps]
@@ -236,29 +239,32 @@ compare_settings(y[: int(min(2.5, len(y) / sr) * sr)], sr=sr, seed=SEED, setting
 # The rule (`sweep.recommend`): among the settings within the budgets, the best median SC; settings
 # within `TOLERANCE_DB` of it count as ties, and the tie that gives a model the fewest numbers per
 # second wins. Two budgets decide it, both about the models rather than the audio: at most
-# `MAX_FEATURES` features per frame (513, the width of the STFT at n_fft 1024: a next-frame model is as
-# wide as its output), and at most `MAX_FRAMES_PER_SECOND` frames per second (hop 256, the rate the
-# sequence models' contexts are sized for). Without them the longest windows with the shortest hops
-# win, at twice the features or twice the steps. Speed does not decide: every candidate decodes
-# faster than real time with 32 iterations, and generation inverts with fewer
+# `MAX_FEATURES` features per frame (256: a next-frame model is as wide as its output, and every model
+# of notebooks 02-07 must train on two cores within the demo's time; the 513 bins of the full STFT at
+# n_fft 1024 made the linear notebook several times slower), and at most `MAX_FRAMES_PER_SECOND` frames
+# per second (hop 256, the rate the sequence models' contexts are sized for). Without them the longest
+# windows with the shortest hops win, at several times the features or twice the steps. Speed does not
+# decide: every candidate decodes faster than real time with 32 iterations, and generation inverts with
+# fewer
 # (`generate.GENERATION_INVERSION`). The same rule with at most `COMPACT_FEATURES` features gives the
-# alternative for models that must stay as small as the mel-128 default. The numbers below are
+# alternative for models that must stay as small as mel-128. The numbers below are
 # computed from this run.
 
 # %%
 budgets = {"max_features": MAX_FEATURES, "max_frames_per_second": MAX_FRAMES_PER_SECOND}
 choice = sweep.recommend(table, tolerance_db=TOLERANCE_DB, **budgets)
 compact = sweep.recommend(table, tolerance_db=TOLERANCE_DB, **dict(budgets, max_features=COMPACT_FEATURES))
-stft = sweep.recommend(rows, tolerance_db=TOLERANCE_DB, **budgets)
+stft = sweep.recommend(rows, tolerance_db=TOLERANCE_DB, max_frames_per_second=MAX_FRAMES_PER_SECOND)  # bins are pooled later
 best, small = choice["setting"], compact["setting"]
 print("RECOMMENDED REPRESENTATION:", choice["reason"], "\n")
 print("COMPACT ALTERNATIVE:", compact["reason"], "\n")
 print("WINDOW AND HOP (log STFT):", stft["reason"], "\n")
-d = table.loc[default]
+d, m = table.loc[default], table.loc[mel128]
 print(f"THE GENERATION DEFAULT, {default} ({d['n_features']} features), decodes to {d['sc_db']:.1f} dB median "
-      f"(worst excerpt {d['sc_worst_db']:.1f} dB): {d['sc_db'] - best['sc_db']:.1f} dB above the recommended "
-      f"{best.name} and {d['sc_db'] - small['sc_db']:.1f} dB above the compact {small.name} "
-      f"({d['sc_worst_db'] - small['sc_worst_db']:.1f} dB on the worst excerpt).")
+      f"(worst excerpt {d['sc_worst_db']:.1f} dB); it {'is' if default == best.name else 'is NOT'} the "
+      f"recommendation of this run. Mel-128, the earlier default, decodes to {m['sc_db']:.1f} dB "
+      f"(worst {m['sc_worst_db']:.1f} dB): {m['sc_db'] - d['sc_db']:.1f} dB above the default "
+      f"({m['sc_worst_db'] - d['sc_worst_db']:.1f} dB on the worst excerpt).")
 RECOMMENDED = best["params"]  # representations.from_params(RECOMMENDED) rebuilds it
 RECOMMENDED
 
@@ -270,7 +276,7 @@ RECOMMENDED
 # %%
 by_label = {sweep.label(rep): rep for rep in reps}
 at_generation = sweep.ceiling_table(sweep.decode_ceilings(
-    clips, sr=sr, reps=[by_label[k] for k in dict.fromkeys([default, best.name, small.name])], seed=SEED,
+    clips, sr=sr, reps=[by_label[k] for k in dict.fromkeys([default, best.name, small.name, mel128])], seed=SEED,
     **generate.GENERATION_INVERSION))
 display(at_generation[["n_features", "sc_db", "sc_worst_db", "sc_best_db", "real_time_factor"]]
         .rename(columns={"real_time_factor": "× real time"}))
@@ -283,7 +289,8 @@ display(at_generation[["n_features", "sc_db", "sc_worst_db", "sc_best_db", "real
 # - The representation decides more than the phase method: at the same 86 frames per second, pooling
 #   the STFT into bands costs several dB before any model is trained (section 1), while PGHI plus fast
 #   Griffin-Lim already comes close to what more iterations give (section 3).
-# - Within the budgets the full log STFT keeps most. Where a model needs mel-128's size, the
+# - Within the budgets the 48-band log-frequency bank keeps most; the full log STFT keeps more, at
+#   513 features. Where a model needs mel-128's size, the
 #   log-frequency bank of the same size keeps more in the median and far more on the worst excerpts
 #   (songs with sustained tonal parts, whose partials mel's low bands pool), though mel's finer bands
 #   between 1 and 8 kHz win on some bright excerpts (the per-excerpt table). The printed lines above
@@ -295,8 +302,7 @@ display(at_generation[["n_features", "sc_db", "sc_worst_db", "sc_best_db", "real
 # %%
 display(headline(
     f"Recommended: {best.name} ({best['n_features']} features, {best['frames_per_second']:.0f} frames/s), "
-    f"decode ceiling {best['sc_db']:.1f} dB SC (median of {len(clips)} excerpts); the generation default "
-    f"{default} reaches {d['sc_db']:.1f} dB, the compact {small.name} ({small['n_features']} features) "
-    f"{small['sc_db']:.1f} dB."
+    f"decode ceiling {best['sc_db']:.1f} dB SC (median of {len(clips)} excerpts); the generation notebooks use "
+    f"{default} ({d['sc_db']:.1f} dB), where the earlier mel-128 default reached {m['sc_db']:.1f} dB."
 ))
 print(f"notebook ran in {time.perf_counter() - t_start:.0f} s")

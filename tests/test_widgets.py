@@ -90,8 +90,9 @@ def test_static_comparison_table_and_spectrograms(tone, sr):
     text = comp._repr_html_()
     assert text.count("<table") == 1
     assert text.count("<audio") == 3  # the original + one per setting
+    assert text.count('src="data:audio/ogg;base64,') == 3  # players hold Ogg Vorbis (display.audio_data_uri)
     for r in comp.results:
-        assert f"<td>{round(r['sc_db'], 1)}</td>" in text
+        assert f">{round(r['sc_db'], 1)}</td>" in text  # a cell of the pandas-rendered table
         assert f"{r['n_features']} × {r['frames_per_second']:.1f}" in text
     rows = comp.rows()
     assert isinstance(rows, pd.DataFrame) and "y_hat" not in rows and rows["n_features"].tolist() == [257, 40]

@@ -85,7 +85,8 @@ class FeatureCache:
         self.hits = 0
         self.misses = 0
 
-    def key(self, path, rep, *, offset: float = 0.0, duration: float | None = None) -> str:
+    def key(self, path, rep, *, offset: float = 0.0, duration: float | None = None,
+            preprocess: dict | None = None) -> str:
         """The entry name (64 hex digits) for ``path`` under ``rep``, from the file's bytes and every setting.
 
         Parameters
@@ -95,6 +96,10 @@ class FeatureCache:
         rep : musiclib.representations.Representation
         offset, duration : float
             The excerpt, in seconds (``duration=None``: to the end).
+        preprocess : dict, optional
+            Filters applied to the audio before encoding (see
+            :func:`musiclib.postprocess.check_preprocess`): part of the key when given; without it the
+            key is what it always was, so existing entries stay valid.
         """
         spec = {
             "version": CACHE_VERSION,
@@ -103,6 +108,12 @@ class FeatureCache:
             "offset": float(offset),
             "duration": None if duration is None else float(duration),
         }
+        if preprocess is not None:
+            from musiclib.postprocess import check_preprocess
+
+            preprocess = check_preprocess(preprocess, sr=rep.sr)
+            if preprocess is not None:
+                spec["preprocess"] = preprocess
         return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()
 
     def _entry(self, key: str) -> Path:
@@ -132,14 +143,17 @@ class FeatureCache:
         with atomic_write(entry) as tmp:
             np.savez(tmp, frames=frames, meta=np.array(meta))
 
-    def features(self, path, rep, *, offset: float = 0.0, duration: float | None = None) -> np.ndarray:
+    def features(self, path, rep, *, offset: float = 0.0, duration: float | None = None,
+                 preprocess: dict | None = None) -> np.ndarray:
         """Frames of ``path`` under ``rep``, from the cache when possible.
 
-        The audio is loaded with :func:`musiclib.audio.load` at ``rep.sr`` (mono).
+        The audio is loaded with :func:`musiclib.audio.load` at ``rep.sr`` (mono) and, when
+        ``preprocess`` is given (e.g. ``{"highpass_hz": 500.0}``), filtered with
+        :func:`musiclib.postprocess.filter_audio` before encoding; the settings are part of the key.
 
         Parameters
         ----------
-        path, rep, offset, duration :
+        path, rep, offset, duration, preprocess :
             As :meth:`key`.
 
         Returns
@@ -153,7 +167,7 @@ class FeatureCache:
         ParameterError
             The file is shorter than one frame of ``rep`` (the message names the file).
         """
-        key = self.key(path, rep, offset=offset, duration=duration)
+        key = self.key(path, rep, offset=offset, duration=duration, preprocess=preprocess)
         entry = self._entry(key)
         if entry.exists():
             frames = self._read(entry, key, rep.n_features)
@@ -162,6 +176,10 @@ class FeatureCache:
                 return frames
         self.misses += 1
         y, _ = audio.load(path, sr=rep.sr, offset=offset, duration=duration)
+        if preprocess is not None:
+            from musiclib.postprocess import filter_audio
+
+            y = filter_audio(y, sr=rep.sr, **preprocess)
         try:
             frames = rep.encode(y)
         except ParameterError as e:
