@@ -19,6 +19,7 @@ __all__ = [
     "AudioFileError",
     "CorpusError",
     "DataUnavailableError",
+    "CacheError",
     "show",
     "check_int",
     "check_number",
@@ -56,6 +57,10 @@ class CorpusError(MusiclibError):
 
 class DataUnavailableError(MusiclibError):
     """The default data cannot be fetched here, with what to do instead."""
+
+
+class CacheError(MusiclibError):
+    """The feature cache's folder cannot hold entries (names the path and what is wrong there)."""
 
 
 # -- checks ------------------------------------------------------------------------------------------

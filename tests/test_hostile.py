@@ -16,7 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from musiclib import audio, corpus, synth
-from musiclib.errors import AudioFileError, MusiclibError
+from musiclib.errors import AudioFileError, CacheError, MusiclibError
+from musiclib.representations import LogSpectrogram
+from musiclib.tools.cache import FeatureCache
 
 SR = 22050
 #: seconds any one hostile call may take
@@ -98,3 +100,47 @@ def test_extreme_sample_rates_are_refused_quickly(tmp_path, sr):
     with pytest.raises(MusiclibError, match="sr"):
         audio.load(path, sr=sr)
     assert time.perf_counter() - t0 < TIME_BOUND
+
+
+# -- the feature cache -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def short_wav(tmp_path):
+    path = tmp_path / "clip.wav"
+    sf.write(str(path), synth.tone(440.0, duration=0.5, sr=SR), SR)
+    return path
+
+
+def test_cache_entry_with_nan_frames_is_not_a_hit(tmp_path, short_wav):
+    rep = LogSpectrogram(n_fft=256)
+    cache = FeatureCache(tmp_path / "cache")
+    key = cache.key(short_wav, rep)
+    good = cache.features(short_wav, rep)
+    bad = good.copy()
+    bad[1, 2] = np.nan
+    cache._write(cache._entry(key), key, bad)  # a well-formed entry, checksum and all, holding NaN
+    with pytest.warns(UserWarning, match="failed verification"):
+        frames = FeatureCache(cache.root).features(short_wav, rep)
+    np.testing.assert_array_equal(frames, good)
+    again = FeatureCache(cache.root)
+    again.features(short_wav, rep)
+    assert again.hits == 1  # the recomputed entry replaced the bad one
+
+
+def test_cache_entry_that_is_a_folder_is_a_clear_error(tmp_path, short_wav):
+    rep = LogSpectrogram(n_fft=256)
+    cache = FeatureCache(tmp_path / "cache")
+    cache._entry(cache.key(short_wav, rep)).mkdir(parents=True)
+    with pytest.raises(CacheError, match=r"is a folder"):
+        cache.features(short_wav, rep)
+
+
+def test_cache_root_that_is_a_file_is_a_clear_error(tmp_path, short_wav):
+    root = tmp_path / "cache"
+    root.write_text("not a folder")
+    with pytest.raises(CacheError, match=r"cache.*is a file"):
+        FeatureCache(root).features(short_wav, LogSpectrogram(n_fft=256))
+    with pytest.raises(CacheError, match=r"is a file"):
+        FeatureCache(root).clear()
+    assert root.read_text() == "not a folder"
