@@ -55,6 +55,19 @@ MAX_SR = 768_000
 MAX_SAMPLES = 2**28
 
 
+#: Longest analysis frame or hop accepted by the frame-wise helpers (samples; 47 s at 22.05 kHz).
+MAX_FRAME = 2**20
+
+
+def _check_finite_audio(name: str, y) -> np.ndarray:
+    """``y`` as float32; ParameterError (counting them) when it holds NaN or inf. Empty input passes."""
+    y = np.asarray(y, dtype=np.float32)
+    if y.size and not np.all(np.isfinite(y)):
+        raise ParameterError(f"{name} must be finite audio; it holds {int(np.isnan(y).sum())} NaN and "
+                             f"{int(np.isinf(y).sum())} inf samples")
+    return y
+
+
 def _check_positive(name: str, value, *, integer: bool = False, allow_none: bool = False):
     """Kept for musiclib.corpus until it calls :func:`musiclib.errors.check_int` / ``check_positive`` itself."""
     return (check_int if integer else check_positive)(name, value, allow_none=allow_none)
@@ -301,7 +314,7 @@ def save(path, y: np.ndarray, *, sr: int, overwrite: bool = False, subtype: str 
     from musiclib.tools import atomic_write
 
     path = Path(path)
-    check_int("sr", sr)
+    _check_sr("sr", sr)
     y = np.asarray(y)
     if y.ndim not in (1, 2) or y.size == 0:
         raise ParameterError(f"y must be a non-empty 1-D or 2-D array, got shape {y.shape}")
@@ -383,7 +396,7 @@ def normalize_peak(y: np.ndarray, *, peak: float = 0.99) -> np.ndarray:
     Returns a float32 array shaped like ``y``; silence is returned unchanged, with a warning.
     """
     check_positive("peak", peak)
-    y = np.asarray(y, dtype=np.float32)
+    y = _check_finite_audio("normalize_peak() y", y)
     m = float(np.max(np.abs(y))) if y.size else 0.0
     if m < SILENCE_PEAK:
         warnings.warn("normalize_peak() got a silent signal; returning it unchanged", stacklevel=2)
@@ -410,7 +423,8 @@ def normalize_rms(y: np.ndarray, *, target_db: float = -20.0, peak: float = 0.99
     np.ndarray, float32, shaped like ``y`` (silence is returned unchanged, with a warning)
     """
     check_number("target_db", target_db, high=0)
-    y = np.asarray(y, dtype=np.float32)
+    check_positive("peak", peak)
+    y = _check_finite_audio("normalize_rms() y", y)
     level = rms_db(y)
     if not np.isfinite(level) or float(np.max(np.abs(y))) < SILENCE_PEAK:
         warnings.warn("normalize_rms() got a silent signal; returning it unchanged", stacklevel=2)
@@ -445,9 +459,9 @@ def trim_silence(
         Sample indices of the kept part in ``y``.
     """
     check_positive("top_db", top_db)
-    check_int("frame_length", frame_length)
-    check_int("hop_length", hop_length)
-    y = np.asarray(y, dtype=np.float32)
+    check_int("frame_length", frame_length, high=MAX_FRAME)
+    check_int("hop_length", hop_length, high=MAX_FRAME)
+    y = _check_finite_audio("trim_silence() y", y)
     if y.ndim != 1:
         raise ParameterError(f"trim_silence() needs a mono signal, got shape {y.shape}")
     if np.max(np.abs(y), initial=0) < SILENCE_PEAK:
@@ -472,7 +486,7 @@ def fragment(y: np.ndarray, *, sr: int, start: float, duration: float) -> np.nda
     np.ndarray [shape=(..., round(duration * sr))]
         A view of ``y``.
     """
-    check_int("sr", sr)
+    _check_sr("sr", sr)
     check_positive("duration", duration)
     check_number("start", start, low=0)
     a = int(round(start * sr))
@@ -511,10 +525,11 @@ def loud_fragments(
     list of (start_seconds, fragment [shape=(round(duration * sr),)])
         Sorted by start time.
     """
-    check_int("sr", sr)
+    _check_sr("sr", sr)
     check_positive("duration", duration)
     check_int("n", n)
-    y = np.asarray(y, dtype=np.float32)
+    check_number("min_db", min_db)
+    y = _check_finite_audio("loud_fragments() y", y)
     length = int(round(duration * sr))
     if y.ndim != 1 or len(y) < length:
         raise ParameterError(
