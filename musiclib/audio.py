@@ -55,6 +55,9 @@ MAX_SR = 768_000
 MAX_SAMPLES = 2**28
 
 
+#: Largest ``peak`` the normalisers accept (far above any audio scale, far below float32's limit).
+MAX_PEAK = 1e30
+
 #: Longest analysis frame or hop accepted by the frame-wise helpers (samples; 47 s at 22.05 kHz).
 MAX_FRAME = 2**20
 
@@ -395,7 +398,7 @@ def normalize_peak(y: np.ndarray, *, peak: float = 0.99) -> np.ndarray:
 
     Returns a float32 array shaped like ``y``; silence is returned unchanged, with a warning.
     """
-    check_positive("peak", peak)
+    check_number("peak", peak, low=0, low_open=True, high=MAX_PEAK)
     y = _check_finite_audio("normalize_peak() y", y)
     m = float(np.max(np.abs(y))) if y.size else 0.0
     if m < SILENCE_PEAK:
@@ -423,7 +426,7 @@ def normalize_rms(y: np.ndarray, *, target_db: float = -20.0, peak: float = 0.99
     np.ndarray, float32, shaped like ``y`` (silence is returned unchanged, with a warning)
     """
     check_number("target_db", target_db, high=0)
-    check_positive("peak", peak)
+    check_number("peak", peak, low=0, low_open=True, high=MAX_PEAK)
     y = _check_finite_audio("normalize_rms() y", y)
     level = rms_db(y)
     if not np.isfinite(level) or float(np.max(np.abs(y))) < SILENCE_PEAK:

@@ -104,8 +104,9 @@ _INITS = ("random", "zeros", "pghi")
 #: Largest FFT length accepted (samples): 3 s at 22.05 kHz, far beyond any analysis window in use.
 MAX_N_FFT = 2**16
 
-#: Most iterations an iterative method accepts (each is two FFTs of the whole spectrogram).
-MAX_N_ITER = 10_000
+#: Most iterations an iterative method accepts (each is two FFTs of the whole spectrogram): over ten
+#: times the most used anywhere in musiclib (32 for reconstruct, 60 for the NNLS of the filter banks).
+MAX_N_ITER = 1_000
 
 #: Most values one spectrogram or signal may hold (``n_bins * n_frames``, ``length``; 2**28 float32 =
 #: 1 GiB, as :data:`musiclib.audio.MAX_SAMPLES`): checked before allocating.

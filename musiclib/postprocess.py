@@ -43,7 +43,7 @@ import warnings
 
 import numpy as np
 
-from musiclib.errors import ParameterError
+from musiclib.errors import ParameterError, check_int
 
 __all__ = [
     "postprocess",
@@ -77,6 +77,10 @@ MAX_LIMITER_GAIN_DB = 24.0
 #: A clip whose sample peak is below this (-120 dBFS) is silence: never amplified.
 SILENCE_PEAK = 1e-6
 
+#: Lowest sample rate the post-processing accepts (Hz): below it the loudness and true-peak filters
+#: (BS.1770) have no audio band to work on, and their block loops grow with 1 / sr.
+MIN_SR = 1000
+
 _REVERB_KEYS = ("room_size", "damping", "wet_level", "dry_level", "width")
 
 
@@ -84,9 +88,9 @@ _REVERB_KEYS = ("room_size", "damping", "wet_level", "dry_level", "width")
 # checks
 # ---------------------------------------------------------------------------------------------
 def _check_sr(sr) -> int:
-    if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or sr <= 0 or sr > 10_000_000:
-        raise ParameterError(f"sr={sr!r} must be a positive integer sample rate (Hz)")
-    return int(sr)
+    from musiclib.audio import MAX_SR
+
+    return check_int("sr", sr, low=MIN_SR, high=MAX_SR, note="Hz")
 
 
 def _check_signal(y, *, name: str = "y", nonfinite: str = "raise") -> np.ndarray:

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from musiclib import audio
-from musiclib.errors import AudioFileError, CacheError, ParameterError
+from musiclib.errors import AudioFileError, CacheError, ParameterError, check_number, check_positive
 from musiclib.tools import atomic_write
 
 __all__ = ["FeatureCache", "file_digest", "default_cache_dir"]
@@ -109,6 +109,8 @@ class FeatureCache:
             :func:`musiclib.postprocess.check_preprocess`): part of the key when given; without it the
             key is what it always was, so existing entries stay valid.
         """
+        offset = check_number("offset", offset, low=0)
+        duration = check_positive("duration", duration, allow_none=True)
         spec = {
             "version": CACHE_VERSION,
             "file": file_digest(path),
@@ -240,8 +242,6 @@ class FeatureCache:
         stale_after : float
             Age in seconds from which a temporary file counts as left by a killed write.
         """
-        from musiclib.errors import check_number
-
         stale_after = check_number("stale_after", stale_after, low=0)
         self._check_root()
         if not self.root.exists():
