@@ -6,6 +6,7 @@ parameter, and each within a time bound; a truncated file is never decoded as if
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -15,10 +16,12 @@ import soundfile as sf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from musiclib import audio, corpus, synth
+from musiclib import audio, corpus, phase, synth
 from musiclib.errors import AudioFileError, CacheError, MusiclibError
-from musiclib.representations import LogSpectrogram
+from musiclib.representations import (DCTBlocks, LinearSpectrogram, LogFrequencySpectrogram, LogSpectrogram,
+                                      MelSpectrogram, RawBlocks, from_params)
 from musiclib.tools.cache import FeatureCache
+from musiclib.tools.cli import main as cli_main
 
 SR = 22050
 #: seconds any one hostile call may take
@@ -144,3 +147,90 @@ def test_cache_root_that_is_a_file_is_a_clear_error(tmp_path, short_wav):
     with pytest.raises(CacheError, match=r"is a file"):
         FeatureCache(root).clear()
     assert root.read_text() == "not a folder"
+
+
+# -- the cases, one by one (tests/test_fuzz_params.py sweeps every parameter) --------------------------
+
+
+def _quick_musiclib_error(f, match):
+    t0 = time.perf_counter()
+    with pytest.raises(MusiclibError, match=match):
+        f()
+    assert time.perf_counter() - t0 < TIME_BOUND
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: phase.stft(np.zeros(10**7, np.float32), n_fft=4096, hop_length=1), r"hop_length=1.*more than"),
+    (lambda: phase.stft(np.zeros(100, np.float32), n_fft=2**40), r"n_fft=1099511627776"),
+    (lambda: phase.istft(np.ones((33, 4), np.complex64), length=10**12), r"length=1000000000000"),
+    (lambda: phase.reconstruct(np.ones((33, 4), np.float32), n_iter=10**9), r"n_iter=1000000000"),
+    (lambda: phase.reconstruct(np.ones((33, 4), np.float32), seed=-1), r"seed=-1"),
+    (lambda: phase.reconstruct(np.ones((33, 4), np.float32), seed=float("nan")), r"seed=nan"),
+    (lambda: MelSpectrogram().decode(np.ones((4, 128), np.float32), nnls_iter=-1), r"nnls_iter=-1"),
+    (lambda: LogSpectrogram(sr=10**9), r"sr=1000000000"),
+    (lambda: LogFrequencySpectrogram(bins_per_octave=10**6), r"bins_per_octave=1000000"),
+    (lambda: RawBlocks().decode(np.zeros((2, 256), np.float32), length=10**12), r"length=1000000000000"),
+    (lambda: from_params(None), r"params=None"),
+    (lambda: audio.normalize_peak(np.full(100, np.nan, np.float32)), r"100 NaN"),
+    (lambda: audio.normalize_rms(np.full(100, np.inf, np.float32)), r"100 inf"),
+    (lambda: audio.trim_silence(np.ones(100, np.float32), frame_length=2**40), r"frame_length=1099511627776"),
+    (lambda: audio.fragment(np.ones(100, np.float32), sr=10**9, start=0, duration=1), r"sr=1000000000"),
+])
+def test_extreme_parameters_are_refused_quickly(call, match):
+    _quick_musiclib_error(call, match)
+
+
+@pytest.mark.parametrize("peak", [1e30, 3e38, np.finfo(np.float32).max])
+def test_reconstruct_near_float32_max_returns_finite_audio_or_refuses(peak):
+    y = synth.synthetic_mix(duration=0.5, sr=SR, seed=0)
+    S = np.abs(phase.stft(y, n_fft=512, hop_length=128))
+    S = (S / S.max() * peak).astype(np.float32)
+    for method in phase.METHODS:
+        try:
+            out = phase.reconstruct(S, method=method, n_iter=2, hop_length=128)
+        except MusiclibError as e:
+            assert "S reaches" in str(e)
+        else:
+            assert np.all(np.isfinite(out)) and out.dtype == np.float32
+
+
+@pytest.mark.parametrize("rep", [LinearSpectrogram(n_fft=256), DCTBlocks(block_length=256), RawBlocks(block_length=256),
+                                 MelSpectrogram(n_fft=256, n_mels=32, scale="linear")])
+def test_decoders_never_return_non_finite_audio(rep):
+    frames = np.full((8, rep.n_features), np.finfo(np.float32).max / 2, np.float32)
+    try:
+        out = rep.decode(frames, n_iter=1)
+    except MusiclibError as e:
+        assert "reach" in str(e)
+    else:
+        assert np.all(np.isfinite(out))
+
+
+# -- the command line: one line on stderr, exit status 2 -------------------------------------------------------
+
+
+@pytest.fixture
+def clips(tmp_path):
+    for name in "abc":
+        sf.write(str(tmp_path / f"{name}.wav"), synth.synthetic_mix(duration=2.0, sr=SR, seed=ord(name)), SR)
+    return tmp_path
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["fetch", "--root", "{file}"], r"root=.*is a file"),
+    (["fetch", "--root", "{file}/sub"], r"Not a directory"),
+    (["card", "{dir}/a.wav", "--train", "{dir}/b.wav", "--reference", "{dir}/c.wav", "--seed", "-1"], r"--seed=-1"),
+    (["card", "{dir}/a.wav", "--train", "{dir}/b.wav", "--reference", "{dir}/c.wav", "--sr", "1000000000"],
+     r"sr=1000000000"),
+    (["card", "{dir}/a.wav", "--train", "{dir}/b.wav", "--reference", "{dir}/c.wav", "--max-seconds", "nan"],
+     r"duration=nan"),
+    (["calibrate", "--corpus", "{dir}", "--seed", "-1"], r"--seed=-1"),
+    (["calibrate", "--corpus", "{dir}", "--seconds", "inf"], r"--seconds=inf"),
+])
+def test_command_line_bad_input_is_one_line_and_exit_2(clips, tmp_path, capsys, argv, match):
+    (tmp_path / "afile").write_text("not a folder")
+    argv = [a.format(file=tmp_path / "afile", dir=clips) for a in argv]
+    assert cli_main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith(f"musiclib {argv[0]}: error: ")
+    assert re.search(match, err), err

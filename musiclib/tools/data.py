@@ -875,6 +875,8 @@ def fetch(name: str = DEFAULT_CORPUS, *, root=None, force: bool = False, progres
     """
     spec = _spec(name)
     root = Path(root) if root is not None else data_root()
+    if root.exists() and not root.is_dir():
+        raise ParameterError(f"root={str(root)!r} is a file, not a folder: pass a folder to fetch into (--root DIR)")
     dest = root / spec.name
     if not force and _intact(dest):  # the fast path: writes nothing unless a killed fetch left a .tmp folder
         if any(p.name.startswith(f".tmp-{spec.name}-") for p in root.iterdir()):
