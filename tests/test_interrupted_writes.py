@@ -260,3 +260,36 @@ def test_clear_removes_only_its_own_entries(tmp_path, wav):
     assert not entry.exists()
     assert foreign.exists() and misplaced.exists() and notes.exists() and (root / "cd").exists()
     assert json.loads(json.dumps(cache.clear())) == 0
+
+
+# -- determinism across processes ---------------------------------------------------------------------------
+
+_DECODE_CHILD = """
+import sys
+from pathlib import Path
+from musiclib import audio, synth
+from musiclib.representations import REPRESENTATIONS
+
+out = Path(sys.argv[1])
+y = synth.synthetic_mix(duration=1.0, sr=22050, seed=0)
+for name, cls in sorted(REPRESENTATIONS.items()):
+    rep = cls()
+    frames = rep.encode(y)
+    audio.save(out / f"{name}.wav", rep.decode(frames[::-1].copy(), n_iter=4, seed=3, length=len(y)), sr=rep.sr)
+"""
+
+
+@pytest.mark.slow  # two child processes: about 15 s on 2 loaded cores
+def test_decoding_with_a_seed_gives_byte_identical_wavs_in_two_processes(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    outs = [tmp_path / "one", tmp_path / "two"]
+    for o in outs:
+        o.mkdir()
+    procs = [subprocess.Popen([sys.executable, "-c", textwrap.dedent(_DECODE_CHILD), str(o)], env=env,
+                              stderr=subprocess.PIPE, text=True) for o in outs]
+    errs = [p.communicate(timeout=120)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], errs
+    names = sorted(p.name for p in outs[0].iterdir())
+    assert len(names) == 6 and names == sorted(p.name for p in outs[1].iterdir())
+    for name in names:
+        assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
