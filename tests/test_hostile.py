@@ -234,3 +234,23 @@ def test_command_line_bad_input_is_one_line_and_exit_2(clips, tmp_path, capsys, 
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and err.startswith(f"musiclib {argv[0]}: error: ")
     assert re.search(match, err), err
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"max_duration": 0}, r"max_duration=0"),
+    ({"min_duration": float("nan")}, r"min_duration=nan"),
+    ({"n_jobs": 0}, r"n_jobs=0"),
+    ({"sr": 10**9}, r"sr=1000000000"),
+    ({"excerpt": "end"}, r"excerpt='end'"),
+])
+def test_load_corpus_names_the_bad_parameter(short_wav, kwargs, match):
+    _quick_musiclib_error(lambda: corpus.load_corpus([short_wav], progress=False, **kwargs), match)
+
+
+def test_load_corpus_n_jobs_minus_one_means_every_cpu(short_wav):
+    assert len(corpus.load_corpus([short_wav], progress=False, n_jobs=-1)) == 1
+
+
+@pytest.mark.parametrize("seed", [-1, float("nan"), "0", True])
+def test_split_by_file_refuses_bad_seeds(tmp_path, seed):
+    _quick_musiclib_error(lambda: corpus.split_by_file([tmp_path / f"{i}.wav" for i in range(3)], seed=seed), "seed=")
