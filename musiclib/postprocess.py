@@ -81,6 +81,10 @@ SILENCE_PEAK = 1e-6
 #: (BS.1770) have no audio band to work on, and their block loops grow with 1 / sr.
 MIN_SR = 1000
 
+#: Lowest filter or shelf frequency accepted (Hz): lower ones are no audio filter, and a cutoff that is a
+#: tiny fraction of the Nyquist frequency makes the Butterworth design fail.
+MIN_CUTOFF_HZ = 1.0
+
 _REVERB_KEYS = ("room_size", "damping", "wet_level", "dry_level", "width")
 
 
@@ -136,7 +140,7 @@ def _check_number(name, value, *, low=None, high=None, low_open=False, allow_non
 def _check_cutoff(name, hz, sr):
     if hz is None or hz is False:
         return None
-    hz = _check_number(name, hz, low=0.0, low_open=True)
+    hz = _check_number(name, hz, low=MIN_CUTOFF_HZ)
     if sr is not None and hz >= sr / 2:
         raise ParameterError(f"{name}={hz!r} must be below the Nyquist frequency sr/2 = {sr / 2:g} Hz")
     return hz

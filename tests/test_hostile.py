@@ -16,7 +16,7 @@ import soundfile as sf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from musiclib import audio, corpus, phase, synth
+from musiclib import audio, corpus, phase, postprocess, synth
 from musiclib.errors import AudioFileError, CacheError, MusiclibError
 from musiclib.representations import (DCTBlocks, LinearSpectrogram, LogFrequencySpectrogram, LogSpectrogram,
                                       MelSpectrogram, RawBlocks, from_params)
@@ -175,6 +175,8 @@ def _quick_musiclib_error(f, match):
     (lambda: audio.normalize_rms(np.full(100, np.inf, np.float32)), r"100 inf"),
     (lambda: audio.trim_silence(np.ones(100, np.float32), frame_length=2**40), r"frame_length=1099511627776"),
     (lambda: audio.fragment(np.ones(100, np.float32), sr=10**9, start=0, duration=1), r"sr=1000000000"),
+    (lambda: postprocess.postprocess(np.ones(4000, np.float32), sr=1), r"sr=1 "),  # took 20 s on main
+    (lambda: postprocess.postprocess(np.ones(4000, np.float32), sr=8000, lowpass_hz=5e-324), r"lowpass_hz"),
 ])
 def test_extreme_parameters_are_refused_quickly(call, match):
     _quick_musiclib_error(call, match)
