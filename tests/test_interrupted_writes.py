@@ -293,3 +293,48 @@ def test_decoding_with_a_seed_gives_byte_identical_wavs_in_two_processes(tmp_pat
     assert len(names) == 6 and names == sorted(p.name for p in outs[1].iterdir())
     for name in names:
         assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
+
+
+# -- generated clips: save_clips killed at its rename ------------------------------------------------------------
+
+_CLIPS_CHILD = """
+import os, signal, sys
+import numpy as np
+from musiclib.tools import outputs
+
+root, point = sys.argv[1], sys.argv[2]
+real_rename = os.rename
+
+def rename(src, dst):
+    if point == "before-rename":
+        os.kill(os.getpid(), signal.SIGKILL)
+    real_rename(src, dst)
+    if point == "after-rename":
+        os.kill(os.getpid(), signal.SIGKILL)
+
+os.rename = rename
+clip = 0.1 * np.sin(np.arange(800) / 5.0)
+outputs.save_clips("02_test", [clip, clip], sr=8000, representation="raw", parameters={}, seed=0, train_seconds=0.0,
+                   generate_seconds=0.0, root=root, run="r1")
+print("not killed")
+"""
+
+
+@pytest.mark.parametrize("point, complete", [("before-rename", False), ("after-rename", True)])
+def test_save_clips_killed_at_its_rename_leaves_no_half_run(tmp_path, point, complete):
+    from musiclib.tools import outputs
+
+    root = tmp_path / "outputs"
+    child = _python(_CLIPS_CHILD, root, point)
+    assert child.returncode == -9, (child.stdout, child.stderr)
+    runs = outputs.list_runs("02_test", root=root)
+    assert runs == ([root / "02_test" / "r1"] if complete else [])
+    if complete:
+        meta = json.loads((runs[0] / "meta.json").read_text())
+        assert [c["file"] for c in meta["clips"]] == ["clip_00.wav", "clip_01.wav"]
+        assert all(sf.info(str(runs[0] / c["file"])).frames == 800 for c in meta["clips"])
+    else:  # the same run id can be written again
+        clip = np.zeros(800)
+        outputs.save_clips("02_test", [clip], sr=8000, representation="raw", parameters={}, seed=0,
+                           train_seconds=0.0, generate_seconds=0.0, root=root, run="r1")
+        assert outputs.list_runs("02_test", root=root) == [root / "02_test" / "r1"]
