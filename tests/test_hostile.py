@@ -265,3 +265,26 @@ def test_load_corpus_n_jobs_minus_one_means_every_cpu(short_wav):
 @pytest.mark.parametrize("seed", [-1, float("nan"), "0", True])
 def test_split_by_file_refuses_bad_seeds(tmp_path, seed):
     _quick_musiclib_error(lambda: corpus.split_by_file([tmp_path / f"{i}.wav" for i in range(3)], seed=seed), "seed=")
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(blobs=st.lists(st.tuples(st.sampled_from(EXTENSIONS + [".m4a", ".txt"]), st.binary(max_size=2048)),
+                      min_size=1, max_size=5), cut=st.floats(min_value=0.0, max_value=1.0))
+def test_load_corpus_on_a_folder_of_junk_skips_each_file_with_a_reason(tmp_path_factory, blobs, cut):
+    folder = tmp_path_factory.mktemp("junk")
+    good = _good_bytes(folder, ".wav")
+    (folder / "whole.wav").write_bytes(good)
+    (folder / "cut.flac").write_bytes(_good_bytes(folder, ".flac")[: int(cut * 3000)])
+    for p in folder.glob("good.*"):
+        p.unlink()
+    for i, (ext, data) in enumerate(blobs):
+        (folder / f"junk{i}{ext}").write_bytes(data)
+    t0 = time.perf_counter()
+    c = corpus.load_corpus(folder, sr=SR, progress=False)
+    assert time.perf_counter() - t0 < 4 * TIME_BOUND
+    assert [clip.path.name for clip in c.clips] == ["whole.wav"]
+    skipped = {Path(p).name: why for p, why in c.skipped}
+    assert "cut.flac" in skipped
+    for i, (ext, _) in enumerate(blobs):
+        if ext != ".txt":
+            assert skipped.get(f"junk{i}{ext}"), f"junk{i}{ext} neither loaded nor skipped with a reason"
