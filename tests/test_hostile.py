@@ -288,3 +288,11 @@ def test_load_corpus_on_a_folder_of_junk_skips_each_file_with_a_reason(tmp_path_
     for i, (ext, _) in enumerate(blobs):
         if ext != ".txt":
             assert skipped.get(f"junk{i}{ext}"), f"junk{i}{ext} neither loaded nor skipped with a reason"
+
+
+@pytest.mark.parametrize("root", [5, 1.5, ["a"], b"\xff"])
+def test_cache_and_fetch_roots_of_the_wrong_type(root):
+    from musiclib.tools import data
+
+    _quick_musiclib_error(lambda: FeatureCache(root), "root=")
+    _quick_musiclib_error(lambda: data.fetch("sonic-pi-samples", root=root, progress=False), "root=")

@@ -89,6 +89,8 @@ class FeatureCache:
     """
 
     def __init__(self, root=None):
+        if root is not None and not isinstance(root, (str, os.PathLike)):
+            raise ParameterError(f"root={root!r} must be a path (str or os.PathLike) of a folder")
         self.root = Path(root) if root is not None else default_cache_dir()
         self.hits = 0
         self.misses = 0

@@ -874,6 +874,8 @@ def fetch(name: str = DEFAULT_CORPUS, *, root=None, force: bool = False, progres
     37
     """
     spec = _spec(name)
+    if root is not None and not isinstance(root, (str, os.PathLike)):
+        raise ParameterError(f"root={root!r} must be a path (str or os.PathLike) of a folder")
     root = Path(root) if root is not None else data_root()
     if root.exists() and not root.is_dir():
         raise ParameterError(f"root={str(root)!r} is a file, not a folder: pass a folder to fetch into (--root DIR)")
