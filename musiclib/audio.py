@@ -250,9 +250,10 @@ def load(
     if problem:
         raise AudioFileError(path, problem)
     file_sr = meta["sr"]
-    start = int(round(offset * file_sr))
-    if meta["frames"] and start >= meta["frames"]:
+    start = offset * file_sr  # a float until it is known to lie in the file (offset=1e304 would overflow int)
+    if (meta["frames"] and start >= meta["frames"]) or not np.isfinite(start):
         raise AudioFileError(path, f"offset={offset} s is past the end of the file ({meta['duration']:.3f} s)")
+    start = int(round(start))
     stop = None if duration is None else start + max(1, int(round(min(duration, 1e7) * file_sr)))
     n_read = (min(stop, meta["frames"]) if stop is not None else meta["frames"]) - start
     _check_n_samples(n_read * meta["channels"], what=f"reading {path}")

@@ -95,6 +95,14 @@ def test_whole_files_still_load(tmp_path, ext):
     assert abs(len(y) / sr - 1.0) < 0.1
 
 
+@pytest.mark.parametrize("offset", [1e304, 1e9, 0.6])
+def test_offsets_past_the_end_are_refused(tmp_path, offset):  # 1e304 s overflowed int() on main (the fuzzing)
+    path = tmp_path / "a.wav"
+    sf.write(str(path), synth.tone(440.0, duration=0.5, sr=SR), SR)
+    with pytest.raises(AudioFileError, match=r"offset=.*past the end"):
+        audio.load(path, offset=offset)
+
+
 @pytest.mark.parametrize("sr", [10**9, 2**31, 10**7])
 def test_extreme_sample_rates_are_refused_quickly(tmp_path, sr):
     path = tmp_path / "a.wav"
