@@ -493,9 +493,13 @@ def fragment(y: np.ndarray, *, sr: int, start: float, duration: float) -> np.nda
     _check_sr("sr", sr)
     check_positive("duration", duration)
     check_number("start", start, low=0)
+    n = np.shape(y)[-1]
+    if (start + duration) * sr > n + 0.5:  # before int(): start=1e304 would overflow it
+        raise ParameterError(
+            f"fragment start={start} s + duration={duration} s runs past the signal's end ({n / sr:.3f} s)"
+        )
     a = int(round(start * sr))
     b = a + int(round(duration * sr))
-    n = np.shape(y)[-1]
     if b > n:
         raise ParameterError(
             f"fragment start={start} s + duration={duration} s runs past the signal's end ({n / sr:.3f} s)"

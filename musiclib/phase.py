@@ -64,7 +64,6 @@ from musiclib.errors import (
     check_fraction,
     check_int,
     check_number,
-    check_positive,
     check_signal,
     show,
 )
@@ -111,6 +110,10 @@ MAX_N_ITER = 1_000
 #: Most values one spectrogram or signal may hold (``n_bins * n_frames``, ``length``; 2**28 float32 =
 #: 1 GiB, as :data:`musiclib.audio.MAX_SAMPLES`): checked before allocating.
 MAX_VALUES = 2**28
+
+#: Range of :func:`pghi`'s ``gamma`` accepted, in units of ``n_fft**2`` (Hann's is :data:`HANN_GAMMA`): six
+#: orders of magnitude either side; beyond them the phase gradients overflow.
+GAMMA_RANGE = (1e-6, 1e6)
 
 #: Most neighbouring bins the truncated consistency operator of :func:`le_roux` sums over.
 MAX_NEIGHBORS = 256
@@ -968,8 +971,9 @@ def pghi(S: np.ndarray, *, hop_length: int | None = None, window: str | np.ndarr
     tol : float in (0, 1)
         Relative magnitude below which bins get random phase (default ``1e-3``, -60 dB).
     gamma : float > 0 or None
-        Time-frequency ratio ``lambda`` of the equivalent Gaussian window (samples²); ``None``
-        uses ``HANN_GAMMA * n_fft**2`` for Hann and a time-spread match for other windows.
+        Time-frequency ratio ``lambda`` of the equivalent Gaussian window (samples², within
+        :data:`GAMMA_RANGE` times ``n_fft**2``); ``None`` uses ``HANN_GAMMA * n_fft**2`` for Hann and a
+        time-spread match for other windows.
     seed : int, np.random.Generator or None
         Seed for the random phase of the weak bins.
 
@@ -997,7 +1001,8 @@ def pghi(S: np.ndarray, *, hop_length: int | None = None, window: str | np.ndarr
     n_fft = 2 * (n_bins - 1)
     hop = _hop(hop_length, n_fft)
     tol = check_number("tol", tol, low=0, high=1, low_open=True, high_open=True)
-    gamma = check_positive("gamma", gamma, allow_none=True)
+    gamma = check_number("gamma", gamma, low=GAMMA_RANGE[0] * n_fft**2, high=GAMMA_RANGE[1] * n_fft**2,
+                         allow_none=True)
     if gamma is None:
         gamma = _gaussian_equivalent_gamma(window, n_fft)
     rng = _rng(seed)
