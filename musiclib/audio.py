@@ -538,11 +538,11 @@ def loud_fragments(
     check_int("n", n)
     check_number("min_db", min_db)
     y = _check_finite_audio("loud_fragments() y", y)
-    length = int(round(duration * sr))
+    length = int(round(min(duration * sr, y.size + 1)))  # capped before int(): duration=1e304 would overflow
     if y.ndim != 1 or len(y) < length:
         raise ParameterError(
             f"loud_fragments() needs a mono signal of at least duration={duration} s, "
-            f"got shape {y.shape} ({y.shape[-1] / sr:.3f} s)"
+            f"got shape {y.shape} ({y.size / sr:.3f} s)"
         )
     hop = max(1, length // 4)
     rms = librosa.feature.rms(y=y, frame_length=length, hop_length=hop, center=False, dtype=np.float64)[0]

@@ -409,10 +409,12 @@ def fade(y: np.ndarray, *, sr: int, fade_in: float = 0.01, fade_out: float = 0.5
 
 def _fade(y, sr, fade_in, fade_out):
     n = len(y)
-    a, b = int(round(fade_in * sr)), int(round(fade_out * sr))
+    # in floats, capped, until they fit the clip: a fade of 1e304 s would overflow int()
+    a, b = float(round(min(fade_in * sr, 1e18))), float(round(min(fade_out * sr, 1e18)))
     if a + b > n:
         scale = n / (a + b)
-        a, b = int(a * scale), int(b * scale)
+        a, b = a * scale, b * scale
+    a, b = int(a), int(b)
     y = y.copy()
     if a:
         y[:a] *= 0.5 * (1 - np.cos(np.pi * np.arange(a) / a))

@@ -27,7 +27,7 @@ SR = 8000
 TIME_BOUND = 5.0
 
 #: Values every number-taking parameter must survive.
-HOSTILE = [0, -1, -7, 1, 2, 3, 0.5, -0.5, 1e-300, -1e300, 1e300, 2**31, 2**63, 10**12, -(10**12),
+HOSTILE = [0, -1, -7, 1, 2, 3, 0.5, -0.5, 5e-324, 2.2250738585072014e-308, 1e-300, -1e300, 1e300, 2.247116418577895e304, 2**31, 2**63, 10**12, -(10**12),
            math.nan, math.inf, -math.inf, np.float32("nan"), np.int64(-3), True, False, None, "hot", "1", [], [1],
            {}, 1j, b"x"]
 
