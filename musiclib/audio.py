@@ -20,7 +20,8 @@ import librosa
 import numpy as np
 import soundfile as sf
 
-from musiclib.errors import AudioFileError, ParameterError, check_int, check_number, check_positive
+from musiclib.errors import (MAX_AMPLITUDE, AudioFileError, ParameterError, check_int, check_number,
+                             check_positive)
 
 __all__ = [
     "AUDIO_EXTENSIONS",
@@ -64,7 +65,10 @@ MAX_FRAME = 2**20
 
 def _check_finite_audio(name: str, y) -> np.ndarray:
     """``y`` as float32; ParameterError (counting them) when it holds NaN or inf. Empty input passes."""
-    y = np.asarray(y, dtype=np.float32)
+    y = np.asarray(y)
+    if np.iscomplexobj(y) or not (np.issubdtype(y.dtype, np.number) or y.dtype == np.bool_):
+        raise ParameterError(f"{name} has dtype {y.dtype}; expected real samples")
+    y = y.astype(np.float32)
     if y.size and not np.all(np.isfinite(y)):
         raise ParameterError(f"{name} must be finite audio; it holds {int(np.isnan(y).sum())} NaN and "
                              f"{int(np.isinf(y).sum())} inf samples")
@@ -378,7 +382,13 @@ def resample(y: np.ndarray, *, orig_sr: int, target_sr: int) -> np.ndarray:
 
     _check_sr("orig_sr", orig_sr)
     _check_sr("target_sr", target_sr)
-    y = np.asarray(y, dtype=np.float32)
+    y = _check_finite_audio("resample() y", y)
+    if y.ndim == 0 or y.ndim > 2 or y.shape[-1] == 0:
+        raise ParameterError(f"resample() y must have shape (n_samples,) or (n_channels, n_samples) with "
+                             f"n_samples >= 1; got shape {y.shape}")
+    if float(np.max(np.abs(y))) > MAX_AMPLITUDE:
+        raise ParameterError(f"resample() y reaches {float(np.max(np.abs(y))):.4g}, beyond any audio level "
+                             f"(|y| <= {MAX_AMPLITUDE:g}): scale it down first (normalize_peak)")
     _check_n_samples(y.size * target_sr / orig_sr, what=f"resampling {y.shape} from {orig_sr} to {target_sr} Hz")
     if orig_sr == target_sr:
         return y

@@ -456,7 +456,11 @@ def layer(clips, *, gains_db=None) -> np.ndarray:
     out = np.zeros(max(len(c) for c in clips))
     for c, g in zip(clips, gains):
         out[: len(c)] += c * 10 ** (g / 20)
-    return out.astype(np.float32)
+    with np.errstate(over="ignore"):
+        out = out.astype(np.float32)
+    if not np.all(np.isfinite(out)):
+        raise ParameterError("the layered clips exceed float32's range (about 3.4e38): scale them down first")
+    return out
 
 
 # ---------------------------------------------------------------------------------------------

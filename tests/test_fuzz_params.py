@@ -206,3 +206,50 @@ def test_hostile_parameter_values(case, wav):
 @given(value=numbers)
 def test_random_parameter_values(case, value, wav):
     _call(case, value, wav)
+
+
+#: Arrays every audio-taking function must survive (or refuse with a musiclib error).
+HOSTILE_ARRAYS = [np.zeros(0, np.float32), np.zeros(1, np.float32), np.full(4000, np.nan, np.float32),
+                  np.full(4000, np.inf), np.zeros((2, 2000), np.float32), np.ones(4000, np.complex64),
+                  np.array(["a"] * 10), np.array([None] * 10, dtype=object), np.ones(4000, np.int16),
+                  np.ones(4000, bool), np.float32(1.0), [0.1] * 4000, "not audio", None,
+                  np.full(4000, np.finfo(np.float32).max, np.float32)]
+
+ARRAY_CASES = {
+    "audio.resample": lambda y: audio.resample(y, orig_sr=SR, target_sr=4000),
+    "audio.normalize_peak": lambda y: audio.normalize_peak(y),
+    "audio.normalize_rms": lambda y: audio.normalize_rms(y),
+    "audio.trim_silence": lambda y: audio.trim_silence(y),
+    "audio.loud_fragments": lambda y: audio.loud_fragments(y, sr=SR, duration=0.1),
+    "phase.stft": lambda y: phase.stft(y, n_fft=64),
+    "phase.reconstruct": lambda y: phase.reconstruct(y, n_iter=2),
+    "phase.pghi": lambda y: phase.pghi(y),
+    "LinearSpectrogram.encode": lambda y: R.LinearSpectrogram(n_fft=64).encode(y),
+    "MelSpectrogram.encode": lambda y: R.MelSpectrogram(sr=SR, n_fft=256, n_mels=16).encode(y),
+    "LogFrequencySpectrogram.encode": lambda y: R.LogFrequencySpectrogram(n_fft=256).encode(y),
+    "DCTBlocks.encode": lambda y: R.DCTBlocks(block_length=64).encode(y),
+    "RawBlocks.encode": lambda y: R.RawBlocks(block_length=64).encode(y),
+    "LinearSpectrogram.decode": lambda y: R.LinearSpectrogram(n_fft=64).decode(y, n_iter=1),
+    "DCTBlocks.decode": lambda y: R.DCTBlocks(block_length=64).decode(y),
+    "postprocess": lambda y: postprocess.postprocess(y, sr=SR),
+    "postprocess.loudness": lambda y: postprocess.loudness(y, sr=SR),
+    "postprocess.true_peak_db": lambda y: postprocess.true_peak_db(y),
+    "postprocess.fade": lambda y: postprocess.fade(y, sr=SR),
+    "postprocess.layer": lambda y: postprocess.layer([y, y]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ARRAY_CASES))
+def test_hostile_arrays(case, wav):
+    for y in HOSTILE_ARRAYS:
+        t0 = time.perf_counter()
+        try:
+            result = ARRAY_CASES[case](y)
+        except MusiclibError:
+            pass
+        except BaseException as e:
+            raise AssertionError(f"{case}({np.asarray(y, dtype=object).shape} {getattr(y, 'dtype', type(y))}): "
+                                 f"{type(e).__name__}: {e}") from e
+        else:
+            _finite_outputs(result)
+        assert time.perf_counter() - t0 < TIME_BOUND
