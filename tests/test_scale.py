@@ -215,30 +215,35 @@ def test_dask_errors_and_concurrent_writers(dask_cluster, corpus_dir, tmp_path):
 # multi-worker training: two processes on localhost with TF_CONFIG
 # --------------------------------------------------------------------------------------------
 #: What each training process runs: the LSTM from keras_seq's builder, one epoch on the same
-#: global batches, weights written to argv[1]. clipnorm=None: Keras 3 clips each replica's gradient
+#: global batches, weights written to ``out``. clipnorm=None: Keras 3 clips each replica's gradient
 #: before the all-reduce, so with clipping on, several workers differ from one process whenever a
 #: replica's gradient norm passes the limit. shuffle=False: Keras' fit takes one batch from a
 #: distributed dataset before the epoch (to build), which advances a reshuffling dataset's order.
 TRAIN = textwrap.dedent("""
+    def train(out):
+        import numpy as np
+        from musiclib.models import keras_seq
+        keras_seq.set_seed(0)                # as the notebooks do: the import made the strategy already
+        strategy = keras_seq.strategy()
+        F, WINDOW, GLOBAL_BATCH = 6, 12, 8
+        rng = np.random.default_rng(0)
+        tracks = [(0.1 * rng.standard_normal((n, F))).cumsum(0).astype("float32") for n in (110, 90, 70)]
+        model = keras_seq.make_lstm(F, units=(12,), clipnorm=None)
+        model.adapt(tracks)
+        data = keras_seq.sequence_dataset(tracks, window=WINDOW, batch_size=GLOBAL_BATCH, shuffle=False,
+                                          drop_remainder=True)
+        history = model.fit(keras_seq.shard_by_worker(data), epochs=1, verbose=0)
+        np.savez(out, *[np.asarray(w) for w in model.weights])
+        return {"strategy": type(strategy).__name__, "replicas": strategy.num_replicas_in_sync,
+                "steps": int(model.optimizer.iterations.numpy()), "loss": float(history.history["loss"][-1])}
+""")
+#: A worker process: one thread per op (two workers share the cores), then ``train(argv[1])``.
+WORKER = TRAIN + textwrap.dedent("""
     import json, sys
-    import numpy as np
     import tensorflow as tf
     tf.config.threading.set_intra_op_parallelism_threads(1)
     tf.config.threading.set_inter_op_parallelism_threads(1)
-    from musiclib.models import keras_seq
-    strategy = keras_seq.strategy()          # first: a multi-worker strategy must precede other ops
-    keras_seq.set_seed(0)
-    F, WINDOW, GLOBAL_BATCH = 6, 12, 8
-    rng = np.random.default_rng(0)
-    tracks = [(0.1 * rng.standard_normal((n, F))).cumsum(0).astype("float32") for n in (110, 90, 70)]
-    model = keras_seq.make_lstm(F, units=(12,), clipnorm=None)
-    model.adapt(tracks)
-    data = keras_seq.sequence_dataset(tracks, window=WINDOW, batch_size=GLOBAL_BATCH, shuffle=False,
-                                      drop_remainder=True)
-    history = model.fit(keras_seq.shard_by_worker(data), epochs=1, verbose=0)
-    np.savez(sys.argv[1], *[np.asarray(w) for w in model.weights])
-    print(json.dumps({"strategy": type(strategy).__name__, "replicas": strategy.num_replicas_in_sync,
-                      "steps": int(model.optimizer.iterations.numpy()), "loss": history.history["loss"][-1]}))
+    print(json.dumps(train(sys.argv[1])))
 """)
 
 
@@ -259,7 +264,7 @@ def _start(out, tf_config=None):
     env.pop("TF_CONFIG", None)
     if tf_config is not None:
         env["TF_CONFIG"] = json.dumps(tf_config)
-    return subprocess.Popen([sys.executable, "-c", TRAIN, str(out)], env=env, stdout=subprocess.PIPE,
+    return subprocess.Popen([sys.executable, "-c", WORKER, str(out)], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
 
 
@@ -275,13 +280,17 @@ def _finish(proc, timeout):
 
 
 @pytest.mark.slow
-def test_two_workers_train_like_one_process(tmp_path):
+def test_two_workers_train_like_one_process(tmp_path, monkeypatch):
     ports = _free_ports(2)
     cluster = {"worker": [f"localhost:{p}" for p in ports]}
     workers = [_start(tmp_path / f"worker{i}.npz", {"cluster": cluster, "task": {"type": "worker", "index": i}})
                for i in range(2)]
-    single = _start(tmp_path / "single.npz")
-    reports = [_finish(p, timeout=240) for p in [*workers, single]]
+    # the same training in this process, as one process trains without TF_CONFIG, while they run
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    namespace = {}
+    exec(TRAIN, namespace)
+    single = namespace["train"](tmp_path / "single.npz")
+    reports = [_finish(p, timeout=240) for p in workers] + [single]
     assert [r["strategy"] for r in reports] == ["_MultiWorkerMirroredStrategy"] * 2 + ["_DefaultDistributionStrategy"]
     assert [r["replicas"] for r in reports] == [2, 2, 1]
     assert reports[0]["steps"] == reports[1]["steps"] == reports[2]["steps"] > 1  # the same global batches

@@ -129,7 +129,8 @@ def strategy():
     strategy (one GPU when present, else the CPU). The ``make_*`` builders and
     :func:`fit_with_checkpoints` use it, so notebook code does not change with the hardware. Made
     once per process (TensorFlow allows one multi-worker strategy, created before other ops), so
-    call it first in a worker's program. Pair it with :func:`shard_by_worker` on the data.
+    importing this module makes it when ``TF_CONFIG`` is set (import it before other TensorFlow
+    work). Pair it with :func:`shard_by_worker` on the data.
 
     Raises
     ------
@@ -179,6 +180,19 @@ def _n_tf_config_workers() -> int:
         raise ParameterError(f"TF_CONFIG={text[:200]!r} must be JSON with a 'cluster' mapping, "
                              'e.g. {"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
                              '"task": {"type": "worker", "index": 0}}') from None
+
+
+def _strategy_at_import():
+    """Make the multi-worker strategy now, when ``TF_CONFIG`` names several workers: TensorFlow needs it
+    before any other TensorFlow work (:func:`set_seed`, for one, lists the devices)."""
+    try:
+        if _n_tf_config_workers() > 1:
+            strategy()
+    except ParameterError:  # a malformed TF_CONFIG is reported by strategy() when it is called
+        pass
+
+
+_strategy_at_import()
 
 
 def shard_by_worker(dataset):
