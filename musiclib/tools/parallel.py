@@ -25,6 +25,7 @@ Benchmark: ``benchmarks/cache.py`` (the corpus pass with 1 and 2 local workers a
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 import os
 import traceback
@@ -39,10 +40,6 @@ SCHEDULER_ENV = "MUSICLIB_DASK_SCHEDULER"
 #: Local worker kinds: ``"processes"`` (joblib's loky, for numeric Python work) or ``"threads"``
 #: (for work that releases the GIL, such as decoding audio with libsndfile and soxr).
 PREFER = ("processes", "threads")
-
-#: Connected Dask clients by scheduler address, reused across calls.
-_CLIENTS: dict = {}
-
 
 def scheduler_address(scheduler=None):
     """The Dask scheduler :func:`map` would use: ``scheduler``, else ``$MUSICLIB_DASK_SCHEDULER``, else None.
@@ -76,13 +73,12 @@ def scheduler_address(scheduler=None):
                          "'tcp://10.0.0.5:8786', a distributed.Client, or None (run locally)")
 
 
+@contextlib.contextmanager
 def _client(scheduler, timeout: float):
-    """A connected ``distributed.Client`` for an address (reused while it stays connected)."""
+    """A connected ``distributed.Client`` for the call (a given client is used as it is, and left open)."""
     if not isinstance(scheduler, str):
-        return scheduler
-    client = _CLIENTS.get(scheduler)
-    if client is not None and client.status == "running":
-        return client
+        yield scheduler
+        return
     from distributed import Client
 
     try:
@@ -92,8 +88,8 @@ def _client(scheduler, timeout: float):
             f"scheduler={scheduler!r}: no Dask scheduler answered there within {timeout:g} s ({type(e).__name__}: {e}); "
             f"start one (`dask scheduler`) or unset {SCHEDULER_ENV} to run locally"
         ) from None
-    _CLIENTS[scheduler] = client
-    return client
+    with client:
+        yield client
 
 
 class _Failure:
@@ -200,23 +196,20 @@ def map(func, items, *, n_jobs: int | None = None, scheduler=None, prefer: str =
 
     import joblib
 
-    if address is None:
-        config = {"backend": "loky" if prefer == "processes" else "threading", "n_jobs": workers}
-    else:
-        config = {"backend": "dask", "n_jobs": -1, "client": _client(address, timeout)}
-    out = []
-    with joblib.parallel_config(**config):
+    with contextlib.ExitStack() as stack:
+        if address is None:
+            config = {"backend": "loky" if prefer == "processes" else "threading", "n_jobs": workers}
+        else:
+            config = {"backend": "dask", "n_jobs": -1, "client": stack.enter_context(_client(address, timeout))}
+        stack.enter_context(joblib.parallel_config(**config))
         results = joblib.Parallel(return_as="generator")(joblib.delayed(_call)(func, item) for item in items)
-        try:
-            for i, result in enumerate(tqdm(results, total=n, desc=desc, disable=not progress)):
-                if isinstance(result, _Failure):
-                    error = result.error
-                    error.add_note(f"parallel.map: {_name(func)}() failed on item {i} of {n}: {_describe(items[i])}")
-                    error.add_note("in the worker:\n" + result.trace.rstrip())
-                    raise error
-                out.append(result)
-        finally:
-            close = getattr(results, "close", None)
-            if close is not None:
-                close()  # a failure stops the tasks not yet started
+        stack.callback(results.close)  # a failure stops the tasks not yet started
+        out = []
+        for i, result in enumerate(tqdm(results, total=n, desc=desc, disable=not progress)):
+            if isinstance(result, _Failure):
+                error = result.error
+                error.add_note(f"parallel.map: {_name(func)}() failed on item {i} of {n}: {_describe(items[i])}")
+                error.add_note("in the worker:\n" + result.trace.rstrip())
+                raise error
+            out.append(result)
     return out
