@@ -41,6 +41,7 @@ SCHEDULER_ENV = "MUSICLIB_DASK_SCHEDULER"
 #: (for work that releases the GIL, such as decoding audio with libsndfile and soxr).
 PREFER = ("processes", "threads")
 
+
 def scheduler_address(scheduler=None):
     """The Dask scheduler :func:`map` would use: ``scheduler``, else ``$MUSICLIB_DASK_SCHEDULER``, else None.
 
