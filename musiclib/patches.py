@@ -454,8 +454,8 @@ def stitch(patches, *, lengths=None, overlap: int = 4) -> np.ndarray:
     return out.astype(np.float32)
 
 
-def sequence_to_audio(patches, rep, *, lengths=None, overlap: int = 4, seed: int = 0, inversion: dict | None = None,
-                      length: int | None = None) -> np.ndarray:
+def sequence_to_audio(patches, rep, *, lengths=None, overlap: int = 4, guard=None, seed: int = 0,
+                      inversion: dict | None = None, length: int | None = None) -> np.ndarray:
     """Stitch a sequence of patches (:func:`stitch`) and invert the result to audio in one pass.
 
     Parameters
@@ -465,6 +465,10 @@ def sequence_to_audio(patches, rep, *, lengths=None, overlap: int = 4, seed: int
         The patches' representation.
     lengths, overlap :
         As :func:`stitch`.
+    guard : musiclib.generate.StabilityGuard, optional
+        Applied to the stitched frames before the inversion: keeps generated frames within the
+        training data's energy and per-band range, smoothly (a decoder fed a combination of codes
+        it never saw can overshoot).
     seed : int
         For the phase reconstruction's random start.
     inversion : dict, optional
@@ -482,6 +486,8 @@ def sequence_to_audio(patches, rep, *, lengths=None, overlap: int = 4, seed: int
     frames = stitch(patches, lengths=lengths, overlap=overlap)
     if frames.shape[1] != rep.n_features:
         raise ParameterError(f"patches have {frames.shape[1]} features, the representation {rep.n_features}")
+    if guard is not None:
+        frames = guard(frames)
     return frames_to_audio(frames, rep, length=length, seed=seed, **(inversion or {}))
 
 

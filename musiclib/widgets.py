@@ -412,6 +412,7 @@ def latent_explorer(
     overlap: int = 4,
     label: int | None = None,
     noise_scale: float = 1.0,
+    guard=None,
     seed: int = 0,
     static: bool | None = None,
 ):
@@ -453,6 +454,9 @@ def latent_explorer(
     noise_scale : float
         The decoder's noise (0: its mean; 1: a draw, the same ``seed`` for every setting, so only the
         sliders change the sound).
+    guard : musiclib.generate.StabilityGuard, optional
+        Applied to the stitched frames before the inversion (far out on a component, a decoder can
+        overshoot the training data's range).
     seed : int
     static : bool, optional
         ``True``: the static grid; ``None``: the grid only where no live panel can work.
@@ -493,7 +497,7 @@ def latent_explorer(
     def audio_of(patch):
         n = patch.shape[0] if beat_frames is None else int(beat_frames)
         return sequence_to_audio(np.repeat(patch[None], repeats, axis=0), rep, lengths=np.full(repeats, n),
-                                 overlap=overlap, seed=seed)
+                                 overlap=overlap, guard=guard, seed=seed)
 
     def name(setting):
         moved = [f"PC{i + 1} {s:+.1f}σ" for i, s in enumerate(setting) if s]

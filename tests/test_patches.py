@@ -315,3 +315,20 @@ def test_load_patch_data_grid(corpus_dir, rep, tmp_path):
     assert "train:" in d.describe()
     with pytest.raises(ParameterError, match="excerpt"):
         P.load_patch_data(corpus_dir, rep, n_frames=32, excerpt="end")
+
+
+def test_sequence_to_audio_guard_limits_an_overshoot(rep, music_frames):
+    p = P.make_patches(music_frames, n_frames=32)
+    guard = generate.StabilityGuard.fit(music_frames, rep)
+    x = p.x[:6].copy()
+    x[3] += 40.0  # one beat 40 dB too loud, as a decoder fed unseen codes can make
+    loose = P.sequence_to_audio(x, rep, overlap=4)
+    held = P.sequence_to_audio(x, rep, overlap=4, guard=guard)
+    seg = slice(3 * 28 * rep.hop_length, 4 * 28 * rep.hop_length)
+
+    def level(y, part=seg):
+        return 20 * np.log10(np.sqrt(np.mean(y[part] ** 2)) + 1e-12)
+
+    assert level(loose) - level(held) > 20  # the guard takes most of the overshoot out
+    first = slice(0, 28 * rep.hop_length)
+    assert abs(level(loose, first) - level(held, first)) < 1.5  # and leaves ordinary beats alone

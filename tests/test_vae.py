@@ -305,7 +305,7 @@ def test_training_is_deterministic(toy, tmp_path):
 
 class _Interrupt(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
-        if epoch == 1:
+        if epoch == 2:
             raise KeyboardInterrupt
 
 
@@ -314,7 +314,7 @@ def test_fit_with_checkpoints_resumes_and_reuses(toy, tmp_path, monkeypatch):
     vae.set_seed(0)
     data = vae.patch_dataset(toy, batch_size=32)
     folder = tmp_path / "ckpt"
-    # an interrupted run: two epochs finished, then a crash
+    # an interrupted run: three epochs finished (checkpoints every second epoch), then a crash
     model = vae.make_vae(T, F, latent_dim=4, **SMALL).adapt(toy)
     real_fit = keras.Model.fit
 
@@ -323,14 +323,16 @@ def test_fit_with_checkpoints_resumes_and_reuses(toy, tmp_path, monkeypatch):
 
     monkeypatch.setattr(keras.Model, "fit", crashing_fit)
     with pytest.raises(KeyboardInterrupt):
-        vae.fit_with_checkpoints(model, data, epochs=4, checkpoint_dir=folder)
+        vae.fit_with_checkpoints(model, data, epochs=4, checkpoint_dir=folder, save_every=2)
     monkeypatch.setattr(keras.Model, "fit", real_fit)
     first = json.loads((folder / "history.json").read_text())
-    assert sorted(first) == ["0", "1"] and (folder / "backup").exists() and not (folder / "state.json").exists()
-    # the rerun continues at epoch 3 from the backup (a fresh model, as a restarted notebook has)
+    assert sorted(first) == ["0", "1", "2"] and (folder / "backup").exists() and not (folder / "state.json").exists()
+    assert json.loads((folder / "backup" / "training_metadata.json").read_text())["epoch"] == 2
+    # the rerun continues at epoch 3 from the backup of epoch 2 (a fresh model, as a restarted notebook has)
     fresh = vae.make_vae(T, F, latent_dim=4, **SMALL).adapt(toy)
-    model, h = vae.fit_with_checkpoints(fresh, data, epochs=4, checkpoint_dir=folder)
-    assert len(h["loss"]) == 4 and h["loss"][0] == pytest.approx(first["0"]["loss"]) and not h["resumed"]
+    model, h = vae.fit_with_checkpoints(fresh, data, epochs=4, checkpoint_dir=folder, save_every=2)
+    assert len(h["loss"]) == 4 and not h["resumed"]
+    assert h["loss"][:2] == pytest.approx([first["0"]["loss"], first["1"]["loss"]])
     assert (folder / "state.json").exists() and (folder / "model.keras").exists() and not (folder / "backup").exists()
     # run again: nothing is trained, the saved model comes back
     again, h2 = vae.fit_with_checkpoints(vae.make_vae(T, F, latent_dim=4, **SMALL), data, epochs=4,

@@ -1132,14 +1132,44 @@ class _HistoryLog(keras.callbacks.Callback):
         return out
 
 
-def fit_with_checkpoints(model, data, *, epochs: int, checkpoint_dir, validation_data=None, verbose: bool = False):
+def _due(callback, epoch: int) -> bool:
+    """Whether a checkpoint is written after ``epoch`` (0-based): every ``every`` epochs, and after the last."""
+    return (epoch + 1) % callback.every == 0 or epoch + 1 >= callback.params.get("epochs", 0)
+
+
+class _BackupAndRestoreEvery(keras.callbacks.BackupAndRestore):
+    """Keras' ``BackupAndRestore``, writing its backup after every ``every``-th epoch (and the last)."""
+
+    def __init__(self, backup_dir, *, every: int):
+        super().__init__(backup_dir, double_checkpoint=True)
+        self.every = every
+
+    def on_epoch_end(self, epoch, logs=None):
+        if _due(self, epoch):
+            super().on_epoch_end(epoch, logs)
+
+
+class _ModelCheckpointEvery(keras.callbacks.ModelCheckpoint):
+    """Keras' ``ModelCheckpoint`` (the whole model, ``.keras``), after every ``every``-th epoch (and the last)."""
+
+    def __init__(self, filepath, *, every: int):
+        super().__init__(filepath, save_best_only=False)
+        self.every = every
+
+    def on_epoch_end(self, epoch, logs=None):
+        if _due(self, epoch):
+            super().on_epoch_end(epoch, logs)
+
+
+def fit_with_checkpoints(model, data, *, epochs: int, checkpoint_dir, validation_data=None, save_every: int = 1,
+                         verbose: bool = False):
     """Train ``model`` for ``epochs`` epochs in all, resuming an interrupted run and reusing a finished one.
 
     Three files in ``checkpoint_dir``:
 
-    - ``backup/``: Keras' ``BackupAndRestore`` (weights, optimiser state and epoch after every
-      epoch, two copies); a run that was interrupted continues from its last finished epoch;
-    - ``model.keras``: Keras' ``ModelCheckpoint``, the whole model after every epoch (``.keras``);
+    - ``backup/``: Keras' ``BackupAndRestore`` (weights, optimiser state and epoch, two copies,
+      after every ``save_every``-th epoch); a run that was interrupted continues from there;
+    - ``model.keras``: Keras' ``ModelCheckpoint``, the whole model (``.keras``), as often;
     - ``history.json`` (every epoch's losses and seconds) and, once training finished,
       ``state.json`` (``{"epochs": n, "history": {...}}``, written atomically).
 
@@ -1154,6 +1184,9 @@ def fit_with_checkpoints(model, data, *, epochs: int, checkpoint_dir, validation
         From :func:`patch_dataset` or :func:`code_dataset`.
     epochs : int
     checkpoint_dir : str or Path
+    save_every : int
+        Epochs between checkpoints (each costs a few tenths of a second; the last epoch is always
+        saved).
     verbose : bool
         Print one line per epoch.
 
@@ -1164,6 +1197,7 @@ def fit_with_checkpoints(model, data, *, epochs: int, checkpoint_dir, validation
         ``{"loss": [...], ..., "epoch_seconds": [...], "resumed": bool}`` over all epochs.
     """
     epochs = _check_int("epochs", epochs)
+    save_every = _check_int("save_every", save_every)
     directory = Path(checkpoint_dir)
     directory.mkdir(parents=True, exist_ok=True)
     state_path, final = directory / "state.json", directory / "model.keras"
@@ -1184,8 +1218,8 @@ def fit_with_checkpoints(model, data, *, epochs: int, checkpoint_dir, validation
     # else: an interrupted run's backup/ (if any) is restored by BackupAndRestore, which sets the epoch
     log = _HistoryLog(directory / "history.json", verbose)
     callbacks = [
-        keras.callbacks.BackupAndRestore(str(directory / "backup"), double_checkpoint=True),
-        keras.callbacks.ModelCheckpoint(str(final), save_best_only=False),
+        _BackupAndRestoreEvery(str(directory / "backup"), every=save_every),
+        _ModelCheckpointEvery(str(final), every=save_every),
         log,
     ]
     model.fit(data, epochs=epochs, initial_epoch=initial, validation_data=validation_data, callbacks=callbacks,
