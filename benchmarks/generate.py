@@ -22,8 +22,9 @@ true linear magnitude and in the mel domain, next to ``rep.decode``'s 32 iterati
 Other benchmark files join the same table through the registry :data:`BENCHMARKS`
 (name -> callable(seconds=, clips=, repeats=) returning a list of row dicts with at least
 ``model``, ``rtf``, ``target``, ``passed``); ``benchmarks/generate_keras.py`` adds the Keras
-models with ``register(BENCHMARKS)`` when it can be imported (``--no-keras`` skips it), and
-``benchmarks/generate_vae.py`` the patch models of notebook 05 (``--no-vae``).
+models with ``register(BENCHMARKS)`` when it can be imported, and ``benchmarks/generate_raw.py`` the
+raw-audio autoencoders (rows ``raw-...``) the same way (``--no-keras`` skips both);
+``benchmarks/generate_vae.py`` adds the patch models of notebook 05 (``--no-vae``).
 
 Real-time factors move with the machine (the same run measured 3x lower on a slower one), so the
 same run also times librosa's ``griffinlim`` (32 iterations, momentum 0.99) on the linear magnitude
@@ -223,6 +224,18 @@ def _register_keras(enabled: bool) -> str:
     return "registered"
 
 
+def _register_raw(enabled: bool) -> str:
+    """The raw-audio autoencoders' rows (``benchmarks/generate_raw.py``, models ``raw-...``)."""
+    if not enabled:
+        return "skipped (--no-keras)"
+    try:
+        import generate_raw
+    except ImportError as e:
+        return f"not available ({e})"
+    generate_raw.register(BENCHMARKS)
+    return "registered"
+
+
 def _register_vae(enabled: bool) -> str:
     if not enabled:
         return "skipped (--no-vae)"
@@ -262,6 +275,7 @@ def main(argv=None) -> int:
     from musiclib import generate
 
     keras_status = _register_keras(not a.no_keras)
+    raw_status = _register_raw(not a.no_keras)
     vae_status = _register_vae(not a.no_vae)
     reference = librosa_reference(seconds=a.seconds, repeats=a.repeats)
     rep = generate.default_representation()
@@ -280,7 +294,7 @@ def main(argv=None) -> int:
     print(f"representation: {rep.params}")
     if rows:
         print(f"data: {rows[0].get('data')}")
-    print(f"keras benchmarks: {keras_status}; vae benchmarks: {vae_status}")
+    print(f"keras benchmarks: {keras_status}; raw-audio benchmarks: {raw_status}; vae benchmarks: {vae_status}")
     print(f"reference: {reference['method']} on {reference['seconds']:.0f} s: {reference['median_s']:.3f} s, "
           f"{reference['rtf']:.1f}x real time (column 'x librosa' = RTF / this)")
     print(f"load average (1, 5, 15 min): {os.getloadavg()} on {os.cpu_count()} CPUs")

@@ -81,8 +81,14 @@ class FeatureCache:
         self.hits = 0
         self.misses = 0
 
-    def key(self, path, rep, *, offset: float = 0.0, duration: float | None = None) -> str:
-        """The entry name for ``path`` under ``rep`` (a hex digest)."""
+    def key(self, path, rep, *, offset: float = 0.0, duration: float | None = None,
+            preprocess: dict | None = None) -> str:
+        """The entry name for ``path`` under ``rep`` (a hex digest).
+
+        ``preprocess`` (filters applied to the audio before encoding, see
+        :func:`musiclib.postprocess.check_preprocess`) is part of the key when given; without it the
+        key is what it always was, so existing entries stay valid.
+        """
         spec = {
             "version": CACHE_VERSION,
             "file": file_digest(path),
@@ -90,6 +96,12 @@ class FeatureCache:
             "offset": float(offset),
             "duration": None if duration is None else float(duration),
         }
+        if preprocess is not None:
+            from musiclib.postprocess import check_preprocess
+
+            preprocess = check_preprocess(preprocess, sr=rep.sr)
+            if preprocess is not None:
+                spec["preprocess"] = preprocess
         return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()
 
     def _entry(self, key: str) -> Path:
@@ -126,10 +138,13 @@ class FeatureCache:
             if os.path.exists(tmp):
                 os.unlink(tmp)
 
-    def features(self, path, rep, *, offset: float = 0.0, duration: float | None = None) -> np.ndarray:
+    def features(self, path, rep, *, offset: float = 0.0, duration: float | None = None,
+                 preprocess: dict | None = None) -> np.ndarray:
         """Frames ``[shape=(n_frames, rep.n_features)]`` of ``path`` under ``rep``, from the cache when possible.
 
-        The audio is loaded with :func:`musiclib.audio.load` at ``rep.sr`` (mono).
+        The audio is loaded with :func:`musiclib.audio.load` at ``rep.sr`` (mono) and, when
+        ``preprocess`` is given (e.g. ``{"highpass_hz": 500.0}``), filtered with
+        :func:`musiclib.postprocess.filter_audio` before encoding; the settings are part of the key.
 
         Raises
         ------
@@ -138,7 +153,7 @@ class FeatureCache:
         ParameterError
             The file is shorter than one frame of ``rep`` (the message names the file).
         """
-        key = self.key(path, rep, offset=offset, duration=duration)
+        key = self.key(path, rep, offset=offset, duration=duration, preprocess=preprocess)
         entry = self._entry(key)
         if entry.exists():
             frames = self._read(entry, key, rep.n_features)
@@ -147,6 +162,10 @@ class FeatureCache:
                 return frames
         self.misses += 1
         y, _ = audio.load(path, sr=rep.sr, offset=offset, duration=duration)
+        if preprocess is not None:
+            from musiclib.postprocess import filter_audio
+
+            y = filter_audio(y, sr=rep.sr, **preprocess)
         try:
             frames = rep.encode(y)
         except ParameterError as e:

@@ -8,8 +8,9 @@ card
     Measure generated audio with the musicality card (:func:`musiclib.evaluation.card.musicality_card`):
     ``python -m musiclib card GENERATED --train TRAIN --reference REFERENCE [--json]``.
 calibrate
-    Re-run the card's threshold calibration (:func:`musiclib.evaluation.card.calibrate`) on folders of
-    real music and print its table: ``python -m musiclib calibrate --corpus DIR [--corpus DIR ...]``.
+    Re-run the card's threshold calibration (:func:`musiclib.evaluation.calibration.calibrate`) on
+    folders of real music and print every threshold and the calibration table:
+    ``python -m musiclib calibrate --corpus DIR [--corpus DIR ...]``.
 
 Adding a command: write ``_add_NAME(subparsers)`` that adds its subparser and sets ``func`` to a
 ``run(args) -> int``, and add it to :data:`COMMANDS`. A command's heavy imports belong inside its run.
@@ -192,37 +193,49 @@ def _run_card(args) -> int:
 def _add_calibrate(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "calibrate",
-        help="re-run the musicality card's threshold calibration and print its table",
+        help="re-run the musicality card's threshold calibration and print its thresholds and table",
         description=(
             "Measure every card statistic on held-out real music and on the failure cases, over several "
-            "splits of each corpus, and print the table with the thresholds it suggests "
-            "(see musiclib.evaluation.card.calibrate)."
+            "splits of each corpus, and print each threshold (in use and suggested) and the calibration "
+            "table (see musiclib.evaluation.calibration)."
         ),
     )
     p.add_argument("--corpus", action="append", metavar="DIR",
                    help="folder of real music, repeatable (default: the default corpus when fetched)")
     p.add_argument("--splits", type=int, default=6, help="random splits per corpus (default 6)")
+    p.add_argument("--seconds", type=float, default=8.0, help="length of every calibration clip in s (default 8)")
     p.add_argument("--seed", type=int, default=0, help="seed of the splits and the failure cases")
     p.set_defaults(func=_run_calibrate)
     return p
 
 
 def _run_calibrate(args) -> int:
+    import math
+
     from musiclib.errors import DataUnavailableError, ParameterError
-    from musiclib.evaluation.card import calibrate, calibration_sets
-    from musiclib.tools.data import default_corpus_dir
+    from musiclib.evaluation.calibration import calibrate, calibration_sets
+    from musiclib.evaluation.card import MIN_CLIP_SECONDS
 
     if args.splits < 1:
         raise ParameterError(f"--splits={args.splits} must be at least 1")
+    if not math.isfinite(args.seconds) or not MIN_CLIP_SECONDS <= args.seconds <= 600:
+        raise ParameterError(f"--seconds={args.seconds} must lie between {MIN_CLIP_SECONDS} and 600")
     corpus = args.corpus
     if corpus is None:
+        from musiclib.tools.data import default_corpus_dir
+
         try:
             corpus = [default_corpus_dir()]
         except DataUnavailableError as e:
             print(f"no corpus ({e}); calibrating on synthetic music only")
-    sets = calibration_sets(corpus)
-    print(f"calibrating on {', '.join(f'{k} ({len(v)} clips)' for k, v in sets.items())}, {args.splits} splits each")
-    print(calibrate(sets, n_splits=args.splits, seed=args.seed, clip_seconds=None))
+    sets = calibration_sets(corpus, seconds=args.seconds)
+    print(f"calibrating on {', '.join(f'{k} ({len(v)} clips)' for k, v in sets.items())}, "
+          f"{args.seconds:g} s each, {args.splits} splits each")
+    result = calibrate(sets, n_splits=args.splits, seed=args.seed)
+    print("thresholds (in use, suggested by this run, and the values they separate):")
+    print(result.thresholds())
+    print()
+    print(result.table())
     return 0
 
 

@@ -39,7 +39,7 @@ EXPECTED_APPROACHES = (
     "04_lstm",
     "05_vae",
     "06_gan",
-    "07_autoencoder",
+    "07_raw_audio",
 )
 
 _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
