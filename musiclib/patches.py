@@ -3,7 +3,7 @@
 The stretch of the path between the feature cache and the latent-variable models
 (``notebooks/05_vae``, ``notebooks/06_gan``). A *patch* is ``n_frames`` consecutive frames of a
 representation (by default the series' generation representation,
-:func:`musiclib.generate.default_representation`: log-mel, 128 bands in dB), cut
+:func:`musiclib.generate.default_representation`, a filter bank in dB; any representation works), cut
 
 - on a **fixed grid**: every ``hop`` frames, ``n_frames`` long; or
 - **beat-synchronously**: from one tracked beat (or the first beat of a group of

@@ -21,7 +21,7 @@
 #
 # Earlier experiments show how this fails: a spectrogram VAE that handed back its training data,
 # autoencoders whose samples were noise, and a VQ-VAE whose codes were never given a prior, so nothing
-# longer than one patch could be sampled. Here, on log-mel patches of one beat each
+# longer than one patch could be sampled. Here, on spectrogram patches of one beat each
 # (`musiclib.patches`), we train in Keras (`musiclib.models.vae`):
 #
 # | model | latent | generating |
@@ -100,8 +100,8 @@ print("TensorFlow", tf.__version__, "| devices:", [d.name for d in tf.config.lis
 # %% [markdown]
 # ## Data: one beat per patch
 #
-# The corpus is split by file. Each file's frames (the series' log-mel representation, 128 bands in
-# dB, from the feature cache) are cut at its tracked beats (`musiclib.beats`); each beat becomes one
+# The corpus is split by file. Each file's frames (the series' generation representation,
+# `generate.default_representation()`, in dB, from the feature cache) are cut at its tracked beats (`musiclib.beats`); each beat becomes one
 # patch, resampled along time to `n_frames` frames. The original length of every beat is kept, so a
 # sequence of patches can be put back at its own tempo. Generated sequences use the corpus's median
 # beat. The label of a patch is its song (a corpus of sub-folders would give the sub-folder names).
@@ -118,6 +118,7 @@ D = patches.load_patch_data(root, rep, n_frames=SETTINGS["n_frames"], beats_per_
 train, held = D.train_patches, D.held_patches
 sr, fps = rep.sr, rep.frames_per_second
 beat = train.median_length()  # frames per beat of the corpus
+print(f"representation: {rep.params} ({rep.n_features} features, {fps:.1f} frames per second)")
 print(D.describe())
 print(f"median beat: {beat} frames = {beat / fps:.3f} s ({60 * fps / beat:.0f} BPM); labels: {train.label_names}")
 training_audio = [c.y for c in D.train.clips if len(c.y) >= 1.5 * sr]  # the card's copying check needs >= 1 s
@@ -472,11 +473,12 @@ for name, clips in clips_of.items():
 
 # %%
 KEY_CHECKS = ("copying", "diversity", "noise", "drone", "blowup")
-print(f"{'model':<8}" + "".join(f"{k:>13}" for k in (*KEY_CHECKS, "rhythm", "distribution")))
+MUSIC_CHECKS = [k for k in ("rhythm", "tempo", "structure", "distribution") if k in card.CHECKS]
+print(f"{'model':<8}" + "".join(f"{k:>13}" for k in (*KEY_CHECKS, *MUSIC_CHECKS)))
 for name, c in cards.items():
     print(f"{name:<8}" + "".join(
         f"{c.checks[k]['value']:>8.2f} {({True: 'ok', False: 'FAIL', None: 'n/a'})[c.checks[k]['passed']]:>4}"
-        for k in (*KEY_CHECKS, "rhythm", "distribution")))
+        for k in (*KEY_CHECKS, *MUSIC_CHECKS)))
 
 # %% [markdown]
 # ## Speed and saved clips
@@ -526,8 +528,7 @@ summary = {
     "median distance to nearest training beat (dB)": {"held-out real": round(float(np.median(held_dist)), 1),
                                                       **{n: round(float(np.median(d)), 1) for n, (_, d) in nearest.items()}},
     "copying, diversity, noise, drone, blow-up all pass": passed_key,
-    "rhythm": {n: round(c.checks["rhythm"]["value"], 2) for n, c in cards.items()},
-    "distribution": {n: round(c.checks["distribution"]["value"], 2) for n, c in cards.items()},
+    **{k: {n: round(c.checks[k]["value"], 2) for n, c in cards.items()} for k in MUSIC_CHECKS},
     "real-time factor": {k: round(v) for k, v in rtf.items()},
     "seconds to run this notebook": round(time.perf_counter() - t_start, 1),
 }
@@ -548,7 +549,7 @@ display(headline(
 # card: the models whose key checks all pass are named in the headline, and their generated beats
 # lie no closer to the training beats than unseen real music does (the median distances), so they
 # are not copies. What made the difference against noise was the decoder: its mean is smoothed
-# across the mel bands, and a smooth spectrum inverts to something the card's noise check calls
+# across the frequency bands, and a smooth spectrum inverts to something the card's noise check calls
 # noise (the held-out reconstructions, which show means, sound that way); drawing from the decoder's
 # learned Gaussian restores the band-to-band detail. Rhythm comes from the beat grid -- every patch
 # starts on a beat and sequences are played at the corpus's tempo -- so the VAE's independent beats
@@ -558,5 +559,5 @@ display(headline(
 # is what makes length possible: it produced a minute in one piece, and a continuation that follows
 # a held-out song's start.
 #
-# **Previous:** [04 · LSTM](04_lstm.ipynb) · **Next:** [08 · Compare](08_compare.ipynb) (06 GAN and 07
-# raw-audio autoencoders are planned)
+# **Previous:** [04 · LSTM](04_lstm.ipynb) · **Next:** [07 · Raw-audio autoencoders](07_raw_audio.ipynb) ·
+# every approach side by side: [08 · Compare](08_compare.ipynb)

@@ -41,13 +41,13 @@ def codes():
 
 
 def test_static_grid(rep, codes):
-    model = LinearDecoder()
+    model = LinearDecoder(n_features=rep.n_features)
     grid = widgets.latent_explorer(model, codes, rep=rep, n_components=3, n_std=2.0, beat_frames=10, repeats=3,
                                    static=True)
     assert isinstance(grid, widgets.LatentGrid)
     assert len(grid.settings) == 1 + 2 * 3 and grid.settings[0] == (0.0, 0.0, 0.0)
     assert grid.settings[1] == (-2.0, 0.0, 0.0) and grid.settings[-1] == (0.0, 0.0, 2.0)
-    assert all(p.shape == (8, 128) for p in grid.patches)
+    assert all(p.shape == (8, rep.n_features) for p in grid.patches)
     # each clip: the patch 3 times at 10 frames each, cross-faded over 4, one inversion
     n = 3 * 10 + 4
     assert all(len(y) == rep.hop_length * (n - 1) and np.all(np.isfinite(y)) for y in grid.clips)
@@ -63,13 +63,14 @@ def test_static_grid(rep, codes):
 
 def test_headless_gives_the_grid(rep, codes, monkeypatch):
     monkeypatch.setenv(widgets.ENV_HEADLESS, "1")
-    grid = widgets.latent_explorer(LinearDecoder(), codes, rep=rep, n_components=2, label=3, noise_scale=0.0)
+    grid = widgets.latent_explorer(LinearDecoder(n_features=rep.n_features), codes, rep=rep, n_components=2, label=3,
+                                   noise_scale=0.0)
     assert isinstance(grid, widgets.LatentGrid) and len(grid.settings) == 5
 
 
 def test_live_panel(rep, codes):
     pytest.importorskip("ipywidgets")
-    model = LinearDecoder()
+    model = LinearDecoder(n_features=rep.n_features)
     panel = widgets.latent_explorer(model, codes, rep=rep, n_components=5, static=False)
     sliders = [w for box in panel.children[:-1] for w in box.children]
     assert len(sliders) == 5 and sliders[0].min == -2.0 and sliders[0].max == 2.0

@@ -1,11 +1,12 @@
 """Latent-variable models on spectrogram patches: VAE, conditional VAE, VQ-VAE and a prior over its codes.
 
 The models of ``notebooks/05_vae``. Each reads patches ``x [shape=(batch, n_frames, n_features)]``
-from :mod:`musiclib.patches` (log-mel in dB by default) and gives patches back in the same units;
+from :mod:`musiclib.patches` (the series' generation representation, in dB) and gives patches back in the
+same units;
 a per-feature standardisation (:meth:`adapt`) is part of the model and saved with it.
 
 :class:`PatchVAE`
-    Convolutional VAE (stride-2 1-D convolutions along time, the mel bands as channels) with a
+    Convolutional VAE (stride-2 1-D convolutions along time, the frequency bands as channels) with a
     custom ``train_step`` in the keras-io style. Two guards against posterior collapse: **KL
     warm-up** (the KL weight rises linearly from 0 to ``beta`` over ``warmup_steps`` steps) and
     **free bits** (each latent unit's KL, averaged over the batch, counts as at least
@@ -179,7 +180,7 @@ class _PatchModel(keras.Model):
     """What the patch models share: standardisation and a Gaussian decoder (saved with the model),
     the convolution stacks, shapes, batched numpy helpers.
 
-    The convolutions run along time with the mel bands as channels (1-D, stride 2): measured on
+    The convolutions run along time with the frequency bands as channels (1-D, stride 2): measured on
     the demo corpus against 2-D convolutions over (time, band), they reached a lower
     reconstruction error in less training time on two CPU cores, and a band keeps its own weights
     instead of sharing them with its neighbours, which blurs the spectrum less.
@@ -321,7 +322,7 @@ class _PatchModel(keras.Model):
 class PatchVAE(_PatchModel):
     """Convolutional (conditional) VAE on spectrogram patches, with KL warm-up and free bits.
 
-    Encoder: ``len(filters)`` stride-2 ``Conv1D`` layers along time (mel bands as channels),
+    Encoder: ``len(filters)`` stride-2 ``Conv1D`` layers along time (frequency bands as channels),
     flatten, [label embedding,] dense mean and log-variance of ``latent_dim`` units. Decoder:
     dense [from ``z`` and the label embedding], reshape, stride-2 ``Conv1DTranspose`` layers, a
     linear ``Conv1D`` to the bands: the mean of a Gaussian whose standard deviation per band is
@@ -360,10 +361,10 @@ class PatchVAE(_PatchModel):
 
     Examples
     --------
-    >>> model = make_vae(32, 128, latent_dim=32).adapt(train)                     # doctest: +SKIP
+    >>> model = make_vae(32, rep.n_features, latent_dim=32).adapt(train)          # doctest: +SKIP
     >>> model, history = fit_with_checkpoints(model, patch_dataset(train), epochs=20,
     ...                                       checkpoint_dir="ckpt/vae")           # doctest: +SKIP
-    >>> x = model.sample(8, temperature=1.0, seed=0)   # (8, 32, 128) dB          # doctest: +SKIP
+    >>> x = model.sample(8, temperature=1.0, seed=0)   # (8, 32, n_features), dB  # doctest: +SKIP
     """
 
     def __init__(self, n_frames, n_features, *, latent_dim=32, filters=(128, 128, 128), n_labels=0, label_dim=16,
@@ -1245,7 +1246,8 @@ def active_units(model: PatchVAE, patches, *, threshold: float = 0.01, labels=No
 
 
 def reconstruction_error(model, patches, *, labels=None) -> float:
-    """Root-mean-square difference (input units: dB for log-mel) between patches and their reconstructions."""
+    """Root-mean-square difference (input units: dB for the default representation) between patches and their
+    reconstructions."""
     x = np.asarray(getattr(patches, "x", patches), dtype=np.float32)
     if labels is None:
         labels = getattr(patches, "label", None)
