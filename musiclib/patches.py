@@ -24,6 +24,7 @@ function                     does
 :func:`stitch`               a sequence of patches -> one spectrogram, cross-faded seams
 :func:`sequence_to_audio`    stitch, then one inversion to audio
 :func:`nearest_patches`      each query patch's nearest training patch and its distance (dB)
+:func:`as_patch_array`       check patches (shape, numbers, finite) for any function that takes them
 :func:`file_labels`          the label of each file: its sub-folder, else the file itself
 :func:`load_patch_data`      a corpus split by file, frames through the feature cache, patches
 ============================ ===================================================================
@@ -56,6 +57,7 @@ __all__ = [
     "stitched_length",
     "sequence_to_audio",
     "nearest_patches",
+    "as_patch_array",
     "file_labels",
     "load_patch_data",
     "UNKNOWN_LABEL",
@@ -357,16 +359,34 @@ def make_patches(frames_list, *, n_frames: int, hop: int | None = None, beats_li
 # stitching
 
 
-def _as_patch_array(patches) -> np.ndarray:
-    x = getattr(patches, "x", patches)
-    x = np.asarray(x)
-    if x.ndim != 3 or x.shape[0] < 1 or x.shape[1] < 1 or x.shape[2] < 1:
-        raise ParameterError(f"patches must have shape (n >= 1, n_frames, n_features), got {x.shape}")
+def as_patch_array(patches, *, n_frames: int | None = None, n_features: int | None = None,
+                   what: str | None = None) -> np.ndarray:
+    """Check patches and return them as float32 ``[shape=(n >= 1, n_frames, n_features)]``.
+
+    Parameters
+    ----------
+    patches : np.ndarray or Patches
+    n_frames, n_features : int, optional
+        The shape the caller needs (a model's); checked when given.
+    what : str, optional
+        Names the caller in the error message.
+
+    Raises
+    ------
+    ParameterError
+        Not 3-D, empty, the wrong patch shape, not real numbers, or NaN/inf values.
+    """
+    x = np.asarray(getattr(patches, "x", patches))
+    who = f"{what} " if what else ""
+    want = (n_frames if n_frames is not None else "n_frames", n_features if n_features is not None else "n_features")
+    if (x.ndim != 3 or x.shape[0] < 1 or x.shape[1] < 1 or x.shape[2] < 1
+            or (n_frames is not None and x.shape[1] != n_frames) or (n_features is not None and x.shape[2] != n_features)):
+        raise ParameterError(f"{who}needs patches of shape (n >= 1, {want[0]}, {want[1]}), got {x.shape}")
     if not np.issubdtype(x.dtype, np.number) or np.iscomplexobj(x):
-        raise ParameterError(f"patches must hold real numbers, got dtype {x.dtype}")
+        raise ParameterError(f"{who}needs patches of real numbers, got dtype {x.dtype}")
     x = x.astype(np.float32, copy=False)
     if not np.all(np.isfinite(x)):
-        raise ParameterError(f"patches hold {int(np.count_nonzero(~np.isfinite(x)))} NaN or infinite values")
+        raise ParameterError(f"{who}got patches with {int(np.count_nonzero(~np.isfinite(x)))} NaN or infinite values")
     return x
 
 
@@ -391,7 +411,7 @@ def _advances(n: int, n_frames: int, lengths, overlap) -> tuple[np.ndarray, int]
 
 def stitched_length(patches, *, lengths=None, overlap: int = 4) -> int:
     """Frames :func:`stitch` returns for these patches: ``sum(advances) + overlap``."""
-    x = _as_patch_array(patches)
+    x = as_patch_array(patches)
     adv, o = _advances(len(x), x.shape[1], lengths, overlap)
     return int(adv.sum() + o)
 
@@ -433,7 +453,7 @@ def stitch(patches, *, lengths=None, overlap: int = 4) -> np.ndarray:
     >>> [round(float(v), 2) for v in stitch(x, overlap=2)[:, 0]]
     [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.33, 0.67, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]
     """
-    x = _as_patch_array(patches)
+    x = as_patch_array(patches)
     n, n_frames, F = x.shape
     adv, o = _advances(n, n_frames, lengths, overlap)
     offsets = np.concatenate([[0], np.cumsum(adv)])
@@ -519,8 +539,8 @@ def nearest_patches(queries, patches, *, batch_size: int = 512) -> tuple[np.ndar
     """
     from sklearn.metrics import pairwise_distances_argmin_min
 
-    q = _as_patch_array(queries)
-    p = _as_patch_array(patches)
+    q = as_patch_array(queries)
+    p = as_patch_array(patches)
     if q.shape[1:] != p.shape[1:]:
         raise ParameterError(f"queries have patch shape {q.shape[1:]}, patches {p.shape[1:]}")
     batch_size = _check_int("batch_size", batch_size)

@@ -54,7 +54,6 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import json  # noqa: E402
 import math  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -63,7 +62,8 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from musiclib.errors import ParameterError  # noqa: E402
-from musiclib.models.keras_seq import load_model, set_seed, strategy  # noqa: E402,F401  (one home for each)
+from musiclib.models.keras_seq import _write_json_atomic, load_model, set_seed, strategy  # noqa: E402,F401
+from musiclib.patches import as_patch_array  # noqa: E402
 
 __all__ = [
     "PatchVAE",
@@ -120,19 +120,11 @@ def _check_filters(filters) -> tuple[int, ...]:
 
 
 def _patch_array(x, model, what) -> np.ndarray:
-    x = np.asarray(getattr(x, "x", x))
-    shape = (model.n_frames, model.n_features)
-    if x.ndim == 2 and x.shape == shape:
-        x = x[None]
-    if x.ndim != 3 or x.shape[1:] != shape or len(x) == 0:
-        raise ParameterError(f"{type(model).__name__}.{what}() needs patches of shape (n, {shape[0]}, {shape[1]}), "
-                             f"got {x.shape}")
-    if not np.issubdtype(x.dtype, np.number) or np.iscomplexobj(x):
-        raise ParameterError(f"{type(model).__name__}.{what}() needs real numbers, got dtype {x.dtype}")
-    x = x.astype(np.float32, copy=False)
-    if not np.all(np.isfinite(x)):
-        raise ParameterError(f"{type(model).__name__}.{what}() got {int(np.count_nonzero(~np.isfinite(x)))} NaN/inf values")
-    return x
+    x = getattr(x, "x", x)
+    if np.ndim(x) == 2:  # one patch
+        x = np.asarray(x)[None]
+    return as_patch_array(x, n_frames=model.n_frames, n_features=model.n_features,
+                          what=f"{type(model).__name__}.{what}()")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1088,17 +1080,6 @@ def code_dataset(code_sequences, *, codebook_size: int, codes_per_patch: int, wi
 # ---------------------------------------------------------------------------------------------
 # training with checkpoints (Keras callbacks)
 # ---------------------------------------------------------------------------------------------
-def _write_json_atomic(path: Path, obj) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".json", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=1)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 class _HistoryLog(keras.callbacks.Callback):
     """Keeps every epoch's logs and seconds in ``history.json`` (so a resumed run has the whole curve)."""
 
