@@ -343,7 +343,7 @@ fig, ax = plt.subplots(figsize=(6, 3))
 x = np.arange(len(MODELS))
 for i, split in enumerate(SPLITS):
     ax.bar(x + (i - 0.5) * 0.38, [rhythm[(label, split)] for label in MODELS], 0.38, label=f"{split} pieces")
-ax.axhline(card.RHYTHM_MIN, color="k", ls="--", lw=1, label=f"pass ({card.RHYTHM_MIN})")
+ax.axhline(card.THRESHOLDS["rhythm"], color="k", ls="--", lw=1, label=f"pass ({card.THRESHOLDS['rhythm']})")
 ax.set(xticks=x, xticklabels=list(MODELS), ylabel="card rhythm (1 = as periodic as held-out music)")
 ax.legend(fontsize=8)
 fig.tight_layout()
@@ -440,7 +440,7 @@ for k, v in summary.items():
 verdict = ("higher" if len(higher) == len(MODELS) else "not higher" if not higher else "higher for some models")
 print(f"\nBeat-synchronous pieces gave a card rhythm value {verdict} than fixed pieces: "
       f"{len(higher)} of {len(MODELS)} models ({', '.join(higher) or 'none'}), median {median_beat:.2f} "
-      f"against {median_fixed:.2f} (pass at {card.RHYTHM_MIN}). The best beat-synchronous model, {best}, "
+      f"against {median_fixed:.2f} (pass at {card.THRESHOLDS['rhythm']}). The best beat-synchronous model, {best}, "
       f"reached {rhythm[(best, 'beat')]:.2f} and {'passed' if passed[(best, 'beat')] else 'failed'} the card"
       f"{'' if passed[(best, 'beat')] else ' (' + ', '.join(cards[(best, 'beat')].failed) + ')'}. "
       f"Held-out reconstructions reached a spectral convergence of {min(sc.values()):.1f} dB at best "

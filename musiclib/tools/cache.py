@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import time
 import warnings
 import zlib
@@ -23,6 +22,7 @@ import numpy as np
 
 from musiclib import audio
 from musiclib.errors import ParameterError
+from musiclib.tools import atomic_write
 
 __all__ = ["FeatureCache", "file_digest", "default_cache_dir"]
 
@@ -46,7 +46,11 @@ _RACY_NS = 3_000_000_000  # 3 s: coarser than any file system's timestamps (FAT:
 
 
 def file_digest(path) -> str:
-    """SHA-256 of a file's bytes (remembered per path, size and modification time in this process)."""
+    """SHA-256 of a file's bytes, as 64 hex digits.
+
+    Remembered in this process per path, size and modification time, once the file has not been
+    modified for a few seconds.
+    """
     path = Path(path)
     st = path.stat()
     memo = (str(path.resolve()), st.st_size, st.st_mtime_ns)
@@ -83,11 +87,19 @@ class FeatureCache:
 
     def key(self, path, rep, *, offset: float = 0.0, duration: float | None = None,
             preprocess: dict | None = None) -> str:
-        """The entry name for ``path`` under ``rep`` (a hex digest).
+        """The entry name (64 hex digits) for ``path`` under ``rep``, from the file's bytes and every setting.
 
-        ``preprocess`` (filters applied to the audio before encoding, see
-        :func:`musiclib.postprocess.check_preprocess`) is part of the key when given; without it the
-        key is what it always was, so existing entries stay valid.
+        Parameters
+        ----------
+        path : path-like
+            An audio file.
+        rep : musiclib.representations.Representation
+        offset, duration : float
+            The excerpt, in seconds (``duration=None``: to the end).
+        preprocess : dict, optional
+            Filters applied to the audio before encoding (see
+            :func:`musiclib.postprocess.check_preprocess`): part of the key when given; without it the
+            key is what it always was, so existing entries stay valid.
         """
         spec = {
             "version": CACHE_VERSION,
@@ -127,24 +139,26 @@ class FeatureCache:
         return frames
 
     def _write(self, entry: Path, key: str, frames: np.ndarray) -> None:
-        entry.parent.mkdir(parents=True, exist_ok=True)
         meta = json.dumps({"key": key, "crc32": zlib.crc32(np.ascontiguousarray(frames).tobytes())})
-        fd, tmp = tempfile.mkstemp(prefix=f".{entry.stem[:8]}.", suffix=".npz", dir=entry.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, frames=frames, meta=np.array(meta))
-            os.replace(tmp, entry)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        with atomic_write(entry) as tmp:
+            np.savez(tmp, frames=frames, meta=np.array(meta))
 
     def features(self, path, rep, *, offset: float = 0.0, duration: float | None = None,
                  preprocess: dict | None = None) -> np.ndarray:
-        """Frames ``[shape=(n_frames, rep.n_features)]`` of ``path`` under ``rep``, from the cache when possible.
+        """Frames of ``path`` under ``rep``, from the cache when possible.
 
         The audio is loaded with :func:`musiclib.audio.load` at ``rep.sr`` (mono) and, when
         ``preprocess`` is given (e.g. ``{"highpass_hz": 500.0}``), filtered with
         :func:`musiclib.postprocess.filter_audio` before encoding; the settings are part of the key.
+
+        Parameters
+        ----------
+        path, rep, offset, duration, preprocess :
+            As :meth:`key`.
+
+        Returns
+        -------
+        frames : np.ndarray [shape=(n_frames, rep.n_features)], float32
 
         Raises
         ------
