@@ -46,7 +46,7 @@ from pathlib import Path
 
 import numpy as np
 
-from musiclib.errors import ParameterError
+from musiclib.errors import ParameterError, check_int
 
 __all__ = [
     "Patches",
@@ -68,12 +68,6 @@ __all__ = [
 UNKNOWN_LABEL = -1
 
 
-def _check_int(name, value, *, minimum=1, allow_none=False):
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ParameterError(f"{name}={value!r} must be an integer >= {minimum}")
-    return int(value)
 
 
 def _check_frames_list(frames_list) -> list[np.ndarray]:
@@ -216,7 +210,7 @@ def resample_frames(frames, *, n_frames: int) -> np.ndarray:
     >>> resample_frames(np.array([[0.0], [1.0]]), n_frames=4)[:, 0].tolist()
     [0.0, 0.25, 0.75, 1.0]
     """
-    n_frames = _check_int("n_frames", n_frames)
+    n_frames = check_int("n_frames", n_frames)
     frames = np.asarray(frames, dtype=np.float32)
     if frames.ndim != 2 or len(frames) < 1:
         raise ParameterError(f"frames must have shape (n_frames >= 1, n_features), got {frames.shape}")
@@ -299,8 +293,8 @@ def make_patches(frames_list, *, n_frames: int, hop: int | None = None, beats_li
     ([20, 25, 25, 25], [0, 20, 45, 5])
     """
     frames_list = _check_frames_list(frames_list)
-    n_frames = _check_int("n_frames", n_frames, minimum=2)
-    min_length = _check_int("min_length", min_length)
+    n_frames = check_int("n_frames", n_frames, low=2)
+    min_length = check_int("min_length", min_length)
     n_files = len(frames_list)
     if labels is None:
         labels = [str(i) for i in range(n_files)]
@@ -319,7 +313,7 @@ def make_patches(frames_list, *, n_frames: int, hop: int | None = None, beats_li
     xs, fi, starts, lengths = [], [], [], []
     if beats_list is None:
         mode, bpp = "grid", None
-        hop = n_frames if hop is None else _check_int("hop", hop)
+        hop = n_frames if hop is None else check_int("hop", hop)
         for i, f in enumerate(frames_list):
             if len(f) < n_frames:
                 continue
@@ -331,7 +325,7 @@ def make_patches(frames_list, *, n_frames: int, hop: int | None = None, beats_li
     else:
         if hop is not None:
             raise ParameterError(f"hop={hop!r} applies to the fixed grid only; beat patches go from beat to beat")
-        mode, bpp = "beats", _check_int("beats_per_patch", beats_per_patch)
+        mode, bpp = "beats", check_int("beats_per_patch", beats_per_patch)
         if isinstance(beats_list, np.ndarray) and beats_list.ndim == 1:
             beats_list = [beats_list]
         beats_list = list(beats_list)
@@ -543,7 +537,7 @@ def nearest_patches(queries, patches, *, batch_size: int = 512) -> tuple[np.ndar
     p = as_patch_array(patches)
     if q.shape[1:] != p.shape[1:]:
         raise ParameterError(f"queries have patch shape {q.shape[1:]}, patches {p.shape[1:]}")
-    batch_size = _check_int("batch_size", batch_size)
+    batch_size = check_int("batch_size", batch_size)
     d = q.shape[1] * q.shape[2]
     P = p.reshape(len(p), d).astype(np.float64)
     idx, dist = [], []
@@ -685,7 +679,7 @@ def load_patch_data(root, rep, *, n_frames: int, hop: int | None = None, beats_p
 
     if excerpt not in ("start", "middle"):
         raise ParameterError(f"excerpt={excerpt!r} must be 'start' or 'middle'")
-    max_files = _check_int("max_files", max_files, allow_none=True)
+    max_files = check_int("max_files", max_files, allow_none=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # skipped files are listed in corpus.skipped
         corpus = load_corpus(root, sr=rep.sr, max_duration=max_duration, excerpt=excerpt, progress=progress)
@@ -705,7 +699,7 @@ def load_patch_data(root, rep, *, n_frames: int, hop: int | None = None, beats_p
     labels = {"train": [by_path[p] for p in train.paths], "held_out": [by_path[p] for p in held.paths]}
     beats, beatless = None, []
     if beats_per_patch is not None:
-        bpp = _check_int("beats_per_patch", beats_per_patch)
+        bpp = check_int("beats_per_patch", beats_per_patch)
         beats = {"train": _track(train, rep, bpp, beatless), "held_out": _track(held, rep, bpp, beatless)}
     tp = make_patches(train_frames, n_frames=n_frames, hop=hop, labels=labels["train"],
                       beats_list=None if beats is None else beats["train"], beats_per_patch=beats_per_patch or 1)

@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from musiclib.errors import ParameterError
+from musiclib.errors import ParameterError, check_int, check_number, check_positive
 
 __all__ = [
     "SPECTROGRAM_REPRESENTATIONS",
@@ -456,7 +456,7 @@ def latent_explorer(
     -------
     ipywidgets.VBox or LatentGrid
         The live panel, or the grid (``.settings``, ``.patches``, ``.clips``, ``.figure``,
-        ``.table``; renders as the figure and the table).
+        ``.table``; in a notebook it shows the figure and then the table, its HTML alone is the table).
 
     Notes
     -----
@@ -470,13 +470,14 @@ def latent_explorer(
     codes = np.asarray(codes, dtype=np.float64)
     if codes.ndim != 2 or len(codes) < 2 or not np.all(np.isfinite(codes)):
         raise ParameterError(f"codes must be finite, of shape (n >= 2, latent_dim), got {codes.shape}")
-    if isinstance(n_components, bool) or not isinstance(n_components, (int, np.integer)) or n_components < 1:
-        raise ParameterError(f"n_components={n_components!r} must be a positive integer")
-    n_components = int(min(n_components, *codes.shape))
-    if not np.isfinite(n_std) or n_std <= 0:
-        raise ParameterError(f"n_std={n_std!r} must be a positive number of standard deviations")
-    if isinstance(repeats, bool) or not isinstance(repeats, (int, np.integer)) or repeats < 1:
-        raise ParameterError(f"repeats={repeats!r} must be a positive integer")
+    n_components = min(check_int("n_components", n_components), *codes.shape)
+    n_std = check_positive("n_std", n_std)
+    repeats = check_int("repeats", repeats)
+    overlap = check_int("overlap", overlap, low=0)
+    beat_frames = check_int("beat_frames", beat_frames, allow_none=True)
+    label = check_int("label", label, low=0, allow_none=True)
+    noise_scale = check_number("noise_scale", noise_scale, low=0)
+    seed = check_int("seed", seed, low=0)
     pca = PCA(n_components=n_components, random_state=seed).fit(codes)
     std = np.sqrt(pca.explained_variance_)
 
@@ -567,13 +568,13 @@ class LatentGrid:
         self.settings, self.patches, self.clips, self.figure, self.table = settings, patches, clips, figure, table
 
     def _repr_html_(self) -> str:
-        import base64
-        import io
+        return self.table._repr_html_()
 
-        buf = io.BytesIO()
-        self.figure.savefig(buf, format="png", bbox_inches="tight")
-        img = base64.b64encode(buf.getvalue()).decode("ascii")
-        return f'<div><img src="data:image/png;base64,{img}"/></div>' + self.table._repr_html_()
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.figure)
+        display(self.table)
 
     def __repr__(self) -> str:
         return f"LatentGrid({len(self.settings)} settings)"

@@ -57,7 +57,9 @@ def test_static_grid(rep, codes):
     np.testing.assert_allclose(zp - z0, z0 - zm, atol=1e-5)
     assert np.linalg.norm(zp - z0) == pytest.approx(2 * codes[:, 0].std(ddof=1), rel=0.1)  # PC1 is the first axis
     html = grid._repr_html_()
-    assert html.count("<audio") == 7 and "data:image/png;base64," in html and "PC1" in html
+    assert html.count("<audio") == 7 and "PC1" in html  # its HTML is the table of players
+    assert "principal components" in grid.figure._suptitle.get_text()  # the figure's title (the report's alt text)
+    assert len(grid.figure.axes) == 7
     assert all(c[2] == 1.0 and c[3] == 0 for c in model.calls)  # one noise draw for every setting
 
 
@@ -84,7 +86,9 @@ def test_live_panel(rep, codes):
 def test_bad_input(rep, codes):
     model = LinearDecoder()
     for kwargs, match in [({"n_components": 0}, "n_components"), ({"n_std": 0.0}, "n_std"),
-                          ({"n_std": np.nan}, "n_std"), ({"repeats": 0}, "repeats")]:
+                          ({"n_std": np.nan}, "n_std"), ({"n_std": "2"}, "n_std"), ({"repeats": 0}, "repeats"),
+                          ({"overlap": -1}, "overlap"), ({"beat_frames": 0}, "beat_frames"), ({"label": -2}, "label"),
+                          ({"noise_scale": np.inf}, "noise_scale"), ({"n_components": 2.0}, "n_components")]:
         with pytest.raises(ParameterError, match=match):
             widgets.latent_explorer(model, codes, rep=rep, static=True, **kwargs)
     with pytest.raises(ParameterError, match="codes"):

@@ -61,7 +61,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from musiclib.errors import ParameterError  # noqa: E402
+from musiclib.errors import ParameterError, check_fraction, check_int, check_number  # noqa: E402
 from musiclib.models.keras_seq import _write_json_atomic, load_model, set_seed, strategy  # noqa: E402,F401
 from musiclib.patches import as_patch_array  # noqa: E402
 
@@ -93,18 +93,8 @@ _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 # ---------------------------------------------------------------------------------------------
 # checks
 # ---------------------------------------------------------------------------------------------
-def _check_int(name, value, *, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ParameterError(f"{name}={value!r} must be an integer >= {minimum}")
-    return int(value)
 
 
-def _check_float(name, value, *, minimum=0.0, maximum=math.inf, open_max=False):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not np.isfinite(value):
-        raise ParameterError(f"{name}={value!r} must be a finite number")
-    if value < minimum or value > maximum or (open_max and value >= maximum):
-        raise ParameterError(f"{name}={value!r} must lie in [{minimum}, {maximum}{')' if open_max else ']'}")
-    return float(value)
 
 
 def _check_filters(filters) -> tuple[int, ...]:
@@ -185,8 +175,8 @@ class _PatchModel(keras.Model):
 
     def __init__(self, n_frames, n_features, *, filters, name=None, **kwargs):
         super().__init__(name=name, **kwargs)
-        self.n_frames = _check_int("n_frames", n_frames, minimum=2)
-        self.n_features = _check_int("n_features", n_features)
+        self.n_frames = check_int("n_frames", n_frames, low=2)
+        self.n_features = check_int("n_features", n_features)
         self.filters = _check_filters(filters)
         factor = 2 ** len(self.filters)
         if self.n_frames % factor:
@@ -362,16 +352,16 @@ class PatchVAE(_PatchModel):
     def __init__(self, n_frames, n_features, *, latent_dim=32, filters=(128, 128, 128), n_labels=0, label_dim=16,
                  beta=1.0, free_bits=0.1, warmup_steps=500, label_dropout=0.2, seed=0, name=None, **kwargs):
         super().__init__(n_frames, n_features, filters=filters, name=name, **kwargs)
-        self.latent_dim = _check_int("latent_dim", latent_dim)
-        self.n_labels = _check_int("n_labels", n_labels, minimum=0)
-        self.label_dim = _check_int("label_dim", label_dim)
-        self.beta = _check_float("beta", beta)
+        self.latent_dim = check_int("latent_dim", latent_dim)
+        self.n_labels = check_int("n_labels", n_labels, low=0)
+        self.label_dim = check_int("label_dim", label_dim)
+        self.beta = check_number("beta", beta, low=0)
         if self.beta <= 0:
             raise ParameterError(f"beta={beta!r} must be > 0")
-        self.free_bits = _check_float("free_bits", free_bits)
-        self.warmup_steps = _check_int("warmup_steps", warmup_steps, minimum=0)
-        self.label_dropout = _check_float("label_dropout", label_dropout, maximum=1.0, open_max=True)
-        self.seed = _check_int("seed", seed, minimum=0)
+        self.free_bits = check_number("free_bits", free_bits, low=0)
+        self.warmup_steps = check_int("warmup_steps", warmup_steps, low=0)
+        self.label_dropout = check_fraction("label_dropout", label_dropout, high_open=True)
+        self.seed = check_int("seed", seed, low=0)
         self.encoder_convs = self._make_encoder()
         self.flatten = keras.layers.Flatten(name="encoder_flatten")
         self.z_mean = keras.layers.Dense(self.latent_dim, name="z_mean")
@@ -514,7 +504,7 @@ class PatchVAE(_PatchModel):
             z = z[None]
         if z.ndim != 2 or z.shape[1] != self.latent_dim or len(z) == 0 or not np.all(np.isfinite(z)):
             raise ParameterError(f"z must be finite, of shape (n, {self.latent_dim}), got {z.shape}")
-        noise_scale = _check_float("noise_scale", noise_scale)
+        noise_scale = check_number("noise_scale", noise_scale, low=0)
         lab = self._labels_array(labels, len(z))
         fn = self._fn("decode", lambda a, b, s, k: self._observe(self._decode(a, b), s, k))
         outs = [fn(tf.constant(z[i : i + batch_size]), tf.constant(lab[i : i + batch_size]),
@@ -536,8 +526,8 @@ class PatchVAE(_PatchModel):
         ``noise_scale`` scales the decoder's noise (0: its mean). ``labels`` (conditional VAE): one
         label index per sample, or one for all (default -1: any label).
         """
-        n = _check_int("n", n)
-        temperature = _check_float("temperature", temperature)
+        n = check_int("n", n)
+        temperature = check_number("temperature", temperature, low=0)
         z = np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype(np.float32) * temperature
         return self.decode(z, labels, noise_scale=noise_scale, seed=seed)
 
@@ -575,14 +565,14 @@ class VectorQuantizer(keras.layers.Layer):
 
     def __init__(self, codebook_size, code_dim, *, decay=0.99, epsilon=1e-5, dead_threshold=0.1, seed=0, **kwargs):
         super().__init__(**kwargs)
-        self.codebook_size = _check_int("codebook_size", codebook_size, minimum=2)
-        self.code_dim = _check_int("code_dim", code_dim)
-        self.decay = _check_float("decay", decay, maximum=1.0, open_max=True)
-        self.epsilon = _check_float("epsilon", epsilon)
+        self.codebook_size = check_int("codebook_size", codebook_size, low=2)
+        self.code_dim = check_int("code_dim", code_dim)
+        self.decay = check_fraction("decay", decay, high_open=True)
+        self.epsilon = check_number("epsilon", epsilon, low=0)
         if self.epsilon <= 0:
             raise ParameterError(f"epsilon={epsilon!r} must be > 0")
-        self.dead_threshold = _check_float("dead_threshold", dead_threshold)
-        self.seed = _check_int("seed", seed, minimum=0)
+        self.dead_threshold = check_number("dead_threshold", dead_threshold, low=0)
+        self.seed = check_int("seed", seed, low=0)
         self._restart_seed = keras.random.SeedGenerator(self.seed)
 
     def get_config(self):
@@ -688,10 +678,10 @@ class PatchVQVAE(_PatchModel):
     def __init__(self, n_frames, n_features, *, codebook_size=128, code_dim=64, filters=(128, 128), commitment=0.25,
                  decay=0.99, dead_threshold=0.1, seed=0, name=None, **kwargs):
         super().__init__(n_frames, n_features, filters=filters, name=name, **kwargs)
-        self.codebook_size = _check_int("codebook_size", codebook_size, minimum=2)
-        self.code_dim = _check_int("code_dim", code_dim)
-        self.commitment = _check_float("commitment", commitment)
-        self.seed = _check_int("seed", seed, minimum=0)
+        self.codebook_size = check_int("codebook_size", codebook_size, low=2)
+        self.code_dim = check_int("code_dim", code_dim)
+        self.commitment = check_number("commitment", commitment, low=0)
+        self.seed = check_int("seed", seed, low=0)
         self.encoder_convs = self._make_encoder()
         self.to_code = keras.layers.Dense(self.code_dim, name="encoder_to_code")
         self.vq = VectorQuantizer(self.codebook_size, self.code_dim, decay=decay, dead_threshold=dead_threshold,
@@ -784,7 +774,7 @@ class PatchVQVAE(_PatchModel):
                                  f"{codes.dtype}")
         if codes.min() < 0 or codes.max() >= self.codebook_size:
             raise ParameterError(f"codes must lie in [0, {self.codebook_size - 1}], got {codes.min()}..{codes.max()}")
-        noise_scale = _check_float("noise_scale", noise_scale)
+        noise_scale = check_number("noise_scale", noise_scale, low=0)
         codes = codes.astype(np.int32)
         fn = self._fn("decode", lambda c, s, k: self._observe(self._decode(self.vq.lookup(c)), s, k))
         outs = [fn(tf.constant(codes[i : i + batch_size]), tf.constant(noise_scale, tf.float32), k)
@@ -823,11 +813,11 @@ class CodePrior(keras.Model):
     def __init__(self, codebook_size, codes_per_patch, *, embed_dim=64, units=(256,), dropout=0.0, name=None,
                  **kwargs):
         super().__init__(name=name, **kwargs)
-        self.codebook_size = _check_int("codebook_size", codebook_size, minimum=2)
-        self.codes_per_patch = _check_int("codes_per_patch", codes_per_patch)
-        self.embed_dim = _check_int("embed_dim", embed_dim)
+        self.codebook_size = check_int("codebook_size", codebook_size, low=2)
+        self.codes_per_patch = check_int("codes_per_patch", codes_per_patch)
+        self.embed_dim = check_int("embed_dim", embed_dim)
         self.units = _check_filters(units)
-        self.dropout = _check_float("dropout", dropout, maximum=1.0, open_max=True)
+        self.dropout = check_fraction("dropout", dropout, high_open=True)
         self.token_embedding = keras.layers.Embedding(self.codebook_size + 1, self.embed_dim, name="code_embedding")
         self.slot_embedding = keras.layers.Embedding(self.codes_per_patch, self.embed_dim, name="slot_embedding")
         self.lstms = [keras.layers.LSTM(u, return_sequences=True, name=f"lstm_{i}") for i, u in enumerate(self.units)]
@@ -881,13 +871,13 @@ class CodePrior(keras.Model):
         codes : np.ndarray [shape=(n_sequences, n_codes)], int
             The new codes only.
         """
-        n_codes = _check_int("n_codes", n_codes)
-        temperature = _check_float("temperature", temperature)
+        n_codes = check_int("n_codes", n_codes)
+        temperature = check_number("temperature", temperature, low=0)
         if temperature <= 0:
             raise ParameterError(f"temperature={temperature!r} must be > 0")
         self.build()
         if prime is None:
-            n_sequences = _check_int("n_sequences", n_sequences)
+            n_sequences = check_int("n_sequences", n_sequences)
             prime = np.full((n_sequences, 0), 0, dtype=np.int32)
         prime = np.asarray(prime)
         if prime.ndim == 1:
@@ -1008,7 +998,7 @@ def patch_dataset(patches, *, batch_size: int = 64, shuffle: bool = True, seed: 
     seed : int
     drop_remainder : bool
     """
-    batch_size = _check_int("batch_size", batch_size)
+    batch_size = check_int("batch_size", batch_size)
     x = np.asarray(getattr(patches, "x", patches), dtype=np.float32)
     if x.ndim != 3 or len(x) == 0:
         raise ParameterError(f"patch_dataset() needs patches of shape (n, n_frames, n_features), got {x.shape}")
@@ -1043,10 +1033,10 @@ def code_dataset(code_sequences, *, codebook_size: int, codes_per_patch: int, wi
         Steps between window starts (default ``window // 2``).
     shuffle, seed :
     """
-    codebook_size = _check_int("codebook_size", codebook_size, minimum=2)
-    cpp = _check_int("codes_per_patch", codes_per_patch)
-    window = _check_int("window", window)
-    batch_size = _check_int("batch_size", batch_size)
+    codebook_size = check_int("codebook_size", codebook_size, low=2)
+    cpp = check_int("codes_per_patch", codes_per_patch)
+    window = check_int("window", window)
+    batch_size = check_int("batch_size", batch_size)
     if isinstance(code_sequences, np.ndarray):
         code_sequences = [code_sequences]
     streams = []
@@ -1061,7 +1051,7 @@ def code_dataset(code_sequences, *, codebook_size: int, codes_per_patch: int, wi
     if not streams:
         raise ParameterError("code_sequences is empty")
     window = min(window, max(len(s) for s in streams) - 1)
-    hop = max(1, window // 2) if hop is None else _check_int("hop", hop)
+    hop = max(1, window // 2) if hop is None else check_int("hop", hop)
     toks, slots, targets = [], [], []
     for s in streams:
         if len(s) < window + 1:
@@ -1178,8 +1168,8 @@ def fit_with_checkpoints(model, data, *, epochs: int, checkpoint_dir, validation
     history : dict
         ``{"loss": [...], ..., "epoch_seconds": [...], "resumed": bool}`` over all epochs.
     """
-    epochs = _check_int("epochs", epochs)
-    save_every = _check_int("save_every", save_every)
+    epochs = check_int("epochs", epochs)
+    save_every = check_int("save_every", save_every)
     directory = Path(checkpoint_dir)
     directory.mkdir(parents=True, exist_ok=True)
     state_path, final = directory / "state.json", directory / "model.keras"
