@@ -462,12 +462,14 @@ widgets.latent_explorer(models["VAE"], train_z, rep=rep, n_components=S["explore
 # %% [markdown]
 # ## The musicality card of every model
 #
-# Each model's clips (the VQ-VAE's include the long piece) against the training songs and the
-# held-out songs (`musiclib.evaluation.card`). The checks that say "not a copy, not noise" are
-# copying, diversity, noise, drone and blow-up; rhythm and distribution say how music-like it is.
+# Each model's clips (the VQ-VAE's include the long piece and the continuation) against the
+# training songs and the held-out songs (`musiclib.evaluation.card`). The checks that say "not a
+# copy, not noise" are copying, diversity, noise, drone and blow-up; rhythm and distribution say how
+# music-like it is. These are the clips saved for `08_compare`, one row per model.
 
 # %%
-clips_of = {"VAE": generated["VAE"], "cVAE": generated["cVAE"], "VQ-VAE": generated["VQ-VAE"] + [long_clip]}
+clips_of = {"VAE": generated["VAE"], "cVAE": generated["cVAE"],
+            "VQ-VAE": generated["VQ-VAE"] + [long_clip, continuation]}
 features = {}  # the card's features of the training and reference audio, computed once
 cards = {}
 for name, clips in clips_of.items():
@@ -494,25 +496,23 @@ for name, c in cards.items():
 rtf = {name: sum(len(y) for y in generated[name]) / sr / gen_seconds[name] for name in generated}
 rtf["VQ-VAE (long)"] = len(long_clip) / sr / long_seconds
 print("real-time factor of generation: " + ", ".join(f"{k} {v:.0f}x" for k, v in rtf.items()))
+# one row per model in 08_compare: parameters "model" and "variant" name it
+VARIANT = {"VAE": "latent draws", "cVAE": "one label per clip", "VQ-VAE": "LSTM prior"}
 saved = {}
 for name, clips in clips_of.items():
     m = models[name]
-    params = {"model": name, **m.get_config(), "mode": MODE, "epochs": S["epochs"],
+    params = {"model": name, "variant": VARIANT[name], **m.get_config(), "mode": MODE, "epochs": S["epochs"],
               "temperature": PRIOR_TEMPERATURE if name == "VQ-VAE" else TEMPERATURE,
               "beat_frames": beat, "overlap": OVERLAP, "patches": "one beat each"}
     if name == "cVAE":
         params["labels"] = [train.label_names[lab] for lab in label_of_clip]
     if name == "VQ-VAE":
         params.update(prior=prior.get_config(), prior_epochs=S["prior_epochs"], long_seconds=len(long_clip) / sr,
-                      guard=guard.to_dict())
+                      continuation=f"last clip: primed with {clip.name}'s first {pb} beats", guard=guard.to_dict())
     train_s = train_seconds[name] + (train_seconds["prior"] if name == "VQ-VAE" else 0.0)
     gen_s = gen_seconds[name] + (long_seconds if name == "VQ-VAE" else 0.0)
     saved[name] = outputs.save_clips("05_vae", clips, sr=sr, representation=rep, parameters=params, seed=SEED,
                                      train_seconds=train_s, generate_seconds=gen_s)
-outputs.save_clips("05_vae", [continuation], sr=sr, representation=rep, seed=SEED,
-                   parameters={"model": "VQ-VAE", "kind": "continuation", "prime": f"{clip.name}, {pb} beats",
-                               "temperature": PRIOR_TEMPERATURE, "mode": MODE},
-                   train_seconds=train_seconds["VQ-VAE"] + train_seconds["prior"], generate_seconds=0.0)
 print("saved under", Path(saved["VAE"][0]).parent.parent)
 
 # %% [markdown]
