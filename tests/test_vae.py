@@ -303,6 +303,22 @@ def test_training_is_deterministic(toy, tmp_path):
     np.testing.assert_array_equal(out[0][1], out[1][1])
 
 
+@pytest.mark.slow
+def test_eager_training_matches_graph_training(toy):
+    # run_eagerly skips graph tracing (small mode); it must train the same model
+    out = []
+    for eager in (False, True):
+        vae.set_seed(0)
+        m = vae.make_vae(T, F, latent_dim=4, warmup_steps=5, run_eagerly=eager, **SMALL).adapt(toy)
+        assert m.run_eagerly is eager
+        h = m.fit(vae.patch_dataset(toy, batch_size=32, seed=0), epochs=2, verbose=0)
+        out.append((h.history["loss"], m.decode(np.zeros((2, 4), np.float32), noise_scale=0.0)))
+    np.testing.assert_allclose(out[0][0], out[1][0], rtol=1e-4)
+    np.testing.assert_allclose(out[0][1], out[1][1], rtol=1e-4, atol=1e-3)
+    with pytest.raises(ParameterError, match="run_eagerly"):
+        vae.make_prior(8, 2, run_eagerly="yes")
+
+
 class _Interrupt(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if epoch == 2:

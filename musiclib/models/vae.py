@@ -946,36 +946,45 @@ class CodePrior(keras.Model):
 # ---------------------------------------------------------------------------------------------
 # builders (inside the distribution strategy)
 # ---------------------------------------------------------------------------------------------
-def _compiled(model, learning_rate, clipnorm, **compile_kwargs):
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=clipnorm), **compile_kwargs)
+def _compiled(model, learning_rate, clipnorm, run_eagerly, **compile_kwargs):
+    if not isinstance(run_eagerly, (bool, np.bool_)):
+        raise ParameterError(f"run_eagerly={run_eagerly!r} must be True or False")
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=clipnorm),
+                  run_eagerly=bool(run_eagerly), **compile_kwargs)
     return model
 
 
 def make_vae(n_frames: int, n_features: int, *, learning_rate: float = 1e-3, clipnorm: float | None = 1.0,
-             **params) -> PatchVAE:
-    """A compiled :class:`PatchVAE` (``n_labels > 0``: conditional), built under :func:`strategy`."""
+             run_eagerly: bool = False, **params) -> PatchVAE:
+    """A compiled :class:`PatchVAE` (``n_labels > 0``: conditional), built under :func:`strategy`.
+
+    ``run_eagerly=True``: train without tracing a graph (Keras' ``run_eagerly``), which pays for a
+    handful of batches (CI, small mode: tracing costs seconds per model) and costs for many; the
+    sampling and coding functions are traced either way.
+    """
     with strategy().scope():
         model = PatchVAE(n_frames, n_features, **params)
         model.build((None, n_frames, n_features))
-        return _compiled(model, learning_rate, clipnorm)
+        return _compiled(model, learning_rate, clipnorm, run_eagerly)
 
 
 def make_vqvae(n_frames: int, n_features: int, *, learning_rate: float = 1e-3, clipnorm: float | None = 1.0,
-               **params) -> PatchVQVAE:
-    """A compiled :class:`PatchVQVAE`, built under :func:`strategy`."""
+               run_eagerly: bool = False, **params) -> PatchVQVAE:
+    """A compiled :class:`PatchVQVAE`, built under :func:`strategy` (``run_eagerly`` as :func:`make_vae`)."""
     with strategy().scope():
         model = PatchVQVAE(n_frames, n_features, **params)
         model.build((None, n_frames, n_features))
-        return _compiled(model, learning_rate, clipnorm)
+        return _compiled(model, learning_rate, clipnorm, run_eagerly)
 
 
 def make_prior(codebook_size: int, codes_per_patch: int, *, learning_rate: float = 2e-3,
-               clipnorm: float | None = 1.0, **params) -> CodePrior:
-    """A compiled :class:`CodePrior` (cross-entropy loss in nats per code), built under :func:`strategy`."""
+               clipnorm: float | None = 1.0, run_eagerly: bool = False, **params) -> CodePrior:
+    """A compiled :class:`CodePrior` (cross-entropy loss in nats per code), built under :func:`strategy`
+    (``run_eagerly`` as :func:`make_vae`)."""
     with strategy().scope():
         model = CodePrior(codebook_size, codes_per_patch, **params)
         model.build((None, None))
-        return _compiled(model, learning_rate, clipnorm,
+        return _compiled(model, learning_rate, clipnorm, run_eagerly,
                          loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
 
 
