@@ -62,7 +62,8 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from musiclib.errors import ParameterError, check_fraction, check_int, check_number  # noqa: E402
-from musiclib.models.keras_seq import _write_json_atomic, load_model, set_seed, strategy  # noqa: E402,F401
+from musiclib.models.keras_seq import load_model, set_seed, strategy  # noqa: E402,F401
+from musiclib.tools import atomic_write  # noqa: E402
 from musiclib.patches import as_patch_array  # noqa: E402
 
 __all__ = [
@@ -95,6 +96,11 @@ _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 # ---------------------------------------------------------------------------------------------
 
 
+
+
+def _write_json(path, obj) -> None:
+    with atomic_write(path) as tmp:
+        tmp.write_text(json.dumps(obj, indent=1))
 
 
 def _check_filters(filters) -> tuple[int, ...]:
@@ -1100,7 +1106,7 @@ class _HistoryLog(keras.callbacks.Callback):
         seconds = time.perf_counter() - self._t0
         self.epochs = {k: v for k, v in self.epochs.items() if k < epoch}  # a resumed run rewrites later epochs
         self.epochs[epoch] = {**{k: float(v) for k, v in (logs or {}).items()}, "epoch_seconds": seconds}
-        _write_json_atomic(self.path, self.epochs)
+        _write_json(self.path, self.epochs)
         if self.verbose:
             shown = ", ".join(f"{k} {float(v):.4g}" for k, v in (logs or {}).items())
             print(f"epoch {epoch + 1}: {seconds:.1f} s, {shown}", flush=True)
@@ -1206,7 +1212,7 @@ def fit_with_checkpoints(model, data, *, epochs: int, checkpoint_dir, validation
     model.fit(data, epochs=epochs, initial_epoch=initial, validation_data=validation_data, callbacks=callbacks,
               verbose=0, shuffle=False)  # the datasets shuffle themselves (seeded)
     history = log.history()
-    _write_json_atomic(state_path, {"epochs": epochs, "history": history})
+    _write_json(state_path, {"epochs": epochs, "history": history})
     return model, {**history, "resumed": False}
 
 
