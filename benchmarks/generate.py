@@ -17,15 +17,22 @@ passes when the median wall-clock RTF or the CPU-time RTF reaches the target; th
 is printed with the table.
 Targets (issue "Next-frame generation framework"): 50x for the linear models, 20x for the trees.
 It also measures the inversion settings themselves: time and spectral convergence (SC) against the
-true linear magnitude and in the mel domain, next to ``rep.decode``'s 32 iterations.
+true linear magnitude and in the representation's own bands (``rep.basis @ S``: mel or log-frequency),
+next to ``rep.decode``'s 32 iterations.
 
 Other benchmark files join the same table through the registry :data:`BENCHMARKS`
 (name -> callable(seconds=, clips=, repeats=) returning a list of row dicts with at least
 ``model``, ``rtf``, ``target``, ``passed``); ``benchmarks/generate_keras.py`` adds the Keras
 models with ``register(BENCHMARKS)`` when it can be imported, and ``benchmarks/generate_raw.py`` the
-raw-audio autoencoders (rows ``raw-...``) the same way (``--no-keras`` skips both).
+raw-audio autoencoders (rows ``raw-...``) the same way (``--no-keras`` skips both);
+``benchmarks/generate_vae.py`` adds the patch models of notebook 05 (``--no-vae``).
 
-Run: ``.venv/bin/python benchmarks/generate.py [--seconds 10] [--repeats 3] [--no-keras]``.
+Real-time factors move with the machine (the same run measured 3x lower on a slower one), so the
+same run also times librosa's ``griffinlim`` (32 iterations, momentum 0.99) on the linear magnitude
+of ``--seconds`` of audio (n_fft 1024, hop 256) and reports every row's RTF as a multiple of
+librosa's (``rtf_vs_librosa``; the series aims at 10x for every model).
+
+Run: ``.venv/bin/python benchmarks/generate.py [--seconds 10] [--repeats 3] [--no-keras] [--only vae]``.
 The last line printed is one JSON object: ``{"rtf": {model: value}, "targets": {model: {"target",
 "passed"}}, "inversion": {...}, "train_seconds": {...}}``.
 """
@@ -122,12 +129,12 @@ def measure_inversion(rep, *, repeats: int = 3, seed: int = 0) -> dict:
             ts.append(time.perf_counter() - t0)
         S = rep.magnitude(z)
         out[label] = {"seconds_per_10s": round(statistics.median(ts), 4), "sc_db": round(sc(S_true, S), 2),
-                      "mel_sc_db": round(sc(rep.mel(S_true), rep.mel(S)), 2)}
-    # the ceiling the mel bands leave: the best linear magnitude the NNLS finds from true mel bands
+                      "band_sc_db": round(sc(rep.basis @ S_true, rep.basis @ S), 2)}
+    # the ceiling the bands leave: the best linear magnitude the NNLS finds from the true bands
     from musiclib.representations import mel_to_linear
 
-    S_nnls = mel_to_linear(rep.mel(S_true), basis=rep.basis, n_iter=60)
-    out["mel_ceiling_sc_db"] = round(sc(S_true, S_nnls), 2)
+    S_nnls = mel_to_linear(rep.basis @ S_true, basis=rep.basis, n_iter=60)
+    out["band_ceiling_sc_db"] = round(sc(S_true, S_nnls), 2)
     return out
 
 
@@ -190,6 +197,23 @@ def next_frame_rows(*, seconds: float = 10.0, repeats: int = 3, seed: int = 0, m
 BENCHMARKS["next-frame"] = next_frame_rows
 
 
+def librosa_reference(*, seconds: float = 10.0, repeats: int = 3, seed: int = 0) -> dict:
+    """Real-time factor of ``librosa.griffinlim`` (32 iterations) on ``seconds`` of audio: the run's yardstick."""
+    import librosa
+
+    from musiclib import synth
+
+    y = synth.synthetic_mix(duration=seconds, sr=22050, seed=seed + 13)
+    S = np.abs(librosa.stft(y, n_fft=1024, hop_length=256))
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        librosa.griffinlim(S, n_iter=32, hop_length=256, n_fft=1024, rng=seed)
+        times.append(time.perf_counter() - t0)
+    return {"method": "librosa.griffinlim, 32 iterations, n_fft 1024, hop 256", "seconds": seconds,
+            "median_s": round(statistics.median(times), 4), "rtf": round(seconds / statistics.median(times), 2)}
+
+
 def _register_keras(enabled: bool) -> str:
     if not enabled:
         return "skipped (--no-keras)"
@@ -213,9 +237,20 @@ def _register_raw(enabled: bool) -> str:
     return "registered"
 
 
+def _register_vae(enabled: bool) -> str:
+    if not enabled:
+        return "skipped (--no-vae)"
+    try:
+        import generate_vae
+    except ImportError as e:
+        return f"not available ({e})"
+    generate_vae.register(BENCHMARKS)
+    return "registered"
+
+
 def _table(rows: list[dict]) -> str:
     head = (f"{'model':<24}{'clips':>6}{'train s':>9}{'roll-out s':>12}{'invert s':>10}{'RTF model':>11}"
-            f"{'RTF':>8}{'best':>7}{'CPU':>7}{'target':>8}  ok")
+            f"{'RTF':>8}{'best':>7}{'CPU':>7}{'x librosa':>10}{'target':>8}  ok")
     lines = [head, "-" * len(head)]
     for r in rows:
         train = r.get("train_s")
@@ -223,7 +258,7 @@ def _table(rows: list[dict]) -> str:
             f"{r['model']:<24}{r.get('clips', 1):>6}{'' if train is None else f'{train:.1f}':>9}"
             f"{r.get('rollout_s', float('nan')):>12.3f}{r.get('inversion_s', float('nan')):>10.3f}"
             f"{r.get('rtf_model', float('nan')):>11.1f}{r['rtf']:>8.1f}{r.get('rtf_best', float('nan')):>7.1f}"
-            f"{r.get('rtf_cpu', float('nan')):>7.1f}{r['target']:>8.0f}  "
+            f"{r.get('rtf_cpu', float('nan')):>7.1f}{r.get('rtf_vs_librosa', float('nan')):>10.2f}{r['target']:>8.0f}  "
             f"{'yes' if r['passed'] else 'NO'}"
         )
     return "\n".join(lines)
@@ -236,15 +271,25 @@ def main(argv=None) -> int:
     p.add_argument("--clips", type=int, default=8, help="batch size for benchmarks that also time batches")
     p.add_argument("--models", nargs="*", default=None, help="only these next-frame models")
     p.add_argument("--no-keras", action="store_true", help="skip benchmarks/generate_keras.py")
+    p.add_argument("--no-vae", action="store_true", help="skip benchmarks/generate_vae.py")
+    p.add_argument("--only", nargs="*", default=None, metavar="BENCHMARK",
+                   help="only these registered benchmarks: next-frame, keras, raw, vae (default: all)")
     a = p.parse_args(argv)
     from musiclib import generate
 
     keras_status = _register_keras(not a.no_keras)
     raw_status = _register_raw(not a.no_keras)
+    vae_status = _register_vae(not a.no_vae)
+    reference = librosa_reference(seconds=a.seconds, repeats=a.repeats)
     rep = generate.default_representation()
     inversion = measure_inversion(rep, repeats=a.repeats)
     rows = []
+    unknown = set(a.only or ()) - set(BENCHMARKS)
+    if unknown:
+        p.error(f"--only {' '.join(sorted(unknown))}: not registered here (registered: {', '.join(BENCHMARKS)})")
     for name, fn in BENCHMARKS.items():
+        if a.only is not None and name not in a.only:
+            continue
         if name == "next-frame":
             rows += fn(seconds=a.seconds, repeats=a.repeats, models=a.models)
         else:
@@ -252,18 +297,22 @@ def main(argv=None) -> int:
                 rows += fn(seconds=a.seconds, clips=a.clips, repeats=a.repeats)
             except Exception as e:  # noqa: BLE001 - one broken benchmark must not hide the others
                 print(f"benchmark {name!r} failed: {type(e).__name__}: {e}")
+    for r in rows:
+        r["rtf_vs_librosa"] = round(r["rtf"] / reference["rtf"], 2)
     print(f"representation: {rep.params}")
     if rows:
         print(f"data: {rows[0].get('data')}")
-    print(f"keras benchmarks: {keras_status}; raw-audio benchmarks: {raw_status}")
+    print(f"keras benchmarks: {keras_status}; raw-audio benchmarks: {raw_status}; vae benchmarks: {vae_status}")
+    print(f"reference: {reference['method']} on {reference['seconds']:.0f} s: {reference['median_s']:.3f} s, "
+          f"{reference['rtf']:.1f}x real time (column 'x librosa' = RTF / this)")
     print(f"load average (1, 5, 15 min): {os.getloadavg()} on {os.cpu_count()} CPUs")
     print(_table(rows))
     g, d = inversion["generation"], inversion["decode_32"]
     print(
         f"inversion {inversion['settings']}: {g['seconds_per_10s']:.3f} s per 10 s, SC {g['sc_db']:.1f} dB "
-        f"(mel-domain {g['mel_sc_db']:.1f} dB); rep.decode with 32 iterations: {d['seconds_per_10s']:.3f} s, "
-        f"SC {d['sc_db']:.1f} dB (mel {d['mel_sc_db']:.1f} dB); ceiling the mel bands leave: "
-        f"{inversion['mel_ceiling_sc_db']:.1f} dB"
+        f"(in the representation's bands {g['band_sc_db']:.1f} dB); rep.decode with 32 iterations: "
+        f"{d['seconds_per_10s']:.3f} s, SC {d['sc_db']:.1f} dB (bands {d['band_sc_db']:.1f} dB); ceiling the bands "
+        f"leave: {inversion['band_ceiling_sc_db']:.1f} dB"
     )
 
     def key(r):
@@ -273,6 +322,8 @@ def main(argv=None) -> int:
     summary = {
         "rtf": {key(r): r["rtf"] for r in rows},
         "rtf_cpu": {key(r): r["rtf_cpu"] for r in rows if "rtf_cpu" in r},
+        "rtf_vs_librosa": {key(r): r["rtf_vs_librosa"] for r in rows},
+        "librosa_reference": reference,
         "targets": {key(r): {"target": r["target"], "passed": r["passed"]} for r in rows},
         "train_seconds": {key(r): r["train_s"] for r in rows if "train_s" in r},
         "inversion": inversion,

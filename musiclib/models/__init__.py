@@ -53,6 +53,11 @@ Families
     (FFT or DCT domain; temperature = the latent's standard deviation) and
     :class:`~musiclib.models.keras_seq.DilatedCNN`, each with a compiled ``rollout`` (one XLA
     ``tf.while_loop``) that :func:`musiclib.generate.rollout` delegates to. ``notebooks/04_lstm``.
+:mod:`musiclib.models.vae` (imports TensorFlow; patch models, not next-frame models)
+    :class:`~musiclib.models.vae.PatchVAE` (VAE and conditional VAE), :class:`~musiclib.models.vae.PatchVQVAE`
+    and :class:`~musiclib.models.vae.CodePrior` (an LSTM prior over its codes) on the patches of
+    :mod:`musiclib.patches`: they sample whole patches (``sample``, ``decode``, ``decode_codes``)
+    that :func:`musiclib.patches.sequence_to_audio` stitches and inverts. ``notebooks/05_vae``.
 """
 
 from __future__ import annotations
