@@ -47,6 +47,13 @@ DEFAULT_SR = 22050
 #: Peak below which a signal counts as silent (about -120 dBFS).
 SILENCE_PEAK = 1e-6
 
+#: Highest sample rate accepted anywhere (Hz): the highest rate audio hardware uses.
+MAX_SR = 768_000
+
+#: Most samples one signal may have after loading or resampling (2**28 float32 samples = 1 GiB):
+#: checked before allocating, so a huge rate or length is an error, not an out-of-memory crash.
+MAX_SAMPLES = 2**28
+
 
 def _check_positive(name: str, value, *, integer: bool = False, allow_none: bool = False):
     if value is None and allow_none:
@@ -55,6 +62,59 @@ def _check_positive(name: str, value, *, integer: bool = False, allow_none: bool
     if isinstance(value, bool) or not ok or not np.isfinite(value) or value <= 0:
         kind = "a positive integer" if integer else "a positive number"
         raise ParameterError(f"{name}={value!r} must be {kind}")
+
+
+def _check_sr(name: str, value, *, allow_none: bool = False):
+    _check_positive(name, value, integer=True, allow_none=allow_none)
+    if value is not None and value > MAX_SR:
+        raise ParameterError(f"{name}={value!r} Hz is above the highest sample rate musiclib accepts ({MAX_SR} Hz)")
+
+
+def _check_n_samples(n: float, *, what: str):
+    if n > MAX_SAMPLES:
+        raise ParameterError(
+            f"{what} would be {n:.3g} samples ({4 * n / 2**30:.1f} GiB as float32), more than the "
+            f"{MAX_SAMPLES} samples musiclib allocates for one signal; use a lower sample rate or a shorter duration"
+        )
+
+
+def _ogg_truncation(path: Path) -> str | None:
+    """Say whether an Ogg file (Vorbis, Opus, FLAC in Ogg) stops before its end-of-stream page.
+
+    libsndfile decodes whatever pages are present, so a cut Ogg file would otherwise load as a
+    shorter, complete-looking clip. Every Ogg stream ends with a page flagged end-of-stream; a file
+    whose last page is incomplete, or complete but not flagged, was cut.
+    """
+    try:
+        with open(path, "rb") as f:
+            if f.read(4) != b"OggS":
+                return None
+            size = os.fstat(f.fileno()).st_size
+            f.seek(max(0, size - 70_000))  # an Ogg page is at most 65 307 bytes
+            tail = f.read()
+    except OSError:
+        return None
+    start = len(tail)
+    while True:
+        start = tail.rfind(b"OggS", 0, start)
+        if start < 0:
+            return "truncated: no complete Ogg page at the end of the file"
+        header = tail[start : start + 27]
+        if len(header) == 27 and header[4] == 0:
+            n_segments = header[26]
+            lacing = tail[start + 27 : start + 27 + n_segments]
+            if len(lacing) == n_segments:
+                end = start + 27 + n_segments + sum(lacing)
+                if end > len(tail):
+                    return "truncated: the last Ogg page is cut short"
+                if header[5] & 0x04:
+                    return None
+                return "truncated: the Ogg stream has no end-of-stream page"
+        # "OggS" inside packet data, or a cut header: look further back
+
+
+def _truncation(path: Path) -> str | None:
+    return _wav_truncation(path) or _ogg_truncation(path)
 
 
 def _wav_truncation(path: Path) -> str | None:
@@ -171,20 +231,24 @@ def load(
     --------
     >>> y, sr = load("data/sonic-pi-samples/loop_amen.flac")  # doctest: +SKIP
     """
-    _check_positive("sr", sr, integer=True, allow_none=True)
+    _check_sr("sr", sr, allow_none=True)
     if not np.isfinite(offset) or offset < 0:
         raise ParameterError(f"offset={offset!r} must be a non-negative number of seconds")
     _check_positive("duration", duration, allow_none=True)
     meta = info(path)
     path = Path(path)
-    problem = _wav_truncation(path)
+    problem = _truncation(path)
     if problem:
         raise AudioFileError(path, problem)
     file_sr = meta["sr"]
     start = int(round(offset * file_sr))
     if meta["frames"] and start >= meta["frames"]:
         raise AudioFileError(path, f"offset={offset} s is past the end of the file ({meta['duration']:.3f} s)")
-    stop = None if duration is None else start + max(1, int(round(duration * file_sr)))
+    stop = None if duration is None else start + max(1, int(round(min(duration, 1e7) * file_sr)))
+    n_read = (min(stop, meta["frames"]) if stop is not None else meta["frames"]) - start
+    _check_n_samples(n_read * meta["channels"], what=f"reading {path}")
+    if sr is not None:
+        _check_n_samples(n_read * sr / file_sr, what=f"{path} resampled to sr={sr}")
     try:
         data, _ = sf.read(str(path), start=start, stop=stop, dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError) as e:
@@ -304,9 +368,10 @@ def resample(y: np.ndarray, *, orig_sr: int, target_sr: int) -> np.ndarray:
     """
     import soxr
 
-    _check_positive("orig_sr", orig_sr, integer=True)
-    _check_positive("target_sr", target_sr, integer=True)
+    _check_sr("orig_sr", orig_sr)
+    _check_sr("target_sr", target_sr)
     y = np.asarray(y, dtype=np.float32)
+    _check_n_samples(y.size * target_sr / orig_sr, what=f"resampling {y.shape} from {orig_sr} to {target_sr} Hz")
     if orig_sr == target_sr:
         return y
     if y.ndim == 1:

@@ -18,7 +18,15 @@ import numpy as np
 from musiclib import audio
 from musiclib.errors import AudioFileError, CorpusError, ParameterError
 
-__all__ = ["Clip", "Corpus", "find_audio_files", "load_corpus", "split_by_file"]
+__all__ = ["Clip", "Corpus", "discover", "find_audio_files", "readable_extensions", "load_corpus", "split_by_file",
+           "UNREADABLE_EXTENSIONS", "MIN_DURATION", "MIN_HELD_OUT_FILES"]
+
+#: Shortest file :func:`load_corpus` keeps by default (s): one analysis frame of every representation
+#: in the series (n_fft 4096 at 22050 Hz is 0.19 s).
+MIN_DURATION = 0.2
+
+#: Fewest files a split by file holds out when the corpus has enough (see :func:`split_by_file`).
+MIN_HELD_OUT_FILES = 3
 
 
 @dataclass(frozen=True)
@@ -126,37 +134,120 @@ class Corpus:
         )
 
 
-def find_audio_files(root, *, extensions=audio.AUDIO_EXTENSIONS, recursive: bool = True) -> list[Path]:
-    """Audio files under ``root`` (by extension, case-insensitive), sorted; hidden files left out.
+#: Extensions of each container/format libsndfile reads (``soundfile.available_formats()``).
+_FORMAT_EXTENSIONS = {
+    "WAV": (".wav",), "WAVEX": (".wav",), "RF64": (".rf64",), "W64": (".w64",), "FLAC": (".flac",),
+    "OGG": (".ogg", ".oga"), "MP3": (".mp3",), "AIFF": (".aiff", ".aif", ".aifc"), "CAF": (".caf",),
+    "AU": (".au", ".snd"), "SVX": (".8svx", ".iff"), "VOC": (".voc",), "IRCAM": (".sf",),
+}
+
+#: Extensions of audio that libsndfile cannot read: listed as skipped, with what to do.
+UNREADABLE_EXTENSIONS = (".m4a", ".m4b", ".mp4", ".aac", ".wma", ".ape", ".wv", ".alac", ".mka", ".webm",
+                         ".mpc", ".dsf", ".dff", ".amr", ".ra", ".tta", ".shn", ".mid", ".midi")
+
+
+def readable_extensions() -> tuple[str, ...]:
+    """File extensions of every audio format the installed libsndfile reads, lower case.
+
+    Derived from ``soundfile.available_formats()`` (and ``.opus`` when its Ogg reader has the Opus
+    codec), so a newer libsndfile reading more formats widens discovery without a code change.
+    """
+    import soundfile as sf
+
+    formats = sf.available_formats()
+    exts = {e for fmt, es in _FORMAT_EXTENSIONS.items() if fmt.strip() in formats for e in es}
+    if "OGG" in formats and "OPUS" in sf.available_subtypes("OGG"):
+        exts.add(".opus")
+    return tuple(sorted(exts))
+
+
+def _is_hidden(path: Path, root: Path) -> bool:
+    return any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
+def discover(root, *, extensions=None, recursive: bool = True) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Audio files under ``root``, and the audio-looking paths that cannot be used, with why.
+
+    A path is an audio file when its extension (case-insensitive) is one libsndfile reads
+    (:func:`readable_extensions`, or ``extensions``) and it is a regular file (or a link to one).
+    Hidden files and folders are left out. Skipped, with the reason: links that point nowhere,
+    folders named like audio files, and files in formats libsndfile cannot read
+    (:data:`UNREADABLE_EXTENSIONS`, e.g. ``.m4a``: convert them first).
+
+    Parameters
+    ----------
+    root : path-like
+        A folder (or a single file, which is its own corpus).
+    extensions : iterable of str, optional
+        Extensions to accept instead of :func:`readable_extensions`.
+    recursive : bool
+        Search sub-folders too.
+
+    Returns
+    -------
+    files : list of Path
+        Sorted.
+    skipped : list of (Path, str)
+        Sorted; each with the reason it cannot be used.
 
     Raises
     ------
     CorpusError
-        ``root`` does not exist, or holds no audio files.
+        ``root`` does not exist.
     """
     root = Path(root)
+    if root.is_symlink() and not root.exists():
+        raise CorpusError(f"{root}: is a link to {os.readlink(root)}, which does not exist")
     if not root.exists():
         raise CorpusError(f"{root}: folder not found")
     if root.is_file():
-        return [root]
-    exts = {e.lower() for e in extensions}
-    pattern = "**/*" if recursive else "*"
-    files = sorted(
-        p for p in root.glob(pattern)
-        if p.is_file() and p.suffix.lower() in exts and not any(part.startswith(".") for part in p.relative_to(root).parts)
-    )
+        return [root], []
+    exts = {e.lower() for e in (readable_extensions() if extensions is None else extensions)}
+    files, skipped = [], []
+    for p in root.glob("**/*" if recursive else "*"):
+        suffix = p.suffix.lower()
+        if _is_hidden(p, root) or (suffix not in exts and suffix not in UNREADABLE_EXTENSIONS):
+            continue
+        if p.is_symlink() and not p.exists():
+            skipped.append((p, f"is a link to {os.readlink(p)}, which does not exist"))
+        elif p.is_dir():
+            skipped.append((p, "is a folder named like an audio file, not a file"))
+        elif suffix in UNREADABLE_EXTENSIONS and suffix not in exts:
+            skipped.append((p, f"{suffix} audio cannot be read here (libsndfile does not decode it); convert "
+                               f"it, e.g. `ffmpeg -i '{p.name}' '{p.stem}.flac'`"))
+        elif p.is_file():
+            files.append(p)
+    return sorted(files), sorted(skipped)
+
+
+def find_audio_files(root, *, extensions=None, recursive: bool = True) -> list[Path]:
+    """Audio files under ``root`` (see :func:`discover`), sorted.
+
+    Raises
+    ------
+    CorpusError
+        ``root`` does not exist, or holds no audio files (the message lists what was skipped).
+    """
+    files, skipped = discover(root, extensions=extensions, recursive=recursive)
     if not files:
-        raise CorpusError(f"{root}: no audio files ({', '.join(sorted(exts))}) found")
+        exts = sorted(readable_extensions() if extensions is None else {e.lower() for e in extensions})
+        why = "; ".join(f"{p.name}: {r}" for p, r in skipped[:3])
+        raise CorpusError(f"{root}: no audio files ({', '.join(exts)}) found" + (f" (skipped {why})" if why else ""))
     return files
 
 
-def _resolve_files(source) -> list[Path]:
+def _resolve_files(source) -> tuple[list[Path], list[tuple[Path, str]]]:
     if isinstance(source, (str, os.PathLike)):
-        return find_audio_files(source)
+        files, skipped = discover(source)
+        if not files:
+            find_audio_files(source)  # raises with the reason
+        return files, skipped
+    if isinstance(source, (bytes, int, float)) or source is None:
+        raise CorpusError(f"source={source!r} must be a folder, a file or a list of audio files")
     files = [Path(p) for p in source]
     if not files:
         raise CorpusError("the list of audio files is empty")
-    return files
+    return files, []
 
 
 def load_corpus(
@@ -165,7 +256,7 @@ def load_corpus(
     sr: int = audio.DEFAULT_SR,
     max_duration: float | None = None,
     excerpt: str = "start",
-    min_duration: float = 0.0,
+    min_duration: float = MIN_DURATION,
     n_jobs: int | None = None,
     progress: bool = True,
 ) -> Corpus:
@@ -174,7 +265,7 @@ def load_corpus(
     Parameters
     ----------
     source : str, Path or list of paths
-        A folder (searched recursively) or explicit files.
+        A folder (searched recursively, see :func:`discover`) or explicit files.
     sr : int
         Sample rate in Hz for every clip.
     max_duration : float, optional
@@ -183,20 +274,26 @@ def load_corpus(
         Where in a longer file the ``max_duration`` seconds come from: its start, or centred on its
         middle (for whole songs, whose first seconds are often an intro).
     min_duration : float
-        Skip files shorter than this many seconds.
+        Skip files shorter than this many seconds (default :data:`MIN_DURATION`: shorter files
+        hold less than the pipeline needs for one frame and its context).
     n_jobs : int, optional
-        Threads for decoding (libsndfile and soxr release the GIL); default: the CPU count.
+        Threads for decoding (libsndfile and soxr release the GIL); default (None or -1): the CPU
+        count, at most 8.
     progress : bool
         Show a progress bar.
 
     Returns
     -------
     Corpus
+        ``skipped`` lists every file that could not be used and why, including the audio-looking
+        paths :func:`discover` set aside (dangling links, folders, unreadable formats).
 
     Raises
     ------
     CorpusError
         No audio files, or none of them could be loaded (the message lists why).
+    ParameterError
+        A bad ``sr``, ``max_duration``, ``excerpt``, ``min_duration`` or ``n_jobs``.
 
     Warns
     -----
@@ -205,11 +302,18 @@ def load_corpus(
     """
     from tqdm.auto import tqdm
 
-    if min_duration < 0:
-        raise ParameterError(f"min_duration={min_duration!r} must be >= 0 seconds")
+    audio._check_positive("sr", sr, integer=True)
+    audio._check_positive("max_duration", max_duration, allow_none=True)
+    if isinstance(min_duration, bool) or not isinstance(min_duration, (int, float, np.number)) or not (
+        np.isfinite(min_duration) and min_duration >= 0
+    ):
+        raise ParameterError(f"min_duration={min_duration!r} must be a finite number of seconds >= 0")
     if excerpt not in ("start", "middle"):
         raise ParameterError(f"excerpt={excerpt!r} must be 'start' or 'middle'")
-    files = _resolve_files(source)
+    if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer))
+                               or not (n_jobs >= 1 or n_jobs == -1)):
+        raise ParameterError(f"n_jobs={n_jobs!r} must be a positive integer, -1 (every CPU) or None")
+    files, set_aside = _resolve_files(source)
 
     def one(path):
         try:
@@ -221,16 +325,17 @@ def load_corpus(
         except AudioFileError as e:
             return path, None, e.problem
         if len(y) < min_duration * sr:
-            return path, None, f"shorter than min_duration={min_duration} s ({len(y) / sr:.3f} s)"
+            return path, None, (f"too short: {len(y) / sr:.3f} s, less than min_duration={min_duration} s "
+                                "(what the pipeline needs for one frame and its context)")
         return path, Clip(Path(path), y, sr, meta["sr"], meta["channels"]), None
 
-    workers = n_jobs or min(8, os.cpu_count() or 1)
+    workers = min(8, os.cpu_count() or 1) if n_jobs in (None, -1) else int(n_jobs)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         results = list(
             tqdm(pool.map(one, files), total=len(files), desc="loading audio", disable=not progress or len(files) < 8)
         )
     clips = [c for _, c, _ in results if c is not None]
-    skipped = [(Path(p), why) for p, c, why in results if c is None]
+    skipped = sorted(set_aside + [(Path(p), why) for p, c, why in results if c is None])
     for p, why in skipped:
         warnings.warn(f"skipping {p}: {why}", stacklevel=2)
     if not clips:
@@ -243,7 +348,9 @@ def split_by_file(paths, *, held_out: float = 0.2, seed: int = 0) -> tuple[list[
     """Split files into train and held-out lists, never splitting a file (no leakage between frames of one song).
 
     The split is a seeded shuffle of the sorted paths, so it does not depend on the order given.
-    At least one file goes to each side when there are two or more.
+    At least one file goes to each side when there are two or more, and at least
+    :data:`MIN_HELD_OUT_FILES` are held out when the corpus has three times as many: a card judged against
+    one held-out track says more about that track than about the model.
 
     Parameters
     ----------
@@ -257,13 +364,16 @@ def split_by_file(paths, *, held_out: float = 0.2, seed: int = 0) -> tuple[list[
     train, held_out : list of Path
         Each sorted.
     """
-    if not (0 < held_out < 1):
+    if isinstance(held_out, bool) or not isinstance(held_out, (int, float, np.number)) or not (0 < held_out < 1):
         raise ParameterError(f"held_out={held_out!r} must be a fraction strictly between 0 and 1")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ParameterError(f"seed={seed!r} must be a non-negative integer")
     paths = sorted({Path(p) for p in paths})  # a file listed twice must not land on both sides
     if len(paths) < 2:
         raise CorpusError(f"need at least 2 files to split by file, got {len(paths)}")
     order = np.random.default_rng(seed).permutation(len(paths))
-    n_test = min(len(paths) - 1, max(1, int(round(held_out * len(paths)))))
+    n_test = max(1, int(round(held_out * len(paths))), min(MIN_HELD_OUT_FILES, len(paths) // 3))
+    n_test = min(len(paths) - 1, n_test)
     test = sorted(paths[i] for i in order[:n_test])
     train = sorted(paths[i] for i in order[n_test:])
     return train, test

@@ -174,9 +174,11 @@ def test_split_by_file_properties(n, held_out):
     assert not set(train) & set(test)  # disjoint
     assert sorted(train + test) == sorted(paths)  # covers all
     assert train == sorted(train) and test == sorted(test)
-    # the fraction is respected (nearest whole file), within the at-least-one-each-side rule
-    assert len(test) == min(n - 1, max(1, round(held_out * n)))
-    if 1 <= held_out * n <= n - 1:
+    # the fraction is respected (nearest whole file), within the at-least-one-each-side rule and the
+    # at-least-MIN_HELD_OUT_FILES rule (for corpora of three times that many files)
+    floor = min(corpus.MIN_HELD_OUT_FILES, n // 3)
+    assert len(test) == min(n - 1, max(1, round(held_out * n), floor))
+    if max(1, floor) <= held_out * n <= n - 1:
         assert abs(len(test) - held_out * n) <= 0.5
 
 
@@ -211,7 +213,7 @@ def test_corpus_split_keeps_clips_intact(tmp_path):
     files = [tmp_path / f"clip{i}.wav" for i in range(6)]
     for i, f in enumerate(files):
         write_tone(f, freq=200.0 + 50 * i, duration=0.1 + 0.02 * i, subtype="FLOAT")
-    c = corpus.load_corpus(tmp_path, progress=False)
+    c = corpus.load_corpus(tmp_path, min_duration=0, progress=False)
     train, test = c.split(held_out=0.34, seed=1)
     assert len(train) == 4 and len(test) == 2
     assert {cl.path for cl in train}.isdisjoint(cl.path for cl in test)
@@ -224,3 +226,118 @@ def test_corpus_split_keeps_clips_intact(tmp_path):
     assert t2.paths == train.paths and h2.paths == test.paths
     expected_train, expected_test = corpus.split_by_file(c.paths, held_out=0.34, seed=1)
     assert train.paths == expected_train and test.paths == expected_test
+
+
+# --------------------------------------------------------------------------------------------------
+# a user's own folder: every readable format, the rest reported
+# --------------------------------------------------------------------------------------------------
+def test_readable_extensions_follow_libsndfile():
+    exts = corpus.readable_extensions()
+    assert {".wav", ".flac", ".ogg", ".mp3", ".aiff"} <= set(exts)
+    if "OPUS" in sf.available_subtypes("OGG"):
+        assert ".opus" in exts
+    assert not set(exts) & set(corpus.UNREADABLE_EXTENSIONS)
+
+
+@pytest.mark.skipif("OPUS" not in sf.available_subtypes("OGG"), reason="libsndfile without Opus")
+def test_opus_files_are_loaded(tmp_path):
+    y = (0.3 * np.sin(2 * np.pi * 440 * np.arange(48000) / 48000)).astype(np.float32)
+    sf.write(str(tmp_path / "song.opus"), y, 48000, format="OGG", subtype="OPUS")
+    write_tone(tmp_path / "other.ogg", duration=0.5)
+    c = corpus.load_corpus(tmp_path, progress=False)
+    assert sorted(clip.name for clip in c) == ["other.ogg", "song.opus"]
+    assert c.find("song").duration == pytest.approx(1.0, abs=0.01)
+
+
+def test_unusable_audio_paths_are_reported_as_skipped(tmp_path):
+    write_tone(tmp_path / "good.wav", duration=0.5)
+    (tmp_path / "track.m4a").write_bytes(b"\0" * 100)
+    (tmp_path / "TRACK2.WMA").write_bytes(b"\0" * 100)
+    (tmp_path / "album.flac").mkdir()  # a folder named like an audio file
+    (tmp_path / "gone.wav").symlink_to(tmp_path / "nowhere.wav")  # a link that points nowhere
+    (tmp_path / "notes.txt").write_text("not audio")
+    files, skipped = corpus.discover(tmp_path)
+    assert [p.name for p in files] == ["good.wav"]
+    reasons = {p.name: why for p, why in skipped}
+    assert set(reasons) == {"track.m4a", "TRACK2.WMA", "album.flac", "gone.wav"}
+    assert "ffmpeg" in reasons["track.m4a"] and "convert" in reasons["TRACK2.WMA"]
+    assert "folder" in reasons["album.flac"] and "does not exist" in reasons["gone.wav"]
+    with pytest.warns(UserWarning, match="skipping"):
+        c = corpus.load_corpus(tmp_path, progress=False)
+    assert [clip.name for clip in c] == ["good.wav"]
+    assert {p.name for p, _ in c.skipped} == set(reasons)
+    # a folder of nothing but unusable audio says why it found nothing
+    for p in tmp_path.glob("good.wav"):
+        p.unlink()
+    with pytest.raises(CorpusError, match=r"no audio files.*skipped.*convert"):
+        corpus.find_audio_files(tmp_path)
+
+
+def test_a_dangling_link_as_the_corpus_root(tmp_path):
+    (tmp_path / "music").symlink_to(tmp_path / "unmounted")
+    with pytest.raises(CorpusError, match="does not exist"):
+        corpus.load_corpus(tmp_path / "music", progress=False)
+
+
+def test_files_shorter_than_one_frame_are_skipped_by_default(tmp_path):
+    write_tone(tmp_path / "ok.wav", duration=0.5)
+    sf.write(str(tmp_path / "one_sample.wav"), np.array([0.5]), SR)
+    write_tone(tmp_path / "blip.wav", duration=0.05)
+    with pytest.warns(UserWarning, match="too short"):
+        c = corpus.load_corpus(tmp_path, progress=False)
+    assert [clip.name for clip in c] == ["ok.wav"]
+    reasons = dict((p.name, why) for p, why in c.skipped)
+    assert set(reasons) == {"one_sample.wav", "blip.wav"}
+    assert all("too short" in why and "min_duration" in why for why in reasons.values())
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"min_duration": float("nan")}, "min_duration"),
+        ({"min_duration": float("inf")}, "min_duration"),
+        ({"min_duration": "long"}, "min_duration"),
+        ({"max_duration": 0}, "max_duration"),
+        ({"max_duration": -1.0}, "max_duration"),
+        ({"max_duration": float("nan")}, "max_duration"),
+        ({"sr": 0}, "sr"),
+        ({"sr": 22050.5}, "sr"),
+        ({"n_jobs": 0}, "n_jobs"),
+        ({"n_jobs": -2}, "n_jobs"),
+        ({"n_jobs": 1.5}, "n_jobs"),
+        ({"excerpt": "end"}, "excerpt"),
+    ],
+)
+def test_load_corpus_rejects_bad_parameters(tmp_path, kwargs, name):
+    write_tone(tmp_path / "a.wav", duration=0.5)
+    with pytest.raises(ParameterError, match=name):
+        corpus.load_corpus(tmp_path, progress=False, **kwargs)
+
+
+def test_n_jobs_minus_one_means_every_cpu(tmp_path):
+    for i in range(3):
+        write_tone(tmp_path / f"t{i}.wav", duration=0.3)
+    assert len(corpus.load_corpus(tmp_path, n_jobs=-1, progress=False)) == 3
+
+
+def test_middle_excerpt_comes_from_the_middle(tmp_path):
+    sr = 8000
+    y = np.concatenate([np.full(sr, 0.1), np.full(sr, 0.5), np.full(sr, 0.1)]).astype(np.float32)
+    sf.write(str(tmp_path / "steps.wav"), y, sr, subtype="FLOAT")
+    c = corpus.load_corpus(tmp_path, sr=sr, max_duration=1.0, excerpt="middle", progress=False)
+    assert np.allclose(c[0].y[100:-100], 0.5, atol=1e-3)
+    c = corpus.load_corpus(tmp_path, sr=sr, max_duration=1.0, progress=False)
+    assert np.allclose(c[0].y[100:-100], 0.1, atol=1e-3)
+
+
+def test_split_holds_out_at_least_three_files_when_it_can():
+    paths = [Path(f"f{i:02d}.wav") for i in range(14)]
+    train, test = corpus.split_by_file(paths, held_out=0.1, seed=0)
+    assert len(test) == 3 and len(train) == 11
+    train, test = corpus.split_by_file(paths[:4], held_out=0.2, seed=0)
+    assert len(test) == 1 and len(train) == 3  # a third at most from the floor
+    for bad in (-1, 1.5, "0"):
+        with pytest.raises(ParameterError, match="seed"):
+            corpus.split_by_file(paths, seed=bad)
+    with pytest.raises(ParameterError, match="held_out"):
+        corpus.split_by_file(paths, held_out="a fifth")

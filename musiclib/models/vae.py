@@ -1,0 +1,1166 @@
+"""Latent-variable models on spectrogram patches: VAE, conditional VAE, VQ-VAE and a prior over its codes.
+
+The models of ``notebooks/05_vae``. Each reads patches ``x [shape=(batch, n_frames, n_features)]``
+from :mod:`musiclib.patches` (log-mel in dB by default) and gives patches back in the same units;
+a per-feature standardisation (:meth:`adapt`) is part of the model and saved with it.
+
+================= =================================================================================
+model             what it is
+================= =================================================================================
+:class:`PatchVAE` convolutional VAE (2-D convolutions over time x mel bands, stride 2) with a
+                  custom ``train_step`` in the keras-io style. Two guards against posterior
+                  collapse: **KL warm-up** (the KL weight rises linearly from 0 to ``beta`` over
+                  ``warmup_steps`` steps) and **free bits** (each latent unit's KL, averaged over
+                  the batch, counts as at least ``free_bits`` nats, so the optimiser gains nothing
+                  by pushing a unit's KL below that). :func:`active_units` counts the units that
+                  carry information (Burda et al. 2016).
+conditional VAE   the same with ``n_labels > 0``: a label embedding enters the encoder's dense
+                  layer and the decoder. Labels are :class:`musiclib.patches.Patches` labels (the
+                  source file, or the sub-folder); label 0 of the embedding is "any label": held-out
+                  files (:data:`musiclib.patches.UNKNOWN_LABEL`) use it, and training drops the label
+                  to it with probability ``label_dropout`` so it is learned.
+:class:`PatchVQVAE` VQ-VAE: the encoder maps a patch to ``codes_per_patch`` vectors along time
+                  (``n_frames / 2**len(filters)``, each the whole mel range), each replaced by its
+                  nearest codebook entry (:class:`VectorQuantizer`: **straight-through**
+                  gradients, codebook learned by **exponential moving averages**, **dead codes
+                  restarted** on random encoder outputs); codebook use is reported as perplexity.
+:class:`CodePrior` an autoregressive LSTM over the VQ-VAE's code sequence (code + position-in-patch
+                  embeddings -> LSTM -> softmax over the codebook), trained on each file's patches
+                  in order. :meth:`CodePrior.sample` runs as one compiled ``tf.while_loop``, so minutes
+                  of codes (thousands of steps) take a second; it can be primed with the codes of a
+                  held-out start (a continuation).
+================= =================================================================================
+
+All models: ``.keras`` saves (``model.save("m.keras")``, :func:`load_model`; no pickles), resumable
+training (:func:`fit_with_checkpoints`: Keras' ``BackupAndRestore`` and ``ModelCheckpoint``),
+seeded determinism on the CPU (:func:`set_seed`), and :func:`strategy` (one or several GPUs) from
+:mod:`musiclib.models.keras_seq`. Data comes as ``tf.data`` from :func:`patch_dataset` and
+:func:`code_dataset`. Whether a generated patch is a copy is measured with
+:func:`musiclib.patches.nearest_patches`.
+
+Importing this module imports TensorFlow (``import musiclib`` does not).
+
+Notebook: ``notebooks/05_vae`` (and the VAE-GAN of ``notebooks/06_gan``).
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import json  # noqa: E402
+import math  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from musiclib.errors import ParameterError  # noqa: E402
+from musiclib.models.keras_seq import load_model, set_seed, strategy  # noqa: E402,F401  (one home for each)
+
+__all__ = [
+    "PatchVAE",
+    "PatchVQVAE",
+    "VectorQuantizer",
+    "CodePrior",
+    "make_vae",
+    "make_vqvae",
+    "make_prior",
+    "gaussian_kl",
+    "free_bits_kl",
+    "patch_dataset",
+    "code_dataset",
+    "fit_with_checkpoints",
+    "active_units",
+    "reconstruction_error",
+    "codebook_perplexity",
+    "load_model",
+    "set_seed",
+    "strategy",
+]
+
+_PACKAGE = "musiclib"
+
+
+# ---------------------------------------------------------------------------------------------
+# checks
+# ---------------------------------------------------------------------------------------------
+def _check_int(name, value, *, minimum=1):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ParameterError(f"{name}={value!r} must be an integer >= {minimum}")
+    return int(value)
+
+
+def _check_float(name, value, *, minimum=0.0, maximum=math.inf, open_max=False):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not np.isfinite(value):
+        raise ParameterError(f"{name}={value!r} must be a finite number")
+    if value < minimum or value > maximum or (open_max and value >= maximum):
+        raise ParameterError(f"{name}={value!r} must lie in [{minimum}, {maximum}{')' if open_max else ']'}")
+    return float(value)
+
+
+def _check_filters(filters) -> tuple[int, ...]:
+    if isinstance(filters, (int, np.integer)):
+        filters = (filters,)
+    try:
+        filters = tuple(filters)
+    except TypeError:
+        raise ParameterError(f"filters={filters!r} must be a list of positive integers") from None
+    if not filters or any(isinstance(f, bool) or not isinstance(f, (int, np.integer)) or f < 1 for f in filters):
+        raise ParameterError(f"filters={filters!r} must be a non-empty list of positive integers")
+    return tuple(int(f) for f in filters)
+
+
+def _patch_array(x, model, what) -> np.ndarray:
+    x = np.asarray(getattr(x, "x", x))
+    shape = (model.n_frames, model.n_features)
+    if x.ndim == 2 and x.shape == shape:
+        x = x[None]
+    if x.ndim != 3 or x.shape[1:] != shape or len(x) == 0:
+        raise ParameterError(f"{type(model).__name__}.{what}() needs patches of shape (n, {shape[0]}, {shape[1]}), "
+                             f"got {x.shape}")
+    if not np.issubdtype(x.dtype, np.number) or np.iscomplexobj(x):
+        raise ParameterError(f"{type(model).__name__}.{what}() needs real numbers, got dtype {x.dtype}")
+    x = x.astype(np.float32, copy=False)
+    if not np.all(np.isfinite(x)):
+        raise ParameterError(f"{type(model).__name__}.{what}() got {int(np.count_nonzero(~np.isfinite(x)))} NaN/inf values")
+    return x
+
+
+# ---------------------------------------------------------------------------------------------
+# the KL term and free bits
+# ---------------------------------------------------------------------------------------------
+def gaussian_kl(mean, log_var):
+    """KL divergence of ``N(mean, exp(log_var))`` from ``N(0, 1)`` per latent unit, in nats.
+
+    ``0.5 * (mean**2 + exp(log_var) - 1 - log_var)``, element-wise: ``[shape=(batch, latent_dim)]``.
+    """
+    return 0.5 * (tf.square(mean) + tf.exp(log_var) - 1.0 - log_var)
+
+
+def free_bits_kl(kl_per_unit, free_bits: float):
+    """The KL term with free bits: ``sum over units of max(KL_u, free_bits)`` (Kingma et al. 2016).
+
+    Parameters
+    ----------
+    kl_per_unit : tf.Tensor [shape=(latent_dim,)]
+        Each unit's KL averaged over the batch (nats).
+    free_bits : float >= 0
+        Nats each unit may use for free: below it the term is constant, so its gradient is zero and
+        the optimiser has no reason to collapse the unit onto the prior.
+
+    Returns
+    -------
+    tf.Tensor, scalar (nats)
+    """
+    return tf.reduce_sum(tf.maximum(kl_per_unit, tf.cast(free_bits, kl_per_unit.dtype)))
+
+
+# ---------------------------------------------------------------------------------------------
+# the shared patch model: standardisation, convolution stacks, numpy API
+# ---------------------------------------------------------------------------------------------
+def _unpack(data):
+    """``x`` or ``(x, labels)`` (what :func:`patch_dataset` yields) -> ``(x, labels or None)``."""
+    if isinstance(data, (tuple, list)):
+        x = data[0]
+        labels = data[1] if len(data) > 1 else None
+        return x, labels
+    return data, None
+
+
+class _PatchModel(keras.Model):
+    """Standardisation (saved with the model), shapes, batched numpy helpers."""
+
+    def __init__(self, n_frames, n_features, *, filters, name=None, **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.n_frames = _check_int("n_frames", n_frames, minimum=2)
+        self.n_features = _check_int("n_features", n_features)
+        self.filters = _check_filters(filters)
+        factor = 2 ** len(self.filters)
+        if self.n_frames % factor or self.n_features % factor:
+            raise ParameterError(
+                f"n_frames={self.n_frames} and n_features={self.n_features} must be multiples of "
+                f"2**len(filters)={factor} (each convolution halves both)"
+            )
+        self._down = factor
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss")
+        object.__setattr__(self, "_fns", {})  # compiled helpers, not saved (and not tracked by Keras)
+
+    # -- convolution stacks ----------------------------------------------------------------------
+    def _make_encoder(self):
+        return [keras.layers.Conv2D(f, 3, strides=2, padding="same", activation="relu", name=f"encoder_conv_{i}")
+                for i, f in enumerate(self.filters)]
+
+    def _make_decoder(self):
+        up = list(reversed(self.filters))[1:] + [self.filters[0]]
+        layers = [keras.layers.Conv2DTranspose(f, 3, strides=2, padding="same", activation="relu",
+                                               name=f"decoder_deconv_{i}") for i, f in enumerate(up)]
+        return layers, keras.layers.Conv2D(1, 3, padding="same", name="decoder_out")
+
+    def _run_encoder(self, xn):
+        h = xn[..., None]  # (batch, time, bands, 1)
+        for conv in self.encoder_convs:
+            h = conv(h)
+        return h  # (batch, time / 2**k, bands / 2**k, filters[-1])
+
+    def _run_decoder(self, h):
+        for deconv in self.decoder_deconvs:
+            h = deconv(h)
+        return self.decoder_out(h)[..., 0]
+
+    @property
+    def _grid(self):
+        return self.n_frames // self._down, self.n_features // self._down, self.filters[-1]
+
+    # -- standardisation -------------------------------------------------------------------------
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        F = self.n_features
+        self.feature_mean = self.add_weight(shape=(F,), initializer="zeros", trainable=False, name="feature_mean")
+        self.feature_std = self.add_weight(shape=(F,), initializer="ones", trainable=False, name="feature_std")
+        self._build_layers()
+        self.built = True
+
+    def adapt(self, patches):
+        """Set the per-feature mean and standard deviation from training patches (returns ``self``).
+
+        Parameters
+        ----------
+        patches : np.ndarray [shape=(n, n_frames, n_features)] or musiclib.patches.Patches
+        """
+        x = _patch_array(patches, self, "adapt")
+        self.build()
+        flat = x.reshape(-1, self.n_features).astype(np.float64)
+        std = flat.std(axis=0)
+        floor = max(float(np.median(std)) * 1e-2, 1e-6)  # a band that never moves is shifted, not blown up
+        self.feature_mean.assign(flat.mean(axis=0).astype(np.float32))
+        self.feature_std.assign(np.maximum(std, floor).astype(np.float32))
+        return self
+
+    def _normalize(self, x):
+        return (x - self.feature_mean) / self.feature_std
+
+    def _denormalize(self, xn):
+        return xn * self.feature_std + self.feature_mean
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker, self.reconstruction_tracker]
+
+    def _update(self, losses):
+        for m in self.metrics:
+            m.update_state(losses[m.name])
+        return {m.name: m.result() for m in self.metrics}
+
+    # -- batched numpy helpers -------------------------------------------------------------------
+    def _fn(self, name, body):
+        """A ``tf.function`` of ``body``, traced once per model (not saved)."""
+        if name not in self._fns:
+            self._fns[name] = tf.function(body, reduce_retracing=True)
+        return self._fns[name]
+
+    @staticmethod
+    def _batched(fn, arrays, batch_size):
+        n = len(arrays[0])
+        outs = [fn(*[tf.constant(a[i : i + batch_size]) for a in arrays]) for i in range(0, n, batch_size)]
+        if isinstance(outs[0], (tuple, list)):
+            return tuple(np.concatenate([np.asarray(o[k]) for o in outs]) for k in range(len(outs[0])))
+        return np.concatenate([np.asarray(o) for o in outs])
+
+
+# ---------------------------------------------------------------------------------------------
+# the VAE and the conditional VAE
+# ---------------------------------------------------------------------------------------------
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class PatchVAE(_PatchModel):
+    """Convolutional (conditional) VAE on spectrogram patches, with KL warm-up and free bits.
+
+    Encoder: ``len(filters)`` stride-2 ``Conv2D`` layers over (time, mel band), flatten, [label
+    embedding,] dense mean and log-variance of ``latent_dim`` units. Decoder: dense [from ``z`` and
+    the label embedding], reshape, stride-2 ``Conv2DTranspose`` layers, a linear ``Conv2D``.
+
+    Loss per batch (standardised units)::
+
+        loss = MSE(x, x_hat) + beta_t * free_bits_kl(mean_batch(KL_u), free_bits) / (n_frames * n_features)
+
+    i.e. a Gaussian decoder of variance ``beta / 2`` per value; ``beta_t = beta * min(1, step /
+    warmup_steps)`` (KL warm-up). ``reconstruction_loss`` (the MSE) and ``kl_loss`` (the plain KL
+    summed over units, nats per patch, without free bits) are tracked as metrics, and
+    ``kl_weight`` (``beta_t``).
+
+    Parameters
+    ----------
+    n_frames, n_features : int
+        Patch shape; both multiples of ``2 ** len(filters)``.
+    latent_dim : int
+    filters : sequence of int
+        Channels of the stride-2 convolutions (the decoder mirrors them).
+    n_labels : int
+        0: an unconditional VAE. ``> 0``: a conditional VAE over that many labels
+        (``Patches.label_names``); label -1 (unknown) and dropped labels use the "any label" entry.
+    label_dim : int
+        Size of the label embedding.
+    beta : float > 0
+        Weight of the KL term (see above).
+    free_bits : float >= 0
+        Nats per latent unit (batch mean) that cost nothing (0: off).
+    warmup_steps : int >= 0
+        Training steps over which the KL weight rises from 0 to ``beta`` (0: no warm-up).
+    label_dropout : float in [0, 1)
+        Conditional only: probability that a training patch's label is replaced by "any label".
+    seed : int
+        Seed of the latent noise and label dropout during training.
+
+    Examples
+    --------
+    >>> model = make_vae(32, 128, latent_dim=32).adapt(train.x)                   # doctest: +SKIP
+    >>> model, history = fit_with_checkpoints(model, patch_dataset(train), epochs=20,
+    ...                                       checkpoint_dir="ckpt/vae")           # doctest: +SKIP
+    >>> x = model.sample(8, temperature=1.0, seed=0)   # (8, 32, 128) dB          # doctest: +SKIP
+    """
+
+    def __init__(self, n_frames, n_features, *, latent_dim=32, filters=(32, 64, 128), n_labels=0, label_dim=16,
+                 beta=0.5, free_bits=0.1, warmup_steps=500, label_dropout=0.2, seed=0, name=None, **kwargs):
+        super().__init__(n_frames, n_features, filters=filters, name=name, **kwargs)
+        self.latent_dim = _check_int("latent_dim", latent_dim)
+        self.n_labels = _check_int("n_labels", n_labels, minimum=0)
+        self.label_dim = _check_int("label_dim", label_dim)
+        self.beta = _check_float("beta", beta)
+        if self.beta <= 0:
+            raise ParameterError(f"beta={beta!r} must be > 0")
+        self.free_bits = _check_float("free_bits", free_bits)
+        self.warmup_steps = _check_int("warmup_steps", warmup_steps, minimum=0)
+        self.label_dropout = _check_float("label_dropout", label_dropout, maximum=1.0, open_max=True)
+        self.seed = _check_int("seed", seed, minimum=0)
+        self.encoder_convs = self._make_encoder()
+        self.flatten = keras.layers.Flatten(name="encoder_flatten")
+        self.z_mean = keras.layers.Dense(self.latent_dim, name="z_mean")
+        self.z_log_var = keras.layers.Dense(self.latent_dim, name="z_log_var", kernel_initializer="zeros",
+                                            bias_initializer=keras.initializers.Constant(-2.0))
+        t, f, c = self._grid
+        self.decoder_dense = keras.layers.Dense(t * f * c, activation="relu", name="decoder_dense")
+        self.decoder_reshape = keras.layers.Reshape((t, f, c), name="decoder_reshape")
+        self.decoder_deconvs, self.decoder_out = self._make_decoder()
+        self.label_embedding = (keras.layers.Embedding(self.n_labels + 1, self.label_dim, name="label_embedding")
+                                if self.n_labels else None)
+        self.kl_tracker = keras.metrics.Mean(name="kl_loss")
+        self.kl_weight_tracker = keras.metrics.Mean(name="kl_weight")
+        self._noise_seed = keras.random.SeedGenerator(self.seed)
+
+    def get_config(self):
+        return {"n_frames": self.n_frames, "n_features": self.n_features, "latent_dim": self.latent_dim,
+                "filters": list(self.filters), "n_labels": self.n_labels, "label_dim": self.label_dim,
+                "beta": self.beta, "free_bits": self.free_bits, "warmup_steps": self.warmup_steps,
+                "label_dropout": self.label_dropout, "seed": self.seed, "name": self.name}
+
+    @property
+    def conditional(self) -> bool:
+        return self.n_labels > 0
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker, self.reconstruction_tracker, self.kl_tracker, self.kl_weight_tracker]
+
+    def _build_layers(self):
+        x = tf.zeros((1, self.n_frames, self.n_features))
+        lab = tf.zeros((1,), tf.int32)
+        mean, _ = self._encode(x, lab)
+        self._decode(mean, lab)
+
+    # -- pieces ----------------------------------------------------------------------------------
+    def _label_vectors(self, labels, batch, training=False):
+        """Embedding rows for ``labels`` (-1 = any label -> row 0; label k -> row k + 1)."""
+        if not self.conditional:
+            return None
+        if labels is None:
+            idx = tf.zeros((batch,), tf.int32)
+        else:
+            idx = tf.clip_by_value(tf.cast(tf.reshape(labels, (-1,)), tf.int32) + 1, 0, self.n_labels)
+            if training and self.label_dropout > 0:
+                keep = keras.random.uniform(tf.shape(idx), seed=self._noise_seed) >= self.label_dropout
+                idx = tf.where(keep, idx, tf.zeros_like(idx))
+        return self.label_embedding(idx)
+
+    def _encode(self, xn, labels, training=False):
+        h = self.flatten(self._run_encoder(xn))
+        emb = self._label_vectors(labels, tf.shape(xn)[0], training)
+        if emb is not None:
+            h = tf.concat([h, emb], axis=-1)
+        return self.z_mean(h), tf.clip_by_value(self.z_log_var(h), -12.0, 6.0)
+
+    def _decode(self, z, labels, training=False, emb=None):
+        if self.conditional:
+            emb = self._label_vectors(labels, tf.shape(z)[0], training) if emb is None else emb
+            z = tf.concat([z, emb], axis=-1)
+        return self._run_decoder(self.decoder_reshape(self.decoder_dense(z)))
+
+    def call(self, inputs, training=False):
+        """Reconstructions ``[shape=(batch, n_frames, n_features)]`` (from the posterior mean), in input units."""
+        x, labels = _unpack(inputs)
+        mean, _ = self._encode(self._normalize(x), labels)
+        return self._denormalize(self._decode(mean, labels))
+
+    def kl_weight(self):
+        """The KL weight at the current training step: ``beta * min(1, step / warmup_steps)``."""
+        if self.warmup_steps == 0:
+            return tf.constant(self.beta)
+        step = tf.cast(self.optimizer.iterations, tf.float32) if self.optimizer is not None else 0.0
+        return self.beta * tf.minimum(1.0, (step + 1.0) / float(self.warmup_steps))
+
+    def _compute_losses(self, x, labels, training):
+        xn = self._normalize(x)
+        batch = tf.shape(xn)[0]
+        if self.conditional:  # one draw of label dropout for encoder and decoder alike
+            emb = self._label_vectors(labels, batch, training)
+            h = tf.concat([self.flatten(self._run_encoder(xn)), emb], axis=-1)
+            mean, log_var = self.z_mean(h), tf.clip_by_value(self.z_log_var(h), -12.0, 6.0)
+        else:
+            emb = None
+            mean, log_var = self._encode(xn, None)
+        if training:
+            z = mean + tf.exp(0.5 * log_var) * keras.random.normal(tf.shape(mean), seed=self._noise_seed)
+        else:
+            z = mean
+        xh = self._decode(z, labels, emb=emb)
+        reconstruction = tf.reduce_mean(tf.square(xn - xh))
+        kl_units = tf.reduce_mean(gaussian_kl(mean, log_var), axis=0)
+        weight = self.kl_weight() if training else tf.constant(self.beta)
+        n_values = float(self.n_frames * self.n_features)
+        loss = reconstruction + weight * free_bits_kl(kl_units, self.free_bits) / n_values
+        return {"loss": loss, "reconstruction_loss": reconstruction, "kl_loss": tf.reduce_sum(kl_units),
+                "kl_weight": weight}
+
+    def train_step(self, data):
+        x, labels = _unpack(data)
+        with tf.GradientTape() as tape:
+            losses = self._compute_losses(x, labels, training=True)
+            scaled = losses["loss"] / tf.distribute.get_strategy().num_replicas_in_sync
+        grads = tape.gradient(scaled, self.trainable_weights)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
+        return self._update(losses)
+
+    def test_step(self, data):
+        x, labels = _unpack(data)
+        return self._update(self._compute_losses(x, labels, training=False))
+
+    # -- numpy API -------------------------------------------------------------------------------
+    def _labels_array(self, labels, n):
+        if labels is None:
+            return np.full(n, -1, dtype=np.int32)
+        labels = np.asarray(labels)
+        if labels.ndim == 0:
+            labels = np.full(n, int(labels))
+        if labels.shape != (n,) or not np.issubdtype(labels.dtype, np.integer):
+            raise ParameterError(f"labels must be {n} integers, got shape {labels.shape} and dtype {labels.dtype}")
+        if self.conditional and (labels.min() < -1 or labels.max() >= self.n_labels):
+            raise ParameterError(f"labels must lie in [-1, {self.n_labels - 1}], got {labels.min()}..{labels.max()}")
+        return labels.astype(np.int32)
+
+    def encode(self, x, labels=None, *, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior mean and log-variance ``[shape=(n, latent_dim)]`` of patches ``x [shape=(n, n_frames, n_features)]``."""
+        if labels is None:
+            labels = getattr(x, "label", None)
+        x = _patch_array(x, self, "encode")
+        lab = self._labels_array(labels, len(x))
+        fn = self._fn("encode", lambda a, b: self._encode(self._normalize(a), b))
+        return self._batched(fn, (x, lab), batch_size)
+
+    def decode(self, z, labels=None, *, batch_size: int = 256) -> np.ndarray:
+        """Patches ``[shape=(n, n_frames, n_features)]`` (input units) from latents ``z [shape=(n, latent_dim)]``."""
+        z = np.asarray(z, dtype=np.float32)
+        if z.ndim == 1:
+            z = z[None]
+        if z.ndim != 2 or z.shape[1] != self.latent_dim or len(z) == 0 or not np.all(np.isfinite(z)):
+            raise ParameterError(f"z must be finite, of shape (n, {self.latent_dim}), got {z.shape}")
+        lab = self._labels_array(labels, len(z))
+        fn = self._fn("decode", lambda a, b: self._denormalize(self._decode(a, b)))
+        return self._batched(fn, (z, lab), batch_size)
+
+    def reconstruct(self, x, labels=None, *, batch_size: int = 256) -> np.ndarray:
+        """Decode each patch's posterior mean: ``[shape=(n, n_frames, n_features)]``."""
+        mean, _ = self.encode(x, labels, batch_size=batch_size)
+        return self.decode(mean, labels, batch_size=batch_size)
+
+    def sample(self, n: int, *, labels=None, temperature: float = 1.0, seed: int = 0) -> np.ndarray:
+        """Patches decoded from ``z ~ N(0, temperature**2)``: ``[shape=(n, n_frames, n_features)]``.
+
+        ``labels`` (conditional VAE): one label index per sample, or one for all (default -1: any).
+        """
+        n = _check_int("n", n)
+        temperature = _check_float("temperature", temperature)
+        z = np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype(np.float32) * temperature
+        return self.decode(z, labels)
+
+
+# ---------------------------------------------------------------------------------------------
+# the VQ-VAE
+# ---------------------------------------------------------------------------------------------
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class VectorQuantizer(keras.layers.Layer):
+    """A codebook with exponential-moving-average updates, dead-code restarts and straight-through gradients.
+
+    ``call(z)`` replaces each vector ``z[..., :]`` by its nearest codebook entry ``e_k`` and returns
+    ``(z + stop_gradient(e_k - z), e_k, k)``: the first is the straight-through estimate (forward
+    value ``e_k``, gradient passed to ``z`` unchanged). The codebook is not trained by gradients:
+    :meth:`ema_update` moves each entry to the moving average of the vectors assigned to it (van den
+    Oord et al. 2017, appendix; Razavi et al. 2019)::
+
+        N_k <- decay N_k + (1 - decay) n_k        m_k <- decay m_k + (1 - decay) sum_{i: k_i = k} z_i
+        e_k = m_k / N~_k,   N~_k = (N_k + eps) / (sum N + K eps) * sum N   (Laplace smoothing)
+
+    and :meth:`restart_dead_codes` moves entries whose ``N_k`` fell below ``dead_threshold``
+    (used less than that many times per batch, on average) onto random vectors of the batch, so
+    the whole codebook stays in use (at the first step every entry is dead, which initialises the
+    codebook from data).
+
+    Parameters
+    ----------
+    codebook_size : int
+    code_dim : int
+    decay : float in [0, 1)
+    epsilon : float > 0
+    dead_threshold : float >= 0
+        Average uses per batch under which a code is restarted.
+    """
+
+    def __init__(self, codebook_size, code_dim, *, decay=0.99, epsilon=1e-5, dead_threshold=0.1, seed=0, **kwargs):
+        super().__init__(**kwargs)
+        self.codebook_size = _check_int("codebook_size", codebook_size, minimum=2)
+        self.code_dim = _check_int("code_dim", code_dim)
+        self.decay = _check_float("decay", decay, maximum=1.0, open_max=True)
+        self.epsilon = _check_float("epsilon", epsilon)
+        if self.epsilon <= 0:
+            raise ParameterError(f"epsilon={epsilon!r} must be > 0")
+        self.dead_threshold = _check_float("dead_threshold", dead_threshold)
+        self.seed = _check_int("seed", seed, minimum=0)
+        self._restart_seed = keras.random.SeedGenerator(self.seed)
+
+    def get_config(self):
+        return {**super().get_config(), "codebook_size": self.codebook_size, "code_dim": self.code_dim,
+                "decay": self.decay, "epsilon": self.epsilon, "dead_threshold": self.dead_threshold, "seed": self.seed}
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        K, D = self.codebook_size, self.code_dim
+        init = keras.initializers.RandomNormal(stddev=1.0, seed=self.seed)
+        self.codebook = self.add_weight(shape=(K, D), initializer=init, trainable=False, name="codebook")
+        self.cluster_size = self.add_weight(shape=(K,), initializer="zeros", trainable=False, name="ema_cluster_size")
+        self.code_sum = self.add_weight(shape=(K, D), initializer="zeros", trainable=False, name="ema_code_sum")
+        self.built = True
+
+    def codes(self, z):
+        """Index of the nearest codebook entry for each vector: ``z [shape=(..., code_dim)]`` -> ``(...)`` int32."""
+        flat = tf.reshape(z, (-1, self.code_dim))
+        e = self.codebook.value
+        d = (tf.reduce_sum(tf.square(flat), axis=1, keepdims=True) - 2.0 * tf.matmul(flat, e, transpose_b=True)
+             + tf.reduce_sum(tf.square(e), axis=1)[None, :])
+        return tf.reshape(tf.argmin(d, axis=1, output_type=tf.int32), tf.shape(z)[:-1])
+
+    def lookup(self, codes):
+        """Codebook entries ``[shape=(..., code_dim)]`` for integer ``codes``."""
+        return tf.gather(self.codebook.value, codes)
+
+    def call(self, z):
+        k = self.codes(z)
+        zq = self.lookup(k)
+        return z + tf.stop_gradient(zq - z), zq, k
+
+    def ema_update(self, z, codes):
+        """One EMA step of counts, sums and entries from vectors ``z [shape=(n, code_dim)]`` and their ``codes (n,)``."""
+        z = tf.reshape(tf.stop_gradient(z), (-1, self.code_dim))
+        onehot = tf.one_hot(tf.reshape(codes, (-1,)), self.codebook_size, dtype=z.dtype)
+        d = self.decay
+        size = d * self.cluster_size + (1.0 - d) * tf.reduce_sum(onehot, axis=0)
+        total = d * self.code_sum + (1.0 - d) * tf.matmul(onehot, z, transpose_a=True)
+        n = tf.reduce_sum(size)
+        smoothed = (size + self.epsilon) / (n + self.codebook_size * self.epsilon) * n
+        self.cluster_size.assign(size)
+        self.code_sum.assign(total)
+        self.codebook.assign(total / smoothed[:, None])
+
+    def restart_dead_codes(self, z):
+        """Move codes whose count fell below ``dead_threshold`` onto random vectors of ``z``; returns how many."""
+        z = tf.reshape(tf.stop_gradient(z), (-1, self.code_dim))
+        dead = self.cluster_size < self.dead_threshold
+        pick = keras.random.randint((self.codebook_size,), 0, tf.shape(z)[0], seed=self._restart_seed)
+        fresh = tf.gather(z, pick)
+        self.codebook.assign(tf.where(dead[:, None], fresh, self.codebook))
+        self.code_sum.assign(tf.where(dead[:, None], fresh, self.code_sum))
+        self.cluster_size.assign(tf.where(dead, tf.ones_like(self.cluster_size), self.cluster_size))
+        return tf.reduce_sum(tf.cast(dead, tf.int32))
+
+
+def codebook_perplexity(codes, codebook_size: int):
+    """``exp(entropy)`` of the code histogram: the number of equally used codes with the same spread.
+
+    1 = one code for everything; ``codebook_size`` = every code used equally. Works on NumPy arrays
+    and TensorFlow tensors.
+    """
+    if isinstance(codes, np.ndarray) or not tf.is_tensor(codes):
+        counts = np.bincount(np.asarray(codes, dtype=np.int64).reshape(-1), minlength=codebook_size).astype(np.float64)
+        p = counts / max(counts.sum(), 1.0)
+        nz = p[p > 0]
+        return float(np.exp(-np.sum(nz * np.log(nz))))
+    p = tf.reduce_mean(tf.one_hot(tf.reshape(codes, (-1,)), codebook_size), axis=0)
+    return tf.exp(-tf.reduce_sum(p * tf.math.log(p + 1e-10)))
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class PatchVQVAE(_PatchModel):
+    """VQ-VAE on spectrogram patches: ``codes_per_patch`` codes along time, EMA codebook, straight-through.
+
+    Encoder: stride-2 ``Conv2D`` layers over (time, band); each of the ``n_frames / 2**len(filters)``
+    time steps (all bands and channels together) is mapped by a dense layer to a ``code_dim``
+    vector and quantised by :class:`VectorQuantizer`. Decoder: a dense layer per time step, reshape,
+    stride-2 ``Conv2DTranspose`` layers, a linear ``Conv2D``. Loss (standardised units)::
+
+        loss = MSE(x, x_hat) + commitment * mean((z_e - stop_gradient(e))**2)
+
+    after which ``train_step`` updates the codebook by EMA and restarts dead codes. Metrics:
+    ``loss``, ``reconstruction_loss``, ``commitment_loss``, ``perplexity`` (codebook use in the
+    batch, see :func:`codebook_perplexity`) and ``restarts`` (dead codes moved, per step).
+
+    Parameters
+    ----------
+    n_frames, n_features : int
+    codebook_size : int
+    code_dim : int
+    filters : sequence of int
+    commitment : float >= 0
+        Weight of the commitment term (0.25 in van den Oord et al.).
+    decay, dead_threshold :
+        Of the :class:`VectorQuantizer`.
+    seed : int
+    """
+
+    def __init__(self, n_frames, n_features, *, codebook_size=128, code_dim=64, filters=(32, 64), commitment=0.25,
+                 decay=0.99, dead_threshold=0.1, seed=0, name=None, **kwargs):
+        super().__init__(n_frames, n_features, filters=filters, name=name, **kwargs)
+        self.codebook_size = _check_int("codebook_size", codebook_size, minimum=2)
+        self.code_dim = _check_int("code_dim", code_dim)
+        self.commitment = _check_float("commitment", commitment)
+        self.seed = _check_int("seed", seed, minimum=0)
+        t, f, c = self._grid
+        self.encoder_convs = self._make_encoder()
+        self.to_code = keras.layers.Dense(self.code_dim, name="encoder_to_code")
+        self.vq = VectorQuantizer(self.codebook_size, self.code_dim, decay=decay, dead_threshold=dead_threshold,
+                                  seed=self.seed, name="vector_quantizer")
+        self.from_code = keras.layers.Dense(f * c, activation="relu", name="decoder_from_code")
+        self.decoder_deconvs, self.decoder_out = self._make_decoder()
+        self.commitment_tracker = keras.metrics.Mean(name="commitment_loss")
+        self.perplexity_tracker = keras.metrics.Mean(name="perplexity")
+        self.restart_tracker = keras.metrics.Mean(name="restarts")
+
+    def get_config(self):
+        return {"n_frames": self.n_frames, "n_features": self.n_features, "codebook_size": self.codebook_size,
+                "code_dim": self.code_dim, "filters": list(self.filters), "commitment": self.commitment,
+                "decay": self.vq.decay, "dead_threshold": self.vq.dead_threshold, "seed": self.seed, "name": self.name}
+
+    @property
+    def codes_per_patch(self) -> int:
+        """Codes each patch is made of (its time steps after the encoder)."""
+        return self._grid[0]
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker, self.reconstruction_tracker, self.commitment_tracker, self.perplexity_tracker,
+                self.restart_tracker]
+
+    def _build_layers(self):
+        self.vq.build()
+        ze = self._encode(tf.zeros((1, self.n_frames, self.n_features)))
+        self._decode(ze)
+
+    def _encode(self, xn):
+        t, f, c = self._grid
+        h = self._run_encoder(xn)
+        return self.to_code(tf.reshape(h, (-1, t, f * c)))  # (batch, codes_per_patch, code_dim)
+
+    def _decode(self, zq):
+        t, f, c = self._grid
+        return self._run_decoder(tf.reshape(self.from_code(zq), (-1, t, f, c)))
+
+    def call(self, inputs, training=False):
+        """Reconstructions through the codebook ``[shape=(batch, n_frames, n_features)]``, in input units."""
+        x, _ = _unpack(inputs)
+        st, _, _ = self.vq(self._encode(self._normalize(x)))
+        return self._denormalize(self._decode(st))
+
+    def _compute_losses(self, x):
+        xn = self._normalize(x)
+        ze = self._encode(xn)
+        st, zq, codes = self.vq(ze)
+        xh = self._decode(st)
+        reconstruction = tf.reduce_mean(tf.square(xn - xh))
+        commit = tf.reduce_mean(tf.square(ze - tf.stop_gradient(zq)))
+        return ze, codes, {"loss": reconstruction + self.commitment * commit, "reconstruction_loss": reconstruction,
+                           "commitment_loss": commit,
+                           "perplexity": codebook_perplexity(codes, self.codebook_size)}
+
+    def train_step(self, data):
+        x, _ = _unpack(data)
+        with tf.GradientTape() as tape:
+            ze, codes, losses = self._compute_losses(x)
+            scaled = losses["loss"] / tf.distribute.get_strategy().num_replicas_in_sync
+        grads = tape.gradient(scaled, self.trainable_weights)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
+        self.vq.ema_update(ze, codes)
+        losses["restarts"] = tf.cast(self.vq.restart_dead_codes(ze), tf.float32)
+        return self._update(losses)
+
+    def test_step(self, data):
+        x, _ = _unpack(data)
+        _, _, losses = self._compute_losses(x)
+        losses["restarts"] = tf.constant(0.0)
+        return self._update(losses)
+
+    # -- numpy API -------------------------------------------------------------------------------
+    def encode_codes(self, x, *, batch_size: int = 256) -> np.ndarray:
+        """Codes ``[shape=(n, codes_per_patch)]`` (int) of patches ``x [shape=(n, n_frames, n_features)]``."""
+        x = _patch_array(x, self, "encode_codes")
+        fn = self._fn("codes", lambda a: self.vq.codes(self._encode(self._normalize(a))))
+        return self._batched(fn, (x,), batch_size).astype(np.int64)
+
+    def decode_codes(self, codes, *, batch_size: int = 256) -> np.ndarray:
+        """Patches ``[shape=(n, n_frames, n_features)]`` (input units) from codes ``[shape=(n, codes_per_patch)]``.
+
+        A flat sequence of ``n * codes_per_patch`` codes is accepted too (a prior's output).
+        """
+        codes = np.asarray(codes)
+        if codes.ndim == 1 and len(codes) % self.codes_per_patch == 0 and len(codes):
+            codes = codes.reshape(-1, self.codes_per_patch)
+        if (codes.ndim != 2 or codes.shape[1] != self.codes_per_patch or len(codes) == 0
+                or not np.issubdtype(codes.dtype, np.integer)):
+            raise ParameterError(f"codes must be integers of shape (n, {self.codes_per_patch}), got {codes.shape} "
+                                 f"{codes.dtype}")
+        if codes.min() < 0 or codes.max() >= self.codebook_size:
+            raise ParameterError(f"codes must lie in [0, {self.codebook_size - 1}], got {codes.min()}..{codes.max()}")
+        fn = self._fn("decode", lambda c: self._denormalize(self._decode(self.vq.lookup(c))))
+        return self._batched(fn, (codes.astype(np.int32),), batch_size)
+
+    def reconstruct(self, x, labels=None, *, batch_size: int = 256) -> np.ndarray:
+        """Patches through the codebook: ``decode_codes(encode_codes(x))``."""
+        return self.decode_codes(self.encode_codes(x, batch_size=batch_size), batch_size=batch_size)
+
+
+# ---------------------------------------------------------------------------------------------
+# the prior over code sequences
+# ---------------------------------------------------------------------------------------------
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class CodePrior(keras.Model):
+    """An autoregressive LSTM over a VQ-VAE's code sequences: the prior that samples sequences of patches.
+
+    The input at each step is the embedding of the code (or of the start token, index
+    ``codebook_size``) plus an embedding of its position within its patch; stacked LSTMs and a
+    dense read-out give logits over the next code. Trained with cross-entropy (nats per code,
+    ``loss``) on each file's codes in order (:func:`code_dataset`), so it learns which patch
+    follows which as well as which codes make a patch.
+
+    Parameters
+    ----------
+    codebook_size : int
+    codes_per_patch : int
+    embed_dim : int
+    units : int or sequence of int
+        LSTM layers.
+    dropout : float in [0, 1)
+        Between the LSTM layers and before the read-out, during training.
+    """
+
+    def __init__(self, codebook_size, codes_per_patch, *, embed_dim=64, units=(256,), dropout=0.0, name=None,
+                 **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.codebook_size = _check_int("codebook_size", codebook_size, minimum=2)
+        self.codes_per_patch = _check_int("codes_per_patch", codes_per_patch)
+        self.embed_dim = _check_int("embed_dim", embed_dim)
+        self.units = _check_filters(units)
+        self.dropout = _check_float("dropout", dropout, maximum=1.0, open_max=True)
+        self.token_embedding = keras.layers.Embedding(self.codebook_size + 1, self.embed_dim, name="code_embedding")
+        self.slot_embedding = keras.layers.Embedding(self.codes_per_patch, self.embed_dim, name="slot_embedding")
+        self.lstms = [keras.layers.LSTM(u, return_sequences=True, name=f"lstm_{i}") for i, u in enumerate(self.units)]
+        self.drops = [keras.layers.Dropout(self.dropout) for _ in self.units]
+        self.readout = keras.layers.Dense(self.codebook_size, name="readout")
+        object.__setattr__(self, "_sample_fn", None)
+
+    def get_config(self):
+        return {"codebook_size": self.codebook_size, "codes_per_patch": self.codes_per_patch,
+                "embed_dim": self.embed_dim, "units": list(self.units), "dropout": self.dropout, "name": self.name}
+
+    @property
+    def start_token(self) -> int:
+        return self.codebook_size
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        self.call((tf.zeros((1, 2), tf.int32), tf.zeros((1, 2), tf.int32)))
+        self.built = True
+
+    def call(self, inputs, training=False):
+        """Logits ``[shape=(batch, time, codebook_size)]`` of the code after each ``(tokens, slots)`` step."""
+        tokens, slots = inputs
+        h = self.token_embedding(tokens) + self.slot_embedding(slots)
+        for lstm, drop in zip(self.lstms, self.drops):
+            h = drop(lstm(h, training=training), training=training)
+        return self.readout(h)
+
+    # -- sampling --------------------------------------------------------------------------------
+    def sample(self, n_codes: int, *, prime=None, n_sequences: int = 1, temperature: float = 1.0,
+               seed: int = 0) -> np.ndarray:
+        """Sample code sequences, one compiled loop for all steps.
+
+        Parameters
+        ----------
+        n_codes : int
+            Codes to generate per sequence (a multiple of ``codes_per_patch`` makes whole patches).
+        prime : np.ndarray [shape=(n_prime,)] or [shape=(n_sequences, n_prime)], optional
+            Codes to continue (whole patches: ``n_prime`` a multiple of ``codes_per_patch``); default:
+            start from the start token.
+        n_sequences : int
+            Sequences to sample together (ignored when ``prime`` is 2-D).
+        temperature : float > 0
+            Divides the logits (1: the model's own distribution; lower: more likely codes).
+        seed : int
+            The same seed gives the same codes.
+
+        Returns
+        -------
+        codes : np.ndarray [shape=(n_sequences, n_codes)], int
+            The new codes only.
+        """
+        n_codes = _check_int("n_codes", n_codes)
+        temperature = _check_float("temperature", temperature)
+        if temperature <= 0:
+            raise ParameterError(f"temperature={temperature!r} must be > 0")
+        self.build()
+        if prime is None:
+            n_sequences = _check_int("n_sequences", n_sequences)
+            prime = np.full((n_sequences, 0), 0, dtype=np.int32)
+        prime = np.asarray(prime)
+        if prime.ndim == 1:
+            prime = prime[None]
+        if prime.ndim != 2 or not np.issubdtype(prime.dtype, np.integer):
+            raise ParameterError(f"prime must hold integer codes of shape (n_prime,) or (n_sequences, n_prime), "
+                                 f"got {prime.shape} {prime.dtype}")
+        if prime.size and (prime.min() < 0 or prime.max() >= self.codebook_size):
+            raise ParameterError(f"prime codes must lie in [0, {self.codebook_size - 1}]")
+        if prime.shape[1] % self.codes_per_patch:
+            raise ParameterError(f"prime has {prime.shape[1]} codes; give whole patches "
+                                 f"(a multiple of codes_per_patch={self.codes_per_patch})")
+        start = np.full((len(prime), 1), self.start_token, dtype=np.int32)
+        tokens = np.concatenate([start, prime.astype(np.int32)], axis=1)
+        if self._sample_fn is None:  # one trace serves every batch, prime and length
+            spec = [tf.TensorSpec((None, None), tf.int32), tf.TensorSpec((), tf.int32), tf.TensorSpec((), tf.float32),
+                    tf.TensorSpec((), tf.int32)]
+            object.__setattr__(self, "_sample_fn", tf.function(self._sample_graph, input_signature=spec))
+        out = self._sample_fn(tf.constant(tokens), tf.constant(n_codes, tf.int32), tf.constant(temperature, tf.float32),
+                              tf.constant(int(seed) % (2**31 - 1), tf.int32))
+        return out.numpy().astype(np.int64)
+
+    def _sample_graph(self, tokens, n_codes, temperature, seed):
+        batch, n_in = tf.shape(tokens)[0], tf.shape(tokens)[1]
+        cells = [lstm.cell for lstm in self.lstms]
+        state = [[tf.zeros((batch, c.units)), tf.zeros((batch, c.units))] for c in cells]
+        cpp = self.codes_per_patch
+
+        def step(token, position, state):
+            # the input at stream position j (0 = the start token) sits in slot (j - 1) mod codes_per_patch
+            slot = tf.fill((batch,), tf.math.floormod(position - 1, cpp))
+            h = self.token_embedding(token) + self.slot_embedding(slot)
+            new = []
+            for cell, s in zip(cells, state):
+                h, s = cell(h, s)
+                new.append(list(s))
+            return self.readout(h), new
+
+        logits, state = step(tokens[:, 0], 0, state)
+        _, logits, state = tf.while_loop(
+            lambda j, *_: j < n_in, lambda j, lg, st: (j + 1, *step(tokens[:, j], j, st)), (1, logits, state))
+        out = tf.TensorArray(tf.int32, size=n_codes)
+
+        def body(i, logits, state, out):
+            code = tf.random.stateless_categorical(logits / temperature, 1, seed=tf.stack([seed, i]),
+                                                   dtype=tf.int32)[:, 0]
+            logits, state = step(code, n_in + i, state)
+            return i + 1, logits, state, out.write(i, code)
+
+        _, _, _, out = tf.while_loop(lambda i, *_: i < n_codes, body, (0, logits, state, out))
+        return tf.transpose(out.stack())
+
+    def cross_entropy(self, dataset) -> float:
+        """Mean cross-entropy (nats per code) of the next code on a :func:`code_dataset`."""
+        total, count = 0.0, 0
+        for (tokens, slots), targets in dataset:
+            logits = self((tokens, slots), training=False)
+            ce = keras.losses.sparse_categorical_crossentropy(targets, logits, from_logits=True)
+            total += float(tf.reduce_sum(ce))
+            count += int(tf.size(ce))
+        if count == 0:
+            raise ParameterError("cross_entropy() got an empty dataset")
+        return total / count
+
+
+# ---------------------------------------------------------------------------------------------
+# builders (inside the distribution strategy)
+# ---------------------------------------------------------------------------------------------
+def _compiled(model, learning_rate, clipnorm, **compile_kwargs):
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=clipnorm), **compile_kwargs)
+    return model
+
+
+def make_vae(n_frames: int, n_features: int, *, learning_rate: float = 1e-3, clipnorm: float | None = 1.0,
+             **params) -> PatchVAE:
+    """A compiled :class:`PatchVAE` (``n_labels > 0``: conditional), built under :func:`strategy`."""
+    with strategy().scope():
+        model = PatchVAE(n_frames, n_features, **params)
+        model.build((None, n_frames, n_features))
+        return _compiled(model, learning_rate, clipnorm)
+
+
+def make_vqvae(n_frames: int, n_features: int, *, learning_rate: float = 1e-3, clipnorm: float | None = 1.0,
+               **params) -> PatchVQVAE:
+    """A compiled :class:`PatchVQVAE`, built under :func:`strategy`."""
+    with strategy().scope():
+        model = PatchVQVAE(n_frames, n_features, **params)
+        model.build((None, n_frames, n_features))
+        return _compiled(model, learning_rate, clipnorm)
+
+
+def make_prior(codebook_size: int, codes_per_patch: int, *, learning_rate: float = 2e-3,
+               clipnorm: float | None = 1.0, **params) -> CodePrior:
+    """A compiled :class:`CodePrior` (cross-entropy loss in nats per code), built under :func:`strategy`."""
+    with strategy().scope():
+        model = CodePrior(codebook_size, codes_per_patch, **params)
+        model.build((None, None))
+        return _compiled(model, learning_rate, clipnorm,
+                         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+
+
+# ---------------------------------------------------------------------------------------------
+# data: Patches -> tf.data
+# ---------------------------------------------------------------------------------------------
+def patch_dataset(patches, *, batch_size: int = 64, shuffle: bool = True, seed: int = 0,
+                  drop_remainder: bool = False):
+    """A ``tf.data.Dataset`` of ``(x, label)`` batches from :class:`musiclib.patches.Patches`.
+
+    ``x [shape=(batch, n_frames, n_features)]`` float32 and ``label [shape=(batch,)]`` int32 (-1
+    for unknown; arrays without labels get -1). The unconditional models ignore the labels.
+
+    Parameters
+    ----------
+    patches : musiclib.patches.Patches or np.ndarray [shape=(n, n_frames, n_features)]
+    batch_size : int
+    shuffle : bool
+        Reshuffle every epoch (seeded).
+    seed : int
+    drop_remainder : bool
+    """
+    batch_size = _check_int("batch_size", batch_size)
+    x = np.asarray(getattr(patches, "x", patches), dtype=np.float32)
+    if x.ndim != 3 or len(x) == 0:
+        raise ParameterError(f"patch_dataset() needs patches of shape (n, n_frames, n_features), got {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ParameterError("patch_dataset() got NaN or infinite values")
+    labels = getattr(patches, "label", None)
+    labels = np.full(len(x), -1, np.int32) if labels is None else np.asarray(labels, dtype=np.int32)
+    ds = tf.data.Dataset.from_tensor_slices((x, labels))
+    if shuffle:
+        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+
+
+def code_dataset(code_sequences, *, codebook_size: int, codes_per_patch: int, window: int = 64,
+                 batch_size: int = 32, hop: int | None = None, shuffle: bool = True, seed: int = 0):
+    """A ``tf.data.Dataset`` of ``((tokens, slots), targets)`` windows for :class:`CodePrior`.
+
+    Each sequence (one file's codes, patch after patch) is preceded by the start token
+    (``codebook_size``); windows of ``window`` inputs predict the ``window`` codes that follow them.
+    ``slots`` is each input's position within its patch (the start token's is ``codes_per_patch -
+    1``).
+
+    Parameters
+    ----------
+    code_sequences : list of np.ndarray [shape=(n_patches_i, codes_per_patch)] or [shape=(n_codes_i,)]
+    codebook_size, codes_per_patch : int
+    window : int
+        Steps per training sequence (at most the longest sequence's length); shorter sequences are
+        skipped.
+    batch_size : int
+    hop : int, optional
+        Steps between window starts (default ``window // 2``).
+    shuffle, seed :
+    """
+    codebook_size = _check_int("codebook_size", codebook_size, minimum=2)
+    cpp = _check_int("codes_per_patch", codes_per_patch)
+    window = _check_int("window", window)
+    batch_size = _check_int("batch_size", batch_size)
+    if isinstance(code_sequences, np.ndarray):
+        code_sequences = [code_sequences]
+    streams = []
+    for i, c in enumerate(code_sequences):
+        c = np.asarray(c)
+        if not np.issubdtype(c.dtype, np.integer) or c.size == 0:
+            raise ParameterError(f"code_sequences[{i}] must be non-empty integer codes, got {c.shape} {c.dtype}")
+        c = c.reshape(-1)
+        if c.min() < 0 or c.max() >= codebook_size or len(c) % cpp:
+            raise ParameterError(f"code_sequences[{i}] must hold whole patches of codes in [0, {codebook_size - 1}]")
+        streams.append(np.concatenate([[codebook_size], c]).astype(np.int32))
+    if not streams:
+        raise ParameterError("code_sequences is empty")
+    window = min(window, max(len(s) for s in streams) - 1)
+    hop = max(1, window // 2) if hop is None else _check_int("hop", hop)
+    toks, slots, targets = [], [], []
+    for s in streams:
+        if len(s) < window + 1:
+            continue
+        slot = (np.arange(len(s)) - 1) % cpp
+        for a in range(0, len(s) - window, hop):
+            toks.append(s[a : a + window])
+            slots.append(slot[a : a + window])
+            targets.append(s[a + 1 : a + window + 1])
+    ds = tf.data.Dataset.from_tensor_slices(((np.stack(toks), np.stack(slots).astype(np.int32)), np.stack(targets)))
+    if shuffle:
+        ds = ds.shuffle(len(toks), seed=seed, reshuffle_each_iteration=True)
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+# ---------------------------------------------------------------------------------------------
+# training with checkpoints (Keras callbacks)
+# ---------------------------------------------------------------------------------------------
+def _write_json_atomic(path: Path, obj) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".json", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(obj, f, indent=1)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+class _HistoryLog(keras.callbacks.Callback):
+    """Keeps every epoch's logs and seconds in ``history.json`` (so a resumed run has the whole curve)."""
+
+    def __init__(self, path: Path, verbose: bool):
+        super().__init__()
+        self.path = path
+        self.verbose = verbose
+        self.epochs = {}
+        self._t0 = None
+
+    def on_train_begin(self, logs=None):
+        if self.path.exists():
+            self.epochs = {int(k): v for k, v in json.loads(self.path.read_text()).items()}
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._t0 = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        seconds = time.perf_counter() - self._t0
+        self.epochs = {k: v for k, v in self.epochs.items() if k < epoch}  # a resumed run rewrites later epochs
+        self.epochs[epoch] = {**{k: float(v) for k, v in (logs or {}).items()}, "epoch_seconds": seconds}
+        _write_json_atomic(self.path, self.epochs)
+        if self.verbose:
+            shown = ", ".join(f"{k} {float(v):.4g}" for k, v in (logs or {}).items())
+            print(f"epoch {epoch + 1}: {seconds:.1f} s, {shown}", flush=True)
+
+    def history(self) -> dict:
+        out: dict = {}
+        for e in sorted(self.epochs):
+            for k, v in self.epochs[e].items():
+                out.setdefault(k, []).append(v)
+        return out
+
+
+def fit_with_checkpoints(model, data, *, epochs: int, checkpoint_dir, validation_data=None, verbose: bool = False):
+    """Train ``model`` for ``epochs`` epochs in all, resuming an interrupted run and reusing a finished one.
+
+    Three files in ``checkpoint_dir``:
+
+    - ``backup/``: Keras' ``BackupAndRestore`` (weights, optimiser state and epoch after every
+      epoch, two copies); a run that was interrupted continues from its last finished epoch;
+    - ``model.keras``: Keras' ``ModelCheckpoint``, the whole model after every epoch (``.keras``);
+    - ``history.json`` (every epoch's losses and seconds) and, once training finished,
+      ``state.json`` (``{"epochs": n, "history": {...}}``, written atomically).
+
+    When ``state.json`` says ``epochs`` or more were trained, ``model.keras`` is loaded instead of
+    training, so a notebook run twice trains once.
+
+    Parameters
+    ----------
+    model : PatchVAE, PatchVQVAE or CodePrior
+        Compiled and built (``make_*``), ``adapt``-ed where it standardises.
+    data, validation_data : tf.data.Dataset
+        From :func:`patch_dataset` or :func:`code_dataset`.
+    epochs : int
+    checkpoint_dir : str or Path
+    verbose : bool
+        Print one line per epoch.
+
+    Returns
+    -------
+    model : the trained (or loaded) model
+    history : dict
+        ``{"loss": [...], ..., "epoch_seconds": [...], "resumed": bool}`` over all epochs.
+    """
+    epochs = _check_int("epochs", epochs)
+    directory = Path(checkpoint_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    state_path, final = directory / "state.json", directory / "model.keras"
+    initial = 0
+    if state_path.exists() and final.exists():
+        try:
+            state = json.loads(state_path.read_text())
+            done, history = int(state["epochs"]), dict(state["history"])
+        except (KeyError, ValueError, TypeError) as e:
+            raise ParameterError(f"{state_path} is not a state written by fit_with_checkpoints ({e})") from None
+        if done >= epochs:
+            if verbose:
+                print(f"loading {final} ({done} epochs trained before)", flush=True)
+            return load_model(final), {**history, "resumed": True}
+        # more epochs asked for than were trained: continue from the finished model
+        state_path.unlink()
+        model, initial = load_model(final), done
+    # else: an interrupted run's backup/ (if any) is restored by BackupAndRestore, which sets the epoch
+    log = _HistoryLog(directory / "history.json", verbose)
+    callbacks = [
+        keras.callbacks.BackupAndRestore(str(directory / "backup"), double_checkpoint=True),
+        keras.callbacks.ModelCheckpoint(str(final), save_best_only=False),
+        log,
+    ]
+    model.fit(data, epochs=epochs, initial_epoch=initial, validation_data=validation_data, callbacks=callbacks,
+              verbose=0, shuffle=False)  # the datasets shuffle themselves (seeded)
+    history = log.history()
+    _write_json_atomic(state_path, {"epochs": epochs, "history": history})
+    return model, {**history, "resumed": False}
+
+
+# ---------------------------------------------------------------------------------------------
+# measures
+# ---------------------------------------------------------------------------------------------
+def active_units(model: PatchVAE, patches, *, threshold: float = 0.01, labels=None) -> tuple[int, np.ndarray]:
+    """How many latent units carry information: ``Var_x(E[z_u | x]) > threshold`` (Burda et al. 2016).
+
+    Returns the count and each unit's variance of the posterior mean over ``patches``
+    ``[shape=(latent_dim,)]``. A collapsed unit's posterior is the prior for every patch (variance 0).
+    """
+    labels = getattr(patches, "label", None) if labels is None else labels
+    mean, _ = model.encode(patches, labels)
+    var = mean.var(axis=0)
+    return int(np.sum(var > threshold)), var
+
+
+def reconstruction_error(model, patches, *, labels=None) -> float:
+    """Root-mean-square difference (input units: dB for log-mel) between patches and their reconstructions."""
+    x = np.asarray(getattr(patches, "x", patches), dtype=np.float32)
+    if labels is None:
+        labels = getattr(patches, "label", None)
+    xh = model.reconstruct(x, labels)
+    return float(np.sqrt(np.mean((xh - x) ** 2)))
