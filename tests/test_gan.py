@@ -378,3 +378,28 @@ def test_monitor_records_losses_snapshots_and_survives_a_resume(patches, tmp_pat
     assert loaded.truncate(2).steps == [1, 2]
     with pytest.raises(ParameterError):
         gan.GANMonitor(render, every=0, training=real, reference=real, sr=sr)
+
+
+# -- VAE-GAN ------------------------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_vaegan_trains_decoder_and_discriminator_and_saves(patches, tmp_path):
+    gan.set_seed(0)
+    m = gan.make_vaegan(T, F, latent_dim=4, filters=(4, 8), d_channels=4, warmup_steps=0).adapt(patches)
+    assert m.sample(3, seed=0).shape == (3, T, F)
+    dec0 = [w.numpy().copy() for w in m.decoder_dense.trainable_weights]
+    d0 = [w.numpy().copy() for w in m.discriminator.trainable_weights]
+    logs = m.train_step((tf.constant(patches[:8]), tf.constant(np.full(8, -1))))
+    for k in ("loss", "reconstruction_loss", "kl_loss", "d_loss", "adversarial_loss", "feature_loss"):
+        assert np.isfinite(float(logs[k])), k
+    assert any(not np.allclose(a, b.numpy()) for a, b in zip(dec0, m.decoder_dense.trainable_weights))
+    assert any(not np.allclose(a, b.numpy()) for a, b in zip(d0, m.discriminator.trainable_weights))
+    path = gan.save_model(m, tmp_path / "vaegan.keras")
+    m2 = gan.load_model(path)
+    assert type(m2) is gan.VAEGAN and m2.get_config() == m.get_config()
+    np.testing.assert_array_equal(m.sample(3, seed=1), m2.sample(3, seed=1))
+    for a, b in zip(m.d_optimizer.variables, m2.d_optimizer.variables):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    with pytest.raises(ParameterError, match="unconditional"):
+        gan.VAEGAN(T, F, n_labels=2)
+    with pytest.raises(ParameterError):
+        gan.VAEGAN(T, F, adversarial_weight=-1.0)

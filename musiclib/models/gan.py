@@ -97,13 +97,16 @@ import tensorflow as tf  # noqa: E402
 
 from musiclib.errors import ParameterError  # noqa: E402
 from musiclib.models.keras_seq import set_seed, strategy  # noqa: E402
+from musiclib.models.vae import PatchVAE, free_bits_kl, gaussian_kl  # noqa: E402
 
 __all__ = [
     "SpecGAN",
     "WaveGAN",
+    "VAEGAN",
     "PhaseShuffle",
     "make_specgan",
     "make_wavegan",
+    "make_vaegan",
     "gradient_penalty",
     "fit_gan",
     "load_model",
@@ -789,6 +792,135 @@ def make_wavegan(n_samples: int = WAVEGAN_SAMPLES, **params) -> WaveGAN:
 
 
 # ---------------------------------------------------------------------------------------------
+# VAE-GAN: the VAE of notebook 05, its decoder also trained against a discriminator
+# ---------------------------------------------------------------------------------------------
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class VAEGAN(PatchVAE):
+    """The convolutional VAE of ``notebooks/05_vae`` (:class:`musiclib.models.vae.PatchVAE`) with a discriminator.
+
+    Each training step first trains the discriminator (hinge loss, spectral normalisation) to tell
+    training patches from the VAE's reconstructions and from its samples (latents from the prior);
+    then the VAE minimises (standardised units)::
+
+        loss = MSE(x, x_rec) + beta_t * free_bits_kl / (n_frames * n_features)        # the VAE's own loss
+             + adversarial_weight * -(D(x_rec) + D(x_prior)) / 2                     # look real
+             + feature_weight * mean((D_features(x) - D_features(x_rec))^2)           # learned similarity
+
+    The feature-matching term compares the discriminator's last convolution features of a patch and
+    of its reconstruction (Larsen et al. 2016): a similarity that forgives small shifts in time and
+    frequency, where the MSE averages them into blur. Everything else -- standardisation, KL warm-up,
+    free bits, ``encode``/``decode``/``sample`` -- is the VAE's. Unconditional only.
+
+    Parameters
+    ----------
+    n_frames, n_features : int
+    adversarial_weight : float >= 0
+    feature_weight : float >= 0
+    d_channels : int
+        Width of the discriminator (as :class:`SpecGAN`'s ``channels``).
+    d_learning_rate : float
+        The discriminator's Adam learning rate (``beta_1 = 0``, ``beta_2 = 0.9``).
+    **vae_params :
+        :class:`~musiclib.models.vae.PatchVAE` parameters (``latent_dim``, ``filters``, ``beta``,
+        ``free_bits``, ``warmup_steps``, ``seed``).
+    """
+
+    def __init__(self, n_frames, n_features, *, adversarial_weight: float = 0.05, feature_weight: float = 0.1,
+                 d_channels: int = 32, d_learning_rate: float = 4e-4, **vae_params):
+        if vae_params.get("n_labels", 0):
+            raise ParameterError("VAEGAN is unconditional: n_labels must be 0")
+        super().__init__(n_frames, n_features, **vae_params)
+        self.adversarial_weight = _check_float("adversarial_weight", adversarial_weight, low=0.0)
+        self.feature_weight = _check_float("feature_weight", feature_weight, low=0.0)
+        self.d_channels = _check_int("d_channels", d_channels)
+        self.d_learning_rate = _check_float("d_learning_rate", d_learning_rate, low=0.0, low_open=True)
+        n_layers = max(1, min(3, int(math.log2(self.n_frames & -self.n_frames))))
+        self.discriminator = build_spec_discriminator(self.n_frames, self.n_features, channels=self.d_channels,
+                                                      n_layers=n_layers, spectral_norm=True)
+        self.d_optimizer = keras.optimizers.Adam(self.d_learning_rate, beta_1=0.0, beta_2=0.9, name="d_adam")
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.adversarial_tracker = keras.metrics.Mean(name="adversarial_loss")
+        self.feature_tracker = keras.metrics.Mean(name="feature_loss")
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("n_labels", None), config.pop("label_dim", None), config.pop("label_dropout", None)
+        return {**config, "adversarial_weight": self.adversarial_weight, "feature_weight": self.feature_weight,
+                "d_channels": self.d_channels, "d_learning_rate": self.d_learning_rate}
+
+    @property
+    def metrics(self):
+        return super().metrics + [self.d_loss_tracker, self.adversarial_tracker, self.feature_tracker]
+
+    def _vae_variables(self):
+        skip = {id(v) for v in self.discriminator.trainable_variables}
+        return [v for v in self.trainable_variables if id(v) not in skip]
+
+    def _critic(self, xn):
+        return self.discriminator(xn / CLIP_STD, training=True)
+
+    def train_step(self, data):
+        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        xn = self._normalize(tf.cast(x, tf.float32))
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        # the discriminator: real patches against reconstructions and prior samples
+        mean, log_var = self._encode(xn, None, training=True)
+        z = mean + tf.exp(0.5 * log_var) * keras.random.normal(tf.shape(mean), seed=self._noise_seed)
+        z_prior = keras.random.normal(tf.shape(mean), seed=self._noise_seed)
+        with tf.GradientTape() as tape:
+            s_real = self._critic(xn)[0]
+            s_rec = self._critic(self._decode(z, None))[0]
+            s_prior = self._critic(self._decode(z_prior, None))[0]
+            d_loss = tf.reduce_mean(tf.nn.relu(1.0 - s_real)) + 0.5 * (
+                tf.reduce_mean(tf.nn.relu(1.0 + s_rec)) + tf.reduce_mean(tf.nn.relu(1.0 + s_prior)))
+            scaled = d_loss / replicas
+        grads = tape.gradient(scaled, self.discriminator.trainable_variables)
+        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
+        # the VAE: its own loss, plus looking real to the discriminator, plus feature matching
+        variables = self._vae_variables()
+        with tf.GradientTape() as tape:
+            mean, log_var = self._encode(xn, None, training=True)
+            z = mean + tf.exp(0.5 * log_var) * keras.random.normal(tf.shape(mean), seed=self._noise_seed)
+            x_rec = self._decode(z, None)
+            reconstruction = tf.reduce_mean(tf.square(xn - x_rec))
+            kl_units = tf.reduce_mean(gaussian_kl(mean, log_var), axis=0)
+            weight = self.kl_weight()
+            vae_loss = reconstruction + weight * free_bits_kl(kl_units, self.free_bits) / float(
+                self.n_frames * self.n_features)
+            s_rec, f_rec = self._critic(x_rec)
+            s_prior, _ = self._critic(self._decode(z_prior, None))
+            _, f_real = self._critic(xn)
+            adversarial = -0.5 * (tf.reduce_mean(s_rec) + tf.reduce_mean(s_prior))
+            feature = tf.reduce_mean(tf.square(tf.stop_gradient(f_real) - f_rec))
+            loss = vae_loss + self.adversarial_weight * adversarial + self.feature_weight * feature
+            scaled = loss / replicas
+        grads = tape.gradient(scaled, variables)
+        self.optimizer.apply_gradients(zip(grads, variables))
+        return self._update({"loss": loss, "reconstruction_loss": reconstruction, "kl_loss": tf.reduce_sum(kl_units),
+                             "kl_weight": weight, "d_loss": d_loss, "adversarial_loss": adversarial,
+                             "feature_loss": feature})
+
+    def test_step(self, data):
+        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        losses = self._compute_losses(tf.cast(x, tf.float32), None, training=False)
+        return {k: v for k, v in losses.items()}
+
+
+def make_vaegan(n_frames: int, n_features: int, *, learning_rate: float = 1e-3, clipnorm: float | None = 1.0,
+                **params) -> VAEGAN:
+    """A compiled :class:`VAEGAN`, built under :func:`strategy` (Adam for the VAE, as :func:`musiclib.models.vae.make_vae`)."""
+    with strategy().scope():
+        model = VAEGAN(n_frames, n_features, **params)
+        model.build((None, n_frames, n_features))
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=clipnorm))
+        # built over every trainable variable (the discriminator's get no gradient from it), as Keras
+        # builds it when the model is loaded, so a saved optimiser state loads back
+        model.optimizer.build(model.trainable_variables)
+    return model
+
+
+# ---------------------------------------------------------------------------------------------
 # data
 # ---------------------------------------------------------------------------------------------
 def patch_dataset(patches, *, labels=None, batch_size: int = 32, seed: int = 0, repeat: bool = True):
@@ -1047,16 +1179,19 @@ class TrainingRecord:
     ----------
     steps : list of int
         The generator step after which each loss value was taken.
+    train_seconds : list of float
+        Wall-clock seconds spent in training steps up to each entry of ``steps`` (snapshots excluded).
     losses : dict of str -> list of float
         ``"d_loss"``, ``"g_loss"`` (and ``"gp"`` for WGAN-GP), one value per entry of ``steps``.
     snapshots : list of dict
-        ``{"step", "images" [shape=(n, time, bands)], "clips" (list of 1-D arrays), "sr", "noise",
-        "diversity", "noise_passed", "diversity_passed", "seconds"}``: generated examples from the
-        EMA generator (the same latents every time), and the card's noise and diversity values on
-        them (``seconds``: what the snapshot cost).
+        ``{"step", "train_seconds", "images" [shape=(n, time, bands)], "clips" (list of 1-D
+        arrays), "sr", "noise", "diversity", "noise_passed", "diversity_passed", "card" (every
+        check's value), "seconds"}``: generated examples from the EMA generator (the same latents
+        every time) and the card's values on them (``seconds``: what the snapshot cost).
     """
 
     steps: list = field(default_factory=list)
+    train_seconds: list = field(default_factory=list)
     losses: dict = field(default_factory=dict)
     snapshots: list = field(default_factory=list)
 
@@ -1064,6 +1199,7 @@ class TrainingRecord:
         """Drop what was recorded after ``step`` (a restored backup's step)."""
         keep = [i for i, s in enumerate(self.steps) if s <= step]
         self.steps = [self.steps[i] for i in keep]
+        self.train_seconds = [self.train_seconds[i] for i in keep]
         self.losses = {k: [v[i] for i in keep] for k, v in self.losses.items()}
         self.snapshots = [s for s in self.snapshots if s["step"] <= step]
         return self
@@ -1072,7 +1208,8 @@ class TrainingRecord:
     def save(self, path) -> Path:
         """Write the record to ``path`` (``.npz``), atomically."""
         path = Path(path)
-        arrays = {"steps": np.asarray(self.steps, dtype=np.int64)}
+        arrays = {"steps": np.asarray(self.steps, dtype=np.int64),
+                  "train_seconds": np.asarray(self.train_seconds, dtype=np.float64)}
         for k, v in self.losses.items():
             arrays[f"loss__{k}"] = np.asarray(v, dtype=np.float64)
         meta = []
@@ -1101,14 +1238,16 @@ class TrainingRecord:
             for i, m in enumerate(meta):
                 n = m.pop("n_clips")
                 snaps.append({**m, "images": f[f"images__{i}"], "clips": [f[f"clip__{i}__{j}"] for j in range(n)]})
-            return cls(steps=f["steps"].tolist(), losses=losses, snapshots=snaps)
+            return cls(steps=f["steps"].tolist(), train_seconds=f["train_seconds"].tolist(), losses=losses,
+                       snapshots=snaps)
 
     # -- views ----------------------------------------------------------------------------------
     def table(self):
-        """One row per snapshot: step, noise, diversity and whether each passes, seconds (a DataFrame)."""
+        """One row per snapshot: step, training seconds so far, noise, diversity and whether each passes,
+        seconds the snapshot took (a DataFrame)."""
         import pandas as pd
 
-        cols = ["step", "noise", "noise_passed", "diversity", "diversity_passed", "seconds"]
+        cols = ["step", "train_seconds", "noise", "noise_passed", "diversity", "diversity_passed", "seconds"]
         return pd.DataFrame([{k: s.get(k) for k in cols} for s in self.snapshots], columns=cols)
 
     def plot_losses(self, *, ax=None, smooth: int = 25):
@@ -1128,21 +1267,32 @@ class TrainingRecord:
         ax.legend(loc="upper right")
         return ax
 
-    def plot_checks(self, *, ax=None):
-        """The card's noise and diversity values at each snapshot, with their thresholds."""
+    def plot_checks(self, *, ax=None, x: str = "step", checks=("noise", "diversity"), label: str | None = None,
+                    marker: str = "o"):
+        """The card's values at each snapshot against ``x`` ("step" or "train_seconds"), thresholds dotted.
+
+        ``label`` prefixes the legend entries, so two records can share one axes (e.g. two objectives).
+        """
         import matplotlib.pyplot as plt
 
         from musiclib.evaluation import card
 
+        _check_choice("x", x, ("step", "train_seconds"))
         if ax is None:
             _, ax = plt.subplots(figsize=(7, 3))
-        steps = [s["step"] for s in self.snapshots]
-        ax.plot(steps, [s["noise"] for s in self.snapshots], "o-", color="C3", label="noise (lower is better)")
-        ax.plot(steps, [s["diversity"] for s in self.snapshots], "s-", color="C2", label="diversity (higher is better)")
-        ax.axhline(card.NOISE_MAX, color="C3", ls=":", lw=1)
-        ax.axhline(card.DIVERSITY_MIN, color="C2", ls=":", lw=1)
-        ax.set(xlabel="generator step", ylabel="card value", title="card checks while training (dotted: thresholds)")
-        ax.legend(loc="best")
+        xs = [s[x] for s in self.snapshots]
+        for check in checks:
+            colour = {"noise": "C3", "diversity": "C2"}.get(check, f"C{list(card.CHECKS).index(check) % 10}")
+            rule = "lower" if card.CHECKS[check] == "max" else "higher"
+            ax.plot(xs, [s["card"][check] for s in self.snapshots], marker=marker, ls="-", color=colour,
+                    label=f"{label + ': ' if label else ''}{check} ({rule} is better)")
+            threshold = {"noise": card.NOISE_MAX, "diversity": card.DIVERSITY_MIN, "distribution": card.DISTRIBUTION_MAX,
+                         "drone": card.DRONE_MIN, "rhythm": card.RHYTHM_MIN, "copying": card.COPYING_MIN}.get(check)
+            if threshold is not None:
+                ax.axhline(threshold, color=colour, ls=":", lw=1)
+        ax.set(xlabel="generator step" if x == "step" else "training seconds", ylabel="card value",
+               title="card checks while training (dotted: thresholds)")
+        ax.legend(loc="best", fontsize=8)
         return ax
 
     def plot_grid(self, *, axes=None, n_columns: int | None = None, vmin=None, vmax=None):
@@ -1226,6 +1376,7 @@ class GANMonitor(keras.callbacks.Callback):
         self.path = Path(path) if path is not None else None
         self.record = TrainingRecord()
         self._last = -1
+        self._t = None
 
     def on_train_begin(self, logs=None):
         step = int(self.model.step.numpy())
@@ -1237,9 +1388,14 @@ class GANMonitor(keras.callbacks.Callback):
         if step == 0:
             self.snapshot(0)
 
+    def on_train_batch_begin(self, batch, logs=None):
+        self._t = time.perf_counter()
+
     def on_train_batch_end(self, batch, logs=None):
         step = int(self.model.step.numpy())
+        spent = time.perf_counter() - self._t
         self.record.steps.append(step)
+        self.record.train_seconds.append((self.record.train_seconds[-1] if self.record.train_seconds else 0.0) + spent)
         for k, v in (logs or {}).items():
             self.record.losses.setdefault(k, []).append(float(v))
         if step % self.every == 0:
@@ -1259,7 +1415,8 @@ class GANMonitor(keras.callbacks.Callback):
         c = card.musicality_card(clips, training=self.training, reference=self.reference, sr=self.sr,
                                  seed=self.seed, features=self.features)
         snap = {
-            "step": int(step), "images": np.asarray(images, dtype=np.float32), "clips": [np.asarray(x) for x in clips],
+            "step": int(step), "train_seconds": self.record.train_seconds[-1] if self.record.train_seconds else 0.0,
+            "card": {k: v["value"] for k, v in c.checks.items()}, "images": np.asarray(images, dtype=np.float32), "clips": [np.asarray(x) for x in clips],
             "sr": self.sr, "noise": c.checks["noise"]["value"], "diversity": c.checks["diversity"]["value"],
             "noise_passed": c.checks["noise"]["passed"], "diversity_passed": c.checks["diversity"]["passed"],
             "seconds": time.perf_counter() - t0,
