@@ -22,7 +22,8 @@ true linear magnitude and in the mel domain, next to ``rep.decode``'s 32 iterati
 Other benchmark files join the same table through the registry :data:`BENCHMARKS`
 (name -> callable(seconds=, clips=, repeats=) returning a list of row dicts with at least
 ``model``, ``rtf``, ``target``, ``passed``); ``benchmarks/generate_keras.py`` adds the Keras
-models with ``register(BENCHMARKS)`` when it can be imported (``--no-keras`` skips it).
+models with ``register(BENCHMARKS)`` when it can be imported (``--no-keras`` skips it), and
+``benchmarks/generate_gan.py`` the GANs of notebook 06 (``--no-gan`` skips it).
 
 Run: ``.venv/bin/python benchmarks/generate.py [--seconds 10] [--repeats 3] [--no-keras]``.
 The last line printed is one JSON object: ``{"rtf": {model: value}, "targets": {model: {"target",
@@ -200,6 +201,17 @@ def _register_keras(enabled: bool) -> str:
     return "registered"
 
 
+def _register_gan(enabled: bool) -> str:
+    if not enabled:
+        return "skipped (--no-gan)"
+    try:
+        import generate_gan
+    except ImportError as e:
+        return f"not available ({e})"
+    generate_gan.register(BENCHMARKS)
+    return "registered"
+
+
 def _table(rows: list[dict]) -> str:
     head = (f"{'model':<24}{'clips':>6}{'train s':>9}{'roll-out s':>12}{'invert s':>10}{'RTF model':>11}"
             f"{'RTF':>8}{'best':>7}{'CPU':>7}{'target':>8}  ok")
@@ -223,10 +235,12 @@ def main(argv=None) -> int:
     p.add_argument("--clips", type=int, default=8, help="batch size for benchmarks that also time batches")
     p.add_argument("--models", nargs="*", default=None, help="only these next-frame models")
     p.add_argument("--no-keras", action="store_true", help="skip benchmarks/generate_keras.py")
+    p.add_argument("--no-gan", action="store_true", help="skip benchmarks/generate_gan.py")
     a = p.parse_args(argv)
     from musiclib import generate
 
     keras_status = _register_keras(not a.no_keras)
+    gan_status = _register_gan(not a.no_gan)
     rep = generate.default_representation()
     inversion = measure_inversion(rep, repeats=a.repeats)
     rows = []
@@ -242,6 +256,7 @@ def main(argv=None) -> int:
     if rows:
         print(f"data: {rows[0].get('data')}")
     print(f"keras benchmarks: {keras_status}")
+    print(f"gan benchmarks: {gan_status}")
     print(f"load average (1, 5, 15 min): {os.getloadavg()} on {os.cpu_count()} CPUs")
     print(_table(rows))
     g, d = inversion["generation"], inversion["decode_32"]

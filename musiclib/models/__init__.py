@@ -53,6 +53,13 @@ Families
     (FFT or DCT domain; temperature = the latent's standard deviation) and
     :class:`~musiclib.models.keras_seq.DilatedCNN`, each with a compiled ``rollout`` (one XLA
     ``tf.while_loop``) that :func:`musiclib.generate.rollout` delegates to. ``notebooks/04_lstm``.
+:mod:`musiclib.models.gan` (imports TensorFlow)
+    Patch and audio generators, not next-frame models: :class:`~musiclib.models.gan.SpecGAN`
+    (and the conditional SpecGAN) on the patches of :mod:`musiclib.patches`,
+    :class:`~musiclib.models.gan.VAEGAN` (the patch VAE with a discriminator) and
+    :class:`~musiclib.models.gan.WaveGAN` on raw audio; ``generate``/``sample`` give patches or
+    windows, :func:`musiclib.patches.sequence_to_audio` turns patch sequences into audio.
+    ``notebooks/06_gan``.
 """
 
 from __future__ import annotations

@@ -626,8 +626,11 @@ class _GAN(keras.Model):
         if not hasattr(self, "_compiled_samplers"):
             self._compiled_samplers = {}
         key = id(net)
-        if key not in self._compiled_samplers:
-            self._compiled_samplers[key] = tf.function(lambda x: net(x, training=False), reduce_retracing=True,
+        if key not in self._compiled_samplers:  # one trace per network, whatever the batch size
+            spec = [tf.TensorSpec((None, self.latent_dim), tf.float32)]
+            if self.n_labels:
+                spec = [spec + [tf.TensorSpec((None,), tf.int32)]]
+            self._compiled_samplers[key] = tf.function(lambda x: net(x, training=False), input_signature=spec,
                                                        autograph=False)
         return self._compiled_samplers[key](inputs)
 
@@ -1185,8 +1188,8 @@ class TrainingRecord:
         ``"d_loss"``, ``"g_loss"`` (and ``"gp"`` for WGAN-GP), one value per entry of ``steps``.
     snapshots : list of dict
         ``{"step", "train_seconds", "images" [shape=(n, time, bands)], "clips" (list of 1-D
-        arrays), "sr", "noise", "diversity", "noise_passed", "diversity_passed", "card" (every
-        check's value), "seconds"}``: generated examples from the EMA generator (the same latents
+        arrays), "sr", "noise", "diversity", "noise_passed", "diversity_passed", "card" and
+        "card_passed" (every check's value and verdict), "seconds"}``: generated examples from the EMA generator (the same latents
         every time) and the card's values on them (``seconds``: what the snapshot cost).
     """
 
@@ -1416,7 +1419,8 @@ class GANMonitor(keras.callbacks.Callback):
                                  seed=self.seed, features=self.features)
         snap = {
             "step": int(step), "train_seconds": self.record.train_seconds[-1] if self.record.train_seconds else 0.0,
-            "card": {k: v["value"] for k, v in c.checks.items()}, "images": np.asarray(images, dtype=np.float32), "clips": [np.asarray(x) for x in clips],
+            "card": {k: v["value"] for k, v in c.checks.items()},
+            "card_passed": {k: v["passed"] for k, v in c.checks.items()}, "images": np.asarray(images, dtype=np.float32), "clips": [np.asarray(x) for x in clips],
             "sr": self.sr, "noise": c.checks["noise"]["value"], "diversity": c.checks["diversity"]["value"],
             "noise_passed": c.checks["noise"]["passed"], "diversity_passed": c.checks["diversity"]["passed"],
             "seconds": time.perf_counter() - t0,
@@ -1466,18 +1470,26 @@ def spec_renderer(rep, *, patches_per_clip: int = 2, overlap: int = 8, inversion
     return render
 
 
-def wave_renderer(rep=None):
+def wave_renderer(*, sr: int | None = None, rep=None):
     """A :class:`GANMonitor` renderer for a :class:`WaveGAN`: one generated window per clip.
 
-    ``render(model, n_clips, seed)`` returns log-mel spectrograms of the windows (``rep``, default
-    a 64-band mel spectrogram at the model's :data:`WAVEGAN_SR`) and the windows as clips.
+    ``render(model, n_clips, seed)`` returns the windows as clips, resampled from
+    :data:`WAVEGAN_SR` to ``sr`` when given (so the card can share its features of audio at that
+    rate), and their log-mel spectrograms under ``rep`` (default: a 64-band mel spectrogram at the
+    clips' rate).
     """
+    from musiclib.audio import resample
     from musiclib.representations import MelSpectrogram
 
-    rep = rep if rep is not None else MelSpectrogram(sr=WAVEGAN_SR, n_fft=1024, n_mels=64, scale="db")
+    if sr is not None:
+        sr = _check_int("sr", sr)
+    rate = sr or WAVEGAN_SR
+    rep = rep if rep is not None else MelSpectrogram(sr=rate, n_fft=1024, n_mels=64, scale="db")
 
     def render(model, n_clips, seed):
-        y = model.generate(n_clips, seed=seed)
-        return np.stack([rep.encode(c) for c in y]), list(y)
+        y = list(model.generate(n_clips, seed=seed))
+        if sr is not None and sr != WAVEGAN_SR:
+            y = [resample(c, orig_sr=WAVEGAN_SR, target_sr=sr) for c in y]
+        return np.stack([rep.encode(c) for c in y]), y
 
     return render
