@@ -252,7 +252,7 @@ def shift_indices(length, shift):
 
 
 def _sn(layer, spectral_norm: bool):
-    return keras.layers.SpectralNormalization(layer) if spectral_norm else layer
+    return keras.layers.SpectralNormalization(layer, name=f"sn_{layer.name}") if spectral_norm else layer
 
 
 # ---------------------------------------------------------------------------------------------
@@ -303,22 +303,22 @@ def build_spec_generator(n_frames: int, n_features: int, *, latent_dim: int, cha
         t0 = n_frames // down
         h = keras.layers.Dense(t0 * widths[0], name="project")(h)
         h = keras.layers.Reshape((t0, widths[0]))(h)
-        h = keras.layers.BatchNormalization()(h)
+        h = keras.layers.BatchNormalization(name="project_norm")(h)
         h = keras.layers.ReLU()(h)
         for i, w in enumerate(widths):
             h = keras.layers.Conv1DTranspose(w, 4, strides=2, padding="same", name=f"up_{i}")(h)
-            h = keras.layers.BatchNormalization()(h)
+            h = keras.layers.BatchNormalization(name=f"up_{i}_norm")(h)
             h = keras.layers.ReLU()(h)
         out = keras.layers.Conv1D(n_features, 5, padding="same", activation="tanh", name="to_bands")(h)
     else:
         t0, f0 = n_frames // down, n_features // down
         h = keras.layers.Dense(t0 * f0 * widths[0], name="project")(h)
         h = keras.layers.Reshape((t0, f0, widths[0]))(h)
-        h = keras.layers.BatchNormalization()(h)
+        h = keras.layers.BatchNormalization(name="project_norm")(h)
         h = keras.layers.ReLU()(h)
         for i, w in enumerate(widths):
             h = keras.layers.Conv2DTranspose(w, 5, strides=2, padding="same", name=f"up_{i}")(h)
-            h = keras.layers.BatchNormalization()(h)
+            h = keras.layers.BatchNormalization(name=f"up_{i}_norm")(h)
             h = keras.layers.ReLU()(h)
         h = keras.layers.Conv2D(1, 5, padding="same", activation="tanh", name="to_image")(h)
         out = keras.layers.Reshape((n_frames, n_features))(h)
@@ -634,6 +634,50 @@ class _GAN(keras.Model):
                                                        autograph=False)
         return self._compiled_samplers[key](inputs)
 
+    def warm_start(self, other) -> "_GAN":
+        """Start from the weights of another model of the same kind and shape (e.g. the unconditional one).
+
+        Every weight of ``other``'s generator (and its moving average), discriminator and, for
+        patches, band statistics is copied into the layer of the same name here when the shapes
+        agree. A layer that reads the latent joined by a label embedding takes ``other``'s weights
+        for the latent part and zeros for the label part, and a conditional discriminator's label
+        projection starts at zero, so a conditional model warm-started from an unconditional one
+        begins as exactly that model and learns what the labels add. The label embedding keeps its
+        initial weights; the optimiser state starts afresh. Returns ``self``.
+
+        Raises
+        ------
+        ParameterError
+            ``other`` is not the same kind of model, or no weight could be copied.
+        """
+        if type(other) is not type(self) or other.latent_dim != self.latent_dim:
+            raise ParameterError(f"warm_start() needs a {type(self).__name__} with latent_dim={self.latent_dim}, "
+                                 f"got {type(other).__name__}")
+        copied = 0
+        for mine, theirs in ((self.generator, other.generator), (self.ema_generator, other.ema_generator),
+                             (self.discriminator, other.discriminator)):
+            source = {layer.name: layer for layer in theirs.layers}
+            for layer in mine.layers:
+                if layer.name not in source:
+                    continue
+                for w, v in zip(layer.weights, source[layer.name].weights):
+                    if w.shape == v.shape:
+                        w.assign(v)
+                        copied += 1
+                    elif len(w.shape) == 2 and w.shape[1] == v.shape[1] and w.shape[0] > v.shape[0]:
+                        # the latent's rows; the label embedding's rows start at zero
+                        w.assign(tf.concat([v, tf.zeros_like(w[v.shape[0]:])], axis=0))
+                        copied += 1
+                if layer.name in ("label_projection", "sn_label_projection"):
+                    for w in layer.trainable_weights:  # no projection yet: the score starts as the other's
+                        w.assign(tf.zeros_like(w))
+        for name in ("band_mean", "band_std"):
+            if hasattr(self, name) and hasattr(other, name) and getattr(self, name).shape == getattr(other, name).shape:
+                getattr(self, name).assign(getattr(other, name))
+        if not copied:
+            raise ParameterError("warm_start(): no weight of the other model fits this one")
+        return self
+
     def count_params_of(self, part: str) -> int:
         """Trainable parameters of ``"generator"`` or ``"discriminator"``."""
         net = {"generator": self.generator, "discriminator": self.discriminator}[part]
@@ -801,9 +845,10 @@ def make_wavegan(n_samples: int = WAVEGAN_SAMPLES, **params) -> WaveGAN:
 class VAEGAN(PatchVAE):
     """The convolutional VAE of ``notebooks/05_vae`` (:class:`musiclib.models.vae.PatchVAE`) with a discriminator.
 
-    Each training step first trains the discriminator (hinge loss, spectral normalisation) to tell
-    training patches from the VAE's reconstructions and from its samples (latents from the prior);
-    then the VAE minimises (standardised units)::
+    Each training step makes one forward pass -- encode a batch, decode a posterior sample and a
+    prior sample, score real patches, reconstructions and samples in one discriminator call -- and
+    updates both from it: the discriminator (hinge loss, spectral normalisation) learns to tell the
+    training patches from the reconstructions and samples, and the VAE minimises (standardised units)::
 
         loss = MSE(x, x_rec) + beta_t * free_bits_kl / (n_frames * n_features)        # the VAE's own loss
              + adversarial_weight * -(D(x_rec) + D(x_prior)) / 2                     # look real
@@ -866,40 +911,35 @@ class VAEGAN(PatchVAE):
     def train_step(self, data):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         xn = self._normalize(tf.cast(x, tf.float32))
+        batch = tf.shape(xn)[0]
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
-        # the discriminator: real patches against reconstructions and prior samples
-        mean, log_var = self._encode(xn, None, training=True)
-        z = mean + tf.exp(0.5 * log_var) * keras.random.normal(tf.shape(mean), seed=self._noise_seed)
-        z_prior = keras.random.normal(tf.shape(mean), seed=self._noise_seed)
-        with tf.GradientTape() as tape:
-            s_real = self._critic(xn)[0]
-            s_rec = self._critic(self._decode(z, None))[0]
-            s_prior = self._critic(self._decode(z_prior, None))[0]
-            d_loss = tf.reduce_mean(tf.nn.relu(1.0 - s_real)) + 0.5 * (
-                tf.reduce_mean(tf.nn.relu(1.0 + s_rec)) + tf.reduce_mean(tf.nn.relu(1.0 + s_prior)))
-            scaled = d_loss / replicas
-        grads = tape.gradient(scaled, self.discriminator.trainable_variables)
-        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
-        # the VAE: its own loss, plus looking real to the discriminator, plus feature matching
-        variables = self._vae_variables()
-        with tf.GradientTape() as tape:
+        d_vars, vae_vars = self.discriminator.trainable_variables, self._vae_variables()
+        # one forward pass serves both updates (as in Larsen et al.): encode, decode a posterior and a
+        # prior sample, and score real patches, reconstructions and samples in one discriminator call
+        with tf.GradientTape(persistent=True) as tape:
             mean, log_var = self._encode(xn, None, training=True)
             z = mean + tf.exp(0.5 * log_var) * keras.random.normal(tf.shape(mean), seed=self._noise_seed)
+            z_prior = keras.random.normal(tf.shape(mean), seed=self._noise_seed)
             x_rec = self._decode(z, None)
+            x_prior = self._decode(z_prior, None)
+            scores, feats = self._critic(tf.concat([xn, x_rec, x_prior], axis=0))
+            s_real, s_rec, s_prior = scores[:batch], scores[batch : 2 * batch], scores[2 * batch :]
+            d_loss = tf.reduce_mean(tf.nn.relu(1.0 - s_real)) + 0.5 * (
+                tf.reduce_mean(tf.nn.relu(1.0 + s_rec)) + tf.reduce_mean(tf.nn.relu(1.0 + s_prior)))
             reconstruction = tf.reduce_mean(tf.square(xn - x_rec))
             kl_units = tf.reduce_mean(gaussian_kl(mean, log_var), axis=0)
             weight = self.kl_weight()
             vae_loss = reconstruction + weight * free_bits_kl(kl_units, self.free_bits) / float(
                 self.n_frames * self.n_features)
-            s_rec, f_rec = self._critic(x_rec)
-            s_prior, _ = self._critic(self._decode(z_prior, None))
-            _, f_real = self._critic(xn)
             adversarial = -0.5 * (tf.reduce_mean(s_rec) + tf.reduce_mean(s_prior))
-            feature = tf.reduce_mean(tf.square(tf.stop_gradient(f_real) - f_rec))
+            feature = tf.reduce_mean(tf.square(tf.stop_gradient(feats[:batch]) - feats[batch : 2 * batch]))
             loss = vae_loss + self.adversarial_weight * adversarial + self.feature_weight * feature
-            scaled = loss / replicas
-        grads = tape.gradient(scaled, variables)
-        self.optimizer.apply_gradients(zip(grads, variables))
+            d_scaled, scaled = d_loss / replicas, loss / replicas
+        d_grads = tape.gradient(d_scaled, d_vars)
+        grads = tape.gradient(scaled, vae_vars)
+        del tape
+        self.d_optimizer.apply_gradients(zip(d_grads, d_vars))
+        self.optimizer.apply_gradients(zip(grads, vae_vars))
         return self._update({"loss": loss, "reconstruction_loss": reconstruction, "kl_loss": tf.reduce_sum(kl_units),
                              "kl_weight": weight, "d_loss": d_loss, "adversarial_loss": adversarial,
                              "feature_loss": feature})
