@@ -9,8 +9,8 @@ step        module                                                  notebook
 =========== ======================================================= ===================================
 load        :mod:`musiclib.audio` (one file), :mod:`musiclib.corpus` 00_data_tour
             (a folder: discovery, skipped files, split by file)
-represent   :mod:`musiclib.representations` (linear, log, mel, DCT,  01_spectrogram_settings
-            raw blocks: ``encode`` / ``decode``)
+represent   :mod:`musiclib.representations` (linear, log, mel,      01_spectrogram_settings
+            log-frequency, DCT, raw blocks: ``encode`` / ``decode``)
 beats       :mod:`musiclib.beats` (tempo, beat clock, beat slices)   00_data_tour, 02-04, 07
 frame       :mod:`musiclib.framing` (next-frame windows, scaling),   02_linear_regression, 05_vae
             :mod:`musiclib.patches` (patches and the stitcher)

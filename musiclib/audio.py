@@ -1,4 +1,4 @@
-"""Audio in and out: load, save, mono, resample, normalise, trim, fragments, beat slices.
+"""Audio in and out: load, save, mono, resample, normalise, trim, fragments.
 
 The first stretch of the path data takes (see ``notebooks/00_data_tour``). Everything here works on
 one-dimensional float32 signals ``y [shape=(n_samples,)]`` at a sample rate ``sr`` in Hz, or on
@@ -6,6 +6,7 @@ multi-channel signals ``y [shape=(n_channels, n_samples)]`` (librosa's layout) w
 
 Every problem with a file raises :class:`musiclib.errors.AudioFileError`, whose message names the
 file and the problem; every bad parameter raises :class:`musiclib.errors.ParameterError`.
+Beat-synchronous slices live in :mod:`musiclib.beats`.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ __all__ = [
     "trim_silence",
     "fragment",
     "loud_fragments",
-    "beat_slices",
     "rms_db",
 ]
 
@@ -505,36 +505,3 @@ def loud_fragments(
             picked.append(s)
     return [(p / sr, y[p : p + length]) for p in sorted(picked)]
 
-
-def beat_slices(
-    y: np.ndarray, *, sr: int, beats_per_slice: int = 1, hop_length: int = 512
-) -> tuple[list[np.ndarray], np.ndarray]:
-    """Slice a signal at its tracked beats (librosa's dynamic-programming beat tracker).
-
-    Parameters
-    ----------
-    y : np.ndarray [shape=(n_samples,)]
-    sr : int
-    beats_per_slice : int
-        Group this many beats into one slice (4 gives bars in 4/4).
-
-    Returns
-    -------
-    slices : list of np.ndarray
-        Consecutive pieces of ``y`` from one beat group to the next (the audio before the first
-        beat and after the last is left out).
-    beat_times : np.ndarray [shape=(n_beats,)]
-        Beat positions in seconds.
-    """
-    import librosa
-
-    _check_positive("sr", sr, integer=True)
-    _check_positive("beats_per_slice", beats_per_slice, integer=True)
-    y = np.asarray(y, dtype=np.float32)
-    if y.ndim != 1:
-        raise ParameterError(f"beat_slices() needs a mono signal, got shape {y.shape}")
-    _, beats = librosa.beat.beat_track(y=y, sr=sr, hop_length=hop_length, units="samples")
-    beats = np.asarray(beats, dtype=int)
-    edges = beats[::beats_per_slice]
-    slices = [y[a:b] for a, b in zip(edges[:-1], edges[1:]) if b > a]
-    return slices, beats / sr

@@ -52,19 +52,20 @@ __all__ = [
     "frame_energy_db",
 ]
 
-#: The representation the next-frame notebooks generate in: log-mel, 128 bands, n_fft 1024,
-#: hop 256 (86 frames per second at 22.05 kHz). Few, perceptually spaced features keep the models
-#: small; dB values make the stability guard's log-domain gain an addition; the mel inverse is
-#: cheap with :func:`musiclib.representations.mel_to_linear`. ``notebooks/02_linear_regression`` justifies the choice.
-DEFAULT_REPRESENTATION = {"name": "mel", "n_fft": 1024, "n_mels": 128, "scale": "db"}
+#: The representation the generation notebooks work in: a log-frequency filter bank in dB, 48 bands
+#: per octave above ~1.5 kHz and every FFT bin below (209 features), n_fft 1024, hop 256 (86 frames
+#: per second at 22.05 kHz). Chosen by ``notebooks/01_spectrogram_settings``, which measures the decode
+#: ceiling of every candidate on the corpus (``musiclib.evaluation.sweep.decode_ceiling``): of the
+#: representations within the series' budgets (at most 256 features, so that every model of the demo
+#: trains on two cores in time; at most ~90 frames per second) it loses the least before any model
+#: sees it. The full log STFT (513 features) keeps more, at two and a half times the width of every
+#: model's output. dB values make the stability guard's log-domain gain an addition.
+DEFAULT_REPRESENTATION = {"name": "logfreq", "n_fft": 1024, "hop_length": 256, "bins_per_octave": 48, "scale": "db"}
 
 #: Inversion settings :func:`frames_to_audio` uses by default for generated frames: PGHI phase, then
-#: 4 iterations of fast Griffin-Lim; for mel frames 10 multiplicative NNLS updates (sparse, see
-#: :func:`musiclib.representations.mel_to_linear`) for the linear magnitude. Measured on 10 s of ``synth.synthetic_mix``
-#: (``benchmarks/generate.py`` prints it): spectral convergence -17.4 to -17.7 dB against the true
-#: linear magnitude (32 iterations: -18.1 to -18.4 dB; the ceiling the 128 mel bands leave is about
-#: -17 to -18 dB) and about -21.5 dB in the mel domain, at a tenth of ``rep.decode``'s cost; PGHI
-#: is most of what remains.
+#: 4 iterations of fast Griffin-Lim; for filter-bank frames (mel, log-frequency) 10 multiplicative
+#: NNLS updates (sparse, see :func:`musiclib.representations.mel_to_linear`) for the linear
+#: magnitude. ``benchmarks/generate.py`` prints the spectral convergence they reach and their speed.
 GENERATION_INVERSION = {"method": "pghi+fgla", "n_iter": 4, "nnls_iter": 10}
 
 
@@ -126,11 +127,11 @@ def soft_limit(e, *, low=None, high=None, knee: float = 3.0):
 def _domain_of(rep) -> tuple[str, float]:
     name = getattr(rep, "name", None)
     scale = getattr(rep, "scale", None)
-    if name in ("mel", "log") and scale == "db":
+    if name in ("mel", "log", "logfreq") and scale == "db":
         return "db", 1.0
     if name == "log" and scale == "log1p":
         return "log1p", float(rep.gain)
-    if name in ("linear", "mel"):
+    if name in ("linear", "mel", "logfreq"):
         return "magnitude", 1.0
     if name in ("dct", "raw"):
         return "signed", 1.0
@@ -481,7 +482,8 @@ def frames_to_audio(frames, rep, *, method: str = GENERATION_INVERSION["method"]
         Phase reconstruction (:func:`musiclib.phase.reconstruct`); defaults from
         :data:`GENERATION_INVERSION`.
     nnls_iter : int
-        For mel frames: NNLS updates of :func:`musiclib.representations.mel_to_linear`.
+        For filter-bank frames (mel, log-frequency): NNLS updates of
+        :func:`musiclib.representations.mel_to_linear`.
     length : int, optional
         Output length in samples (default ``hop_length * (n_frames - 1)``).
     seed : int
@@ -497,7 +499,7 @@ def frames_to_audio(frames, rep, *, method: str = GENERATION_INVERSION["method"]
         raise ParameterError(f"frames must have shape (n_frames, {rep.n_features}), got {frames.shape}")
     if not np.all(np.isfinite(frames)):
         raise ParameterError(f"frames hold {int(np.count_nonzero(~np.isfinite(frames)))} NaN/inf values")
-    kwargs = {"nnls_iter": nnls_iter} if getattr(rep, "name", None) == "mel" else {}
+    kwargs = {"nnls_iter": nnls_iter} if hasattr(rep, "to_linear") else {}
     return np.asarray(rep.decode(frames, method=method, n_iter=n_iter, length=length, seed=seed, **kwargs),
                       dtype=np.float32)
 

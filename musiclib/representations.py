@@ -16,6 +16,9 @@ name        frames                         inverse
 ``mel``     mel-band magnitude (or its dB) non-negative least squares + phase iterations
                                            that keep the magnitude consistent with the
                                            mel bands
+``logfreq`` log-frequency filter bank on   non-negative least squares + phase reconstruction
+            the STFT, bins kept below the
+            knee (or its dB)
 ``dct``     orthonormal DCT-II of          exact: inverse DCT and windowed overlap-add
             overlapping windowed blocks
 ``raw``     consecutive waveform blocks    exact: concatenation
@@ -42,6 +45,7 @@ __all__ = [
     "LinearSpectrogram",
     "LogSpectrogram",
     "MelSpectrogram",
+    "LogFrequencySpectrogram",
     "DCTBlocks",
     "RawBlocks",
     "REPRESENTATIONS",
@@ -438,6 +442,96 @@ class _MelRefit:
         return A * (self.Bt @ ratio.T).T
 
 
+@functools.lru_cache(maxsize=16)
+def _log_frequency_basis(n_fft, bins_per_octave):
+    n_bins = n_fft // 2 + 1
+    # centres every 1/bins_per_octave octave from the first bin up, snapped to bins: where that
+    # spacing is narrower than a bin (low frequencies) every bin is its own filter
+    n_centres = int(np.floor(bins_per_octave * np.log2(n_bins - 1))) + 1
+    centres = np.unique(np.rint(2.0 ** (np.arange(n_centres) / bins_per_octave)).astype(int))
+    nodes = np.concatenate([[-1, 0], centres[centres < n_bins - 1], [n_bins - 1, n_bins]])
+    k = np.arange(n_bins)
+    basis = np.stack([np.interp(k, nodes[i - 1 : i + 2], [0.0, 1.0, 0.0]) for i in range(1, len(nodes) - 1)])
+    return (basis / basis.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LogFrequencySpectrogram(_STFTBased):
+    """Log-frequency filter-bank frames ``[shape=(n_frames, n_features)]``, optionally in dB.
+
+    Triangular filters on the STFT magnitude, centred every ``1 / bins_per_octave`` octave and
+    snapped to FFT bins. Where that spacing is narrower than one bin (below about
+    ``bins_per_octave * sr / n_fft / ln 2`` Hz) every bin is its own filter, so the low end, where
+    bass lines and the fundamentals of sustained parts lie, is kept exactly as the linear STFT
+    has it, and only the wide upper octaves are pooled. Each filter averages its bins (weights
+    sum to one), so a flat spectrum gives flat frames at the magnitude's own level. The inverse is
+    the mel path's: non-negative least squares (:func:`mel_to_linear`, which takes any basis),
+    then phase reconstruction.
+
+    Parameters
+    ----------
+    n_fft, hop_length :
+        As :class:`LinearSpectrogram`.
+    bins_per_octave : int
+        Filters per octave in the log-spaced range; more keep more detail and make more features.
+    scale : {"linear", "db"}
+        Filter outputs as they are, or ``20 log10`` with an absolute floor of ``floor_db``.
+
+    Notes
+    -----
+    ``notebooks/01_spectrogram_settings`` measures its decode ceiling beside mel and the linear
+    STFT (:func:`musiclib.evaluation.sweep.decode_ceiling`).
+
+    Examples
+    --------
+    >>> rep = LogFrequencySpectrogram(n_fft=1024, bins_per_octave=24)
+    >>> rep.encode(np.ones(4096, dtype=np.float32)).shape[1] == rep.n_features
+    True
+    """
+
+    name = "logfreq"
+    bins_per_octave: int = 48
+    scale: str = "db"
+    floor_db: float = -80.0
+
+    def __post_init__(self):
+        super().__post_init__()
+        bpo = self.bins_per_octave  # (becomes errors.check_int once the shared validation module lands)
+        if isinstance(bpo, bool) or not isinstance(bpo, (int, np.integer)) or bpo < 1:
+            raise ParameterError(f"bins_per_octave={bpo!r} must be an integer >= 1")
+        if self.scale not in ("linear", "db"):
+            raise ParameterError(f"scale={self.scale!r} must be 'linear' or 'db'")
+        _check_log_params("db", self.floor_db, 1.0)
+
+    @property
+    def basis(self) -> np.ndarray:
+        """The filter bank ``[shape=(n_features, n_bins)]``, rows summing to one."""
+        return _log_frequency_basis(self.n_fft, int(self.bins_per_octave))
+
+    @property
+    def n_features(self) -> int:
+        return self.basis.shape[0]
+
+    def encode(self, y):
+        X = self.basis @ self.magnitude(y)
+        if self.scale == "db":
+            X = _to_log(X, scale="db", floor_db=self.floor_db, gain=1.0)
+        return np.ascontiguousarray(X.T, dtype=np.float32)
+
+    def to_linear(self, frames, *, n_iter: int = 60) -> np.ndarray:
+        """Linear magnitude estimate ``[shape=(n_bins, n_frames)]`` from the frames (no phase)."""
+        X = self._check_frames(frames).T
+        if self.scale == "db":
+            X = _from_log(X, scale="db", floor_db=self.floor_db, gain=1.0)
+        return mel_to_linear(X, basis=self.basis, n_iter=n_iter)
+
+    def decode(self, frames, *, method="pghi+fgla", n_iter=32, length=None, seed=0, nnls_iter=60):
+        """Audio from the frames: :meth:`to_linear` with ``nnls_iter`` updates, then
+        :func:`musiclib.phase.reconstruct` (``method``, ``n_iter``, ``seed``)."""
+        S = self.to_linear(frames, n_iter=nnls_iter)
+        return self._invert_magnitude(S, method=method, n_iter=n_iter, length=length, seed=seed)
+
+
 def _sqrt_hann(n: int) -> np.ndarray:
     # periodic Hann at 50 % overlap sums to one, so its square root makes an orthogonal lapped pair
     return np.sqrt(0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n) / n)).astype(np.float32)
@@ -540,7 +634,8 @@ class RawBlocks(Representation):
 
 #: Representation classes by name.
 REPRESENTATIONS = {
-    cls.name: cls for cls in (LinearSpectrogram, LogSpectrogram, MelSpectrogram, DCTBlocks, RawBlocks)
+    cls.name: cls
+    for cls in (LinearSpectrogram, LogSpectrogram, MelSpectrogram, LogFrequencySpectrogram, DCTBlocks, RawBlocks)
 }
 
 

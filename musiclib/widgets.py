@@ -2,12 +2,13 @@
 
 :func:`compare_settings` builds an ipywidgets panel where the reader picks a window length, hop,
 representation, phase-reconstruction method and number of iterations, and hears and sees the
-result with its measured error, time and size. A live panel needs a running kernel; an executed
-notebook exported to HTML (``make demo``) keeps only a placeholder. So notebooks also show
-:func:`static_comparison`: the same measurements for a small grid of settings, as one table of
-players that plays in any browser.
+result (the original's spectrogram beside the reconstruction's) with its measured error, time and
+size. A live panel needs a running kernel; an executed notebook exported to HTML (``make demo``)
+keeps only a placeholder. So notebooks also get :func:`static_comparison`: the same measurements
+for a small grid of settings, as spectrograms and one table of players that work in any browser.
 
-The computation lives in :func:`evaluate_setting`, a pure function the tests and benchmarks call.
+The measurement is :func:`musiclib.evaluation.sweep.decode_ceiling` (:func:`evaluate_setting` only
+builds the representation from a setting).
 
 Notebook: 01_spectrogram_settings.
 """
@@ -15,7 +16,7 @@ Notebook: 01_spectrogram_settings.
 from __future__ import annotations
 
 import html
-import time
+import os
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -25,7 +26,9 @@ from musiclib.errors import ParameterError
 __all__ = [
     "SPECTROGRAM_REPRESENTATIONS",
     "DEFAULT_GRID",
+    "DISPLAY_STFT",
     "evaluate_setting",
+    "plot_reconstructions",
     "static_comparison",
     "StaticComparison",
     "compare_settings",
@@ -34,33 +37,24 @@ __all__ = [
 ]
 
 #: Representations the comparison offers (those whose decode needs phase reconstruction).
-SPECTROGRAM_REPRESENTATIONS = ("linear", "log", "mel")
+SPECTROGRAM_REPRESENTATIONS = ("linear", "log", "mel", "logfreq")
+
+#: The STFT every spectrogram here is drawn with (window, hop), whatever the setting: so that
+#: pictures of different settings differ only by what the settings lost.
+DISPLAY_STFT = (1024, 256)
 
 #: The settings :func:`static_comparison` measures by default: one change at a time from the
-#: middle setting (log magnitude, n_fft 1024, hop n_fft/4, PGHI + 32 fast Griffin-Lim iterations).
+#: middle setting (log magnitude, n_fft 1024, hop 256, PGHI + 32 fast Griffin-Lim iterations).
 DEFAULT_GRID = (
     {"representation": "log", "n_fft": 1024, "hop_length": 256, "method": "pghi+fgla", "n_iter": 32},
-    {"representation": "log", "n_fft": 1024, "hop_length": 256, "method": "pghi+fgla", "n_iter": 0},
+    {"representation": "log", "n_fft": 1024, "hop_length": 256, "method": "pghi", "n_iter": 0},
     {"representation": "log", "n_fft": 1024, "hop_length": 256, "method": "gla", "n_iter": 32},
-    {"representation": "log", "n_fft": 256, "hop_length": 64, "method": "pghi+fgla", "n_iter": 32},
     {"representation": "log", "n_fft": 4096, "hop_length": 1024, "method": "pghi+fgla", "n_iter": 32},
     {"representation": "log", "n_fft": 1024, "hop_length": 512, "method": "pghi+fgla", "n_iter": 32},
     {"representation": "mel", "n_fft": 1024, "hop_length": 256, "n_mels": 128, "method": "pghi+fgla", "n_iter": 32},
-    {"representation": "mel", "n_fft": 1024, "hop_length": 256, "n_mels": 40, "method": "pghi+fgla", "n_iter": 32},
+    {"representation": "logfreq", "n_fft": 1024, "hop_length": 256, "bins_per_octave": 48, "method": "pghi+fgla",
+     "n_iter": 32},
 )
-
-
-def _make_rep(representation, *, sr, n_fft, hop_length, n_mels):
-    from musiclib.representations import make_representation
-
-    if representation not in SPECTROGRAM_REPRESENTATIONS:
-        raise ParameterError(
-            f"representation={representation!r} must be one of {SPECTROGRAM_REPRESENTATIONS}"
-        )
-    params = {"sr": int(sr), "n_fft": n_fft, "hop_length": hop_length}
-    if representation == "mel":
-        params["n_mels"] = n_mels
-    return make_representation(representation, **params)
 
 
 def evaluate_setting(
@@ -70,52 +64,40 @@ def evaluate_setting(
     representation: str = "log",
     n_fft: int = 1024,
     hop_length: int | None = None,
-    n_mels: int = 128,
     method: str = "pghi+fgla",
     n_iter: int = 32,
     seed: int = 0,
+    **params,
 ) -> dict:
     """Encode ``y`` with one setting, reconstruct it, and measure error, time and size.
 
     Parameters
     ----------
     y : np.ndarray [shape=(n_samples,)]
-        Mono audio.
+        Mono audio, not silent.
     sr : int
         Sample rate in Hz.
-    representation : {"linear", "log", "mel"}
+    representation : {"linear", "log", "mel", "logfreq"}
     n_fft : int
         Window length in samples (a power of two).
     hop_length : int, optional
         Hop in samples (default ``n_fft // 4``).
-    n_mels : int
-        Mel bands (``representation="mel"`` only; at most ``n_fft // 2 + 1``).
-    method : str
-        Phase reconstruction, one of :data:`musiclib.phase.METHODS`.
-    n_iter : int
-        Iterations of the phase reconstruction.
-    seed : int
-        Seed for methods with a random start.
+    method, n_iter, seed :
+        Phase reconstruction (:data:`musiclib.phase.METHODS`), its iterations and seed.
+    **params :
+        The representation's own parameters, e.g. ``n_mels=128`` for mel or
+        ``bins_per_octave=48`` for logfreq.
 
     Returns
     -------
     dict
-        - ``y_hat`` : np.ndarray [shape=(n_samples,)], the reconstruction;
-        - ``sc_db``, ``lsd_db`` : spectral convergence and log-spectral distance in dB between the
-          true STFT magnitude of ``y`` and that of ``y_hat`` at the same ``n_fft``/``hop_length``
-          (for mel: against the true *linear* magnitude, so the information the bands drop counts);
-        - ``seconds`` : wall time of encoding plus decoding;
-        - ``real_time_factor`` : seconds of audio per second of that time;
-        - ``n_frames``, ``n_features`` : shape of the encoded frames;
-        - ``nbytes`` : their size as float32;
-        - and the settings (``representation``, ``n_fft``, ``hop_length``, ``n_mels`` or None,
-          ``method``, ``n_iter``).
+        :func:`musiclib.evaluation.sweep.decode_ceiling`'s keys with ``y_hat`` (the
+        reconstruction), plus ``params``.
 
     Raises
     ------
     ParameterError
-        Bad representation, method, ``n_fft``, ``hop_length``, ``n_mels`` (e.g. more bands than
-        bins), or ``y`` too short / not finite.
+        A representation not in :data:`SPECTROGRAM_REPRESENTATIONS`, or any bad setting or signal.
 
     Notes
     -----
@@ -128,54 +110,19 @@ def evaluate_setting(
     >>> r["n_features"]
     257
     """
-    from musiclib import phase
-    from musiclib.evaluation import metrics
+    from musiclib.evaluation.sweep import decode_ceiling
+    from musiclib.representations import make_representation
 
-    y = np.asarray(y, dtype=np.float32)
-    if y.ndim != 1:
-        raise ParameterError(f"evaluate_setting() needs mono audio, got shape {y.shape}")
-    if method not in phase.METHODS:
-        raise ParameterError(f"method={method!r} must be one of {tuple(phase.METHODS)}")
-    if isinstance(n_iter, bool) or not isinstance(n_iter, (int, np.integer)) or n_iter < 0:
-        raise ParameterError(f"n_iter={n_iter!r} must be a non-negative integer")
-    rep = _make_rep(representation, sr=sr, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels)
-    t0 = time.perf_counter()
-    frames = rep.encode(y)
-    y_hat = rep.decode(frames, method=method, n_iter=int(n_iter), length=len(y), seed=seed)
-    seconds = time.perf_counter() - t0
-    S_ref = np.abs(phase.stft(y, n_fft=rep.n_fft, hop_length=rep.hop_length))
-    S_est = np.abs(phase.stft(np.asarray(y_hat, dtype=np.float32), n_fft=rep.n_fft, hop_length=rep.hop_length))
-    n = min(S_ref.shape[1], S_est.shape[1])
-    S_ref, S_est = S_ref[:, :n], S_est[:, :n]
+    if representation not in SPECTROGRAM_REPRESENTATIONS:
+        raise ParameterError(f"representation={representation!r} must be one of {SPECTROGRAM_REPRESENTATIONS}")
+    rep = make_representation(representation, sr=sr, n_fft=n_fft, hop_length=hop_length, **params)
+    result = decode_ceiling(y, sr=sr, rep=rep, method=method, n_iter=n_iter, seed=seed, keep_audio=True)
+    return {**result, "params": dict(params)}
+
+
+def _columns(r: Mapping) -> dict:
     return {
-        "representation": representation,
-        "n_fft": int(rep.n_fft),
-        "hop_length": int(rep.hop_length),
-        "n_mels": int(rep.n_mels) if representation == "mel" else None,
-        "method": method,
-        "n_iter": int(n_iter),
-        "y_hat": np.asarray(y_hat, dtype=np.float32),
-        "sc_db": float(metrics.spectral_convergence(S_ref, S_est)),
-        "lsd_db": float(metrics.log_spectral_distance(S_ref, S_est)),
-        "seconds": float(seconds),
-        "real_time_factor": float(len(y) / sr / seconds) if seconds > 0 else float("inf"),
-        "n_frames": int(frames.shape[0]),
-        "n_features": int(frames.shape[1]),
-        "nbytes": int(frames.astype(np.float32, copy=False).nbytes),
-    }
-
-
-def _setting_label(r: Mapping) -> str:
-    label = f"{r['representation']} n_fft={r['n_fft']} hop={r['hop_length']}"
-    if r.get("n_mels"):
-        label += f" mels={r['n_mels']}"
-    return label + f", {r['method']} × {r['n_iter']}"
-
-
-def _result_columns(r: Mapping) -> dict:
-    return {
-        "frames × features": f"{r['n_frames']} × {r['n_features']}",
-        "kB": round(r["nbytes"] / 1024, 1),
+        "features × frames/s": f"{r['n_features']} × {r['frames_per_second']:.1f}",
         "SC (dB)": round(r["sc_db"], 1),
         "LSD (dB)": round(r["lsd_db"], 1),
         "seconds": round(r["seconds"], 2),
@@ -183,36 +130,89 @@ def _result_columns(r: Mapping) -> dict:
     }
 
 
+def _title(r: Mapping) -> str:
+    return f"{r['label']}, {r['method']} × {r['n_iter']}"
+
+
+def plot_reconstructions(y: np.ndarray, results: Sequence[Mapping], *, sr: int, axes=None):
+    """The original's spectrogram beside each reconstruction's, all on :data:`DISPLAY_STFT`.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n_samples,)]
+        The original.
+    results : sequence of dict
+        :func:`evaluate_setting`'s results (with ``y_hat``).
+    sr : int
+    axes : sequence of matplotlib Axes, optional
+        At least ``1 + len(results)``; default a new figure, four panels a row.
+
+    Returns
+    -------
+    np.ndarray of Axes
+    """
+    import matplotlib.pyplot as plt
+
+    from musiclib import phase
+    from musiclib.display import plot_spectrogram
+
+    n_fft, hop = DISPLAY_STFT
+    panels = [("original", y)] + [(f"{_title(r)}\nSC {r['sc_db']:.1f} dB", r["y_hat"]) for r in results]
+    if axes is None:
+        n_cols = min(4, len(panels))
+        n_rows = -(-len(panels) // n_cols)
+        _, axes = plt.subplots(n_rows, n_cols, figsize=(4 * n_cols, 3 * n_rows), squeeze=False, constrained_layout=True)
+    axes = np.ravel(axes)
+    if axes.size < len(panels):
+        raise ParameterError(f"plot_reconstructions() needs {len(panels)} axes, got {axes.size}")
+    for ax, (text, clip) in zip(axes, panels):
+        S = np.abs(phase.stft(np.asarray(clip, dtype=np.float32), n_fft=n_fft, hop_length=hop))
+        plot_spectrogram(S, sr=sr, hop_length=hop, ax=ax, colorbar=False)
+        ax.set_title(text, fontsize=9)
+    for ax in axes[len(panels):]:
+        ax.set_visible(False)
+    return axes
+
+
 class StaticComparison:
-    """Measured settings as one HTML table of players; made by :func:`static_comparison`.
+    """Measured settings as spectrograms and one table of players; made by :func:`static_comparison`.
+
+    In a notebook it shows the spectrograms (:func:`plot_reconstructions`) and then the table; its
+    HTML alone (``_repr_html_``) is the table.
 
     Attributes
     ----------
+    y : np.ndarray [shape=(n_samples,)]
+    sr : int
     results : list of dict
         :func:`evaluate_setting`'s dicts (with ``y_hat``), in grid order.
     table : musiclib.display.AudioTable
         The original first, then one row per setting.
     """
 
-    def __init__(self, results, table):
-        self.results = results
-        self.table = table
+    def __init__(self, y, sr, results, table):
+        self.y, self.sr, self.results, self.table = y, sr, results, table
 
-    def rows(self) -> list[dict]:
-        """The numbers without the audio, for printing or a DataFrame."""
-        return [{k: v for k, v in r.items() if k != "y_hat"} for r in self.results]
+    def rows(self):
+        """The numbers without the audio, as a pandas DataFrame."""
+        import pandas as pd
+
+        return pd.DataFrame([{k: v for k, v in r.items() if k not in ("y_hat", "params")} for r in self.results])
 
     def _repr_html_(self) -> str:
         return self.table._repr_html_()
 
+    def _ipython_display_(self):
+        import matplotlib.pyplot as plt
+        from IPython.display import display
+
+        axes = plot_reconstructions(self.y, self.results, sr=self.sr)
+        display(axes[0].figure)
+        plt.close(axes[0].figure)
+        display(self.table)
+
     def __repr__(self) -> str:
-        lines = [f"{'setting':<52} {'SC dB':>7} {'LSD dB':>7} {'s':>6} {'size':>12}"]
-        for r in self.results:
-            lines.append(
-                f"{_setting_label(r):<52} {r['sc_db']:>7.1f} {r['lsd_db']:>7.1f} {r['seconds']:>6.2f} "
-                f"{r['n_frames']:>5}×{r['n_features']:<6}"
-            )
-        return "\n".join(lines)
+        return "\n".join(f"{_title(r):<48} SC {r['sc_db']:6.1f} dB  {r['seconds']:6.2f} s" for r in self.results)
 
 
 def static_comparison(
@@ -223,7 +223,7 @@ def static_comparison(
     seed: int = 0,
     title: str | None = None,
 ) -> StaticComparison:
-    """Measure a small grid of settings and show them as a table of players with the numbers.
+    """Measure a small grid of settings; show spectrograms and a table of players with the numbers.
 
     Parameters
     ----------
@@ -238,8 +238,6 @@ def static_comparison(
     Returns
     -------
     StaticComparison
-        Renders as one table: the original, then each reconstruction with its size, SC, LSD,
-        time and real-time factor.
 
     Notes
     -----
@@ -248,21 +246,17 @@ def static_comparison(
     from musiclib.display import audio_table
 
     settings = list(settings)
-    if not settings:
-        raise ParameterError("static_comparison() got an empty settings grid")
-    results = []
-    for s in settings:
-        if not isinstance(s, Mapping):
-            raise ParameterError(f"each setting must be a dict of evaluate_setting() arguments, got {s!r}")
-        results.append(evaluate_setting(y, sr=sr, seed=seed, **s))
-    clips = [("original", (np.asarray(y, dtype=np.float32), {}))]
-    clips += [(_setting_label(r), (r["y_hat"], _result_columns(r))) for r in results]
-    title = title or "Reconstruction from the magnitude alone: SC and LSD against the original's STFT magnitude"
-    return StaticComparison(results, audio_table(clips, sr=sr, title=title))
+    if not settings or not all(isinstance(s, Mapping) for s in settings):
+        raise ParameterError(f"settings must be a non-empty list of evaluate_setting() arguments, got {settings!r}")
+    y = np.asarray(y, dtype=np.float32)
+    results = [evaluate_setting(y, sr=sr, seed=seed, **s) for s in settings]
+    clips = [("original", (y, {}))] + [(_title(r), (r["y_hat"], _columns(r))) for r in results]
+    title = title or "Reconstruction from the frames alone: SC and LSD against the original's STFT magnitude"
+    return StaticComparison(y, sr, results, audio_table(clips, sr=sr, title=title))
 
 
 #: Environment variable that marks a kernel nobody is watching (``scripts/run_notebooks.py`` and the
-#: notebook tests set it): :func:`compare_settings` then shows its static table, which an HTML export keeps.
+#: notebook tests set it): :func:`compare_settings` then shows its static form, which an HTML export keeps.
 ENV_HEADLESS = "MUSICLIB_HEADLESS"
 
 
@@ -272,8 +266,6 @@ def widgets_available() -> bool:
     True when ipywidgets imports, an IPython kernel is running, and ``$MUSICLIB_HEADLESS`` is not
     set (a notebook executed by papermill for a report has a kernel but no one to move the sliders).
     """
-    import os
-
     if os.environ.get(ENV_HEADLESS, "") not in ("", "0"):
         return False
     try:
@@ -293,6 +285,7 @@ def compare_settings(
     hop_fractions: Sequence[float] = (1 / 2, 1 / 4, 1 / 8),
     representations: Sequence[str] = SPECTROGRAM_REPRESENTATIONS,
     n_mels_options: Sequence[int] = (32, 64, 128, 256),
+    bins_per_octave_options: Sequence[int] = (12, 24, 48, 96),
     methods: Sequence[str] | None = None,
     max_iter: int = 200,
     seed: int = 0,
@@ -302,27 +295,27 @@ def compare_settings(
     """An interactive panel comparing spectrogram settings by ear, by eye and by measurement.
 
     The reader picks the window length, hop (as a fraction of the window), representation, mel
-    bands, phase method and iterations; on every change the clip is encoded and reconstructed, and
-    the panel shows the representation, players for the original and the reconstruction, and the
-    spectral convergence, time and size. Results are cached per setting, so going back is instant.
+    bands or log-frequency bins per octave, phase method and iterations; on every change the clip
+    is encoded and reconstructed, and the panel shows the original's spectrogram beside the
+    reconstruction's, players for both, and the error, time and size. Results are cached per
+    setting, so going back is instant.
 
     Parameters
     ----------
     y : np.ndarray [shape=(n_samples,)]
         A short mono clip (a few seconds keeps the panel responsive).
     sr : int
-    n_ffts, hop_fractions, representations, n_mels_options, methods :
+    n_ffts, hop_fractions, representations, n_mels_options, bins_per_octave_options, methods :
         The choices offered (``methods`` default: :data:`musiclib.phase.METHODS`).
     max_iter : int
         Upper end of the iterations slider.
     seed : int
     static : bool, optional
         ``True``: return :func:`static_comparison` of ``settings`` instead of a panel. ``None``
-        (default): do so only when no live panel can work (:func:`widgets_available`: no kernel,
-        no ipywidgets, or a headless run such as ``make demo``), so an executed notebook's HTML
-        still holds players and numbers.
+        (default): do so only when no live panel can work (:func:`widgets_available`), so an
+        executed notebook's HTML still holds spectrograms, players and numbers.
     settings : sequence of dict
-        The grid for the static fallback.
+        The grid for the static form.
 
     Returns
     -------
@@ -330,9 +323,7 @@ def compare_settings(
 
     Notes
     -----
-    Notebook: 01_spectrogram_settings. An exported HTML page cannot run the panel; executed
-    headless (``$MUSICLIB_HEADLESS``, set by ``scripts/run_notebooks.py``) this returns the static
-    table instead. To show both in any case, display the panel and then :func:`static_comparison`.
+    Notebook: 01_spectrogram_settings.
     """
     from musiclib import phase
 
@@ -346,52 +337,52 @@ def compare_settings(
     import matplotlib.pyplot as plt
     from IPython.display import HTML, display
 
-    from musiclib.display import audio_table, plot_representation
+    from musiclib.display import audio_table
+
+    def choice(options, preferred):
+        return preferred if preferred in options else options[0]
 
     methods = tuple(methods or phase.METHODS)
     fractions = {f"1/{round(1 / f)}" if f < 1 else "1": float(f) for f in hop_fractions}
-    w_fft = W.Dropdown(options=[int(n) for n in n_ffts], value=1024 if 1024 in n_ffts else int(n_ffts[0]), description="n_fft")
-    w_hop = W.Dropdown(options=list(fractions), value="1/4" if "1/4" in fractions else next(iter(fractions)), description="hop / n_fft")
-    w_rep = W.ToggleButtons(options=list(representations), value=representations[0] if "log" not in representations else "log", description="representation")
-    w_mels = W.Dropdown(options=[int(m) for m in n_mels_options], value=128 if 128 in n_mels_options else int(n_mels_options[0]), description="n_mels")
-    w_method = W.Dropdown(options=list(methods), value="pghi+fgla" if "pghi+fgla" in methods else methods[0], description="phase")
+    n_ffts, mels, bpos = [int(n) for n in n_ffts], [int(m) for m in n_mels_options], [int(b) for b in bins_per_octave_options]
+    w_fft = W.Dropdown(options=n_ffts, value=choice(n_ffts, 1024), description="n_fft")
+    w_hop = W.Dropdown(options=list(fractions), value=choice(list(fractions), "1/4"), description="hop / n_fft")
+    w_rep = W.ToggleButtons(options=list(representations), value=choice(list(representations), "log"),
+                            description="representation")
+    w_mels = W.Dropdown(options=mels, value=choice(mels, 128), description="n_mels")
+    w_bpo = W.Dropdown(options=bpos, value=choice(bpos, 48), description="bins/octave")
+    w_method = W.Dropdown(options=list(methods), value=choice(list(methods), "pghi+fgla"), description="phase")
     w_iter = W.IntSlider(value=32, min=0, max=max_iter, step=1, description="iterations", continuous_update=False)
     out = W.Output()
     cache: dict[tuple, dict] = {}
 
     def current():
-        n_fft = int(w_fft.value)
-        return {
-            "representation": w_rep.value,
-            "n_fft": n_fft,
-            "hop_length": max(1, int(n_fft * fractions[w_hop.value])),
-            "n_mels": int(w_mels.value),
-            "method": w_method.value,
-            "n_iter": int(w_iter.value),
-        }
+        extra = {"mel": {"n_mels": int(w_mels.value)}, "logfreq": {"bins_per_octave": int(w_bpo.value)}}
+        return {"representation": w_rep.value, "n_fft": int(w_fft.value),
+                "hop_length": max(1, int(w_fft.value * fractions[w_hop.value])),
+                "method": w_method.value, "n_iter": int(w_iter.value), **extra.get(w_rep.value, {})}
 
     def update(_change=None):
         s = current()
-        w_mels.disabled = s["representation"] != "mel"
-        key = tuple(s.values()) if s["representation"] == "mel" else tuple(v for k, v in s.items() if k != "n_mels")
+        w_mels.disabled, w_bpo.disabled = s["representation"] != "mel", s["representation"] != "logfreq"
+        key = tuple(sorted(s.items()))
         with out:
             out.clear_output(wait=True)
             try:
                 if key not in cache:
                     cache[key] = evaluate_setting(y, sr=sr, seed=seed, **s)
-                r = cache[key]
             except ParameterError as e:
                 display(HTML(f"<p style='color:#b00'>{html.escape(str(e))}</p>"))
                 return
-            rep = _make_rep(s["representation"], sr=sr, n_fft=s["n_fft"], hop_length=s["hop_length"], n_mels=s["n_mels"])
-            fig, ax = plt.subplots(figsize=(9, 3))
-            plot_representation(rep.encode(y), rep, ax=ax)
+            r = cache[key]
+            fig, axes = plt.subplots(1, 2, figsize=(11, 3.2), constrained_layout=True)
+            plot_reconstructions(y, [r], sr=sr, axes=axes)
             display(fig)
             plt.close(fig)
-            display(audio_table([("original", y), (_setting_label(r), (r["y_hat"], _result_columns(r)))], sr=sr))
+            display(audio_table([("original", y), (_title(r), (r["y_hat"], _columns(r)))], sr=sr))
 
-    for w in (w_fft, w_hop, w_rep, w_mels, w_method, w_iter):
+    for w in (w_fft, w_hop, w_rep, w_mels, w_bpo, w_method, w_iter):
         w.observe(update, names="value")
     update()
-    controls = W.VBox([W.HBox([w_fft, w_hop, w_mels]), w_rep, W.HBox([w_method, w_iter])])
+    controls = W.VBox([W.HBox([w_fft, w_hop]), w_rep, W.HBox([w_mels, w_bpo]), W.HBox([w_method, w_iter])])
     return W.VBox([controls, out])

@@ -80,16 +80,15 @@ t_start = time.perf_counter()
 # %% [markdown]
 # ## The representation
 #
-# Every next-frame notebook generates in one representation, `generate.DEFAULT_REPRESENTATION`:
-# **log-mel, 128 bands in dB, n_fft 1024, hop 256** (86 frames per second). Why:
-#
-# - 128 features instead of 513 FFT bins: a ridge model over 4 frames has 65 k weights instead of
-#   1 M, and the levels model has a softmax over 128 bands, not 513;
-# - dB values: the model's errors are relative (a 3 dB error is as audible in a quiet band as in a
-#   loud one), and the stability guard's gain is an addition;
-# - the mel inverse is cheap: a sparse non-negative least-squares fit for the linear magnitude,
-#   PGHI phase and 4 fast Griffin-Lim iterations (`generate.GENERATION_INVERSION`). Measured here on a
-#   held-out clip, against `rep.decode` with 32 iterations:
+# Every generation notebook works in one representation, `generate.DEFAULT_REPRESENTATION`: a
+# **log-frequency filter bank in dB** (every FFT bin below ~1.5 kHz, 48 bands per octave above; 209
+# features), n_fft 1024, hop 256 (86 frames per second), chosen in `01_spectrogram_settings` because,
+# of the representations small enough for every model of the series to train on two cores, it loses
+# the least before any model sees it. Why dB values: the model's errors are relative (a 3 dB error is
+# as audible in a quiet band as in a loud one), and the stability guard's gain is an addition. The
+# inverse is a sparse non-negative least-squares fit for the linear magnitude, PGHI phase and 4 fast
+# Griffin-Lim iterations (`generate.GENERATION_INVERSION`). Measured here on a held-out clip, against
+# `rep.decode` with 32 iterations:
 
 # %%
 rep = generate.default_representation()
@@ -108,10 +107,9 @@ for label, fn in {"generation default": lambda: generate.frames_to_audio(frames_
     z = fn()
     seconds = time.perf_counter() - t0
     S_true, S_z = rep.magnitude(y_ref), rep.magnitude(z)
-    inv[label] = (seconds, metrics.spectral_convergence(S_true, S_z),
-                  metrics.spectral_convergence(rep.mel(S_true), rep.mel(S_z)))
-for label, (s, sc, msc) in inv.items():
-    print(f"{label:<28} {len(y_ref) / sr / s:6.0f}x real time   SC {sc:6.1f} dB   SC in mel bands {msc:6.1f} dB")
+    inv[label] = (seconds, metrics.spectral_convergence(S_true, S_z))
+for label, (s, sc) in inv.items():
+    print(f"{label:<28} {len(y_ref) / sr / s:6.0f}x real time   SC {sc:6.1f} dB")
 
 # %% [markdown]
 # ## Ridge regression of the next frame

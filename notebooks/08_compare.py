@@ -254,5 +254,5 @@ print(f"this notebook: {time.perf_counter() - t_start:.1f} s")
 # - Missing approaches appear as soon as their notebooks have run (`make demo` runs them all in
 #   order, then this one).
 #
-# Previous: [07_autoencoder](07_autoencoder.ipynb) · Start: [00_data_tour](00_data_tour.ipynb) ·
+# Start: [00_data_tour](00_data_tour.ipynb) ·
 # Series: [README](README.md)

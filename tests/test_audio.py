@@ -416,20 +416,6 @@ def test_loud_fragments_picks_loud_never_silent():
         audio.loud_fragments(y[:SR], sr=SR, duration=2.0)
 
 
-def test_beat_slices_on_drum_loop():
-    y = synth.drum_loop(duration=6.0, bpm=120)
-    slices, beats = audio.beat_slices(y, sr=SR)
-    assert len(beats) >= 8
-    gaps = np.diff(beats)
-    assert np.median(gaps) == pytest.approx(0.5, abs=0.03)
-    assert len(slices) == len(beats) - 1
-    assert all(abs(len(s) / SR - 0.5) < 0.06 for s in slices)
-    bars, _ = audio.beat_slices(y, sr=SR, beats_per_slice=4)
-    assert np.median([len(b) for b in bars]) / SR == pytest.approx(2.0, abs=0.1)
-    with pytest.raises(ParameterError, match=r"beats_per_slice=0"):
-        audio.beat_slices(y, sr=SR, beats_per_slice=0)
-
-
 def test_no_warnings_on_clean_load(tone_wav):
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -1,9 +1,12 @@
-"""Tests for musiclib.display: plots return the axes they drew on; players embed playable WAV."""
+"""Tests for musiclib.display: plots return the axes they drew on; players embed playable, compressed
+audio in one pandas table; setup_notebook keeps notebooks quiet; headlines, listings, progress lines."""
 
 from __future__ import annotations
 
 import base64
 import io
+import logging
+import os
 import random
 import re
 
@@ -25,6 +28,17 @@ def _close_figures():
     plt.close("all")
 
 
+@pytest.fixture(autouse=True)
+def _restore_globals(monkeypatch):
+    """setup_notebook changes process-wide settings; put them back after each test."""
+    printoptions = np.get_printoptions()
+    tf_level = logging.getLogger("tensorflow").level
+    monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)  # restored by monkeypatch afterwards
+    yield
+    np.set_printoptions(**printoptions)
+    logging.getLogger("tensorflow").setLevel(tf_level)
+
+
 @pytest.fixture(scope="module")
 def S(mix):
     import librosa
@@ -36,9 +50,14 @@ def _drew(ax) -> bool:
     return len(ax.images) + len(ax.collections) + len(ax.lines) > 0
 
 
-def _decode_players(html_text):
-    uris = re.findall(r'<audio[^>]*src="data:audio/wav;base64,([A-Za-z0-9+/=]+)"', html_text)
+def _decode_players(html_text, mime="audio/ogg"):
+    uris = re.findall(rf'<audio[^>]*src="data:{mime};base64,([A-Za-z0-9+/=]+)"', html_text)
     return [sf.read(io.BytesIO(base64.b64decode(u)), dtype="float32") for u in uris]
+
+
+def _decode_uri(uri):
+    head, _, payload = uri.partition(",")
+    return head, sf.read(io.BytesIO(base64.b64decode(payload)), dtype="float32")
 
 
 # -- setup_notebook --------------------------------------------------------------------------------
@@ -61,6 +80,39 @@ def test_setup_notebook_seeds_everything():
 def test_setup_notebook_rejects_bad_seed(seed):
     with pytest.raises(ParameterError, match="seed"):
         display.setup_notebook(seed=seed)
+
+
+def test_setup_notebook_quiets_tensorflow_and_numpy_reprs():
+    assert "np.float64" in repr({"flux": np.float64(4.05)})  # NumPy 2's repr, before
+    display.setup_notebook(seed=0)
+    assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == "3"  # read by TensorFlow's C++ logging at import
+    assert logging.getLogger("tensorflow").getEffectiveLevel() == logging.ERROR
+    assert repr({"flux": np.float64(4.05), "n": np.int64(3)}) == "{'flux': 4.05, 'n': 3}"
+    assert str(np.array([1.5, 2.0])) == "[1.5 2. ]"  # arrays print as before
+
+
+def test_setup_notebook_keeps_a_chosen_tf_log_level(monkeypatch):
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "1")
+    display.setup_notebook(seed=0)
+    assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == "1"
+
+
+def test_figure_alt_text_from_titles():
+    fig, (a, b) = plt.subplots(1, 2)
+    a.set_title("held out")
+    b.set_title("LSTM")
+    assert display._figure_alt(fig) == "Figure: held out; LSTM"
+    fig.suptitle("log-mel spectrograms")
+    assert display._figure_alt(fig) == "Figure: log-mel spectrograms (held out; LSTM)"
+    b.set_visible(False)
+    assert display._figure_alt(fig) == "Figure: log-mel spectrograms (held out)"
+    fig2, ax = plt.subplots()
+    assert display._figure_alt(fig2) == "Figure"
+    ax.set(xlabel="epoch", ylabel="MSE")
+    assert display._figure_alt(fig2) == "Figure: MSE against epoch"
+    ax.set_title("x" * 500)
+    text = display._figure_alt(fig2, max_chars=100)
+    assert len(text) == 100 and text.endswith("\u2026")
 
 
 # -- plots -----------------------------------------------------------------------------------------
@@ -189,18 +241,35 @@ def test_audio_table_one_table_n_players(sr):
     table = display.audio_table(clips, sr=sr, title="three <clips>")
     text = table._repr_html_()
     assert text.count("<table") == 1 and text.count("</table>") == 1
-    assert text.count("<audio") == 3
+    assert text.count("<audio") == 3 and text.count('preload="none"') == 3
     assert "three &lt;clips&gt;" in text  # escaped
+    assert "data:audio/wav" not in text  # compressed, not WAV
     decoded = _decode_players(text)
     assert len(decoded) == 3
     for (label, y), (data, file_sr) in zip(clips.items(), decoded):
         assert file_sr == sr
         assert data.shape == (len(y),)  # mono, same length
-        assert np.max(np.abs(data)) == pytest.approx(0.99, abs=1e-3)  # peak-normalised per clip
+        assert np.max(np.abs(data)) == pytest.approx(display.PEAK, abs=0.03)  # peak-normalised per clip
+        assert np.max(np.abs(data)) < 1.0  # the codec's overshoot stays below full scale
         assert label in text
-    # the waveform survives 16-bit encoding (up to the normalisation gain)
-    y = clips["tone"]
-    assert np.allclose(decoded[0][0], y / np.max(np.abs(y)) * 0.99, atol=1e-3)
+        ref = y / np.max(np.abs(y)) * display.PEAK
+        assert np.corrcoef(data, ref)[0, 1] > 0.99  # the same sound, through a lossy codec
+    assert text == table._repr_html_()  # the same clips give the same page
+
+
+def test_audio_table_is_a_pandas_frame(sr):
+    y = 0.25 * synth.tone(330.0, duration=0.2, sr=sr)
+    table = display.audio_table(
+        [("a <b>", (y, {"SC (dB)": -21.5, "n_fft": 1024, "note": "x&y"})), ("b", (y, {"SC (dB)": -9.25}))], sr=sr
+    )
+    frame = table.to_frame()
+    assert list(frame.columns) == ["SC (dB)", "n_fft", "note", "listen"]
+    assert list(frame.index) == ["a <b>", "b"]
+    assert frame.loc["a <b>", "n_fft"] == 1024 and np.isnan(frame.loc["b", "n_fft"])
+    assert all(u.startswith("data:audio/ogg;base64,") for u in frame["listen"])
+    text = table._repr_html_()
+    assert "a &lt;b&gt;" in text and "x&amp;y" in text and "a <b>" not in text
+    assert ">1024<" in text and ">-21.5<" in text and "NaN" not in text and "nan" not in text
 
 
 def test_audio_table_pairs_extra_columns_and_no_normalize(sr):
@@ -211,12 +280,40 @@ def test_audio_table_pairs_extra_columns_and_no_normalize(sr):
         normalize=False,
     )
     assert table.columns == ["SC (dB)", "n_fft"]
+    assert len(table) == 2
     text = table._repr_html_()
     assert "-21.5" in text and "-9.25" in text and "1024" in text
     assert text.count("<audio") == 2
     data, _ = _decode_players(text)[0]
-    assert np.max(np.abs(data)) == pytest.approx(np.max(np.abs(y)), abs=1e-3)  # level kept
+    assert np.max(np.abs(data)) == pytest.approx(np.max(np.abs(y)), abs=0.02)  # level kept
     assert "2 clips" in repr(table)
+
+
+@pytest.mark.parametrize("fmt, mime", [("wav", "audio/wav"), ("flac", "audio/flac")])
+def test_audio_data_uri_lossless_formats_round_trip(sr, fmt, mime):
+    y = synth.synthetic_mix(duration=1.0, sr=sr, seed=0)
+    head, (data, file_sr) = _decode_uri(display.audio_data_uri(y, sr=sr, format=fmt))
+    assert head == f"data:{mime};base64" and file_sr == sr
+    assert np.allclose(data, y / np.max(np.abs(y)) * display.PEAK, atol=1e-4)  # 16-bit
+
+
+def test_audio_data_uri_ogg_is_much_smaller_than_wav(mix, sr):
+    ogg = display.audio_data_uri(mix, sr=sr)
+    wav = display.audio_data_uri(mix, sr=sr, format="wav")
+    assert ogg.startswith("data:audio/ogg;base64,")
+    assert base64.b64decode(ogg.partition(",")[2])[:4] == b"OggS"
+    assert len(ogg) * 4 < len(wav), (len(ogg), len(wav))
+    _, (data, file_sr) = _decode_uri(ogg)
+    assert file_sr == sr and len(data) == len(mix)
+
+
+def test_audio_data_uri_rejects_bad_input(sr):
+    with pytest.raises(ParameterError, match="format"):
+        display.audio_data_uri(np.zeros(10), sr=sr, format="mp4")
+    with pytest.raises(ParameterError, match="sr"):
+        display.audio_data_uri(np.zeros(10), sr=-1)
+    with pytest.raises(ParameterError, match="NaN"):
+        display.audio_data_uri(np.array([0.0, np.inf]), sr=sr)
 
 
 @pytest.mark.parametrize(
@@ -245,7 +342,7 @@ def test_audio_table_clips_without_normalize_warns(sr):
     with pytest.warns(UserWarning, match="clipped"):
         text = table._repr_html_()
     data, _ = _decode_players(text)[0]
-    assert np.max(np.abs(data)) <= 1.0
+    assert np.max(np.abs(data)) <= 1.05  # clipped to full scale (plus the codec's overshoot)
 
 
 def test_audio_player(sr):
@@ -256,3 +353,57 @@ def test_audio_player(sr):
     assert file_sr == sr and len(data) == len(y)
     with pytest.raises(ParameterError, match="NaN"):
         display.audio_player(np.array([np.nan]), sr=sr)
+
+
+# -- headline, listing, training progress -----------------------------------------------------------
+
+
+def test_headline_renders_for_the_report_index():
+    h = display.headline("Ridge  passes\n7 of 10 <checks>.")
+    assert repr(h) == "Result: Ridge passes 7 of 10 <checks>."
+    assert h._repr_html_() == '<p class="musiclib-headline"><b>Result:</b> Ridge passes 7 of 10 &lt;checks&gt;.</p>'
+
+
+@pytest.mark.parametrize("bad", ["", "   ", None, 3])
+def test_headline_rejects_empty(bad):
+    with pytest.raises(ParameterError, match="sentence"):
+        display.headline(bad)
+
+
+def test_listing_shows_head_and_count(tmp_path):
+    from pathlib import Path
+
+    files = [Path(f"/data/loop_{i:02d}.flac") for i in range(37)]
+    shown = display.listing(files, head=3, name="files")
+    assert len(shown) == 37
+    assert str(shown) == repr(shown) == "37 files: loop_00.flac, loop_01.flac, loop_02.flac and 34 more"
+    text = shown._repr_html_()
+    assert text.startswith('<details class="musiclib-listing"><summary>37 files:')
+    assert text.count("<li>") == 37 and "loop_36.flac" in text
+    short = display.listing(["a <b>", "c"], head=5)
+    assert str(short) == "2 items: a <b>, c"
+    assert short._repr_html_() == '<p class="musiclib-listing">2 items: a &lt;b&gt;, c</p>'
+    assert str(display.listing([], name="clips")) == "0 clips"
+
+
+@pytest.mark.parametrize(
+    "kwargs, match", [({"items": "abc"}, "iterable"), ({"items": 3}, "iterable"),
+                      ({"items": [1], "head": 0}, "head"), ({"items": [1], "name": 2}, "name")]
+)
+def test_listing_rejects_bad_input(kwargs, match):
+    with pytest.raises(ParameterError, match=match):
+        display.listing(**kwargs)
+
+
+@pytest.mark.slow
+def test_training_progress_prints_one_line(capsys):
+    keras = pytest.importorskip("keras")
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.random.default_rng(0).standard_normal((16, 3)).astype("float32")
+    model.fit(x, x[:, :1], epochs=3, verbose=0, callbacks=[display.training_progress(3, label="dense")])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1 and re.fullmatch(r"dense: epoch 3/3, [0-9.]+ s, loss [0-9.e+-]+", lines[0]), lines
+    with pytest.raises(ParameterError, match="epochs"):
+        display.training_progress(0)

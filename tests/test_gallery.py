@@ -1,13 +1,22 @@
-"""The gallery: ``build/report/index.html`` opens in a real browser without errors.
+"""The gallery: ``build/report/`` read in a real browser, as a reader meets it.
 
 Builds a small report (``scripts/run_notebooks.py --mode small --only 00,08``), serves it on
 127.0.0.1, and drives headless Chromium (Debian's ``/usr/bin/chromium``, started here) over the
 DevTools protocol with ``websocket-client``. On the index and on every notebook page it links, it
-checks: no console errors, no uncaught exceptions, no failed resource loads; every ``<audio>``
-element loads its (base64 ``data:``) source to at least HAVE_METADATA without a media error; every
-``<img>`` has decoded (``naturalWidth > 0``).
+checks:
 
-Skipped, with the reason, when Chromium is not installed (``scripts/install_chromium.sh`` installs it).
+- no console errors, no uncaught exceptions, no failed resource loads, no script from elsewhere;
+- every ``<audio>`` loads its (base64 ``data:``, Ogg Vorbis) source to at least HAVE_METADATA
+  without a media error; every ``<img>`` has decoded (``naturalWidth > 0``) and has an alt text
+  made from its figure's titles;
+- every ``<a href>`` to a local file points at a file of the report (a dead link fails);
+- each page's ``<title>`` is its notebook's title; Previous / Next follow the pages in number
+  order and Index leads back; code cells are folded; no stderr output (log lines) on a page;
+- every page is under 5 MB, and the index loads in under a second;
+- the index shows each notebook's headline where it has one.
+
+Run it alone with ``make test-gallery``. Skipped, with the reason, when Chromium is not installed
+(``scripts/install_chromium.sh`` installs it).
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -28,6 +38,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("MUSICLIB_CHROMIUM", "/usr/bin/chromium")
+BUILT = ("00", "08")  # the notebooks of the small report
+MAX_PAGE_BYTES = 5 * 1024 * 1024
+INDEX_LOAD_MS = 1000
 
 pytestmark = [pytest.mark.slow, pytest.mark.notebook, pytest.mark.timeout(900)]
 
@@ -116,8 +129,9 @@ def _problems(events: list[dict]) -> list[str]:
     return out
 
 
-# every <audio>: load to HAVE_METADATA (1) or fail; every <img>: decoded with a width
-_CHECK_MEDIA = """
+# every <audio>: load to HAVE_METADATA (1) or fail; every <img>: decoded with a width; the page's
+# links, navigation, title, folded code and stderr outputs
+_CHECK_PAGE = """
 (async () => {
   const audios = [...document.querySelectorAll('audio')];
   const results = await Promise.all(audios.map((a, i) => new Promise(resolve => {
@@ -133,10 +147,21 @@ _CHECK_MEDIA = """
     setTimeout(done, 20000);
   })));
   const images = [...document.images].map((im, i) => ({i, complete: im.complete, width: im.naturalWidth,
+                                                      alt: im.getAttribute('alt'),
                                                       src: (im.currentSrc || im.src).slice(0, 40)}));
-  const links = [...document.querySelectorAll('a[href]')].map(a => a.getAttribute('href'))
-      .filter(h => h.endsWith('.html') && !h.includes('://'));
-  return {title: document.title, audios: results, images, links};
+  const hrefs = [...document.querySelectorAll('a[href]')].map(a => a.getAttribute('href'));
+  const rel = r => [...document.querySelectorAll(`nav.musiclib-nav a[rel=${r}]`)].map(a => a.getAttribute('href'));
+  const nav = {prev: rel('prev'), next: rel('next'), count: document.querySelectorAll('nav.musiclib-nav').length,
+               index: document.querySelectorAll('nav.musiclib-nav a[href="index.html"]').length};
+  const inputs = document.querySelectorAll('.jp-CodeCell .jp-InputArea').length;
+  const folded = document.querySelectorAll('details.musiclib-code:not([open]) .jp-InputArea').length;
+  const stderr = [...document.querySelectorAll('[data-mime-type="application/vnd.jupyter.stderr"]')]
+      .map(e => e.textContent.slice(0, 200));
+  const scripts = [...document.querySelectorAll('script[src]')].map(s => s.getAttribute('src'));
+  const timing = performance.getEntriesByType('navigation')[0];
+  return {title: document.title, audios: results, images, hrefs, nav, inputs, folded, stderr, scripts,
+          load_ms: timing ? timing.loadEventEnd - timing.startTime : null,
+          headlines: [...document.querySelectorAll('.headline')].map(e => e.textContent)};
 })()
 """
 
@@ -183,7 +208,8 @@ def report(tmp_path_factory):
         train_seconds=1.0, generate_seconds=0.5, root=out / "outputs", run="test-run",
     )
     r = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "run_notebooks.py"), "--mode", "small", "--out", str(out), "--only", "00,08"],
+        [sys.executable, str(REPO / "scripts" / "run_notebooks.py"), "--mode", "small", "--out", str(out),
+         "--only", ",".join(BUILT)],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=800,
     )
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
@@ -247,7 +273,7 @@ def _open(browser: str, url: str) -> tuple[dict, list[str]]:
         page.send("Page.navigate", {"url": url})
         page.wait_for("Page.loadEventFired", timeout=120)
         time.sleep(1.0)  # late script errors
-        result = page.evaluate(_CHECK_MEDIA, timeout=120)
+        result = page.evaluate(_CHECK_PAGE, timeout=120)
         page.send("Runtime.evaluate", {"expression": "0"})  # drain pending events
         return result, _problems(page.events)
     finally:
@@ -255,24 +281,62 @@ def _open(browser: str, url: str) -> tuple[dict, list[str]]:
         urllib.request.urlopen(f"{browser}/json/close/{target['id']}", timeout=30).read()
 
 
-def _check_page(browser, url, *, expect_audio: bool):
+def _local(href: str) -> str | None:
+    """The report file a link points at, or None for in-page anchors and other sites."""
+    if href.startswith("#") or "://" in href or href.split(":", 1)[0] in ("mailto", "data", "javascript"):
+        return None
+    return urllib.parse.unquote(href.split("#", 1)[0].split("?", 1)[0])
+
+
+def _check_page(browser, url, report: Path, *, expect_audio: bool):
     result, problems = _open(browser, url)
     assert not problems, f"{url}: " + "\n".join(problems)
     bad_audio = [a for a in result["audios"] if a["readyState"] < 1 or a["error"] is not None]
     assert not bad_audio, f"{url}: audio elements that do not load: {bad_audio}"
     bad_img = [im for im in result["images"] if not im["complete"] or im["width"] <= 0]
     assert not bad_img, f"{url}: images that do not render: {bad_img}"
+    assert not result["scripts"], f"{url}: scripts loaded from files or elsewhere: {result['scripts']}"
+    dead = [h for h in result["hrefs"] if _local(h) is not None and not (report / _local(h)).is_file()]
+    assert not dead, f"{url}: links to files that are not in the report: {dead}"
     if expect_audio:
         assert result["audios"], f"{url}: no <audio> element"
     return result
 
 
 def test_index_and_every_linked_page_load(server, browser, report):
-    index = _check_page(browser, f"{server}/index.html", expect_audio=False)
-    links = list(dict.fromkeys(index["links"]))
+    index = _check_page(browser, f"{server}/index.html", report, expect_audio=False)
+    assert index["title"] == "musiclib notebook series"
+    assert not index["images"] and not index["audios"]  # nothing to load but itself
+    # the first page of a fresh browser also waits for its renderer process to start: time the second
+    again = _check_page(browser, f"{server}/index.html", report, expect_audio=False)
+    assert again["load_ms"] is not None and again["load_ms"] < INDEX_LOAD_MS, f"index loaded in {again['load_ms']:.0f} ms"
+    links = list(dict.fromkeys(h for h in index["hrefs"] if h.endswith(".html")))
     assert "08_compare.html" in links and "00_data_tour.html" in links, links
     assert links[0] == "08_compare.html", f"the comparison is not on top: {links}"
-    for link in links:
-        page = _check_page(browser, f"{server}/{link}", expect_audio=True)
+    # the index shows every headline the records hold (a notebook without one shows its status only)
+    records = [json.loads(p.read_text()) for p in sorted(report.glob("[0-9][0-9]_*.json"))]
+    assert sorted(index["headlines"]) == sorted(r["headline"] for r in records if r.get("headline"))
+    runner = _runner()
+    pages = sorted(links)  # the series order: by number
+    for i, link in enumerate(pages):
+        page = _check_page(browser, f"{server}/{link}", report, expect_audio=True)
+        stem = link.removesuffix(".html")
+        assert page["title"] == runner._title(REPO / "notebooks" / f"{stem}.ipynb"), link
         assert page["images"], f"{link}: no images"
+        no_alt = [im for im in page["images"] if not im["alt"] or not im["alt"].startswith("Figure: ")]
+        assert not no_alt, f"{link}: images without an alt text from their figure's titles: {no_alt}"
         assert all(a["duration"] and a["duration"] > 0 for a in page["audios"]), link
+        nav = page["nav"]
+        assert nav["count"] == 2 and nav["index"] == 2, f"{link}: navigation {nav}"
+        assert nav["prev"] == ([pages[i - 1]] * 2 if i > 0 else []), f"{link}: previous {nav['prev']}"
+        assert nav["next"] == ([pages[i + 1]] * 2 if i + 1 < len(pages) else []), f"{link}: next {nav['next']}"
+        assert page["inputs"] and page["folded"] == page["inputs"], f"{link}: code cells not folded"
+        assert not page["stderr"], f"{link}: stderr output (log lines) on the page: {page['stderr']}"
+
+
+def test_pages_are_light(report):
+    sizes = {p.name: p.stat().st_size for p in report.glob("*.html")}
+    assert len(sizes) == len(BUILT) + 1, sizes
+    heavy = {k: v for k, v in sizes.items() if v > MAX_PAGE_BYTES}
+    assert not heavy, f"pages over {MAX_PAGE_BYTES / 2**20:.0f} MB: {heavy}"
+    assert sizes["index.html"] < 100_000

@@ -10,7 +10,7 @@ from musiclib.errors import MusiclibError, ParameterError
 from musiclib.framing import FrameScaler, Framing
 from musiclib.generate import RolloutError, StabilityGuard, rollout, soft_limit
 from musiclib.models.linear import RidgeNextFrame, UnstableLinear
-from musiclib.representations import LinearSpectrogram, MelSpectrogram
+from musiclib.representations import LinearSpectrogram, LogSpectrogram, MelSpectrogram, from_params
 
 SR = 22050
 
@@ -35,7 +35,7 @@ def fitted(train, rep):
 
 
 def test_default_representation_is_one_constant(rep):
-    assert isinstance(rep, MelSpectrogram)
+    assert rep.name == "logfreq" and rep.n_features < 256
     for k, v in generate.DEFAULT_REPRESENTATION.items():
         assert rep.params[k] == v
 
@@ -135,9 +135,10 @@ def test_guard_is_smooth_and_never_increases_changes(make_rep):
     d_in, d_out = np.diff(e_in), np.diff(e_out)
     # monotone ...
     assert np.all(d_out > -1e-4)
-    # ... and soft, not a hard clip: just past the upper bound the output still rises
+    # ... and soft, not a hard clip (which would give 0): just past the upper bound the output still
+    # rises (less where the per-feature bounds act too, as for the many narrow bins of logfreq)
     near = (e_in[1:] > guard.high) & (e_in[1:] < guard.high + guard.knee)
-    assert near.any() and np.all(d_out[near] > 0.2 * d_in[near])
+    assert near.any() and np.all(d_out[near] > 0.05 * d_in[near])
     # ... and never steeper than the input (1-Lipschitz in the log domain)
     assert np.all(d_out <= d_in + 1e-3)
     assert e_out.max() <= guard.high + guard.knee * np.log(2) + 1e-3
@@ -222,10 +223,9 @@ def test_frames_to_audio_quality_and_errors(rep):
     frames = rep.encode(y)
     out = generate.frames_to_audio(frames, rep, length=len(y))
     assert out.shape == y.shape and out.dtype == np.float32 and np.all(np.isfinite(out))
-    # spectral convergence in the mel domain, as judged for mel inversion
-    M_ref = rep.mel(rep.magnitude(y))
-    M_out = rep.mel(rep.magnitude(out))
-    sc = 20 * np.log10(np.linalg.norm(M_ref - M_out) / np.linalg.norm(M_ref))
+    # spectral convergence against the true magnitude (the default representation has no filter bank)
+    S_ref, S_out = rep.magnitude(y), rep.magnitude(out)
+    sc = 20 * np.log10(np.linalg.norm(S_ref - S_out) / np.linalg.norm(S_ref))
     assert sc < -15
     with pytest.raises(ParameterError, match="NaN"):
         generate.frames_to_audio(np.full_like(frames, np.nan), rep)
@@ -235,12 +235,14 @@ def test_frames_to_audio_quality_and_errors(rep):
         generate.frames_to_audio(frames[:, :5], rep)
 
 
-def test_frames_to_audio_is_the_representations_inverse_with_generation_settings(rep):
+@pytest.mark.parametrize("params", [generate.DEFAULT_REPRESENTATION, {"name": "mel", "n_fft": 1024, "n_mels": 128}])
+def test_frames_to_audio_is_the_representations_inverse_with_generation_settings(params):
+    rep = from_params(params)
     y = synth.synthetic_mix(duration=2.0, sr=SR, seed=6)
     frames = rep.encode(y)
     inv = generate.GENERATION_INVERSION
-    expected = rep.decode(frames, method=inv["method"], n_iter=inv["n_iter"], nnls_iter=inv["nnls_iter"],
-                          length=len(y), seed=3)
+    nnls = {"nnls_iter": inv["nnls_iter"]} if hasattr(rep, "to_linear") else {}
+    expected = rep.decode(frames, method=inv["method"], n_iter=inv["n_iter"], length=len(y), seed=3, **nnls)
     np.testing.assert_array_equal(generate.frames_to_audio(frames, rep, length=len(y), seed=3), expected)
 
 

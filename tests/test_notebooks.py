@@ -18,6 +18,7 @@ import ast
 import importlib.util
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -210,17 +211,22 @@ def test_runner_report_continues_after_failure(tmp_path, capsys, monkeypatch):
     src = tmp_path / "nbs"
     src.mkdir()
     _write_notebook(src / "00_good.ipynb", [
-        ("markdown", "# Good one\n\nDoes two plus two make four?\n\nMore text.", []),
+        ("markdown", "# 00 · Good one\n\nDoes two plus two make four?\n\nMore text: $x^2 + 1$, "
+                     "[the bad one](01_bad.ipynb#Bad-one), [the comparison](08_compare.ipynb), [README](README.md).", []),
         ("code", 'MODE = "demo"\nSEED = 0', ["parameters"]),
-        ("code", "from musiclib.display import audio_player\nimport numpy as np\n"
-                 "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nplt.show()\n"
-                 "print('mode', MODE)\naudio_player(np.sin(np.arange(2205) / 3.0), sr=22050)", []),
+        ("code", "from musiclib.display import audio_player, headline, setup_notebook\nimport numpy as np\n"
+                 "rng = setup_notebook(seed=SEED)\n"
+                 "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nplt.title('a <rising> line')\nplt.show()\n"
+                 "print('mode', MODE, {'x': np.float64(0.5)})\naudio_player(np.sin(np.arange(2205) / 3.0), sr=22050)", []),
         ("code", "from musiclib.widgets import compare_settings\n"
                  "grid = [{'representation': 'linear', 'n_fft': 256, 'hop_length': 64, 'method': 'pghi', 'n_iter': 0}]\n"
                  "compare_settings(np.sin(np.arange(4096) / 3.0), sr=22050, settings=grid)", []),
+        ("code", "for i in range(50):\n    print(f'epoch {i + 1}', flush=True)", []),
+        ("code", "import os, sys\nos.write(2, b'I0000 cudart_stub.cc:31] C++ log line\\n')\n"
+                 "print('python stderr', file=sys.stderr)\ndisplay(headline(f'Two plus two makes {2 + 2}.'))", []),
     ])
     _write_notebook(src / "01_bad.ipynb", [
-        ("markdown", "# Bad one\n\nWhat happens on an error?", []),
+        ("markdown", "# Bad one\n\nWhat happens on an error?\n\nBack to [the good one](00_good.ipynb).", []),
         ("code", 'MODE = "demo"\nSEED = 0', ["parameters"]),
         ("code", "raise RuntimeError('boom\\nsecond line')", []),
     ])
@@ -235,20 +241,104 @@ def test_runner_report_continues_after_failure(tmp_path, capsys, monkeypatch):
     assert "00_good.ipynb" in printed and "01_bad.ipynb" in printed and "FAILED" in printed
     report = tmp_path / "build" / "report"
     good = (report / "00_good.html").read_text()
-    assert "mode small" in good and "data:audio/wav;base64," in good
+    assert "<title>00 · Good one</title>" in good
+    assert "mode small {'x': 0.5}" in good  # no np.float64(...) in printed results
+    streams = "".join("".join(o.get("text", "")) for c in _cells(tmp_path / "build" / "notebooks" / "00_good.ipynb")
+                      for o in c.get("outputs", []) if o.get("output_type") == "stream")
+    assert "C++ log line" not in streams and "python stderr" in streams  # compiled code's log lines stay out
+    assert "data:audio/ogg;base64," in good and "data:audio/wav" not in good
     # one player, then the widget's static form (headless run): the original and one setting
     assert good.count("<audio") == 3 and "SC (dB)" in good
     assert "data:image/png;base64," in good  # the figure, embedded
+    assert 'alt="Figure: a &lt;rising&gt; line"' in good  # its alt text, from its title
+    assert "<math" in good and "$x^2" not in good  # maths as MathML, no script
+    assert "<script src" not in good
+    assert good.count('<details class="musiclib-code">') == 6  # every code cell folded (with papermill's)
+    # 50 printed lines (50 outputs, one per flush): one block, its first 8 and last 4 lines in view
+    assert "<summary>\u2026 38 more lines</summary>" in good
+    assert "epoch 8</pre>" in good and "<pre>epoch 47" in good and good.count("epoch 50") == 1
+    # links: to the other page of the report, the README -> index, none to a page not built
+    assert 'href="01_bad.html#Bad-one"' in good and 'href="index.html" data-musiclib-href="README.md"' in good
+    assert "08_compare.html" not in good and "08_compare.ipynb" in good  # kept as text, without a link
+    nav = re.findall(r'<nav class="musiclib-nav">(.*?)</nav>', good)
+    assert len(nav) == 2 and 'rel="next" href="01_bad.html"' in nav[0] and 'rel="prev"' not in nav[0]
+    assert 'href="index.html"' in nav[0]
+    bad_page = (report / "01_bad.html").read_text()
+    assert 'rel="prev" href="00_good.html"' in bad_page and 'rel="next"' not in bad_page
+    assert 'href="00_good.html"' in bad_page
     assert os.environ["MPLBACKEND"] == "Agg"  # the kernel's environment did not leak into ours
     assert (tmp_path / "build" / "notebooks" / "01_bad.ipynb").exists()  # partial output kept
     rec = json.loads((report / "01_bad.json").read_text())
     assert rec["status"] == "failed" and "second line" in rec["error"]
+    assert json.loads((report / "00_good.json").read_text())["headline"] == "Two plus two makes 4."
     index = (report / "index.html").read_text()
     assert index.index("Compare") < index.index("Good one") < index.index("Bad one")  # 08_compare on top
     assert "Does two plus two make four?" in index
-    assert 'href="00_good.html"' in index and "not run yet" in index
+    assert '<p class="headline">Two plus two makes 4.</p>' in index and index.count('class="headline"') == 1
+    assert 'href="00_good.html"' in index and "not run yet" in index and 'href="08_compare.html"' not in index
     assert "second line" in index
     assert not list(report.glob(".*"))  # no temporary files left behind
+
+
+def test_large_dense_figures_become_webp_small_plots_stay_png():
+    import base64
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    def png(draw):
+        fig, ax = plt.subplots(figsize=(8, 3))
+        draw(ax)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+        plt.close(fig)
+        return base64.b64encode(buf.getvalue()).decode("ascii")
+
+    rng = np.random.default_rng(0)
+    dense = png(lambda ax: ax.imshow(rng.standard_normal((128, 400)).cumsum(axis=1), aspect="auto"))
+    line = png(lambda ax: ax.plot([1, 3, 2]))
+    assert len(dense) * 3 // 4 > 100_000 > len(line) * 3 // 4  # a spectrogram-like image and a small plot
+    page = f'<img alt="a" src="data:image/png;base64,{dense}"><img alt="b" src="data:image/png;base64,{line}">'
+    out = _runner()._lighter_images(page)
+    webp = re.search(r'src="data:image/webp;base64,([^"]+)"', out)
+    assert webp and base64.b64decode(webp.group(1))[8:12] == b"WEBP"
+    assert len(webp.group(1)) * 2 <= len(dense)  # at least halved
+    assert f'src="data:image/png;base64,{line}"' in out  # the line plot is left as it was
+    assert out.count("<img") == 2 and 'alt="a"' in out
+
+
+def test_link_pages_follows_the_pages_that_exist(tmp_path):
+    """Navigation comes from the pages present, in number order; a page built later gets linked."""
+    runner = _runner()
+    src = tmp_path / "nbs"
+    src.mkdir()
+    for stem in ("00_a", "03_c", "05_d"):
+        _write_notebook(src / f"{stem}.ipynb", [("markdown", f"# {stem[:2]} · {stem[3:]}\n\nWhy {stem}?", [])])
+    report = tmp_path / "report"
+    report.mkdir()
+    page = ('<html><body><nav class="musiclib-nav"></nav><main><a href="05_d.ipynb">next</a>'
+            '<a href="07_gone.ipynb">gone</a><a href="https://example.org/x.ipynb">web</a><a href="#top">top</a>'
+            '</main><nav class="musiclib-nav"></nav></body></html>')
+    for stem in ("00_a", "03_c"):
+        (report / f"{stem}.html").write_text(page)
+    notebooks = runner.series(src)
+    dead = runner.link_pages(report, notebooks)
+    assert dead == {"00_a": ["07_gone.ipynb"], "03_c": ["07_gone.ipynb"]}
+    a = (report / "00_a.html").read_text()
+    assert 'rel="next" href="03_c.html"' in a and 'rel="prev"' not in a
+    assert '<a data-musiclib-href="05_d.ipynb">next</a>' in a  # 05 has no page: no link
+    assert 'href="https://example.org/x.ipynb"' in a and 'href="#top"' in a  # left alone
+    (report / "05_d.html").write_text(page)
+    runner.link_pages(report, notebooks)  # again, now that 05 exists
+    a = (report / "00_a.html").read_text()
+    assert '<a href="05_d.html" data-musiclib-href="05_d.ipynb">next</a>' in a
+    c = (report / "03_c.html").read_text()
+    assert 'rel="prev" href="00_a.html"' in c and 'rel="next" href="05_d.html"' in c
+    assert c.count('<nav class="musiclib-nav">') == 2
 
 
 def test_runner_select_and_describe():

@@ -214,7 +214,7 @@ def test_defaults():
     assert rep.n_features == 128 and rep.basis.shape == (128, 513)
     assert R.LinearSpectrogram(n_fft=2048).n_features == 1025
     assert R.DCTBlocks().hop_length == 256
-    assert set(R.REPRESENTATIONS) == {"linear", "log", "mel", "dct", "raw"}
+    assert set(R.REPRESENTATIONS) == {"linear", "log", "mel", "logfreq", "dct", "raw"}
 
 
 @pytest.mark.parametrize(
@@ -315,3 +315,89 @@ def test_contract_property(rep, extra, seed):
     assert out.shape == (length,)
     assert np.all(np.isfinite(out))
     assert R.from_params(json.loads(json.dumps(rep.params))) == rep
+
+
+# --------------------------------------------------------------------------------------------------
+# log-frequency filter bank
+# --------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("n_fft", [64, 512, 1024, 2048])
+@pytest.mark.parametrize("bins_per_octave", [1, 12, 48, 96])
+def test_logfreq_basis(n_fft, bins_per_octave):
+    rep = R.LogFrequencySpectrogram(n_fft=n_fft, bins_per_octave=bins_per_octave)
+    B = rep.basis
+    assert B.shape == (rep.n_features, n_fft // 2 + 1) and B.dtype == np.float32
+    np.testing.assert_allclose(B.sum(axis=1), 1.0, rtol=1e-6)  # each filter averages its bins
+    assert np.all(B >= 0) and np.all(B.sum(axis=0) > 0)  # every bin is in some filter
+    centres = B.argmax(axis=1)
+    assert np.all(np.diff(centres) > 0)  # centres rise
+    # below the knee (log spacing narrower than a bin) every bin is its own filter
+    knee = int(bins_per_octave / np.log(2))
+    low = min(knee, n_fft // 2 - 1)
+    np.testing.assert_array_equal(B[:low, :low], np.eye(low, dtype=np.float32))
+    # above it the filters are about 1 / bins_per_octave octave apart
+    top = centres[centres > 4 * knee]
+    if len(top) > 2 and bins_per_octave >= 12:
+        assert np.median(np.diff(np.log2(top))) == pytest.approx(1 / bins_per_octave, rel=0.2)
+
+
+def test_logfreq_more_bins_per_octave_keep_more(mix3):
+    counts, errors = [], []
+    for bpo in (12, 24, 48, 96):
+        rep = R.LogFrequencySpectrogram(sr=SR, n_fft=1024, bins_per_octave=bpo)
+        S = rep.magnitude(mix3)
+        counts.append(rep.n_features)
+        errors.append(spectral_convergence_db(S, rep.to_linear(rep.encode(mix3))))
+    assert counts == sorted(counts) and errors == sorted(errors, reverse=True)
+    assert errors[-1] < errors[0] - 3
+
+
+@pytest.mark.parametrize("scale", ["db", "linear"])
+def test_logfreq_encode_decode(mix3, scale):
+    rep = R.LogFrequencySpectrogram(sr=SR, n_fft=1024, bins_per_octave=24, scale=scale)
+    frames = rep.encode(mix3)
+    assert frames.shape == (rep.n_frames(len(mix3)), rep.n_features) and frames.dtype == np.float32
+    S = rep.magnitude(mix3)
+    expected = rep.basis @ S
+    if scale == "db":
+        expected = 20 * np.log10(np.maximum(expected, 1e-4))
+    np.testing.assert_allclose(frames.T, expected, rtol=1e-4, atol=1e-4)
+    # the bins below the knee come back exactly; above it, a least-squares estimate
+    S_hat = rep.to_linear(frames)
+    knee = int(24 / np.log(2))
+    np.testing.assert_allclose(S_hat[:knee], S[:knee], rtol=1e-3, atol=1e-4)
+    assert spectral_convergence_db(S, S_hat) < -10
+    y = rep.decode(frames, n_iter=8, length=len(mix3))
+    assert y.shape == mix3.shape and np.all(np.isfinite(y))
+    S_y = np.abs(phase.stft(y, n_fft=1024, hop_length=256))
+    assert spectral_convergence_db(S, S_y) < -8
+    fewer = rep.decode(frames, n_iter=8, length=len(mix3), nnls_iter=1)
+    assert not np.allclose(fewer, y)  # nnls_iter reaches the least-squares inverse
+    assert R.from_params(json.loads(json.dumps(rep.params))) == rep
+    assert R.make_representation("logfreq", sr=SR, n_fft=1024, bins_per_octave=24, scale=scale) == rep
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"bins_per_octave": 0}, "bins_per_octave"),
+        ({"bins_per_octave": 2.5}, "bins_per_octave"),
+        ({"bins_per_octave": True}, "bins_per_octave"),
+        ({"scale": "log1p"}, "scale"),
+        ({"floor_db": 10.0}, "floor_db"),
+        ({"n_fft": 1000}, "n_fft"),
+        ({"hop_length": 0}, "hop_length"),
+    ],
+)
+def test_logfreq_bad_parameters(params, match):
+    with pytest.raises(ParameterError, match=match):
+        R.LogFrequencySpectrogram(**params)
+
+
+def test_logfreq_bad_frames():
+    rep = R.LogFrequencySpectrogram(n_fft=512, bins_per_octave=12)
+    with pytest.raises(ParameterError, match="frames of shape"):
+        rep.decode(np.zeros((10, rep.n_features + 1), np.float32))
+    with pytest.raises(ParameterError, match="NaN"):
+        rep.decode(np.full((10, rep.n_features), np.nan, np.float32))
+    with pytest.raises(ParameterError, match="shorter than one frame"):
+        rep.encode(np.zeros(100, np.float32))

@@ -1,216 +1,319 @@
-"""The spectrogram-settings study: window length, hop, representation and phase method, measured.
+"""The spectrogram-settings study: what each representation and setting loses, measured.
 
-Every setting is run the way a generation notebook would run it: ``rep.encode(y)`` makes the frames
-a model would see, ``rep.decode(frames, method=..., n_iter=...)`` turns them back into audio, and the
-reconstruction is judged against the *true* STFT magnitude of the input at the same window and hop:
+Every measurement is a round trip with no model in between, the way a generation notebook runs it:
+``rep.encode(y)`` makes the frames a model would predict, ``rep.decode(frames, ...)`` turns them back
+into audio, and the audio is compared with the original by
+:func:`musiclib.evaluation.metrics.compare_audio` (spectral convergence and log-spectral distance of
+STFT magnitudes). Whatever a setting loses here, every model that uses it loses too: this is the
+setting's *decode ceiling*.
 
-- ``sc_db``: spectral convergence ``||S - S_hat||_F / ||S||_F`` in dB (lower is better; what the
-  ear hears as "same spectrum, no phasiness" tracks it far better than waveform error after
-  Griffin-Lim, which mostly measures the phase that was thrown away);
-- ``lsd_db``: log-spectral distance in dB (weights quiet bins more than SC does);
-- for mel settings also ``sc_mel_db`` (the same measured between mel bands, i.e. as close as the
-  bands can say) and ``ceiling_sc_db`` (the linear magnitude that non-negative least squares gets
-  back from the bands, before any phase: the information the bands leave);
-- wall time of encode and decode (:func:`time.perf_counter`), the real-time factor, and the size of
-  the frames in float32.
+The comparison uses fixed reference STFTs (:data:`REFERENCE_N_FFTS`, each with a hop of a quarter of
+its window) and averages their dB, whatever the setting's own window and hop. Judged on its own grid
+instead, a setting with a sparse grid (hop half the window) looks best, because few magnitudes are
+easy to match while the audio between them is wrong; and a single reference favours the window
+that equals it.
+
+The steps, in the order ``notebooks/01_spectrogram_settings`` takes them:
+
+1. :func:`decode_ceiling` - one clip, one representation: error, time, size (the one-call function
+   other notebooks use to report the ceiling of their representation beside a card);
+2. :func:`decode_ceilings` and :func:`ceiling_table` - clips × representations, as DataFrames;
+3. :func:`sweep_settings` - a grid of windows, hops, phase methods and iterations on one excerpt;
+4. :func:`within_budget` and :func:`recommend` - the stated rule that picks a setting;
+5. :func:`plot_ceilings`, :func:`plot_tradeoffs`, :func:`plot_iteration_curve`.
 
 Notebook: 01_spectrogram_settings
 """
 
 from __future__ import annotations
 
-import html
-import math
+import itertools
 import numbers
 import time
+from collections.abc import Mapping
 
 import numpy as np
+import pandas as pd
 
-from musiclib.evaluation import metrics as _metrics
-from musiclib import phase as _phase
 from musiclib import representations as _reps
 from musiclib.errors import ParameterError
+from musiclib.evaluation import metrics as _metrics
 
 __all__ = [
-    "DEFAULT_N_FFTS",
-    "DEFAULT_COLUMNS",
+    "REFERENCE_N_FFTS",
+    "reconstruction_error",
+    "label",
+    "decode_ceiling",
+    "decode_ceilings",
+    "ceiling_table",
     "make_excerpt",
     "sweep_settings",
-    "iteration_curve",
+    "within_budget",
     "recommend",
-    "rows_to_table",
+    "plot_ceilings",
     "plot_tradeoffs",
     "plot_iteration_curve",
 ]
 
-#: Window lengths of the default study: 64 ... 16384 samples (2.9 ms ... 743 ms at 22.05 kHz).
-DEFAULT_N_FFTS = tuple(2**k for k in range(6, 15))
+#: Windows of the reference STFTs every reconstruction is judged on (hop a quarter of each).
+REFERENCE_N_FFTS = (512, 1024, 2048)
 
-#: Representations the sweep understands (all STFT-based).
-SWEEP_REPRESENTATIONS = ("linear", "log", "mel")
-
-#: Columns :func:`rows_to_table` shows by default.
-DEFAULT_COLUMNS = (
-    "representation",
-    "n_fft",
-    "hop_length",
-    "n_mels",
-    "method",
-    "n_iter",
-    "sc_db",
-    "ceiling_sc_db",
-    "sc_mel_db",
-    "lsd_db",
-    "seconds",
-    "real_time_factor",
-    "n_features",
-    "kbytes_per_second",
-)
+#: Fade in and out of each piece of :func:`make_excerpt`, in seconds.
+EXCERPT_FADE_SECONDS = 0.01
 
 
-# ------------------------------------------------------------------------------------------------
-# parameter checks
-# ------------------------------------------------------------------------------------------------
-def _check_signal(y, *, func) -> np.ndarray:
-    y = np.asarray(y)
-    if y.ndim != 1 or y.size == 0:
-        raise ParameterError(f"{func}() needs a mono signal of shape (n_samples,), got shape {y.shape}")
-    if not np.issubdtype(y.dtype, np.number):
-        raise ParameterError(f"{func}() needs numeric samples, got dtype {y.dtype}")
-    y = y.astype(np.float32, copy=False)
-    if not np.all(np.isfinite(y)):
-        raise ParameterError(f"{func}() got {int(np.count_nonzero(~np.isfinite(y)))} NaN or infinite samples")
-    if not np.any(y):
-        raise ParameterError(f"{func}() got a silent signal: spectral convergence is undefined for it")
-    return y
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _check_int(func, name, value, *, minimum):
-    if not _is_int(value) or value < minimum:
-        raise ParameterError(f"{func}() called with {name}={value!r}: must be an integer >= {minimum}")
+# -- checks (kept minimal: the representation, phase and metrics modules check their own parameters)
+def _check_int(name, value, *, low):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        raise ParameterError(f"{name}={value!r} must be an integer >= {low}")
     return int(value)
 
 
-def _check_int_tuple(func, name, values, *, minimum, pow2=False):
-    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
-        raise ParameterError(f"{func}() called with {name}={values!r}: must be a sequence of integers")
-    values = tuple(values)
+def _check_seconds(name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < np.inf:
+        raise ParameterError(f"{name}={value!r} must be a positive number of seconds")
+    return float(value)
+
+
+def _check_sequence(name, values):
+    if isinstance(values, (str, bytes, Mapping)) or not hasattr(values, "__iter__"):
+        raise ParameterError(f"{name}={values!r} must be a non-empty sequence")
+    values = list(values)
     if not values:
-        raise ParameterError(f"{func}() called with {name}=(): needs at least one value")
-    for v in values:
-        if not _is_int(v) or v < minimum or (pow2 and (v & (v - 1)) != 0):
-            what = "a power of two" if pow2 else "an integer"
-            raise ParameterError(
-                f"{func}() called with {name} containing {v!r}: each must be {what} >= {minimum}"
-            )
-    return tuple(dict.fromkeys(int(v) for v in values))
+        raise ParameterError(f"{name}=[] must be a non-empty sequence")
+    return list(dict.fromkeys(values)) if all(isinstance(v, (str, numbers.Number)) for v in values) else values
 
 
-def _check_methods(func, methods):
-    if methods is None:
-        return tuple(_phase.METHODS)
-    if isinstance(methods, str):
-        methods = (methods,)
-    methods = tuple(methods)
-    if not methods:
-        raise ParameterError(f"{func}() called with methods=(): needs at least one phase method")
-    for m in methods:
-        if m not in _phase.METHODS:
-            raise ParameterError(f"{func}() called with method {m!r}: must be one of {tuple(_phase.METHODS)}")
-    return tuple(dict.fromkeys(methods))
+# -- 1. one clip, one representation ------------------------------------------------------------
+def reconstruction_error(y: np.ndarray, y_hat: np.ndarray, *, n_ffts=REFERENCE_N_FFTS) -> dict:
+    """Spectral convergence and log-spectral distance of ``y_hat`` against ``y``, in dB.
+
+    :func:`musiclib.evaluation.metrics.compare_audio` at each window of ``n_ffts`` (hop a quarter of
+    it), averaged in dB.
+
+    Parameters
+    ----------
+    y, y_hat : np.ndarray [shape=(n_samples,)]
+        The original and the reconstruction (``y_hat`` is trimmed or padded to ``len(y)``).
+    n_ffts : sequence of int
+        Reference windows in samples.
+
+    Returns
+    -------
+    dict
+        ``sc_db`` (lower is better; -20 dB is an error of 10 % in norm) and ``lsd_db``.
+    """
+    scores = [_metrics.compare_audio(y, y_hat, n_fft=n_fft) for n_fft in _check_sequence("n_ffts", n_ffts)]
+    return {key: float(np.mean([s[key] for s in scores])) for key in ("sc_db", "lsd_db")}
 
 
-def _check_sr(func, sr):
-    return _check_int(func, "sr", sr, minimum=1)
+def label(rep) -> str:
+    """A short name for a representation: ``"mel-128 1024/256"``, ``"logfreq-48 1024/256"``, ``"log 2048/512"``."""
+    name = {"mel": f"mel-{getattr(rep, 'n_mels', '')}", "logfreq": f"logfreq-{getattr(rep, 'bins_per_octave', '')}"}
+    text = name.get(rep.name, rep.name)
+    return f"{text} {rep.n_fft}/{rep.hop_length}" if hasattr(rep, "n_fft") else f"{text} {rep.hop_length}"
 
 
-def _hop(n_fft, hop_fraction):
-    return max(1, int(round(n_fft * hop_fraction)))
+def decode_ceiling(
+    y: np.ndarray,
+    *,
+    sr: int,
+    rep,
+    method: str = "pghi+fgla",
+    n_iter: int = 32,
+    nnls_iter: int | None = None,
+    seed: int = 0,
+    keep_audio: bool = False,
+) -> dict:
+    """The best a model in ``rep`` can sound on ``y``: encode, decode, and measure, with no model.
 
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n_samples,)]
+        Mono audio at ``sr``, at least one window long and not silent.
+    sr : int
+        Sample rate in Hz; must equal ``rep.sr``.
+    rep : musiclib.representations.Representation
+        E.g. ``generate.default_representation()``.
+    method, n_iter, seed :
+        Phase reconstruction, passed to ``rep.decode`` (ignored by representations with an exact
+        inverse). Pass the generation settings (``**generate.GENERATION_INVERSION``) for the
+        ceiling of the generation path itself.
+    nnls_iter : int, optional
+        For filter-bank representations (mel, logfreq): updates of the non-negative least-squares
+        inverse; None uses ``rep.decode``'s default. Ignored by the others.
+    keep_audio : bool
+        Also return the reconstruction as ``y_hat``.
 
-def _progress(iterable, *, enabled, total, desc):
-    if not enabled:
-        return iterable
-    from tqdm.auto import tqdm
+    Returns
+    -------
+    dict
+        ``label`` (:func:`label`), ``representation`` (its name), ``params`` (``rep.params``, which
+        :func:`musiclib.representations.from_params` turns back into ``rep``), ``n_fft`` (None for non-STFT
+        representations), ``hop_length``, ``method``, ``n_iter``; ``sc_db`` and ``lsd_db``
+        (:func:`reconstruction_error`); ``n_features`` (what a model must predict per frame),
+        ``frames_per_second``, ``features_per_second``; ``encode_seconds``, ``decode_seconds``,
+        ``seconds`` (their sum, wall time), ``audio_seconds``, ``real_time_factor``; and
+        ``y_hat [shape=(n_samples,)]`` when ``keep_audio``.
 
-    return tqdm(iterable, total=total, desc=desc, leave=False)
+    Raises
+    ------
+    ParameterError
+        ``sr`` differs from ``rep.sr``, ``rep`` is not a representation, or the signal or a phase
+        parameter is bad (raised by the representation, the phase reconstruction or the metrics).
 
+    Notes
+    -----
+    Notebook: 01_spectrogram_settings (and every generating notebook, beside its card).
 
-# ------------------------------------------------------------------------------------------------
-# the sweep
-# ------------------------------------------------------------------------------------------------
-def _skip_reason(rep_name, n_fft, n_mel, n_samples):
-    if n_fft > n_samples:
-        return f"n_fft={n_fft} is longer than the signal ({n_samples} samples)"
-    n_bins = n_fft // 2 + 1
-    if rep_name == "mel" and n_mel > n_bins:
-        return f"n_mels={n_mel} is more than the {n_bins} frequency bins of n_fft={n_fft}"
-    return None
-
-
-def _plan(n_ffts, representations, n_mels, methods, n_iters):
-    """The settings of the grid, in the order they run: by window, then representation."""
-    plan = []
-    for n_fft in n_ffts:
-        for rep_name in representations:
-            for n_mel in n_mels if rep_name == "mel" else (None,):
-                for method in methods:
-                    for n_iter in n_iters:
-                        plan.append((rep_name, n_fft, n_mel, method, n_iter))
-    return plan
-
-
-def _empty_row(rep_name, n_fft, hop, n_mel, method, n_iter, *, sr, n_samples):
-    return {
-        "representation": rep_name,
-        "n_fft": n_fft,
-        "hop_length": hop,
-        "n_mels": n_mel,
+    Examples
+    --------
+    >>> from musiclib import synth
+    >>> from musiclib.representations import MelSpectrogram
+    >>> y = synth.synthetic_mix(duration=1.0, sr=22050)
+    >>> r = decode_ceiling(y, sr=22050, rep=MelSpectrogram(n_fft=1024, n_mels=128), n_iter=4)
+    >>> r["label"], r["n_features"], r["sc_db"] < -5
+    ('mel-128 1024/256', 128, True)
+    """
+    if not isinstance(rep, _reps.Representation):
+        raise ParameterError(f"decode_ceiling() needs a musiclib representation as rep, got {type(rep).__name__}")
+    if _check_int("sr", sr, low=1) != rep.sr:
+        raise ParameterError(f"sr={sr} differs from the representation's sr={rep.sr}")
+    y = np.asarray(y)
+    kwargs = {"method": method, "n_iter": n_iter, "seed": seed}
+    if nnls_iter is not None and hasattr(rep, "to_linear"):  # the filter-bank representations
+        kwargs["nnls_iter"] = nnls_iter
+    t0 = time.perf_counter()
+    frames = rep.encode(y)
+    t1 = time.perf_counter()
+    y_hat = np.asarray(rep.decode(frames, length=len(y), **kwargs), dtype=np.float32)
+    t2 = time.perf_counter()
+    n_frames, n_features = frames.shape
+    result = {
+        "label": label(rep),
+        "representation": rep.name,
+        "params": rep.params,
+        "n_fft": getattr(rep, "n_fft", None),
+        "hop_length": int(rep.hop_length),
         "method": method,
         "n_iter": n_iter,
-        "label": _label(rep_name, n_fft, n_mel, method, n_iter),
-        "sr": sr,
-        "audio_seconds": n_samples / sr,
-        "skipped": None,
+        **reconstruction_error(y, y_hat),
+        "n_features": int(n_features),
+        "frames_per_second": rep.frames_per_second,
+        "features_per_second": n_features * rep.frames_per_second,
+        "encode_seconds": t1 - t0,
+        "decode_seconds": t2 - t1,
+        "seconds": t2 - t0,
+        "audio_seconds": len(y) / sr,
+        "real_time_factor": len(y) / sr / (t2 - t0),
     }
+    if keep_audio:
+        result["y_hat"] = y_hat
+    return result
 
 
-def _label(rep_name, n_fft, n_mel, method, n_iter):
-    rep = f"mel{n_mel}" if rep_name == "mel" else rep_name
-    return f"{rep} n_fft={n_fft} {method}×{n_iter}"
+def _warm_up(y, rep, **kwargs):
+    """Run once on a short slice, untimed, so one-off costs (imports, FFT plans) are not charged to
+    whichever setting runs first."""
+    n = min(len(y), max(4 * getattr(rep, "n_fft", 1024), rep.sr // 4))
+    decode_ceiling(y[:n], sr=rep.sr, rep=rep, **kwargs)
 
 
-def make_excerpt(
+# -- 2. clips × representations -----------------------------------------------------------------
+def decode_ceilings(
     clips,
     *,
     sr: int,
-    duration: float = 10.0,
-    piece_seconds: float = 2.5,
-    fade_seconds: float = 0.01,
-) -> np.ndarray:
+    reps,
+    method: str = "pghi+fgla",
+    n_iter: int = 32,
+    nnls_iter: int | None = None,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """:func:`decode_ceiling` of every representation on every clip.
+
+    Parameters
+    ----------
+    clips : mapping of str to np.ndarray [shape=(n_samples,)], or sequence of arrays
+        Mono clips at ``sr`` (e.g. ``{c.path.stem: c.y for c in corpus}``); a sequence is named
+        ``clip 0``, ``clip 1``, ...
+    sr : int
+        Sample rate in Hz.
+    reps : sequence of Representation
+        The candidates, each at ``sr``.
+    method, n_iter, nnls_iter, seed :
+        As :func:`decode_ceiling`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (representation, clip), in that order, with a ``clip`` column and
+        :func:`decode_ceiling`'s keys.
+
+    Notes
+    -----
+    Notebook: 01_spectrogram_settings.
+    """
+    clips = dict(clips) if isinstance(clips, Mapping) else {f"clip {i}": c for i, c in enumerate(_check_sequence("clips", clips))}
+    reps = _check_sequence("reps", reps)
+    if not clips:
+        raise ParameterError("decode_ceilings() got no clips")
+    kwargs = {"method": method, "n_iter": n_iter, "nnls_iter": nnls_iter, "seed": seed}
+    _warm_up(np.asarray(next(iter(clips.values()))), reps[0], **kwargs)
+    rows = [
+        {"clip": name, **decode_ceiling(y, sr=sr, rep=rep, **kwargs)}
+        for rep, (name, y) in itertools.product(reps, clips.items())
+    ]
+    return pd.DataFrame(rows)
+
+
+def ceiling_table(ceilings: pd.DataFrame) -> pd.DataFrame:
+    """One row per representation: its size, and its decode ceiling over the clips.
+
+    Parameters
+    ----------
+    ceilings : pandas.DataFrame
+        :func:`decode_ceilings`' rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``label``, in the order of the representations, with ``representation``,
+        ``params``, ``n_fft``, ``hop_length``, ``n_features``, ``frames_per_second``, ``features_per_second``;
+        ``sc_db`` (the median over clips), ``sc_worst_db`` and ``sc_best_db`` (the highest and the
+        lowest), ``lsd_db`` (the median); and ``real_time_factor`` (all the audio over all the
+        encode + decode time). :func:`recommend` takes it as it takes the sweep's rows.
+    """
+    if not isinstance(ceilings, pd.DataFrame) or ceilings.empty:
+        raise ParameterError("ceiling_table() needs the DataFrame of decode_ceilings()")
+    groups = ceilings.groupby("label", sort=False)
+    table = groups[["representation", "params", "n_fft", "hop_length", "n_features", "frames_per_second",
+                    "features_per_second"]].first()
+    table["sc_db"] = groups["sc_db"].median()
+    table["sc_worst_db"] = groups["sc_db"].max()
+    table["sc_best_db"] = groups["sc_db"].min()
+    table["lsd_db"] = groups["lsd_db"].median()
+    table["real_time_factor"] = groups["audio_seconds"].sum() / groups["seconds"].sum()
+    return table
+
+
+# -- 3. a grid of settings on one excerpt -------------------------------------------------------
+def make_excerpt(clips, *, sr: int, duration: float = 10.0, piece_seconds: float = 2.5) -> np.ndarray:
     """A study excerpt: the loudest piece of each clip in turn, joined with short fades.
 
     Takes the loudest ``piece_seconds`` of each clip (:func:`musiclib.audio.loud_fragments`; a
     shorter clip is taken whole), in the given order, cycling through the clips again if they do
-    not reach ``duration``. Pieces are joined with ``fade_seconds`` raised-cosine fades so that
-    the joins add no clicks the reconstructions would be judged on.
+    not reach ``duration``. Each piece fades in and out over :data:`EXCERPT_FADE_SECONDS` (raised
+    cosine), so the joins add no clicks for the reconstructions to be judged on.
 
     Parameters
     ----------
     clips : sequence of np.ndarray [shape=(n_samples,)]
-        Mono clips at ``sr`` (e.g. ``[clip.y for clip in corpus.clips]``); silent clips are skipped.
+        Mono clips at ``sr``; silent clips are skipped.
     sr : int
         Sample rate in Hz.
-    duration : float
-        Length of the excerpt in seconds.
-    piece_seconds : float
-        Longest piece taken from one clip, in seconds.
-    fade_seconds : float
-        Fade in and out of each piece, in seconds.
+    duration, piece_seconds : float
+        Length of the excerpt, and the longest piece taken from one clip, in seconds.
 
     Returns
     -------
@@ -219,7 +322,7 @@ def make_excerpt(
     Raises
     ------
     ParameterError
-        No clips, bad durations, or every clip silent.
+        Bad durations, a clip that is not mono, or every clip silent.
 
     Notes
     -----
@@ -227,133 +330,99 @@ def make_excerpt(
     """
     from musiclib import audio as _audio
 
-    func = "make_excerpt"
-    sr = _check_sr(func, sr)
-    for name, value in (("duration", duration), ("piece_seconds", piece_seconds)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
-            raise ParameterError(f"{func}() called with {name}={value!r}: must be a positive number of seconds")
-    if isinstance(fade_seconds, bool) or not isinstance(fade_seconds, numbers.Real) or not 0 <= fade_seconds < piece_seconds / 2:
-        raise ParameterError(f"{func}() called with fade_seconds={fade_seconds!r}: must lie in [0, piece_seconds / 2)")
+    sr = _check_int("sr", sr, low=1)
+    duration = _check_seconds("duration", duration)
+    piece_seconds = _check_seconds("piece_seconds", piece_seconds)
+    n_fade = max(1, int(round(EXCERPT_FADE_SECONDS * sr)))
+    ramp = (0.5 - 0.5 * np.cos(np.pi * (np.arange(n_fade) + 0.5) / n_fade)).astype(np.float32)
     pieces = []
     for i, c in enumerate(clips):
         c = np.asarray(c, dtype=np.float32)
         if c.ndim != 1:
-            raise ParameterError(f"{func}() needs mono clips, clip {i} has shape {c.shape}")
-        if c.size == 0 or not np.any(c):
-            continue
-        if len(c) / sr <= piece_seconds:
-            piece = c
-        else:
-            found = _audio.loud_fragments(c, sr=sr, duration=piece_seconds, n=1)
-            piece = found[0][1] if found else c[: int(round(piece_seconds * sr))]
-        piece = piece.copy()
-        n_fade = min(int(round(fade_seconds * sr)), len(piece) // 2)
-        if n_fade:
-            ramp = (0.5 - 0.5 * np.cos(np.pi * (np.arange(n_fade) + 0.5) / n_fade)).astype(np.float32)
+            raise ParameterError(f"make_excerpt() needs mono clips, clip {i} has shape {c.shape}")
+        found = _audio.loud_fragments(c, sr=sr, duration=piece_seconds, n=1) if len(c) / sr > piece_seconds else []
+        piece = (found[0][1] if found else c[: int(round(piece_seconds * sr))]).copy()
+        if np.any(piece) and len(piece) > 2 * n_fade:
             piece[:n_fade] *= ramp
             piece[-n_fade:] *= ramp[::-1]
-        pieces.append(piece)
+            pieces.append(piece)
     if not pieces:
-        raise ParameterError(f"{func}() got no clips with sound")
+        raise ParameterError("make_excerpt() got no clips with sound (longer than two fades)")
     n = int(round(duration * sr))
-    out, total, i = [], 0, 0
-    while total < n:
-        out.append(pieces[i % len(pieces)])
-        total += len(out[-1])
-        i += 1
-    y = np.concatenate(out)[:n].astype(np.float32)
-    n_fade = min(int(round(fade_seconds * sr)), n // 2)
-    if n_fade:  # the last piece may be cut short: fade it out too
-        y[-n_fade:] *= np.linspace(1.0, 0.0, n_fade, dtype=np.float32)
+    y = np.concatenate(pieces * (n // sum(map(len, pieces)) + 1))[:n]
+    y[-min(n_fade, n):] *= ramp[::-1][-min(n_fade, n):]  # the last piece may be cut short
     return y
 
 
-def _warm_up(y, plan, *, sr, hop_fraction, seed):
-    """Run the first valid setting once on a short slice, untimed, so that one-off costs (lazy
-    imports, FFT plans) are not charged to whichever setting happens to run first."""
-    for rep_name, n_fft, n_mel, method, n_iter in plan:
-        if _skip_reason(rep_name, n_fft, n_mel, len(y)) is None:
-            params = {"sr": sr, "n_fft": n_fft, "hop_length": _hop(n_fft, hop_fraction)}
-            if rep_name == "mel":
-                params["n_mels"] = n_mel
-            rep = _reps.make_representation(rep_name, **params)
-            part = y[: min(len(y), max(4 * n_fft, sr // 4))]
-            rep.decode(rep.encode(part), method=method, n_iter=min(n_iter, 2), length=len(part), seed=seed)
-            return
+def _plan(representations, n_ffts, hop_lengths, methods, n_iters, *, sr):
+    """The grid's representations and phase settings, in the order they run. Hops longer than half
+    the window are left out (too little overlap for phase reconstruction); "pghi" does not iterate,
+    so it runs once, at n_iter 0."""
+    plan = []
+    for spec, n_fft in itertools.product(representations, n_ffts):
+        params = {"name": spec} if isinstance(spec, str) else dict(spec)
+        if "name" not in params:
+            raise ParameterError(f"representation {spec!r} has no 'name'")
+        name = params.pop("name")
+        for hop in hop_lengths or (n_fft // 4,):
+            if hop <= n_fft // 2:
+                rep = _reps.make_representation(name, sr=sr, n_fft=n_fft, hop_length=hop, **params)
+                plan += [(rep, m, k) for m in methods for k in ((0,) if m == "pghi" else n_iters)]
+    if not plan:
+        raise ParameterError(f"no setting has a hop of at most half its window (n_ffts={n_ffts}, hop_lengths={hop_lengths})")
+    return plan
 
 
 def sweep_settings(
     y: np.ndarray,
     *,
     sr: int,
-    n_ffts=DEFAULT_N_FFTS,
-    representations=("linear", "mel"),
-    n_mels=(64, 128, 256),
-    methods=None,
+    n_ffts=(256, 512, 1024, 2048, 4096),
+    hop_lengths=None,
+    representations=("linear",),
+    methods=("pghi+fgla",),
     n_iters=(32,),
-    hop_fraction: float = 0.25,
     seed: int = 0,
     keep_audio: bool = False,
-    progress: bool = True,
-) -> list[dict]:
-    """Encode, decode and measure ``y`` under every combination of the given settings.
+) -> pd.DataFrame:
+    """:func:`decode_ceiling` of ``y`` under every combination of the given settings.
 
-    The grid is ``n_ffts × representations (× n_mels for "mel") × methods × n_iters``. Each
-    setting builds its representation with :func:`musiclib.representations.make_representation`,
-    times ``rep.encode(y)`` and ``rep.decode(frames, method=..., n_iter=..., length=len(y))``
-    separately, and compares the STFT magnitude of the reconstruction with the true magnitude of
-    ``y`` at the same window and hop.
+    The grid is ``representations × n_ffts × hop_lengths × methods × n_iters``.
 
     Parameters
     ----------
     y : np.ndarray [shape=(n_samples,)]
-        The excerpt, mono; it must not be silent.
+        The excerpt, mono, not silent, at least as long as the longest window.
     sr : int
         Sample rate in Hz.
     n_ffts : sequence of int
         Window (and FFT) lengths in samples, powers of two >= 16.
-    representations : sequence of {"linear", "log", "mel"}
-        Which representations to run.
-    n_mels : sequence of int
-        Band counts for ``"mel"``; a count above the window's ``n_fft // 2 + 1`` bins is skipped
-        and reported (``row["skipped"]`` says why).
-    methods : sequence of str, optional
-        Phase methods from :data:`musiclib.phase.METHODS` (default: all of them).
+    hop_lengths : sequence of int, optional
+        Hops in samples; combinations with a hop longer than half the window are left out.
+        None: a quarter of each window.
+    representations : sequence of str or dict
+        Representation names (``"linear"``, ``"log"``, ...) or parameter dicts with a ``"name"``
+        (``{"name": "mel", "n_mels": 128}``), without ``n_fft`` and ``hop_length``.
+    methods : sequence of str
+        Phase methods from :data:`musiclib.phase.METHODS` (``"pghi"`` runs at 0 iterations only).
     n_iters : sequence of int
-        Phase iterations (0 allowed: the initial phase only).
-    hop_fraction : float
-        Hop as a fraction of the window, in (0, 1]; the hop is ``round(n_fft * hop_fraction)``
-        samples. Keeping it proportional keeps the per-iteration cost flat across windows.
-    seed : int
-        Seed for the methods that draw a random initial phase.
-    keep_audio : bool
-        Also return each reconstruction in ``row["audio"]`` (float32, ``len(y)`` samples).
-    progress : bool
-        Show a progress bar (tqdm).
+        Phase iterations.
+    seed, keep_audio :
+        As :func:`decode_ceiling` (``keep_audio`` adds the ``y_hat`` column).
 
     Returns
     -------
-    rows : list of dict
-        One per setting, in grid order. Every row has ``representation``, ``n_fft``,
-        ``hop_length``, ``n_mels`` (None unless mel), ``method``, ``n_iter``, ``label``, ``sr``,
-        ``audio_seconds`` and ``skipped`` (None, or why the setting was not run). Rows that ran also
-        have
-
-        - ``sc_db``, ``lsd_db``: the reconstruction's STFT magnitude vs the true linear magnitude;
-        - ``sc_mel_db``, ``ceiling_sc_db``: mel rows only (None otherwise), see the module notes;
-        - ``encode_seconds``, ``decode_seconds``, ``seconds`` (their sum) and
-          ``real_time_factor`` = audio seconds / ``seconds``;
-        - ``n_frames``, ``n_features``, ``nbytes`` = ``4 * n_frames * n_features`` (float32
-          frames), ``kbytes_per_second`` and ``frames_per_second``.
+    pandas.DataFrame
+        One row per setting, in grid order, with :func:`decode_ceiling`'s keys.
 
     Raises
     ------
     ParameterError
-        For a bad signal or parameter (the message names it and echoes the value).
+        A bad signal, setting or combination (the message names it and echoes the value).
 
     See Also
     --------
-    iteration_curve, recommend, rows_to_table, plot_tradeoffs
+    recommend, plot_tradeoffs, plot_iteration_curve
 
     Notes
     -----
@@ -363,498 +432,245 @@ def sweep_settings(
     --------
     >>> from musiclib import synth
     >>> y = synth.synthetic_mix(duration=1.0, sr=22050)
-    >>> rows = sweep_settings(y, sr=22050, n_ffts=(512,), methods=("pghi+fgla",), n_mels=(64,),
-    ...                       progress=False)
-    >>> [(r["representation"], r["n_mels"]) for r in rows]
-    [('linear', None), ('mel', 64)]
+    >>> rows = sweep_settings(y, sr=22050, n_ffts=(512, 1024), hop_lengths=(128, 256, 512), n_iters=(4,))
+    >>> rows[["n_fft", "hop_length"]].values.tolist()
+    [[512, 128], [512, 256], [1024, 128], [1024, 256], [1024, 512]]
     """
-    func = "sweep_settings"
-    y = _check_signal(y, func=func)
-    sr = _check_sr(func, sr)
-    n_ffts = _check_int_tuple(func, "n_ffts", n_ffts, minimum=16, pow2=True)
-    if isinstance(representations, str):
-        representations = (representations,)
-    representations = tuple(dict.fromkeys(representations))
-    if not representations or any(r not in SWEEP_REPRESENTATIONS for r in representations):
-        raise ParameterError(
-            f"{func}() called with representations={representations!r}: each must be one of {SWEEP_REPRESENTATIONS}"
-        )
-    n_mels = _check_int_tuple(func, "n_mels", n_mels, minimum=1)
-    methods = _check_methods(func, methods)
-    n_iters = _check_int_tuple(func, "n_iters", n_iters, minimum=0)
-    if isinstance(hop_fraction, bool) or not isinstance(hop_fraction, numbers.Real) or not 0 < hop_fraction <= 1:
-        raise ParameterError(f"{func}() called with hop_fraction={hop_fraction!r}: must lie in (0, 1]")
-    seed = _check_int(func, "seed", seed, minimum=0)
-
-    n = len(y)
-    plan = _plan(n_ffts, representations, n_mels, methods, n_iters)
-    truth: dict[tuple[int, int], np.ndarray] = {}  # (n_fft, hop) -> true magnitude
-    encoded: dict[tuple, tuple] = {}  # (rep params) -> (rep, frames, encode seconds)
-    ceilings: dict[tuple, float] = {}
-    rows = []
-    _warm_up(y, plan, sr=sr, hop_fraction=hop_fraction, seed=seed)
-    for rep_name, n_fft, n_mel, method, n_iter in _progress(plan, enabled=progress, total=len(plan), desc="settings"):
-        hop = _hop(n_fft, hop_fraction)
-        row = _empty_row(rep_name, n_fft, hop, n_mel, method, n_iter, sr=sr, n_samples=n)
-        row["skipped"] = _skip_reason(rep_name, n_fft, n_mel, n)
-        rows.append(row)
-        if row["skipped"]:
-            continue
-        key = (rep_name, n_fft, hop, n_mel)
-        if key not in encoded:
-            params = {"sr": sr, "n_fft": n_fft, "hop_length": hop}
-            if rep_name == "mel":
-                params["n_mels"] = n_mel
-            rep = _reps.make_representation(rep_name, **params)
-            t0 = time.perf_counter()
-            frames = rep.encode(y)
-            encoded[key] = (rep, frames, time.perf_counter() - t0)
-        rep, frames, encode_seconds = encoded[key]
-        if (n_fft, hop) not in truth:
-            truth[n_fft, hop] = np.abs(_phase.stft(y, n_fft=n_fft, hop_length=hop)).astype(np.float32)
-        S = truth[n_fft, hop]
-
-        t0 = time.perf_counter()
-        y_hat = rep.decode(frames, method=method, n_iter=n_iter, length=n, seed=seed)
-        decode_seconds = time.perf_counter() - t0
-
-        S_hat = np.abs(_phase.stft(np.asarray(y_hat, dtype=np.float32), n_fft=n_fft, hop_length=hop))
-        S_hat = S_hat[:, : S.shape[1]].astype(np.float32)
-        row["sc_db"] = float(_metrics.spectral_convergence(S, S_hat))
-        row["lsd_db"] = float(_metrics.log_spectral_distance(S, S_hat))
-        row["sc_mel_db"] = None
-        row["ceiling_sc_db"] = None
-        if rep_name == "mel":
-            M = rep.mel(S)
-            row["sc_mel_db"] = float(_metrics.spectral_convergence(M, rep.mel(S_hat)))
-            if key not in ceilings:
-                ceilings[key] = float(_metrics.spectral_convergence(S, rep.to_linear(frames)))
-            row["ceiling_sc_db"] = ceilings[key]
-        seconds = encode_seconds + decode_seconds
-        n_frames, n_features = frames.shape
-        row.update(
-            encode_seconds=encode_seconds,
-            decode_seconds=decode_seconds,
-            seconds=seconds,
-            real_time_factor=(n / sr) / seconds if seconds > 0 else math.inf,
-            n_frames=int(n_frames),
-            n_features=int(n_features),
-            nbytes=int(4 * n_frames * n_features),
-            kbytes_per_second=4 * n_frames * n_features / (n / sr) / 1000,
-            frames_per_second=sr / hop,
-        )
-        if keep_audio:
-            row["audio"] = np.asarray(y_hat, dtype=np.float32)
-    return rows
+    sr = _check_int("sr", sr, low=1)
+    n_ffts = [_check_int("n_ffts", n, low=16) for n in _check_sequence("n_ffts", n_ffts)]
+    hop_lengths = None if hop_lengths is None else [_check_int("hop_lengths", h, low=1) for h in _check_sequence("hop_lengths", hop_lengths)]
+    plan = _plan(_check_sequence("representations", representations), n_ffts, hop_lengths,
+                 _check_sequence("methods", methods), _check_sequence("n_iters", n_iters), sr=sr)
+    kwargs = {"seed": seed, "keep_audio": keep_audio}
+    _warm_up(np.asarray(y), plan[0][0], method=plan[0][1], n_iter=min(plan[0][2], 2), seed=seed)
+    rows = [
+        decode_ceiling(y, sr=sr, rep=rep, method=method, n_iter=n_iter, **kwargs)
+        for rep, method, n_iter in plan
+    ]
+    return pd.DataFrame(rows)
 
 
-# ------------------------------------------------------------------------------------------------
-# error against iterations
-# ------------------------------------------------------------------------------------------------
-#: How :func:`musiclib.phase.reconstruct` runs the Griffin-Lim family: (momentum, initial phase).
-def iteration_curve(
-    y: np.ndarray,
+# -- 4. the rule --------------------------------------------------------------------------------
+def within_budget(
+    rows: pd.DataFrame,
     *,
-    sr: int,
-    n_fft: int = 1024,
-    methods=None,
-    n_iters=(0, 4, 8, 16, 32, 64),
-    hop_fraction: float = 0.25,
-    seed: int = 0,
-    progress: bool = True,
-) -> list[dict]:
-    """Spectral convergence of a linear-magnitude reconstruction against the number of iterations.
+    max_features: int | None = None,
+    max_frames_per_second: float | None = None,
+    min_real_time_factor: float | None = None,
+    representations=None,
+) -> pd.DataFrame:
+    """The rows of a sweep or a ceiling table that fit the budgets (None: no limit).
 
     Parameters
     ----------
-    y : np.ndarray [shape=(n_samples,)]
-        The excerpt, mono, not silent.
-    sr : int
-        Sample rate in Hz (recorded in the rows).
-    n_fft : int
-        Window length in samples (power of two >= 16); hop ``round(n_fft * hop_fraction)``.
-    methods : sequence of str, optional
-        Phase methods from :data:`musiclib.phase.METHODS` (default all).
-    n_iters : sequence of int
-        Iteration counts to report, >= 0.
-    hop_fraction, seed, progress :
-        As :func:`sweep_settings`.
+    rows : pandas.DataFrame
+        :func:`sweep_settings`' rows or a :func:`ceiling_table`.
+    max_features : int, optional
+        Most features per frame (what a model must predict at each step).
+    max_frames_per_second : float, optional
+        Most frames per second of audio (a sequence model's steps per second).
+    min_real_time_factor : float, optional
+        Least seconds of audio per second of encode + decode time.
+    representations : sequence of str, optional
+        Only these representation names.
 
     Returns
     -------
-    curve : list of dict
-        One row per (method, n_iter) with ``method``, ``n_iter``, ``n_fft``, ``hop_length``,
-        ``sc_db``, ``lsd_db`` and ``seconds`` (wall time of that reconstruction).
-
-    Notes
-    -----
-    Every row is exactly what ``decode(..., n_iter=k)`` gives: each count is its own run of
-    :func:`musiclib.phase.reconstruct`. ``"pghi"``, which does not iterate, runs once in all (its
-    rows repeat that value, marked ``iterative=False``).
-
-    Notebook: 01_spectrogram_settings
+    pandas.DataFrame
+        The rows that fit, in their order.
     """
-    func = "iteration_curve"
-    y = _check_signal(y, func=func)
-    sr = _check_sr(func, sr)
-    (n_fft,) = _check_int_tuple(func, "n_fft", (n_fft,), minimum=16, pow2=True)
-    if n_fft > len(y):
-        raise ParameterError(f"{func}() called with n_fft={n_fft}, longer than the signal ({len(y)} samples)")
-    methods = _check_methods(func, methods)
-    n_iters = sorted(_check_int_tuple(func, "n_iters", n_iters, minimum=0))
-    if isinstance(hop_fraction, bool) or not isinstance(hop_fraction, numbers.Real) or not 0 < hop_fraction <= 1:
-        raise ParameterError(f"{func}() called with hop_fraction={hop_fraction!r}: must lie in (0, 1]")
-    seed = _check_int(func, "seed", seed, minimum=0)
-    hop = _hop(n_fft, hop_fraction)
-    n = len(y)
-    S = np.abs(_phase.stft(y, n_fft=n_fft, hop_length=hop)).astype(np.float32)
-
-    def measure(y_hat):
-        S_hat = np.abs(_phase.stft(np.asarray(y_hat, dtype=np.float32), n_fft=n_fft, hop_length=hop))[:, : S.shape[1]]
-        return float(_metrics.spectral_convergence(S, S_hat)), float(_metrics.log_spectral_distance(S, S_hat))
-
-    curve = []
-    for method in _progress(methods, enabled=progress, total=len(methods), desc="iteration curve"):
-        base = {"method": method, "n_fft": n_fft, "hop_length": hop, "sr": sr, "iterative": method != "pghi"}
-        if method == "pghi":
-            t0 = time.perf_counter()
-            y_hat = _phase.reconstruct(S, method=method, n_iter=0, hop_length=hop, length=n, seed=seed)
-            seconds = time.perf_counter() - t0
-            sc, lsd = measure(y_hat)
-            curve += [dict(base, n_iter=k, sc_db=sc, lsd_db=lsd, seconds=seconds) for k in n_iters]
-            continue
-        for k in n_iters:  # one run per count: a few ms per iteration, and exactly what decode gives
-            t0 = time.perf_counter()
-            y_hat = _phase.reconstruct(S, method=method, n_iter=k, hop_length=hop, length=n, seed=seed)
-            seconds = time.perf_counter() - t0
-            sc, lsd = measure(y_hat)
-            curve.append(dict(base, n_iter=k, sc_db=sc, lsd_db=lsd, seconds=seconds))
-    return curve
+    over = _over_budget(rows, max_features=max_features, max_frames_per_second=max_frames_per_second,
+                        min_real_time_factor=min_real_time_factor, representations=representations)
+    keep = pd.Series(True, index=rows.index)
+    for excluded in over.values():
+        keep &= ~excluded
+    return rows[keep]
 
 
-# ------------------------------------------------------------------------------------------------
-# the recommendation
-# ------------------------------------------------------------------------------------------------
-def _ran(rows):
-    return [r for r in rows if not r.get("skipped") and r.get("sc_db") is not None]
+def _over_budget(rows, *, max_features=None, max_frames_per_second=None, min_real_time_factor=None,
+                 representations=None) -> dict:
+    """For each budget given, what it excludes (in words) and which rows (a boolean Series)."""
+    if not isinstance(rows, pd.DataFrame):
+        raise ParameterError(f"the rule needs a DataFrame of settings, got {type(rows).__name__}")
+    over = {}
+    for text, column, limit, sign in (("more than {} features per frame", "n_features", max_features, 1),
+                                      ("more than {} frames per second", "frames_per_second", max_frames_per_second, 1),
+                                      ("slower than {}× real time", "real_time_factor", min_real_time_factor, -1)):
+        if limit is not None:
+            if isinstance(limit, bool) or not isinstance(limit, numbers.Real) or not 0 < limit < np.inf:
+                raise ParameterError(f"the budget on {column} must be a positive number, got {limit!r}")
+            over[text.format(f"{limit:g}")] = sign * rows[column] > sign * limit
+    if representations is not None:
+        names = _check_sequence("representations", representations)
+        over[f"not one of {', '.join(names)}"] = ~rows["representation"].isin(names)
+    return over
 
 
-def recommend(
-    rows: list[dict],
-    *,
-    max_seconds_per_second: float | None = 0.1,
-    max_kbytes_per_second: float | None = None,
-    max_features: int | None = 513,
-    representations=None,
-    tolerance_db: float = 1.0,
-) -> dict:
-    """Pick a setting by a stated rule: the best spectral convergence within time and size budgets.
+def _describe(row) -> str:
+    return (
+        f"{row['label'] if 'label' in row else row.name} ({row['n_features']} features × {row['frames_per_second']:.1f} frames/s): "
+        f"SC {row['sc_db']:.1f} dB, LSD {row['lsd_db']:.1f} dB, {row['real_time_factor']:.0f}× real time"
+    )
 
-    Rule: keep the rows that ran, whose representation is allowed, whose compute time per second
-    of audio (``seconds / audio_seconds``) is at most ``max_seconds_per_second``, whose frames
-    have at most ``max_features`` features (the width a model must predict per frame) and take
-    at most ``max_kbytes_per_second`` kB per second of audio. Among those, take every row whose
-    ``sc_db`` is within ``tolerance_db`` of the best, and of these the fastest: differences
-    smaller than the tolerance are not audible and not reliable on a busy machine.
+
+def recommend(rows: pd.DataFrame, *, tolerance_db: float = 1.0, **budgets) -> dict:
+    """Pick a setting by a stated rule: the best spectral convergence within the budgets.
+
+    Rule: keep the rows within the budgets (:func:`within_budget`); among them, every row whose
+    ``sc_db`` is within ``tolerance_db`` of the best counts as a tie (differences that small are not
+    reliable across excerpts), and the tie that gives a model the fewest numbers to predict per
+    second (``features_per_second``) wins.
 
     Parameters
     ----------
-    rows : list of dict
-        Rows from :func:`sweep_settings` (skipped rows are ignored).
-    max_seconds_per_second : float, optional
-        Time budget: compute seconds (encode + decode) per second of audio; 0.1 means at least
-        10× faster than real time. None: no limit.
-    max_kbytes_per_second : float, optional
-        Size budget in kB (float32 frames) per second of audio; None: no limit.
-    max_features : int, optional
-        Most features per frame; None: no limit.
-    representations : sequence of str, optional
-        Only consider these representations (e.g. ``("mel",)`` for a compact alternative).
+    rows : pandas.DataFrame
+        :func:`sweep_settings`' rows or a :func:`ceiling_table`.
     tolerance_db : float
-        SC differences below this many dB count as ties, broken by speed.
+        SC differences up to this many dB count as ties.
+    **budgets :
+        :func:`within_budget`'s ``max_features``, ``max_frames_per_second``,
+        ``min_real_time_factor``, ``representations``.
 
     Returns
     -------
     dict
-        ``setting`` (the chosen row), ``reason`` (the rule and the numbers, as text),
-        ``n_candidates`` (rows within budget), ``runner_up`` (the best row within budget that
-        differs in representation or window, or None).
+        ``setting`` (the chosen row, a Series), ``reason`` (the rule, the budgets, the numbers,
+        and the budgets that leave out the best row of all, as sentences), ``n_candidates`` (rows
+        within the budgets), ``best_sc_db`` (the best SC within them), ``best_overall`` (the row
+        with the best SC of all).
 
     Raises
     ------
     ParameterError
-        For bad budgets, or when no row fits the budgets (the message says which budgets and the
-        closest rows).
+        A bad budget or tolerance, or no row within the budgets.
 
     Notes
     -----
     Notebook: 01_spectrogram_settings
     """
-    func = "recommend"
-    if not isinstance(rows, (list, tuple)):
-        raise ParameterError(f"{func}() needs the list of rows from sweep_settings(), got {type(rows).__name__}")
-
-    def _pos(name, value, allow_none):
-        if value is None and allow_none:
-            return None
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0 or not math.isfinite(value):
-            raise ParameterError(f"{func}() called with {name}={value!r}: must be a positive finite number")
-        return float(value)
-
-    max_sps = _pos("max_seconds_per_second", max_seconds_per_second, True)
-    max_kbps = _pos("max_kbytes_per_second", max_kbytes_per_second, True)
-    if max_features is not None:
-        max_features = _check_int(func, "max_features", max_features, minimum=1)
-    if isinstance(tolerance_db, bool) or not isinstance(tolerance_db, numbers.Real) or not tolerance_db >= 0:
-        raise ParameterError(f"{func}() called with tolerance_db={tolerance_db!r}: must be a number >= 0")
-    if isinstance(representations, str):
-        representations = (representations,)
-
-    ran = _ran(rows)
-    if not ran:
-        raise ParameterError(f"{func}() got no rows that ran ({len(rows)} rows, all skipped or empty)")
-    fits = []
-    for r in ran:
-        if representations is not None and r["representation"] not in representations:
-            continue
-        if max_sps is not None and r["seconds"] / r["audio_seconds"] > max_sps:
-            continue
-        if max_features is not None and r["n_features"] > max_features:
-            continue
-        if max_kbps is not None and r["kbytes_per_second"] > max_kbps:
-            continue
-        fits.append(r)
-    parts = []
-    if max_sps is not None:
-        parts.append(f"at most {max_sps:g} s of compute per second of audio ({1 / max_sps:g}× real time)")
-    if max_features is not None:
-        parts.append(f"at most {max_features} features per frame")
-    if max_kbps is not None:
-        parts.append(f"at most {max_kbps:g} kB per second of audio")
-    if representations is not None:
-        parts.append(f"representation in {tuple(representations)}")
-    budgets = ", ".join(parts) or "no budgets"
-    if not fits:
-        fastest = min(ran, key=lambda r: r["seconds"])
-        raise ParameterError(
-            f"{func}(): none of the {len(ran)} settings fits the budgets ({budgets}); the fastest, "
-            f"{fastest['label']}, took {fastest['seconds'] / fastest['audio_seconds']:.3f} s per second of audio"
-        )
-    best_sc = min(r["sc_db"] for r in fits)
-    ties = [r for r in fits if r["sc_db"] <= best_sc + tolerance_db]
-    choice = min(ties, key=lambda r: (r["seconds"], r["sc_db"]))
-    others = [
-        r for r in fits if (r["representation"], r["n_fft"], r["n_mels"]) != (choice["representation"], choice["n_fft"], choice["n_mels"])
-    ]
-    runner_up = min(others, key=lambda r: r["sc_db"]) if others else None
-
-    def _desc(r):
-        text = (
-            f"{r['representation']}"
-            + (f" with {r['n_mels']} bands" if r["n_mels"] else "")
-            + f", n_fft={r['n_fft']} ({1000 * r['n_fft'] / r['sr']:.1f} ms), hop_length={r['hop_length']}"
-            + f", phase {r['method']} with {r['n_iter']} iterations"
-        )
-        nums = (
-            f"SC {r['sc_db']:.1f} dB, LSD {r['lsd_db']:.1f} dB"
-            + (f" (mel-domain SC {r['sc_mel_db']:.1f} dB, ceiling {r['ceiling_sc_db']:.1f} dB)" if r["n_mels"] else "")
-            + f", {r['seconds']:.2f} s for {r['audio_seconds']:.1f} s of audio ({r['real_time_factor']:.0f}× real time)"
-            + f", {r['n_features']} features × {r['frames_per_second']:.1f} frames/s = {r['kbytes_per_second']:.0f} kB/s"
-        )
-        return text, nums
-
-    text, nums = _desc(choice)
+    if isinstance(tolerance_db, bool) or not isinstance(tolerance_db, numbers.Real) or not 0 <= tolerance_db < np.inf:
+        raise ParameterError(f"tolerance_db={tolerance_db!r} must be a number >= 0")
+    over = _over_budget(rows, **budgets)
+    fits = within_budget(rows, **budgets)
+    stated = ", ".join(f"{k}={v}" for k, v in budgets.items() if v is not None) or "no budgets"
+    if fits.empty:
+        raise ParameterError(f"recommend(): none of the {len(rows)} settings fits the budgets ({stated})")
+    best = float(fits["sc_db"].min())
+    ties = fits[fits["sc_db"] <= best + tolerance_db]
+    choice = ties.sort_values(["features_per_second", "sc_db"], kind="stable").iloc[0]
     reason = (
-        f"Rule: best spectral convergence among the {len(fits)} of {len(ran)} settings within the budgets "
-        f"({budgets}); settings within {tolerance_db:g} dB of the best count as ties, and the fastest tie wins. "
-        f"Chosen: {text}: {nums}. Best SC within budget: {best_sc:.1f} dB ({len(ties)} tie(s))."
+        f"Among the {len(fits)} of {len(rows)} settings within the budgets ({stated}), the best SC is "
+        f"{best:.1f} dB; of the {len(ties)} within {tolerance_db:g} dB of it, the one with the fewest features "
+        f"per second is {_describe(choice)}."
     )
-    if runner_up is not None:
-        rtext, rnums = _desc(runner_up)
-        reason += f" Runner-up with another window or representation: {rtext}: {rnums}."
-    return {"setting": choice, "reason": reason, "n_candidates": len(fits), "runner_up": runner_up}
+    overall = rows.loc[rows["sc_db"].idxmin()]
+    limits = [text for text, excluded in over.items() if excluded.loc[overall.name]]
+    if limits:
+        reason += f" The best of all is left out by the budgets ({'; '.join(limits)}): {_describe(overall)}."
+    return {"setting": choice, "reason": reason, "n_candidates": len(fits), "best_sc_db": best, "best_overall": overall}
 
 
-# ------------------------------------------------------------------------------------------------
-# tables and plots
-# ------------------------------------------------------------------------------------------------
-def _fmt(value):
-    if value is None:
-        return "–"
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, numbers.Integral):
-        return str(int(value))
-    if isinstance(value, numbers.Real):
-        v = float(value)
-        if not math.isfinite(v):
-            return str(v)
-        if abs(v) >= 100:
-            return f"{v:.0f}"
-        if abs(v) >= 1:
-            return f"{v:.2f}" if abs(v) < 10 else f"{v:.1f}"
-        return f"{v:.3f}"
-    return str(value)
-
-
-class Table:
-    """A small table that renders as HTML in a notebook and as aligned text elsewhere."""
-
-    def __init__(self, columns, cells, *, title=None):
-        self.columns = list(columns)
-        self.cells = [list(c) for c in cells]
-        self.title = title
-
-    def __len__(self):
-        return len(self.cells)
-
-    def _repr_html_(self):
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
-        body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row) + "</tr>" for row in self.cells
-        )
-        caption = f"<caption>{html.escape(self.title)}</caption>" if self.title else ""
-        return f'<table class="musiclib-table">{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
-
-    def __str__(self):
-        widths = [max([len(c)] + [len(row[i]) for row in self.cells]) for i, c in enumerate(self.columns)]
-        lines = [self.title] if self.title else []
-        lines.append("  ".join(c.rjust(w) for c, w in zip(self.columns, widths)))
-        lines.extend("  ".join(v.rjust(w) for v, w in zip(row, widths)) for row in self.cells)
-        return "\n".join(lines)
-
-    __repr__ = __str__
-
-
-def rows_to_table(rows: list[dict], columns=DEFAULT_COLUMNS, *, title: str | None = None, skipped: bool = True) -> Table:
-    """A table of sweep rows: HTML in a notebook (``display(table)``), aligned text with ``print``.
-
-    Parameters
-    ----------
-    rows : list of dict
-        Rows from :func:`sweep_settings` or :func:`iteration_curve`.
-    columns : sequence of str
-        Keys to show, in order; a key a row lacks shows as "–".
-    title : str, optional
-        Caption.
-    skipped : bool
-        Also list skipped settings, with the reason in the last column.
-
-    Returns
-    -------
-    Table
-        With ``_repr_html_`` and ``__str__``.
-
-    Notes
-    -----
-    Notebook: 01_spectrogram_settings
-    """
-    if isinstance(columns, str) or not all(isinstance(c, str) for c in columns):
-        raise ParameterError(f"rows_to_table() called with columns={columns!r}: must be a sequence of key names")
-    columns = list(columns)
-    shown = [r for r in rows if skipped or not r.get("skipped")]
-    if any(r.get("skipped") for r in shown):
-        columns = columns + ["skipped"]
-    cells = [[_fmt(r.get(c)) for c in columns] for r in shown]
-    return Table(columns, cells, title=title)
-
-
-def _series(rows):
-    """Group ran rows into plot series keyed by (representation, n_mels, method, n_iter)."""
-    groups: dict[tuple, list[dict]] = {}
-    for r in _ran(rows):
-        groups.setdefault((r["representation"], r["n_mels"], r["method"], r["n_iter"]), []).append(r)
-    return {k: sorted(v, key=lambda r: r["n_fft"]) for k, v in groups.items()}
-
-
-def _series_label(key):
-    rep, n_mel, method, n_iter = key
-    return (f"mel{n_mel}" if n_mel else rep) + f" {method}×{n_iter}"
-
-
-def plot_tradeoffs(rows: list[dict], *, axes=None):
-    """Three panels against window length: error (SC, with the mel ceilings dashed), time, size.
-
-    Parameters
-    ----------
-    rows : list of dict
-        Rows from :func:`sweep_settings`; one line per (representation, n_mels, method, n_iter)
-        that ran at two or more windows (single points are drawn as markers).
-    axes : sequence of 3 matplotlib Axes, optional
-        Where to draw; a new 1×3 figure when None.
-
-    Returns
-    -------
-    axes : np.ndarray of 3 Axes
-
-    Notes
-    -----
-    Notebook: 01_spectrogram_settings
-    """
+# -- 5. plots -----------------------------------------------------------------------------------
+def _axes(ax, **kwargs):
     import matplotlib.pyplot as plt
 
-    if axes is None:
-        _, axes = plt.subplots(1, 3, figsize=(15, 4.2), constrained_layout=True)
-    axes = np.asarray(axes).ravel()
+    return plt.subplots(**kwargs)[1] if ax is None else ax
+
+
+def _ticks(ax, values, *, scale):
+    """A log (base 2) or symlog x axis labelled at ``values`` as plain numbers."""
+    values = sorted({int(v) for v in values})
+    ax.set_xscale(scale, base=2, **({"linthresh": 4} if scale == "symlog" else {}))
+    ax.set_xticks(values, [str(v) for v in values], minor=False)
+    ax.set_xticks([], minor=True)
+
+
+def plot_ceilings(table: pd.DataFrame, *, ax=None):
+    """Decode ceiling against features per frame: one point per representation, the bar spanning
+    its best and worst clip.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A :func:`ceiling_table`.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    ax = _axes(ax, figsize=(8, 4.5))
+    for i, (name, group) in enumerate(table.groupby("representation", sort=False)):
+        err = [group["sc_db"] - group["sc_best_db"], group["sc_worst_db"] - group["sc_db"]]
+        ax.errorbar(group["n_features"], group["sc_db"], yerr=err, fmt="o", capsize=3, color=f"C{i}", label=name)
+        for text, row in group.iterrows():
+            ax.annotate(text, (row["n_features"], row["sc_db"]), xytext=(4, 4), textcoords="offset points", fontsize=7)
+    _ticks(ax, [2**k for k in range(4, 16) if table["n_features"].min() / 2 < 2**k < 2 * table["n_features"].max()],
+           scale="log")
+    ax.set(xlabel="features per frame (log scale)", ylabel="SC vs the true magnitude (dB)",
+           title="decode ceiling: median over clips, bars from best to worst clip")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_tradeoffs(rows: pd.DataFrame, *, axes=None):
+    """Three panels against window length: error (SC), speed (real-time factor), and size (features
+    per second of audio); one line per hop (and representation, method, iterations).
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        :func:`sweep_settings`' rows.
+    axes : sequence of 3 matplotlib Axes, optional
+
+    Returns
+    -------
+    np.ndarray of 3 Axes
+    """
+    axes = np.ravel(_axes(axes, ncols=3, figsize=(15, 4.2), constrained_layout=True))
     if axes.size != 3:
         raise ParameterError(f"plot_tradeoffs() needs 3 axes, got {axes.size}")
-    ax_err, ax_time, ax_size = axes
-    series = _series(rows)
-    for i, (key, rs) in enumerate(series.items()):
-        x = [r["n_fft"] for r in rs]
-        color = f"C{i % 10}"
-        kw = dict(marker="o", ms=3, color=color, label=_series_label(key))
-        ax_err.plot(x, [r["sc_db"] for r in rs], **kw)
-        if key[1]:
-            ax_err.plot(x, [r["ceiling_sc_db"] for r in rs], ls="--", lw=1, marker="_", ms=8, color=color)
-        ax_time.plot(x, [r["seconds"] / r["audio_seconds"] for r in rs], **kw)
-        ax_size.plot(x, [r["kbytes_per_second"] for r in rs], **kw)
-    ax_err.set(ylabel="spectral convergence vs true |STFT| (dB)", title="error (dashed: mel ceiling, no phase)")
-    ax_time.set(ylabel="compute s per s of audio", title="time (encode + decode)", yscale="log")
-    ax_size.set(ylabel="kB per s of audio (float32 frames)", title="size", yscale="log")
-    for ax in axes:
-        ax.set_xscale("log", base=2)
-        ax.set_xlabel("window n_fft (samples)")
-        ax.grid(True, which="major", alpha=0.3)
-    if series:
-        ax_err.legend(fontsize=7, ncol=1)
+    keys = ["representation", "hop_length", "method", "n_iter"]
+    for i, (key, group) in enumerate(rows.sort_values("n_fft").groupby(keys, sort=False)):
+        kw = {"marker": "o", "ms": 3, "color": f"C{i % 10}", "label": f"{key[0]} hop {key[1]}, {key[2]}×{key[3]}"}
+        for ax, column in zip(axes, ("sc_db", "real_time_factor", "features_per_second")):
+            ax.plot(group["n_fft"], group[column], **kw)
+    titles = ("error (SC vs the true magnitude, dB)", "speed (× real time, encode + decode)",
+              "size (features per second of audio)")
+    for ax, title in zip(axes, titles):
+        _ticks(ax, rows["n_fft"], scale="log")
+        ax.set(xlabel="window n_fft (samples)", title=title)
+        ax.grid(True, alpha=0.3)
+    axes[1].set_yscale("log")
+    axes[2].set_yscale("log")
+    axes[0].legend(fontsize=7)
     return axes
 
 
-def plot_iteration_curve(curve: list[dict], *, ax=None):
-    """Spectral convergence against phase iterations, one line per method.
+def plot_iteration_curve(rows: pd.DataFrame, *, ax=None):
+    """Spectral convergence against phase iterations, one line per method (PGHI alone, which does
+    not iterate, as a dashed level).
 
     Parameters
     ----------
-    curve : list of dict
-        Rows from :func:`iteration_curve`.
+    rows : pandas.DataFrame
+        :func:`sweep_settings`' rows at one window and hop, several methods and ``n_iters``.
     ax : matplotlib Axes, optional
-        Where to draw; a new figure when None.
 
     Returns
     -------
-    ax : matplotlib Axes
-
-    Notes
-    -----
-    Notebook: 01_spectrogram_settings
+    matplotlib Axes
     """
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, 4), constrained_layout=True)
-    methods = list(dict.fromkeys(r["method"] for r in curve))
-    for i, m in enumerate(methods):
-        rs = sorted((r for r in curve if r["method"] == m), key=lambda r: r["n_iter"])
-        ax.plot([r["n_iter"] for r in rs], [r["sc_db"] for r in rs], marker="o", ms=3, color=f"C{i % 10}", label=m)
-    n_fft = curve[0]["n_fft"] if curve else None
-    ax.set(
-        xlabel="phase iterations",
-        ylabel="spectral convergence (dB)",
-        title=f"error vs iterations (n_fft={n_fft})" if n_fft else "error vs iterations",
-    )
-    ax.set_xscale("symlog", base=2, linthresh=4)
+    ax = _axes(ax, figsize=(7, 4))
+    for i, (method, group) in enumerate(rows.sort_values("n_iter").groupby("method", sort=False)):
+        if group["n_iter"].nunique() > 1:
+            ax.plot(group["n_iter"], group["sc_db"], marker="o", ms=3, color=f"C{i}", label=method)
+        else:
+            ax.axhline(group["sc_db"].iloc[0], ls="--", color=f"C{i}", label=f"{method} (no iterations)")
+    _ticks(ax, rows["n_iter"], scale="symlog")
+    ax.set(xlim=(0, max(1, rows["n_iter"].max())), xlabel="phase iterations", ylabel="SC (dB)",
+           title="error vs iterations")
     ax.grid(True, alpha=0.3)
-    if methods:
-        ax.legend(fontsize=8)
+    ax.legend(fontsize=8)
     return ax
