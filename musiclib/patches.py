@@ -590,6 +590,8 @@ class PatchData:
         ``{"train": [...], "held_out": [...]}``: each file's label (:func:`file_labels`).
     beats : dict or None
         ``{"train": [...], "held_out": [...]}``: each file's beat positions in frames (beat patches only).
+    beatless : list of (str, str)
+        Files in which no beats could be tracked (too short), with the reason: they give no patches.
     """
 
     corpus: object
@@ -602,6 +604,7 @@ class PatchData:
     held_patches: Patches
     labels: dict = field(default_factory=dict)
     beats: dict | None = None
+    beatless: list = field(default_factory=list)
 
     @property
     def sr(self) -> int:
@@ -609,8 +612,12 @@ class PatchData:
 
     def describe(self) -> str:
         """Two lines: files and patches on each side."""
-        return (f"train: {len(self.train)} files, {self.train_patches.describe()}\n"
+        text = (f"train: {len(self.train)} files, {self.train_patches.describe()}\n"
                 f"held out: {len(self.held_out)} files, {len(self.held_patches)} patches")
+        if self.beatless:
+            text += f"\n{len(self.beatless)} files too short to track beats in (no patches): " + ", ".join(
+                name for name, _ in self.beatless[:5]) + (" ..." if len(self.beatless) > 5 else "")
+        return text
 
 
 def load_patch_data(root, rep, *, n_frames: int, hop: int | None = None, beats_per_patch: int | None = None,
@@ -670,22 +677,36 @@ def load_patch_data(root, rep, *, n_frames: int, hop: int | None = None, beats_p
     all_labels = file_labels(corpus.paths, root=root if Path(root).is_dir() else None)
     by_path = dict(zip(corpus.paths, all_labels))
     labels = {"train": [by_path[p] for p in train.paths], "held_out": [by_path[p] for p in held.paths]}
-    beats = None
+    beats, beatless = None, []
     if beats_per_patch is not None:
-        beats = {"train": _track(train, rep), "held_out": _track(held, rep)}
+        bpp = _check_int("beats_per_patch", beats_per_patch)
+        beats = {"train": _track(train, rep, bpp, beatless), "held_out": _track(held, rep, bpp, beatless)}
     tp = make_patches(train_frames, n_frames=n_frames, hop=hop, labels=labels["train"],
                       beats_list=None if beats is None else beats["train"], beats_per_patch=beats_per_patch or 1)
     hp = make_patches(held_frames, n_frames=n_frames, hop=hop, labels=labels["held_out"], label_names=tp.label_names,
                       beats_list=None if beats is None else beats["held_out"], beats_per_patch=beats_per_patch or 1)
-    return PatchData(corpus, train, held, rep, train_frames, held_frames, tp, hp, labels, beats)
+    return PatchData(corpus, train, held, rep, train_frames, held_frames, tp, hp, labels, beats, beatless)
 
 
-def _track(side, rep) -> list[np.ndarray]:
-    """Beat positions in ``rep``'s frames for each clip (:mod:`musiclib.beats`)."""
+def _track(side, rep, beats_per_patch: int, skipped: list) -> list[np.ndarray]:
+    """Beat positions in ``rep``'s frames for each clip (:mod:`musiclib.beats`).
+
+    Patches of several beats start on a downbeat: the beats before the first downbeat are dropped.
+    A clip too short to track beats in (a one-shot sample) gets none, and its name is added to
+    ``skipped`` with the reason.
+    """
     from musiclib import beats as _beats
 
     out = []
     for c in side.clips:
-        b = _beats.track_beats(c.y, sr=c.sr)
-        out.append(np.asarray(_beats.beat_frames(b, frames_per_second=rep.frames_per_second)))
+        try:
+            b = _beats.track_beats(c.y, sr=c.sr)
+        except ParameterError as e:
+            skipped.append((c.name, str(e)))
+            out.append(np.empty(0, dtype=np.int64))
+            continue
+        frames = np.asarray(_beats.beat_frames(b, frames_per_second=rep.frames_per_second))
+        if beats_per_patch > 1 and len(frames) == len(b.times):
+            frames = frames[b.downbeat :]
+        out.append(frames)
     return out

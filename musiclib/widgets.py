@@ -386,3 +386,190 @@ def compare_settings(
     update()
     controls = W.VBox([W.HBox([w_fft, w_hop]), w_rep, W.HBox([w_mels, w_bpo]), W.HBox([w_method, w_iter])])
     return W.VBox([controls, out])
+
+
+# -- the latent explorer (notebooks/05_vae) ----------------------------------------------------------
+
+
+def latent_explorer(
+    model,
+    codes: np.ndarray,
+    *,
+    rep,
+    n_components: int = 4,
+    n_std: float = 2.0,
+    beat_frames: int | None = None,
+    repeats: int = 4,
+    overlap: int = 4,
+    label: int | None = None,
+    noise_scale: float = 1.0,
+    seed: int = 0,
+    static: bool | None = None,
+):
+    """Sliders on the top principal components of a VAE's training codes: decode, hear and see the patch.
+
+    The "network driven by switches" of an earlier experiment (after Avant-Garfield): the training
+    patches' posterior means are reduced to their principal components (scikit-learn's PCA); each
+    of the top ``n_components`` gets a slider from ``-n_std`` to ``+n_std`` standard deviations
+    around the mean code. On every move the latent ``mean + sum_i s_i * std_i * component_i`` is
+    decoded (``model.decode``), the patch is repeated ``repeats`` times at ``beat_frames`` frames
+    each and stitched (:func:`musiclib.patches.sequence_to_audio`, one inversion), and the panel
+    shows its spectrogram and a player. Results are cached per setting.
+
+    Like :func:`compare_settings`, it falls back to a static grid where no live panel can work
+    (:func:`widgets_available`: headless runs such as ``make demo``, or no kernel): each component
+    at ``-n_std``, ``0`` (the mean code, once) and ``+n_std`` with the others at 0, as one figure of
+    spectrograms and one table of players, which an exported HTML page keeps.
+
+    Parameters
+    ----------
+    model : object with ``decode(z, labels, *, noise_scale, seed) -> patches``
+        E.g. :class:`musiclib.models.vae.PatchVAE`; ``patches [shape=(n, n_frames, rep.n_features)]``.
+    codes : np.ndarray [shape=(n, latent_dim)]
+        The training patches' codes (``model.encode(train)[0]``).
+    rep : Representation
+        The patches' representation (for the inversion and the plot).
+    n_components : int
+        Sliders (at most ``min(n, latent_dim)``).
+    n_std : float > 0
+        Slider range in standard deviations of each component.
+    beat_frames : int, optional
+        Frames each repetition of the patch lasts (default: the patch's own length).
+    repeats : int
+        How often the patch is played in a row (a single beat is short to judge by ear).
+    overlap : int
+        Cross-fade frames between repetitions.
+    label : int, optional
+        Conditional VAE: the label to decode with (default: "any label").
+    noise_scale : float
+        The decoder's noise (0: its mean; 1: a draw, the same ``seed`` for every setting, so only the
+        sliders change the sound).
+    seed : int
+    static : bool, optional
+        ``True``: the static grid; ``None``: the grid only where no live panel can work.
+
+    Returns
+    -------
+    ipywidgets.VBox or LatentGrid
+        The live panel, or the grid (``.settings``, ``.patches``, ``.clips``, ``.figure``,
+        ``.table``; renders as the figure and the table).
+
+    Notes
+    -----
+    Notebook: 05_vae.
+    """
+    from sklearn.decomposition import PCA
+
+    from musiclib.display import audio_table, plot_representation
+    from musiclib.patches import sequence_to_audio
+
+    codes = np.asarray(codes, dtype=np.float64)
+    if codes.ndim != 2 or len(codes) < 2 or not np.all(np.isfinite(codes)):
+        raise ParameterError(f"codes must be finite, of shape (n >= 2, latent_dim), got {codes.shape}")
+    if isinstance(n_components, bool) or not isinstance(n_components, (int, np.integer)) or n_components < 1:
+        raise ParameterError(f"n_components={n_components!r} must be a positive integer")
+    n_components = int(min(n_components, *codes.shape))
+    if not np.isfinite(n_std) or n_std <= 0:
+        raise ParameterError(f"n_std={n_std!r} must be a positive number of standard deviations")
+    if isinstance(repeats, bool) or not isinstance(repeats, (int, np.integer)) or repeats < 1:
+        raise ParameterError(f"repeats={repeats!r} must be a positive integer")
+    pca = PCA(n_components=n_components, random_state=seed).fit(codes)
+    std = np.sqrt(pca.explained_variance_)
+
+    def patch_at(setting):
+        z = pca.mean_ + (np.asarray(setting) * std) @ pca.components_
+        labels = None if label is None else np.array([int(label)])
+        return np.asarray(model.decode(z[None].astype(np.float32), labels, noise_scale=noise_scale, seed=seed))[0]
+
+    def audio_of(patch):
+        n = patch.shape[0] if beat_frames is None else int(beat_frames)
+        return sequence_to_audio(np.repeat(patch[None], repeats, axis=0), rep, lengths=np.full(repeats, n),
+                                 overlap=overlap, seed=seed)
+
+    def name(setting):
+        moved = [f"PC{i + 1} {s:+.1f}σ" for i, s in enumerate(setting) if s]
+        return ", ".join(moved) or "mean code"
+
+    explained = pca.explained_variance_ratio_
+    if static is None:
+        static = not widgets_available()
+    if static:
+        import matplotlib.pyplot as plt
+
+        settings = [tuple([0.0] * n_components)]
+        for i in range(n_components):
+            for s in (-n_std, n_std):
+                settings.append(tuple(s if j == i else 0.0 for j in range(n_components)))
+        patches = [patch_at(s) for s in settings]
+        clips = [audio_of(p) for p in patches]
+        cols = 1 + 2 * n_components
+        fig, axes = plt.subplots(1, cols, figsize=(1.6 * cols, 2.6), sharey=True)
+        for ax, s, p in zip(np.atleast_1d(axes), settings, patches):
+            plot_representation(p, rep, ax=ax, title=name(s).replace(", ", "\n"), colorbar=False)
+            ax.set_xlabel("")
+            ax.label_outer()
+        fig.suptitle(f"decoded patches along the top {n_components} principal components of the training codes "
+                     f"({100 * explained.sum():.0f} % of their variance)")
+        plt.close(fig)
+        rows = [(name(s), (y, {f"PC{i + 1}": round(v, 2) for i, v in enumerate(s)})) for s, y in zip(settings, clips)]
+        table = audio_table(rows, sr=rep.sr, title=f"latent explorer (static): each patch played {repeats} times")
+        return LatentGrid(settings, patches, clips, fig, table)
+
+    import ipywidgets as W
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
+    sliders = [W.FloatSlider(value=0.0, min=-n_std, max=n_std, step=0.25, continuous_update=False,
+                             description=f"PC{i + 1} ({100 * explained[i]:.0f} %)", style={"description_width": "initial"})
+               for i in range(n_components)]
+    out = W.Output()
+    cache: dict = {}
+
+    def update(_change=None):
+        setting = tuple(float(s.value) for s in sliders)
+        if setting not in cache:
+            p = patch_at(setting)
+            cache[setting] = (p, audio_of(p))
+        p, y = cache[setting]
+        with out:
+            out.clear_output(wait=True)
+            fig, ax = plt.subplots(figsize=(5, 3))
+            plot_representation(p, rep, ax=ax, title=name(setting))
+            display(fig)
+            plt.close(fig)
+            display(audio_table([(name(setting), y)], sr=rep.sr))
+
+    for s in sliders:
+        s.observe(update, names="value")
+    update()
+    return W.VBox([W.HBox(sliders[:2]), W.HBox(sliders[2:4]), *([W.HBox(sliders[4:])] if n_components > 4 else []),
+                   out])
+
+
+class LatentGrid:
+    """The static form of :func:`latent_explorer`: a figure of decoded patches and a table of players.
+
+    Attributes
+    ----------
+    settings : list of tuple
+        Each setting's position on the components, in standard deviations.
+    patches : list of np.ndarray [shape=(n_frames, n_features)]
+    clips : list of np.ndarray [shape=(n_samples,)]
+    figure : matplotlib.figure.Figure
+    table : musiclib.display.AudioTable
+    """
+
+    def __init__(self, settings, patches, clips, figure, table):
+        self.settings, self.patches, self.clips, self.figure, self.table = settings, patches, clips, figure, table
+
+    def _repr_html_(self) -> str:
+        import base64
+        import io
+
+        buf = io.BytesIO()
+        self.figure.savefig(buf, format="png", bbox_inches="tight")
+        img = base64.b64encode(buf.getvalue()).decode("ascii")
+        return f'<div><img src="data:image/png;base64,{img}"/></div>' + self.table._repr_html_()
+
+    def __repr__(self) -> str:
+        return f"LatentGrid({len(self.settings)} settings)"

@@ -80,16 +80,21 @@ def test_kl_warmup_weight():
 def test_vae_loss_is_reconstruction_plus_weighted_free_bits_kl(toy):
     model = vae.make_vae(T, F, latent_dim=4, beta=0.5, free_bits=0.3, warmup_steps=0, **SMALL).adapt(toy)
     x = tf.constant(toy.x[:16])
-    losses = model._compute_losses(x, None, training=False)
     xn = model._normalize(x)
     mean, log_var = model._encode(xn, None)
     xh = model._decode(mean, None)
-    rec = float(tf.reduce_mean(tf.square(xn - xh)))
+    model.decoder_log_scale.assign(np.linspace(-1, 1, F).astype(np.float32))
+    losses = model._compute_losses(x, None, training=False)
+    err = (xn - xh).numpy()
+    rec = float(np.mean(err**2))
+    log_s = np.linspace(-1, 1, F)
+    nll = np.mean(0.5 * (err / np.exp(log_s)) ** 2 + log_s + 0.5 * np.log(2 * np.pi))  # Gaussian, per value
     kl_units = tf.reduce_mean(vae.gaussian_kl(mean, log_var), axis=0).numpy()
     assert float(losses["reconstruction_loss"]) == pytest.approx(rec, rel=1e-5)
     assert float(losses["kl_loss"]) == pytest.approx(kl_units.sum(), rel=1e-5)
-    expected = rec + 0.5 * np.maximum(kl_units, 0.3).sum() / (T * F)
+    expected = nll + 0.5 * np.maximum(kl_units, 0.3).sum() / (T * F)
     assert float(losses["loss"]) == pytest.approx(expected, rel=1e-5)
+    np.testing.assert_allclose(model.decoder_std(), np.exp(log_s) * model.feature_std.numpy(), rtol=1e-5)
 
 
 # -- the vector quantiser ----------------------------------------------------------------------------
@@ -164,6 +169,11 @@ def test_shapes(toy):
     assert mean.shape == log_var.shape == (7, 5)
     assert m.decode(mean).shape == (7, T, F) and m.reconstruct(toy.x[:3]).shape == (3, T, F)
     assert m.sample(4, seed=0).shape == (4, T, F)
+    np.testing.assert_array_equal(m.sample(3, seed=5), m.sample(3, seed=5))
+    z = np.zeros((300, 5), np.float32)
+    noisy, mean = m.decode(z, noise_scale=1.0, seed=1), m.decode(z)
+    np.testing.assert_allclose(mean[0], mean[1])  # the mean is the mean
+    np.testing.assert_allclose((noisy - mean).std(axis=(0, 1)), m.decoder_std(), rtol=0.15)  # the draw has its spread
     assert m(tf.constant(toy.x[:2])).shape == (2, T, F)
     c = vae.make_vae(T, F, latent_dim=5, n_labels=toy.n_labels, **SMALL).adapt(toy)
     assert c.conditional and c.encode(toy)[0].shape == (len(toy), 5)
@@ -180,10 +190,10 @@ def test_shapes(toy):
 
 
 def test_bad_input(toy):
-    with pytest.raises(ParameterError, match="multiples"):
+    with pytest.raises(ParameterError, match="multiple"):
         vae.make_vae(10, F, **SMALL)
-    with pytest.raises(ParameterError, match="multiples"):
-        vae.make_vqvae(T, 18, **SMALL)
+    with pytest.raises(ParameterError, match="multiple"):
+        vae.make_vqvae(6, F, **SMALL)
     for kwargs, match in [({"latent_dim": 0}, "latent_dim"), ({"beta": 0.0}, "beta"), ({"beta": np.nan}, "beta"),
                           ({"free_bits": -1.0}, "free_bits"), ({"warmup_steps": -1}, "warmup_steps"),
                           ({"label_dropout": 1.0}, "label_dropout"), ({"filters": ()}, "filters"),

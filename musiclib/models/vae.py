@@ -4,32 +4,34 @@ The models of ``notebooks/05_vae``. Each reads patches ``x [shape=(batch, n_fram
 from :mod:`musiclib.patches` (log-mel in dB by default) and gives patches back in the same units;
 a per-feature standardisation (:meth:`adapt`) is part of the model and saved with it.
 
-================= =================================================================================
-model             what it is
-================= =================================================================================
-:class:`PatchVAE` convolutional VAE (2-D convolutions over time x mel bands, stride 2) with a
-                  custom ``train_step`` in the keras-io style. Two guards against posterior
-                  collapse: **KL warm-up** (the KL weight rises linearly from 0 to ``beta`` over
-                  ``warmup_steps`` steps) and **free bits** (each latent unit's KL, averaged over
-                  the batch, counts as at least ``free_bits`` nats, so the optimiser gains nothing
-                  by pushing a unit's KL below that). :func:`active_units` counts the units that
-                  carry information (Burda et al. 2016).
-conditional VAE   the same with ``n_labels > 0``: a label embedding enters the encoder's dense
-                  layer and the decoder. Labels are :class:`musiclib.patches.Patches` labels (the
-                  source file, or the sub-folder); label 0 of the embedding is "any label": held-out
-                  files (:data:`musiclib.patches.UNKNOWN_LABEL`) use it, and training drops the label
-                  to it with probability ``label_dropout`` so it is learned.
-:class:`PatchVQVAE` VQ-VAE: the encoder maps a patch to ``codes_per_patch`` vectors along time
-                  (``n_frames / 2**len(filters)``, each the whole mel range), each replaced by its
-                  nearest codebook entry (:class:`VectorQuantizer`: **straight-through**
-                  gradients, codebook learned by **exponential moving averages**, **dead codes
-                  restarted** on random encoder outputs); codebook use is reported as perplexity.
-:class:`CodePrior` an autoregressive LSTM over the VQ-VAE's code sequence (code + position-in-patch
-                  embeddings -> LSTM -> softmax over the codebook), trained on each file's patches
-                  in order. :meth:`CodePrior.sample` runs as one compiled ``tf.while_loop``, so minutes
-                  of codes (thousands of steps) take a second; it can be primed with the codes of a
-                  held-out start (a continuation).
-================= =================================================================================
+:class:`PatchVAE`
+    Convolutional VAE (stride-2 1-D convolutions along time, the mel bands as channels) with a
+    custom ``train_step`` in the keras-io style. Two guards against posterior collapse: **KL
+    warm-up** (the KL weight rises linearly from 0 to ``beta`` over ``warmup_steps`` steps) and
+    **free bits** (each latent unit's KL, averaged over the batch, counts as at least
+    ``free_bits`` nats, so the optimiser gains nothing by pushing a unit's KL below that).
+    :func:`active_units` counts the units that carry information (Burda et al. 2016).
+conditional VAE (``PatchVAE(n_labels=...)``)
+    A label embedding enters the encoder's dense layer and the decoder. Labels are
+    :class:`musiclib.patches.Patches` labels (the source file, or the sub-folder); embedding row 0
+    is "any label": held-out files (:data:`musiclib.patches.UNKNOWN_LABEL`) use it, and training
+    drops a patch's label to it with probability ``label_dropout`` so that it is learned.
+:class:`PatchVQVAE`
+    VQ-VAE: the encoder maps a patch to ``codes_per_patch`` vectors along time (``n_frames /
+    2**len(filters)``, each covering every band), each replaced by its nearest codebook entry
+    (:class:`VectorQuantizer`: **straight-through** gradients, codebook learned by **exponential
+    moving averages**, **dead codes restarted** on random encoder outputs); codebook use is
+    reported as perplexity (:func:`codebook_perplexity`).
+:class:`CodePrior`
+    An autoregressive LSTM over the VQ-VAE's code sequence (code + position-in-patch embeddings
+    -> LSTM -> softmax over the codebook), trained on each file's patches in order.
+    :meth:`CodePrior.sample` runs as one traced TensorFlow loop, so minutes of codes (thousands of
+    steps) take about a second; it can be primed with the codes of a held-out start (a
+    continuation).
+
+Every decoder is a Gaussian with a learned standard deviation per band (Rybkin et al. 2021): its
+mean is what reconstructions show, and sampling (``noise_scale=1``) draws from it, restoring the
+band-to-band detail that a mean smooths away.
 
 All models: ``.keras`` saves (``model.save("m.keras")``, :func:`load_model`; no pickles), resumable
 training (:func:`fit_with_checkpoints`: Keras' ``BackupAndRestore`` and ``ModelCheckpoint``),
@@ -84,6 +86,7 @@ __all__ = [
 ]
 
 _PACKAGE = "musiclib"
+_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -173,7 +176,19 @@ def _unpack(data):
 
 
 class _PatchModel(keras.Model):
-    """Standardisation (saved with the model), shapes, batched numpy helpers."""
+    """What the patch models share: standardisation and a Gaussian decoder (saved with the model),
+    the convolution stacks, shapes, batched numpy helpers.
+
+    The convolutions run along time with the mel bands as channels (1-D, stride 2): measured on
+    the demo corpus against 2-D convolutions over (time, band), they reached a lower
+    reconstruction error in less training time on two CPU cores, and a band keeps its own weights
+    instead of sharing them with its neighbours, which blurs the spectrum less.
+
+    The decoder is Gaussian with a learned standard deviation per band (``decoder_log_scale``, in
+    standardised units; Rybkin et al. 2021, "σ-VAE"): training minimises its negative
+    log-likelihood, and sampling (``noise_scale=1``) draws from it rather than returning the mean,
+    which MSE training blurs across bands.
+    """
 
     def __init__(self, n_frames, n_features, *, filters, name=None, **kwargs):
         super().__init__(name=name, **kwargs)
@@ -181,10 +196,10 @@ class _PatchModel(keras.Model):
         self.n_features = _check_int("n_features", n_features)
         self.filters = _check_filters(filters)
         factor = 2 ** len(self.filters)
-        if self.n_frames % factor or self.n_features % factor:
+        if self.n_frames % factor:
             raise ParameterError(
-                f"n_frames={self.n_frames} and n_features={self.n_features} must be multiples of "
-                f"2**len(filters)={factor} (each convolution halves both)"
+                f"n_frames={self.n_frames} must be a multiple of 2**len(filters)={factor} (each convolution "
+                "halves the time axis)"
             )
         self._down = factor
         self.loss_tracker = keras.metrics.Mean(name="loss")
@@ -193,37 +208,40 @@ class _PatchModel(keras.Model):
 
     # -- convolution stacks ----------------------------------------------------------------------
     def _make_encoder(self):
-        return [keras.layers.Conv2D(f, 3, strides=2, padding="same", activation="relu", name=f"encoder_conv_{i}")
+        return [keras.layers.Conv1D(f, 3, strides=2, padding="same", activation="relu", name=f"encoder_conv_{i}")
                 for i, f in enumerate(self.filters)]
 
     def _make_decoder(self):
         up = list(reversed(self.filters))[1:] + [self.filters[0]]
-        layers = [keras.layers.Conv2DTranspose(f, 3, strides=2, padding="same", activation="relu",
+        layers = [keras.layers.Conv1DTranspose(f, 3, strides=2, padding="same", activation="relu",
                                                name=f"decoder_deconv_{i}") for i, f in enumerate(up)]
-        return layers, keras.layers.Conv2D(1, 3, padding="same", name="decoder_out")
+        return layers, keras.layers.Conv1D(self.n_features, 3, padding="same", name="decoder_out")
 
     def _run_encoder(self, xn):
-        h = xn[..., None]  # (batch, time, bands, 1)
+        h = xn  # (batch, time, bands): bands are channels
         for conv in self.encoder_convs:
             h = conv(h)
-        return h  # (batch, time / 2**k, bands / 2**k, filters[-1])
+        return h  # (batch, time / 2**k, filters[-1])
 
     def _run_decoder(self, h):
         for deconv in self.decoder_deconvs:
             h = deconv(h)
-        return self.decoder_out(h)[..., 0]
+        return self.decoder_out(h)  # (batch, n_frames, n_features), standardised
 
     @property
-    def _grid(self):
-        return self.n_frames // self._down, self.n_features // self._down, self.filters[-1]
+    def _steps(self) -> int:
+        """Time steps after the encoder."""
+        return self.n_frames // self._down
 
-    # -- standardisation -------------------------------------------------------------------------
+    # -- standardisation and the Gaussian decoder ------------------------------------------------
     def build(self, input_shape=None):
         if self.built:
             return
         F = self.n_features
         self.feature_mean = self.add_weight(shape=(F,), initializer="zeros", trainable=False, name="feature_mean")
         self.feature_std = self.add_weight(shape=(F,), initializer="ones", trainable=False, name="feature_std")
+        self.decoder_log_scale = self.add_weight(shape=(F,), initializer="zeros", trainable=True,
+                                                 name="decoder_log_scale")
         self._build_layers()
         self.built = True
 
@@ -249,6 +267,23 @@ class _PatchModel(keras.Model):
     def _denormalize(self, xn):
         return xn * self.feature_std + self.feature_mean
 
+    def _log_scale(self):
+        return tf.clip_by_value(self.decoder_log_scale, -5.0, 3.0)
+
+    def _nll(self, xn, xh):
+        """Gaussian negative log-likelihood per value (nats), standardised units, learned scale per band."""
+        log_s = self._log_scale()
+        return tf.reduce_mean(0.5 * tf.square((xn - xh) * tf.exp(-log_s)) + log_s + _HALF_LOG_2PI)
+
+    def _observe(self, xh, noise_scale, seed):
+        """Decoder mean ``xh`` (standardised) plus ``noise_scale`` times its learned noise, in input units."""
+        eps = tf.random.stateless_normal(tf.shape(xh), seed=seed)
+        return self._denormalize(xh + noise_scale * tf.exp(self._log_scale()) * eps)
+
+    def decoder_std(self) -> np.ndarray:
+        """The decoder's standard deviation per band ``[shape=(n_features,)]``, in input units (dB)."""
+        return (np.exp(self._log_scale().numpy()) * self.feature_std.numpy()).astype(np.float32)
+
     @property
     def metrics(self):
         return [self.loss_tracker, self.reconstruction_tracker]
@@ -273,6 +308,11 @@ class _PatchModel(keras.Model):
             return tuple(np.concatenate([np.asarray(o[k]) for o in outs]) for k in range(len(outs[0])))
         return np.concatenate([np.asarray(o) for o in outs])
 
+    @staticmethod
+    def _seeds(seed, n, batch_size):
+        """One stateless seed per batch (the same seed gives the same noise however the batches fall)."""
+        return [tf.constant([int(seed) % (2**31 - 1), i], tf.int32) for i in range(0, n, batch_size)]
+
 
 # ---------------------------------------------------------------------------------------------
 # the VAE and the conditional VAE
@@ -281,23 +321,24 @@ class _PatchModel(keras.Model):
 class PatchVAE(_PatchModel):
     """Convolutional (conditional) VAE on spectrogram patches, with KL warm-up and free bits.
 
-    Encoder: ``len(filters)`` stride-2 ``Conv2D`` layers over (time, mel band), flatten, [label
-    embedding,] dense mean and log-variance of ``latent_dim`` units. Decoder: dense [from ``z`` and
-    the label embedding], reshape, stride-2 ``Conv2DTranspose`` layers, a linear ``Conv2D``.
+    Encoder: ``len(filters)`` stride-2 ``Conv1D`` layers along time (mel bands as channels),
+    flatten, [label embedding,] dense mean and log-variance of ``latent_dim`` units. Decoder:
+    dense [from ``z`` and the label embedding], reshape, stride-2 ``Conv1DTranspose`` layers, a
+    linear ``Conv1D`` to the bands: the mean of a Gaussian whose standard deviation per band is
+    learned (see :class:`_PatchModel`).
 
-    Loss per batch (standardised units)::
+    Loss per value (standardised units; the negative ELBO per value when ``beta=1``)::
 
-        loss = MSE(x, x_hat) + beta_t * free_bits_kl(mean_batch(KL_u), free_bits) / (n_frames * n_features)
+        loss = NLL(x | x_hat, sigma) + beta_t * free_bits_kl(mean_batch(KL_u), free_bits) / (n_frames * n_features)
 
-    i.e. a Gaussian decoder of variance ``beta / 2`` per value; ``beta_t = beta * min(1, step /
-    warmup_steps)`` (KL warm-up). ``reconstruction_loss`` (the MSE) and ``kl_loss`` (the plain KL
-    summed over units, nats per patch, without free bits) are tracked as metrics, and
-    ``kl_weight`` (``beta_t``).
+    with ``beta_t = beta * min(1, step / warmup_steps)`` (KL warm-up). Metrics: ``loss``,
+    ``reconstruction_loss`` (the MSE of the mean, standardised), ``kl_loss`` (the plain KL summed
+    over units, nats per patch, without free bits) and ``kl_weight`` (``beta_t``).
 
     Parameters
     ----------
     n_frames, n_features : int
-        Patch shape; both multiples of ``2 ** len(filters)``.
+        Patch shape; ``n_frames`` a multiple of ``2 ** len(filters)``.
     latent_dim : int
     filters : sequence of int
         Channels of the stride-2 convolutions (the decoder mirrors them).
@@ -307,7 +348,7 @@ class PatchVAE(_PatchModel):
     label_dim : int
         Size of the label embedding.
     beta : float > 0
-        Weight of the KL term (see above).
+        Weight of the KL term.
     free_bits : float >= 0
         Nats per latent unit (batch mean) that cost nothing (0: off).
     warmup_steps : int >= 0
@@ -319,14 +360,14 @@ class PatchVAE(_PatchModel):
 
     Examples
     --------
-    >>> model = make_vae(32, 128, latent_dim=32).adapt(train.x)                   # doctest: +SKIP
+    >>> model = make_vae(32, 128, latent_dim=32).adapt(train)                     # doctest: +SKIP
     >>> model, history = fit_with_checkpoints(model, patch_dataset(train), epochs=20,
     ...                                       checkpoint_dir="ckpt/vae")           # doctest: +SKIP
     >>> x = model.sample(8, temperature=1.0, seed=0)   # (8, 32, 128) dB          # doctest: +SKIP
     """
 
-    def __init__(self, n_frames, n_features, *, latent_dim=32, filters=(32, 64, 128), n_labels=0, label_dim=16,
-                 beta=0.5, free_bits=0.1, warmup_steps=500, label_dropout=0.2, seed=0, name=None, **kwargs):
+    def __init__(self, n_frames, n_features, *, latent_dim=32, filters=(128, 128, 128), n_labels=0, label_dim=16,
+                 beta=1.0, free_bits=0.1, warmup_steps=500, label_dropout=0.2, seed=0, name=None, **kwargs):
         super().__init__(n_frames, n_features, filters=filters, name=name, **kwargs)
         self.latent_dim = _check_int("latent_dim", latent_dim)
         self.n_labels = _check_int("n_labels", n_labels, minimum=0)
@@ -343,9 +384,8 @@ class PatchVAE(_PatchModel):
         self.z_mean = keras.layers.Dense(self.latent_dim, name="z_mean")
         self.z_log_var = keras.layers.Dense(self.latent_dim, name="z_log_var", kernel_initializer="zeros",
                                             bias_initializer=keras.initializers.Constant(-2.0))
-        t, f, c = self._grid
-        self.decoder_dense = keras.layers.Dense(t * f * c, activation="relu", name="decoder_dense")
-        self.decoder_reshape = keras.layers.Reshape((t, f, c), name="decoder_reshape")
+        self.decoder_dense = keras.layers.Dense(self._steps * self.filters[-1], activation="relu",
+                                                name="decoder_dense")
         self.decoder_deconvs, self.decoder_out = self._make_decoder()
         self.label_embedding = (keras.layers.Embedding(self.n_labels + 1, self.label_dim, name="label_embedding")
                                 if self.n_labels else None)
@@ -387,10 +427,10 @@ class PatchVAE(_PatchModel):
                 idx = tf.where(keep, idx, tf.zeros_like(idx))
         return self.label_embedding(idx)
 
-    def _encode(self, xn, labels, training=False):
+    def _encode(self, xn, labels, training=False, emb=None):
         h = self.flatten(self._run_encoder(xn))
-        emb = self._label_vectors(labels, tf.shape(xn)[0], training)
-        if emb is not None:
+        if self.conditional:
+            emb = self._label_vectors(labels, tf.shape(xn)[0], training) if emb is None else emb
             h = tf.concat([h, emb], axis=-1)
         return self.z_mean(h), tf.clip_by_value(self.z_log_var(h), -12.0, 6.0)
 
@@ -398,10 +438,11 @@ class PatchVAE(_PatchModel):
         if self.conditional:
             emb = self._label_vectors(labels, tf.shape(z)[0], training) if emb is None else emb
             z = tf.concat([z, emb], axis=-1)
-        return self._run_decoder(self.decoder_reshape(self.decoder_dense(z)))
+        h = tf.reshape(self.decoder_dense(z), (-1, self._steps, self.filters[-1]))
+        return self._run_decoder(h)
 
     def call(self, inputs, training=False):
-        """Reconstructions ``[shape=(batch, n_frames, n_features)]`` (from the posterior mean), in input units."""
+        """Reconstructions ``[shape=(batch, n_frames, n_features)]`` (decoder mean of the posterior mean), input units."""
         x, labels = _unpack(inputs)
         mean, _ = self._encode(self._normalize(x), labels)
         return self._denormalize(self._decode(mean, labels))
@@ -415,26 +456,20 @@ class PatchVAE(_PatchModel):
 
     def _compute_losses(self, x, labels, training):
         xn = self._normalize(x)
-        batch = tf.shape(xn)[0]
-        if self.conditional:  # one draw of label dropout for encoder and decoder alike
-            emb = self._label_vectors(labels, batch, training)
-            h = tf.concat([self.flatten(self._run_encoder(xn)), emb], axis=-1)
-            mean, log_var = self.z_mean(h), tf.clip_by_value(self.z_log_var(h), -12.0, 6.0)
-        else:
-            emb = None
-            mean, log_var = self._encode(xn, None)
+        # one draw of label dropout for the encoder and the decoder alike
+        emb = self._label_vectors(labels, tf.shape(xn)[0], training)
+        mean, log_var = self._encode(xn, labels, emb=emb)
         if training:
             z = mean + tf.exp(0.5 * log_var) * keras.random.normal(tf.shape(mean), seed=self._noise_seed)
         else:
             z = mean
         xh = self._decode(z, labels, emb=emb)
-        reconstruction = tf.reduce_mean(tf.square(xn - xh))
         kl_units = tf.reduce_mean(gaussian_kl(mean, log_var), axis=0)
         weight = self.kl_weight() if training else tf.constant(self.beta)
         n_values = float(self.n_frames * self.n_features)
-        loss = reconstruction + weight * free_bits_kl(kl_units, self.free_bits) / n_values
-        return {"loss": loss, "reconstruction_loss": reconstruction, "kl_loss": tf.reduce_sum(kl_units),
-                "kl_weight": weight}
+        loss = self._nll(xn, xh) + weight * free_bits_kl(kl_units, self.free_bits) / n_values
+        return {"loss": loss, "reconstruction_loss": tf.reduce_mean(tf.square(xn - xh)),
+                "kl_loss": tf.reduce_sum(kl_units), "kl_weight": weight}
 
     def train_step(self, data):
         x, labels = _unpack(data)
@@ -463,7 +498,11 @@ class PatchVAE(_PatchModel):
         return labels.astype(np.int32)
 
     def encode(self, x, labels=None, *, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
-        """Posterior mean and log-variance ``[shape=(n, latent_dim)]`` of patches ``x [shape=(n, n_frames, n_features)]``."""
+        """Posterior mean and log-variance ``[shape=(n, latent_dim)]`` of patches ``x [shape=(n, n_frames, n_features)]``.
+
+        ``labels`` (conditional VAE): one label index per patch (default: the patches' own labels
+        when ``x`` is a :class:`~musiclib.patches.Patches`, else -1, "any label").
+        """
         if labels is None:
             labels = getattr(x, "label", None)
         x = _patch_array(x, self, "encode")
@@ -471,31 +510,43 @@ class PatchVAE(_PatchModel):
         fn = self._fn("encode", lambda a, b: self._encode(self._normalize(a), b))
         return self._batched(fn, (x, lab), batch_size)
 
-    def decode(self, z, labels=None, *, batch_size: int = 256) -> np.ndarray:
-        """Patches ``[shape=(n, n_frames, n_features)]`` (input units) from latents ``z [shape=(n, latent_dim)]``."""
+    def decode(self, z, labels=None, *, noise_scale: float = 0.0, seed: int = 0, batch_size: int = 256) -> np.ndarray:
+        """Patches ``[shape=(n, n_frames, n_features)]`` (input units) from latents ``z [shape=(n, latent_dim)]``.
+
+        ``noise_scale=0`` gives the decoder's mean; 1 draws from the decoder's Gaussian (its learned
+        standard deviation per band, :meth:`decoder_std`), seeded by ``seed``.
+        """
         z = np.asarray(z, dtype=np.float32)
         if z.ndim == 1:
             z = z[None]
         if z.ndim != 2 or z.shape[1] != self.latent_dim or len(z) == 0 or not np.all(np.isfinite(z)):
             raise ParameterError(f"z must be finite, of shape (n, {self.latent_dim}), got {z.shape}")
+        noise_scale = _check_float("noise_scale", noise_scale)
         lab = self._labels_array(labels, len(z))
-        fn = self._fn("decode", lambda a, b: self._denormalize(self._decode(a, b)))
-        return self._batched(fn, (z, lab), batch_size)
+        fn = self._fn("decode", lambda a, b, s, k: self._observe(self._decode(a, b), s, k))
+        outs = [fn(tf.constant(z[i : i + batch_size]), tf.constant(lab[i : i + batch_size]),
+                   tf.constant(noise_scale, tf.float32), k)
+                for i, k in zip(range(0, len(z), batch_size), self._seeds(seed, len(z), batch_size))]
+        return np.concatenate([np.asarray(o) for o in outs])
 
     def reconstruct(self, x, labels=None, *, batch_size: int = 256) -> np.ndarray:
-        """Decode each patch's posterior mean: ``[shape=(n, n_frames, n_features)]``."""
+        """The decoder's mean for each patch's posterior mean: ``[shape=(n, n_frames, n_features)]``."""
+        if labels is None:
+            labels = getattr(x, "label", None)
         mean, _ = self.encode(x, labels, batch_size=batch_size)
         return self.decode(mean, labels, batch_size=batch_size)
 
-    def sample(self, n: int, *, labels=None, temperature: float = 1.0, seed: int = 0) -> np.ndarray:
-        """Patches decoded from ``z ~ N(0, temperature**2)``: ``[shape=(n, n_frames, n_features)]``.
+    def sample(self, n: int, *, labels=None, temperature: float = 1.0, noise_scale: float = 1.0,
+               seed: int = 0) -> np.ndarray:
+        """Patches ``[shape=(n, n_frames, n_features)]`` from the model: ``z ~ N(0, temperature**2)``, then ``x ~ p(x | z)``.
 
-        ``labels`` (conditional VAE): one label index per sample, or one for all (default -1: any).
+        ``noise_scale`` scales the decoder's noise (0: its mean). ``labels`` (conditional VAE): one
+        label index per sample, or one for all (default -1: any label).
         """
         n = _check_int("n", n)
         temperature = _check_float("temperature", temperature)
         z = np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype(np.float32) * temperature
-        return self.decode(z, labels)
+        return self.decode(z, labels, noise_scale=noise_scale, seed=seed)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -616,12 +667,13 @@ def codebook_perplexity(codes, codebook_size: int):
 class PatchVQVAE(_PatchModel):
     """VQ-VAE on spectrogram patches: ``codes_per_patch`` codes along time, EMA codebook, straight-through.
 
-    Encoder: stride-2 ``Conv2D`` layers over (time, band); each of the ``n_frames / 2**len(filters)``
-    time steps (all bands and channels together) is mapped by a dense layer to a ``code_dim``
-    vector and quantised by :class:`VectorQuantizer`. Decoder: a dense layer per time step, reshape,
-    stride-2 ``Conv2DTranspose`` layers, a linear ``Conv2D``. Loss (standardised units)::
+    Encoder: stride-2 ``Conv1D`` layers along time (bands as channels); each of the ``n_frames /
+    2**len(filters)`` time steps is mapped by a dense layer to a ``code_dim`` vector and quantised
+    by :class:`VectorQuantizer`. Decoder: a dense layer per time step, stride-2
+    ``Conv1DTranspose`` layers, a linear ``Conv1D`` to the bands: the mean of a Gaussian with a
+    learned standard deviation per band, as :class:`PatchVAE`. Loss per value (standardised units)::
 
-        loss = MSE(x, x_hat) + commitment * mean((z_e - stop_gradient(e))**2)
+        loss = NLL(x | x_hat, sigma) + commitment * mean((z_e - stop_gradient(e))**2)
 
     after which ``train_step`` updates the codebook by EMA and restarts dead codes. Metrics:
     ``loss``, ``reconstruction_loss``, ``commitment_loss``, ``perplexity`` (codebook use in the
@@ -640,19 +692,18 @@ class PatchVQVAE(_PatchModel):
     seed : int
     """
 
-    def __init__(self, n_frames, n_features, *, codebook_size=128, code_dim=64, filters=(32, 64), commitment=0.25,
+    def __init__(self, n_frames, n_features, *, codebook_size=128, code_dim=64, filters=(128, 128), commitment=0.25,
                  decay=0.99, dead_threshold=0.1, seed=0, name=None, **kwargs):
         super().__init__(n_frames, n_features, filters=filters, name=name, **kwargs)
         self.codebook_size = _check_int("codebook_size", codebook_size, minimum=2)
         self.code_dim = _check_int("code_dim", code_dim)
         self.commitment = _check_float("commitment", commitment)
         self.seed = _check_int("seed", seed, minimum=0)
-        t, f, c = self._grid
         self.encoder_convs = self._make_encoder()
         self.to_code = keras.layers.Dense(self.code_dim, name="encoder_to_code")
         self.vq = VectorQuantizer(self.codebook_size, self.code_dim, decay=decay, dead_threshold=dead_threshold,
                                   seed=self.seed, name="vector_quantizer")
-        self.from_code = keras.layers.Dense(f * c, activation="relu", name="decoder_from_code")
+        self.from_code = keras.layers.Dense(self.filters[-1], activation="relu", name="decoder_from_code")
         self.decoder_deconvs, self.decoder_out = self._make_decoder()
         self.commitment_tracker = keras.metrics.Mean(name="commitment_loss")
         self.perplexity_tracker = keras.metrics.Mean(name="perplexity")
@@ -666,7 +717,7 @@ class PatchVQVAE(_PatchModel):
     @property
     def codes_per_patch(self) -> int:
         """Codes each patch is made of (its time steps after the encoder)."""
-        return self._grid[0]
+        return self._steps
 
     @property
     def metrics(self):
@@ -679,13 +730,10 @@ class PatchVQVAE(_PatchModel):
         self._decode(ze)
 
     def _encode(self, xn):
-        t, f, c = self._grid
-        h = self._run_encoder(xn)
-        return self.to_code(tf.reshape(h, (-1, t, f * c)))  # (batch, codes_per_patch, code_dim)
+        return self.to_code(self._run_encoder(xn))  # (batch, codes_per_patch, code_dim)
 
     def _decode(self, zq):
-        t, f, c = self._grid
-        return self._run_decoder(tf.reshape(self.from_code(zq), (-1, t, f, c)))
+        return self._run_decoder(self.from_code(zq))
 
     def call(self, inputs, training=False):
         """Reconstructions through the codebook ``[shape=(batch, n_frames, n_features)]``, in input units."""
@@ -700,7 +748,7 @@ class PatchVQVAE(_PatchModel):
         xh = self._decode(st)
         reconstruction = tf.reduce_mean(tf.square(xn - xh))
         commit = tf.reduce_mean(tf.square(ze - tf.stop_gradient(zq)))
-        return ze, codes, {"loss": reconstruction + self.commitment * commit, "reconstruction_loss": reconstruction,
+        return ze, codes, {"loss": self._nll(xn, xh) + self.commitment * commit, "reconstruction_loss": reconstruction,
                            "commitment_loss": commit,
                            "perplexity": codebook_perplexity(codes, self.codebook_size)}
 
@@ -728,10 +776,11 @@ class PatchVQVAE(_PatchModel):
         fn = self._fn("codes", lambda a: self.vq.codes(self._encode(self._normalize(a))))
         return self._batched(fn, (x,), batch_size).astype(np.int64)
 
-    def decode_codes(self, codes, *, batch_size: int = 256) -> np.ndarray:
+    def decode_codes(self, codes, *, noise_scale: float = 0.0, seed: int = 0, batch_size: int = 256) -> np.ndarray:
         """Patches ``[shape=(n, n_frames, n_features)]`` (input units) from codes ``[shape=(n, codes_per_patch)]``.
 
         A flat sequence of ``n * codes_per_patch`` codes is accepted too (a prior's output).
+        ``noise_scale=0`` gives the decoder's mean; 1 draws from its Gaussian (seeded by ``seed``).
         """
         codes = np.asarray(codes)
         if codes.ndim == 1 and len(codes) % self.codes_per_patch == 0 and len(codes):
@@ -742,8 +791,12 @@ class PatchVQVAE(_PatchModel):
                                  f"{codes.dtype}")
         if codes.min() < 0 or codes.max() >= self.codebook_size:
             raise ParameterError(f"codes must lie in [0, {self.codebook_size - 1}], got {codes.min()}..{codes.max()}")
-        fn = self._fn("decode", lambda c: self._denormalize(self._decode(self.vq.lookup(c))))
-        return self._batched(fn, (codes.astype(np.int32),), batch_size)
+        noise_scale = _check_float("noise_scale", noise_scale)
+        codes = codes.astype(np.int32)
+        fn = self._fn("decode", lambda c, s, k: self._observe(self._decode(self.vq.lookup(c)), s, k))
+        outs = [fn(tf.constant(codes[i : i + batch_size]), tf.constant(noise_scale, tf.float32), k)
+                for i, k in zip(range(0, len(codes), batch_size), self._seeds(seed, len(codes), batch_size))]
+        return np.concatenate([np.asarray(o) for o in outs])
 
     def reconstruct(self, x, labels=None, *, batch_size: int = 256) -> np.ndarray:
         """Patches through the codebook: ``decode_codes(encode_codes(x))``."""
