@@ -17,7 +17,7 @@
 # # 06 · GANs: SpecGAN, conditional SpecGAN, VAE-GAN and WaveGAN
 #
 # **Can a generative adversarial network trained for about a minute on two CPU cores generate
-# log-mel patches that become music -- not noise, not copies of its training data, not one sound
+# spectrogram patches that become music -- not noise, not copies of its training data, not one sound
 # over and over -- and does it do better on spectrograms than on raw audio?**
 #
 # An earlier attempt at a GAN in this project produced "rhythmic noise". GANs fail in ways that
@@ -28,10 +28,10 @@
 #
 # | model | what it generates | from |
 # |---|---|---|
-# | **SpecGAN** (DCGAN, hinge loss + spectral normalisation) | log-mel patches, stitched and inverted once | noise |
+# | **SpecGAN** (DCGAN, hinge loss + spectral normalisation) | spectrogram patches (log-frequency, dB), stitched and inverted once | noise |
 # | **SpecGAN, WGAN-GP** (the alternative objective) | the same | noise |
-# | **conditional SpecGAN** (projection discriminator) | log-mel patches of one source file | noise + a label |
-# | **VAE-GAN**: the VAE of [05](05_vae.ipynb) + a discriminator | log-mel patches | the VAE's prior |
+# | **conditional SpecGAN** (projection discriminator) | spectrogram patches of one source file | noise + a label |
+# | **VAE-GAN**: the VAE of [05](05_vae.ipynb) + a discriminator | spectrogram patches | the VAE's prior |
 # | **WaveGAN** (phase shuffle) | 16 384 samples of raw audio at 16 kHz | noise |
 #
 # The spectrogram models use the patches of `musiclib.patches` (the representation of notebook 05),
@@ -46,7 +46,7 @@ RESUME = True  # continue from the checkpoints of an earlier run with the same s
 
 # %%
 SETTINGS = {
-    # patches: n_frames x 128 mel bands, cut every `hop` frames, stitched with `overlap` frames of cross-fade;
+    # patches: n_frames x the representation's bands, cut every `hop` frames, stitched with `overlap` frames of cross-fade;
     # steps: generator updates; every: steps between the monitor's snapshots; clips: n_clips x clip_patches;
     # vae_stride: the VAEs train on every vae_stride-th patch;
     # eager: run TensorFlow functions eagerly (small mode trains each model for a handful of steps, fewer than
@@ -63,9 +63,9 @@ SETTINGS = {
     },
     "demo": {
         "max_duration": 30.0, "max_files": None, "n_frames": 64, "hop": 16, "overlap": 8, "batch_size": 32,
-        "eager": False, "spec": {"channels": 32, "latent_dim": 64, "n_layers": 3}, "steps": 1500, "every": 250,
-        "wgan_steps": 200, "wgan_every": 50, "n_critic": 5, "cond_steps": 500,
-        "vae": {"latent_dim": 32, "filters": (8, 16, 32), "warmup_steps": 50}, "vae_epochs": 3, "vae_stride": 2,
+        "eager": False, "spec": {"channels": 32, "latent_dim": 64, "n_layers": 3}, "steps": 1200, "every": 300,
+        "wgan_steps": 150, "wgan_every": 50, "n_critic": 5, "cond_steps": 400,
+        "vae": {"latent_dim": 32, "filters": (64, 64, 64), "warmup_steps": 50}, "vae_epochs": 4, "vae_stride": 1,
         "vaegan": {"d_channels": 32},
         "wave": {"n_samples": 16384, "channels": 4, "latent_dim": 64}, "wave_steps": 150, "wave_every": 75,
         "wave_batch": 16, "monitor_clips": 4, "monitor_patches": 2,
@@ -75,7 +75,7 @@ SETTINGS = {
         "max_duration": None, "max_files": None, "n_frames": 64, "hop": 8, "overlap": 8, "batch_size": 64,
         "eager": False, "spec": {"channels": 64, "latent_dim": 128, "n_layers": 3}, "steps": 20000, "every": 1000,
         "wgan_steps": 4000, "wgan_every": 200, "n_critic": 5, "cond_steps": 20000,
-        "vae": {"latent_dim": 64, "filters": (32, 64, 128), "warmup_steps": 2000}, "vae_epochs": 30, "vae_stride": 1,
+        "vae": {"latent_dim": 64, "filters": (128, 128, 128), "warmup_steps": 2000}, "vae_epochs": 30, "vae_stride": 1,
         "vaegan": {"d_channels": 64},
         "wave": {"n_samples": 16384, "channels": 32, "latent_dim": 100}, "wave_steps": 20000, "wave_every": 1000,
         "wave_batch": 32, "monitor_clips": 6, "monitor_patches": 3,
@@ -114,10 +114,11 @@ print("TensorFlow", tf.__version__, "| devices:", [d.name for d in tf.config.lis
       "| replicas:", gan.strategy().num_replicas_in_sync)
 
 # %% [markdown]
-# ## Data: patches of log-mel frames, split by file
+# ## Data: patches of spectrogram frames, split by file
 #
 # Each file is read as an excerpt from its middle, split by file into training and held-out songs,
-# and cut into patches of `n_frames` frames (128 mel bands in dB, 86 frames per second) every `hop`
+# and cut into patches of `n_frames` frames of the series' generation representation (a
+# log-frequency spectrogram in dB, 209 bands, 86 frames per second) every `hop`
 # frames, through the feature cache (`patches.load_patch_data`). The labels of the conditional model
 # are the training files. The held-out songs are the card's yardstick.
 
@@ -171,13 +172,15 @@ spec_render = gan.spec_renderer(rep, patches_per_clip=S["monitor_patches"], over
 # ## SpecGAN: watching it train
 #
 # The generator maps a 64-dimensional Gaussian latent to a patch; the discriminator scores patches.
-# Both are 1-D convolutions over time with the 128 mel bands as channels (a 2-D DCGAN of SpecGAN's
-# shape took 26 times longer per step on two cores, see `musiclib.models.gan`). Each band is
-# standardised, clipped at 3 standard deviations and scaled to [-1, 1] (SpecGAN's normalisation).
-# Hinge loss with spectral normalisation in the discriminator, the discriminator learning twice as
-# fast as the generator (two time-scale update rule), and a moving average of the generator's
-# weights that all samples below come from. Every `every` steps the monitor renders the *same*
-# latents into clips, plays them and puts them through the card's noise and diversity checks.
+# Both are 1-D convolutions over time with the frequency bands as channels (a 2-D DCGAN of
+# SpecGAN's shape costs over an order of magnitude more per step on two cores, see
+# `musiclib.models.gan`); the generator upsamples by repeating frames and convolving, since a
+# transposed convolution's frame-to-frame checkerboard comes out of the inversion as noise. Each
+# band is standardised, clipped at 3 standard deviations and scaled to [-1, 1] (SpecGAN's
+# normalisation). Hinge loss with spectral normalisation in the discriminator, the discriminator
+# learning twice as fast as the generator (two time-scale update rule), and a moving average of the
+# generator's weights that all samples below come from. Every `every` steps the monitor renders the
+# *same* latents into clips, plays them and puts them through the card's noise and diversity checks.
 
 # %%
 spec = gan.make_specgan(T, F, seed=SEED, **S["spec"]).adapt(train_p.x)
@@ -384,12 +387,15 @@ display(cond_card)
 # %% [markdown]
 # ## VAE-GAN against the plain VAE
 #
-# The VAE of notebook 05 (`musiclib.models.vae.PatchVAE`: 2-D convolutions, KL warm-up, free bits)
-# trained twice on the same patches (every `vae_stride`-th) for the same number of epochs: once as it is, once with its
-# decoder also trained against a discriminator (adversarial and feature-matching losses beside the
+# The VAE of notebook 05 (`musiclib.models.vae.PatchVAE`: 1-D convolutions along time, KL warm-up,
+# free bits, a Gaussian decoder with a learned spread per band) trained twice on the same patches
+# (every `vae_stride`-th) for the same number of epochs: once as it is, once with its decoder also
+# trained against a discriminator (adversarial and feature-matching losses beside the
 # reconstruction and KL terms, `gan.VAEGAN`). The question is whether the adversarial term makes the
-# VAE's samples less blurred. Blur is measured as the spectral flux of the generated spectrogram
-# (how much each frame differs from the one before, dB per frame): averaging away detail lowers it.
+# VAE's output less blurred. Blur is measured on the decoders' means as the spectral flux (how much
+# each frame differs from the one before, dB per frame): averaging away detail lowers it. The plain
+# VAE is sampled as notebook 05 samples it (its mean plus its learned Gaussian noise per band); the
+# VAE-GAN's samples are its decoder's mean, which the discriminator has judged.
 
 # %%
 vae_train = train_p.subset(np.arange(0, len(train_p), S["vae_stride"]))
@@ -407,37 +413,44 @@ vaegan, vaegan_history = vae.fit_with_checkpoints(vaegan, vae_data, epochs=S["va
 vaegan_train_s = time.perf_counter() - t0
 
 vae_models = {"VAE": plain, "VAE-GAN": vaegan}
-vae_x, vae_clips, vae_gen_s = {}, {}, {}
+noise_scale = {"VAE": 1.0, "VAE-GAN": 0.0}  # how each is sampled (see above)
+vae_x, vae_mean, vae_clips, vae_gen_s = {}, {}, {}, {}
 for name, m in vae_models.items():
     t0 = time.perf_counter()
-    vae_x[name] = m.sample(n_clips * per_clip, seed=SEED + 3).reshape(n_clips, per_clip, T, F)
+    vae_x[name] = m.sample(n_clips * per_clip, seed=SEED + 3, noise_scale=noise_scale[name]).reshape(
+        n_clips, per_clip, T, F)
     vae_clips[name] = [patches.sequence_to_audio(p, rep, overlap=OVERLAP, seed=SEED) for p in vae_x[name]]
     vae_gen_s[name] = time.perf_counter() - t0
+    vae_mean[name] = m.sample(n_clips * per_clip, seed=SEED + 3, noise_scale=0.0)
 display(audio_table([(f"{name} clip {i}", vae_clips[name][i]) for i in range(min(2, n_clips)) for name in vae_models],
                     sr=sr, title="plain VAE and VAE-GAN, the same latents"))
-fig, axes = plt.subplots(1, 3, figsize=(13, 3))
+fig, axes = plt.subplots(1, 4, figsize=(14, 3))
 plot_representation(patches.stitch(train_p.x[: per_clip * 4 : 4], overlap=OVERLAP), rep, ax=axes[0],
                     title="training patches", colorbar=False)
-for ax, name in zip(axes[1:], vae_models):
-    plot_representation(patches.stitch(vae_x[name][0], overlap=OVERLAP), rep, ax=ax, title=name, colorbar=False)
+plot_representation(patches.stitch(vae_mean["VAE"][:per_clip], overlap=OVERLAP), rep, ax=axes[1],
+                    title="VAE: decoder mean", colorbar=False)
+plot_representation(patches.stitch(vae_x["VAE"][0], overlap=OVERLAP), rep, ax=axes[2],
+                    title="VAE: sampled (mean + noise)", colorbar=False)
+plot_representation(patches.stitch(vae_x["VAE-GAN"][0], overlap=OVERLAP), rep, ax=axes[3],
+                    title="VAE-GAN: decoder mean", colorbar=False)
 fig.tight_layout()
 
 flux = {"training patches": float(np.mean([generate.spectral_flux(p, rep) for p in train_p.x[::7][:200]]))}
 for name in vae_models:
-    flux[name] = float(np.mean([generate.spectral_flux(p, rep) for p in vae_x[name].reshape(-1, T, F)]))
+    flux[name] = float(np.mean([generate.spectral_flux(p, rep) for p in vae_mean[name]]))
 flux["SpecGAN"] = float(np.mean([generate.spectral_flux(p, rep) for p in spec_x.reshape(-1, T, F)]))
 vae_cards = {name: card.musicality_card(vae_clips[name], training=training_audio, reference=reference, sr=sr,
                                         label=name, seed=SEED, features=features) for name in vae_models}
 vae_table = pd.DataFrame({
     name: {"held-out reconstruction RMS (dB)": vae.reconstruction_error(m, held_p),
            "active latent units": vae.active_units(m, train_p)[0],
-           "spectral flux of samples (dB/frame)": flux[name],
+           "spectral flux of the decoder mean (dB/frame)": flux[name],
            "card checks passed": sum(c["passed"] is True for c in vae_cards[name].checks.values()),
            "noise": vae_cards[name].checks["noise"]["value"], "distribution": vae_cards[name].checks["distribution"]["value"],
            "train s": vae_train_s if name == "VAE" else vaegan_train_s}
     for name, m in vae_models.items()}).T
 display(vae_table.round(3))
-print("spectral flux of single patches (dB/frame):", {k: round(v, 2) for k, v in flux.items()})
+print("spectral flux of single patches (dB/frame; the VAEs' decoder means):", {k: round(v, 2) for k, v in flux.items()})
 for c in vae_cards.values():
     display(c)
 
@@ -588,7 +601,7 @@ conclusions = [
     f"a WGAN-GP step costs {step_cost:.1f} hinge steps.",
     f"Conditional SpecGAN: {agreement:.0%} of its patches are nearest to a patch of the asked-for file "
     f"(chance {1 / len(present):.0%}); {verdicts(cond_card, KEY)}.",
-    f"VAE-GAN vs VAE: spectral flux of the samples {flux['VAE-GAN']:.2f} vs {flux['VAE']:.2f} dB/frame (training "
+    f"VAE-GAN vs VAE: spectral flux of the decoder means {flux['VAE-GAN']:.2f} vs {flux['VAE']:.2f} dB/frame (training "
     f"patches {flux['training patches']:.2f}); noise {vae_cards['VAE-GAN'].checks['noise']['value']:.2f} vs "
     f"{vae_cards['VAE'].checks['noise']['value']:.2f}; held-out reconstruction "
     f"{vae_table.loc['VAE-GAN', 'held-out reconstruction RMS (dB)']:.1f} vs "
@@ -615,9 +628,10 @@ print(f"seconds to run this notebook: {time.perf_counter() - t_start:.1f}")
 #   snapshots fail fewer checks; WGAN-GP's failures, where there are some, are the level checks
 #   (clipping, distribution): its critic has no bound on its scale but the penalty.
 # - **The conditional SpecGAN hears its labels** when its label agreement is well above chance.
-# - **The adversarial term sharpens the VAE**: the VAE's samples are averages (their frame-to-frame
-#   change is a fraction of real music's, which the card reads as noise once inverted), the
-#   VAE-GAN's move more, at the cost of a worse reconstruction.
+# - **Whether the adversarial term sharpens the VAE** is read from the decoders' spectral flux: an
+#   MSE- or Gaussian-trained decoder outputs averages (frame-to-frame change a fraction of real
+#   music's); the plain VAE makes up the detail with independent noise per band, the VAE-GAN's
+#   decoder has to put it into its mean. The reconstruction error says what the sharpening costs.
 # - **WaveGAN** has to learn the waveform and its phase; in the steps a demo can afford it does not
 #   get there, which is why the series generates spectrograms and leaves the phase to the inversion.
 #
@@ -630,5 +644,5 @@ display(headline(
     f"(noise {spec_card.checks['noise']['value']:.2f}, threshold {card.NOISE_MAX}, {noise_at_start:.2f} at step 0) "
     f"and its {len(walk) / sr:.0f}-second latent walk "
     f"{'passes every check' if walk_card.passed else 'fails ' + ', '.join(walk_card.failed)}; "
-    f"the VAE-GAN's samples change {flux['VAE-GAN'] / max(flux['VAE'], 1e-9):.1f}x as much per frame as the plain "
+    f"the VAE-GAN's decoder changes {flux['VAE-GAN'] / max(flux['VAE'], 1e-9):.1f}x as much per frame as the plain "
     f"VAE's; WaveGAN fails {', '.join(wave_card.failed) or 'nothing'}."))
