@@ -31,7 +31,7 @@
 # | **SpecGAN** (DCGAN, hinge loss + spectral normalisation) | spectrogram patches (log-frequency, dB), stitched and inverted once | noise |
 # | **SpecGAN, WGAN-GP** (the alternative objective) | the same | noise |
 # | **conditional SpecGAN** (projection discriminator) | spectrogram patches of one source file | noise + a label |
-# | **VAE-GAN**: the VAE of [05](05_vae.ipynb) + a discriminator | spectrogram patches | the VAE's prior |
+# | **VAE-GAN**: the VAE of notebook 05 + a discriminator | spectrogram patches | the VAE's prior |
 # | **WaveGAN** (phase shuffle) | 16 384 samples of raw audio at 16 kHz | noise |
 #
 # The spectrogram models use the patches of `musiclib.patches` (the representation of notebook 05),
@@ -634,8 +634,6 @@ print(f"seconds to run this notebook: {time.perf_counter() - t_start:.1f}")
 #   decoder has to put it into its mean. The reconstruction error says what the sharpening costs.
 # - **WaveGAN** has to learn the waveform and its phase; in the steps a demo can afford it does not
 #   get there, which is why the series generates spectrograms and leaves the phase to the inversion.
-#
-# **Previous:** [05 · VAE](05_vae.ipynb) · **Next:** [07 · Raw-audio autoencoders](07_raw_audio.ipynb)
 
 # %%
 display(headline(

@@ -303,7 +303,10 @@ def _widths(channels, n_layers, *, grow):
 
 def build_spec_generator(n_frames: int, n_features: int, *, latent_dim: int, channels: int, n_layers: int = 3,
                          n_labels: int = 0, architecture: str = "1d", name: str = "generator") -> keras.Model:
-    """SpecGAN generator: latent (and label) -> normalised patch ``[shape=(batch, n_frames, n_features)]`` in [-1, 1]."""
+    """SpecGAN generator: latent (and label) -> patch ``[shape=(batch, n_frames, n_features)]`` in [-1, 1].
+
+    The output is in the networks' normalised units (see :meth:`SpecGAN.normalize`).
+    """
     z, label = _inputs((latent_dim,), n_labels, "latent")
     h = _conditioned_latent(z, label, n_labels, latent_dim)
     down = 2 ** n_layers
@@ -591,7 +594,7 @@ class _GAN(keras.Model):
         return self._from_model(self.generator(inputs, training=training))
 
     def latents(self, n: int, *, seed: int = 0) -> np.ndarray:
-        """``n`` standard normal latents ``[shape=(n, latent_dim)]``, float32, from a NumPy generator seeded with ``seed``."""
+        """``n`` standard normal latents ``[shape=(n, latent_dim)]``, float32, drawn by NumPy from ``seed``."""
         n = _check_int("n", n)
         return np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype(np.float32)
 
@@ -967,7 +970,10 @@ class VAEGAN(PatchVAE):
 
 def make_vaegan(n_frames: int, n_features: int, *, learning_rate: float = 1e-3, clipnorm: float | None = 1.0,
                 **params) -> VAEGAN:
-    """A compiled :class:`VAEGAN`, built under :func:`strategy` (Adam for the VAE, as :func:`musiclib.models.vae.make_vae`)."""
+    """A compiled :class:`VAEGAN`, built under :func:`strategy`.
+
+    Adam for the VAE (as :func:`musiclib.models.vae.make_vae`); the discriminator's optimiser is the model's own.
+    """
     with strategy().scope():
         model = VAEGAN(n_frames, n_features, **params)
         model.build((None, n_frames, n_features))
@@ -1200,7 +1206,8 @@ def fit_gan(model, data, *, steps: int, checkpoint_dir, steps_per_epoch: int | N
     history : dict
         ``{"d_loss": [...], "g_loss": [...], ...}`` per epoch of this run (the last step's values),
         ``"seconds_per_step"`` and ``"cpu_seconds_per_step"`` (both threads' time summed) per
-        epoch of this run (not counting the callbacks' work at the end of a step), ``"initial_step"`` (steps restored from the backup)
+        epoch of this run (not counting the callbacks' work at the end of a step), ``"initial_step"``
+        (steps restored from the backup)
         and ``"steps"`` (the model's step counter at the end).
     """
     steps = _check_int("steps", steps)
@@ -1244,7 +1251,8 @@ class TrainingRecord:
     snapshots : list of dict
         ``{"step", "train_seconds", "images" [shape=(n, time, bands)], "clips" (list of 1-D
         arrays), "sr", "noise", "diversity", "noise_passed", "diversity_passed", "card" and
-        "card_passed" (every check's value and verdict), "seconds"}``: generated examples from the EMA generator (the same latents
+        "card_passed" (every check's value and verdict), "seconds"}``: generated examples from the
+        EMA generator (the same latents
         every time) and the card's values on them (``seconds``: what the snapshot cost).
     """
 
@@ -1344,8 +1352,9 @@ class TrainingRecord:
             rule = "lower" if card.CHECKS[check] == "max" else "higher"
             ax.plot(xs, [s["card"][check] for s in self.snapshots], marker=marker, ls="-", color=colour,
                     label=f"{label + ': ' if label else ''}{check} ({rule} is better)")
-            threshold = {"noise": card.NOISE_MAX, "diversity": card.DIVERSITY_MIN, "distribution": card.DISTRIBUTION_MAX,
-                         "drone": card.DRONE_MIN, "rhythm": card.RHYTHM_MIN, "copying": card.COPYING_MIN}.get(check)
+            threshold = {"noise": card.NOISE_MAX, "diversity": card.DIVERSITY_MIN,
+                         "distribution": card.DISTRIBUTION_MAX, "drone": card.DRONE_MIN, "rhythm": card.RHYTHM_MIN,
+                         "copying": card.COPYING_MIN}.get(check)
             if threshold is not None:
                 ax.axhline(threshold, color=colour, ls=":", lw=1)
         ax.set(xlabel="generator step" if x == "step" else "training seconds", ylabel="card value",
@@ -1383,8 +1392,9 @@ class TrainingRecord:
         return axes
 
     def players(self, *, per_snapshot: int = 1):
-        """``(label, clip)`` rows for :func:`musiclib.display.audio_table` (``per_snapshot`` clips each) and the rate."""
-        rows = [(f"step {s['step']}, clip {j}", c) for s in self.snapshots for j, c in enumerate(s["clips"][:per_snapshot])]
+        """Rows ``(label, clip)`` for :func:`musiclib.display.audio_table`, ``per_snapshot`` each; and the rate."""
+        rows = [(f"step {s['step']}, clip {j}", c)
+                for s in self.snapshots for j, c in enumerate(s["clips"][:per_snapshot])]
         sr = self.snapshots[0]["sr"] if self.snapshots else None
         return rows, sr
 
@@ -1475,7 +1485,8 @@ class GANMonitor(keras.callbacks.Callback):
         snap = {
             "step": int(step), "train_seconds": self.record.train_seconds[-1] if self.record.train_seconds else 0.0,
             "card": {k: v["value"] for k, v in c.checks.items()},
-            "card_passed": {k: v["passed"] for k, v in c.checks.items()}, "images": np.asarray(images, dtype=np.float32), "clips": [np.asarray(x) for x in clips],
+            "card_passed": {k: v["passed"] for k, v in c.checks.items()},
+            "images": np.asarray(images, dtype=np.float32), "clips": [np.asarray(x) for x in clips],
             "sr": self.sr, "noise": c.checks["noise"]["value"], "diversity": c.checks["diversity"]["value"],
             "noise_passed": c.checks["noise"]["passed"], "diversity_passed": c.checks["diversity"]["passed"],
             "seconds": time.perf_counter() - t0,
