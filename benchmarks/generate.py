@@ -22,7 +22,8 @@ true linear magnitude and in the mel domain, next to ``rep.decode``'s 32 iterati
 Other benchmark files join the same table through the registry :data:`BENCHMARKS`
 (name -> callable(seconds=, clips=, repeats=) returning a list of row dicts with at least
 ``model``, ``rtf``, ``target``, ``passed``); ``benchmarks/generate_keras.py`` adds the Keras
-models with ``register(BENCHMARKS)`` when it can be imported (``--no-keras`` skips it), and
+models with ``register(BENCHMARKS)`` when it can be imported, ``benchmarks/generate_raw.py`` the
+raw-audio autoencoders (rows ``raw-...``) the same way (``--no-keras`` skips both), and
 ``benchmarks/generate_gan.py`` the GANs of notebook 06 (``--no-gan`` skips it).
 
 Run: ``.venv/bin/python benchmarks/generate.py [--seconds 10] [--repeats 3] [--no-keras]``.
@@ -212,6 +213,18 @@ def _register_gan(enabled: bool) -> str:
     return "registered"
 
 
+def _register_raw(enabled: bool) -> str:
+    """The raw-audio autoencoders' rows (``benchmarks/generate_raw.py``, models ``raw-...``)."""
+    if not enabled:
+        return "skipped (--no-keras)"
+    try:
+        import generate_raw
+    except ImportError as e:
+        return f"not available ({e})"
+    generate_raw.register(BENCHMARKS)
+    return "registered"
+
+
 def _table(rows: list[dict]) -> str:
     head = (f"{'model':<24}{'clips':>6}{'train s':>9}{'roll-out s':>12}{'invert s':>10}{'RTF model':>11}"
             f"{'RTF':>8}{'best':>7}{'CPU':>7}{'target':>8}  ok")
@@ -241,6 +254,7 @@ def main(argv=None) -> int:
 
     keras_status = _register_keras(not a.no_keras)
     gan_status = _register_gan(not a.no_gan)
+    raw_status = _register_raw(not a.no_keras)
     rep = generate.default_representation()
     inversion = measure_inversion(rep, repeats=a.repeats)
     rows = []
@@ -255,7 +269,7 @@ def main(argv=None) -> int:
     print(f"representation: {rep.params}")
     if rows:
         print(f"data: {rows[0].get('data')}")
-    print(f"keras benchmarks: {keras_status}")
+    print(f"keras benchmarks: {keras_status}; raw-audio benchmarks: {raw_status}")
     print(f"gan benchmarks: {gan_status}")
     print(f"load average (1, 5, 15 min): {os.getloadavg()} on {os.cpu_count()} CPUs")
     print(_table(rows))

@@ -358,7 +358,7 @@ class Chain:
 
 
 def load_frames(paths, rep, *, cache=None, max_duration: float | None = None,
-                progress: bool = False) -> list[np.ndarray]:
+                progress: bool = False, preprocess: dict | None = None) -> list[np.ndarray]:
     """Per-file frames ``[shape=(n_frames_i, rep.n_features)]`` of ``paths`` through the feature cache.
 
     Parameters
@@ -369,9 +369,14 @@ def load_frames(paths, rep, *, cache=None, max_duration: float | None = None,
         Default ``FeatureCache()``.
     max_duration : float, optional
         Seconds from the start of each file.
+    preprocess : dict, optional
+        Filters applied to the audio before encoding (``musiclib.postprocess.filter_audio``; part of
+        the cache key); default: the corpus's own ``preprocess`` when ``paths`` is a Corpus.
     """
     from musiclib.tools.cache import FeatureCache
 
+    if preprocess is None:
+        preprocess = getattr(paths, "preprocess", None)
     if hasattr(paths, "paths"):
         paths = paths.paths
     cache = cache if cache is not None else FeatureCache()
@@ -380,7 +385,7 @@ def load_frames(paths, rep, *, cache=None, max_duration: float | None = None,
         from tqdm.auto import tqdm
 
         it = tqdm(paths, desc="features")
-    return [cache.features(p, rep, duration=max_duration) for p in it]
+    return [cache.features(p, rep, duration=max_duration, preprocess=preprocess) for p in it]
 
 
 @dataclass
