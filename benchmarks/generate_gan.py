@@ -3,9 +3,9 @@
 For each model at the size ``notebooks/06_gan`` trains in demo mode, times the making of
 ``--seconds`` of audio per clip, for one clip and for a batch of ``--clips`` clips:
 
-- **SpecGAN** and **VAE-GAN**: the generator (the EMA generator; the VAE-GAN's decoder on prior
-  samples) makes as many 64-frame log-mel patches as the clip needs, :func:`musiclib.patches.stitch`
-  cross-fades them (8 frames) into one spectrogram, and :func:`musiclib.generate.frames_to_audio`
+- **SpecGAN** and **VAE-GAN**: the generator (the EMA generator; the VAE-GAN's decoder mean on
+  prior samples, as the notebook samples it) makes as many 64-frame patches of the generation
+  representation as the clip needs, :func:`musiclib.patches.stitch` cross-fades them (8 frames) into one spectrogram, and :func:`musiclib.generate.frames_to_audio`
   inverts it once with the generation settings (:data:`musiclib.generate.GENERATION_INVERSION`);
 - **WaveGAN**: the generator makes 16 384-sample windows at 16 kHz, which are the audio (no
   inversion), laid end to end.
@@ -48,7 +48,7 @@ N_FRAMES, OVERLAP = 64, 8
 #: model name -> (kind, parameters at notebooks/06_gan's demo size, target RTF)
 MODELS = {
     "gan-specgan": ("spec", {"channels": 32, "latent_dim": 64, "n_layers": 3}, 50.0),
-    "gan-vaegan": ("vaegan", {"latent_dim": 32, "filters": (16, 32, 64), "warmup_steps": 20, "d_channels": 32}, 50.0),
+    "gan-vaegan": ("vaegan", {"latent_dim": 32, "filters": (64, 64, 64), "warmup_steps": 50, "d_channels": 32}, 50.0),
     "gan-wavegan": ("wave", {"n_samples": 16384, "channels": 4, "latent_dim": 64}, 50.0),
 }
 
@@ -98,7 +98,7 @@ def _train(kind: str, params: dict, *, seed: int):
                                      epochs=VAE_EPOCHS, checkpoint_dir=tmp)
 
             def draw(n, run_seed):
-                return model.sample(n, seed=run_seed)
+                return model.sample(n, seed=run_seed, noise_scale=0.0)
 
     def make(n_clips, seconds, run_seed):
         n_frames = int(np.ceil(seconds * rep.frames_per_second)) + 1
@@ -119,6 +119,9 @@ def measure(name: str, *, seconds: float = 10.0, clip_counts=(1, 8), repeats: in
     kind, params, target = MODELS[name]
     t0 = time.perf_counter()
     model, make, inversion = _train(kind, params, seed=seed)
+    from musiclib import generate
+
+    rep_name = generate.default_representation().params["name"]
     train_s = time.perf_counter() - t0
     rows = []
     for n_clips in clip_counts:
@@ -141,7 +144,7 @@ def measure(name: str, *, seconds: float = 10.0, clip_counts=(1, 8), repeats: in
         audio_s = seconds * n_clips
         rtf, rtf_cpu = audio_s / total, audio_s / statistics.median(t[2] for t in times)
         rows.append({
-            "benchmark": "generate", "model": name, "representation": "raw" if kind == "wave" else "mel",
+            "benchmark": "generate", "model": name, "representation": "raw" if kind == "wave" else rep_name,
             "clips": n_clips, "seconds": seconds, "train_s": round(train_s, 2), "warmup_s": round(warmup, 3),
             "rollout_s": round(model_s, 4), "inversion_s": round(total - model_s, 4),
             "rtf_model": round(audio_s / max(model_s, 1e-9), 1) if kind != "wave" else round(rtf, 1),

@@ -98,7 +98,7 @@ from IPython.display import display
 
 from musiclib import audio, generate, patches
 from musiclib.display import audio_table, headline, plot_representation, setup_notebook
-from musiclib.evaluation import card
+from musiclib.evaluation import card, sweep
 from musiclib.models import gan, vae
 from musiclib.tools import data, outputs
 
@@ -287,6 +287,11 @@ walk_pieces = [walk[i : i + piece] for i in range(0, len(walk) - piece + 1, piec
 walk_card = card.musicality_card(walk_pieces, training=training_audio, reference=reference, sr=sr,
                                  label=f"SpecGAN latent walk, {len(walk_pieces)} pieces", seed=SEED, features=features)
 display(walk_card)
+# the representation's own ceiling: a held-out clip encoded and decoded with the generation inversion, no model
+ceiling_db = float(np.mean([sweep.decode_ceiling(y[: int(10 * sr)], sr=sr, rep=rep, seed=SEED,
+                                                 **generate.GENERATION_INVERSION)["sc_db"] for y in reference[:2]]))
+print(f"decode ceiling of the representation (spectral convergence, held-out audio, generation inversion): "
+      f"{ceiling_db:.1f} dB")
 
 # %% [markdown]
 # ## Hinge or WGAN-GP?
@@ -543,22 +548,29 @@ display(speed.round(3))
 common = {"mode": MODE, "n_frames": T, "overlap": OVERLAP, "hop": S["hop"]}
 saved = {
     "SpecGAN": outputs.save_clips(
-        "06_gan", spec_clips + [walk], sr=sr, representation=rep,
-        parameters={"model": "SpecGAN", **spec.get_config(), **common, "steps": spec_history["steps"],
-                    "clip_patches": per_clip, "walk_seconds": len(walk) / sr},
-        seed=SEED, train_seconds=spec_record.train_seconds[-1], generate_seconds=spec_gen_s + walk_s),
+        "06_gan", spec_clips, sr=sr, representation=rep,
+        parameters={**spec.get_config(), "model": "SpecGAN", "variant": "hinge, independent latents", **common,
+                    "steps": spec_history["steps"], "clip_patches": per_clip},
+        seed=SEED, train_seconds=spec_record.train_seconds[-1], generate_seconds=spec_gen_s),
+    "SpecGAN walk": outputs.save_clips(
+        "06_gan", [walk], sr=sr, representation=rep,
+        parameters={**spec.get_config(), "model": "SpecGAN", "variant": "latent walk", **common,
+                    "steps": spec_history["steps"], "walk_seconds": len(walk) / sr, "walk_anchors": S["walk_anchors"]},
+        seed=SEED, train_seconds=spec_record.train_seconds[-1], generate_seconds=walk_s),
     "cSpecGAN": outputs.save_clips(
         "06_gan", cond_clips, sr=sr, representation=rep,
-        parameters={"model": "cSpecGAN", **cspec.get_config(), **common, "steps": cspec_history["steps"],
+        parameters={**cspec.get_config(), "model": "cSpecGAN", "variant": "projection, one clip per label", **common, "steps": cspec_history["steps"],
                     "labels": list(train_p.label_names)},
         seed=SEED, train_seconds=cspec_monitor.record.train_seconds[-1], generate_seconds=cond_gen_s),
     "VAE-GAN": outputs.save_clips(
         "06_gan", vae_clips["VAE-GAN"], sr=sr, representation=rep,
-        parameters={"model": "VAE-GAN", **vaegan.get_config(), **common, "epochs": S["vae_epochs"]},
+        parameters={**vaegan.get_config(), "model": "VAE-GAN", "variant": "decoder mean", **common,
+                    "epochs": S["vae_epochs"]},
         seed=SEED, train_seconds=vaegan_train_s, generate_seconds=vae_gen_s["VAE-GAN"]),
     "WaveGAN": outputs.save_clips(
         "06_gan", wave_raw, sr=wave_sr, representation={"name": "raw", "sr": wave_sr},
-        parameters={"model": "WaveGAN", **wave.get_config(), "mode": MODE, "steps": wave_history["steps"]},
+        parameters={**wave.get_config(), "model": "WaveGAN", "variant": "phase shuffle", "mode": MODE,
+                    "steps": wave_history["steps"]},
         seed=SEED, train_seconds=wave_record.train_seconds[-1], generate_seconds=wave_gen_s),
 }
 print("saved under", Path(saved["SpecGAN"][0]).parent.parent)
@@ -591,7 +603,8 @@ conclusions = [
     f"{'every key check passes' if key_pass(spec_card) else 'a key check fails'}; reported: "
     f"{verdicts(spec_card, ('rhythm', 'distribution'))}. The monitor saw the noise check go from "
     f"{noise_at_start:.2f} at step 0 to {spec_record.snapshots[-1]['card']['noise']:.2f}.",
-    f"The {len(walk) / sr:.0f}-second latent walk: {verdicts(walk_card, KEY + ('rhythm',))}.",
+    f"The {len(walk) / sr:.0f}-second latent walk: {verdicts(walk_card, KEY + ('rhythm',))}. The representation's "
+    f"decode ceiling (no model) is {ceiling_db:.1f} dB spectral convergence.",
     f"Samples are {np.median(near_dist):.1f} dB (median) from their nearest training patch; held-out real patches "
     f"{np.median(held_dist):.1f} dB.",
     f"Hinge vs WGAN-GP over the first {horizon:.0f} s of training: snapshots passing every check (rhythm aside) "
@@ -639,7 +652,7 @@ print(f"seconds to run this notebook: {time.perf_counter() - t_start:.1f}")
 display(headline(
     f"SpecGAN ({spec_history['steps']} steps on two CPU cores) "
     f"{'passes' if key_pass(spec_card) else 'fails'} the card's noise, diversity, copying, drone and blow-up checks "
-    f"(noise {spec_card.checks['noise']['value']:.2f}, threshold {card.NOISE_MAX}, {noise_at_start:.2f} at step 0) "
+    f"(noise {spec_card.checks['noise']['value']:.2f}, threshold {card.THRESHOLDS['noise']}, {noise_at_start:.2f} at step 0) "
     f"and its {len(walk) / sr:.0f}-second latent walk "
     f"{'passes every check' if walk_card.passed else 'fails ' + ', '.join(walk_card.failed)}; "
     f"the VAE-GAN's decoder changes {flux['VAE-GAN'] / max(flux['VAE'], 1e-9):.1f}x as much per frame as the plain "

@@ -95,7 +95,6 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import json  # noqa: E402
 import math  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -104,7 +103,8 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from musiclib.errors import ParameterError  # noqa: E402
+from musiclib.errors import ParameterError, check_choice, check_int, check_number  # noqa: E402
+from musiclib.tools import atomic_write  # noqa: E402
 from musiclib.models.keras_seq import set_seed, strategy  # noqa: E402
 from musiclib.models.vae import PatchVAE, free_bits_kl, gaussian_kl  # noqa: E402
 
@@ -153,34 +153,6 @@ CLIP_STD = 3.0
 # ---------------------------------------------------------------------------------------------
 # input checks
 # ---------------------------------------------------------------------------------------------
-def _check_int(name, value, *, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ParameterError(f"{name}={value!r} must be an integer >= {minimum}")
-    return int(value)
-
-
-def _check_float(name, value, *, low=None, high=None, low_open=False, high_open=False):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ParameterError(f"{name}={value!r} must be a number")
-    value = float(value)
-    bad = not math.isfinite(value)
-    if low is not None:
-        bad |= value <= low if low_open else value < low
-    if high is not None:
-        bad |= value >= high if high_open else value > high
-    if bad:
-        lo = "" if low is None else f"{low} {'<' if low_open else '<='} "
-        hi = "" if high is None else f" {'<' if high_open else '<='} {high}"
-        raise ParameterError(f"{name}={value!r} must be a finite number with {lo}{name}{hi}")
-    return value
-
-
-def _check_choice(name, value, choices):
-    if value not in choices:
-        raise ParameterError(f"{name}={value!r} must be one of {choices}")
-    return value
-
-
 def _as_batch(x, *, what, shape_tail, dtype=np.float32):
     """A finite float32 array ``(n, *shape_tail)``; ``shape_tail`` entries of None match anything."""
     try:
@@ -224,8 +196,8 @@ class PhaseShuffle(keras.layers.Layer):
 
     def __init__(self, radius: int = 2, *, seed: int = 0, **kwargs):
         super().__init__(**kwargs)
-        self.radius = _check_int("radius", radius, minimum=0)
-        self.seed = _check_int("seed", seed, minimum=0)
+        self.radius = check_int("radius", radius, low=0)
+        self.seed = check_int("seed", seed, low=0)
 
     def build(self, input_shape):
         # counts the training calls: the shifts are drawn counter-based from (seed, calls), and the
@@ -449,17 +421,17 @@ class _GAN(keras.Model):
     def __init__(self, *, latent_dim=64, n_labels=0, loss="hinge", n_critic=None, gp_weight=10.0,
                  ema_decay=0.999, d_learning_rate=4e-4, g_learning_rate=2e-4, seed=0, name=None, **kwargs):
         super().__init__(name=name, **kwargs)
-        self.latent_dim = _check_int("latent_dim", latent_dim)
-        self.n_labels = _check_int("n_labels", n_labels, minimum=0)
-        self.loss_name = _check_choice("loss", loss, LOSSES)
-        self.n_critic = (1 if loss == "hinge" else 5) if n_critic is None else _check_int("n_critic", n_critic)
+        self.latent_dim = check_int("latent_dim", latent_dim)
+        self.n_labels = check_int("n_labels", n_labels, low=0)
+        self.loss_name = check_choice("loss", loss, LOSSES)
+        self.n_critic = (1 if loss == "hinge" else 5) if n_critic is None else check_int("n_critic", n_critic)
         if self.n_critic > 16:
             raise ParameterError(f"n_critic={n_critic!r} must be at most 16")
-        self.gp_weight = _check_float("gp_weight", gp_weight, low=0.0)
-        self.ema_decay = _check_float("ema_decay", ema_decay, low=0.0, high=1.0, high_open=True)
-        self.d_learning_rate = _check_float("d_learning_rate", d_learning_rate, low=0.0, low_open=True)
-        self.g_learning_rate = _check_float("g_learning_rate", g_learning_rate, low=0.0, low_open=True)
-        self.seed = _check_int("seed", seed, minimum=0)
+        self.gp_weight = check_number("gp_weight", gp_weight, low=0.0)
+        self.ema_decay = check_number("ema_decay", ema_decay, low=0.0, high=1.0, high_open=True)
+        self.d_learning_rate = check_number("d_learning_rate", d_learning_rate, low=0.0, low_open=True)
+        self.g_learning_rate = check_number("g_learning_rate", g_learning_rate, low=0.0, low_open=True)
+        self.seed = check_int("seed", seed, low=0)
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
         self._build_networks()
@@ -595,7 +567,7 @@ class _GAN(keras.Model):
 
     def latents(self, n: int, *, seed: int = 0) -> np.ndarray:
         """``n`` standard normal latents ``[shape=(n, latent_dim)]``, float32, drawn by NumPy from ``seed``."""
-        n = _check_int("n", n)
+        n = check_int("n", n)
         return np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype(np.float32)
 
     def generate(self, n: int | None = None, *, latents=None, labels=None, seed: int = 0, ema: bool = True,
@@ -619,7 +591,7 @@ class _GAN(keras.Model):
                 raise ParameterError("generate() needs n or latents")
             latents = self.latents(n, seed=seed)
         latents = _as_batch(latents, what="latents", shape_tail=(self.latent_dim,))
-        batch_size = _check_int("batch_size", batch_size)
+        batch_size = check_int("batch_size", batch_size)
         if self.n_labels:
             if labels is None:
                 raise ParameterError(f"this model is conditional (n_labels={self.n_labels}): pass labels=")
@@ -734,11 +706,11 @@ class SpecGAN(_GAN):
 
     def __init__(self, n_frames: int, n_features: int, *, latent_dim: int = 64, channels: int = 32,
                  n_layers: int = 3, architecture: str = "1d", **kwargs):
-        self.n_frames = _check_int("n_frames", n_frames)
-        self.n_features = _check_int("n_features", n_features)
-        self.channels = _check_int("channels", channels)
-        self.n_layers = _check_int("n_layers", n_layers)
-        self.architecture = _check_choice("architecture", architecture, ARCHITECTURES)
+        self.n_frames = check_int("n_frames", n_frames)
+        self.n_features = check_int("n_features", n_features)
+        self.channels = check_int("channels", channels)
+        self.n_layers = check_int("n_layers", n_layers)
+        self.architecture = check_choice("architecture", architecture, ARCHITECTURES)
         down = 2 ** self.n_layers
         if self.n_frames % down or (architecture == "2d" and self.n_features % down):
             raise ParameterError(
@@ -808,10 +780,10 @@ class WaveGAN(_GAN):
 
     def __init__(self, n_samples: int = WAVEGAN_SAMPLES, *, latent_dim: int = 100, channels: int = 16,
                  n_layers: int = 5, phase_shuffle: int = 2, **kwargs):
-        self.n_samples = _check_int("n_samples", n_samples)
-        self.channels = _check_int("channels", channels)
-        self.n_layers = _check_int("n_layers", n_layers)
-        self.phase_shuffle = _check_int("phase_shuffle", phase_shuffle, minimum=0)
+        self.n_samples = check_int("n_samples", n_samples)
+        self.channels = check_int("channels", channels)
+        self.n_layers = check_int("n_layers", n_layers)
+        self.phase_shuffle = check_int("phase_shuffle", phase_shuffle, low=0)
         if self.n_samples % 4 ** self.n_layers:
             raise ParameterError(f"n_samples={n_samples} must be divisible by 4 ** n_layers = {4 ** self.n_layers}")
         super().__init__(latent_dim=latent_dim, **kwargs)
@@ -896,10 +868,10 @@ class VAEGAN(PatchVAE):
         if vae_params.get("n_labels", 0):
             raise ParameterError("VAEGAN is unconditional: n_labels must be 0")
         super().__init__(n_frames, n_features, **vae_params)
-        self.adversarial_weight = _check_float("adversarial_weight", adversarial_weight, low=0.0)
-        self.feature_weight = _check_float("feature_weight", feature_weight, low=0.0)
-        self.d_channels = _check_int("d_channels", d_channels)
-        self.d_learning_rate = _check_float("d_learning_rate", d_learning_rate, low=0.0, low_open=True)
+        self.adversarial_weight = check_number("adversarial_weight", adversarial_weight, low=0.0)
+        self.feature_weight = check_number("feature_weight", feature_weight, low=0.0)
+        self.d_channels = check_int("d_channels", d_channels)
+        self.d_learning_rate = check_number("d_learning_rate", d_learning_rate, low=0.0, low_open=True)
         n_layers = max(1, min(3, int(math.log2(self.n_frames & -self.n_frames))))
         self.discriminator = build_spec_discriminator(self.n_frames, self.n_features, channels=self.d_channels,
                                                       n_layers=n_layers, spectral_norm=True)
@@ -1007,7 +979,7 @@ def patch_dataset(patches, *, labels=None, batch_size: int = 32, seed: int = 0, 
         raise ParameterError(f"patches must be an array of shape (n, ...) with n >= 1, got {x.shape}")
     if not np.all(np.isfinite(x)):
         raise ParameterError("patches hold NaN/inf values")
-    batch_size = _check_int("batch_size", batch_size)
+    batch_size = check_int("batch_size", batch_size)
     if batch_size > len(x):
         raise ParameterError(f"batch_size={batch_size} is more than the {len(x)} patches")
     items = x
@@ -1027,8 +999,8 @@ def wave_windows(clips, *, n_samples: int = WAVEGAN_SAMPLES, hop: int | None = N
 
     Clips shorter than one window are skipped.
     """
-    n_samples = _check_int("n_samples", n_samples)
-    hop = n_samples // 4 if hop is None else _check_int("hop", hop)
+    n_samples = check_int("n_samples", n_samples)
+    hop = n_samples // 4 if hop is None else check_int("hop", hop)
     if isinstance(clips, np.ndarray) and clips.ndim == 1:
         clips = [clips]
     out = []
@@ -1085,9 +1057,9 @@ def latent_walk(n_points: int, *, latent_dim: int, n_anchors: int = 4, seed: int
     The walk goes from anchor to anchor (seeded standard normal draws), spending the same number
     of points on each leg, and ends on the last anchor.
     """
-    n_points = _check_int("n_points", n_points, minimum=2)
-    latent_dim = _check_int("latent_dim", latent_dim)
-    n_anchors = _check_int("n_anchors", n_anchors, minimum=2)
+    n_points = check_int("n_points", n_points, low=2)
+    latent_dim = check_int("latent_dim", latent_dim)
+    n_anchors = check_int("n_anchors", n_anchors, low=2)
     anchors = np.random.default_rng(seed).standard_normal((n_anchors, latent_dim))
     pos = np.linspace(0.0, n_anchors - 1, n_points)
     leg = np.minimum(pos.astype(int), n_anchors - 2)
@@ -1111,14 +1083,8 @@ def save_model(model, path, *, overwrite: bool = False) -> Path:
     if path.exists() and not overwrite:
         raise ParameterError(f"save_model(): {path} exists; pass overwrite=True to replace it")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".keras", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_write(path) as tmp:
         model.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return path
 
 
@@ -1210,8 +1176,8 @@ def fit_gan(model, data, *, steps: int, checkpoint_dir, steps_per_epoch: int | N
         (steps restored from the backup)
         and ``"steps"`` (the model's step counter at the end).
     """
-    steps = _check_int("steps", steps)
-    steps_per_epoch = steps if steps_per_epoch is None else _check_int("steps_per_epoch", steps_per_epoch)
+    steps = check_int("steps", steps)
+    steps_per_epoch = steps if steps_per_epoch is None else check_int("steps_per_epoch", steps_per_epoch)
     epochs = -(-steps // steps_per_epoch)
     directory = Path(checkpoint_dir)
     directory.mkdir(parents=True, exist_ok=True)
@@ -1285,14 +1251,8 @@ class TrainingRecord:
                 arrays[f"clip__{i}__{j}"] = np.asarray(c, dtype=np.float32)
             meta.append({k: v for k, v in s.items() if k not in ("images", "clips")} | {"n_clips": len(s["clips"])})
         arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-        fd, tmp = tempfile.mkstemp(prefix=".record.", suffix=".npz", dir=path.parent)
-        os.close(fd)
-        try:
+        with atomic_write(path) as tmp:
             np.savez(tmp, **arrays)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
         return path
 
     @classmethod
@@ -1343,7 +1303,7 @@ class TrainingRecord:
 
         from musiclib.evaluation import card
 
-        _check_choice("x", x, ("step", "train_seconds"))
+        check_choice("x", x, ("step", "train_seconds"))
         if ax is None:
             _, ax = plt.subplots(figsize=(7, 3))
         xs = [s[x] for s in self.snapshots]
@@ -1352,9 +1312,7 @@ class TrainingRecord:
             rule = "lower" if card.CHECKS[check] == "max" else "higher"
             ax.plot(xs, [s["card"][check] for s in self.snapshots], marker=marker, ls="-", color=colour,
                     label=f"{label + ': ' if label else ''}{check} ({rule} is better)")
-            threshold = {"noise": card.NOISE_MAX, "diversity": card.DIVERSITY_MIN,
-                         "distribution": card.DISTRIBUTION_MAX, "drone": card.DRONE_MIN, "rhythm": card.RHYTHM_MIN,
-                         "copying": card.COPYING_MIN}.get(check)
+            threshold = card.THRESHOLDS.get(check)
             if threshold is not None:
                 ax.axhline(threshold, color=colour, ls=":", lw=1)
         ax.set(xlabel="generator step" if x == "step" else "training seconds", ylabel="card value",
@@ -1435,9 +1393,9 @@ class GANMonitor(keras.callbacks.Callback):
         if not callable(render):
             raise ParameterError(f"render must be callable, got {type(render).__name__}")
         self.render = render
-        self.every = _check_int("every", every)
-        self.n_clips = _check_int("n_clips", n_clips, minimum=2)
-        self.sr = _check_int("sr", sr)
+        self.every = check_int("every", every)
+        self.n_clips = check_int("n_clips", n_clips, low=2)
+        self.sr = check_int("sr", sr)
         self.training, self.reference = training, reference
         self.seed = int(seed)
         self.features = features if features is not None else {}
@@ -1520,8 +1478,8 @@ def spec_renderer(rep, *, patches_per_clip: int = 2, overlap: int = 8, inversion
     inversion : dict, optional
         Keyword arguments for :func:`musiclib.generate.frames_to_audio`.
     """
-    patches_per_clip = _check_int("patches_per_clip", patches_per_clip)
-    overlap = _check_int("overlap", overlap, minimum=0)
+    patches_per_clip = check_int("patches_per_clip", patches_per_clip)
+    overlap = check_int("overlap", overlap, low=0)
 
     def render(model, n_clips, seed):
         from musiclib.patches import sequence_to_audio, stitch
@@ -1548,7 +1506,7 @@ def wave_renderer(*, sr: int | None = None, rep=None):
     from musiclib.representations import MelSpectrogram
 
     if sr is not None:
-        sr = _check_int("sr", sr)
+        sr = check_int("sr", sr)
     rate = sr or WAVEGAN_SR
     rep = rep if rep is not None else MelSpectrogram(sr=rate, n_fft=1024, n_mels=64, scale="db")
 
