@@ -400,7 +400,8 @@ display(cond_card)
 # VAE's output less blurred. Blur is measured on the decoders' means as the spectral flux (how much
 # each frame differs from the one before, dB per frame): averaging away detail lowers it. The plain
 # VAE is sampled as notebook 05 samples it (its mean plus its learned Gaussian noise per band); the
-# VAE-GAN's samples are its decoder's mean, which the discriminator has judged.
+# VAE-GAN twice: as its decoder's mean (what the discriminator judged) and the same way as the VAE,
+# so that one comparison on the card is like for like.
 
 # %%
 vae_train = train_p.subset(np.arange(0, len(train_p), S["vae_stride"]))
@@ -418,16 +419,17 @@ vaegan, vaegan_history = vae.fit_with_checkpoints(vaegan, vae_data, epochs=S["va
 vaegan_train_s = time.perf_counter() - t0
 
 vae_models = {"VAE": plain, "VAE-GAN": vaegan}
-noise_scale = {"VAE": 1.0, "VAE-GAN": 0.0}  # how each is sampled (see above)
+# how each is sampled (see above): model and the scale of the decoder's noise (0: its mean)
+vae_variants = {"VAE": (plain, 1.0), "VAE-GAN": (vaegan, 0.0), "VAE-GAN, sampled": (vaegan, 1.0)}
 vae_x, vae_mean, vae_clips, vae_gen_s = {}, {}, {}, {}
-for name, m in vae_models.items():
+for name, (m, scale) in vae_variants.items():
     t0 = time.perf_counter()
-    vae_x[name] = m.sample(n_clips * per_clip, seed=SEED + 3, noise_scale=noise_scale[name]).reshape(
-        n_clips, per_clip, T, F)
+    vae_x[name] = m.sample(n_clips * per_clip, seed=SEED + 3, noise_scale=scale).reshape(n_clips, per_clip, T, F)
     vae_clips[name] = [patches.sequence_to_audio(p, rep, overlap=OVERLAP, seed=SEED) for p in vae_x[name]]
     vae_gen_s[name] = time.perf_counter() - t0
+for name, m in vae_models.items():
     vae_mean[name] = m.sample(n_clips * per_clip, seed=SEED + 3, noise_scale=0.0)
-display(audio_table([(f"{name} clip {i}", vae_clips[name][i]) for i in range(min(2, n_clips)) for name in vae_models],
+display(audio_table([(f"{name} clip {i}", vae_clips[name][i]) for i in range(min(2, n_clips)) for name in vae_variants],
                     sr=sr, title="plain VAE and VAE-GAN, the same latents"))
 fig, axes = plt.subplots(1, 4, figsize=(14, 3))
 plot_representation(patches.stitch(train_p.x[: per_clip * 4 : 4], overlap=OVERLAP), rep, ax=axes[0],
@@ -445,15 +447,18 @@ for name in vae_models:
     flux[name] = float(np.mean([generate.spectral_flux(p, rep) for p in vae_mean[name]]))
 flux["SpecGAN"] = float(np.mean([generate.spectral_flux(p, rep) for p in spec_x.reshape(-1, T, F)]))
 vae_cards = {name: card.musicality_card(vae_clips[name], training=training_audio, reference=reference, sr=sr,
-                                        label=name, seed=SEED, features=features) for name in vae_models}
+                                        label=name, seed=SEED, features=features) for name in vae_variants}
+model_stats = {name: {"held-out reconstruction RMS (dB)": vae.reconstruction_error(m, held_p),
+                      "active latent units": vae.active_units(m, train_p)[0],
+                      "spectral flux of the decoder mean (dB/frame)": flux[name],
+                      "train s": vae_train_s if name == "VAE" else vaegan_train_s}
+               for name, m in vae_models.items()}
 vae_table = pd.DataFrame({
-    name: {"held-out reconstruction RMS (dB)": vae.reconstruction_error(m, held_p),
-           "active latent units": vae.active_units(m, train_p)[0],
-           "spectral flux of the decoder mean (dB/frame)": flux[name],
+    name: {"decoder noise": scale, **model_stats["VAE" if m is plain else "VAE-GAN"],
            "card checks passed": sum(c["passed"] is True for c in vae_cards[name].checks.values()),
-           "noise": vae_cards[name].checks["noise"]["value"], "distribution": vae_cards[name].checks["distribution"]["value"],
-           "train s": vae_train_s if name == "VAE" else vaegan_train_s}
-    for name, m in vae_models.items()}).T
+           "failed": ", ".join(vae_cards[name].failed) or "-",
+           **{k: vae_cards[name].checks[k]["value"] for k in ("noise", "distribution", "diversity")}}
+    for name, (m, scale) in vae_variants.items()}).T
 display(vae_table.round(3))
 print("spectral flux of single patches (dB/frame; the VAEs' decoder means):", {k: round(v, 2) for k, v in flux.items()})
 for c in vae_cards.values():
@@ -559,14 +564,19 @@ saved = {
         seed=SEED, train_seconds=spec_record.train_seconds[-1], generate_seconds=walk_s),
     "cSpecGAN": outputs.save_clips(
         "06_gan", cond_clips, sr=sr, representation=rep,
-        parameters={**cspec.get_config(), "model": "cSpecGAN", "variant": "projection, one clip per label", **common, "steps": cspec_history["steps"],
-                    "labels": list(train_p.label_names)},
+        parameters={**cspec.get_config(), "model": "cSpecGAN", "variant": "projection, one clip per label", **common,
+                    "steps": cspec_history["steps"], "labels": list(train_p.label_names)},
         seed=SEED, train_seconds=cspec_monitor.record.train_seconds[-1], generate_seconds=cond_gen_s),
     "VAE-GAN": outputs.save_clips(
         "06_gan", vae_clips["VAE-GAN"], sr=sr, representation=rep,
         parameters={**vaegan.get_config(), "model": "VAE-GAN", "variant": "decoder mean", **common,
                     "epochs": S["vae_epochs"]},
         seed=SEED, train_seconds=vaegan_train_s, generate_seconds=vae_gen_s["VAE-GAN"]),
+    "VAE-GAN, sampled": outputs.save_clips(
+        "06_gan", vae_clips["VAE-GAN, sampled"], sr=sr, representation=rep,
+        parameters={**vaegan.get_config(), "model": "VAE-GAN", "variant": "sampled (mean + decoder noise)", **common,
+                    "epochs": S["vae_epochs"]},
+        seed=SEED, train_seconds=vaegan_train_s, generate_seconds=vae_gen_s["VAE-GAN, sampled"]),
     "WaveGAN": outputs.save_clips(
         "06_gan", wave_raw, sr=wave_sr, representation={"name": "raw", "sr": wave_sr},
         parameters={**wave.get_config(), "model": "WaveGAN", "variant": "phase shuffle", "mode": MODE,
@@ -579,8 +589,7 @@ print("saved under", Path(saved["SpecGAN"][0]).parent.parent)
 # ## Summary
 
 # %%
-cards = {"SpecGAN": spec_card, "SpecGAN walk": walk_card, "cSpecGAN": cond_card, "VAE": vae_cards["VAE"],
-         "VAE-GAN": vae_cards["VAE-GAN"], "WaveGAN": wave_card}
+cards = {"SpecGAN": spec_card, "SpecGAN walk": walk_card, "cSpecGAN": cond_card, **vae_cards, "WaveGAN": wave_card}
 summary = pd.DataFrame({name: {**c.summary_row(), "failed": ", ".join(c.failed) or "-"} for name, c in cards.items()}).T
 display(summary)
 KEY = ("noise", "diversity", "copying", "drone", "blowup")
@@ -614,9 +623,14 @@ conclusions = [
     f"a WGAN-GP step costs {step_cost:.1f} hinge steps.",
     f"Conditional SpecGAN: {agreement:.0%} of its patches are nearest to a patch of the asked-for file "
     f"(chance {1 / len(present):.0%}); {verdicts(cond_card, KEY)}.",
-    f"VAE-GAN vs VAE: spectral flux of the decoder means {flux['VAE-GAN']:.2f} vs {flux['VAE']:.2f} dB/frame (training "
-    f"patches {flux['training patches']:.2f}); noise {vae_cards['VAE-GAN'].checks['noise']['value']:.2f} vs "
-    f"{vae_cards['VAE'].checks['noise']['value']:.2f}; held-out reconstruction "
+    f"VAE-GAN vs VAE: the adversarial term {'sharpens' if flux['VAE-GAN'] > flux['VAE'] else 'does not sharpen'} "
+    f"the decoder: spectral flux of the decoder means {flux['VAE-GAN']:.2f} vs {flux['VAE']:.2f} dB/frame (training "
+    f"patches {flux['training patches']:.2f}); noise {vae_cards['VAE-GAN'].checks['noise']['value']:.2f} (mean) and "
+    f"{vae_cards['VAE-GAN, sampled'].checks['noise']['value']:.2f} (sampled) vs "
+    f"{vae_cards['VAE'].checks['noise']['value']:.2f}; card checks failed: VAE-GAN mean "
+    f"{', '.join(vae_cards['VAE-GAN'].failed) or 'none'}, VAE-GAN sampled "
+    f"{', '.join(vae_cards['VAE-GAN, sampled'].failed) or 'none'}, VAE {', '.join(vae_cards['VAE'].failed) or 'none'}; "
+    f"held-out reconstruction "
     f"{vae_table.loc['VAE-GAN', 'held-out reconstruction RMS (dB)']:.1f} vs "
     f"{vae_table.loc['VAE', 'held-out reconstruction RMS (dB)']:.1f} dB RMS.",
     f"WaveGAN ({wave_history['steps']} steps, {wave_record.train_seconds[-1]:.0f} s): fails "
@@ -637,14 +651,16 @@ print(f"seconds to run this notebook: {time.perf_counter() - t_start:.1f}")
 #   latents share no beat, which the rhythm check hears; a latent *walk* changes slowly from patch
 #   to patch, and the walk's rhythm is printed beside it.
 # - **Hinge is the default objective** because its steps are several times cheaper (one
-#   discriminator step, no second backward pass for the penalty) and, at equal training time, its
-#   snapshots fail fewer checks; WGAN-GP's failures, where there are some, are the level checks
-#   (clipping, distribution): its critic has no bound on its scale but the penalty.
+#   discriminator step, no second backward pass for the penalty: the cost ratio is printed above),
+#   so a demo's minutes buy several times as many generator updates. At equal training time the two
+#   objectives are close on the card (a handful of snapshots each, so the shares passing are coarse);
+#   where either fails, it fails a level check (clipping or distribution), not noise or diversity.
 # - **The conditional SpecGAN hears its labels** when its label agreement is well above chance.
 # - **Whether the adversarial term sharpens the VAE** is read from the decoders' spectral flux: an
 #   MSE- or Gaussian-trained decoder outputs averages (frame-to-frame change a fraction of real
 #   music's); the plain VAE makes up the detail with independent noise per band, the VAE-GAN's
-#   decoder has to put it into its mean. The reconstruction error says what the sharpening costs.
+#   decoder would have to put it into its mean. The VAE-GAN line above says whether it did in the
+#   epochs a demo affords, and the reconstruction error what the adversarial term cost.
 # - **WaveGAN** has to learn the waveform and its phase; in the steps a demo can afford it does not
 #   get there, which is why the series generates spectrograms and leaves the phase to the inversion.
 
@@ -652,7 +668,8 @@ print(f"seconds to run this notebook: {time.perf_counter() - t_start:.1f}")
 display(headline(
     f"SpecGAN ({spec_history['steps']} steps on two CPU cores) "
     f"{'passes' if key_pass(spec_card) else 'fails'} the card's noise, diversity, copying, drone and blow-up checks "
-    f"(noise {spec_card.checks['noise']['value']:.2f}, threshold {card.THRESHOLDS['noise']}, {noise_at_start:.2f} at step 0) "
+    f"(noise {spec_card.checks['noise']['value']:.2f}, threshold {card.THRESHOLDS['noise']}, {noise_at_start:.2f} at step 0; "
+    f"rhythm {spec_card.checks['rhythm']['value']:.2f}, {'pass' if spec_card.checks['rhythm']['passed'] else 'fail'}) "
     f"and its {len(walk) / sr:.0f}-second latent walk "
     f"{'passes every check' if walk_card.passed else 'fails ' + ', '.join(walk_card.failed)}; "
     f"the VAE-GAN's decoder changes {flux['VAE-GAN'] / max(flux['VAE'], 1e-9):.1f}x as much per frame as the plain "
