@@ -69,7 +69,7 @@ SETTINGS = {
         "vaegan": {"d_channels": 32},
         "wave": {"n_samples": 16384, "channels": 4, "latent_dim": 64}, "wave_steps": 150, "wave_every": 75,
         "wave_batch": 16, "monitor_clips": 4, "monitor_patches": 2,
-        "n_clips": 6, "clip_patches": 12, "walk_seconds": 62.0, "walk_anchors": 6, "per_label": 6, "n_near": 4,
+        "n_clips": 6, "clip_patches": 12, "walk_seconds": 62.0, "walk_anchors": 12, "per_label": 6, "n_near": 4,
     },
     "full": {
         "max_duration": None, "max_files": None, "n_frames": 64, "hop": 8, "overlap": 8, "batch_size": 64,
@@ -79,7 +79,7 @@ SETTINGS = {
         "vaegan": {"d_channels": 64},
         "wave": {"n_samples": 16384, "channels": 32, "latent_dim": 100}, "wave_steps": 20000, "wave_every": 1000,
         "wave_batch": 32, "monitor_clips": 6, "monitor_patches": 3,
-        "n_clips": 8, "clip_patches": 16, "walk_seconds": 120.0, "walk_anchors": 10, "per_label": 8, "n_near": 6,
+        "n_clips": 8, "clip_patches": 16, "walk_seconds": 120.0, "walk_anchors": 24, "per_label": 8, "n_near": 6,
     },
 }[MODE]
 SETTINGS
@@ -97,7 +97,7 @@ import pandas as pd
 from IPython.display import display
 
 from musiclib import audio, generate, patches
-from musiclib.display import audio_table, headline, plot_representation, setup_notebook
+from musiclib.display import audio_table, headline, plot_representation, raw_and_processed, setup_notebook
 from musiclib.evaluation import card, sweep
 from musiclib.models import gan, vae
 from musiclib.tools import data, outputs
@@ -137,9 +137,12 @@ reference = [c.y for c in pdata.held_out.clips if len(c.y) >= 1.5 * sr]
 print(f"card: {len(training_audio)} training clips ({sum(map(len, training_audio)) / sr:.0f} s), "
       f"{len(reference)} held-out clips ({sum(map(len, reference)) / sr:.0f} s)")
 
-# the key names the settings, the training files and the model code: a change to any retrains
+# the key names the training settings, the training files and the model code: a change to any retrains
+# (the settings of what is generated after training are left out of it)
+SAMPLING_ONLY = ("n_clips", "clip_patches", "walk_seconds", "walk_anchors", "per_label", "n_near")
 setup_key = hashlib.sha256(json.dumps(
-    [MODE, SEED, str(root), S, [c.path.name for c in pdata.train.clips],
+    [MODE, SEED, str(root), {k: v for k, v in S.items() if k not in SAMPLING_ONLY},
+     [c.path.name for c in pdata.train.clips],
      hashlib.sha256(Path(gan.__file__).read_bytes() + Path(vae.__file__).read_bytes()).hexdigest()],
     sort_keys=True, default=str).encode()).hexdigest()[:12]
 checkpoints = outputs.outputs_root() / "06_gan" / "checkpoints" / setup_key
@@ -211,7 +214,8 @@ display(spec_record.table())
 # ## Samples from the EMA generator
 #
 # Each clip is `clip_patches` patches from independent latents, stitched with cross-faded seams and
-# inverted once (`patches.sequence_to_audio`).
+# inverted once (`patches.sequence_to_audio`); each is played raw (what the card scores) and
+# post-processed (loudness, true-peak limit, fades: `musiclib.postprocess`).
 
 # %%
 n_clips, per_clip = S["n_clips"], S["clip_patches"]
@@ -220,8 +224,8 @@ spec_x = spec.generate(n_clips * per_clip, seed=SEED + 1).reshape(n_clips, per_c
 spec_clips = [patches.sequence_to_audio(p, rep, overlap=OVERLAP, seed=SEED) for p in spec_x]
 spec_gen_s = time.perf_counter() - t0
 spec_rtf = sum(map(len, spec_clips)) / sr / spec_gen_s
-display(audio_table([(f"SpecGAN clip {i}", y) for i, y in enumerate(spec_clips[:3])], sr=sr,
-                    title=f"SpecGAN: {per_clip} stitched patches per clip"))
+display(raw_and_processed([(f"SpecGAN clip {i}", y) for i, y in enumerate(spec_clips[:3])], sr=sr,
+                          title=f"SpecGAN: {per_clip} stitched patches per clip (the card scores the raw clips)"))
 fig, axes = plt.subplots(1, min(3, n_clips), figsize=(13, 3), squeeze=False)
 for i, ax in enumerate(axes[0]):
     plot_representation(patches.stitch(spec_x[i], overlap=OVERLAP), rep, ax=ax, title=f"SpecGAN clip {i}",
@@ -256,7 +260,8 @@ print(f"distance to the nearest training patch: samples median {np.median(near_d
 #
 # A path through the latent space along great circles between random anchor points (spherical
 # interpolation keeps every point at the norm a Gaussian latent has), one patch per step, stitched
-# into one spectrogram and inverted once.
+# into one spectrogram and inverted once. The anchors lie a few seconds apart: a walk between fewer
+# anchors changes so slowly that the card's drone check hears one held sound.
 
 # %%
 fps = rep.frames_per_second
