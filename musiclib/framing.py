@@ -26,6 +26,7 @@ per-feature maximum, minimum and mean of the ``lookback`` frames before ``t``, a
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -358,7 +359,8 @@ class Chain:
 
 
 def load_frames(paths, rep, *, cache=None, max_duration: float | None = None,
-                progress: bool = False, preprocess: dict | None = None) -> list[np.ndarray]:
+                progress: bool = False, preprocess: dict | None = None, n_jobs: int | None = 1,
+                scheduler=None) -> list[np.ndarray]:
     """Per-file frames ``[shape=(n_frames_i, rep.n_features)]`` of ``paths`` through the feature cache.
 
     Parameters
@@ -380,12 +382,10 @@ def load_frames(paths, rep, *, cache=None, max_duration: float | None = None,
     if hasattr(paths, "paths"):
         paths = paths.paths
     cache = cache if cache is not None else FeatureCache()
-    it = paths
-    if progress:
-        from tqdm.auto import tqdm
+    from musiclib.tools import parallel
 
-        it = tqdm(paths, desc="features")
-    return [cache.features(p, rep, duration=max_duration, preprocess=preprocess) for p in it]
+    encode = functools.partial(cache.features, rep=rep, duration=max_duration, preprocess=preprocess)
+    return parallel.map(encode, paths, n_jobs=n_jobs, scheduler=scheduler, progress=progress, desc="features")
 
 
 @dataclass
