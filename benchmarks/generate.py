@@ -23,9 +23,10 @@ next to ``rep.decode``'s 32 iterations.
 Other benchmark files join the same table through the registry :data:`BENCHMARKS`
 (name -> callable(seconds=, clips=, repeats=) returning a list of row dicts with at least
 ``model``, ``rtf``, ``target``, ``passed``); ``benchmarks/generate_keras.py`` adds the Keras
-models with ``register(BENCHMARKS)`` when it can be imported, and ``benchmarks/generate_raw.py`` the
-raw-audio autoencoders (rows ``raw-...``) the same way (``--no-keras`` skips both);
-``benchmarks/generate_vae.py`` adds the patch models of notebook 05 (``--no-vae``).
+models with ``register(BENCHMARKS)`` when it can be imported, ``benchmarks/generate_raw.py`` the
+raw-audio autoencoders (rows ``raw-...``) the same way (``--no-keras`` skips both),
+``benchmarks/generate_vae.py`` the patch models of notebook 05 (``--no-vae``) and
+``benchmarks/generate_gan.py`` the GANs of notebook 06 (``--no-gan``).
 
 Real-time factors move with the machine (the same run measured 3x lower on a slower one), so the
 same run also times librosa's ``griffinlim`` (32 iterations, momentum 0.99) on the linear magnitude
@@ -45,6 +46,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "2")
 
 import argparse  # noqa: E402
+import importlib  # noqa: E402
 import json  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
@@ -214,37 +216,15 @@ def librosa_reference(*, seconds: float = 10.0, repeats: int = 3, seed: int = 0)
             "median_s": round(statistics.median(times), 4), "rtf": round(seconds / statistics.median(times), 2)}
 
 
-def _register_keras(enabled: bool) -> str:
+def _register(module: str, enabled: bool, flag: str) -> str:
+    """Import ``benchmarks/<module>.py`` and let it add its rows to :data:`BENCHMARKS`."""
     if not enabled:
-        return "skipped (--no-keras)"
+        return f"skipped ({flag})"
     try:
-        import generate_keras
+        registrar = importlib.import_module(module)
     except ImportError as e:
         return f"not available ({e})"
-    generate_keras.register(BENCHMARKS)
-    return "registered"
-
-
-def _register_raw(enabled: bool) -> str:
-    """The raw-audio autoencoders' rows (``benchmarks/generate_raw.py``, models ``raw-...``)."""
-    if not enabled:
-        return "skipped (--no-keras)"
-    try:
-        import generate_raw
-    except ImportError as e:
-        return f"not available ({e})"
-    generate_raw.register(BENCHMARKS)
-    return "registered"
-
-
-def _register_vae(enabled: bool) -> str:
-    if not enabled:
-        return "skipped (--no-vae)"
-    try:
-        import generate_vae
-    except ImportError as e:
-        return f"not available ({e})"
-    generate_vae.register(BENCHMARKS)
+    registrar.register(BENCHMARKS)
     return "registered"
 
 
@@ -272,14 +252,16 @@ def main(argv=None) -> int:
     p.add_argument("--models", nargs="*", default=None, help="only these next-frame models")
     p.add_argument("--no-keras", action="store_true", help="skip benchmarks/generate_keras.py")
     p.add_argument("--no-vae", action="store_true", help="skip benchmarks/generate_vae.py")
+    p.add_argument("--no-gan", action="store_true", help="skip benchmarks/generate_gan.py")
     p.add_argument("--only", nargs="*", default=None, metavar="BENCHMARK",
-                   help="only these registered benchmarks: next-frame, keras, raw, vae (default: all)")
+                   help="only these registered benchmarks: next-frame, keras, raw, vae, gan (default: all)")
     a = p.parse_args(argv)
     from musiclib import generate
 
-    keras_status = _register_keras(not a.no_keras)
-    raw_status = _register_raw(not a.no_keras)
-    vae_status = _register_vae(not a.no_vae)
+    keras_status = _register("generate_keras", not a.no_keras, "--no-keras")
+    gan_status = _register("generate_gan", not a.no_gan, "--no-gan")
+    raw_status = _register("generate_raw", not a.no_keras, "--no-keras")  # the raw-audio autoencoders' rows
+    vae_status = _register("generate_vae", not a.no_vae, "--no-vae")
     reference = librosa_reference(seconds=a.seconds, repeats=a.repeats)
     rep = generate.default_representation()
     inversion = measure_inversion(rep, repeats=a.repeats)
@@ -302,7 +284,8 @@ def main(argv=None) -> int:
     print(f"representation: {rep.params}")
     if rows:
         print(f"data: {rows[0].get('data')}")
-    print(f"keras benchmarks: {keras_status}; raw-audio benchmarks: {raw_status}; vae benchmarks: {vae_status}")
+    print(f"keras benchmarks: {keras_status}; raw-audio benchmarks: {raw_status}; vae benchmarks: {vae_status}; "
+          f"gan benchmarks: {gan_status}")
     print(f"reference: {reference['method']} on {reference['seconds']:.0f} s: {reference['median_s']:.3f} s, "
           f"{reference['rtf']:.1f}x real time (column 'x librosa' = RTF / this)")
     print(f"load average (1, 5, 15 min): {os.getloadavg()} on {os.cpu_count()} CPUs")

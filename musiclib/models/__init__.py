@@ -58,6 +58,13 @@ Families
     and :class:`~musiclib.models.vae.CodePrior` (an LSTM prior over its codes) on the patches of
     :mod:`musiclib.patches`: they sample whole patches (``sample``, ``decode``, ``decode_codes``)
     that :func:`musiclib.patches.sequence_to_audio` stitches and inverts. ``notebooks/05_vae``.
+:mod:`musiclib.models.gan` (imports TensorFlow)
+    Patch and audio generators, not next-frame models: :class:`~musiclib.models.gan.SpecGAN`
+    (and the conditional SpecGAN) on the patches of :mod:`musiclib.patches`,
+    :class:`~musiclib.models.gan.VAEGAN` (the patch VAE with a discriminator) and
+    :class:`~musiclib.models.gan.WaveGAN` on raw audio; ``generate``/``sample`` give patches or
+    windows, :func:`musiclib.patches.sequence_to_audio` turns patch sequences into audio.
+    ``notebooks/06_gan``.
 """
 
 from __future__ import annotations
