@@ -8,19 +8,30 @@ from __future__ import annotations
 
 import numpy as np
 
-from musiclib.audio import DEFAULT_SR
-from musiclib.errors import ParameterError
+from musiclib.audio import DEFAULT_SR, MAX_SAMPLES, MAX_SR
+from musiclib.errors import ParameterError, check_int, check_number, check_positive
 
 __all__ = ["tone", "synthetic_mix", "drum_loop"]
+
+
+def _length(duration, sr) -> tuple[int, int]:
+    """``(n_samples, sr)`` after checking both; the length is bounded by ``audio.MAX_SAMPLES``."""
+    sr = check_int("sr", sr, high=MAX_SR)
+    duration = check_positive("duration", duration)
+    if duration * sr > MAX_SAMPLES:
+        raise ParameterError(f"duration={duration!r} s at sr={sr} is over {MAX_SAMPLES} samples")
+    return max(1, int(round(duration * sr))), sr
 
 
 def tone(
     freq: float, *, duration: float = 1.0, sr: int = DEFAULT_SR, n_harmonics: int = 1, amplitude: float = 0.5
 ) -> np.ndarray:
     """A harmonic tone ``[shape=(round(duration * sr),)]``, float32, with 1/k harmonic amplitudes."""
-    if not 0 < freq < sr / 2:
-        raise ParameterError(f"freq={freq!r} must lie between 0 and sr/2={sr / 2}")
-    t = np.arange(int(round(duration * sr))) / sr
+    n, sr = _length(duration, sr)
+    freq = check_number("freq", freq, low=0, high=sr / 2, low_open=True, high_open=True)
+    n_harmonics = check_int("n_harmonics", n_harmonics, high=1000)
+    amplitude = check_number("amplitude", amplitude, low=0, high=1e3)
+    t = np.arange(n) / sr
     y = sum(np.sin(2 * np.pi * k * freq * t) / k for k in range(1, n_harmonics + 1) if k * freq < sr / 2)
     y = np.asarray(y, dtype=np.float64)
     peak = np.max(np.abs(y)) if y.size else 0.0
@@ -29,8 +40,9 @@ def tone(
 
 def drum_loop(*, duration: float = 4.0, sr: int = DEFAULT_SR, bpm: float = 120.0, seed: int = 0) -> np.ndarray:
     """Kick on every beat, noise snare on 2 and 4, closed hat on eighths: float32, peak 0.9."""
-    rng = np.random.default_rng(seed)
-    n = int(round(duration * sr))
+    n, sr = _length(duration, sr)
+    bpm = check_number("bpm", bpm, low=1, high=1000)
+    rng = np.random.default_rng(check_int("seed", seed, low=0))
     y = np.zeros(n)
     beat = 60.0 / bpm
     k = np.arange(int(0.25 * sr)) / sr
@@ -56,10 +68,9 @@ def synthetic_mix(*, duration: float = 10.0, sr: int = DEFAULT_SR, bpm: float = 
 
     Deterministic for a given ``seed``; float32, peak 0.9.
     """
-    if duration <= 0:
-        raise ParameterError(f"duration={duration!r} must be positive (seconds)")
-    rng = np.random.default_rng(seed)
-    n = int(round(duration * sr))
+    n, sr = _length(duration, sr)
+    bpm = check_number("bpm", bpm, low=1, high=1000)
+    rng = np.random.default_rng(check_int("seed", seed, low=0))
     t = np.arange(n) / sr
     beat = 60.0 / bpm
     bar = 4 * beat

@@ -358,3 +358,11 @@ def test_shuffled_frames_baseline_fails_time_structure_on_real_music(name):
     base = card.musicality_card(shuffled, training=train, reference=ref, sr=SR, features=cache)
     assert real.checks["structure"]["passed"] is True, str(real)
     assert base.checks["structure"]["passed"] is False, str(base)
+
+
+@pytest.mark.parametrize("kwargs, match", [({"seed": -1}, "seed=-1"), ({"seed": 1.5}, "seed=1.5"),
+                                           ({"sr": 10**9}, "sr="), ({"features": []}, "features")])
+def test_bad_card_parameters_are_named(kwargs, match):
+    y = synth.synthetic_mix(duration=4.0, seed=0)
+    with pytest.raises(ParameterError, match=match):
+        card.musicality_card([y], training=[y], reference=[y, y, y], **kwargs)

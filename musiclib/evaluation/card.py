@@ -58,7 +58,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from musiclib.errors import ParameterError
+from musiclib.audio import MAX_SR
+from musiclib.errors import ParameterError, check_int
 from musiclib.evaluation.features import (
     FPS,
     MIN_CLIP_SECONDS,
@@ -598,8 +599,10 @@ def musicality_card(
     >>> card.passed
     True
     """
-    if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or sr <= 0:
-        raise ParameterError(f"sr={sr!r} must be a positive integer (Hz)")
+    sr = check_int("sr", sr, high=MAX_SR)
+    seed = check_int("seed", seed, low=0)
+    if features is not None and not isinstance(features, dict):
+        raise ParameterError(f"features must be a dict (a cache shared by cards) or None, not {type(features).__name__}")
     cache = features if features is not None else {}
     with _one_blas_thread():
         gen = _features(generated, sr=sr, name="generated")

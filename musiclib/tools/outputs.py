@@ -139,7 +139,7 @@ def save_clips(
         The run folder exists already (nothing is overwritten).
     """
     _check_slug("approach", approach)
-    check_int("sr", sr)
+    check_int("sr", sr, high=audio.MAX_SR)
     clips = _check_clips(clips)
     if not isinstance(parameters, dict):
         raise ParameterError(f"parameters must be a dict, got {type(parameters).__name__}")
