@@ -1,9 +1,10 @@
 # musiclib: spectrogram-domain music generation, a helper package and a numbered notebook series.
 #
-#   make demo     create .venv, fetch the default corpus, run the notebooks into build/
-#   make test     create .venv, fetch the default corpus, run the whole test suite
+#   make demo     create .venv, fetch both corpora, run the notebooks (demo mode: nexuiz-music) into build/
+#   make test     create .venv, fetch the small corpus (sonic-pi-samples), run the whole test suite
+#   make test-fast  the tests not marked slow (no Keras, no notebook runs, no browser): under a minute
 #
-# Variables: CORPUS=full (also fetch nexuiz-music; `make demo` then runs the notebooks on it),
+# Variables: CORPUS=full (`make data`/`make test` also fetch nexuiz-music, whose card tests then run),
 # MODE=demo|small|full (notebooks' MODE for `make demo`), PYTEST_ARGS="-k data -x" (passed to pytest),
 # PYTHON=/path/to/python3.12 (the interpreter .venv is created with).
 
@@ -23,11 +24,13 @@ else
 FETCH_WHAT := sonic-pi-samples
 endif
 
-.PHONY: help venv data browser test demo lab bench clean
+.PHONY: help venv data browser test test-fast test-gallery demo lab bench clean
 
 help:
-	@echo "make demo    create $(VENV) (Python 3.12, pinned deps), fetch the default corpus, run the notebooks into build/"
+	@echo "make demo    create $(VENV) (Python 3.12, pinned deps), fetch both corpora, run the notebooks into build/"
 	@echo "make test    same set-up, then run the whole test suite (PYTEST_ARGS=... passed to pytest)"
+	@echo "make test-fast   the tests not marked slow (Keras, notebook runs and the browser are slow)"
+	@echo "make test-gallery  the report gallery in headless Chromium (part of make test)"
 	@echo "make venv    create $(VENV) and install requirements.txt and musiclib (-e .)"
 	@echo "make data    fetch sonic-pi-samples into data/ (CORPUS=full: also nexuiz-music)"
 	@echo "make lab     JupyterLab on notebooks/"
@@ -59,6 +62,12 @@ browser:
 test: venv data browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+test-fast: venv data
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+test-gallery: venv data browser
+	$(PY) -m pytest tests/test_gallery.py $(PYTEST_ARGS)
+
 # The notebooks, executed with papermill into build/notebooks/ with an HTML report in build/report/.
 # Demo and full modes run on real songs (nexuiz-music), so the demo fetches both corpora.
 demo: venv
@@ -69,7 +78,7 @@ lab: venv
 	$(VENV)/bin/jupyter lab notebooks/
 
 # The benchmark entry points (generate.py also runs the Keras rows of benchmarks/generate_keras.py).
-BENCHMARKS := benchmarks/phase.py benchmarks/generate.py benchmarks/cache.py
+BENCHMARKS := benchmarks/phase.py benchmarks/generate.py benchmarks/cache.py benchmarks/stretch.py
 
 bench: venv data
 	@for f in $(BENCHMARKS); do echo "== $$f"; $(PY) "$$f" || exit 1; done

@@ -22,7 +22,8 @@ true linear magnitude and in the mel domain, next to ``rep.decode``'s 32 iterati
 Other benchmark files join the same table through the registry :data:`BENCHMARKS`
 (name -> callable(seconds=, clips=, repeats=) returning a list of row dicts with at least
 ``model``, ``rtf``, ``target``, ``passed``); ``benchmarks/generate_keras.py`` adds the Keras
-models with ``register(BENCHMARKS)`` when it can be imported (``--no-keras`` skips it).
+models with ``register(BENCHMARKS)`` when it can be imported, and ``benchmarks/generate_raw.py`` the
+raw-audio autoencoders (rows ``raw-...``) the same way (``--no-keras`` skips both).
 
 Run: ``.venv/bin/python benchmarks/generate.py [--seconds 10] [--repeats 3] [--no-keras]``.
 The last line printed is one JSON object: ``{"rtf": {model: value}, "targets": {model: {"target",
@@ -200,6 +201,18 @@ def _register_keras(enabled: bool) -> str:
     return "registered"
 
 
+def _register_raw(enabled: bool) -> str:
+    """The raw-audio autoencoders' rows (``benchmarks/generate_raw.py``, models ``raw-...``)."""
+    if not enabled:
+        return "skipped (--no-keras)"
+    try:
+        import generate_raw
+    except ImportError as e:
+        return f"not available ({e})"
+    generate_raw.register(BENCHMARKS)
+    return "registered"
+
+
 def _table(rows: list[dict]) -> str:
     head = (f"{'model':<24}{'clips':>6}{'train s':>9}{'roll-out s':>12}{'invert s':>10}{'RTF model':>11}"
             f"{'RTF':>8}{'best':>7}{'CPU':>7}{'target':>8}  ok")
@@ -227,6 +240,7 @@ def main(argv=None) -> int:
     from musiclib import generate
 
     keras_status = _register_keras(not a.no_keras)
+    raw_status = _register_raw(not a.no_keras)
     rep = generate.default_representation()
     inversion = measure_inversion(rep, repeats=a.repeats)
     rows = []
@@ -241,7 +255,7 @@ def main(argv=None) -> int:
     print(f"representation: {rep.params}")
     if rows:
         print(f"data: {rows[0].get('data')}")
-    print(f"keras benchmarks: {keras_status}")
+    print(f"keras benchmarks: {keras_status}; raw-audio benchmarks: {raw_status}")
     print(f"load average (1, 5, 15 min): {os.getloadavg()} on {os.cpu_count()} CPUs")
     print(_table(rows))
     g, d = inversion["generation"], inversion["decode_32"]

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import os
 import struct
-import tempfile
 import warnings
 from pathlib import Path
 
+import librosa
 import numpy as np
 import soundfile as sf
 
-from musiclib.errors import AudioFileError, ParameterError
+from musiclib.errors import AudioFileError, ParameterError, check_int, check_number, check_positive
 
 __all__ = [
     "AUDIO_EXTENSIONS",
@@ -56,18 +56,12 @@ MAX_SAMPLES = 2**28
 
 
 def _check_positive(name: str, value, *, integer: bool = False, allow_none: bool = False):
-    if value is None and allow_none:
-        return
-    ok = isinstance(value, (int, np.integer)) if integer else isinstance(value, (int, float, np.number))
-    if isinstance(value, bool) or not ok or not np.isfinite(value) or value <= 0:
-        kind = "a positive integer" if integer else "a positive number"
-        raise ParameterError(f"{name}={value!r} must be {kind}")
+    """Kept for musiclib.corpus until it calls :func:`musiclib.errors.check_int` / ``check_positive`` itself."""
+    return (check_int if integer else check_positive)(name, value, allow_none=allow_none)
 
 
 def _check_sr(name: str, value, *, allow_none: bool = False):
-    _check_positive(name, value, integer=True, allow_none=allow_none)
-    if value is not None and value > MAX_SR:
-        raise ParameterError(f"{name}={value!r} Hz is above the highest sample rate musiclib accepts ({MAX_SR} Hz)")
+    return check_int(name, value, high=MAX_SR, allow_none=allow_none, note="Hz, up to the highest rate audio hardware uses")
 
 
 def _check_n_samples(n: float, *, what: str):
@@ -232,9 +226,8 @@ def load(
     >>> y, sr = load("data/sonic-pi-samples/loop_amen.flac")  # doctest: +SKIP
     """
     _check_sr("sr", sr, allow_none=True)
-    if not np.isfinite(offset) or offset < 0:
-        raise ParameterError(f"offset={offset!r} must be a non-negative number of seconds")
-    _check_positive("duration", duration, allow_none=True)
+    check_number("offset", offset, low=0)
+    check_positive("duration", duration, allow_none=True)
     meta = info(path)
     path = Path(path)
     problem = _truncation(path)
@@ -305,8 +298,10 @@ def save(path, y: np.ndarray, *, sr: int, overwrite: bool = False, subtype: str 
     ParameterError
         ``y`` is not finite or has the wrong shape, or ``sr`` is not positive.
     """
+    from musiclib.tools import atomic_write
+
     path = Path(path)
-    _check_positive("sr", sr, integer=True)
+    check_int("sr", sr)
     y = np.asarray(y)
     if y.ndim not in (1, 2) or y.size == 0:
         raise ParameterError(f"y must be a non-empty 1-D or 2-D array, got shape {y.shape}")
@@ -318,33 +313,29 @@ def save(path, y: np.ndarray, *, sr: int, overwrite: bool = False, subtype: str 
         raise ParameterError(f"cannot save {path}: its extension {path.suffix!r} names no audio format (.wav, .flac, ...)")
     if subtype is not None and not sf.check_format(fmt, subtype):
         raise ParameterError(f"cannot save {path}: subtype={subtype!r} is not valid for {fmt}")
+    exists = AudioFileError(path, "already exists; pass overwrite=True to replace it")
     if path.exists() and not overwrite:
-        raise AudioFileError(path, "already exists; pass overwrite=True to replace it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = y.T if y.ndim == 2 else y
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
+        raise exists
     try:
-        sf.write(tmp, data, sr, subtype=subtype, format=fmt)
-        if overwrite:
-            os.replace(tmp, path)
-        else:
-            try:
-                os.link(tmp, path)  # fails if path appeared meanwhile: no silent overwrite
-            except FileExistsError:
-                raise AudioFileError(path, "already exists; pass overwrite=True to replace it") from None
-            except OSError:
-                if path.exists():
-                    raise AudioFileError(path, "already exists; pass overwrite=True to replace it") from None
-                os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        with atomic_write(path, overwrite=overwrite) as tmp:
+            sf.write(tmp, y.T if y.ndim == 2 else y, sr, subtype=subtype, format=fmt)
+    except FileExistsError:
+        raise exists from None
     return path
 
 
 def to_mono(y: np.ndarray) -> np.ndarray:
-    """Mix ``y [shape=(n_channels, n_samples)]`` down to ``(n_samples,)`` by the channel mean."""
+    """Mix a signal down to one channel by the channel mean.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n_channels, n_samples) or (n_samples,)]
+
+    Returns
+    -------
+    np.ndarray [shape=(n_samples,)]
+        float32 (a mono ``y`` is returned as it is).
+    """
     y = np.asarray(y)
     if y.ndim == 1:
         return y
@@ -381,14 +372,17 @@ def resample(y: np.ndarray, *, orig_sr: int, target_sr: int) -> np.ndarray:
 
 
 def rms_db(y: np.ndarray) -> float:
-    """Root-mean-square level of ``y`` in dBFS (``-inf`` for silence)."""
+    """Root-mean-square level of a whole signal ``y [shape=(..., n_samples)]`` in dBFS (``-inf`` for silence)."""
     r = float(np.sqrt(np.mean(np.square(np.asarray(y, dtype=np.float64))))) if np.size(y) else 0.0
     return 20.0 * np.log10(r) if r > 0 else -np.inf
 
 
 def normalize_peak(y: np.ndarray, *, peak: float = 0.99) -> np.ndarray:
-    """Scale ``y`` so its largest absolute sample is ``peak`` (silence is returned unchanged, with a warning)."""
-    _check_positive("peak", peak)
+    """Scale ``y [shape=(..., n_samples)]`` so its largest absolute sample is ``peak`` (> 0).
+
+    Returns a float32 array shaped like ``y``; silence is returned unchanged, with a warning.
+    """
+    check_positive("peak", peak)
     y = np.asarray(y, dtype=np.float32)
     m = float(np.max(np.abs(y))) if y.size else 0.0
     if m < SILENCE_PEAK:
@@ -402,9 +396,20 @@ def normalize_rms(y: np.ndarray, *, target_db: float = -20.0, peak: float = 0.99
 
     The peak limit is a plain rescale (no clipping), so the result may end up quieter than asked
     for very peaky signals.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(..., n_samples)]
+    target_db : float <= 0
+        RMS level in dBFS.
+    peak : float
+        Largest absolute sample allowed.
+
+    Returns
+    -------
+    np.ndarray, float32, shaped like ``y`` (silence is returned unchanged, with a warning)
     """
-    if not np.isfinite(target_db) or target_db > 0:
-        raise ParameterError(f"target_db={target_db!r} must be a finite level <= 0 dBFS")
+    check_number("target_db", target_db, high=0)
     y = np.asarray(y, dtype=np.float32)
     level = rms_db(y)
     if not np.isfinite(level) or float(np.max(np.abs(y))) < SILENCE_PEAK:
@@ -417,48 +422,59 @@ def normalize_rms(y: np.ndarray, *, target_db: float = -20.0, peak: float = 0.99
     return out.astype(np.float32)
 
 
-def _frame_rms_db(y: np.ndarray, *, frame_length: int, hop_length: int) -> np.ndarray:
-    y = np.asarray(y, dtype=np.float32)
-    # zero-pad so that the frames cover every sample (the tail shorter than a hop included)
-    n_frames = 1 + max(0, -(-(len(y) - frame_length) // hop_length))
-    y = np.pad(y, (0, (n_frames - 1) * hop_length + frame_length - len(y)))
-    frames = np.lib.stride_tricks.sliding_window_view(y, frame_length)[::hop_length]
-    power = np.mean(np.square(frames, dtype=np.float64), axis=1)
-    return 10.0 * np.log10(np.maximum(power, 1e-20))
-
-
 def trim_silence(
     y: np.ndarray, *, top_db: float = 60.0, frame_length: int = 2048, hop_length: int = 512
 ) -> tuple[np.ndarray, tuple[int, int]]:
     """Cut leading and trailing stretches quieter than ``top_db`` below the loudest frame.
 
+    ``librosa.effects.trim`` (frame RMS, centred frames), except that a silent signal (peak below
+    :data:`SILENCE_PEAK`) is trimmed to nothing rather than kept whole.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n_samples,)]
+    top_db : float > 0
+        Threshold in dB below the loudest frame's RMS.
+    frame_length, hop_length : int > 0
+        RMS frames, in samples.
+
     Returns
     -------
-    y_trimmed : np.ndarray [shape=(n,)]
+    y_trimmed : np.ndarray [shape=(end - start,)]
     (start, end) : tuple of int
         Sample indices of the kept part in ``y``.
     """
-    _check_positive("top_db", top_db)
-    _check_positive("frame_length", frame_length, integer=True)
-    _check_positive("hop_length", hop_length, integer=True)
+    check_positive("top_db", top_db)
+    check_int("frame_length", frame_length)
+    check_int("hop_length", hop_length)
     y = np.asarray(y, dtype=np.float32)
     if y.ndim != 1:
         raise ParameterError(f"trim_silence() needs a mono signal, got shape {y.shape}")
-    level = _frame_rms_db(y, frame_length=frame_length, hop_length=hop_length)
-    loud = np.flatnonzero(level > level.max() - top_db) if np.max(np.abs(y), initial=0) >= SILENCE_PEAK else []
-    if len(loud) == 0:
+    if np.max(np.abs(y), initial=0) < SILENCE_PEAK:
         return y[:0], (0, 0)
-    start = int(loud[0] * hop_length)
-    end = int(min(len(y), loud[-1] * hop_length + frame_length))
-    return y[start:end], (start, end)
+    trimmed, (start, end) = librosa.effects.trim(y, top_db=top_db, frame_length=frame_length, hop_length=hop_length)
+    return trimmed, (int(start), int(end))
 
 
 def fragment(y: np.ndarray, *, sr: int, start: float, duration: float) -> np.ndarray:
-    """Cut ``duration`` seconds from ``start`` seconds (both must lie inside ``y``)."""
-    _check_positive("sr", sr, integer=True)
-    _check_positive("duration", duration)
-    if not np.isfinite(start) or start < 0:
-        raise ParameterError(f"start={start!r} must be a non-negative number of seconds")
+    """Cut ``duration`` seconds from ``start`` seconds (both must lie inside ``y``).
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(..., n_samples)]
+    sr : int
+        Sample rate in Hz.
+    start, duration : float
+        Seconds; ``start >= 0``, ``duration > 0``.
+
+    Returns
+    -------
+    np.ndarray [shape=(..., round(duration * sr))]
+        A view of ``y``.
+    """
+    check_int("sr", sr)
+    check_positive("duration", duration)
+    check_number("start", start, low=0)
     a = int(round(start * sr))
     b = a + int(round(duration * sr))
     n = np.shape(y)[-1]
@@ -475,15 +491,29 @@ def loud_fragments(
     """Pick up to ``n`` non-overlapping fragments with the highest RMS level.
 
     Fragments quieter than ``min_db`` dBFS are never picked, so silent stretches are left out.
+    Levels are frame RMS (``librosa.feature.rms``) over windows of ``duration`` at a quarter hop.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n_samples,)]
+        At least ``duration`` seconds.
+    sr : int
+        Sample rate in Hz.
+    duration : float > 0
+        Seconds per fragment.
+    n : int > 0
+        Fragments wanted at most.
+    min_db : float
+        Quietest level in dBFS a fragment may have.
 
     Returns
     -------
     list of (start_seconds, fragment [shape=(round(duration * sr),)])
         Sorted by start time.
     """
-    _check_positive("sr", sr, integer=True)
-    _check_positive("duration", duration)
-    _check_positive("n", n, integer=True)
+    check_int("sr", sr)
+    check_positive("duration", duration)
+    check_int("n", n)
     y = np.asarray(y, dtype=np.float32)
     length = int(round(duration * sr))
     if y.ndim != 1 or len(y) < length:
@@ -492,10 +522,9 @@ def loud_fragments(
             f"got shape {y.shape} ({y.shape[-1] / sr:.3f} s)"
         )
     hop = max(1, length // 4)
-    starts = np.arange(0, len(y) - length + 1, hop)
-    csum = np.concatenate([[0.0], np.cumsum(np.square(y, dtype=np.float64))])
-    power = (csum[starts + length] - csum[starts]) / length
-    level = 10 * np.log10(np.maximum(power, 1e-20))
+    rms = librosa.feature.rms(y=y, frame_length=length, hop_length=hop, center=False, dtype=np.float64)[0]
+    level = 20 * np.log10(np.maximum(rms, 1e-10))
+    starts = np.arange(len(rms)) * hop
     picked: list[int] = []
     for i in np.argsort(-level, kind="stable"):
         if level[i] < min_db or len(picked) == n:
@@ -504,4 +533,3 @@ def loud_fragments(
         if all(abs(s - p) >= length for p in picked):
             picked.append(s)
     return [(p / sr, y[p : p + length]) for p in sorted(picked)]
-

@@ -60,11 +60,15 @@ class Corpus:
         Files that could not be used and the reason for each.
     sr : int
         Sample rate of every clip.
+    preprocess : dict or None
+        The pre-processing filters applied when loading (see :func:`load_corpus`).
     """
 
     clips: list[Clip]
     skipped: list[tuple[Path, str]] = field(default_factory=list)
     sr: int = audio.DEFAULT_SR
+    #: The filters applied to every clip when loading (:func:`musiclib.postprocess.check_preprocess`), or None.
+    preprocess: dict | None = None
 
     def __len__(self) -> int:
         return len(self.clips)
@@ -96,8 +100,8 @@ class Corpus:
         train, test = split_by_file(self.paths, held_out=held_out, seed=seed)
         keep = {p: c for p, c in zip(self.paths, self.clips)}
         return (
-            Corpus([keep[p] for p in train], list(self.skipped), self.sr),
-            Corpus([keep[p] for p in test], [], self.sr),
+            Corpus([keep[p] for p in train], list(self.skipped), self.sr, self.preprocess),
+            Corpus([keep[p] for p in test], [], self.sr, self.preprocess),
         )
 
     def summary(self) -> list[dict]:
@@ -259,6 +263,7 @@ def load_corpus(
     min_duration: float = MIN_DURATION,
     n_jobs: int | None = None,
     progress: bool = True,
+    preprocess: dict | None = None,
 ) -> Corpus:
     """Load every audio file under a folder (or in a list), mono at ``sr``, skipping bad files.
 
@@ -281,6 +286,11 @@ def load_corpus(
         count, at most 8.
     progress : bool
         Show a progress bar.
+    preprocess : dict, optional
+        Filters applied to every clip after loading, e.g. ``{"highpass_hz": 500.0}`` (keys:
+        :data:`musiclib.postprocess.PREPROCESS_KEYS`; :func:`musiclib.postprocess.filter_audio`).
+        Recorded as :attr:`Corpus.preprocess`; pass the same dict to
+        :func:`musiclib.framing.load_frames` / the feature cache so cached frames match.
 
     Returns
     -------
@@ -313,6 +323,10 @@ def load_corpus(
     if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer))
                                or not (n_jobs >= 1 or n_jobs == -1)):
         raise ParameterError(f"n_jobs={n_jobs!r} must be a positive integer, -1 (every CPU) or None")
+    if preprocess is not None:
+        from musiclib.postprocess import check_preprocess, filter_audio
+
+        preprocess = check_preprocess(preprocess, sr=sr)
     files, set_aside = _resolve_files(source)
 
     def one(path):
@@ -327,6 +341,8 @@ def load_corpus(
         if len(y) < min_duration * sr:
             return path, None, (f"too short: {len(y) / sr:.3f} s, less than min_duration={min_duration} s "
                                 "(what the pipeline needs for one frame and its context)")
+        if preprocess is not None:
+            y = filter_audio(y, sr=sr, **preprocess)
         return path, Clip(Path(path), y, sr, meta["sr"], meta["channels"]), None
 
     workers = min(8, os.cpu_count() or 1) if n_jobs in (None, -1) else int(n_jobs)
@@ -341,7 +357,7 @@ def load_corpus(
     if not clips:
         reasons = "; ".join(f"{p.name}: {why}" for p, why in skipped[:5])
         raise CorpusError(f"none of the {len(files)} audio files could be loaded ({reasons})")
-    return Corpus(clips, skipped, sr)
+    return Corpus(clips, skipped, sr, preprocess)
 
 
 def split_by_file(paths, *, held_out: float = 0.2, seed: int = 0) -> tuple[list[Path], list[Path]]:

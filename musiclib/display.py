@@ -49,6 +49,7 @@ __all__ = [
     "AudioTable",
     "audio_table",
     "audio_player",
+    "raw_and_processed",
     "audio_data_uri",
     "headline",
     "Headline",
@@ -775,6 +776,71 @@ def audio_table(clips, *, sr: int, title: str | None = None, normalize: bool = T
             value, extra = value[0], dict(value[1])
         rows.append((label, _check_clip(label, value), extra))
     return AudioTable(rows, sr=int(sr), title=title, normalize=normalize)
+
+
+def raw_and_processed(clips, *, sr: int, title: str | None = None, **options) -> AudioTable:
+    """Each generated clip raw and post-processed, side by side, with their loudness and true peak.
+
+    The listening section of every generating notebook: the raw clip is what the musicality card
+    scores, the post-processed one (:func:`musiclib.postprocess.postprocess`) what a listener would
+    publish, so post-processing cannot hide a failure. Both play at their own level.
+
+    Parameters
+    ----------
+    clips : dict or list of pairs
+        ``label -> y`` or ``[(label, y), ...]``, ``y [shape=(n_samples,)]`` mono audio.
+    sr : int
+        Sample rate in Hz.
+    title : str, optional
+        Caption above the table.
+    **options
+        Keyword options of :func:`musiclib.postprocess.postprocess` (default: -14 LUFS, -1 dBTP,
+        10 ms fade-in, 0.5 s fade-out); record the same settings in a clip's sidecar with
+        :func:`musiclib.postprocess.postprocess_params`.
+
+    Returns
+    -------
+    AudioTable
+        Two rows per clip, ``"<label>: raw"`` and ``"<label>: post-processed"``, with columns
+        ``LUFS`` and ``true peak (dBTP)``. A raw clip peaking above full scale is scaled to its
+        peak in the player only (its columns give its true level).
+
+    Raises
+    ------
+    ParameterError
+        No clips, a bad clip (not 1-D, empty, NaN/inf), a bad ``sr`` or a bad post-processing option.
+
+    Notes
+    -----
+    Notebooks: 02-07 (listening sections).
+
+    Examples
+    --------
+    >>> from musiclib.synth import synthetic_mix
+    >>> t = raw_and_processed({"mix": 0.1 * synthetic_mix(duration=2.0)}, sr=22050, highpass_hz=30.0)
+    >>> [label for label, _, _ in t.rows]
+    ['mix: raw', 'mix: post-processed']
+    """
+    from musiclib.postprocess import loudness, postprocess, true_peak_db
+
+    _check_positive_int("sr", sr)
+    items = list(clips.items()) if isinstance(clips, Mapping) else list(clips)
+    if not items:
+        raise ParameterError("raw_and_processed() got no clips")
+    rows = []
+    for item in items:
+        try:
+            label, y = item
+        except (TypeError, ValueError):
+            raise ParameterError(f"raw_and_processed() needs (label, audio) pairs, got {type(item).__name__}") from None
+        y = _check_clip(label, y)
+        z = postprocess(y, sr=int(sr), **options)
+        for kind, x in (("raw", y), ("post-processed", z)):
+            peak = float(np.max(np.abs(x)))
+            shown = x / np.float32(peak) if peak > 1.0 else x
+            rows.append((f"{label}: {kind}", shown, {"LUFS": round(loudness(x, sr=int(sr)), 1),
+                                                      "true peak (dBTP)": round(true_peak_db(x), 1)}))
+    return AudioTable(rows, sr=int(sr), title=title, normalize=False)
 
 
 class _AudioPlayer:

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from musiclib.errors import ParameterError
+from musiclib.errors import ParameterError, check_int
 
 __all__ = [
     "NextFrameData",
@@ -54,12 +54,6 @@ __all__ = [
 N_SUMMARY_ROWS = 4
 #: Columns of a phase array (:data:`musiclib.beats.PHASE_FEATURES`: sin/cos of the beat and bar phase).
 N_PHASE = 4
-
-
-def _check_int(name, value, *, low=1):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ParameterError(f"{name}={value!r} must be an integer >= {low}")
-    return int(value)
 
 
 def _check_frames_list(frames_list, name="frames_list", *, width=None) -> list[np.ndarray]:
@@ -115,7 +109,7 @@ def clock_features(phase, *, harmonics: int = 4) -> np.ndarray:
     >>> clock_features(p, harmonics=2).shape
     (3, 8)
     """
-    harmonics = _check_int("harmonics", harmonics)
+    harmonics = check_int("harmonics", harmonics)
     p = np.asarray(phase, dtype=np.float64)
     if p.ndim != 2 or p.shape[1] != N_PHASE:
         raise ParameterError(f"phase must have shape (n_frames, {N_PHASE}) (beats.PHASE_FEATURES), got {p.shape}")
@@ -166,15 +160,15 @@ class Framing:
     harmonics: int = 4
 
     def __post_init__(self):
-        _check_int("context", self.context)
+        check_int("context", self.context)
         lb = self.lookback
         if lb is None:
             lb = 4 * int(self.context) if self.summary else int(self.context)
         if isinstance(lb, bool) or not isinstance(lb, (int, np.integer)) or lb < self.context:
             raise ParameterError(f"lookback={self.lookback!r} must be an integer >= context={self.context}")
         object.__setattr__(self, "lookback", int(lb))
-        _check_int("n_loudest", self.n_loudest)
-        _check_int("harmonics", self.harmonics)
+        check_int("n_loudest", self.n_loudest)
+        check_int("harmonics", self.harmonics)
         if not isinstance(self.clock, (bool, np.bool_)):
             raise ParameterError(f"clock={self.clock!r} must be True or False")
 
@@ -265,7 +259,7 @@ class Framing:
         """
         frames_list = _check_frames_list(frames_list)
         phases = self._phases_for(phases, frames_list)
-        stride = _check_int("stride", stride)
+        stride = check_int("stride", stride)
         h = self.history
         Xs, Ys = [], []
         for f, p in zip(frames_list, phases):
@@ -381,7 +375,7 @@ def frame_scaler(frames_list, *, n_components=None, seed: int = 0):
         if not 0 < n_components < 1:
             raise ParameterError(f"n_components={n_components!r}: a float must be a fraction in (0, 1)")
     else:
-        n_components = _check_int("n_components", n_components)
+        n_components = check_int("n_components", n_components)
         if n_components > min(allf.shape):
             raise ParameterError(f"n_components={n_components} exceeds min(n_frames, n_features)={min(allf.shape)}")
     return make_pipeline(StandardScaler(), PCA(n_components=n_components, random_state=seed)).fit(allf)
@@ -412,7 +406,7 @@ def _offsets(paths, *, max_duration, excerpt) -> list[float]:
 
 
 def load_frames(paths, rep, *, cache=None, max_duration: float | None = None, excerpt: str = "start",
-                progress: bool = False) -> list[np.ndarray]:
+                progress: bool = False, preprocess: dict | None = None) -> list[np.ndarray]:
     """Per-file frames ``[shape=(n_frames_i, rep.n_features)]`` of ``paths`` through the feature cache.
 
     Parameters
@@ -427,9 +421,14 @@ def load_frames(paths, rep, *, cache=None, max_duration: float | None = None, ex
         Where the ``max_duration`` seconds come from, as in :func:`musiclib.corpus.load_corpus`.
     progress : bool
         Show a progress bar.
+    preprocess : dict, optional
+        Filters applied to the audio before encoding (``musiclib.postprocess.filter_audio``; part of
+        the cache key); default: the corpus's own ``preprocess`` when ``paths`` is a Corpus.
     """
     from musiclib.tools.cache import FeatureCache
 
+    if preprocess is None:
+        preprocess = getattr(paths, "preprocess", None)
     if hasattr(paths, "paths"):
         paths = paths.paths
     cache = cache if cache is not None else FeatureCache()
@@ -439,7 +438,7 @@ def load_frames(paths, rep, *, cache=None, max_duration: float | None = None, ex
         from tqdm.auto import tqdm
 
         it = tqdm(list(it), desc="features")
-    return [cache.features(p, rep, offset=o, duration=max_duration) for p, o in it]
+    return [cache.features(p, rep, offset=o, duration=max_duration, preprocess=preprocess) for p, o in it]
 
 
 def _beat_memory():

@@ -29,11 +29,6 @@ NOTEBOOK_TIMES: dict[str, tuple[float, str]] = {}
 SERIES_BUDGET_S = 180
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "notebook: executes a notebook with papermill (slow; needs the corpus)")
-    config.addinivalue_line("markers", "slow: takes more than a few seconds")
-
-
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if not NOTEBOOK_TIMES:
         return
@@ -48,6 +43,15 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
             f"the series took {total:.0f} s in small mode, over its {SERIES_BUDGET_S} s budget: "
             "shrink the slowest notebook's small settings", yellow=True
         )
+
+
+def pytest_ignore_collect(collection_path, config):
+    """Under ``-m "not slow"`` (``make test-fast``), a test module marked slow as a whole
+    (``pytestmark = pytest.mark.slow``) is not even imported: its imports (TensorFlow) cost seconds."""
+    if collection_path.suffix == ".py" and config.getoption("markexpr", "").replace(" ", "") == "notslow":
+        text = collection_path.read_text(encoding="utf-8", errors="replace")
+        return "\npytestmark = pytest.mark.slow\n" in text or None
+    return None
 
 
 @pytest.fixture(scope="session")

@@ -130,3 +130,26 @@ def _short_clip(tmp: Path) -> Path:
     p = tmp / "short.wav"
     sf.write(p, synth.synthetic_mix(duration=0.5, sr=SR, seed=1), SR)
     return p
+
+
+@pytest.mark.parametrize(
+    "options, match",
+    [(["--splits", "0"], "--splits=0"), (["--seconds", "nan"], "--seconds=nan"), (["--seconds", "0.5"], "--seconds=0.5")],
+)
+def test_calibrate_bad_options(options, match, capsys):
+    code = cli.main(["calibrate", *options])
+    out, err = capsys.readouterr()
+    assert code == cli.EXIT_BAD_INPUT and err.startswith("musiclib calibrate: error:") and match in err, err
+
+
+@pytest.mark.slow
+def test_calibrate_prints_every_threshold_and_the_table(folders, capsys):
+    code = cli.main(["calibrate", "--corpus", str(folders / "train"), "--splits", "1", "--seconds", "6"])
+    out = capsys.readouterr().out
+    assert code == 0
+    thresholds, table = out.split("\n\n", 1)
+    assert "synthetic (9 clips)" in thresholds and "train (3 clips)" in thresholds
+    for name in CHECKS:
+        assert f"\n{name}" in thresholds and f"\n{name}" in table
+    for case in ("real", "held_tone", "shuffled_frames", "tempo_drift", "suggested", "current"):
+        assert case in table.splitlines()[0]

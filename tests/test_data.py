@@ -391,8 +391,8 @@ def test_tar_extraction_takes_wanted_members_only_and_never_escapes(tmp_path):
     buf.seek(0)
     wanted = data._wanted(spec, spec.npm_audio_path, ["package/LICENSE", "/abs/evil.txt"])
     dest = tmp_path / "tree"
-    with tarfile.open(fileobj=buf, mode="r|*") as tar, data._bar(None, "t", False) as bar:
-        n = data._extract_tar(tar, dest, wanted, bar)
+    with tarfile.open(fileobj=buf, mode="r|*") as tar:
+        n = data._extract_tar(tar, dest, wanted)
     found = sorted(str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file())
     assert n == 3 and found == ["package/LICENSE", "package/samples/drum_z.flac", "package/samples/loop_x.flac"]
     assert not (tmp_path / "evil.txt").exists()

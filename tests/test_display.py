@@ -407,3 +407,41 @@ def test_training_progress_prints_one_line(capsys):
     assert len(lines) == 1 and re.fullmatch(r"dense: epoch 3/3, [0-9.]+ s, loss [0-9.e+-]+", lines[0]), lines
     with pytest.raises(ParameterError, match="epochs"):
         display.training_progress(0)
+
+
+# ---------------------------------------------------------------------------------------------
+# raw_and_processed: the listening table of every generating notebook
+# ---------------------------------------------------------------------------------------------
+def test_raw_and_processed_pairs_each_clip_with_its_levels():
+    from musiclib.display import raw_and_processed
+    from musiclib.postprocess import loudness
+    from musiclib.synth import synthetic_mix
+
+    sr = 22050
+    quiet = 0.05 * synthetic_mix(duration=3.0, seed=0)
+    loud = 2.5 * synthetic_mix(duration=3.0, seed=1)  # beyond full scale, as a raw model output can be
+    t = raw_and_processed({"quiet": quiet, "loud": loud}, sr=sr, loudness_lufs=-16.0)
+    assert [label for label, _, _ in t.rows] == ["quiet: raw", "quiet: post-processed",
+                                                 "loud: raw", "loud: post-processed"]
+    assert t.columns == ["LUFS", "true peak (dBTP)"]
+    raw_q, pp_q = t.rows[0], t.rows[1]
+    assert raw_q[2]["LUFS"] == pytest.approx(loudness(quiet, sr=sr), abs=0.1)
+    assert pp_q[2]["LUFS"] == pytest.approx(-16.0, abs=1.0)
+    assert pp_q[2]["true peak (dBTP)"] <= -1.0 + 0.05
+    assert t.rows[2][2]["true peak (dBTP)"] > 0.0  # the raw loud clip's true level is reported...
+    assert np.max(np.abs(t.rows[2][1])) <= 1.0 + 1e-6  # ...and only the player is scaled
+    assert not t.normalize and t._repr_html_().count("<audio") == 4
+
+
+def test_raw_and_processed_rejects_bad_input():
+    from musiclib.display import raw_and_processed
+
+    y = np.zeros(100, dtype=np.float32) + 0.1
+    with pytest.raises(ParameterError, match="no clips"):
+        raw_and_processed({}, sr=22050)
+    with pytest.raises(ParameterError, match="bad"):
+        raw_and_processed({"bad": np.array([0.1, np.nan])}, sr=22050)
+    with pytest.raises(ParameterError):
+        raw_and_processed({"a": y}, sr=0)
+    with pytest.raises(ParameterError):
+        raw_and_processed({"a": y}, sr=22050, loudness_lufs="loud")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 
+import numpy as np
 import pytest
 
 import musiclib
@@ -28,9 +29,53 @@ def test_audio_file_error_names_file_and_problem(tmp_path):
         raise e
 
 
-def test_parameter_error_message():
-    with pytest.raises(errors.MusiclibError, match=r"hop_length=-4"):
-        raise errors.ParameterError("hop_length=-4 must be a positive integer")
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: errors.check_int("hop_length", -4), r"^hop_length=-4 must be a positive integer$"),
+        (lambda: errors.check_int("n_iter", -1, low=0), r"^n_iter=-1 must be an integer >= 0$"),
+        (lambda: errors.check_int("n", 2.0), r"^n=2\.0 must be a positive integer$"),
+        (lambda: errors.check_int("n", True), r"^n=True must be"),
+        (lambda: errors.check_int("n", "3"), r"^n='3' must be"),
+        (lambda: errors.check_int("hop", 600, high=512, note="n_fft=512"),
+         r"^hop=600 must be an integer in \[1, 512\] \(n_fft=512\)$"),
+        (lambda: errors.check_int("n", np.int64(0)), r"^n=0 must be"),  # numpy scalars shown plainly
+        (lambda: errors.check_number("x", float("nan")), r"^x=nan must be a finite number$"),
+        (lambda: errors.check_number("x", float("inf"), low=0), r"^x=inf must be a finite number >= 0$"),
+        (lambda: errors.check_number("x", 1e301, high=1), r"^x=1e\+301 must be a finite number <= 1$"),
+        (lambda: errors.check_number("x", "1"), r"^x='1' must be a finite number$"),
+        (lambda: errors.check_number("db", 3, high=0), r"^db=3 must be a finite number <= 0$"),
+        (lambda: errors.check_positive("gain", 0.0), r"^gain=0\.0 must be a finite number > 0$"),
+        (lambda: errors.check_fraction("tol", 1.0, high_open=True), r"^tol=1\.0 must be a finite number in \[0, 1\)$"),
+        (lambda: errors.check_choice("method", "bogus", ("gla", "fgla")), r"^method='bogus' is not one of gla, fgla$"),
+        (lambda: errors.check_choice("method", ["gla"], ("gla",)), r"method=\['gla'\]"),
+        (lambda: errors.check_finite("S", np.ones((2, 2, 2)), ndim=2), r"S must be 2-D; got S.ndim=3 with shape \(2, 2, 2\)"),
+        (lambda: errors.check_finite("S", np.array([1.0, np.nan, np.inf, np.nan])), r"2 NaN and 1 inf"),
+        (lambda: errors.check_finite("S", np.zeros((0, 3))), r"S is empty \(shape \(0, 3\)\)"),
+        (lambda: errors.check_finite("S", np.ones(3, complex)), r"S has dtype complex128"),
+        (lambda: errors.check_finite("S", np.array(["a"])), r"S has dtype <U1"),
+        (lambda: errors.check_signal("y", np.ones((2, 5))), r"y must be a mono signal.*shape \(2, 5\)"),
+        (lambda: errors.check_signal("y", np.ones(1), min_samples=64), r"y has 1 samples, shorter than one frame \(64"),
+        (lambda: errors.check_signal("y", np.zeros(0)), r"y has 0 samples"),
+    ],
+)
+def test_checks_name_the_parameter_and_value(call, match):
+    with pytest.raises(errors.ParameterError, match=match):
+        call()
+
+
+def test_checks_return_converted_values():
+    assert errors.check_int("n", np.int32(7)) == 7 and type(errors.check_int("n", np.int32(7))) is int
+    assert errors.check_int("n", None, allow_none=True) is None
+    assert errors.check_number("x", np.float32(0.5), low=0, high=1) == 0.5
+    assert errors.check_number("x", 0, low=0) == 0.0  # closed bound
+    assert errors.check_positive("d", None, allow_none=True) is None
+    assert errors.check_fraction("w", 1) == 1.0
+    assert errors.check_choice("scale", "db", ("db", "log1p")) == "db"
+    x = errors.check_finite("S", [[1, 2]], ndim=2)
+    assert x.dtype == np.float32 and x.shape == (1, 2)
+    y = np.arange(4, dtype=np.float64)
+    assert errors.check_signal("y", y, dtype=np.float64) is y  # no copy when nothing changes
 
 
 def test_errors_pickle():

@@ -169,6 +169,7 @@ def _timeout(path: Path) -> int:
     return TIMEOUTS.get(path.stem[:2], DEFAULT_TIMEOUT)
 
 
+@pytest.mark.slow
 @pytest.mark.notebook
 @pytest.mark.parametrize(
     "path", [pytest.param(p, marks=pytest.mark.timeout(_timeout(p) + 60)) for p in NOTEBOOKS], ids=IDS
@@ -205,6 +206,7 @@ def _write_notebook(path: Path, cells: list[tuple[str, str, list]]):
     nbformat.write(nb, str(path))
 
 
+@pytest.mark.slow
 def test_runner_report_continues_after_failure(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "Agg")  # figures must still appear inline in the report
     runner = _runner()

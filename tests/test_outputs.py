@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 import pytest
 
 from musiclib import synth
 from musiclib.tools import outputs
+from musiclib.tools.data import project_root
 from musiclib.errors import MusiclibError, ParameterError
 
 SR = 22050
@@ -143,4 +143,9 @@ def test_bad_arguments(tmp_path, kwargs, match):
 def test_expected_approaches_are_valid_names():
     for name in outputs.EXPECTED_APPROACHES:
         assert outputs._check_slug("approach", name) == name
-    assert os.path.basename(str(outputs.outputs_root())) == "outputs" or "MUSICLIB_OUTPUTS" in os.environ
+
+
+def test_default_root_is_outputs_in_the_project(monkeypatch):
+    monkeypatch.delenv("MUSICLIB_OUTPUTS", raising=False)
+    assert outputs.outputs_root() == project_root() / "outputs"
+    assert (project_root() / "pyproject.toml").is_file()  # run from the checkout: the repository

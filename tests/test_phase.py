@@ -136,17 +136,12 @@ def test_pghi_plus_fgla_reaches_minus_20_db(tone):
     assert sc_of(S, y_hat, 128) <= -20.0
 
 
-def test_pghi_alone_and_its_algorithms(tone):
+def test_pghi_alone(tone):
     y, S = tone
-    scs = {}
-    for alg in ("mst", "frames", "heap"):
-        p = phase.pghi(S, hop_length=128, algorithm=alg)
-        assert p.shape == S.shape and p.dtype == np.float32
-        assert np.all(p >= -np.pi) and np.all(p < np.pi)
-        scs[alg] = sc_of(S, phase.istft(S * np.exp(1j * p), hop_length=128, length=len(y)), 128)
-    assert scs["heap"] < -20.0
-    assert scs["mst"] <= scs["heap"] + 1.5
-    assert scs["frames"] <= scs["heap"] + 3.0
+    p = phase.pghi(S, hop_length=128)
+    assert p.shape == S.shape and p.dtype == np.float32
+    assert np.all(p >= -np.pi) and np.all(p < np.pi)
+    assert sc_of(S, phase.istft(S * np.exp(1j * p), hop_length=128, length=len(y)), 128) < -20.0
     # n_iter=0 with the default method is PGHI alone; "pghi" ignores n_iter
     a = phase.reconstruct(S, n_iter=0, hop_length=128, length=len(y))
     b = phase.reconstruct(S, method="pghi", n_iter=7, hop_length=128, length=len(y))
@@ -167,7 +162,8 @@ def test_le_roux_local_operator_approximates_projection():
     """The truncated time-frequency operator equals STFT(iSTFT(.)) away from the edges."""
     rng = np.random.default_rng(3)
     S = rng.random((129, 40)).astype(np.float32)
-    _, S_fm, _, plan = phase._setup(S, n_iter=1, hop_length=64, window="hann", length=None)
+    plan, S_fm, _, _ = phase._prepare(S, n_iter=1, hop_length=64, window="hann", length=None, init="zeros",
+                                      seed=0)
     X = (S_fm * np.exp(2j * np.pi * rng.random(S_fm.shape))).astype(np.complex64)
     X[:, [0, -1]] = X[:, [0, -1]].real  # DC and Nyquist of a real signal are real
     exact = plan.project(X)[8:-8]
@@ -248,7 +244,7 @@ def _with(value, where=(3, 4)):
     [
         (lambda: phase.reconstruct(GOOD, hop_length=-4), r"hop_length=-4"),
         (lambda: phase.reconstruct(GOOD, hop_length=0), r"hop_length=0"),
-        (lambda: phase.reconstruct(GOOD, hop_length=600), r"hop_length=600 must be <= n_fft=512"),
+        (lambda: phase.reconstruct(GOOD, hop_length=600), r"hop_length=600 must be an integer in \[1, 512\] \(n_fft=512\)"),
         (lambda: phase.reconstruct(GOOD, hop_length=2.5), r"hop_length=2.5"),
         (lambda: phase.reconstruct(_with(np.nan)), r"1 NaN"),
         (lambda: phase.reconstruct(_with(np.inf)), r"1 inf"),
@@ -267,12 +263,12 @@ def _with(value, where=(3, 4)):
         (lambda: phase.le_roux(GOOD, n_neighbors=-1), r"n_neighbors=-1"),
         (lambda: phase.pghi(GOOD, tol=0), r"tol=0"),
         (lambda: phase.pghi(GOOD, gamma=-1.0), r"gamma=-1.0"),
-        (lambda: phase.pghi(GOOD, algorithm="dfs"), r"algorithm='dfs'"),
-        (lambda: phase.stft(np.ones((2, 100))), r"ndim=2"),
+        (lambda: phase.stft(np.ones((2, 100))), r"shape \(2, 100\)"),
         (lambda: phase.stft(np.ones(100), n_fft=0), r"n_fft=0"),
-        (lambda: phase.stft(np.ones(10), n_fft=64, center=False), r"shorter than one frame"),
+        (lambda: phase.stft(np.ones(10), n_fft=64, center=False), r"10 samples, shorter than one frame \(64"),
         (lambda: phase.stft(np.array([0.0, np.nan] * 600)), r"finite"),
-        (lambda: phase.stft(np.ones(1000), n_fft=64, window=np.ones(10)), r"shape \(10,\)"),
+        (lambda: phase.stft(np.ones(1000), n_fft=64, window=np.ones(10)), r"window=an array of shape \(10,\)"),
+        (lambda: phase.stft(np.ones(1000), n_fft=64, window="nope"), r"window='nope'"),
         (lambda: phase.istft(np.ones(10, np.complex64)), r"ndim=1"),
     ],
 )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from musiclib.errors import ParameterError
+from musiclib.errors import ParameterError, check_finite, check_positive, check_signal
 
 __all__ = [
     "SC_FLOOR_DB",
@@ -34,15 +34,7 @@ SNR_CEIL_DB = 200.0
 
 def _magnitudes(name: str, S) -> np.ndarray:
     S = np.asarray(S)
-    if S.dtype == object or not (np.issubdtype(S.dtype, np.number)):
-        raise ParameterError(f"{name} has dtype {S.dtype}; expected a numeric array")
-    if np.iscomplexobj(S):
-        S = np.abs(S)
-    S = S.astype(np.float64, copy=False)
-    if S.size == 0:
-        raise ParameterError(f"{name} is empty (shape {S.shape})")
-    if not np.all(np.isfinite(S)):
-        raise ParameterError(f"{name} must be finite; it contains NaN or inf")
+    S = check_finite(name, np.abs(S) if np.iscomplexobj(S) else S, dtype=np.float64)
     if S.min() < 0:
         raise ParameterError(
             f"{name} must hold magnitudes (>= 0); its minimum is {S.min():.4g} "
@@ -130,26 +122,12 @@ def log_spectral_distance(S_ref: np.ndarray, S_est: np.ndarray, *, eps: float = 
     20.0
     """
     S_ref, S_est = _pair(S_ref, S_est)
-    if isinstance(eps, bool) or not isinstance(eps, (int, float, np.number)) or not eps > 0:
-        raise ParameterError(f"eps={eps!r} must be a positive number")
+    check_positive("eps", eps)
     diff = 20.0 * (np.log10(S_ref + eps) - np.log10(S_est + eps))
     if diff.ndim == 1:
         diff = diff[:, None]
     per_frame = np.sqrt(np.mean(diff**2, axis=0))
     return float(np.sqrt(np.mean(per_frame**2)))
-
-
-def _signal(name: str, y) -> np.ndarray:
-    y = np.asarray(y)
-    if y.ndim != 1:
-        raise ParameterError(f"{name} must be a 1-D signal; got shape {y.shape}")
-    if np.iscomplexobj(y) or not np.issubdtype(y.dtype, np.number):
-        raise ParameterError(f"{name} has dtype {y.dtype}; expected a real signal")
-    if y.size == 0:
-        raise ParameterError(f"{name} is empty")
-    if not np.all(np.isfinite(y)):
-        raise ParameterError(f"{name} must be finite; it contains NaN or inf")
-    return y.astype(np.float64, copy=False)
 
 
 def snr(y_ref: np.ndarray, y_est: np.ndarray) -> float:
@@ -179,8 +157,8 @@ def snr(y_ref: np.ndarray, y_est: np.ndarray) -> float:
     >>> round(snr(y, 0.9 * y), 6)
     20.0
     """
-    y_ref = _signal("y_ref", y_ref)
-    y_est = _signal("y_est", y_est)
+    y_ref = check_signal("y_ref", y_ref, dtype=np.float64)
+    y_est = check_signal("y_est", y_est, dtype=np.float64)
     if y_ref.shape != y_est.shape:
         raise ParameterError(
             f"y_ref has {y_ref.shape[0]} samples but y_est has {y_est.shape[0]}; they must match"
@@ -203,6 +181,7 @@ def compare_audio(
 ) -> dict:
     """Compare two signals through their STFT magnitudes (not waveform error).
 
+    The one reconstruction comparison of musiclib (the settings sweep and the widgets use it):
     ``y_est`` is trimmed or zero-padded to ``len(y_ref)``, both are transformed with
     :func:`musiclib.phase.stft` (centred Hann frames), and the magnitudes are compared.
 
@@ -229,15 +208,14 @@ def compare_audio(
     >>> sorted(compare_audio(y, y[:4000]))
     ['lsd_db', 'sc_db']
     """
+    import librosa
+
     from musiclib import phase  # local import keeps the metrics importable on their own
 
-    y_ref = _signal("y_ref", y_ref)
-    y_est = _signal("y_est", y_est)
+    y_ref = check_signal("y_ref", y_ref, dtype=np.float64)
+    y_est = check_signal("y_est", y_est, dtype=np.float64)
     n = y_ref.shape[0]
-    if y_est.shape[0] >= n:
-        y_est = y_est[:n]
-    else:
-        y_est = np.concatenate([y_est, np.zeros(n - y_est.shape[0])])
+    y_est = librosa.util.fix_length(y_est, size=n)
     S_ref = np.abs(phase.stft(y_ref, n_fft=n_fft, hop_length=hop_length))
     S_est = np.abs(phase.stft(y_est, n_fft=n_fft, hop_length=hop_length))
     return {

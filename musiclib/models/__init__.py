@@ -61,7 +61,14 @@ import numpy as np
 
 from musiclib.errors import ParameterError
 
-__all__ = ["check_xy", "flatten"]
+__all__ = ["check_xy", "check_fitted", "flatten", "pick_rows"]
+
+
+def pick_rows(n: int, m: int | None, seed: int) -> np.ndarray:
+    """Sorted indices of ``min(n, m)`` of ``n`` rows, drawn without replacement (all rows when ``m`` is None)."""
+    if m is None or n <= m:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, size=m, replace=False))
 
 
 def flatten(X) -> np.ndarray:
@@ -92,3 +99,13 @@ def check_xy(X, Y) -> tuple[np.ndarray, np.ndarray, int]:
         raise ParameterError("X or Y holds NaN or infinite values")
     n_rows = X.shape[1] if X.ndim == 3 else 1
     return flatten(X), np.ascontiguousarray(Y), n_rows
+
+
+def check_fitted(model, attribute: str, X) -> np.ndarray:
+    """``X`` flattened to ``(n, d)``, once ``model`` has ``attribute`` (is fitted) and ``d == model.n_inputs_``."""
+    if not hasattr(model, attribute):
+        raise ParameterError(f"{type(model).__name__} is not fitted; call fit(X, Y) first")
+    Xf = flatten(X)
+    if Xf.shape[1] != model.n_inputs_:
+        raise ParameterError(f"X has {Xf.shape[1]} values per example, the model was fitted on {model.n_inputs_}")
+    return Xf

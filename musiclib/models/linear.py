@@ -2,34 +2,33 @@
 
 See ``notebooks/02_linear_regression``. Both follow the model protocol of :mod:`musiclib.models`.
 
-- :class:`RidgeNextFrame` regresses the next frame on the previous ones (closed-form ridge). Its
-  roll-out is a linear recursion: it is stable only if the spectral radius of its companion matrix
-  (:meth:`RidgeNextFrame.spectral_radius`) is below one, and with noise added it drifts; that is
-  the "blow-up" the original experiments saw, and what :class:`musiclib.generate.StabilityGuard`
-  contains.
+- :class:`RidgeNextFrame` regresses the next frame on the previous ones (scikit-learn's ``Ridge``).
+  Its roll-out is a linear recursion: it is stable only if the spectral radius of its companion
+  matrix (:meth:`RidgeNextFrame.spectral_radius`) is below one, and with noise added it drifts;
+  that is the "blow-up" the original experiments saw, and what
+  :class:`musiclib.generate.StabilityGuard` contains.
 - :class:`LevelsNextFrame` is logistic regression in its proper form: each band's next value is
-  quantised into ``n_levels`` classes (equal-frequency bins fitted on the training frames), a
-  softmax per band predicts the class, and generation samples a class from the predicted
-  distribution with a temperature (the char-rnn trick). Its outputs are class centres, so they
-  can never leave the training range.
+  quantised into ``n_levels`` classes (equal-frequency bins fitted on the training frames,
+  scikit-learn's ``KBinsDiscretizer``), a softmax per band predicts the class, and generation
+  samples a class from the predicted distribution with a temperature (the char-rnn trick). Its
+  outputs are class centres, so they can never leave the training range.
+
+Both predict with their fitted weights as one matrix product (not the estimator's ``predict``,
+whose input checks cost more than the product for the single rows of a roll-out).
 """
 
 from __future__ import annotations
 
 import time
+import warnings
 
 import numpy as np
+import scipy.special
 
-from musiclib.errors import ParameterError
-from musiclib.models import check_xy, flatten
+from musiclib.errors import ParameterError, check_fraction, check_int, check_number, check_positive
+from musiclib.models import check_fitted, check_xy, pick_rows
 
 __all__ = ["RidgeNextFrame", "LevelsNextFrame", "UnstableLinear"]
-
-
-def _pick_rows(n: int, m: int | None, seed: int) -> np.ndarray:
-    if m is None or n <= m:
-        return np.arange(n)
-    return np.sort(np.random.default_rng(seed).choice(n, size=m, replace=False))
 
 
 class RidgeNextFrame:
@@ -37,9 +36,8 @@ class RidgeNextFrame:
 
     Parameters
     ----------
-    alpha : float
-        L2 penalty on the coefficients (scikit-learn's convention: added to the diagonal of
-        ``X^T X`` of centred data).
+    alpha : float >= 0
+        L2 penalty on the coefficients (``sklearn.linear_model.Ridge``'s).
     max_residuals : int
         At most this many training residual rows are kept in ``residuals_``.
     seed : int
@@ -47,7 +45,9 @@ class RidgeNextFrame:
 
     Attributes
     ----------
+    model_ : sklearn.linear_model.Ridge
     coef_ : np.ndarray [shape=(n_rows * n_features, n_features)], float32
+        ``model_.coef_.T``: inputs by outputs.
     intercept_ : np.ndarray [shape=(n_features,)], float32
     residuals_ : np.ndarray [shape=(m, n_features)]
     n_context_ : int
@@ -56,41 +56,28 @@ class RidgeNextFrame:
     """
 
     def __init__(self, *, alpha: float = 1.0, max_residuals: int = 20000, seed: int = 0):
-        if not np.isfinite(alpha) or alpha < 0:
-            raise ParameterError(f"alpha={alpha!r} must be a finite number >= 0")
-        self.alpha = float(alpha)
+        self.alpha = check_number("alpha", alpha, low=0)
         self.max_residuals = max_residuals
         self.seed = seed
 
     def fit(self, X, Y) -> "RidgeNextFrame":
-        t0 = time.perf_counter()
-        Xf, Y, n_rows = check_xy(X, Y)
-        X64 = Xf.astype(np.float64)
-        mx = X64.mean(axis=0)
-        my = Y.astype(np.float64).mean(axis=0)
-        Xc = X64 - mx
-        G = Xc.T @ Xc
-        G[np.diag_indices_from(G)] += self.alpha + 1e-9 * max(np.trace(G) / len(G), 1.0)
-        import scipy.linalg
+        """Fit on inputs ``X [shape=(n, n_rows, n_features)]`` and next frames ``Y [shape=(n, n_features)]``."""
+        from sklearn.linear_model import Ridge
 
-        W = scipy.linalg.solve(G, Xc.T @ (Y - my), assume_a="pos")
-        self.coef_ = W.astype(np.float32)
-        self.intercept_ = (my - mx @ W).astype(np.float32)
-        self.n_context_ = n_rows
-        self.n_features_ = Y.shape[1]
-        rows = _pick_rows(len(Xf), self.max_residuals, self.seed)
+        t0 = time.perf_counter()
+        Xf, Y, self.n_context_ = check_xy(X, Y)
+        self.n_inputs_, self.n_features_ = Xf.shape[1], Y.shape[1]
+        self.model_ = Ridge(alpha=self.alpha).fit(Xf.astype(np.float64), Y.astype(np.float64))
+        self.coef_ = np.ascontiguousarray(self.model_.coef_.T, dtype=np.float32)
+        self.intercept_ = self.model_.intercept_.astype(np.float32)
+        rows = pick_rows(len(Xf), self.max_residuals, self.seed)
         self.residuals_ = (Y[rows] - self.predict(Xf[rows])).astype(np.float32)
         self.fit_seconds_ = time.perf_counter() - t0
         return self
 
     def predict(self, X) -> np.ndarray:
         """Next frames ``[shape=(n, n_features)]`` for inputs ``X [shape=(n, n_rows, n_features)]``."""
-        if not hasattr(self, "coef_"):
-            raise ParameterError("RidgeNextFrame is not fitted; call fit(X, Y) first")
-        Xf = flatten(X)
-        if Xf.shape[1] != self.coef_.shape[0]:
-            raise ParameterError(f"X has {Xf.shape[1]} values per example, the model was fitted on {self.coef_.shape[0]}")
-        return Xf @ self.coef_ + self.intercept_
+        return check_fitted(self, "coef_", X) @ self.coef_ + self.intercept_
 
     def spectral_radius(self, context: int | None = None) -> float:
         """Largest |eigenvalue| of the roll-out's companion matrix (> 1: the recursion grows).
@@ -116,6 +103,13 @@ class UnstableLinear:
     """A deliberately unstable next-frame model: the last frame times ``factor`` (> 1 grows).
 
     For tests and for showing what :class:`musiclib.generate.StabilityGuard` prevents.
+
+    Parameters
+    ----------
+    factor : float
+        Gain per step.
+    offset : float
+        Added per step.
     """
 
     def __init__(self, factor: float = 1.05, *, offset: float = 0.0):
@@ -124,38 +118,33 @@ class UnstableLinear:
         self.n_context_ = 1
 
     def fit(self, X, Y):
+        """Record the context length of ``X [shape=(n, n_rows, n_features)]``; nothing is learned."""
         self.n_context_ = np.asarray(X).shape[1] if np.asarray(X).ndim == 3 else 1
         return self
 
     def predict(self, X):
+        """``factor * X[:, -1] + offset`` ``[shape=(n, n_features)]``."""
         X = np.asarray(X, dtype=np.float32)
         last = X[:, -1] if X.ndim == 3 else X
         return (self.factor * last + self.offset).astype(np.float32)
-
-
-def _softmax(z, axis=-1):
-    z = z - z.max(axis=axis, keepdims=True)
-    np.exp(z, out=z)
-    z /= z.sum(axis=axis, keepdims=True)
-    return z
 
 
 class LevelsNextFrame:
     """Multinomial logistic regression of quantised per-band levels, sampled with a temperature.
 
     Each of the ``n_features`` outputs (bands) is quantised into ``n_levels`` equal-frequency
-    classes fitted on the training targets; each class stands for the mean training value that
-    fell into it (``centres_``). One softmax per band, all sharing the same (optionally
-    PCA-projected) input, is trained by mini-batch Adam on the mean cross-entropy plus an L2
-    penalty.
+    classes fitted on the training targets (``KBinsDiscretizer(strategy="quantile")``); each class
+    stands for the mean training value that fell into it (``centres_``). One softmax per band, all
+    sharing the same input (projected onto its whitened principal components, scikit-learn's
+    ``PCA``), is trained by mini-batch Adam on the mean cross-entropy plus an L2 penalty.
 
     Parameters
     ----------
-    n_levels : int
-        Classes per band (>= 2).
+    n_levels : int >= 2
+        Classes per band (fewer where a band's training values have too many ties).
     n_components : int, optional
-        Project the flattened input onto this many principal components first (faster training
-        and generation); ``None`` uses the input as it is.
+        Principal components of the flattened input kept (faster training and generation);
+        ``None`` keeps them all.
     alpha : float
         L2 penalty on the weights.
     epochs, batch_size, learning_rate : int, int, float
@@ -169,12 +158,18 @@ class LevelsNextFrame:
         independently (a noisy, hissing frame); near 1 a frame is loud or quiet as a whole, as real
         frames are.
     seed : int
-        Initial shuffling and residual rows.
+        Shuffling, the PCA's rows and the residual rows.
+    progress : bool
+        A progress bar over the epochs.
 
     Attributes
     ----------
-    edges_ : np.ndarray [shape=(n_features, n_levels - 1)]
+    discretizer_ : sklearn.preprocessing.KBinsDiscretizer
+        The quantisation (``bin_edges_`` per band).
+    pca_ : sklearn.decomposition.PCA
     centres_ : np.ndarray [shape=(n_features, n_levels)]
+    proj_ : np.ndarray [shape=(n_rows * n_features, n_components)]
+        The whitening projection of the centred input.
     loss_history_ : list of float
         Mean training cross-entropy per epoch (nats; ``log(n_levels)`` is chance).
     accuracy_ : float
@@ -184,124 +179,101 @@ class LevelsNextFrame:
     def __init__(self, *, n_levels: int = 16, n_components: int | None = 64, alpha: float = 1e-4,
                  epochs: int = 8, batch_size: int = 256, learning_rate: float = 1e-2,
                  max_residuals: int = 20000, band_correlation: float = 0.9, seed: int = 0, progress: bool = False):
-        if not isinstance(n_levels, (int, np.integer)) or n_levels < 2:
-            raise ParameterError(f"n_levels={n_levels!r} must be an integer >= 2")
-        if n_components is not None and (not isinstance(n_components, (int, np.integer)) or n_components < 1):
-            raise ParameterError(f"n_components={n_components!r} must be None or an integer >= 1")
-        if not isinstance(epochs, (int, np.integer)) or epochs < 1:
-            raise ParameterError(f"epochs={epochs!r} must be an integer >= 1")
-        if not np.isfinite(learning_rate) or learning_rate <= 0:
-            raise ParameterError(f"learning_rate={learning_rate!r} must be positive")
-        if not 0 <= band_correlation < 1:
-            raise ParameterError(f"band_correlation={band_correlation!r} must lie in [0, 1)")
-        self.band_correlation = float(band_correlation)
-        self.n_levels = int(n_levels)
-        self.n_components = n_components
-        self.alpha = float(alpha)
-        self.epochs = int(epochs)
-        self.batch_size = int(batch_size)
-        self.learning_rate = float(learning_rate)
+        self.n_levels = check_int("n_levels", n_levels, low=2)
+        self.n_components = check_int("n_components", n_components, allow_none=True)
+        self.alpha = check_number("alpha", alpha, low=0)
+        self.epochs = check_int("epochs", epochs)
+        self.batch_size = check_int("batch_size", batch_size)
+        self.learning_rate = check_positive("learning_rate", learning_rate)
+        self.band_correlation = check_fraction("band_correlation", band_correlation, high_open=True)
         self.max_residuals = max_residuals
         self.seed = seed
         self.progress = progress
 
-    # -- quantisation -----------------------------------------------------------------------
     def quantise(self, Y) -> np.ndarray:
-        """Class index ``[shape=(n, n_features)]`` (int) of each value of ``Y``."""
-        Y = np.asarray(Y, dtype=np.float32)
-        return (Y[:, :, None] > self.edges_[None]).sum(axis=-1)
+        """Class index ``[shape=(n, n_features)]`` (int) of each value of ``Y [shape=(n, n_features)]``."""
+        return self.discretizer_.transform(np.asarray(Y, dtype=np.float32)).astype(np.intp)
 
-    def _fit_levels(self, Y):
-        L = self.n_levels
-        qs = np.arange(1, L) / L
-        self.edges_ = np.quantile(Y, qs, axis=0).T.astype(np.float32)  # (F, L-1)
+    def _fit_levels(self, Y) -> np.ndarray:
+        """Fit the quantisation and the class centres; return the training classes."""
+        from sklearn.preprocessing import KBinsDiscretizer
+
+        L, F = self.n_levels, Y.shape[1]
+        with warnings.catch_warnings():  # bands with many ties get fewer classes: expected, not a problem
+            warnings.filterwarnings("ignore", message="Bins whose width are too small")
+            self.discretizer_ = KBinsDiscretizer(n_bins=L, encode="ordinal", strategy="quantile",
+                                                 random_state=self.seed).fit(Y)
         cls = self.quantise(Y)
-        F = Y.shape[1]
         flat = (np.arange(F)[None, :] * L + cls).ravel()
-        sums = np.bincount(flat, weights=Y.ravel().astype(np.float64), minlength=F * L)
-        counts = np.bincount(flat, minlength=F * L)
-        centres = (sums / np.maximum(counts, 1)).reshape(F, L)
-        # empty classes (ties in the quantiles): the nearest edge value
-        empty = counts.reshape(F, L) == 0
-        if np.any(empty):
-            lo = np.concatenate([Y.min(axis=0)[:, None], self.edges_], axis=1)
-            hi = np.concatenate([self.edges_, Y.max(axis=0)[:, None]], axis=1)
-            centres = np.where(empty, 0.5 * (lo + hi), centres)
-        self.centres_ = centres.astype(np.float32)
+        sums = np.bincount(flat, weights=Y.ravel().astype(np.float64), minlength=F * L).reshape(F, L)
+        counts = np.bincount(flat, minlength=F * L).reshape(F, L)
+        # a class no training value fell into stands for the middle of its edges
+        edges = np.stack([np.pad(e, (0, L + 1 - len(e)), mode="edge") for e in self.discretizer_.bin_edges_])
+        mid = 0.5 * (edges[:, :-1] + edges[:, 1:])
+        self.centres_ = np.where(counts > 0, sums / np.maximum(counts, 1), mid).astype(np.float32)
         return cls
 
-    # -- input projection -------------------------------------------------------------------
-    def _features(self, Xf):
-        Z = (Xf - self.x_mean_) @ self.proj_
-        Z *= self.z_scale_
-        return Z
+    def _fit_projection(self, Xf) -> np.ndarray:
+        """Fit the whitening PCA of the input (on at most 20000 rows); return the projected input."""
+        from sklearn.decomposition import PCA
 
-    def fit(self, X, Y) -> "LevelsNextFrame":
-        t0 = time.perf_counter()
-        Xf, Y, n_rows = check_xy(X, Y)
-        rng = np.random.default_rng(self.seed)
-        self.n_context_ = n_rows
-        self.n_features_ = F = Y.shape[1]
-        L = self.n_levels
-        self.x_mean_ = Xf.mean(axis=0)
-        if self.n_components is not None and self.n_components < Xf.shape[1]:
-            rows = _pick_rows(len(Xf), 20000, self.seed)
-            _, _, Vt = np.linalg.svd(Xf[rows] - self.x_mean_, full_matrices=False)
-            self.proj_ = np.ascontiguousarray(Vt[: self.n_components].T.astype(np.float32))
-        else:
-            self.proj_ = np.eye(Xf.shape[1], dtype=np.float32)
-        self.z_scale_ = np.float32(1.0)
-        Z = self._features(Xf)
-        self.z_scale_ = (1.0 / np.maximum(Z.std(axis=0), 1e-6)).astype(np.float32)
-        Z = Z * self.z_scale_
-        cls = self._fit_levels(Y)
-        k = Z.shape[1]
-        W = np.zeros((k, F * L), np.float32)
-        b = np.log((np.bincount((np.arange(F)[None] * L + cls).ravel(), minlength=F * L) + 1.0)
-                   .reshape(F, L) / (len(Y) + L)).astype(np.float32).ravel()
-        mW, vW = np.zeros_like(W), np.zeros_like(W)
-        mb, vb = np.zeros_like(b), np.zeros_like(b)
-        b1, b2, eps = 0.9, 0.999, 1e-8
-        step = 0
-        self.loss_history_ = []
-        n = len(Z)
+        rows = pick_rows(len(Xf), 20000, self.seed)
+        k = min(self.n_components or Xf.shape[1], Xf.shape[1], len(rows))
+        self.pca_ = PCA(n_components=k, random_state=self.seed).fit(Xf[rows])
+        self.x_mean_ = self.pca_.mean_.astype(np.float32)
+        scale = 1.0 / np.sqrt(np.maximum(self.pca_.explained_variance_, 1e-12))
+        self.proj_ = np.ascontiguousarray(self.pca_.components_.T * scale, dtype=np.float32)
+        return (Xf - self.x_mean_) @ self.proj_
+
+    def _train(self, Z, cls, rng) -> tuple[np.ndarray, np.ndarray]:
+        """Mini-batch Adam on the mean cross-entropy plus ``alpha`` L2; return weights and biases."""
+        n, F, L = len(Z), self.n_features_, self.n_levels
+        W = np.zeros((Z.shape[1], F * L), np.float32)
+        prior = np.bincount((np.arange(F)[None] * L + cls).ravel(), minlength=F * L) + 1.0
+        b = np.log(prior / (n + L)).astype(np.float32)  # start from the class frequencies
+        moments = [(np.zeros_like(p), np.zeros_like(p)) for p in (W, b)]
+        b1, b2, eps, step = 0.9, 0.999, 1e-8, 0
         bs = max(1, min(self.batch_size, n))
+        self.loss_history_ = []
         epochs = range(self.epochs)
         if self.progress:
             from tqdm.auto import tqdm
 
             epochs = tqdm(epochs, desc="levels model")
         for _ in epochs:
-            order = rng.permutation(n)
             total = 0.0
-            for s in range(0, n, bs):
-                idx = order[s : s + bs]
+            for idx in np.array_split(rng.permutation(n), range(bs, n, bs)):
                 zb, cb = Z[idx], cls[idx]
-                P = _softmax((zb @ W + b).reshape(len(idx), F, L))
-                picked = np.take_along_axis(P, cb[:, :, None], axis=-1)[..., 0]
+                P = scipy.special.softmax((zb @ W + b).reshape(len(idx), F, L), axis=-1)
+                picked = np.take_along_axis(P, cb[:, :, None], axis=-1)
                 total += float(-np.log(np.maximum(picked, 1e-12)).sum())
-                G = P
-                np.put_along_axis(G, cb[:, :, None], picked[:, :, None] - 1.0, axis=-1)
-                G = G.reshape(len(idx), F * L) / np.float32(len(idx) * F)
-                gW = zb.T @ G + np.float32(2 * self.alpha) * W
-                gb = G.sum(axis=0)
+                np.put_along_axis(P, cb[:, :, None], picked - 1.0, axis=-1)  # d loss / d logits
+                G = P.reshape(len(idx), F * L) / np.float32(len(idx) * F)
                 step += 1
                 lr = self.learning_rate * np.sqrt(1 - b2**step) / (1 - b1**step)
-                for p, g, m, v in ((W, gW, mW, vW), (b, gb, mb, vb)):
+                for p, g, (m, v) in zip((W, b), (zb.T @ G + np.float32(2 * self.alpha) * W, G.sum(axis=0)), moments):
                     m *= b1
                     m += (1 - b1) * g
                     v *= b2
                     v += (1 - b2) * g * g
                     p -= (lr * m / (np.sqrt(v) + eps)).astype(np.float32)
             self.loss_history_.append(total / (n * F))
-        # fold the projection into one matrix for fast prediction: logits = Xf @ A + c
-        self.W_ = W
-        self.b_ = b
-        self.A_ = np.ascontiguousarray((self.proj_ * self.z_scale_) @ W).astype(np.float32)
-        self.c_ = (b - (self.x_mean_ @ self.A_)).astype(np.float32)
-        if self.A_.shape[0] > 4 * k:  # the factored form is cheaper per step
-            self.A_ = None
-        rows = _pick_rows(n, self.max_residuals, self.seed)
+        return W, b
+
+    def fit(self, X, Y) -> "LevelsNextFrame":
+        """Fit on inputs ``X [shape=(n, n_rows, n_features)]`` and next frames ``Y [shape=(n, n_features)]``."""
+        t0 = time.perf_counter()
+        Xf, Y, self.n_context_ = check_xy(X, Y)
+        self.n_inputs_, self.n_features_ = Xf.shape[1], Y.shape[1]
+        Z = self._fit_projection(Xf)
+        cls = self._fit_levels(Y)
+        self.W_, self.b_ = self._train(Z, cls, np.random.default_rng(self.seed))
+        # the projection folded into one matrix, logits = Xf @ A_ + c_, when that is the cheaper product
+        self.A_ = self.c_ = None
+        if Xf.shape[1] <= 4 * Z.shape[1]:
+            self.A_ = np.ascontiguousarray(self.proj_ @ self.W_, dtype=np.float32)
+            self.c_ = (self.b_ - self.x_mean_ @ self.A_).astype(np.float32)
+        rows = pick_rows(len(Xf), self.max_residuals, self.seed)
         logits = self._logits(Xf[rows])
         self.accuracy_ = float(np.mean(logits.argmax(-1) == cls[rows]))
         self.residuals_ = (Y[rows] - self._expect(logits)).astype(np.float32)
@@ -312,49 +284,46 @@ class LevelsNextFrame:
         if self.A_ is not None:
             out = Xf @ self.A_ + self.c_
         else:
-            out = self._features(Xf) @ self.W_ + self.b_
+            out = ((Xf - self.x_mean_) @ self.proj_) @ self.W_ + self.b_
         return out.reshape(len(Xf), self.n_features_, self.n_levels)
 
     def _expect(self, logits):
-        return (_softmax(logits) * self.centres_[None]).sum(-1).astype(np.float32)
-
-    def _check(self, X):
-        if not hasattr(self, "W_"):
-            raise ParameterError("LevelsNextFrame is not fitted; call fit(X, Y) first")
-        Xf = flatten(X)
-        if Xf.shape[1] != self.proj_.shape[0]:
-            raise ParameterError(f"X has {Xf.shape[1]} values per example, the model was fitted on {self.proj_.shape[0]}")
-        return Xf
+        return (scipy.special.softmax(logits, axis=-1) * self.centres_[None]).sum(-1).astype(np.float32)
 
     def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities ``[shape=(n, n_features, n_levels)]``."""
-        return _softmax(self._logits(self._check(X)))
+        """Class probabilities ``[shape=(n, n_features, n_levels)]`` for ``X [shape=(n, n_rows, n_features)]``."""
+        return scipy.special.softmax(self._logits(check_fitted(self, "W_", X)), axis=-1)
 
     def predict(self, X) -> np.ndarray:
-        """Expected value of the next frame under the predicted distribution."""
-        return self._expect(self._logits(self._check(X)))
+        """Expected value of the next frame ``[shape=(n, n_features)]`` under the predicted distribution."""
+        return self._expect(self._logits(check_fitted(self, "W_", X)))
 
     def sample(self, X, *, temperature: float = 1.0, rng=None) -> np.ndarray:
         """One draw per band from ``softmax(logits / temperature)``; ``temperature=0``: the most likely class.
 
-        Returns class centres ``[shape=(n, n_features)]``, always inside the training range.
+        Parameters
+        ----------
+        X : np.ndarray [shape=(n, n_rows, n_features)]
+        temperature : float >= 0
+        rng : int, np.random.Generator or None
+
+        Returns
+        -------
+        np.ndarray [shape=(n, n_features)]
+            Class centres, always inside the training range.
         """
-        if not np.isfinite(temperature) or temperature < 0:
-            raise ParameterError(f"temperature={temperature!r} must be a finite number >= 0")
-        logits = self._logits(self._check(X))
+        temperature = check_number("temperature", temperature, low=0)
+        logits = self._logits(check_fitted(self, "W_", X))
         if temperature == 0:
             cls = logits.argmax(-1)
         else:
             rng = np.random.default_rng(rng)
-            P = _softmax(logits / np.float32(temperature))
-            cdf = np.cumsum(P, axis=-1)
+            cdf = np.cumsum(scipy.special.softmax(logits / np.float32(temperature), axis=-1), axis=-1)
             c = self.band_correlation
             if c > 0:
-                from scipy.special import ndtr
-
                 shared = rng.standard_normal((cdf.shape[0], 1))
                 z = np.sqrt(c) * shared + np.sqrt(1 - c) * rng.standard_normal(cdf.shape[:2])
-                u = ndtr(z).astype(np.float32)[..., None] * cdf[..., -1:]
+                u = scipy.special.ndtr(z).astype(np.float32)[..., None] * cdf[..., -1:]
             else:
                 u = rng.random(cdf.shape[:2], dtype=np.float32)[..., None] * cdf[..., -1:]
             cls = np.minimum((cdf < u).sum(-1), self.n_levels - 1)

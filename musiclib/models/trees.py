@@ -11,12 +11,12 @@ Two layouts, chosen by ``per_output``:
 - ``per_output=False``: one multi-output model whose leaves hold whole frames (scikit-learn's
   native multi-output trees; XGBoost's ``multi_strategy="multi_output_tree"``).
 
-Speed. scikit-learn's ``predict`` costs 50 µs to 1 ms per call for a single row (input checks,
-a Python loop over the trees of a forest), which is what made the original experiment
-"excruciatingly slow". The scikit-learn models here pack all their trees into flat arrays after
-``fit`` and walk every tree at once with NumPy for small batches (:class:`PackedTrees`): one
-step of a roll-out costs one short loop over the tree depth. XGBoost's trees are packed the
-same way from its JSON model.
+Speed. The libraries' ``predict`` has a fixed cost per call (input checks, a Python loop over the
+trees of a forest) that dominates for the single row of a roll-out step, which is what made the
+original experiment "excruciatingly slow". So after ``fit`` all trees are packed into flat arrays
+and walked together with NumPy for small batches (:class:`PackedTrees`): one step of a roll-out
+costs one short loop over the tree depth. XGBoost's trees are packed the same way from its JSON
+model. ``benchmarks/generate.py`` measures the roll-outs this gives.
 
 The drone. A regression tree predicts the mean of the training frames in a leaf, and averages of
 averages pull every roll-out towards a steady mean frame: "a steady droning output". The
@@ -28,12 +28,13 @@ conditional distribution of the next frame (temperature 1), shrunk towards the m
 
 from __future__ import annotations
 
+import json
 import time
 
 import numpy as np
 
-from musiclib.errors import ParameterError
-from musiclib.models import check_xy, flatten
+from musiclib.errors import check_number
+from musiclib.models import check_fitted, check_xy, pick_rows
 
 __all__ = [
     "PackedTrees",
@@ -44,11 +45,8 @@ __all__ = [
     "XGBoostNextFrame",
 ]
 
-
-def _pick_rows(n: int, m: int | None, seed: int) -> np.ndarray:
-    if m is None or n <= m:
-        return np.arange(n)
-    return np.sort(np.random.default_rng(seed).choice(n, size=m, replace=False))
+#: Batches up to this many rows are predicted with :class:`PackedTrees`, larger ones by the library.
+PACKED_MAX_ROWS = 256
 
 
 class PackedTrees:
@@ -122,6 +120,7 @@ class PackedTrees:
         return node
 
     def predict_leaves(self, node: np.ndarray) -> np.ndarray:
+        """Combined predictions ``[shape=(n, n_outputs)]`` from the leaves ``node [shape=(n, T)]``."""
         return self.value_f[node].reshape(len(node), -1) @ self.A + self.bias
 
     def predict(self, X: np.ndarray) -> np.ndarray:
@@ -140,16 +139,24 @@ def _depth(left, right) -> int:
 
 
 def sklearn_tree_arrays(tree) -> dict:
-    """The arrays :class:`PackedTrees` needs from a scikit-learn ``tree_``."""
+    """The arrays :class:`PackedTrees` needs (a dict, see there) from a scikit-learn ``tree_``."""
     n = tree.node_count
     return {"left": tree.children_left[:n], "right": tree.children_right[:n], "feature": tree.feature[:n],
             "threshold": tree.threshold[:n], "value": tree.value[:n, :, 0]}
 
 
 def xgboost_tree_arrays(booster) -> tuple[list[dict], list[int], np.ndarray]:
-    """Per-tree arrays, each tree's output index (or -1 for vector leaves), and the base score."""
-    import json
+    """What :class:`PackedTrees` needs from a fitted ``xgboost.Booster``.
 
+    Returns
+    -------
+    trees : list of dict
+        Per-tree arrays, as :func:`sklearn_tree_arrays` gives them.
+    targets : list of int
+        Each tree's output index, or -1 for trees with vector leaves.
+    base : np.ndarray [shape=(1,) or (n_outputs,)]
+        The base score.
+    """
     model = json.loads(booster.save_raw("json"))
     learner = model["learner"]
     trees_json = learner["gradient_booster"]["model"]["trees"]
@@ -174,10 +181,38 @@ def xgboost_tree_arrays(booster) -> tuple[list[dict], list[int], np.ndarray]:
     return trees, targets, base
 
 
-class _TreeNextFrame:
-    """Shared machinery: per-output or multi-output fitting, packed prediction, leaf sampling."""
+class _PackedNextFrame:
+    """What every tree model shares: fitting's bookkeeping, the input check, packed prediction.
 
-    kind = "tree"
+    Subclasses implement ``_fit_trees(Xf, Y) -> PackedTrees`` and ``_predict_large(Xf)``.
+    """
+
+    def fit(self, X, Y):
+        """Fit on inputs ``X [shape=(n, n_rows, n_features)]`` and next frames ``Y [shape=(n, n_features)]``."""
+        t0 = time.perf_counter()
+        Xf, Y, self.n_context_ = check_xy(X, Y)
+        self.n_inputs_, self.n_features_ = Xf.shape[1], Y.shape[1]
+        self.packed_ = self._fit_trees(Xf, Y)
+        rows = pick_rows(len(Xf), self.max_residuals, self.seed)
+        self.residuals_ = (Y[rows] - self.predict(Xf[rows])).astype(np.float32)
+        self.fit_seconds_ = time.perf_counter() - t0
+        return self
+
+    def predict(self, X) -> np.ndarray:
+        """Next frames ``[shape=(n, n_features)]`` for ``X [shape=(n, n_rows, n_features)]``."""
+        Xf = check_fitted(self, "packed_", X)
+        if len(Xf) <= PACKED_MAX_ROWS:
+            return self.packed_.predict(Xf).astype(np.float32)
+        return np.asarray(self._predict_large(Xf), dtype=np.float32).reshape(len(Xf), self.n_features_)
+
+    @property
+    def n_trees(self) -> int:
+        """Trees in the fitted model, all outputs together."""
+        return self.packed_.T
+
+
+class _TreeNextFrame(_PackedNextFrame):
+    """scikit-learn trees: per-output or multi-output fitting, and leaf sampling."""
 
     def __init__(self, *, per_output: bool = True, sample_trees: int = 8, max_residuals: int = 20000,
                  max_sample_rows: int = 50000, seed: int = 0, n_jobs: int = 2, **params):
@@ -189,88 +224,70 @@ class _TreeNextFrame:
         self.n_jobs = n_jobs
         self.params = params
 
-    # subclasses: _make(n_outputs) -> estimator; _trees(est) -> list of tree_
     def _make(self, seed):  # pragma: no cover - overridden
         raise NotImplementedError
 
     def _trees(self, est):
         return [e.tree_ for e in getattr(est, "estimators_", [est])]
 
-    def fit(self, X, Y):
-        t0 = time.perf_counter()
-        Xf, Y, n_rows = check_xy(X, Y)
-        self.n_context_ = n_rows
-        self.n_features_ = F = Y.shape[1]
-        self.n_inputs_ = Xf.shape[1]
+    def _fit_trees(self, Xf, Y):
+        F = Y.shape[1]
         if self.per_output:
             self.estimators_ = [self._make(self.seed + j).fit(Xf, Y[:, j]) for j in range(F)]
             group_cols = [np.array([j]) for j in range(F)]
         else:
             self.estimators_ = [self._make(self.seed).fit(Xf, Y)]
             group_cols = [np.arange(F)]
-        trees, groups = [], []
-        for g, est in enumerate(self.estimators_):
-            ts = self._trees(est)
-            trees += [sklearn_tree_arrays(t) for t in ts]
-            groups += [g] * len(ts)
-        self.packed_ = PackedTrees(trees, groups, group_cols, F, combine="mean")
-        self._build_leaf_store(Xf, Y)
-        rows = _pick_rows(len(Xf), self.max_residuals, self.seed)
-        self.residuals_ = (Y[rows] - self.predict(Xf[rows])).astype(np.float32)
-        self.fit_seconds_ = time.perf_counter() - t0
-        return self
+        trees = [[sklearn_tree_arrays(t) for t in self._trees(est)] for est in self.estimators_]
+        groups = [g for g, ts in enumerate(trees) for _ in ts]
+        packed = PackedTrees([t for ts in trees for t in ts], groups, group_cols, F, combine="mean")
+        self._build_leaf_store(packed, Xf, Y)
+        return packed
 
-    def _build_leaf_store(self, Xf, Y):
+    def _predict_large(self, Xf):
+        if self.per_output:
+            return np.stack([e.predict(Xf) for e in self.estimators_], axis=1)
+        return self.estimators_[0].predict(Xf)
+
+    def _build_leaf_store(self, P, Xf, Y):
         """For a few trees per group: which training rows end in each leaf (CSR over flat node ids)."""
-        P = self.packed_
-        rows = _pick_rows(len(Xf), self.max_sample_rows, self.seed + 1)
+        rows = pick_rows(len(Xf), self.max_sample_rows, self.seed + 1)
         Xs = Xf[rows]
         self.sample_Y_ = Y[rows]
         members = [np.flatnonzero(P.groups == g)[: self.sample_trees] for g in range(len(P.group_cols))]
-        chosen = np.concatenate(members)
         all_trees = [t for est in self.estimators_ for t in self._trees(est)]
-        node_ids, row_ids = [], []
-        for t in chosen:
-            leaf = all_trees[t].apply(Xs).astype(np.int64) + t * P.N
-            node_ids.append(leaf)
-            row_ids.append(np.arange(len(Xs)))
-        node_ids = np.concatenate(node_ids)
-        row_ids = np.concatenate(row_ids)
+        node_ids = np.concatenate([all_trees[t].apply(Xs).astype(np.int64) + t * P.N for t in np.concatenate(members)])
+        row_ids = np.tile(np.arange(len(Xs)), len(node_ids) // len(Xs))
         order = np.argsort(node_ids, kind="stable")
         self.leaf_rows_ = row_ids[order].astype(np.int64)
-        starts = np.zeros(P.T * P.N + 1, np.int64)
-        starts[1:] = np.cumsum(np.bincount(node_ids, minlength=P.T * P.N))
-        self.leaf_start_ = starts
+        self.leaf_start_ = np.zeros(P.T * P.N + 1, np.int64)
+        self.leaf_start_[1:] = np.cumsum(np.bincount(node_ids, minlength=P.T * P.N))
         # (n_groups, sample_trees): the trees a draw picks from (repeated where a group has fewer)
         self.sample_members_ = np.array([np.resize(m, self.sample_trees) for m in members])
 
-    def _check(self, X):
-        if not hasattr(self, "packed_"):
-            raise ParameterError(f"{type(self).__name__} is not fitted; call fit(X, Y) first")
-        Xf = flatten(X)
-        if Xf.shape[1] != self.n_inputs_:
-            raise ParameterError(f"X has {Xf.shape[1]} values per example, the model was fitted on {self.n_inputs_}")
-        return Xf
-
-    def predict(self, X) -> np.ndarray:
-        """Next frames ``[shape=(n, n_features)]`` (mean of the leaves reached)."""
-        Xf = self._check(X)
-        if len(Xf) <= 256:
-            return self.packed_.predict(Xf).astype(np.float32)
-        if self.per_output:
-            return np.stack([e.predict(Xf) for e in self.estimators_], axis=1).astype(np.float32)
-        return np.asarray(self.estimators_[0].predict(Xf), dtype=np.float32).reshape(len(Xf), -1)
-
     def sample(self, X, *, temperature: float = 1.0, rng=None) -> np.ndarray:
-        """``(1 - temperature) * mean + temperature * example``: ``example`` is a training target from the leaf
-        reached in one randomly chosen tree per output group (``temperature=0``: the mean)."""
-        if not np.isfinite(temperature) or temperature < 0:
-            raise ParameterError(f"temperature={temperature!r} must be a finite number >= 0")
-        Xf = self._check(X)
+        """A draw of the next frame from the leaves reached.
+
+        ``(1 - temperature) * mean + temperature * example``, where ``example`` is a training target
+        from the leaf reached in one randomly chosen tree per output group.
+
+        Parameters
+        ----------
+        X : np.ndarray [shape=(n, n_rows, n_features)]
+        temperature : float >= 0
+            0 gives the mean (:meth:`predict`).
+        rng : int, np.random.Generator or None
+
+        Returns
+        -------
+        np.ndarray [shape=(n, n_features)], float32
+        """
+        t = np.float32(check_number("temperature", temperature, low=0))
+        Xf = check_fitted(self, "packed_", X)
         P = self.packed_
         node = P.leaves(Xf)
         mean = P.predict_leaves(node).astype(np.float32)
-        if temperature == 0:
+        if t == 0:
             return mean
         rng = np.random.default_rng(rng)
         n, G = len(Xf), len(P.group_cols)
@@ -285,12 +302,7 @@ class _TreeNextFrame:
             ex = self.sample_Y_[row, np.arange(G)[None, :]]  # group g predicts column g
         else:
             ex = self.sample_Y_[row[:, 0]]
-        t = np.float32(temperature)
         return ((np.float32(1) - t) * mean + t * ex).astype(np.float32)
-
-    @property
-    def n_trees(self) -> int:
-        return self.packed_.T
 
 
 class DecisionTreeNextFrame(_TreeNextFrame):
@@ -302,8 +314,12 @@ class DecisionTreeNextFrame(_TreeNextFrame):
         One tree per output (True) or one multi-output tree.
     max_depth, min_samples_leaf, max_features :
         Passed to the tree.
-    sample_trees, max_residuals, max_sample_rows, seed, n_jobs :
-        Leaf sampling, residual store and seeding.
+    sample_trees : int
+        Trees per output group whose leaves :meth:`sample` draws from.
+    max_residuals, max_sample_rows : int
+        Training rows kept for the residuals and for the leaves' examples.
+    seed, n_jobs : int
+        Seeding and threads.
     """
 
     kind = "tree"
@@ -340,14 +356,14 @@ class RandomForestNextFrame(_TreeNextFrame):
         return RandomForestRegressor(random_state=seed, n_jobs=self.n_jobs, **self.params)
 
 
-class XGBoostNextFrame:
+class XGBoostNextFrame(_PackedNextFrame):
     """Gradient-boosted trees (XGBoost) regression of the next frame.
 
     ``per_output=True`` grows separate trees for each output (``multi_strategy="one_output_per_tree"``);
     ``per_output=False`` grows trees with vector leaves (``"multi_output_tree"``). Prediction uses
-    the same packed NumPy evaluator as the scikit-learn models for small batches (XGBoost's own
-``inplace_predict`` costs 1-25 ms per single row here), ``Booster.inplace_predict`` for large
-ones. No ``sample``: the roll-out adds training residuals as noise.
+    the same packed NumPy evaluator as the scikit-learn models for small batches,
+    ``Booster.inplace_predict`` for large ones. No ``sample``: the roll-out adds training residuals
+    as noise.
 
     Parameters
     ----------
@@ -356,7 +372,8 @@ ones. No ``sample``: the roll-out adds training residuals as noise.
         XGBoost parameters.
     n_jobs : int
         Threads.
-    max_residuals, seed :
+    max_residuals, seed : int
+        Training residual rows kept, and seeding.
     """
 
     kind = "xgboost"
@@ -371,43 +388,18 @@ ones. No ``sample``: the roll-out adds training residuals as noise.
         self.max_residuals = max_residuals
         self.seed = seed
 
-    def fit(self, X, Y):
+    def _fit_trees(self, Xf, Y):
         import xgboost
 
-        t0 = time.perf_counter()
-        Xf, Y, n_rows = check_xy(X, Y)
-        self.n_context_ = n_rows
-        self.n_features_ = Y.shape[1]
-        self.n_inputs_ = Xf.shape[1]
         strategy = "one_output_per_tree" if self.per_output else "multi_output_tree"
         self.model_ = xgboost.XGBRegressor(tree_method="hist", multi_strategy=strategy, n_jobs=self.n_jobs,
-                                           random_state=self.seed, **self.params)
-        self.model_.fit(Xf, Y)
+                                           random_state=self.seed, **self.params).fit(Xf, Y)
         self.booster_ = self.model_.get_booster()
         trees, targets, base = xgboost_tree_arrays(self.booster_)
-        F = self.n_features_
-        if self.per_output:
-            self.packed_ = PackedTrees(trees, targets, [np.array([j]) for j in range(F)], F, combine="sum",
-                                       bias=np.broadcast_to(base, (F,)))
-        else:
-            self.packed_ = PackedTrees(trees, [0] * len(trees), [np.arange(F)], F, combine="sum",
-                                       bias=np.broadcast_to(base, (F,)))
-        rows = _pick_rows(len(Xf), self.max_residuals, self.seed)
-        self.residuals_ = (Y[rows] - self.predict(Xf[rows])).astype(np.float32)
-        self.fit_seconds_ = time.perf_counter() - t0
-        return self
+        F = Y.shape[1]
+        groups, group_cols = (targets, [np.array([j]) for j in range(F)]) if self.per_output else \
+            ([0] * len(trees), [np.arange(F)])
+        return PackedTrees(trees, groups, group_cols, F, combine="sum", bias=np.broadcast_to(base, (F,)))
 
-    def predict(self, X) -> np.ndarray:
-        if not hasattr(self, "booster_"):
-            raise ParameterError("XGBoostNextFrame is not fitted; call fit(X, Y) first")
-        Xf = flatten(X)
-        if Xf.shape[1] != self.n_inputs_:
-            raise ParameterError(f"X has {Xf.shape[1]} values per example, the model was fitted on {self.n_inputs_}")
-        if len(Xf) <= 256:
-            return self.packed_.predict(Xf).astype(np.float32)
-        out = self.booster_.inplace_predict(Xf)
-        return np.asarray(out, dtype=np.float32).reshape(len(Xf), self.n_features_)
-
-    @property
-    def n_trees(self) -> int:
-        return int(self.model_.n_estimators * (self.n_features_ if self.per_output else 1))
+    def _predict_large(self, Xf):
+        return self.booster_.inplace_predict(Xf)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import time
 import warnings
 import zlib
@@ -23,6 +22,7 @@ import numpy as np
 
 from musiclib import audio
 from musiclib.errors import ParameterError
+from musiclib.tools import atomic_write
 
 __all__ = ["FeatureCache", "file_digest", "default_cache_dir"]
 
@@ -46,7 +46,11 @@ _RACY_NS = 3_000_000_000  # 3 s: coarser than any file system's timestamps (FAT:
 
 
 def file_digest(path) -> str:
-    """SHA-256 of a file's bytes (remembered per path, size and modification time in this process)."""
+    """SHA-256 of a file's bytes, as 64 hex digits.
+
+    Remembered in this process per path, size and modification time, once the file has not been
+    modified for a few seconds.
+    """
     path = Path(path)
     st = path.stat()
     memo = (str(path.resolve()), st.st_size, st.st_mtime_ns)
@@ -81,8 +85,22 @@ class FeatureCache:
         self.hits = 0
         self.misses = 0
 
-    def key(self, path, rep, *, offset: float = 0.0, duration: float | None = None) -> str:
-        """The entry name for ``path`` under ``rep`` (a hex digest)."""
+    def key(self, path, rep, *, offset: float = 0.0, duration: float | None = None,
+            preprocess: dict | None = None) -> str:
+        """The entry name (64 hex digits) for ``path`` under ``rep``, from the file's bytes and every setting.
+
+        Parameters
+        ----------
+        path : path-like
+            An audio file.
+        rep : musiclib.representations.Representation
+        offset, duration : float
+            The excerpt, in seconds (``duration=None``: to the end).
+        preprocess : dict, optional
+            Filters applied to the audio before encoding (see
+            :func:`musiclib.postprocess.check_preprocess`): part of the key when given; without it the
+            key is what it always was, so existing entries stay valid.
+        """
         spec = {
             "version": CACHE_VERSION,
             "file": file_digest(path),
@@ -90,6 +108,12 @@ class FeatureCache:
             "offset": float(offset),
             "duration": None if duration is None else float(duration),
         }
+        if preprocess is not None:
+            from musiclib.postprocess import check_preprocess
+
+            preprocess = check_preprocess(preprocess, sr=rep.sr)
+            if preprocess is not None:
+                spec["preprocess"] = preprocess
         return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()
 
     def _entry(self, key: str) -> Path:
@@ -115,21 +139,26 @@ class FeatureCache:
         return frames
 
     def _write(self, entry: Path, key: str, frames: np.ndarray) -> None:
-        entry.parent.mkdir(parents=True, exist_ok=True)
         meta = json.dumps({"key": key, "crc32": zlib.crc32(np.ascontiguousarray(frames).tobytes())})
-        fd, tmp = tempfile.mkstemp(prefix=f".{entry.stem[:8]}.", suffix=".npz", dir=entry.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, frames=frames, meta=np.array(meta))
-            os.replace(tmp, entry)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        with atomic_write(entry) as tmp:
+            np.savez(tmp, frames=frames, meta=np.array(meta))
 
-    def features(self, path, rep, *, offset: float = 0.0, duration: float | None = None) -> np.ndarray:
-        """Frames ``[shape=(n_frames, rep.n_features)]`` of ``path`` under ``rep``, from the cache when possible.
+    def features(self, path, rep, *, offset: float = 0.0, duration: float | None = None,
+                 preprocess: dict | None = None) -> np.ndarray:
+        """Frames of ``path`` under ``rep``, from the cache when possible.
 
-        The audio is loaded with :func:`musiclib.audio.load` at ``rep.sr`` (mono).
+        The audio is loaded with :func:`musiclib.audio.load` at ``rep.sr`` (mono) and, when
+        ``preprocess`` is given (e.g. ``{"highpass_hz": 500.0}``), filtered with
+        :func:`musiclib.postprocess.filter_audio` before encoding; the settings are part of the key.
+
+        Parameters
+        ----------
+        path, rep, offset, duration, preprocess :
+            As :meth:`key`.
+
+        Returns
+        -------
+        frames : np.ndarray [shape=(n_frames, rep.n_features)], float32
 
         Raises
         ------
@@ -138,7 +167,7 @@ class FeatureCache:
         ParameterError
             The file is shorter than one frame of ``rep`` (the message names the file).
         """
-        key = self.key(path, rep, offset=offset, duration=duration)
+        key = self.key(path, rep, offset=offset, duration=duration, preprocess=preprocess)
         entry = self._entry(key)
         if entry.exists():
             frames = self._read(entry, key, rep.n_features)
@@ -147,6 +176,10 @@ class FeatureCache:
                 return frames
         self.misses += 1
         y, _ = audio.load(path, sr=rep.sr, offset=offset, duration=duration)
+        if preprocess is not None:
+            from musiclib.postprocess import filter_audio
+
+            y = filter_audio(y, sr=rep.sr, **preprocess)
         try:
             frames = rep.encode(y)
         except ParameterError as e:

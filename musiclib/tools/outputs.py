@@ -20,7 +20,6 @@ import json
 import math
 import os
 import re
-import shutil
 import tempfile
 import warnings
 from pathlib import Path
@@ -28,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from musiclib import audio
-from musiclib.errors import MusiclibError, ParameterError
+from musiclib.errors import MusiclibError, ParameterError, check_int, check_number
 
 __all__ = ["outputs_root", "save_clips", "load_outputs", "list_runs", "EXPECTED_APPROACHES"]
 
@@ -39,14 +38,15 @@ EXPECTED_APPROACHES = (
     "04_lstm",
     "05_vae",
     "06_gan",
-    "07_autoencoder",
+    "07_raw_audio",
 )
 
 _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
 
 def outputs_root(root=None) -> Path:
-    """``root`` if given, else ``$MUSICLIB_OUTPUTS``, else ``<repo>/outputs``."""
+    """The outputs folder: ``root`` if given, else ``$MUSICLIB_OUTPUTS``, else ``outputs/`` in
+    :func:`musiclib.tools.data.project_root` (it need not exist yet)."""
     if root is not None:
         return Path(root)
     env = os.environ.get("MUSICLIB_OUTPUTS")
@@ -139,8 +139,36 @@ def save_clips(
         The run folder exists already (nothing is overwritten).
     """
     _check_slug("approach", approach)
-    if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or sr <= 0:
-        raise ParameterError(f"sr={sr!r} must be a positive integer (Hz)")
+    check_int("sr", sr)
+    clips = _check_clips(clips)
+    if not isinstance(parameters, dict):
+        raise ParameterError(f"parameters must be a dict, got {type(parameters).__name__}")
+    check_number("train_seconds", train_seconds, low=0)
+    check_number("generate_seconds", generate_seconds, low=0)
+    now = _dt.datetime.now(_dt.timezone.utc)
+    run = _check_slug("run", run if run is not None else f"{now:%Y%m%dT%H%M%S-%f}Z-seed{seed}")
+    final = outputs_root(root) / approach / run
+    exists = MusiclibError(f"{final}: this run exists already; pass another run= (nothing was overwritten)")
+    if final.exists():
+        raise exists
+    final.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f".{run}.", suffix=".tmp", dir=final.parent,
+                                     ignore_cleanup_errors=True) as tmp:
+        meta = {"approach": approach, "run": run, "created": now.isoformat(),
+                "representation": _jsonable(representation), "parameters": _jsonable(parameters),
+                "seed": _jsonable(seed), "train_seconds": float(train_seconds),
+                "generate_seconds": float(generate_seconds), "sr": int(sr),
+                "clips": [_write_clip(Path(tmp) / f"clip_{i:02d}.wav", c, sr=int(sr)) for i, c in enumerate(clips)]}
+        (Path(tmp) / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+        try:
+            os.rename(tmp, final)  # fails if final appeared meanwhile (a non-empty directory)
+        except OSError:
+            raise exists from None
+    return [final / e["file"] for e in meta["clips"]]
+
+
+def _check_clips(clips) -> list[np.ndarray]:
+    """The clips as a non-empty list of non-empty 1-D float64 arrays (one array is one clip)."""
     if isinstance(clips, np.ndarray) and clips.ndim == 1:
         clips = [clips]
     clips = [np.asarray(c, dtype=np.float64) for c in clips]
@@ -149,60 +177,32 @@ def save_clips(
     for i, c in enumerate(clips):
         if c.ndim != 1 or c.size == 0:
             raise ParameterError(f"clips[{i}] must be a non-empty 1-D array, got shape {c.shape}")
-    if not isinstance(parameters, dict):
-        raise ParameterError(f"parameters must be a dict, got {type(parameters).__name__}")
-    for name, v in (("train_seconds", train_seconds), ("generate_seconds", generate_seconds)):
-        if not isinstance(v, (int, float, np.number)) or not math.isfinite(v) or v < 0:
-            raise ParameterError(f"{name}={v!r} must be a non-negative number of seconds")
-    now = _dt.datetime.now(_dt.timezone.utc)
-    run = _check_slug("run", run if run is not None else f"{now:%Y%m%dT%H%M%S-%f}Z-seed{seed}")
-    base = outputs_root(root) / approach
-    final = base / run
-    if final.exists():
-        raise MusiclibError(f"{final}: this run exists already; pass another run= (nothing was overwritten)")
-    base.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{run}.", suffix=".tmp", dir=base))
-    try:
-        entries = []
-        for i, c in enumerate(clips):
-            bad = ~np.isfinite(c)
-            peak = float(np.max(np.abs(np.where(bad, 0, c))))
-            y = np.clip(np.where(bad, 0.0, c), -1.0, 1.0).astype(np.float32)
-            name = f"clip_{i:02d}.wav"
-            audio.save(tmp / name, y, sr=int(sr))
-            entries.append(
-                {
-                    "file": name,
-                    "seconds": round(len(c) / sr, 4),
-                    "peak": peak,
-                    "nonfinite_samples": int(np.count_nonzero(bad)),
-                }
-            )
-        meta = {
-            "approach": approach,
-            "run": run,
-            "created": now.isoformat(),
-            "representation": _jsonable(representation),
-            "parameters": _jsonable(parameters),
-            "seed": _jsonable(seed),
-            "train_seconds": float(train_seconds),
-            "generate_seconds": float(generate_seconds),
-            "sr": int(sr),
-            "clips": entries,
-        }
-        (tmp / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=False) + "\n")
-        try:
-            os.rename(tmp, final)  # fails if final appeared meanwhile (a non-empty directory)
-        except OSError:
-            raise MusiclibError(f"{final}: this run exists already; pass another run= (nothing was overwritten)") from None
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-    return [final / e["file"] for e in entries]
+    return clips
+
+
+def _write_clip(path: Path, c: np.ndarray, *, sr: int) -> dict:
+    """Write one clip (NaN/inf as 0, clipped to +-1) and return its sidecar entry."""
+    bad = ~np.isfinite(c)
+    c = np.where(bad, 0.0, c)
+    audio.save(path, np.clip(c, -1.0, 1.0).astype(np.float32), sr=sr)
+    return {"file": path.name, "seconds": round(len(c) / sr, 4), "peak": float(np.max(np.abs(c))),
+            "nonfinite_samples": int(np.count_nonzero(bad))}
 
 
 def list_runs(approach: str, *, root=None) -> list[Path]:
-    """Complete run folders of ``approach`` (those with a meta.json), oldest first."""
+    """Complete run folders of ``approach`` (those with a ``meta.json``), oldest first.
+
+    Parameters
+    ----------
+    approach : str
+        A notebook's name, e.g. ``"02_linear_regression"``.
+    root : path, optional
+        Outputs root (default: :func:`outputs_root`).
+
+    Returns
+    -------
+    list of Path
+    """
     _check_slug("approach", approach)
     base = outputs_root(root) / approach
     if not base.is_dir():
