@@ -1150,13 +1150,14 @@ def _read_history(path: Path) -> dict:
 
 
 def _save_atomically(model, path: Path) -> None:
-    tmp = path.with_name(f".tmp_{path.name}")
-    model.save(tmp)
-    os.replace(tmp, path)
+    from musiclib.tools import atomic_write
+
+    with atomic_write(path) as tmp:
+        model.save(tmp)
 
 
 def fit_with_checkpoints(model, data, *, epochs: int, checkpoint_dir, validation_data=None,
-                         calibrate: bool = True, callbacks=()):
+                         calibrate: bool = True, callbacks=(), verbose: bool = False):
     """Train ``model`` for ``epochs`` epochs in all, resumable: Keras' ``BackupAndRestore`` and ``ModelCheckpoint``.
 
     - ``keras.callbacks.BackupAndRestore`` (in ``checkpoint_dir/backup``) saves the weights, the
@@ -1186,6 +1187,8 @@ def fit_with_checkpoints(model, data, *, epochs: int, checkpoint_dir, validation
         (held-out errors are what a roll-out meets), else on ``data``.
     callbacks : sequence of keras.callbacks.Callback
         More callbacks for ``fit`` (e.g. :func:`musiclib.display.training_progress`).
+    verbose : bool
+        Keras' own one line per epoch (``fit(verbose=2)``); off by default.
 
     Returns
     -------
@@ -1212,7 +1215,7 @@ def fit_with_checkpoints(model, data, *, epochs: int, checkpoint_dir, validation
         initial_epoch = done  # BackupAndRestore puts weights, optimiser and epoch back itself
     if initial_epoch < epochs:
         model.fit(data, epochs=epochs, initial_epoch=0 if backup.exists() else initial_epoch,
-                  validation_data=validation_data, verbose=0, shuffle=False,  # the dataset shuffles itself
+                  validation_data=validation_data, verbose=2 if verbose else 0, shuffle=False,  # the dataset shuffles itself
                   callbacks=[_EpochSeconds(), keras.callbacks.BackupAndRestore(backup),
                              keras.callbacks.ModelCheckpoint(last), keras.callbacks.CSVLogger(directory / _LOG,
                                                                                                  append=True),
