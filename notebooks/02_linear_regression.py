@@ -55,7 +55,7 @@ SETTINGS = {
               "levels": {"n_levels": 8, "n_components": 32, "epochs": 2},
               "n_clips": 2, "prime": 0.5, "seconds": 2.0, "long": 1500},
     "demo": {"max_duration": 30.0, "excerpt": "middle", "context": 4, "harmonics": 8, "alpha": 10.0, "stride": 2,
-             "levels": {"n_levels": 16, "n_components": 64, "epochs": 4},
+             "levels": {"n_levels": 16, "n_components": 64, "epochs": 2},
              "n_clips": 3, "prime": 1.0, "seconds": 8.0, "long": 8000},
     "full": {"max_duration": 60.0, "excerpt": "middle", "context": 8, "harmonics": 8, "alpha": 10.0, "stride": 1,
              "levels": {"n_levels": 24, "n_components": 128, "epochs": 20},
