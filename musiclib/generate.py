@@ -35,7 +35,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from musiclib.errors import MusiclibError, ParameterError
+from musiclib.audio import MAX_SAMPLES
+from musiclib.errors import MusiclibError, ParameterError, check_int, check_positive
 from musiclib.framing import Framing
 
 __all__ = [
@@ -340,14 +341,29 @@ def _context_of(model, framing):
     return Framing(context=int(c))
 
 
+def _check_n_frames(n_frames, n_features: int) -> int:
+    """``n_frames`` as an int whose ``(n_frames, n_features)`` float32 buffer stays within :data:`MAX_SAMPLES` values."""
+    n_features = max(int(n_features), 1)
+    return check_int("n_frames", n_frames, low=1, high=MAX_SAMPLES // n_features,
+                     note=f"at most {MAX_SAMPLES // n_features} frames of {n_features} features")
+
+
+def _check_seconds(name: str, seconds, sr: int) -> float:
+    """``seconds`` > 0 whose samples at ``sr`` stay within :data:`musiclib.audio.MAX_SAMPLES`."""
+    seconds = check_positive(name, seconds)
+    if seconds * sr > MAX_SAMPLES:
+        raise ParameterError(f"{name}={seconds!r} s is {seconds * sr:.3g} samples at {sr} Hz; at most {MAX_SAMPLES}")
+    return seconds
+
+
 def _check_rollout_arguments(prime, n_frames, temperature) -> np.ndarray:
-    if isinstance(n_frames, bool) or not isinstance(n_frames, (int, np.integer)) or n_frames < 1:
-        raise ParameterError(f"n_frames={n_frames!r} must be an integer >= 1")
-    if not np.isfinite(temperature) or temperature < 0:
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(temperature) or temperature < 0:
         raise ParameterError(f"temperature={temperature!r} must be a finite number >= 0")
     prime = np.asarray(prime, dtype=np.float32)
-    if prime.ndim != 2 or not np.all(np.isfinite(prime)):
+    if prime.ndim != 2 or prime.shape[1] < 1 or not np.all(np.isfinite(prime)):
         raise ParameterError(f"prime must be finite frames of shape (n_prime, n_features), got shape {prime.shape}")
+    _check_n_frames(n_frames, prime.shape[1] * 2)  # the buffer, and the scaled copy the result is made from
     return prime
 
 
@@ -470,6 +486,7 @@ def continue_clock(prime_phase, *, n_frames: int, bpm: float, frames_per_second:
     """
     from musiclib.beats import clock
 
+    n_frames = _check_n_frames(n_frames, 4)
     p = np.asarray(prime_phase, dtype=np.float64)
     if p.ndim != 2 or p.shape[1] != 4 or len(p) < 1 or not np.all(np.isfinite(p)):
         raise ParameterError(f"prime_phase must be finite phases of shape (n_prime >= 1, 4), got shape {p.shape}")
@@ -547,14 +564,13 @@ def generate_clips(model, primes, rep, *, seconds: float, temperature: float = 1
 
     from musiclib.beats import clock as steady_clock
 
-    if not np.isfinite(seconds) or seconds <= 0:
-        raise ParameterError(f"seconds={seconds!r} must be a positive number")
+    seconds = _check_seconds("seconds", seconds, rep.sr)
     if isinstance(primes, np.ndarray) and primes.ndim == 2:
         primes = [primes]
     if len(primes) == 0:
         raise ParameterError("generate_clips() needs at least one prime")
     fps = rep.frames_per_second
-    n_frames = int(np.ceil(seconds * fps)) + 1
+    n_frames = _check_n_frames(int(np.ceil(seconds * fps)) + 1, rep.n_features * 2)
     length = int(round(seconds * rep.sr))
     if prime_phases is not None and len(prime_phases) != len(primes):
         raise ParameterError(f"{len(prime_phases)} prime_phases for {len(primes)} primes")
@@ -723,9 +739,16 @@ def frames_to_audio(frames, rep, *, method: str = GENERATION_INVERSION["method"]
         raise ParameterError(f"frames must have shape (n_frames, {rep.n_features}), got {frames.shape}")
     if not np.all(np.isfinite(frames)):
         raise ParameterError(f"frames hold {int(np.count_nonzero(~np.isfinite(frames)))} NaN/inf values")
+    hop = int(getattr(rep, "hop_length", 1))
+    check_int("len(frames)", len(frames), high=MAX_SAMPLES // max(hop, 1), note=f"hop_length={hop}")
+    length = check_int("length", length, high=MAX_SAMPLES, allow_none=True)
     kwargs = {"nnls_iter": nnls_iter} if hasattr(rep, "to_linear") else {}
-    return np.asarray(rep.decode(frames, method=method, n_iter=n_iter, length=length, seed=seed, **kwargs),
-                      dtype=np.float32)
+    y = np.asarray(rep.decode(frames, method=method, n_iter=n_iter, length=length, seed=seed, **kwargs),
+                   dtype=np.float32)
+    if not np.all(np.isfinite(y)):  # finite frames within +200 dB decode to finite audio; never hand back NaN
+        raise RolloutError(f"frames_to_audio: {int(np.count_nonzero(~np.isfinite(y)))} samples decoded to NaN/inf",
+                           frames=frames, step=len(frames))
+    return y
 
 
 # ---------------------------------------------------------------------------------------------
@@ -784,6 +807,7 @@ def continue_audio(model, rep, y, *, sr: int, start: float = 0.0, prime_seconds:
             raise ParameterError(f"{name}={v!r} must be a finite number >= 0 (seconds)")
     if seconds <= 0 or prime_seconds <= 0:
         raise ParameterError(f"prime_seconds={prime_seconds} and seconds={seconds} must be positive")
+    _check_seconds("seconds", seconds, sr)
     a = int(round(start * sr))
     seam = a + int(round(prime_seconds * sr))
     if seam > len(y):

@@ -415,3 +415,29 @@ def test_continue_audio_drives_the_clock(click_model, rep):
     with pytest.raises(ParameterError, match="clock"):
         generate.continue_audio(model, rep, y, sr=SR, prime_seconds=1.0, seconds=1.0, scaler=scaler,
                                 framing=framing, progress=False)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda rep, prime, model: generate.rollout(model, prime, n_frames=2**40), "n_frames"),
+    (lambda rep, prime, model: generate.rollout(model, prime, n_frames=0), "n_frames"),
+    (lambda rep, prime, model: generate.generate_clips(model, [prime], rep, seconds=1e9), "seconds"),
+    (lambda rep, prime, model: generate.generate_clips(model, [prime], rep, seconds=float("nan")), "seconds"),
+    (lambda rep, prime, model: generate.continue_clock(np.zeros((2, 4)), n_frames=2**40, bpm=120.0,
+                                                       frames_per_second=10.0), "n_frames"),
+    (lambda rep, prime, model: generate.frames_to_audio(prime, rep, length=2**40), "length"),
+    (lambda rep, prime, model: generate.frames_to_audio(prime, rep, length=0), "length"),
+])
+def test_sizes_are_checked_before_allocating(fitted, train, rep, call, match):
+    """A huge or empty size is a ParameterError naming the parameter, never a MemoryError."""
+    model, scaler, _ = fitted
+    prime = scaler.transform(train[0][:20]).astype(np.float32)
+    with pytest.raises(ParameterError, match=match):
+        call(rep, train[0][:20] if match == "length" else prime, model)
+
+
+def test_frames_to_audio_is_finite_at_the_guard_limits(rep):
+    """Frames at the representation's extremes (silence floor to +150 dB) still decode to finite audio."""
+    frames = np.full((20, rep.n_features), -120.0, dtype=np.float32)
+    frames[10:] = 150.0
+    y = generate.frames_to_audio(frames, rep)
+    assert y.dtype == np.float32 and np.all(np.isfinite(y))
