@@ -51,26 +51,27 @@ SETTINGS = {
     # sequence (at least one bar at the corpus tempo in demo and full mode); batch_size / epochs;
     # harmonics: of the beat and bar phase in the clock's inputs; families: the models trained (small
 # mode leaves out the CNN, whose compilation alone takes most of its time); mlp / lstm / cnn: their settings;
-    # n_clips / prime / seconds: clips per model, seconds of held-out audio primed with and generated
+    # n_clips / prime / seconds: clips per model, seconds of held-out audio primed with and generated;
+    # long / tail: the LSTMs' long clip, and the seconds at its end that get their own card
     "small": {
         "max_duration": 4.0, "excerpt": "start", "window": 32, "bar_window": False, "batch_size": 32,
         "epochs": 1, "harmonics": 4, "families": ("MLP", "LSTM"),
         "mlp": {"context": 8, "units": (32,)}, "lstm": {"units": (16,)}, "cnn": {"filters": 16, "dilations": (1, 2, 4)},
-        "n_clips": 1, "prime": 0.5, "seconds": 2.0,
+        "n_clips": 1, "prime": 0.5, "seconds": 2.0, "long": 4.0, "tail": 2.0,
     },
     "demo": {
         "max_duration": 30.0, "excerpt": "middle", "window": 64, "bar_window": True, "batch_size": 32,
         "epochs": 8, "harmonics": 4, "families": ("MLP", "LSTM", "CNN"),
         "mlp": {"context": 16, "units": (256, 256)}, "lstm": {"units": (128, 128)},
         "cnn": {"filters": 64, "dilations": (1, 2, 4, 8, 16, 32, 64, 128)},
-        "n_clips": 3, "prime": 1.0, "seconds": 8.0,
+        "n_clips": 3, "prime": 1.0, "seconds": 8.0, "long": 30.0, "tail": 8.0,
     },
     "full": {
         "max_duration": None, "excerpt": "start", "window": 256, "bar_window": True, "batch_size": 64,
         "epochs": 60, "harmonics": 8, "families": ("MLP", "LSTM", "CNN"),
         "mlp": {"context": 32, "units": (512, 512)}, "lstm": {"units": (512, 512, 512)},
         "cnn": {"filters": 256, "dilations": (1, 2, 4, 8, 16, 32, 64, 128, 256)},
-        "n_clips": 4, "prime": 2.0, "seconds": 20.0,
+        "n_clips": 4, "prime": 2.0, "seconds": 20.0, "long": 120.0, "tail": 10.0,
     },
 }[MODE]
 SETTINGS
@@ -252,6 +253,30 @@ for variant in VARIANTS:
     display(cards[f"LSTM, {variant}"])
 
 # %% [markdown]
+# ### A long clip: does the LSTM stay music to the end?
+#
+# Next-frame models drift: their own output is not what they were trained on. Each LSTM generates
+# `long` seconds from the first prime; the card's blow-up, drone and noise checks are computed on
+# its last `tail` seconds alone, where a drift would show.
+
+# %%
+long_clips, tail_cards = {}, {}
+for variant in VARIANTS:
+    label = f"LSTM, {variant}"
+    clock = variant == "clock"
+    (y,), _ = keras_seq.generate_audio(models[label], [primes[0][0]], rep, seconds=SETTINGS["long"],
+                                       temperature=TEMPERATURE, guard=guards[label], seed=SEED,
+                                       bpm=bpm if clock else None, prime_phases=[primes[0][1]] if clock else None)
+    long_clips[label] = y
+    tail_cards[label] = card.musicality_card([y[-int(SETTINGS["tail"] * sr):]], training=training_audio,
+                                             reference=reference, sr=sr, label=f"04 {label}, last {SETTINGS['tail']:.0f} s",
+                                             seed=SEED, features=features)
+display(audio_table({f"{label}: last {SETTINGS['tail']:.0f} s of {SETTINGS['long']:.0f} s": y[-int(SETTINGS["tail"] * sr):]
+                     for label, y in long_clips.items()}, sr=sr, title="the end of the long clips"))
+pd.DataFrame({label: {k: c.checks[k]["value"] for k in ("blowup", "drone", "noise", "rhythm")}
+              | {"failed": ", ".join(c.failed) or "none"} for label, c in tail_cards.items()}).T.round(2)
+
+# %% [markdown]
 # ## Where the energy falls: onset strength against the clock
 #
 # The onset strength (`librosa.onset.onset_strength`) of the first clip of each model, with the
@@ -321,7 +346,8 @@ summary = {
     "rhythm threshold": rhythm["LSTM, clock"]["threshold"],
     "held-out MSE without / with the clock": {f: (round(histories[f"{f}, no clock"]["val_loss"][-1], 3),
                                                   round(histories[f"{f}, clock"]["val_loss"][-1], 3)) for f in FAMILIES},
-    "cards failing blow-up": [label for label, c in cards.items() if c.checks["blowup"]["passed"] is False],
+    "cards failing blow-up": [label for label, c in {**cards, **{f"{k}, tail": v for k, v in tail_cards.items()}}.items()
+                              if c.checks["blowup"]["passed"] is False],
     "seconds to run this notebook": round(time.perf_counter() - t_start, 1),
 }
 for k, v in summary.items():
@@ -335,7 +361,8 @@ display(headline(
     f"({verdict[rhythm['LSTM, no clock']['passed']]}) to {rhythm['LSTM, clock']['value']:.2f} "
     f"({verdict[rhythm['LSTM, clock']['passed']]}; threshold {rhythm['LSTM, clock']['threshold']:.2f}); with the "
     f"clock {', '.join(passing) or 'no model'} pass{'es' if len(passing) == 1 else ''} rhythm, and "
-    f"{len(summary['cards failing blow-up'])} of {len(cards)} models fail blow-up."))
+    f"{len(summary['cards failing blow-up'])} of {len(cards) + len(tail_cards)} cards (the long clips' tails included) "
+    "fail blow-up."))
 
 # %% [markdown]
 # - The feed-forward network is the baseline: it sees a fixed window of recent frames and nothing
