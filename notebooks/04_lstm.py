@@ -48,7 +48,8 @@ RESUME = True  # continue from the checkpoints of an earlier run with the same s
 # %%
 SETTINGS = {
     # max_duration / excerpt: seconds read per file and where from; window: frames per training
-    # sequence (at least one bar at the corpus tempo in demo and full mode); batch_size / epochs;
+    # sequence (at least one bar at the corpus tempo in demo and full mode; windows do not overlap,
+    # so an epoch sees every frame once); batch_size / epochs;
     # harmonics: of the beat and bar phase in the clock's inputs; families: the models trained (small
 # mode leaves out the CNN, whose compilation alone takes most of its time); mlp / lstm / cnn: their settings;
     # n_clips / prime / seconds: clips per model, seconds of held-out audio primed with and generated;
@@ -62,7 +63,7 @@ SETTINGS = {
     "demo": {
         "max_duration": 30.0, "excerpt": "middle", "window": 64, "bar_window": True, "batch_size": 32,
         "epochs": 8, "harmonics": 4, "families": ("MLP", "LSTM", "CNN"),
-        "mlp": {"context": 16, "units": (256, 256)}, "lstm": {"units": (128, 128)},
+        "mlp": {"context": 8, "units": (256,)}, "lstm": {"units": (128, 128)},
         "cnn": {"filters": 64, "dilations": (1, 2, 4, 8, 16, 32, 64, 128)},
         "n_clips": 3, "prime": 1.0, "seconds": 8.0, "long": 30.0, "tail": 8.0,
     },
@@ -161,9 +162,9 @@ for family, (make, params) in FAMILIES.items():
         label = f"{family}, {variant}"
         clock = dict(phases=nf.train_phases, harmonics=harmonics) if harmonics else {}
         held_clock = dict(phases=nf.held_phases, harmonics=harmonics) if harmonics else {}
-        ds = keras_seq.sequence_dataset(nf.train_frames, window=window, batch_size=SETTINGS["batch_size"], seed=SEED,
-                                        **clock)
-        val = keras_seq.sequence_dataset(nf.held_frames, window=window, batch_size=SETTINGS["batch_size"],
+        ds = keras_seq.sequence_dataset(nf.train_frames, window=window, hop=window, batch_size=SETTINGS["batch_size"],
+                                        seed=SEED, **clock)
+        val = keras_seq.sequence_dataset(nf.held_frames, window=window, hop=window, batch_size=SETTINGS["batch_size"],
                                          shuffle=False, **held_clock)
         folder = checkpoints / label.replace(", ", "-").replace(" ", "_")
         if not RESUME and folder.exists():
