@@ -7,7 +7,8 @@ at every step, the frame that follows:
 model             what it is
 ================= ============================================================================
 :class:`NextFrameLSTM`  stacked LSTM layers and a linear read-out (the one neural approach an
-                        earlier experiment had working, on mel frames)
+                        earlier experiment had working, on mel frames); with a clock, the
+                        read-out also sees the clock features directly
 :class:`NextFrameMLP`   the plain feed-forward network on the flattened last ``context`` frames
                         (the "vanilla" baseline the recurrent and convolutional models must beat);
                         its first layer is a causal convolution as wide as the context, which is
@@ -724,18 +725,25 @@ class NextFrameLSTM(_NextFrameModel):
     def get_config(self):
         return {**self._base_config(), "units": list(self.units), "dropout": self.dropout, "noise": self.noise}
 
+    def _readout(self, h, xin):
+        """The read-out of the top layer's output, and of the clock features straight from the input
+        (so where in the bar a frame falls can shift its prediction directly, as it does a ridge model's)."""
+        if self.n_clock:
+            h = tf.concat([h, xin[..., self.n_features:]], axis=-1)
+        return self.readout(h)
+
     def _forward(self, xin, training=False):
         h = xin
         for lstm, drop in zip(self.lstms, self.drops):
             h = drop(lstm(h, training=training), training=training)
-        return self.readout(h), {}
+        return self._readout(h, xin), {}
 
     def _initial_state(self, batch):
         return [(tf.zeros((batch, u)), tf.zeros((batch, u))) for u in self.units]
 
     def _step(self, xin, state, temperature, noise_seed):
         h, state = _lstm_steps(self.lstms, xin, state)
-        return self.readout(h), state
+        return self._readout(h, xin), state
 
 
 def _causal_buffers(batch, convs, dilations, channels):
