@@ -51,11 +51,11 @@ SETTINGS = {
     # n_clips / prime / seconds: clips per model, seconds of held-out audio primed with and generated
     "small": {"max_duration": 3.0, "excerpt": "start", "context": 4, "n_components": 8, "harmonics": 4, "stride": 1,
               "tree": {"max_depth": 6}, "forest": {"n_estimators": 4, "max_depth": 6},
-              "xgboost": {"n_estimators": 10, "max_depth": 3},
+              "xgboost": {"n_estimators": 5, "max_depth": 3},
               "n_clips": 2, "prime": 0.5, "seconds": 2.0},
     "demo": {"max_duration": 30.0, "excerpt": "middle", "context": 4, "n_components": 16, "harmonics": 8,
              "stride": 2, "tree": {"max_depth": 12}, "forest": {"n_estimators": 10, "max_depth": 12},
-             "xgboost": {"n_estimators": 40, "max_depth": 5},
+             "xgboost": {"n_estimators": 15, "max_depth": 4},
              "n_clips": 3, "prime": 1.0, "seconds": 8.0},
     "full": {"max_duration": 60.0, "excerpt": "middle", "context": 8, "n_components": 32, "harmonics": 8,
              "stride": 1, "tree": {"max_depth": 14}, "forest": {"n_estimators": 50, "max_depth": 14},
