@@ -10,11 +10,18 @@ folder) as ``MelSpectrogram(n_mels=128)`` frames through :class:`musiclib.tools.
   verify each entry;
 - warm, memoised: the same within one session, where the file digests are remembered.
 
-Prints a table (median of ``--repeats`` passes, with a breakdown of the warm pass) and, as the last
-line, one JSON object: ``{"cold_s", "warm_s", "speedup", "target": 20, "passed"}``; the target is a
-warm pass at least 20 times faster than a cold one.
+Then the cold pass (an empty cache each time) spread over workers with
+:func:`musiclib.framing.load_frames` / :func:`musiclib.tools.parallel.map`: 1 local worker (in this
+process), 2 local worker processes (joblib), and a ``distributed.LocalCluster`` of 2 worker
+processes (joblib's Dask backend, as ``MUSICLIB_DASK_SCHEDULER`` would give); the pools are started
+and warmed by one untimed pass first, and their start-up is printed apart.
 
-Run: ``.venv/bin/python benchmarks/cache.py [--repeats 3] [--files 20]``.
+Prints a table (median of ``--repeats`` passes, with a breakdown of the warm pass), the workers'
+table with speed-ups against 1 worker and, as the last line, one JSON object: ``{"cold_s",
+"warm_s", "speedup", "target": 20, "passed", "workers": {...}}``; the target is a warm pass at least
+20 times faster than a cold one. Report the machine's load beside the speed-ups (``uptime``).
+
+Run: ``.venv/bin/python benchmarks/cache.py [--repeats 3] [--files 20] [--only cache|workers]``.
 """
 
 from __future__ import annotations
@@ -105,10 +112,35 @@ def warm_breakdown(files, rep, root) -> dict[str, float]:
     return t
 
 
+def workers_table(files, rep, tmp: Path, repeats: int) -> dict:
+    """Cold corpus passes over 1 and 2 local workers and a 2-worker Dask LocalCluster (seconds, medians)."""
+    from distributed import LocalCluster
+
+    from musiclib.framing import load_frames
+
+    def cold(name, **where):
+        times = []
+        for r in range(repeats + 1):  # pass 0 starts and warms the workers: not counted
+            t0 = time.perf_counter()
+            load_frames(files, rep, cache=cache.FeatureCache(tmp / f"{name}_{r}"), **where)
+            times.append(time.perf_counter() - t0)
+        return {"start_s": times[0] - statistics.median(times[1:]), "s": statistics.median(times[1:])}
+
+    out = {"1 local worker": cold("one", n_jobs=1), "2 local workers (joblib)": cold("two", n_jobs=2)}
+    t0 = time.perf_counter()
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=40) as cluster:
+        started = time.perf_counter() - t0
+        out["2-worker Dask LocalCluster"] = cold("dask", scheduler=cluster.scheduler_address)
+        out["2-worker Dask LocalCluster"]["start_s"] += started
+    return out
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="passes of each kind (median reported)")
     parser.add_argument("--files", type=int, default=20, help="synthetic files when there is no corpus")
+    parser.add_argument("--only", choices=("cache", "workers"), help="run one part only")
     args = parser.parse_args(argv)
 
     rep = MelSpectrogram(n_mels=128)
@@ -117,6 +149,11 @@ def main(argv=None) -> dict:
         files, what = corpus_files(args.files, tmp)
         seconds = sum(audio.info(p)["duration"] for p in files)
         size_mb = sum(p.stat().st_size for p in files) / 1e6
+        if args.only == "workers":
+            print(f"data: {what}: {len(files)} files, {seconds:.0f} s of audio, {size_mb:.1f} MB")
+            result = {"workers": print_workers(workers_table(files, rep, tmp, args.repeats), len(files))}
+            print(json.dumps(result))
+            return result
 
         cold, warm, memo = [], [], []
         for r in range(args.repeats):
@@ -134,6 +171,7 @@ def main(argv=None) -> dict:
                 memo.append(t)
         breakdown = warm_breakdown(files, rep, tmp / "cache_0")
         entry_mb = sum(p.stat().st_size for p in (tmp / "cache_0").glob("??/*.npz")) / 1e6
+        workers = None if args.only == "cache" else workers_table(files, rep, tmp, args.repeats)
 
     cold_s, warm_s, memo_s = (statistics.median(x) for x in (cold, warm, memo))
     speedup = cold_s / warm_s
@@ -153,8 +191,23 @@ def main(argv=None) -> dict:
         "target": int(TARGET),
         "passed": bool(speedup >= TARGET),
     }
+    if workers is not None:
+        result["workers"] = print_workers(workers, len(files))
     print(json.dumps(result))
     return result
+
+
+def print_workers(workers: dict, n_files: int) -> dict:
+    """Print the workers' table; return ``{name: {"s", "start_s", "speedup"}}`` (speed-up against 1 worker)."""
+    one = workers["1 local worker"]["s"]
+    print(f"cold corpus pass across workers (median; pools started and warmed by one untimed pass; "
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f})")
+    print(f"{'workers':<30}{'seconds':>9}{'ms/file':>9}{'speed-up':>10}{'start-up s':>12}")
+    out = {}
+    for name, w in workers.items():
+        out[name] = {"s": round(w["s"], 4), "start_s": round(w["start_s"], 3), "speedup": round(one / w["s"], 2)}
+        print(f"{name:<30}{w['s']:>9.3f}{1000 * w['s'] / n_files:>9.2f}{one / w['s']:>9.2f}x{w['start_s']:>12.2f}")
+    return out
 
 
 if __name__ == "__main__":

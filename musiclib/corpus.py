@@ -9,7 +9,6 @@ from __future__ import annotations
 import html
 import os
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -264,6 +263,7 @@ def load_corpus(
     n_jobs: int | None = None,
     progress: bool = True,
     preprocess: dict | None = None,
+    scheduler=None,
 ) -> Corpus:
     """Load every audio file under a folder (or in a list), mono at ``sr``, skipping bad files.
 
@@ -291,6 +291,9 @@ def load_corpus(
         :data:`musiclib.postprocess.PREPROCESS_KEYS`; :func:`musiclib.postprocess.filter_audio`).
         Recorded as :attr:`Corpus.preprocess`; pass the same dict to
         :func:`musiclib.framing.load_frames` / the feature cache so cached frames match.
+    scheduler : str or distributed.Client, optional
+        Decode on this Dask cluster (default ``$MUSICLIB_DASK_SCHEDULER``; neither: local threads),
+        through :func:`musiclib.tools.parallel.map`.
 
     Returns
     -------
@@ -310,7 +313,7 @@ def load_corpus(
     UserWarning
         Once per skipped file, naming it and the reason.
     """
-    from tqdm.auto import tqdm
+    from musiclib.tools import parallel
 
     audio._check_positive("sr", sr, integer=True)
     audio._check_positive("max_duration", max_duration, allow_none=True)
@@ -346,10 +349,8 @@ def load_corpus(
         return path, Clip(Path(path), y, sr, meta["sr"], meta["channels"]), None
 
     workers = min(8, os.cpu_count() or 1) if n_jobs in (None, -1) else int(n_jobs)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = list(
-            tqdm(pool.map(one, files), total=len(files), desc="loading audio", disable=not progress or len(files) < 8)
-        )
+    results = parallel.map(one, files, n_jobs=workers, scheduler=scheduler, prefer="threads",
+                           progress=progress and len(files) >= 8, desc="loading audio")
     clips = [c for _, c, _ in results if c is not None]
     skipped = sorted(set_aside + [(Path(p), why) for p, c, why in results if c is None])
     for p, why in skipped:

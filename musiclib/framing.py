@@ -30,6 +30,7 @@ roll-out (:meth:`Framing.window`), so training and generation see identical feat
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -405,8 +406,15 @@ def _offsets(paths, *, max_duration, excerpt) -> list[float]:
     return out
 
 
+def _features(item, *, cache, rep, duration, preprocess):
+    """One file's frames through the cache: ``item`` is ``(path, offset in seconds)``."""
+    path, offset = item
+    return cache.features(path, rep, offset=offset, duration=duration, preprocess=preprocess)
+
+
 def load_frames(paths, rep, *, cache=None, max_duration: float | None = None, excerpt: str = "start",
-                progress: bool = False, preprocess: dict | None = None) -> list[np.ndarray]:
+                progress: bool = False, preprocess: dict | None = None, n_jobs: int | None = 1,
+                scheduler=None) -> list[np.ndarray]:
     """Per-file frames ``[shape=(n_frames_i, rep.n_features)]`` of ``paths`` through the feature cache.
 
     Parameters
@@ -424,6 +432,8 @@ def load_frames(paths, rep, *, cache=None, max_duration: float | None = None, ex
     preprocess : dict, optional
         Filters applied to the audio before encoding (``musiclib.postprocess.filter_audio``; part of
         the cache key); default: the corpus's own ``preprocess`` when ``paths`` is a Corpus.
+    n_jobs, scheduler :
+        As :func:`musiclib.tools.parallel.map` (default: in this process).
     """
     from musiclib.tools.cache import FeatureCache
 
@@ -432,13 +442,12 @@ def load_frames(paths, rep, *, cache=None, max_duration: float | None = None, ex
     if hasattr(paths, "paths"):
         paths = paths.paths
     cache = cache if cache is not None else FeatureCache()
-    offsets = _offsets(paths, max_duration=max_duration, excerpt=excerpt)
-    it = zip(paths, offsets)
-    if progress:
-        from tqdm.auto import tqdm
+    from musiclib.tools import parallel
 
-        it = tqdm(list(it), desc="features")
-    return [cache.features(p, rep, offset=o, duration=max_duration, preprocess=preprocess) for p, o in it]
+    offsets = _offsets(paths, max_duration=max_duration, excerpt=excerpt)
+    encode = functools.partial(_features, cache=cache, rep=rep, duration=max_duration, preprocess=preprocess)
+    return parallel.map(encode, list(zip(paths, offsets)), n_jobs=n_jobs, scheduler=scheduler, progress=progress,
+                        desc="features")
 
 
 def _beat_memory():

@@ -81,6 +81,7 @@ import os
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import functools  # noqa: E402
+import json  # noqa: E402
 import math  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -107,6 +108,7 @@ __all__ = [
     "make_cnn",
     "make_lstm_vae",
     "strategy",
+    "shard_by_worker",
     "set_seed",
     "sequence_dataset",
     "fit_with_checkpoints",
@@ -134,14 +136,101 @@ _PACKAGE = "musiclib"
 def strategy():
     """The distribution strategy models are built under.
 
+    ``tf.distribute.MultiWorkerMirroredStrategy`` when ``TF_CONFIG`` names several workers (one
+    process per machine, see the README, "Outgrowing one machine"), else
     ``tf.distribute.MirroredStrategy`` over all GPUs when there is more than one, else the default
     strategy (one GPU when present, else the CPU). The ``make_*`` builders and
-    :func:`fit_with_checkpoints` use it, so notebook code does not change with the hardware.
+    :func:`fit_with_checkpoints` use it, so notebook code does not change with the hardware. Made
+    once per process (TensorFlow allows one multi-worker strategy, created before other ops), so
+    importing this module makes it when ``TF_CONFIG`` is set (import it before other TensorFlow
+    work). Pair it with :func:`shard_by_worker` on the data.
+
+    Raises
+    ------
+    ParameterError
+        ``TF_CONFIG`` is set but is not JSON with a ``cluster`` mapping.
     """
-    gpus = tf.config.list_logical_devices("GPU")
-    if len(gpus) > 1:
-        return tf.distribute.MirroredStrategy()
-    return tf.distribute.get_strategy()
+    if _n_tf_config_workers() > 1:
+        kind = "multi_worker"
+    elif len(tf.config.list_logical_devices("GPU")) > 1:
+        kind = "mirrored"
+    else:
+        return tf.distribute.get_strategy()
+    if kind not in _STRATEGIES:
+        _STRATEGIES[kind] = _MultiWorkerMirroredStrategy() if kind == "multi_worker" else tf.distribute.MirroredStrategy()
+    return _STRATEGIES[kind]
+
+
+_STRATEGIES: dict = {}
+
+
+class _MultiWorkerMirroredStrategy(tf.distribute.MultiWorkerMirroredStrategy):
+    """``MultiWorkerMirroredStrategy`` whose ``reduce`` takes what Keras 3's ``fit`` gives it.
+
+    Keras 3 (keras-team/keras#20585) reduces a whole ``(x, y)`` batch in one call before it builds
+    the model, and the per-step losses (scalars) along ``axis=0``; TensorFlow's multi-worker
+    ``reduce`` refuses both. Here each value of a nest is reduced on its own, a scalar across
+    replicas only.
+    """
+
+    def reduce(self, reduce_op, value, axis=None):
+        def one(v):
+            local = v.values[0] if isinstance(v, tf.distribute.DistributedValues) else tf.convert_to_tensor(v)
+            return super(_MultiWorkerMirroredStrategy, self).reduce(reduce_op, v, axis if local.shape.rank else None)
+
+        return tf.nest.map_structure(one, value)
+
+
+def _n_tf_config_workers() -> int:
+    """How many workers (and chief) ``$TF_CONFIG`` names; 0 when it is unset."""
+    text = os.environ.get("TF_CONFIG", "").strip()
+    if not text:
+        return 0
+    try:
+        cluster = json.loads(text)["cluster"]
+        return len(cluster.get("worker", [])) + len(cluster.get("chief", []))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise ParameterError(f"TF_CONFIG={text[:200]!r} must be JSON with a 'cluster' mapping, "
+                             'e.g. {"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
+                             '"task": {"type": "worker", "index": 0}}') from None
+
+
+def _strategy_at_import():
+    """Make the multi-worker strategy now, when ``TF_CONFIG`` names several workers: TensorFlow needs it
+    before any other TensorFlow work (:func:`set_seed`, for one, lists the devices)."""
+    try:
+        if _n_tf_config_workers() > 1:
+            strategy()
+    except ParameterError:  # a malformed TF_CONFIG is reported by strategy() when it is called
+        pass
+
+
+_strategy_at_import()
+
+
+def shard_by_worker(dataset):
+    """``dataset`` set to be split by worker when a model trains under :func:`strategy`.
+
+    Every worker builds the same, identically seeded dataset of *global* batches; under a
+    multi-worker strategy each one then trains on its own part of every global batch (tf.data's
+    ``DATA`` auto-shard policy), so one step sees the same examples as a single process would.
+    Without several workers the dataset is unchanged.
+
+    Parameters
+    ----------
+    dataset : tf.data.Dataset
+        Batches of the global batch size, e.g. from :func:`sequence_dataset` with
+        ``drop_remainder=True`` (a smaller last batch splits unevenly between workers).
+
+    Returns
+    -------
+    tf.data.Dataset
+    """
+    if not isinstance(dataset, tf.data.Dataset):
+        raise ParameterError(f"shard_by_worker() needs a tf.data.Dataset, got {type(dataset).__name__}")
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.with_options(options)
 
 
 def set_seed(seed: int = 0, *, deterministic: bool | None = None) -> None:

@@ -6,6 +6,8 @@
     The feature cache, keyed by file content and representation parameters.
 :mod:`~musiclib.tools.outputs`
     Generated clips with JSON sidecars, written atomically, never overwritten.
+:mod:`~musiclib.tools.parallel`
+    One parallel map for corpus passes: local processes (joblib), or a Dask cluster.
 :mod:`~musiclib.tools.cli`
     ``python -m musiclib {fetch,card,calibrate}``.
 
