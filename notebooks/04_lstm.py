@@ -135,7 +135,8 @@ print(f"decode ceiling of the representation on {nf.prime_clip.name}: SC {ceilin
 #
 # Each model reads windows of consecutive frames from a `tf.data` pipeline and learns the next frame
 # at every step (teacher forcing); with the clock, every step also carries the clock features of the
-# frame it predicts. The frames are standardised inside the model (`keras.layers.Normalization`), so
+# frame it predicts (the LSTM's read-out sees them directly too, beside its state, so the phase can
+# shift a prediction the way it shifts a ridge model's). The frames are standardised inside the model (`keras.layers.Normalization`), so
 # losses are in units of each feature's spread. `fit_with_checkpoints` trains with Keras'
 # `BackupAndRestore` and `ModelCheckpoint` (an interrupted run resumes at its last epoch; a finished
 # one is loaded, not retrained), inside `keras_seq.strategy()`. After training each model measures its
