@@ -362,7 +362,7 @@ display(headline(
     f"With a beat clock at {bpm:.0f} BPM the LSTM's rhythm value goes from {rhythm['LSTM, no clock']['value']:.2f} "
     f"({verdict[rhythm['LSTM, no clock']['passed']]}) to {rhythm['LSTM, clock']['value']:.2f} "
     f"({verdict[rhythm['LSTM, clock']['passed']]}; threshold {rhythm['LSTM, clock']['threshold']:.2f}); with the "
-    f"clock {', '.join(passing) or 'no model'} pass{'es' if len(passing) == 1 else ''} rhythm, and "
+    f"clock {', '.join(passing) or 'no model'} pass{'es' if len(passing) <= 1 else ''} rhythm, and "
     f"{len(summary['cards failing blow-up'])} of {len(cards) + len(tail_cards)} cards (the long clips' tails included) "
     "fail blow-up."))
 
