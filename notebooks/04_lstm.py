@@ -30,7 +30,8 @@
 # | **LSTM**: stacked LSTMs and a linear read-out | everything so far, through its state |
 # | **CNN**: dilated causal 1-D convolutions, frequency bins as channels | a receptive field of at least a bar |
 #
-# Each is trained twice: without and with the **beat clock**, the phase of the frame to predict within
+# Each is trained twice (the CNN only with the clock in demo mode, for the time budget): without and
+# with the **beat clock**, the phase of the frame to predict within
 # its beat and bar (sines and cosines of its harmonics) from beat tracking of the training songs
 # (`musiclib.beats`). At generation time a steady clock at the corpus's median tempo drives it. Every
 # model generates through one compiled TensorFlow loop (`musiclib.models.keras_seq`) with the
@@ -51,25 +52,26 @@ SETTINGS = {
     # sequence (at least one bar at the corpus tempo in demo and full mode; windows do not overlap,
     # so an epoch sees every frame once); batch_size / epochs;
     # harmonics: of the beat and bar phase in the clock's inputs; families: the models trained (small
-# mode leaves out the CNN, whose compilation alone takes most of its time); mlp / lstm / cnn: their settings;
+# mode leaves out the CNN, whose compilation alone takes most of its time), clock_only: those
+# trained with the clock only (the demo budget); mlp / lstm / cnn: their settings;
     # n_clips / prime / seconds: clips per model, seconds of held-out audio primed with and generated;
     # long / tail: the LSTMs' long clip, and the seconds at its end that get their own card
     "small": {
         "max_duration": 4.0, "excerpt": "start", "window": 32, "bar_window": False, "batch_size": 32,
-        "epochs": 1, "harmonics": 4, "families": ("MLP", "LSTM"),
+        "epochs": 1, "harmonics": 4, "families": ("MLP", "LSTM"), "clock_only": (),
         "mlp": {"context": 8, "units": (32,)}, "lstm": {"units": (16,)}, "cnn": {"filters": 16, "dilations": (1, 2, 4)},
         "n_clips": 1, "prime": 0.5, "seconds": 2.0, "long": 4.0, "tail": 2.0,
     },
     "demo": {
         "max_duration": 30.0, "excerpt": "middle", "window": 64, "bar_window": True, "batch_size": 32,
-        "epochs": 8, "harmonics": 4, "families": ("MLP", "LSTM", "CNN"),
+        "epochs": 8, "harmonics": 4, "families": ("MLP", "LSTM", "CNN"), "clock_only": ("CNN",),
         "mlp": {"context": 8, "units": (256,)}, "lstm": {"units": (128, 128)},
         "cnn": {"filters": 64, "dilations": (1, 2, 4, 8, 16, 32, 64, 128)},
         "n_clips": 3, "prime": 1.0, "seconds": 8.0, "long": 30.0, "tail": 8.0,
     },
     "full": {
         "max_duration": None, "excerpt": "start", "window": 256, "bar_window": True, "batch_size": 64,
-        "epochs": 60, "harmonics": 8, "families": ("MLP", "LSTM", "CNN"),
+        "epochs": 60, "harmonics": 8, "families": ("MLP", "LSTM", "CNN"), "clock_only": (),
         "mlp": {"context": 32, "units": (512, 512)}, "lstm": {"units": (512, 512, 512)},
         "cnn": {"filters": 256, "dilations": (1, 2, 4, 8, 16, 32, 64, 128, 256)},
         "n_clips": 4, "prime": 2.0, "seconds": 20.0, "long": 120.0, "tail": 10.0,
@@ -149,6 +151,7 @@ FAMILIES = {"MLP": (keras_seq.make_mlp, SETTINGS["mlp"]), "LSTM": (keras_seq.mak
             "CNN": (keras_seq.make_cnn, SETTINGS["cnn"])}
 FAMILIES = {f: FAMILIES[f] for f in SETTINGS["families"]}
 VARIANTS = {"no clock": 0, "clock": SETTINGS["harmonics"]}  # variant -> clock harmonics
+variants_of = {f: [v for v in VARIANTS if v == "clock" or f not in SETTINGS["clock_only"]] for f in FAMILIES}
 # the key names the settings, the train files and the model code: a change to any retrains
 setup_key = hashlib.sha256(json.dumps(
     [MODE, SEED, str(root), SETTINGS, window, [c.path.name for c in train.clips],
@@ -159,7 +162,8 @@ checkpoints = outputs.outputs_root() / "04_lstm" / "checkpoints" / setup_key
 models, histories, guards, train_seconds = {}, {}, {}, {}
 guard = generate.StabilityGuard.fit(nf.train_frames, rep)
 for family, (make, params) in FAMILIES.items():
-    for variant, harmonics in VARIANTS.items():
+    for variant in variants_of[family]:
+        harmonics = VARIANTS[variant]
         label = f"{family}, {variant}"
         clock = dict(phases=nf.train_phases, harmonics=harmonics) if harmonics else {}
         held_clock = dict(phases=nf.held_phases, harmonics=harmonics) if harmonics else {}
@@ -182,7 +186,7 @@ for family, (make, params) in FAMILIES.items():
 # %%
 fig, axes = plt.subplots(1, len(FAMILIES), figsize=(4 * len(FAMILIES), 3), squeeze=False)
 for ax, family in zip(axes[0], FAMILIES):
-    for i, variant in enumerate(VARIANTS):
+    for i, variant in enumerate(variants_of[family]):
         h = histories[f"{family}, {variant}"]
         epochs = np.arange(1, len(h["loss"]) + 1)
         ax.plot(epochs, h["loss"], "o-", color=f"C{i}", label=f"{variant}, train")
@@ -292,6 +296,9 @@ beat_times = generate.clock_beats(
 for row, family in zip(axes, FAMILIES):
     for ax, variant in zip(row, VARIANTS):
         label = f"{family}, {variant}"
+        if label not in clips:  # trained with the clock only
+            ax.set_axis_off()
+            continue
         env = librosa.onset.onset_strength(y=clips[label][0], sr=sr)
         ax.plot(librosa.times_like(env, sr=sr), env, lw=0.8)
         plot_beats(beat_times, ax=ax, label=f"clock beats ({bpm:.0f} BPM)")
@@ -343,11 +350,11 @@ summary = {
     "mode": MODE,
     "training audio (s)": round(sum(map(len, nf.train_frames)) / fps),
     "clock tempo (BPM)": round(bpm, 1),
-    "rhythm without / with the clock": {f: (round(rhythm[f"{f}, no clock"]["value"], 2),
-                                            round(rhythm[f"{f}, clock"]["value"], 2)) for f in FAMILIES},
+    "rhythm without / with the clock": {f: tuple(round(rhythm[f"{f}, {v}"]["value"], 2) for v in variants_of[f])
+                                        for f in FAMILIES},
     "rhythm threshold": rhythm["LSTM, clock"]["threshold"],
-    "held-out MSE without / with the clock": {f: (round(histories[f"{f}, no clock"]["val_loss"][-1], 3),
-                                                  round(histories[f"{f}, clock"]["val_loss"][-1], 3)) for f in FAMILIES},
+    "held-out MSE without / with the clock": {f: tuple(round(histories[f"{f}, {v}"]["val_loss"][-1], 3)
+                                                        for v in variants_of[f]) for f in FAMILIES},
     "cards failing blow-up": [label for label, c in {**cards, **{f"{k}, tail": v for k, v in tail_cards.items()}}.items()
                               if c.checks["blowup"]["passed"] is False],
     "seconds to run this notebook": round(time.perf_counter() - t_start, 1),
