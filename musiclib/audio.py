@@ -20,7 +20,8 @@ import librosa
 import numpy as np
 import soundfile as sf
 
-from musiclib.errors import AudioFileError, ParameterError, check_int, check_number, check_positive
+from musiclib.errors import (MAX_AMPLITUDE, AudioFileError, ParameterError, check_int, check_number,
+                             check_positive)
 
 __all__ = [
     "AUDIO_EXTENSIONS",
@@ -53,6 +54,25 @@ MAX_SR = 768_000
 #: Most samples one signal may have after loading or resampling (2**28 float32 samples = 1 GiB):
 #: checked before allocating, so a huge rate or length is an error, not an out-of-memory crash.
 MAX_SAMPLES = 2**28
+
+
+#: Largest ``peak`` the normalisers accept (far above any audio scale, far below float32's limit).
+MAX_PEAK = 1e30
+
+#: Longest analysis frame or hop accepted by the frame-wise helpers (samples; 47 s at 22.05 kHz).
+MAX_FRAME = 2**20
+
+
+def _check_finite_audio(name: str, y) -> np.ndarray:
+    """``y`` as float32; ParameterError (counting them) when it holds NaN or inf. Empty input passes."""
+    y = np.asarray(y)
+    if np.iscomplexobj(y) or not (np.issubdtype(y.dtype, np.number) or y.dtype == np.bool_):
+        raise ParameterError(f"{name} has dtype {y.dtype}; expected real samples")
+    y = y.astype(np.float32)
+    if y.size and not np.all(np.isfinite(y)):
+        raise ParameterError(f"{name} must be finite audio; it holds {int(np.isnan(y).sum())} NaN and "
+                             f"{int(np.isinf(y).sum())} inf samples")
+    return y
 
 
 def _check_positive(name: str, value, *, integer: bool = False, allow_none: bool = False):
@@ -234,9 +254,10 @@ def load(
     if problem:
         raise AudioFileError(path, problem)
     file_sr = meta["sr"]
-    start = int(round(offset * file_sr))
-    if meta["frames"] and start >= meta["frames"]:
+    start = offset * file_sr  # a float until it is known to lie in the file (offset=1e304 would overflow int)
+    if (meta["frames"] and start >= meta["frames"]) or not np.isfinite(start):
         raise AudioFileError(path, f"offset={offset} s is past the end of the file ({meta['duration']:.3f} s)")
+    start = int(round(start))
     stop = None if duration is None else start + max(1, int(round(min(duration, 1e7) * file_sr)))
     n_read = (min(stop, meta["frames"]) if stop is not None else meta["frames"]) - start
     _check_n_samples(n_read * meta["channels"], what=f"reading {path}")
@@ -301,7 +322,7 @@ def save(path, y: np.ndarray, *, sr: int, overwrite: bool = False, subtype: str 
     from musiclib.tools import atomic_write
 
     path = Path(path)
-    check_int("sr", sr)
+    _check_sr("sr", sr)
     y = np.asarray(y)
     if y.ndim not in (1, 2) or y.size == 0:
         raise ParameterError(f"y must be a non-empty 1-D or 2-D array, got shape {y.shape}")
@@ -361,7 +382,13 @@ def resample(y: np.ndarray, *, orig_sr: int, target_sr: int) -> np.ndarray:
 
     _check_sr("orig_sr", orig_sr)
     _check_sr("target_sr", target_sr)
-    y = np.asarray(y, dtype=np.float32)
+    y = _check_finite_audio("resample() y", y)
+    if y.ndim == 0 or y.ndim > 2 or y.shape[-1] == 0:
+        raise ParameterError(f"resample() y must have shape (n_samples,) or (n_channels, n_samples) with "
+                             f"n_samples >= 1; got shape {y.shape}")
+    if float(np.max(np.abs(y))) > MAX_AMPLITUDE:
+        raise ParameterError(f"resample() y reaches {float(np.max(np.abs(y))):.4g}, beyond any audio level "
+                             f"(|y| <= {MAX_AMPLITUDE:g}): scale it down first (normalize_peak)")
     _check_n_samples(y.size * target_sr / orig_sr, what=f"resampling {y.shape} from {orig_sr} to {target_sr} Hz")
     if orig_sr == target_sr:
         return y
@@ -382,8 +409,8 @@ def normalize_peak(y: np.ndarray, *, peak: float = 0.99) -> np.ndarray:
 
     Returns a float32 array shaped like ``y``; silence is returned unchanged, with a warning.
     """
-    check_positive("peak", peak)
-    y = np.asarray(y, dtype=np.float32)
+    check_number("peak", peak, low=0, low_open=True, high=MAX_PEAK)
+    y = _check_finite_audio("normalize_peak() y", y)
     m = float(np.max(np.abs(y))) if y.size else 0.0
     if m < SILENCE_PEAK:
         warnings.warn("normalize_peak() got a silent signal; returning it unchanged", stacklevel=2)
@@ -410,7 +437,8 @@ def normalize_rms(y: np.ndarray, *, target_db: float = -20.0, peak: float = 0.99
     np.ndarray, float32, shaped like ``y`` (silence is returned unchanged, with a warning)
     """
     check_number("target_db", target_db, high=0)
-    y = np.asarray(y, dtype=np.float32)
+    check_number("peak", peak, low=0, low_open=True, high=MAX_PEAK)
+    y = _check_finite_audio("normalize_rms() y", y)
     level = rms_db(y)
     if not np.isfinite(level) or float(np.max(np.abs(y))) < SILENCE_PEAK:
         warnings.warn("normalize_rms() got a silent signal; returning it unchanged", stacklevel=2)
@@ -445,9 +473,9 @@ def trim_silence(
         Sample indices of the kept part in ``y``.
     """
     check_positive("top_db", top_db)
-    check_int("frame_length", frame_length)
-    check_int("hop_length", hop_length)
-    y = np.asarray(y, dtype=np.float32)
+    check_int("frame_length", frame_length, high=MAX_FRAME)
+    check_int("hop_length", hop_length, high=MAX_FRAME)
+    y = _check_finite_audio("trim_silence() y", y)
     if y.ndim != 1:
         raise ParameterError(f"trim_silence() needs a mono signal, got shape {y.shape}")
     if np.max(np.abs(y), initial=0) < SILENCE_PEAK:
@@ -472,12 +500,16 @@ def fragment(y: np.ndarray, *, sr: int, start: float, duration: float) -> np.nda
     np.ndarray [shape=(..., round(duration * sr))]
         A view of ``y``.
     """
-    check_int("sr", sr)
+    _check_sr("sr", sr)
     check_positive("duration", duration)
     check_number("start", start, low=0)
+    n = np.shape(y)[-1]
+    if (start + duration) * sr > n + 0.5:  # before int(): start=1e304 would overflow it
+        raise ParameterError(
+            f"fragment start={start} s + duration={duration} s runs past the signal's end ({n / sr:.3f} s)"
+        )
     a = int(round(start * sr))
     b = a + int(round(duration * sr))
-    n = np.shape(y)[-1]
     if b > n:
         raise ParameterError(
             f"fragment start={start} s + duration={duration} s runs past the signal's end ({n / sr:.3f} s)"
@@ -511,15 +543,16 @@ def loud_fragments(
     list of (start_seconds, fragment [shape=(round(duration * sr),)])
         Sorted by start time.
     """
-    check_int("sr", sr)
+    _check_sr("sr", sr)
     check_positive("duration", duration)
     check_int("n", n)
-    y = np.asarray(y, dtype=np.float32)
-    length = int(round(duration * sr))
+    check_number("min_db", min_db)
+    y = _check_finite_audio("loud_fragments() y", y)
+    length = int(round(min(duration * sr, y.size + 1)))  # capped before int(): duration=1e304 would overflow
     if y.ndim != 1 or len(y) < length:
         raise ParameterError(
             f"loud_fragments() needs a mono signal of at least duration={duration} s, "
-            f"got shape {y.shape} ({y.shape[-1] / sr:.3f} s)"
+            f"got shape {y.shape} ({y.size / sr:.3f} s)"
         )
     hop = max(1, length // 4)
     rms = librosa.feature.rms(y=y, frame_length=length, hop_length=hop, center=False, dtype=np.float64)[0]

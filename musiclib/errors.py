@@ -19,6 +19,7 @@ __all__ = [
     "AudioFileError",
     "CorpusError",
     "DataUnavailableError",
+    "CacheError",
     "show",
     "check_int",
     "check_number",
@@ -27,7 +28,12 @@ __all__ = [
     "check_choice",
     "check_finite",
     "check_signal",
+    "MAX_AMPLITUDE",
 ]
+
+#: Largest sample magnitude :func:`check_signal` accepts: 200 dB above full scale (``1e10``), beyond any audio
+#: level (as ``musiclib.representations.MAX_DB``); larger values overflow float32 in the transforms.
+MAX_AMPLITUDE = 1e10
 
 
 class MusiclibError(ValueError):
@@ -56,6 +62,10 @@ class CorpusError(MusiclibError):
 
 class DataUnavailableError(MusiclibError):
     """The default data cannot be fetched here, with what to do instead."""
+
+
+class CacheError(MusiclibError):
+    """The feature cache's folder cannot hold entries (names the path and what is wrong there)."""
 
 
 # -- checks ------------------------------------------------------------------------------------------
@@ -180,11 +190,17 @@ def check_signal(name: str, y, *, min_samples: int = 1, dtype=np.float32) -> np.
     Raises
     ------
     ParameterError
-        As :func:`check_finite`, or fewer than ``min_samples`` samples (the message gives both counts).
+        As :func:`check_finite`, fewer than ``min_samples`` samples (the message gives both counts), or a
+        sample beyond :data:`MAX_AMPLITUDE`.
     """
     y = np.asarray(y)
     if y.ndim != 1:
         raise ParameterError(f"{name} must be a mono signal of shape (n_samples,); got shape {y.shape}")
     if y.shape[0] < min_samples:
         raise ParameterError(f"{name} has {y.shape[0]} samples, shorter than one frame ({min_samples} samples)")
-    return check_finite(name, y, dtype=dtype)
+    y = check_finite(name, y, dtype=dtype)
+    peak = float(np.max(np.abs(y)))
+    if peak > MAX_AMPLITUDE:
+        raise ParameterError(f"{name} reaches {peak:.4g}, beyond any audio level (|y| <= {MAX_AMPLITUDE:g}, 200 dB "
+                             f"above full scale): scale it down first (musiclib.audio.normalize_peak)")
+    return y

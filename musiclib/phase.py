@@ -64,7 +64,6 @@ from musiclib.errors import (
     check_fraction,
     check_int,
     check_number,
-    check_positive,
     check_signal,
     show,
 )
@@ -101,6 +100,24 @@ PGHI_TOL = 1e-3
 
 _INITS = ("random", "zeros", "pghi")
 
+#: Largest FFT length accepted (samples): 3 s at 22.05 kHz, far beyond any analysis window in use.
+MAX_N_FFT = 2**16
+
+#: Most iterations an iterative method accepts (each is two FFTs of the whole spectrogram): over ten
+#: times the most used anywhere in musiclib (32 for reconstruct, 60 for the NNLS of the filter banks).
+MAX_N_ITER = 1_000
+
+#: Most values one spectrogram or signal may hold (``n_bins * n_frames``, ``length``; 2**28 float32 =
+#: 1 GiB, as :data:`musiclib.audio.MAX_SAMPLES`): checked before allocating.
+MAX_VALUES = 2**28
+
+#: Range of :func:`pghi`'s ``gamma`` accepted, in units of ``n_fft**2`` (Hann's is :data:`HANN_GAMMA`): six
+#: orders of magnitude either side; beyond them the phase gradients overflow.
+GAMMA_RANGE = (1e-6, 1e6)
+
+#: Most neighbouring bins the truncated consistency operator of :func:`le_roux` sums over.
+MAX_NEIGHBORS = 256
+
 
 # --------------------------------------------------------------------------------------------
 # checks
@@ -117,6 +134,43 @@ def _check_magnitude(S) -> np.ndarray:
     if S.min() < 0:
         raise ParameterError(f"S must be a non-negative magnitude; its minimum is {float(S.min()):g}")
     return S
+
+
+def _check_size(n: float, *, what: str) -> None:
+    """ParameterError when an array of ``n`` values (``what``, in words) would exceed :data:`MAX_VALUES`."""
+    if n > MAX_VALUES:
+        raise ParameterError(f"{what} would hold {n:.3g} values ({8 * n / 2**30:.1f} GiB as complex64), more than "
+                             f"the {MAX_VALUES} musiclib allocates for one array; use a larger hop_length, a smaller "
+                             f"n_fft or a shorter signal")
+
+
+def _check_n_fft(n_fft, *, name: str = "n_fft") -> int:
+    return check_int(name, n_fft, low=2, high=MAX_N_FFT)
+
+
+def _check_n_iter(n_iter) -> int:
+    return check_int("n_iter", n_iter, low=0, high=MAX_N_ITER)
+
+
+def _check_length(length) -> int | None:
+    return check_int("length", length, high=MAX_VALUES, allow_none=True, note="samples")
+
+
+def _finite_signal(y: np.ndarray, S: np.ndarray, again) -> np.ndarray:
+    """``y`` when finite; else ``again(S as float64)`` cast back, or a ParameterError naming S's peak.
+
+    Magnitudes near float32's limit overflow inside the FFTs; float64 has the headroom, and the audio
+    they imply usually fits float32 again (a magnitude is up to ``n_fft / 2`` times a sample).
+    """
+    if np.all(np.isfinite(y)):
+        return y
+    if S.dtype != np.float64:
+        with np.errstate(over="ignore", invalid="ignore"):
+            y = again(np.asarray(S, dtype=np.float64)).astype(S.dtype)
+        if np.all(np.isfinite(y)):
+            return y
+    raise ParameterError(f"S reaches {float(np.max(S)):.4g}: the audio it implies is not finite in {S.dtype} "
+                         f"(scale the magnitudes down)")
 
 
 def _hop(hop_length, n_fft: int) -> int:
@@ -136,8 +190,8 @@ def _check_momentum(momentum) -> float:
 def _rng(seed) -> np.random.Generator:
     if isinstance(seed, np.random.Generator):
         return seed
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-        raise ParameterError(f"seed={show(seed)} must be an integer, None or a numpy Generator")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+        raise ParameterError(f"seed={show(seed)} must be an integer >= 0, None or a numpy Generator")
     return np.random.default_rng(seed)
 
 
@@ -206,11 +260,14 @@ def stft(y: np.ndarray, *, n_fft: int = 1024, hop_length: int | None = None,
     >>> D.shape, D.dtype
     ((513, 87), dtype('complex64'))
     """
-    n_fft = check_int("n_fft", n_fft, low=2)
+    n_fft = _check_n_fft(n_fft)
     dtype = np.float64 if np.asarray(y).dtype == np.float64 else np.float32
     y = check_signal("y", y, min_samples=1 if center else n_fft, dtype=dtype)
+    hop = _hop(hop_length, n_fft)
+    n_frames = 1 + (len(y) + (2 * (n_fft // 2) if center else 0) - n_fft) // hop
+    _check_size(float(n_frames) * (1 + n_fft // 2), what=f"the STFT of {len(y)} samples (n_fft={n_fft}, hop_length={hop})")
     # a window of the signal's precision keeps librosa's FFT in float32 for float32 input
-    return librosa.stft(y, n_fft=n_fft, hop_length=_hop(hop_length, n_fft), window=_window(window, n_fft).astype(dtype),
+    return librosa.stft(y, n_fft=n_fft, hop_length=hop, window=_window(window, n_fft).astype(dtype),
                         center=bool(center), pad_mode="constant")
 
 
@@ -247,10 +304,12 @@ def istft(D: np.ndarray, *, hop_length: int | None = None, window: str | np.ndar
     D = np.asarray(D)
     if D.ndim != 2 or D.shape[0] < 2 or D.shape[1] < 1:
         raise ParameterError(f"D must be 2-D (n_bins >= 2, n_frames >= 1); got D.ndim={D.ndim} with shape {D.shape}")
-    n_fft = 2 * (D.shape[0] - 1)
+    n_fft = _check_n_fft(2 * (D.shape[0] - 1), name="n_fft = 2 * (D.shape[0] - 1)")
+    hop = _hop(hop_length, n_fft)
+    length = _check_length(length)
+    _check_size(length if length is not None else float(hop) * D.shape[1] + n_fft, what="the iSTFT's signal")
     w = _window(window, n_fft).astype(np.float64 if D.dtype == np.complex128 else np.float32)
-    return librosa.istft(D, hop_length=_hop(hop_length, n_fft), window=w, center=bool(center),
-                         length=check_int("length", length, allow_none=True))
+    return librosa.istft(D, hop_length=hop, window=w, center=bool(center), length=length)
 
 
 # --------------------------------------------------------------------------------------------
@@ -346,10 +405,13 @@ def _initial_phasors(init, S: np.ndarray, *, rng, hop: int, window) -> np.ndarra
 def _prepare(S, *, n_iter, hop_length, window, length, init, seed):
     """Checked input of an iterative method: (plan, frame-major S, S times the initial phasors, n_iter)."""
     S = _check_magnitude(S)
-    n_iter = check_int("n_iter", n_iter, low=0)
-    n_fft = 2 * (S.shape[0] - 1)
-    plan = _Plan(n_fft=n_fft, hop=_hop(hop_length, n_fft), window=_window(window, n_fft), n_frames=S.shape[1],
-                 length=check_int("length", length, allow_none=True), dtype=S.dtype)
+    n_iter = _check_n_iter(n_iter)
+    n_fft = _check_n_fft(2 * (S.shape[0] - 1), name="n_fft = 2 * (S.shape[0] - 1)")
+    hop = _hop(hop_length, n_fft)
+    length = _check_length(length)
+    _check_size(float(S.shape[1]) * n_fft + hop * (S.shape[1] + n_fft // hop), what=f"the overlap-add of {S.shape[1]} "
+                f"frames (n_fft={n_fft}, hop_length={hop})")
+    plan = _Plan(n_fft=n_fft, hop=hop, window=_window(window, n_fft), n_frames=S.shape[1], length=length, dtype=S.dtype)
     S_fm = np.ascontiguousarray(S.T)
     X = _initial_phasors(init, S, rng=_rng(seed), hop=plan.hop, window=window)
     X *= S_fm
@@ -471,7 +533,9 @@ def fast_griffin_lim(S: np.ndarray, *, n_iter: int = 32, momentum: float = 0.99,
     plan, S_fm, X, n_iter = _prepare(S, n_iter=n_iter, hop_length=hop_length, window=window, length=length,
                                      init=init, seed=seed)
     _iterate(X, S_fm, plan.project, n_iter, momentum, refit=refit)
-    return plan.to_signal(X)
+    return _finite_signal(plan.to_signal(X), S, lambda S64: fast_griffin_lim(
+        S64, n_iter=n_iter, momentum=momentum, hop_length=hop_length, window=window, length=length, init=init,
+        seed=seed, refit=refit))
 
 
 # --------------------------------------------------------------------------------------------
@@ -605,7 +669,7 @@ def le_roux(S: np.ndarray, *, n_iter: int = 32, n_neighbors: int = 2, self_weigh
     y : np.ndarray [shape=(length,)]
         float32 (float64 when ``S`` is float64).
     """
-    n_neighbors = check_int("n_neighbors", n_neighbors, low=0)
+    n_neighbors = check_int("n_neighbors", n_neighbors, low=0, high=MAX_NEIGHBORS)
     self_weight = check_fraction("self_weight", self_weight)
     momentum = _check_momentum(momentum)
     plan, S_fm, X, n_iter = _prepare(S, n_iter=n_iter, hop_length=hop_length, window=window, length=length,
@@ -613,7 +677,9 @@ def le_roux(S: np.ndarray, *, n_iter: int = 32, n_neighbors: int = 2, self_weigh
     op = _LocalConsistency(_window(window, plan.n_fft), plan.n_fft, plan.hop, plan.n_frames, n_neighbors, X.dtype)
     own = op.center_coef * self_weight
     _iterate(X, S_fm, lambda X: op.apply(X) - own * X, n_iter, momentum)
-    return plan.to_signal(X)
+    return _finite_signal(plan.to_signal(X), S, lambda S64: le_roux(
+        S64, n_iter=n_iter, n_neighbors=n_neighbors, self_weight=self_weight, momentum=momentum,
+        hop_length=hop_length, window=window, length=length, init=init, seed=seed))
 
 
 # --------------------------------------------------------------------------------------------
@@ -905,8 +971,9 @@ def pghi(S: np.ndarray, *, hop_length: int | None = None, window: str | np.ndarr
     tol : float in (0, 1)
         Relative magnitude below which bins get random phase (default ``1e-3``, -60 dB).
     gamma : float > 0 or None
-        Time-frequency ratio ``lambda`` of the equivalent Gaussian window (samples²); ``None``
-        uses ``HANN_GAMMA * n_fft**2`` for Hann and a time-spread match for other windows.
+        Time-frequency ratio ``lambda`` of the equivalent Gaussian window (samples², within
+        :data:`GAMMA_RANGE` times ``n_fft**2``); ``None`` uses ``HANN_GAMMA * n_fft**2`` for Hann and a
+        time-spread match for other windows.
     seed : int, np.random.Generator or None
         Seed for the random phase of the weak bins.
 
@@ -934,7 +1001,8 @@ def pghi(S: np.ndarray, *, hop_length: int | None = None, window: str | np.ndarr
     n_fft = 2 * (n_bins - 1)
     hop = _hop(hop_length, n_fft)
     tol = check_number("tol", tol, low=0, high=1, low_open=True, high_open=True)
-    gamma = check_positive("gamma", gamma, allow_none=True)
+    gamma = check_number("gamma", gamma, low=GAMMA_RANGE[0] * n_fft**2, high=GAMMA_RANGE[1] * n_fft**2,
+                         allow_none=True)
     if gamma is None:
         gamma = _gaussian_equivalent_gamma(window, n_fft)
     rng = _rng(seed)

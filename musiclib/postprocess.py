@@ -43,7 +43,7 @@ import warnings
 
 import numpy as np
 
-from musiclib.errors import ParameterError
+from musiclib.errors import ParameterError, check_int
 
 __all__ = [
     "postprocess",
@@ -77,6 +77,14 @@ MAX_LIMITER_GAIN_DB = 24.0
 #: A clip whose sample peak is below this (-120 dBFS) is silence: never amplified.
 SILENCE_PEAK = 1e-6
 
+#: Lowest sample rate the post-processing accepts (Hz): below it the loudness and true-peak filters
+#: (BS.1770) have no audio band to work on, and their block loops grow with 1 / sr.
+MIN_SR = 1000
+
+#: Lowest filter or shelf frequency accepted (Hz): lower ones are no audio filter, and a cutoff that is a
+#: tiny fraction of the Nyquist frequency makes the Butterworth design fail.
+MIN_CUTOFF_HZ = 1.0
+
 _REVERB_KEYS = ("room_size", "damping", "wet_level", "dry_level", "width")
 
 
@@ -84,9 +92,9 @@ _REVERB_KEYS = ("room_size", "damping", "wet_level", "dry_level", "width")
 # checks
 # ---------------------------------------------------------------------------------------------
 def _check_sr(sr) -> int:
-    if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or sr <= 0 or sr > 10_000_000:
-        raise ParameterError(f"sr={sr!r} must be a positive integer sample rate (Hz)")
-    return int(sr)
+    from musiclib.audio import MAX_SR
+
+    return check_int("sr", sr, low=MIN_SR, high=MAX_SR, note="Hz")
 
 
 def _check_signal(y, *, name: str = "y", nonfinite: str = "raise") -> np.ndarray:
@@ -132,7 +140,7 @@ def _check_number(name, value, *, low=None, high=None, low_open=False, allow_non
 def _check_cutoff(name, hz, sr):
     if hz is None or hz is False:
         return None
-    hz = _check_number(name, hz, low=0.0, low_open=True)
+    hz = _check_number(name, hz, low=MIN_CUTOFF_HZ)
     if sr is not None and hz >= sr / 2:
         raise ParameterError(f"{name}={hz!r} must be below the Nyquist frequency sr/2 = {sr / 2:g} Hz")
     return hz
@@ -401,10 +409,12 @@ def fade(y: np.ndarray, *, sr: int, fade_in: float = 0.01, fade_out: float = 0.5
 
 def _fade(y, sr, fade_in, fade_out):
     n = len(y)
-    a, b = int(round(fade_in * sr)), int(round(fade_out * sr))
+    # in floats, capped, until they fit the clip: a fade of 1e304 s would overflow int()
+    a, b = float(round(min(fade_in * sr, 1e18))), float(round(min(fade_out * sr, 1e18)))
     if a + b > n:
         scale = n / (a + b)
-        a, b = int(a * scale), int(b * scale)
+        a, b = a * scale, b * scale
+    a, b = int(a), int(b)
     y = y.copy()
     if a:
         y[:a] *= 0.5 * (1 - np.cos(np.pi * np.arange(a) / a))
@@ -446,7 +456,11 @@ def layer(clips, *, gains_db=None) -> np.ndarray:
     out = np.zeros(max(len(c) for c in clips))
     for c, g in zip(clips, gains):
         out[: len(c)] += c * 10 ** (g / 20)
-    return out.astype(np.float32)
+    with np.errstate(over="ignore"):
+        out = out.astype(np.float32)
+    if not np.all(np.isfinite(out)):
+        raise ParameterError("the layered clips exceed float32's range (about 3.4e38): scale them down first")
+    return out
 
 
 # ---------------------------------------------------------------------------------------------

@@ -39,8 +39,8 @@ import scipy.fft
 import scipy.sparse
 
 from musiclib import phase as _phase
-from musiclib.audio import DEFAULT_SR
-from musiclib.errors import ParameterError, check_choice, check_finite, check_int, check_number, check_signal
+from musiclib.audio import DEFAULT_SR, MAX_SR
+from musiclib.errors import ParameterError, check_choice, check_finite, check_int, check_number, check_signal, show
 
 __all__ = [
     "Representation",
@@ -59,16 +59,45 @@ __all__ = [
 #: dB values above this are no audio level (an STFT magnitude of 1e10); decoding them is refused
 MAX_DB = 200.0
 
+#: Lowest ``floor_db`` accepted: below it the floor is no longer a float32 magnitude (1e-15).
+MIN_FLOOR_DB = -300.0
+
+#: Range of ``gain`` accepted by the log1p scale (beyond it ``log1p(gain * S)`` or its inverse loses all precision).
+GAIN_RANGE = (1e-6, 1e6)
+
+#: Most values a filter bank may hold (``n_features * n_bins``; 2**26 float32 = 256 MiB), checked before building it.
+MAX_BASIS = 2**26
+
+#: Most bands per octave of :class:`LogFrequencySpectrogram` (1200: one per cent).
+MAX_BINS_PER_OCTAVE = 1200
+
+#: Magnitudes above this are rescaled inside :func:`mel_to_linear` so its float32 products cannot overflow.
+_NNLS_RESCALE = 1e30
+
 
 def _check_pow2(name: str, value, *, low: int) -> int:
-    value = check_int(name, value, low=low)
+    value = check_int(name, value, low=low, high=_phase.MAX_N_FFT)
     if value & (value - 1):
-        raise ParameterError(f"{name}={value!r} must be a power of two >= {low}")
+        raise ParameterError(f"{name}={value!r} must be a power of two in [{low}, {_phase.MAX_N_FFT}]")
     return value
 
 
 def _check_length(length):
-    check_int("length", length, allow_none=True)
+    return _phase._check_length(length)
+
+
+def _check_iter(name: str, n_iter) -> int:
+    return check_int(name, n_iter, low=0, high=_phase.MAX_N_ITER)
+
+
+def _finite_audio(y: np.ndarray, frames: np.ndarray, what: str) -> np.ndarray:
+    """``y`` as float32 when every sample is finite; else a ParameterError naming the frames' peak."""
+    with np.errstate(over="ignore"):
+        out = np.asarray(y).astype(np.float32)
+    if not np.all(np.isfinite(out)):
+        raise ParameterError(f"{what} frames reach {float(np.max(np.abs(frames))):.4g}: the audio they decode to is "
+                             f"not finite in float32 (scale the frames down)")
+    return out
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -85,7 +114,7 @@ class Representation:
     sr: int = DEFAULT_SR
 
     def __post_init__(self):
-        check_int("sr", self.sr)
+        check_int("sr", self.sr, high=MAX_SR, note="Hz")
 
     @property
     def n_features(self) -> int:  # pragma: no cover - overridden
@@ -250,20 +279,24 @@ def _to_log(S, *, scale, floor_db, gain):
 
 
 def _from_log(X, *, scale, floor_db, gain):
+    top = float(np.max(X)) if np.size(X) else 0.0
     if scale == "db":
-        top = float(np.max(X)) if np.size(X) else 0.0
         if top > MAX_DB:
             raise ParameterError(
                 f"frames reach {top:.4g} dB, beyond any audio level (> {MAX_DB:g} dB): an unguarded blow-up?"
             )
         return np.where(X > floor_db, librosa.db_to_amplitude(np.maximum(X, floor_db)), 0).astype(np.float32)
+    top_log = float(np.log1p(gain * 10 ** (MAX_DB / 20)))
+    if top > top_log:
+        raise ParameterError(f"frames reach {top:.4g}, beyond any audio level (log1p of gain={gain:g} times "
+                             f"{MAX_DB:g} dB is {top_log:.4g}): an unguarded blow-up?")
     return (np.expm1(np.maximum(X, 0)) / gain).astype(np.float32)
 
 
 def _check_log_params(scale, floor_db, gain, *, scales=("db", "log1p")):
     check_choice("scale", scale, scales)
-    check_number("floor_db", floor_db, high=0, high_open=True)
-    check_number("gain", gain, low=0, low_open=True)
+    check_number("floor_db", floor_db, low=MIN_FLOOR_DB, high=0, high_open=True)
+    check_number("gain", gain, low=GAIN_RANGE[0], high=GAIN_RANGE[1])
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -323,14 +356,30 @@ def mel_to_linear(M: np.ndarray, *, basis: np.ndarray, n_iter: int = 60) -> np.n
         Mel-band magnitudes (power 1).
     basis : np.ndarray [shape=(n_mels, n_bins)]
         The mel filter bank used to make ``M``.
-    n_iter : int
+    n_iter : int in [0, :data:`musiclib.phase.MAX_N_ITER`]
         Multiplicative update steps.
 
     Returns
     -------
     S : np.ndarray [shape=(n_bins, n_frames)], float32, non-negative
+
+    Raises
+    ------
+    ParameterError
+        ``M`` or ``basis`` is not finite or their shapes disagree, ``n_iter`` is out of range, or the
+        magnitude is too large for float32.
     """
-    M = np.maximum(np.asarray(M, dtype=np.float32), 0)
+    n_iter = _check_iter("n_iter", n_iter)
+    M = np.maximum(check_finite("M", M, ndim=2), 0)
+    basis = check_finite("basis", basis, ndim=2)
+    if basis.shape[0] != M.shape[0]:
+        raise ParameterError(f"basis has {basis.shape[0]} bands but M has {M.shape[0]} (shapes {basis.shape}, {M.shape})")
+    top = float(M.max())
+    if top > _NNLS_RESCALE:  # NNLS is scale-equivariant: solve at unit scale, where float32 cannot overflow
+        S = mel_to_linear(M / np.float32(top), basis=basis, n_iter=n_iter).astype(np.float64) * top
+        if not np.all(np.isfinite(S.astype(np.float32))):
+            raise ParameterError(f"M reaches {top:.4g}: the linear magnitude it implies is not finite in float32")
+        return S.astype(np.float32)
     B = scipy.sparse.csr_matrix(np.asarray(basis, dtype=np.float32))  # each bin is in <= 2 bands
     Bt = B.T.tocsr()
     eps = np.float32(1e-10)
@@ -375,14 +424,20 @@ class _FilterBank(_STFTBased):
         return _from_log(M, scale="db", floor_db=self.floor_db, gain=1.0) if self.scale == "db" else M
 
     def _to_magnitude(self, M, *, nnls_iter: int = 60):
-        return mel_to_linear(self._bands(M), basis=self.basis, n_iter=nnls_iter)
+        return mel_to_linear(self._bands(M), basis=self.basis, n_iter=_check_iter("nnls_iter", nnls_iter))
+
+    def _check_basis_size(self, n_features: float) -> None:
+        if n_features * self.n_bins > MAX_BASIS:
+            raise ParameterError(f"{type(self).__name__} with n_fft={self.n_fft} and {n_features:.0f} bands would "
+                                 f"hold a filter bank of {n_features * self.n_bins:.3g} values, more than {MAX_BASIS}: "
+                                 f"use fewer bands or a smaller n_fft")
 
     def to_linear(self, frames, *, n_iter: int = 60) -> np.ndarray:
         """Linear magnitude estimate ``[shape=(n_bins, n_frames)]`` from frames (no phase).
 
         ``frames [shape=(n_frames, n_features)]``; ``n_iter``: the NNLS updates of :func:`mel_to_linear`.
         """
-        return self._to_magnitude(self._check_frames(frames).T, nnls_iter=n_iter)
+        return self._to_magnitude(self._check_frames(frames).T, nnls_iter=_check_iter("n_iter", n_iter))
 
     def decode(self, frames, *, method="pghi+fgla", n_iter=32, length=None, seed=0, nnls_iter=60):
         """Audio from frames: :meth:`to_linear` with ``nnls_iter`` updates, then
@@ -429,6 +484,9 @@ class MelSpectrogram(_FilterBank):
     def __post_init__(self):
         super().__post_init__()
         check_int("n_mels", self.n_mels, high=self.n_bins, note=f"the frequency bins of n_fft={self.n_fft}")
+        self._check_basis_size(self.n_mels)
+        check_number("fmin", self.fmin, low=0)
+        check_number("fmax", self.fmax, low=0, allow_none=True)
         fmax = self.sr / 2 if self.fmax is None else self.fmax
         if not (0 <= self.fmin < fmax <= self.sr / 2):
             raise ParameterError(
@@ -469,6 +527,7 @@ class MelSpectrogram(_FilterBank):
         -------
         y : np.ndarray [shape=(length,)], float32
         """
+        nnls_iter = _check_iter("nnls_iter", nnls_iter)
         if not refit or n_iter == 0 or method not in ("pghi+fgla", "fgla"):
             return super().decode(frames, method=method, n_iter=n_iter, length=length, seed=seed, nnls_iter=nnls_iter)
         M = self._bands(self._check_frames(frames).T)
@@ -553,7 +612,8 @@ class LogFrequencySpectrogram(_FilterBank):
 
     def __post_init__(self):
         super().__post_init__()
-        check_int("bins_per_octave", self.bins_per_octave)
+        check_int("bins_per_octave", self.bins_per_octave, high=MAX_BINS_PER_OCTAVE)
+        self._check_basis_size(self.bins_per_octave * np.log2(self.n_bins - 1) + 3)  # an upper bound on the bands
 
     @property
     def basis(self) -> np.ndarray:
@@ -632,15 +692,16 @@ class DCTBlocks(Representation):
         _check_length(length)
         frames = self._check_frames(frames)
         h = self.hop_length
-        blocks = scipy.fft.idct(frames, type=2, norm="ortho", axis=1).astype(np.float32) * self._window
-        out = np.zeros((len(frames) + 1) * h, dtype=np.float32)
+        # in float64: frames near float32's limit would overflow in the transform
+        blocks = scipy.fft.idct(frames.astype(np.float64), type=2, norm="ortho", axis=1) * self._window
+        out = np.zeros((len(frames) + 1) * h, dtype=np.float64)
         # two interleaved sets of non-overlapping blocks: add each set with one reshape
         for parity in (0, 1):
             sel = blocks[parity::2]
             start = parity * h
             seg = out[start : start + len(sel) * self.block_length]
             seg += sel.reshape(-1)[: len(seg)]
-        y = out[h:]
+        y = _finite_audio(out[h:], frames, "DCTBlocks.decode()")
         n = len(y) if length is None else int(length)
         return np.pad(y, (0, max(0, n - len(y))))[:n]
 
@@ -664,7 +725,7 @@ class RawBlocks(Representation):
 
     def __post_init__(self):
         super().__post_init__()
-        check_int("block_length", self.block_length)
+        check_int("block_length", self.block_length, high=_phase.MAX_N_FFT)
 
     @property
     def n_features(self) -> int:
@@ -716,7 +777,16 @@ def make_representation(name: str, **params) -> Representation:
 
 
 def from_params(params: dict) -> Representation:
-    """Rebuild a representation from its :attr:`Representation.params` (a dict with ``"name"``)."""
+    """Rebuild a representation from its :attr:`Representation.params` (a dict with ``"name"``).
+
+    Raises
+    ------
+    ParameterError
+        ``params`` is not a dict, has no ``"name"``, or names an unknown representation or parameter.
+    """
+    if not isinstance(params, dict):
+        raise ParameterError(f"representation params={show(params)} must be a dict with a 'name' "
+                             f"(a Representation's .params)")
     params = dict(params)
     try:
         name = params.pop("name")

@@ -13,7 +13,7 @@ import pytest
 from _audio_fixtures import listing, write_tone
 from musiclib import audio
 from musiclib.tools import cache
-from musiclib.errors import AudioFileError, ParameterError
+from musiclib.errors import AudioFileError, CacheError, ParameterError
 from musiclib.representations import DCTBlocks, LinearSpectrogram, LogSpectrogram, MelSpectrogram
 
 REP = MelSpectrogram(n_fft=512, n_mels=32)
@@ -176,7 +176,7 @@ def test_write_is_atomic(fc, song, monkeypatch):
         raise OSError("disk full")  # ... then the write fails
 
     monkeypatch.setattr(np, "savez", savez_then_crash)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(CacheError, match="disk full"):
         fc.features(song, REP)
     assert [p for p in fc.root.rglob("*") if p.is_file()] == []  # neither an entry nor a temporary file
     monkeypatch.setattr(np, "savez", real_savez)

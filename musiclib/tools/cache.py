@@ -3,7 +3,10 @@
 An entry is keyed by the SHA-256 of the audio file's bytes and every parameter that changes the
 result (the representation's :attr:`~musiclib.representations.Representation.params`, the sample
 rate, the excerpt). Entries are written atomically (temporary file, then rename) and carry a
-checksum of their frames; an entry that fails to load or to verify is recomputed, never trusted.
+checksum of their frames; an entry that fails to load or to verify, or holds NaN or infinite frames,
+is recomputed, never trusted. Several processes (Dask or joblib workers) may compute the same entry at
+once: each writes its own temporary file and the last rename wins, so the entry is always one whole,
+valid file. :meth:`FeatureCache.clear` removes only entries it can verify as its own.
 
 The cache lives in ``$MUSICLIB_CACHE`` if set, else ``data/cache`` in the repository.
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import time
 import warnings
 import zlib
@@ -21,13 +25,17 @@ from pathlib import Path
 import numpy as np
 
 from musiclib import audio
-from musiclib.errors import ParameterError
+from musiclib.errors import AudioFileError, CacheError, ParameterError, check_number, check_positive
 from musiclib.tools import atomic_write
 
 __all__ = ["FeatureCache", "file_digest", "default_cache_dir"]
 
 #: Bump when the stored format or a representation's computation changes.
 CACHE_VERSION = 1
+
+_ENTRY_RE = re.compile(r"^[0-9a-f]{64}\.npz$")
+_TMP_RE = re.compile(r"^\.[0-9a-f]{64}\.[0-9a-f]{12}\.npz$")  # atomic_write's temporary files of entries
+_FOLDER_RE = re.compile(r"^[0-9a-f]{2}$")
 
 
 def default_cache_dir() -> Path:
@@ -81,6 +89,8 @@ class FeatureCache:
     """
 
     def __init__(self, root=None):
+        if root is not None and not isinstance(root, (str, os.PathLike)):
+            raise ParameterError(f"root={root!r} must be a path (str or os.PathLike) of a folder")
         self.root = Path(root) if root is not None else default_cache_dir()
         self.hits = 0
         self.misses = 0
@@ -101,6 +111,8 @@ class FeatureCache:
             :func:`musiclib.postprocess.check_preprocess`): part of the key when given; without it the
             key is what it always was, so existing entries stay valid.
         """
+        offset = check_number("offset", offset, low=0)
+        duration = check_positive("duration", duration, allow_none=True)
         spec = {
             "version": CACHE_VERSION,
             "file": file_digest(path),
@@ -128,20 +140,32 @@ class FeatureCache:
             warnings.warn(f"feature cache entry {entry} is unreadable ({type(e).__name__}); recomputing", stacklevel=3)
             return None
         ok = (
-            meta.get("key") == key
+            isinstance(meta, dict)
+            and meta.get("key") == key
             and frames.ndim == 2
             and frames.shape[1] == n_features
+            and np.issubdtype(frames.dtype, np.floating)
             and meta.get("crc32") == zlib.crc32(np.ascontiguousarray(frames).tobytes())
+            and bool(np.all(np.isfinite(frames)))
         )
         if not ok:
             warnings.warn(f"feature cache entry {entry} failed verification; recomputing", stacklevel=3)
             return None
         return frames
 
+    def _check_root(self) -> None:
+        if self.root.exists() and not self.root.is_dir():
+            raise CacheError(f"feature cache folder {self.root} is a file, not a folder: move it away, or point "
+                             f"$MUSICLIB_CACHE (or FeatureCache(root=...)) at a folder")
+
     def _write(self, entry: Path, key: str, frames: np.ndarray) -> None:
         meta = json.dumps({"key": key, "crc32": zlib.crc32(np.ascontiguousarray(frames).tobytes())})
-        with atomic_write(entry) as tmp:
-            np.savez(tmp, frames=frames, meta=np.array(meta))
+        try:
+            with atomic_write(entry) as tmp:
+                np.savez(tmp, frames=frames, meta=np.array(meta))
+        except OSError as e:
+            raise CacheError(f"cannot write feature cache entry {entry} ({type(e).__name__}: {e.strerror or e}): "
+                             f"make {self.root} a writable folder, or point $MUSICLIB_CACHE elsewhere") from None
 
     def features(self, path, rep, *, offset: float = 0.0, duration: float | None = None,
                  preprocess: dict | None = None) -> np.ndarray:
@@ -167,8 +191,13 @@ class FeatureCache:
         ParameterError
             The file is shorter than one frame of ``rep`` (the message names the file).
         """
+        self._check_root()
         key = self.key(path, rep, offset=offset, duration=duration, preprocess=preprocess)
         entry = self._entry(key)
+        if entry.is_dir() or (entry.parent.exists() and not entry.parent.is_dir()):
+            bad = entry if entry.is_dir() else entry.parent
+            raise CacheError(f"feature cache entry {bad} is a {'folder' if bad.is_dir() else 'file'} the cache did "
+                             f"not write: remove it, or point $MUSICLIB_CACHE at another folder")
         if entry.exists():
             frames = self._read(entry, key, rep.n_features)
             if frames is not None:
@@ -184,14 +213,63 @@ class FeatureCache:
             frames = rep.encode(y)
         except ParameterError as e:
             raise ParameterError(f"{path}: {e}") from None
+        if not np.all(np.isfinite(frames)):  # never stored, never returned
+            raise AudioFileError(path, f"encodes to {int(np.sum(~np.isfinite(frames)))} non-finite values under "
+                                       f"{rep.params}")
         self._write(entry, key, frames)
         return frames
 
-    def clear(self) -> int:
-        """Delete every entry (only ``*.npz`` files this cache wrote); return how many."""
+    def _is_own_entry(self, p: Path) -> bool:
+        """Whether ``p`` is an entry this cache wrote: named by its key, in the key's folder, holding that key."""
+        if not (_ENTRY_RE.match(p.name) and p.parent.name == p.name[:2] and p.is_file() and not p.is_symlink()):
+            return False
+        try:
+            with np.load(p, allow_pickle=False) as z:
+                meta = json.loads(str(z["meta"]))
+        except Exception:  # noqa: BLE001 - not a readable entry: not provably ours
+            return False
+        return isinstance(meta, dict) and meta.get("key") == p.stem
+
+    def clear(self, *, stale_after: float = 600.0) -> int:
+        """Delete every entry this cache can verify as its own; return how many files were removed.
+
+        An entry is removed only when its name is a key (64 hex digits), it sits in that key's folder and
+        it records that key; anything else in the folder (your files, unreadable entries) is left alone.
+        Temporary files of writes killed part-way (``.KEY.RANDOM.npz``) are removed once they are older than
+        ``stale_after`` seconds (a younger one may belong to a write in progress), and key folders left
+        empty go too.
+
+        Parameters
+        ----------
+        stale_after : float
+            Age in seconds from which a temporary file counts as left by a killed write.
+        """
+        stale_after = check_number("stale_after", stale_after, low=0)
+        self._check_root()
+        if not self.root.exists():
+            return 0
         n = 0
-        if self.root.exists():
-            for p in self.root.glob("??/*.npz"):
-                p.unlink()
-                n += 1
+        now = time.time()
+        for folder in sorted(self.root.iterdir()):
+            if not (_FOLDER_RE.match(folder.name) and folder.is_dir() and not folder.is_symlink()):
+                continue
+            for p in sorted(folder.iterdir()):
+                own = self._is_own_entry(p)
+                if not own and _TMP_RE.match(p.name) and p.name[1:3] == folder.name and p.is_file():
+                    with _suppress_missing():
+                        own = now - p.stat().st_mtime >= stale_after
+                if own:
+                    with _suppress_missing():
+                        p.unlink()
+                        n += 1
+            with _suppress_missing():
+                if not any(folder.iterdir()):
+                    folder.rmdir()
         return n
+
+
+def _suppress_missing():
+    """Ignore a file another process removed first (concurrent clears and writes)."""
+    import contextlib
+
+    return contextlib.suppress(FileNotFoundError)

@@ -17,8 +17,9 @@ Adding a command: write ``_run_NAME(args) -> int`` (its docstring is the command
 add it to :data:`COMMANDS`. A command's heavy imports belong inside its run.
 
 Exit status: what the command returns (``card`` returns 0 whatever the verdict); 2 for a usage error
-or when a musiclib error (bad input, data unavailable) reaches this level, reported in one line on
-stderr (``musiclib COMMAND: error: ...``), never a traceback; 130 when interrupted.
+or when a musiclib error (bad input, data unavailable) or an operating-system error (a folder that is a
+file, no permission, a full disk) reaches this level, reported in one line on stderr
+(``musiclib COMMAND: error: ...``), never a traceback; 130 when interrupted.
 """
 
 from __future__ import annotations
@@ -164,8 +165,11 @@ def _run_card(args) -> int:
     from musiclib.errors import ParameterError
     from musiclib.evaluation.card import musicality_card
 
+    from musiclib.errors import check_int
+
     if args.sr <= 0:
         raise ParameterError(f"--sr={args.sr} must be a positive sample rate in Hz")
+    check_int("--seed", args.seed, low=0)
     loaded = {
         role: load_clips(src, role=role, sr=args.sr, max_seconds=args.max_seconds)
         for role, src in (("generated", args.generated), ("train", args.train), ("reference", args.reference))
@@ -208,8 +212,11 @@ def _run_calibrate(args) -> int:
     from musiclib.evaluation.calibration import calibrate, calibration_sets
     from musiclib.evaluation.card import MIN_CLIP_SECONDS
 
+    from musiclib.errors import check_int
+
     if args.splits < 1:
         raise ParameterError(f"--splits={args.splits} must be at least 1")
+    check_int("--seed", args.seed, low=0)
     if not math.isfinite(args.seconds) or not MIN_CLIP_SECONDS <= args.seconds <= 600:
         raise ParameterError(f"--seconds={args.seconds} must lie between {MIN_CLIP_SECONDS} and 600")
     corpus = args.corpus
@@ -255,6 +262,9 @@ def main(argv=None) -> int:
     try:
         return int(args.func(args) or 0)
     except MusiclibError as exc:
+        print(f"musiclib {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:  # a path that is a file, no permission, a full disk: the OS's words, in one line
         print(f"musiclib {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

@@ -16,6 +16,9 @@ to do instead. It guarantees:
 * **Atomic.** The corpus is built and checked in ``data/.tmp-<name>-<random>/`` and renamed into place
   only when complete; a killed fetch leaves no half corpus (leftover ``.tmp-<name>-*`` folders are
   removed by the next fetch), and two fetches of one corpus take turns (a lock on ``data/.lock-<name>``).
+  ``fetch --force`` moves the old corpus aside (``.tmp-<name>-old-*``) before renaming the new one into
+  place; killed between the two renames, the next fetch (or :func:`default_corpus_dir`) renames the old copy
+  back rather than deleting it, so an offline machine never loses its corpus.
 * **Your files are never touched.** A ``data/<name>`` without ``PROVENANCE.json``, or a damaged one
   holding files fetch did not put there, is left as it is with a :class:`~musiclib.errors.CorpusError`.
 
@@ -319,6 +322,10 @@ def default_corpus_dir(*, mode: str | None = None, fetch_if_missing: bool = Fals
         return folder
     name = CORPUS_FOR_MODE[check_choice("mode", mode, tuple(CORPUS_FOR_MODE))] if mode is not None else DEFAULT_CORPUS
     folder = corpus_dir(name)
+    if not (folder.exists() or folder.is_symlink()) and folder.parent.is_dir() and any(
+            p.name.startswith(f".tmp-{name}-old-") for p in folder.parent.iterdir()):
+        with _locked(folder.parent, name):  # a `fetch --force` was killed between its renames: recover
+            _clean_stale(folder.parent, name)
     _refuse_foreign(folder)
     problems = verify_corpus(folder, quick=True) if folder.exists() else ["missing"]
     if not problems:
@@ -739,13 +746,34 @@ def _locked(root: Path, name: str):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _clean_stale(root: Path, name: str) -> list[Path]:
-    """Remove ``.tmp-<name>-*`` folders left by killed fetches (call with the lock held); return them."""
+def _clean_stale(root: Path, name: str, say: Callable[[str], None] = lambda msg: None) -> list[Path]:
+    """Tidy what killed fetches left in ``root`` (call with the lock held); return the folders removed.
+
+    A ``.tmp-<name>-<random>`` folder is a half-built corpus: removed. A ``.tmp-<name>-old-<random>`` folder is
+    a corpus that :func:`_move_into_place` moved aside: when ``<name>`` is missing (the fetch was killed
+    between its two renames) it is renamed back into place, never deleted; it is removed only once a
+    corpus that verifies stands in its place. Anything else is left alone.
+    """
     pattern = re.compile(rf"^\.tmp-{re.escape(name)}-(old-)?[A-Za-z0-9_]{{8}}$")
-    stale = [p for p in root.iterdir() if pattern.match(p.name) and p.is_dir() and not p.is_symlink()]
-    for p in stale:
-        shutil.rmtree(p, ignore_errors=True)
-    return stale
+    found = sorted((p for p in root.iterdir() if pattern.match(p.name) and p.is_dir() and not p.is_symlink()),
+                   key=lambda p: p.stat().st_mtime_ns, reverse=True)  # the newest old copy first
+    dest = root / name
+    removed = []
+    for p in found:
+        if "-old-" in p.name:
+            if not (dest.exists() or dest.is_symlink()):
+                os.rename(p, dest)  # the corpus a killed `fetch --force` had moved aside: put it back
+                say(f"recovered {name} from {p.name}, left by a fetch interrupted while replacing it")
+                continue
+            if (dest / PROVENANCE_NAME).is_file() and not verify_corpus(dest, quick=True):
+                shutil.rmtree(p, ignore_errors=True)
+                removed.append(p)
+            else:
+                say(f"kept {p.name} (an earlier copy of {name}): {dest} does not verify, so it is not replaced")
+        else:
+            shutil.rmtree(p, ignore_errors=True)
+            removed.append(p)
+    return removed
 
 
 def _refuse_foreign(folder: Path) -> None:
@@ -846,7 +874,11 @@ def fetch(name: str = DEFAULT_CORPUS, *, root=None, force: bool = False, progres
     37
     """
     spec = _spec(name)
+    if root is not None and not isinstance(root, (str, os.PathLike)):
+        raise ParameterError(f"root={root!r} must be a path (str or os.PathLike) of a folder")
     root = Path(root) if root is not None else data_root()
+    if root.exists() and not root.is_dir():
+        raise ParameterError(f"root={str(root)!r} is a file, not a folder: pass a folder to fetch into (--root DIR)")
     dest = root / spec.name
     if not force and _intact(dest):  # the fast path: writes nothing unless a killed fetch left a .tmp folder
         if any(p.name.startswith(f".tmp-{spec.name}-") for p in root.iterdir()):
@@ -857,7 +889,7 @@ def fetch(name: str = DEFAULT_CORPUS, *, root=None, force: bool = False, progres
     root.mkdir(parents=True, exist_ok=True)
     say = (lambda msg: print(f"musiclib: {msg}", flush=True)) if progress else (lambda msg: None)
     with _locked(root, spec.name):
-        for stale in _clean_stale(root, spec.name):
+        for stale in _clean_stale(root, spec.name, say):
             say(f"removed {stale.name} left by an interrupted fetch")
         if dest.exists() or dest.is_symlink():
             _refuse_foreign(dest)
