@@ -143,16 +143,16 @@ def measure_inversion(rep, *, repeats: int = 3, seed: int = 0) -> dict:
 def next_frame_rows(*, seconds: float = 10.0, repeats: int = 3, seed: int = 0, models=None, **_ignored) -> list[dict]:
     """Train each model of notebooks 02/03 and time its generation of one clip of ``seconds``."""
     from musiclib import generate
-    from musiclib.framing import Chain, FramePCA, FrameScaler, Framing
+    from musiclib.framing import Framing, frame_scaler, transform_each
 
     rep = generate.default_representation()
     train, held, source = training_frames(rep, seed=seed)
     guard = generate.StabilityGuard.fit(train, rep)
-    scaled = FrameScaler().fit(train)
-    pca = Chain(FrameScaler(), FramePCA(N_COMPONENTS, seed=seed)).fit(train)
+    scaled = frame_scaler(train)
+    pca = frame_scaler(train, n_components=N_COMPONENTS, seed=seed)
     framing = Framing(context=CONTEXT)
     spaces = {"scaled": scaled, "pca": pca}
-    datasets = {k: framing.dataset(v.transform(train)) for k, v in spaces.items()}
+    datasets = {k: framing.dataset(transform_each(v, train)) for k, v in spaces.items()}
     prime = max(held, key=len)[: 4 * CONTEXT + 8]
     n_frames = int(round(seconds * rep.frames_per_second))
     length = int(round(seconds * rep.sr))

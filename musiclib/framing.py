@@ -1,82 +1,131 @@
 """Framing: model-ready arrays for next-frame learning.
 
 The stretch of the path between the feature cache and ``model.fit`` (see
-``notebooks/02_linear_regression`` and ``notebooks/03_trees``):
+``notebooks/02_linear_regression``, ``03_trees`` and ``04_lstm``):
 
-- :class:`Framing` / :func:`next_frame_dataset`: windows of ``context`` previous frames, and
-  optionally *summary rows* that describe a longer look-back window (its max, min and mean per
-  feature, and which features were loudest). Windows never cross a file boundary: the functions
-  take a list of per-file frame arrays.
-- :class:`FrameScaler`: per-feature standardisation, fitted on the training files only.
-- :class:`FramePCA`: principal components of frames, with an inverse, for models that need few
-  features (trees).
-- :class:`Chain`: several of those applied in turn (scaler, then PCA), with one inverse.
-- :func:`load_frames`: per-file frames of a list of files through the feature cache.
+- :func:`load_frames` / :func:`load_next_frame_data`: per-file frames through the feature cache, a
+  split by file, and (``clock=True``) every frame's phase within the beat and the bar from beat
+  tracking of its file (:func:`track_phases`).
+- :class:`Framing` / :func:`next_frame_dataset`: windows of ``context`` previous frames, optional
+  *summary rows* that describe a longer look-back window (its max, min and mean per feature, and
+  which features were loudest), and optional *clock rows*: the beat and bar phase of the frame to
+  predict, as sines and cosines of their harmonics (:func:`clock_features`). Windows never cross a
+  file boundary: the functions take a list of per-file frame arrays.
+- :func:`frame_scaler`: scikit-learn's ``StandardScaler`` (then ``PCA``, for models that need few
+  features) fitted on the training files, and :func:`transform_each` to apply it file by file.
 
 Shapes
 ------
 A dataset is ``X [shape=(n, n_rows, n_features)]`` and ``Y [shape=(n, n_features)]`` where
-``n_rows = context`` (+ 4 summary rows when ``summary=True``). Row ``i < context`` of ``X[j]`` is
-frame ``t - context + i`` for target frame ``t``; the summary rows, in this order, are the
-per-feature maximum, minimum and mean of the ``lookback`` frames before ``t``, and an indicator
-(1.0 or 0.0) of the ``n_loudest`` features with the highest mean over that window. The same
-:class:`Framing` builds the model input for one step of a roll-out
-(:meth:`Framing.window`), so training and generation see identical features.
+``n_rows = context`` (+ 4 summary rows when ``summary=True``) (+ the clock rows when
+``clock=True``, :meth:`Framing.n_rows`). Row ``i < context`` of ``X[j]`` is frame
+``t - context + i`` for target frame ``t``; the summary rows, in this order, are the per-feature
+maximum, minimum and mean of the ``lookback`` frames before ``t``, and an indicator (1.0 or 0.0) of
+the ``n_loudest`` features with the highest mean over that window; the clock rows hold
+:func:`clock_features` of frame ``t``'s phase, row after row, zero-padded to whole rows. The clock
+is an input only: nothing predicts it, and a roll-out drives it from a steady clock
+(:func:`musiclib.beats.clock`). The same :class:`Framing` builds the model input for one step of a
+roll-out (:meth:`Framing.window`), so training and generation see identical features.
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from musiclib.errors import ParameterError
+from musiclib.errors import ParameterError, check_int
 
 __all__ = [
     "NextFrameData",
     "load_next_frame_data",
     "Framing",
     "next_frame_dataset",
-    "FrameScaler",
-    "FramePCA",
-    "Chain",
+    "clock_features",
+    "track_phases",
+    "frame_scaler",
+    "transform_each",
     "load_frames",
     "N_SUMMARY_ROWS",
+    "N_PHASE",
 ]
 
 #: Number of summary rows appended to the context when ``summary=True``.
 N_SUMMARY_ROWS = 4
+#: Columns of a phase array (:data:`musiclib.beats.PHASE_FEATURES`: sin/cos of the beat and bar phase).
+N_PHASE = 4
 
 
-def _check_frames_list(frames_list) -> list[np.ndarray]:
+def _check_frames_list(frames_list, name="frames_list", *, width=None) -> list[np.ndarray]:
     if isinstance(frames_list, np.ndarray):
         if frames_list.ndim != 2:
             raise ParameterError(
-                f"frames_list must be a list of (n_frames, n_features) arrays, got one array of shape {frames_list.shape}"
+                f"{name} must be a list of (n_frames, n_features) arrays, got one array of shape {frames_list.shape}"
             )
         frames_list = [frames_list]
     out = []
-    n_features = None
     for i, f in enumerate(frames_list):
         f = np.asarray(f, dtype=np.float32)
         if f.ndim != 2:
-            raise ParameterError(f"frames_list[{i}] has shape {f.shape}; need (n_frames, n_features)")
-        if n_features is None:
-            n_features = f.shape[1]
-        elif f.shape[1] != n_features:
-            raise ParameterError(f"frames_list[{i}] has {f.shape[1]} features, the first file has {n_features}")
+            raise ParameterError(f"{name}[{i}] has shape {f.shape}; need (n_frames, n_features)")
+        if width is None:
+            width = f.shape[1]
+        elif f.shape[1] != width:
+            raise ParameterError(f"{name}[{i}] has {f.shape[1]} features (columns), the first has {width}")
         if not np.all(np.isfinite(f)):
-            raise ParameterError(f"frames_list[{i}] holds NaN or infinite values")
+            raise ParameterError(f"{name}[{i}] holds NaN or infinite values")
         out.append(f)
     if not out:
-        raise ParameterError("frames_list is empty")
+        raise ParameterError(f"{name} is empty")
     return out
+
+
+def clock_features(phase, *, harmonics: int = 4) -> np.ndarray:
+    """Harmonics of the beat and bar phase: what a model with a clock reads.
+
+    A linear model of the phase's sine and cosine alone can only make energy rise and fall once per
+    beat, smoothly; an onset is a sharp peak at one phase, which takes higher harmonics.
+
+    Parameters
+    ----------
+    phase : np.ndarray [shape=(n_frames, 4)]
+        Columns :data:`musiclib.beats.PHASE_FEATURES` (sin, cos of the beat phase; sin, cos of the
+        bar phase), from :func:`musiclib.beats.beat_phase` or :func:`musiclib.beats.clock`.
+    harmonics : int >= 1
+        Harmonics ``k = 1 .. harmonics`` of each phase.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_frames, 4 * harmonics)], float32
+        For each ``k`` in turn: ``sin(k b), cos(k b), sin(k B), cos(k B)`` where ``b`` and ``B`` are
+        the beat and bar phase angles; with ``harmonics=1`` the phase itself.
+
+    Examples
+    --------
+    >>> from musiclib import beats
+    >>> p = beats.clock(n_frames=3, bpm=120.0, frames_per_second=8.0)
+    >>> np.allclose(clock_features(p, harmonics=1), p, atol=1e-6)
+    True
+    >>> clock_features(p, harmonics=2).shape
+    (3, 8)
+    """
+    harmonics = check_int("harmonics", harmonics)
+    p = np.asarray(phase, dtype=np.float64)
+    if p.ndim != 2 or p.shape[1] != N_PHASE:
+        raise ParameterError(f"phase must have shape (n_frames, {N_PHASE}) (beats.PHASE_FEATURES), got {p.shape}")
+    if not np.all(np.isfinite(p)):
+        raise ParameterError("phase holds NaN or infinite values")
+    angles = np.stack([np.arctan2(p[:, 0], p[:, 1]), np.arctan2(p[:, 2], p[:, 3])], axis=1)  # (n, 2)
+    k = np.arange(1, harmonics + 1, dtype=np.float64)
+    ka = angles[:, None, :] * k[None, :, None]  # (n, K, 2): beat, bar
+    out = np.stack([np.sin(ka[..., 0]), np.cos(ka[..., 0]), np.sin(ka[..., 1]), np.cos(ka[..., 1])], axis=2)
+    return out.reshape(len(p), 4 * harmonics).astype(np.float32)
 
 
 @dataclass(frozen=True)
 class Framing:
-    """How a model sees the past: ``context`` frames, plus optional look-back summary rows.
+    """How a model sees the past: ``context`` frames, optional look-back summary rows and a clock.
 
     Parameters
     ----------
@@ -84,12 +133,18 @@ class Framing:
         Previous frames given to the model (>= 1).
     lookback : int, optional
         Length in frames of the longer window that the summary rows describe (>= context).
-        Default: ``4 * context`` when ``summary`` is on.
+        Default: ``4 * context`` when ``summary`` is on. A bar at the corpus tempo is
+        ``round(beats_per_bar * 60 / bpm * frames_per_second)``.
     summary : bool
         Append the :data:`N_SUMMARY_ROWS` summary rows (max, min, mean over the look-back window,
         and a loudest-features indicator).
     n_loudest : int
         How many features the loudest-features indicator marks.
+    clock : bool
+        Append the clock rows: :func:`clock_features` of the phase of the frame to predict. Datasets
+        then need every frame's phase (``phases=``), and roll-outs a clock (``clock=``).
+    harmonics : int
+        Harmonics of the beat and bar phase in the clock rows.
 
     Notes
     -----
@@ -102,23 +157,31 @@ class Framing:
     lookback: int | None = None
     summary: bool = False
     n_loudest: int = 8
+    clock: bool = False
+    harmonics: int = 4
 
     def __post_init__(self):
-        if isinstance(self.context, bool) or not isinstance(self.context, (int, np.integer)) or self.context < 1:
-            raise ParameterError(f"context={self.context!r} must be an integer >= 1 (frames)")
+        check_int("context", self.context)
         lb = self.lookback
         if lb is None:
             lb = 4 * int(self.context) if self.summary else int(self.context)
         if isinstance(lb, bool) or not isinstance(lb, (int, np.integer)) or lb < self.context:
             raise ParameterError(f"lookback={self.lookback!r} must be an integer >= context={self.context}")
         object.__setattr__(self, "lookback", int(lb))
-        if not isinstance(self.n_loudest, (int, np.integer)) or self.n_loudest < 1:
-            raise ParameterError(f"n_loudest={self.n_loudest!r} must be an integer >= 1")
+        check_int("n_loudest", self.n_loudest)
+        check_int("harmonics", self.harmonics)
+        if not isinstance(self.clock, (bool, np.bool_)):
+            raise ParameterError(f"clock={self.clock!r} must be True or False")
 
     @property
-    def n_rows(self) -> int:
-        """Rows of one model input: ``context`` (+ summary rows)."""
-        return self.context + (N_SUMMARY_ROWS if self.summary else 0)
+    def n_clock(self) -> int:
+        """Clock values per input (``4 * harmonics``, or 0 without a clock)."""
+        return N_PHASE * self.harmonics if self.clock else 0
+
+    def n_rows(self, n_features: int) -> int:
+        """Rows of one model input for frames of ``n_features``: context, summary and clock rows."""
+        clock_rows = -(-self.n_clock // int(n_features)) if self.clock else 0
+        return self.context + (N_SUMMARY_ROWS if self.summary else 0) + clock_rows
 
     @property
     def history(self) -> int:
@@ -136,42 +199,83 @@ class Framing:
         np.put_along_axis(loud, idx, 1.0, axis=-1)
         return np.stack([mx, mn, mean, loud], axis=-2).astype(np.float32)
 
-    def dataset(self, frames_list, *, stride: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    def clock_rows(self, phase, n_features: int) -> np.ndarray:
+        """The clock rows for frames of the given phase.
+
+        Parameters
+        ----------
+        phase : np.ndarray [shape=(n, 4)]
+            Phase of each frame to predict (:data:`musiclib.beats.PHASE_FEATURES`).
+        n_features : int
+            Width of a row.
+
+        Returns
+        -------
+        np.ndarray [shape=(n, n_clock_rows, n_features)], float32
+            :func:`clock_features` laid out row after row, zero-padded.
+        """
+        c = clock_features(phase, harmonics=self.harmonics)
+        n_rows = -(-c.shape[1] // n_features)
+        out = np.zeros((len(c), n_rows * n_features), dtype=np.float32)
+        out[:, : c.shape[1]] = c
+        return out.reshape(len(c), n_rows, n_features)
+
+    def _phases_for(self, phases, frames_list) -> list:
+        if not self.clock:
+            if phases is not None:
+                raise ParameterError("phases were given but this Framing has clock=False")
+            return [None] * len(frames_list)
+        if phases is None:
+            raise ParameterError("this Framing has clock=True: pass phases= (one (n_frames, 4) array per file)")
+        phases = _check_frames_list(phases, "phases", width=N_PHASE)
+        if len(phases) != len(frames_list):
+            raise ParameterError(f"{len(phases)} phase arrays for {len(frames_list)} files")
+        for i, (p, f) in enumerate(zip(phases, frames_list)):
+            if len(p) != len(f):
+                raise ParameterError(f"phases[{i}] has {len(p)} frames, frames_list[{i}] {len(f)}")
+        return phases
+
+    def dataset(self, frames_list, *, phases=None, stride: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """Training pairs from per-file frames, never crossing a file boundary.
 
         Parameters
         ----------
         frames_list : list of np.ndarray [shape=(n_frames_i, n_features)]
             One array per file (already scaled or reduced as the model needs).
+        phases : list of np.ndarray [shape=(n_frames_i, 4)], optional
+            Every frame's beat and bar phase (:func:`track_phases`); needed when ``clock=True``.
         stride : int
             Keep every ``stride``-th target frame (thins highly redundant data).
 
         Returns
         -------
-        X : np.ndarray [shape=(n, n_rows, n_features)], float32
+        X : np.ndarray [shape=(n, n_rows(n_features), n_features)], float32
         Y : np.ndarray [shape=(n, n_features)], float32
 
         Raises
         ------
         ParameterError
-            No file is longer than :attr:`history` frames, or the arrays disagree in width.
+            No file is longer than :attr:`history` frames, the arrays disagree in width or length, or
+            ``phases`` is missing (``clock=True``) or given (``clock=False``).
         """
         frames_list = _check_frames_list(frames_list)
-        if not isinstance(stride, (int, np.integer)) or stride < 1:
-            raise ParameterError(f"stride={stride!r} must be an integer >= 1")
+        phases = self._phases_for(phases, frames_list)
+        stride = check_int("stride", stride)
         h = self.history
         Xs, Ys = [], []
-        for f in frames_list:
+        for f, p in zip(frames_list, phases):
             if len(f) <= h:
                 continue
             targets = np.arange(h, len(f), stride)
             ctx = np.lib.stride_tricks.sliding_window_view(f, (self.context, f.shape[1]))[:, 0]
             # ctx[i] = f[i : i + context]; the window before target t starts at t - context
-            x = ctx[targets - self.context]
+            parts = [ctx[targets - self.context]]
             if self.summary:
                 lb = np.lib.stride_tricks.sliding_window_view(f, (self.lookback, f.shape[1]))[:, 0]
-                x = np.concatenate([x, self._summary_rows(lb[targets - self.lookback])], axis=1)
-            Xs.append(np.ascontiguousarray(x, dtype=np.float32))
+                parts.append(self._summary_rows(lb[targets - self.lookback]))
+            if self.clock:
+                parts.append(self.clock_rows(p[targets], f.shape[1]))
+            Xs.append(np.ascontiguousarray(np.concatenate(parts, axis=1), dtype=np.float32))
             Ys.append(f[targets])
         if not Xs:
             raise ParameterError(
@@ -180,28 +284,38 @@ class Framing:
             )
         return np.concatenate(Xs), np.concatenate(Ys).astype(np.float32)
 
-    def window(self, history: np.ndarray) -> np.ndarray:
+    def window(self, history: np.ndarray, *, clock_rows=None) -> np.ndarray:
         """The model input for the frame after ``history`` (the last frames generated or primed).
 
         Parameters
         ----------
         history : np.ndarray [shape=(n >= history, n_features)]
+        clock_rows : np.ndarray [shape=(n_clock_rows, n_features)], optional
+            The clock rows of the frame to predict (one element of :meth:`clock_rows`); needed when
+            ``clock=True``.
 
         Returns
         -------
-        x : np.ndarray [shape=(1, n_rows, n_features)], float32
+        x : np.ndarray [shape=(1, n_rows(n_features), n_features)], float32
         """
         if len(history) < self.history:
             raise ParameterError(f"need at least {self.history} frames of history, got {len(history)}")
-        x = history[len(history) - self.context :]
+        if self.clock and clock_rows is None:
+            raise ParameterError("this Framing has clock=True: pass clock_rows= for the frame to predict")
+        parts = [history[len(history) - self.context :]]
         if self.summary:
-            x = np.concatenate([x, self._summary_rows(history[len(history) - self.lookback :])], axis=0)
+            parts.append(self._summary_rows(history[len(history) - self.lookback :]))
+        if self.clock:
+            parts.append(np.asarray(clock_rows, dtype=np.float32).reshape(-1, history.shape[1]))
+        x = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)
         return x[None].astype(np.float32, copy=False)
 
 
 def next_frame_dataset(frames_list, *, context: int, lookback: int | None = None, summary: bool = False,
-                       stride: int = 1) -> tuple[np.ndarray, np.ndarray]:
+                       phases=None, harmonics: int = 4, stride: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """``(X, Y)`` next-frame pairs from per-file frames; see :meth:`Framing.dataset`.
+
+    A clock is added when ``phases`` is given.
 
     Examples
     --------
@@ -210,155 +324,95 @@ def next_frame_dataset(frames_list, *, context: int, lookback: int | None = None
     >>> X.shape, Y.shape            # 10 - 3 + 6 - 3 examples
     ((10, 3, 2), (10, 2))
     """
-    return Framing(context=context, lookback=lookback, summary=summary).dataset(frames_list, stride=stride)
+    framing = Framing(context=context, lookback=lookback, summary=summary, clock=phases is not None,
+                      harmonics=harmonics)
+    return framing.dataset(frames_list, phases=phases, stride=stride)
 
 
-class FrameScaler:
-    """Per-feature standardisation ``(x - mean) / std``, fitted on training frames only.
-
-    Features with (near) zero spread in training get ``std = 1`` so they are shifted, not blown up.
-
-    Attributes
-    ----------
-    mean_, std_ : np.ndarray [shape=(n_features,)], float32
-    """
-
-    def __init__(self, *, min_std: float = 1e-3):
-        self.min_std = float(min_std)
-
-    def fit(self, frames_list) -> "FrameScaler":
-        """Fit on a list of per-file frames (or one array)."""
-        allf = np.concatenate(_check_frames_list(frames_list)).astype(np.float64)
-        self.mean_ = allf.mean(axis=0).astype(np.float32)
-        std = allf.std(axis=0)
-        self.std_ = np.where(std < self.min_std, 1.0, std).astype(np.float32)
-        return self
-
-    def _check(self):
-        if not hasattr(self, "mean_"):
-            raise ParameterError("FrameScaler is not fitted; call fit(train_frames) first")
-
-    def transform(self, frames):
-        """Scale one array ``(n, n_features)`` or a list of them."""
-        self._check()
-        if isinstance(frames, (list, tuple)):
-            return [self.transform(f) for f in frames]
-        return ((np.asarray(frames, dtype=np.float32) - self.mean_) / self.std_).astype(np.float32)
-
-    def inverse_transform(self, z):
-        """Back to representation units."""
-        self._check()
-        if isinstance(z, (list, tuple)):
-            return [self.inverse_transform(f) for f in z]
-        return (np.asarray(z, dtype=np.float32) * self.std_ + self.mean_).astype(np.float32)
-
-    def fit_transform(self, frames_list):
-        return self.fit(frames_list).transform(frames_list)
-
-    @property
-    def n_features_out(self) -> int:
-        self._check()
-        return len(self.mean_)
+# ---------------------------------------------------------------------------------------------
+# scaling and PCA: scikit-learn, fitted on the training files
 
 
-class FramePCA:
-    """Principal components of frames (scikit-learn's PCA) with an inverse.
+def frame_scaler(frames_list, *, n_components=None, seed: int = 0):
+    """A standardisation (then PCA) of frames, fitted on the training files' frames together.
 
     Parameters
     ----------
-    n_components : int or float
-        Components to keep, or the fraction of variance to explain (0 < float < 1).
+    frames_list : list of np.ndarray [shape=(n_frames_i, n_features)]
+        The training files' frames (or one array).
+    n_components : int or float, optional
+        Keep this many principal components of the standardised frames (a float in (0, 1): as many
+        as explain that fraction of the variance); None: standardise only.
     seed : int
-        For the randomised solver on large data.
+        For the PCA's randomised solver on large data.
 
-    Attributes
-    ----------
-    pca_ : sklearn.decomposition.PCA
-    explained_variance_ratio_ : float
-        Total fraction of training variance the kept components explain.
+    Returns
+    -------
+    sklearn.preprocessing.StandardScaler or sklearn.pipeline.Pipeline
+        Fitted; ``transform`` / ``inverse_transform`` map ``(n, n_features)`` frames to the model's
+        space and back (what :func:`musiclib.generate.rollout` calls ``scaler``). The pipeline's
+        last step (``[-1]``) is the PCA, with ``explained_variance_ratio_``.
+
+    Raises
+    ------
+    ParameterError
+        Bad frames, or ``n_components`` out of range.
+
+    Examples
+    --------
+    >>> f = np.random.default_rng(0).normal(size=(100, 6)).astype(np.float32)
+    >>> sc = frame_scaler([f], n_components=3)
+    >>> sc.transform(f).shape, sc.inverse_transform(sc.transform(f)).shape
+    ((100, 3), (100, 6))
     """
+    from sklearn.decomposition import PCA
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
 
-    def __init__(self, n_components=16, *, seed: int = 0):
-        if isinstance(n_components, float):
-            if not 0 < n_components < 1:
-                raise ParameterError(f"n_components={n_components!r}: a float must be a fraction in (0, 1)")
-        elif isinstance(n_components, bool) or not isinstance(n_components, (int, np.integer)) or n_components < 1:
-            raise ParameterError(f"n_components={n_components!r} must be an integer >= 1 or a fraction in (0, 1)")
-        self.n_components = n_components
-        self.seed = seed
-
-    def fit(self, frames_list) -> "FramePCA":
-        from sklearn.decomposition import PCA
-
-        allf = np.concatenate(_check_frames_list(frames_list))
-        if isinstance(self.n_components, (int, np.integer)) and self.n_components > min(allf.shape):
-            raise ParameterError(
-                f"n_components={self.n_components} exceeds min(n_frames, n_features)={min(allf.shape)}"
-            )
-        self.pca_ = PCA(n_components=self.n_components, random_state=self.seed).fit(allf)
-        self.components_ = self.pca_.components_.astype(np.float32)
-        self.mean_ = self.pca_.mean_.astype(np.float32)
-        self.explained_variance_ratio_ = float(np.sum(self.pca_.explained_variance_ratio_))
-        return self
-
-    def _check(self):
-        if not hasattr(self, "pca_"):
-            raise ParameterError("FramePCA is not fitted; call fit(train_frames) first")
-
-    def transform(self, frames):
-        self._check()
-        if isinstance(frames, (list, tuple)):
-            return [self.transform(f) for f in frames]
-        return ((np.asarray(frames, dtype=np.float32) - self.mean_) @ self.components_.T).astype(np.float32)
-
-    def inverse_transform(self, z):
-        self._check()
-        if isinstance(z, (list, tuple)):
-            return [self.inverse_transform(f) for f in z]
-        return (np.asarray(z, dtype=np.float32) @ self.components_ + self.mean_).astype(np.float32)
-
-    def fit_transform(self, frames_list):
-        return self.fit(frames_list).transform(frames_list)
-
-    @property
-    def n_features_out(self) -> int:
-        self._check()
-        return self.components_.shape[0]
+    allf = np.concatenate(_check_frames_list(frames_list))
+    if n_components is None:
+        return StandardScaler().fit(allf)
+    if isinstance(n_components, (float, np.floating)):
+        if not 0 < n_components < 1:
+            raise ParameterError(f"n_components={n_components!r}: a float must be a fraction in (0, 1)")
+    else:
+        n_components = check_int("n_components", n_components)
+        if n_components > min(allf.shape):
+            raise ParameterError(f"n_components={n_components} exceeds min(n_frames, n_features)={min(allf.shape)}")
+    return make_pipeline(StandardScaler(), PCA(n_components=n_components, random_state=seed)).fit(allf)
 
 
-class Chain:
-    """Transforms applied in turn (``Chain(FrameScaler(), FramePCA(16))``); inverse in reverse order."""
-
-    def __init__(self, *steps):
-        if not steps:
-            raise ParameterError("Chain needs at least one step")
-        self.steps = list(steps)
-
-    def fit(self, frames_list) -> "Chain":
-        data = _check_frames_list(frames_list)
-        for s in self.steps:
-            data = s.fit(data).transform(data)
-        return self
-
-    def transform(self, frames):
-        for s in self.steps:
-            frames = s.transform(frames)
-        return frames
-
-    def inverse_transform(self, z):
-        for s in reversed(self.steps):
-            z = s.inverse_transform(z)
-        return z
-
-    def fit_transform(self, frames_list):
-        return self.fit(frames_list).transform(frames_list)
-
-    @property
-    def n_features_out(self) -> int:
-        return self.steps[-1].n_features_out
+def transform_each(transformer, frames_list) -> list[np.ndarray]:
+    """``transformer.transform`` applied to each file's frames, as float32 (the per-file lists datasets take)."""
+    return [np.asarray(transformer.transform(f), dtype=np.float32) for f in _check_frames_list(frames_list)]
 
 
-def load_frames(paths, rep, *, cache=None, max_duration: float | None = None,
+# ---------------------------------------------------------------------------------------------
+# loading: frames through the feature cache, beat phases through a cache of beat tracking
+
+
+def _offsets(paths, *, max_duration, excerpt) -> list[float]:
+    """Where each file's excerpt starts (s): as :func:`musiclib.corpus.load_corpus` cuts it."""
+    from musiclib import audio
+
+    if excerpt not in ("start", "middle"):
+        raise ParameterError(f"excerpt={excerpt!r} must be 'start' or 'middle'")
+    if excerpt == "start" or max_duration is None:
+        return [0.0] * len(paths)
+    out = []
+    for p in paths:
+        duration = audio.info(p)["duration"]
+        out.append((duration - max_duration) / 2 if duration > max_duration else 0.0)
+    return out
+
+
+def _features(item, *, cache, rep, duration, preprocess):
+    """One file's frames through the cache: ``item`` is ``(path, offset in seconds)``."""
+    path, offset = item
+    return cache.features(path, rep, offset=offset, duration=duration, preprocess=preprocess)
+
+
+def load_frames(paths, rep, *, cache=None, max_duration: float | None = None, excerpt: str = "start",
                 progress: bool = False, preprocess: dict | None = None, n_jobs: int | None = 1,
                 scheduler=None) -> list[np.ndarray]:
     """Per-file frames ``[shape=(n_frames_i, rep.n_features)]`` of ``paths`` through the feature cache.
@@ -370,10 +424,16 @@ def load_frames(paths, rep, *, cache=None, max_duration: float | None = None,
     cache : FeatureCache, optional
         Default ``FeatureCache()``.
     max_duration : float, optional
-        Seconds from the start of each file.
+        Seconds of each file.
+    excerpt : {"start", "middle"}
+        Where the ``max_duration`` seconds come from, as in :func:`musiclib.corpus.load_corpus`.
+    progress : bool
+        Show a progress bar.
     preprocess : dict, optional
         Filters applied to the audio before encoding (``musiclib.postprocess.filter_audio``; part of
         the cache key); default: the corpus's own ``preprocess`` when ``paths`` is a Corpus.
+    n_jobs, scheduler :
+        As :func:`musiclib.tools.parallel.map` (default: in this process).
     """
     from musiclib.tools.cache import FeatureCache
 
@@ -384,8 +444,99 @@ def load_frames(paths, rep, *, cache=None, max_duration: float | None = None,
     cache = cache if cache is not None else FeatureCache()
     from musiclib.tools import parallel
 
-    encode = functools.partial(cache.features, rep=rep, duration=max_duration, preprocess=preprocess)
-    return parallel.map(encode, paths, n_jobs=n_jobs, scheduler=scheduler, progress=progress, desc="features")
+    offsets = _offsets(paths, max_duration=max_duration, excerpt=excerpt)
+    encode = functools.partial(_features, cache=cache, rep=rep, duration=max_duration, preprocess=preprocess)
+    return parallel.map(encode, list(zip(paths, offsets)), n_jobs=n_jobs, scheduler=scheduler, progress=progress,
+                        desc="features")
+
+
+def _beat_memory():
+    import joblib
+
+    from musiclib.tools.cache import default_cache_dir
+
+    return joblib.Memory(default_cache_dir() / "beats", verbose=0)
+
+
+def _track(y, sr, version):
+    """:func:`musiclib.beats.track_beats`, or None where a signal has no beats to track (silent, a held tone).
+
+    ``version`` (a hash of ``beats.py``) only keys the cache.
+    """
+    from musiclib.beats import track_beats
+
+    try:
+        return track_beats(y, sr=sr)
+    except ParameterError:
+        return None
+
+
+def _beats_version() -> str:
+    import hashlib
+    import inspect
+
+    from musiclib import beats
+
+    return hashlib.sha256(inspect.getsource(beats).encode()).hexdigest()[:16]
+
+
+def track_phases(signals, *, sr: int, n_frames, frames_per_second: float, cache: bool = True, n_jobs: int = 2):
+    """Beat tracking of each signal, and the beat and bar phase of each of its frames.
+
+    Parameters
+    ----------
+    signals : list of np.ndarray [shape=(n_samples_i,)]
+        Mono audio (e.g. ``[c.y for c in corpus.clips]``).
+    sr : int
+        Their sample rate (Hz).
+    n_frames : list of int
+        Frames of each signal's representation (``len(frames)``).
+    frames_per_second : float
+        The representation's frame rate.
+    cache : bool
+        Keep each signal's beats (:func:`musiclib.beats.track_beats`) in a ``joblib.Memory`` under
+        the feature cache's folder (``beats/``), keyed by the audio's samples, so a second run does
+        not track again.
+    n_jobs : int
+        Signals tracked at once (joblib).
+
+    Returns
+    -------
+    phases : list of np.ndarray [shape=(n_frames_i, 4)], float32
+        :func:`musiclib.beats.beat_phase` of each signal's frames; for a signal without beats to
+        track (silent, too short, a held tone) a steady clock (:func:`musiclib.beats.clock`) at the
+        others' median tempo.
+    beats : list of musiclib.beats.Beats or None
+        The tracked beats (None where there were none); ``musiclib.beats.corpus_tempo`` of those
+        found is the clock's default tempo.
+
+    Raises
+    ------
+    ParameterError
+        Lists of different lengths, or not one signal with beats to track.
+    """
+    import joblib
+
+    from musiclib.beats import beat_phase, clock, corpus_tempo
+
+    signals = list(signals)
+    n_frames = list(n_frames)
+    if len(signals) != len(n_frames):
+        raise ParameterError(f"{len(signals)} signals but {len(n_frames)} frame counts")
+    if not signals:
+        raise ParameterError("signals is empty")
+    track = _beat_memory().cache(_track) if cache else _track
+    version = _beats_version()
+    found = joblib.Parallel(n_jobs=n_jobs, prefer="threads")(
+        joblib.delayed(track)(np.asarray(y, dtype=np.float32), int(sr), version) for y in signals)
+    tracked = [b for b in found if b is not None]
+    if not tracked:
+        raise ParameterError(f"none of the {len(signals)} signals has beats to track (silent, too short or no onsets)")
+    tempo = corpus_tempo(tracked)
+    phases = [beat_phase(b, n_frames=n, frames_per_second=frames_per_second) if b is not None
+              else clock(n_frames=n, bpm=tempo, frames_per_second=frames_per_second)
+              for b, n in zip(found, n_frames)]
+    return phases, list(found)
 
 
 @dataclass
@@ -400,6 +551,12 @@ class NextFrameData:
         One array per file, from the feature cache.
     prime_clip : musiclib.corpus.Clip
         The held-out clip that continuations start from.
+    train_phases, held_phases : list of np.ndarray [shape=(n_frames_i, 4)] or None
+        Every frame's beat and bar phase (``clock=True``), from beat tracking of its file.
+    train_beats, held_beats : list of musiclib.beats.Beats or None
+    tempo : float or None
+        The training files' median tempo in BPM (:func:`musiclib.beats.corpus_tempo`): the clock's
+        default tempo at generation time.
     """
 
     corpus: object
@@ -409,27 +566,60 @@ class NextFrameData:
     train_frames: list
     held_frames: list
     prime_clip: object
+    train_phases: list | None = None
+    held_phases: list | None = None
+    train_beats: list | None = field(default=None, repr=False)
+    held_beats: list | None = field(default=None, repr=False)
+    tempo: float | None = None
 
     @property
     def sr(self) -> int:
         return self.corpus.sr
 
+    def bar_frames(self, beats_per_bar: int = 4) -> int:
+        """Frames in one bar at :attr:`tempo` (needs ``clock=True``)."""
+        if self.tempo is None:
+            raise ParameterError("no tempo: load the data with clock=True")
+        return int(round(beats_per_bar * 60.0 / self.tempo * self.rep.frames_per_second))
+
     def describe(self) -> str:
-        """One line: files and frames on each side, and the prime clip."""
-        return (f"{len(self.train)} train files ({sum(map(len, self.train_frames))} frames), "
-                f"{len(self.held_out)} held-out files ({sum(map(len, self.held_frames))} frames); "
+        """One line: files and seconds on each side, the prime clip, and the tempo."""
+        fps = self.rep.frames_per_second
+        text = (f"{len(self.train)} train files ({sum(map(len, self.train_frames)) / fps:.0f} s), "
+                f"{len(self.held_out)} held-out files ({sum(map(len, self.held_frames)) / fps:.0f} s); "
                 f"prime: {self.prime_clip.name}")
+        if self.tempo is not None:
+            text += f"; median training tempo {self.tempo:.1f} BPM"
+        return text
 
 
-def load_next_frame_data(root, rep, *, max_duration: float | None = None, held_out: float = 0.2, seed: int = 0,
-                         prime_file: str | None = None, progress: bool = False) -> NextFrameData:
+def load_next_frame_data(root, rep, *, max_duration: float | None = None, excerpt: str = "start",
+                         held_out: float = 0.2, seed: int = 0, prime_file: str | None = None, clock: bool = False,
+                         progress: bool = False) -> NextFrameData:
     """Load a corpus, split it by file, and get every file's frames through the feature cache.
 
     The prime clip is ``prime_file`` (a held-out file's name or stem) if given, else the longest
     held-out loop (a file named ``loop_*``), else the longest held-out clip. Files that cannot be
     loaded are skipped (listed in ``corpus.skipped``) without a warning per file.
 
-    Notebook: 02_linear_regression, 03_trees
+    Parameters
+    ----------
+    root : path
+        A folder of audio (e.g. ``data.default_corpus_dir(mode=MODE)``).
+    rep : Representation
+    max_duration : float, optional
+        Seconds of each file.
+    excerpt : {"start", "middle"}
+        Where those seconds come from (``"middle"`` for whole songs, whose first seconds are often an intro).
+    held_out : float
+        Fraction of the files held out (:meth:`musiclib.corpus.Corpus.split`).
+    seed : int
+    prime_file : str, optional
+    clock : bool
+        Also track the beats of every file and give every frame its phase (:func:`track_phases`).
+    progress : bool
+
+    Notebook: 02_linear_regression, 03_trees, 04_lstm
     """
     import warnings
 
@@ -437,16 +627,26 @@ def load_next_frame_data(root, rep, *, max_duration: float | None = None, held_o
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # skipped files are listed in corpus.skipped
-        corpus = load_corpus(root, sr=rep.sr, max_duration=max_duration, progress=progress)
+        corpus = load_corpus(root, sr=rep.sr, max_duration=max_duration, excerpt=excerpt, progress=progress)
     train, held = corpus.split(held_out=held_out, seed=seed)
     if prime_file:
         prime = held.find(prime_file)
     else:
         loops = [c for c in held.clips if c.name.startswith("loop_")] or list(held.clips)
         prime = max(loops, key=lambda c: len(c.y))
-    return NextFrameData(
+    data = NextFrameData(
         corpus=corpus, train=train, held_out=held, rep=rep,
-        train_frames=load_frames(train, rep, max_duration=max_duration, progress=progress),
-        held_frames=load_frames(held, rep, max_duration=max_duration, progress=progress),
+        train_frames=load_frames(train, rep, max_duration=max_duration, excerpt=excerpt, progress=progress),
+        held_frames=load_frames(held, rep, max_duration=max_duration, excerpt=excerpt, progress=progress),
         prime_clip=prime,
     )
+    if clock:
+        from musiclib.beats import corpus_tempo
+
+        fps = rep.frames_per_second
+        data.train_phases, data.train_beats = track_phases(
+            [c.y for c in train.clips], sr=corpus.sr, n_frames=map(len, data.train_frames), frames_per_second=fps)
+        data.held_phases, data.held_beats = track_phases(
+            [c.y for c in held.clips], sr=corpus.sr, n_frames=map(len, data.held_frames), frames_per_second=fps)
+        data.tempo = corpus_tempo([b for b in data.train_beats if b is not None])
+    return data

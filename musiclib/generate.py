@@ -35,7 +35,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from musiclib.errors import MusiclibError, ParameterError
+from musiclib.audio import MAX_SAMPLES
+from musiclib.errors import MusiclibError, ParameterError, check_int, check_positive
 from musiclib.framing import Framing
 
 __all__ = [
@@ -46,9 +47,12 @@ __all__ = [
     "StabilityGuard",
     "soft_limit",
     "rollout",
+    "continue_clock",
+    "clock_beats",
+    "generate_clips",
     "frames_to_audio",
     "continue_audio",
-    "spectral_flux",
+    "mean_frame_change_db",
     "frame_energy_db",
 ]
 
@@ -314,7 +318,9 @@ class StabilityGuard:
 
 
 # ---------------------------------------------------------------------------------------------
-# roll-out
+# roll-out, in the steps it takes: check the arguments, hand over to a model's own roll-out if it
+# has one, else build each step's input (context, summary and clock rows), predict or sample, add
+# noise, guard, check, append.
 
 
 def _context_of(model, framing):
@@ -335,8 +341,262 @@ def _context_of(model, framing):
     return Framing(context=int(c))
 
 
+def _check_n_frames(n_frames, n_features: int) -> int:
+    """``n_frames`` as an int whose ``(n_frames, n_features)`` float32 buffer stays within :data:`MAX_SAMPLES` values."""
+    n_features = max(int(n_features), 1)
+    return check_int("n_frames", n_frames, low=1, high=MAX_SAMPLES // n_features,
+                     note=f"at most {MAX_SAMPLES // n_features} frames of {n_features} features")
+
+
+def _check_seconds(name: str, seconds, sr: int) -> float:
+    """``seconds`` > 0 whose samples at ``sr`` stay within :data:`musiclib.audio.MAX_SAMPLES`."""
+    seconds = check_positive(name, seconds)
+    if seconds * sr > MAX_SAMPLES:
+        raise ParameterError(f"{name}={seconds!r} s is {seconds * sr:.3g} samples at {sr} Hz; at most {MAX_SAMPLES}")
+    return seconds
+
+
+def _check_rollout_arguments(prime, n_frames, temperature) -> np.ndarray:
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(temperature) or temperature < 0:
+        raise ParameterError(f"temperature={temperature!r} must be a finite number >= 0")
+    prime = np.asarray(prime, dtype=np.float32)
+    if prime.ndim != 2 or prime.shape[1] < 1 or not np.all(np.isfinite(prime)):
+        raise ParameterError(f"prime must be finite frames of shape (n_prime, n_features), got shape {prime.shape}")
+    _check_n_frames(n_frames, prime.shape[1] * 2)  # the buffer, and the scaled copy the result is made from
+    return prime
+
+
+def _check_clock(clock, *, n_total: int) -> np.ndarray:
+    clock = np.asarray(clock, dtype=np.float32)
+    if clock.shape != (n_total, 4) or not np.all(np.isfinite(clock)):
+        raise ParameterError(
+            f"clock must be finite beat and bar phases of shape (len(prime) + n_frames, 4) = ({n_total}, 4) "
+            f"(e.g. musiclib.beats.clock(n_frames={n_total}, ...)), got shape {clock.shape}"
+        )
+    return clock
+
+
+def _unscaled(frames, scaler):
+    return np.asarray(scaler.inverse_transform(frames), dtype=np.float32) if scaler is not None else frames.copy()
+
+
+def _delegated_rollout(model, z_prime, *, n_frames, temperature, guard, seed, scaler, clock):
+    """A model with its own (compiled) roll-out makes every frame; check what it gives back."""
+    kwargs = {} if clock is None else {"clock": _check_clock(clock, n_total=len(z_prime) + n_frames)}
+    out = np.asarray(model.rollout(z_prime, n_frames=int(n_frames), temperature=float(temperature), guard=guard,
+                                   seed=seed, scaler=scaler, **kwargs), dtype=np.float32)
+    if out.shape != (n_frames, z_prime.shape[1]):
+        raise ParameterError(
+            f"{type(model).__name__}.rollout returned shape {out.shape}, expected {(n_frames, z_prime.shape[1])}")
+    bad = ~np.all(np.isfinite(out), axis=1)
+    if np.any(bad):
+        step = int(np.argmax(bad))
+        raise RolloutError(f"{type(model).__name__}.rollout returned NaN/inf at frame {step}",
+                           frames=_unscaled(out[:step], scaler), step=step)
+    return _unscaled(out, scaler)
+
+
+def _clock_rows(framing, clock, *, n_prime, n_frames, n_features):
+    """The clock rows of every frame to generate ``[shape=(n_frames, rows, n_features)]`` (None: no clock)."""
+    if not framing.clock:
+        if clock is not None:
+            raise ParameterError("clock= was given but the model's framing has no clock (Framing(clock=False))")
+        return None
+    if clock is None:
+        raise ParameterError(
+            "the model reads a clock (Framing(clock=True)): pass clock= with the phase of every frame, e.g. "
+            "musiclib.beats.clock(n_frames=len(prime) + n_frames, bpm=..., frames_per_second=rep.frames_per_second)"
+        )
+    clock = _check_clock(clock, n_total=n_prime + n_frames)
+    return framing.clock_rows(clock[n_prime:], n_features)
+
+
+def _residual_noise(model, residuals, *, n_frames, n_features, temperature, rng):
+    """``temperature`` x a training residual row for each step (None for models that sample)."""
+    if getattr(model, "sample", None) is not None or temperature == 0:
+        return None
+    res = residuals if residuals is not None else getattr(model, "residuals_", None)
+    if res is None:
+        return None
+    res = np.asarray(res, dtype=np.float32)
+    if res.ndim != 2 or res.shape[1] != n_features or len(res) == 0:
+        raise ParameterError(f"residuals must have shape (m, {n_features}), got {res.shape}")
+    return res[rng.integers(len(res), size=n_frames)] * np.float32(temperature)
+
+
+def _affine(fn, n_in: int, rng):
+    """``(A, b)`` with ``fn(x) == x @ A + b`` if ``fn`` is affine (a scaler, a PCA), checked on a random input; else None."""
+    try:
+        b = np.asarray(fn(np.zeros((1, n_in), np.float32)), dtype=np.float64)[0]
+        A = np.asarray(fn(np.eye(n_in, dtype=np.float32)), dtype=np.float64) - b
+        x = rng.standard_normal((2, n_in)).astype(np.float32)
+        if np.allclose(np.asarray(fn(x), dtype=np.float64), x @ A + b, rtol=1e-4, atol=1e-4):
+            return A.astype(np.float32), b.astype(np.float32)
+    except (ValueError, TypeError):
+        pass
+    return None
+
+
+def _guard_step(guard, scaler, n_features):
+    """One frame ``(F,)`` in the model's space -> guarded in representation units -> back (None: no guard)."""
+    if guard is None or not guard.enabled:
+        return None
+    if scaler is None:
+        return guard
+    probe = np.random.default_rng(0)
+    n_rep = np.asarray(scaler.inverse_transform(np.zeros((1, n_features), np.float32))).shape[1]
+    inverse = _affine(scaler.inverse_transform, n_features, probe)
+    forward = _affine(scaler.transform, n_rep, probe)
+    if inverse is None or forward is None:  # any other transformer: its own methods, step by step
+        return lambda y: np.asarray(scaler.transform(guard(scaler.inverse_transform(y[None]))), np.float32)[0]
+    (Ai, bi), (Af, bf) = inverse, forward
+    return lambda y: guard(y @ Ai + bi) @ Af + bf
+
+
+def continue_clock(prime_phase, *, n_frames: int, bpm: float, frames_per_second: float,
+                   beats_per_bar: int = 4) -> np.ndarray:
+    """A roll-out's clock: the prime's own beat and bar phase, then a steady clock that goes on from it.
+
+    Parameters
+    ----------
+    prime_phase : np.ndarray [shape=(n_prime, 4)]
+        The prime frames' phase (:func:`musiclib.beats.beat_phase` of the file the prime comes from,
+        or :func:`musiclib.beats.clock`).
+    n_frames : int
+        Frames to generate after the prime.
+    bpm : float
+        Tempo of the clock after the prime (e.g. the training corpus's median tempo).
+    frames_per_second : float
+        The representation's frame rate.
+    beats_per_bar : int
+
+    Returns
+    -------
+    np.ndarray [shape=(n_prime + n_frames, 4)], float32
+        What :func:`rollout` takes as ``clock=``: the prime's phase, then
+        :func:`musiclib.beats.clock` from one frame after the prime's last position in the bar.
+
+    Examples
+    --------
+    >>> from musiclib import beats
+    >>> whole = beats.clock(n_frames=12, bpm=120.0, frames_per_second=8.0)
+    >>> np.allclose(continue_clock(whole[:5], n_frames=7, bpm=120.0, frames_per_second=8.0), whole, atol=1e-5)
+    True
+    """
+    from musiclib.beats import clock
+
+    n_frames = _check_n_frames(n_frames, 4)
+    p = np.asarray(prime_phase, dtype=np.float64)
+    if p.ndim != 2 or p.shape[1] != 4 or len(p) < 1 or not np.all(np.isfinite(p)):
+        raise ParameterError(f"prime_phase must be finite phases of shape (n_prime >= 1, 4), got shape {p.shape}")
+    position = beats_per_bar * (np.arctan2(p[-1, 2], p[-1, 3]) / (2 * np.pi) % 1.0)  # beats into the bar
+    ahead = clock(n_frames=n_frames, bpm=bpm, frames_per_second=frames_per_second, beats_per_bar=beats_per_bar,
+                  start_phase=position + bpm / 60.0 / frames_per_second)
+    return np.concatenate([p.astype(np.float32), ahead])
+
+
+def clock_beats(clock, *, frames_per_second: float) -> np.ndarray:
+    """Times (s) of the beats of a clock: the frames where its beat phase passes zero.
+
+    Parameters
+    ----------
+    clock : np.ndarray [shape=(n_frames, 4)]
+        Beat and bar phase per frame (:func:`continue_clock`, :func:`musiclib.beats.clock`).
+    frames_per_second : float
+
+    Returns
+    -------
+    np.ndarray [shape=(n_beats,)]
+        Seconds from the clock's first frame, for marking beats on a plot
+        (:func:`musiclib.display.plot_beats`).
+
+    Examples
+    --------
+    >>> from musiclib import beats
+    >>> clock_beats(beats.clock(n_frames=40, bpm=120.0, frames_per_second=10.0), frames_per_second=10.0)
+    array([0. , 0.5, 1. , 1.5, 2. , 2.5, 3. , 3.5])
+    """
+    c = np.asarray(clock, dtype=np.float64)
+    if c.ndim != 2 or c.shape[1] != 4 or not np.all(np.isfinite(c)):
+        raise ParameterError(f"clock must be finite phases of shape (n_frames, 4), got shape {c.shape}")
+    position = np.unwrap(np.arctan2(c[:, 0], c[:, 1])) / (2 * np.pi)  # beats, increasing
+    first = np.ceil(position[0] - 1e-6)
+    marks = np.arange(first, position[-1] + 1e-9)
+    return np.interp(marks, position, np.arange(len(c))) / frames_per_second
+
+
+def generate_clips(model, primes, rep, *, seconds: float, temperature: float = 1.0, guard=None, scaler=None,
+                   framing=None, seed: int = 0, bpm: float | None = None, prime_phases=None,
+                   inversion: dict | None = None) -> tuple[list, list, dict]:
+    """One clip per prime: :func:`rollout` (driving the clock when the model reads one), then :func:`frames_to_audio`.
+
+    Parameters
+    ----------
+    model, temperature, guard, scaler, framing :
+        As :func:`rollout`.
+    primes : list of np.ndarray [shape=(n_prime_i, rep.n_features)]
+        Frames to continue, representation units (e.g. the first second of held-out files).
+    rep : Representation
+    seconds : float
+        Audio to generate per clip, after its prime.
+    seed : int
+        Clip ``i`` uses ``seed + i``.
+    bpm : float, optional
+        The clock's tempo, for a model that reads a clock.
+    prime_phases : list of np.ndarray [shape=(n_prime_i, 4)], optional
+        Each prime's beat and bar phase (from beat tracking of its file); the clock goes on from its
+        last phase (:func:`continue_clock`). Default: the primes start on a downbeat.
+    inversion : dict, optional
+        Keyword arguments for :func:`frames_to_audio`.
+
+    Returns
+    -------
+    clips : list of np.ndarray [shape=(round(seconds * rep.sr),)]
+        Generated audio only.
+    frames : list of np.ndarray [shape=(n_frames, rep.n_features)]
+        The generated frames.
+    info : dict
+        ``rollout_s``, ``inversion_s``, ``rtf`` (audio seconds per second of both) and ``clocks``
+        (each clip's clock, prime included, or None).
+    """
+    import time
+
+    from musiclib.beats import clock as steady_clock
+
+    seconds = _check_seconds("seconds", seconds, rep.sr)
+    if isinstance(primes, np.ndarray) and primes.ndim == 2:
+        primes = [primes]
+    if len(primes) == 0:
+        raise ParameterError("generate_clips() needs at least one prime")
+    fps = rep.frames_per_second
+    n_frames = _check_n_frames(int(np.ceil(seconds * fps)) + 1, rep.n_features * 2)
+    length = int(round(seconds * rep.sr))
+    if prime_phases is not None and len(prime_phases) != len(primes):
+        raise ParameterError(f"{len(prime_phases)} prime_phases for {len(primes)} primes")
+    clips, frames, clocks, roll_s, inv_s = [], [], [], 0.0, 0.0
+    for i, prime in enumerate(primes):
+        clock = None
+        if bpm is not None:
+            phase = prime_phases[i] if prime_phases is not None else steady_clock(
+                n_frames=len(prime), bpm=bpm, frames_per_second=fps)
+            clock = continue_clock(phase, n_frames=n_frames, bpm=bpm, frames_per_second=fps)
+        t0 = time.perf_counter()
+        fr = rollout(model, prime, n_frames=n_frames, temperature=temperature, guard=guard, scaler=scaler,
+                     framing=framing, seed=seed + i, progress=False, clock=clock)
+        t1 = time.perf_counter()
+        clips.append(frames_to_audio(fr, rep, length=length, seed=seed + i, **(inversion or {})))
+        inv_s += time.perf_counter() - t1
+        roll_s += t1 - t0
+        frames.append(fr)
+        clocks.append(clock)
+    return clips, frames, {"rollout_s": roll_s, "inversion_s": inv_s, "rtf": seconds * len(clips) / (roll_s + inv_s),
+                           "clocks": clocks}
+
+
 def rollout(model, prime, *, n_frames: int, temperature: float = 1.0, guard: StabilityGuard | None = None,
-            residuals=None, seed: int = 0, progress: bool = True, scaler=None, framing=None) -> np.ndarray:
+            residuals=None, seed: int = 0, progress: bool = True, scaler=None, framing=None,
+            clock=None) -> np.ndarray:
     """Generate ``n_frames`` frames autoregressively after ``prime``.
 
     Parameters
@@ -344,8 +604,9 @@ def rollout(model, prime, *, n_frames: int, temperature: float = 1.0, guard: Sta
     model : object
         Follows the protocol of :mod:`musiclib.models`. If it has a ``rollout`` method the whole
         generation is delegated to it as ``model.rollout(prime_z, n_frames=, temperature=, guard=,
-        seed=, scaler=)`` with the prime in the model's feature space; it must return
-        ``(n_frames, n_features)`` in that space (this function undoes ``scaler`` and checks it).
+        seed=, scaler=)`` (and ``clock=`` when given) with the prime in the model's feature space; it
+        must return ``(n_frames, n_features)`` in that space (this function undoes ``scaler`` and
+        checks it).
     prime : np.ndarray [shape=(n_prime, n_features)]
         Frames to start from: representation units if ``scaler`` is given, else the model's
         feature space. Needs at least ``framing.history`` frames.
@@ -363,12 +624,16 @@ def rollout(model, prime, *, n_frames: int, temperature: float = 1.0, guard: Sta
     progress : bool
         Show a tqdm progress bar (only for roll-outs of 2000 frames or more).
     scaler : object with ``transform``/``inverse_transform``, optional
-        Maps representation units to the model's feature space (a
-        :class:`~musiclib.framing.FrameScaler`, :class:`~musiclib.framing.FramePCA` or
-        :class:`~musiclib.framing.Chain`). When given, ``prime`` and the result are in
+        Maps representation units to the model's feature space (e.g.
+        :func:`musiclib.framing.frame_scaler`). When given, ``prime`` and the result are in
         representation units.
     framing : Framing or int, optional
         How a step's input is built; default ``model.framing`` or ``Framing(context=model.n_context_)``.
+    clock : np.ndarray [shape=(n_prime + n_frames, 4)], optional
+        Beat and bar phase (:data:`musiclib.beats.PHASE_FEATURES`) of every frame from the prime's
+        first to the last one generated, e.g. ``beats.clock(n_frames=len(prime) + n_frames,
+        bpm=tempo, frames_per_second=rep.frames_per_second)``. Needed by a model that reads a clock
+        (``framing.clock``), refused by one that does not.
 
     Returns
     -------
@@ -380,52 +645,28 @@ def rollout(model, prime, *, n_frames: int, temperature: float = 1.0, guard: Sta
     RolloutError
         The model returned NaN or infinity (``err.frames`` holds the frames made before).
     ParameterError
-        Bad arguments (short prime, wrong widths, negative temperature...).
+        Bad arguments (short prime, wrong widths, negative temperature, a missing or unwanted clock...).
     """
-    if isinstance(n_frames, bool) or not isinstance(n_frames, (int, np.integer)) or n_frames < 1:
-        raise ParameterError(f"n_frames={n_frames!r} must be an integer >= 1")
-    if not np.isfinite(temperature) or temperature < 0:
-        raise ParameterError(f"temperature={temperature!r} must be a finite number >= 0")
-    prime = np.asarray(prime, dtype=np.float32)
-    if prime.ndim != 2 or not np.all(np.isfinite(prime)):
-        raise ParameterError(f"prime must be finite frames of shape (n_prime, n_features), got shape {prime.shape}")
-    z_prime = scaler.transform(prime) if scaler is not None else prime
-    z_prime = np.asarray(z_prime, dtype=np.float32)
-    F = z_prime.shape[1]
-    use_guard = guard is not None and guard.enabled
-    rng = np.random.default_rng(seed)
-
-    if hasattr(model, "rollout") and callable(model.rollout):
-        out = np.asarray(model.rollout(z_prime, n_frames=int(n_frames), temperature=float(temperature),
-                                       guard=guard, seed=seed, scaler=scaler), dtype=np.float32)
-        if out.shape != (n_frames, F):
-            raise ParameterError(f"{type(model).__name__}.rollout returned shape {out.shape}, expected {(n_frames, F)}")
-        bad = ~np.all(np.isfinite(out), axis=1)
-        if np.any(bad):
-            step = int(np.argmax(bad))
-            good = out[:step]
-            raise RolloutError(f"{type(model).__name__}.rollout returned NaN/inf at frame {step}",
-                               frames=scaler.inverse_transform(good) if scaler is not None else good, step=step)
-        return scaler.inverse_transform(out).astype(np.float32) if scaler is not None else out
+    prime = _check_rollout_arguments(prime, n_frames, temperature)
+    z_prime = prime if scaler is None else np.asarray(scaler.transform(prime), dtype=np.float32)
+    if callable(getattr(model, "rollout", None)):
+        return _delegated_rollout(model, z_prime, n_frames=n_frames, temperature=temperature, guard=guard,
+                                  seed=seed, scaler=scaler, clock=clock)
 
     framing = _context_of(model, framing)
     if len(prime) < framing.history:
         raise ParameterError(f"prime has {len(prime)} frames; the model needs at least {framing.history}")
+    F = z_prime.shape[1]
+    rng = np.random.default_rng(seed)
+    clock_rows = _clock_rows(framing, clock, n_prime=len(prime), n_frames=n_frames, n_features=F)
+    noise = _residual_noise(model, residuals, n_frames=n_frames, n_features=F, temperature=temperature, rng=rng)
+    guarded = _guard_step(guard, scaler, F)
     sampler = getattr(model, "sample", None)
-    noise = None
-    if sampler is None and temperature > 0:
-        res = residuals if residuals is not None else getattr(model, "residuals_", None)
-        if res is not None:
-            res = np.asarray(res, dtype=np.float32)
-            if res.ndim != 2 or res.shape[1] != F or len(res) == 0:
-                raise ParameterError(f"residuals must have shape (m, {F}), got {res.shape}")
-            noise = res[rng.integers(len(res), size=n_frames)] * np.float32(temperature)
 
-    h = framing.history
-    buf = np.empty((h + n_frames, F), dtype=np.float32)
+    h, c = framing.history, framing.context
+    buf = np.empty((h + n_frames, F), dtype=np.float32)  # the last h prime frames, then each new frame
     buf[:h] = z_prime[len(z_prime) - h :]
-    c = framing.context
-    plain = not framing.summary
+    plain = not (framing.summary or framing.clock)
     bar = None
     if progress and n_frames >= 2000:
         from tqdm.auto import tqdm
@@ -433,36 +674,35 @@ def rollout(model, prime, *, n_frames: int, temperature: float = 1.0, guard: Sta
         bar = tqdm(total=n_frames, desc="roll-out", mininterval=0.5)
     for t in range(n_frames):
         pos = h + t
-        x = buf[pos - c : pos][None] if plain else framing.window(buf[pos - h : pos])
-        if sampler is not None:
-            y = sampler(x, temperature=temperature, rng=rng)
+        # 1. the input: the context (plus summary and clock rows) before frame pos
+        if plain:
+            x = buf[pos - c : pos][None]
         else:
-            y = model.predict(x)
+            x = framing.window(buf[pos - h : pos], clock_rows=None if clock_rows is None else clock_rows[t])
+        # 2. the next frame: a draw from the model's distribution, or its prediction plus a residual
+        y = sampler(x, temperature=temperature, rng=rng) if sampler is not None else model.predict(x)
         y = np.asarray(y, dtype=np.float32).reshape(-1)
         if noise is not None:
             y = y + noise[t]
-        if use_guard:
-            if scaler is not None:
-                y = scaler.transform(guard(scaler.inverse_transform(y[None])))[0]
-            else:
-                y = guard(y)
+        # 3. the guard, in representation units
+        if guarded is not None:
+            y = np.asarray(guarded(y), dtype=np.float32)
+        # 4. a blow-up to NaN/inf ends the roll-out with the frames made so far
         with np.errstate(over="ignore", invalid="ignore"):
             finite = np.isfinite(y.sum())  # one reduction: NaN/inf anywhere (or overflow) propagates
         if not finite:
-            good = buf[h:pos]
             raise RolloutError(
                 f"{type(model).__name__} returned NaN/inf at frame {t} of the roll-out "
-                f"({'guard on' if use_guard else 'guard off'}): the recursion diverged; "
+                f"({'guard on' if guarded is not None else 'guard off'}): the recursion diverged; "
                 "use a StabilityGuard, a lower temperature or a more regularised model",
-                frames=scaler.inverse_transform(good) if scaler is not None else good.copy(), step=t)
+                frames=_unscaled(buf[h:pos], scaler), step=t)
         buf[pos] = y
         if bar is not None and (t + 1) % 256 == 0:
             bar.update(256)
     if bar is not None:
         bar.update(n_frames - bar.n)
         bar.close()
-    out = buf[h:]
-    return scaler.inverse_transform(out).astype(np.float32) if scaler is not None else out.copy()
+    return _unscaled(buf[h:], scaler)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -499,9 +739,16 @@ def frames_to_audio(frames, rep, *, method: str = GENERATION_INVERSION["method"]
         raise ParameterError(f"frames must have shape (n_frames, {rep.n_features}), got {frames.shape}")
     if not np.all(np.isfinite(frames)):
         raise ParameterError(f"frames hold {int(np.count_nonzero(~np.isfinite(frames)))} NaN/inf values")
+    hop = int(getattr(rep, "hop_length", 1))
+    check_int("len(frames)", len(frames), high=MAX_SAMPLES // max(hop, 1), note=f"hop_length={hop}")
+    length = check_int("length", length, high=MAX_SAMPLES, allow_none=True)
     kwargs = {"nnls_iter": nnls_iter} if hasattr(rep, "to_linear") else {}
-    return np.asarray(rep.decode(frames, method=method, n_iter=n_iter, length=length, seed=seed, **kwargs),
-                      dtype=np.float32)
+    y = np.asarray(rep.decode(frames, method=method, n_iter=n_iter, length=length, seed=seed, **kwargs),
+                   dtype=np.float32)
+    if not np.all(np.isfinite(y)):  # finite frames within +200 dB decode to finite audio; never hand back NaN
+        raise RolloutError(f"frames_to_audio: {int(np.count_nonzero(~np.isfinite(y)))} samples decoded to NaN/inf",
+                           frames=frames, step=len(frames))
+    return y
 
 
 # ---------------------------------------------------------------------------------------------
@@ -511,7 +758,7 @@ def frames_to_audio(frames, rep, *, method: str = GENERATION_INVERSION["method"]
 def continue_audio(model, rep, y, *, sr: int, start: float = 0.0, prime_seconds: float = 2.0, seconds: float = 5.0,
                    scaler=None, framing=None, guard: StabilityGuard | None = None, temperature: float = 1.0,
                    residuals=None, seed: int = 0, crossfade: float = 0.05, progress: bool = True,
-                   inversion: dict | None = None) -> np.ndarray:
+                   inversion: dict | None = None, bpm: float | None = None, start_phase: float = 0.0) -> np.ndarray:
     """Continue a piece of audio: the original from ``start`` to the seam, then generated audio.
 
     The prime is ``y[start : start + prime_seconds]`` (times in seconds). It is encoded with ``rep``;
@@ -536,6 +783,10 @@ def continue_audio(model, rep, y, *, sr: int, start: float = 0.0, prime_seconds:
         Seconds of equal-power crossfade after the seam (0: none).
     inversion : dict, optional
         Keyword arguments for :func:`frames_to_audio` (default :data:`GENERATION_INVERSION`).
+    bpm, start_phase : float
+        For a model that reads a clock: its tempo, and where in the bar (in beats) the prime's first
+        frame falls; the clock (:func:`musiclib.beats.clock`) runs on through the prime and the
+        continuation.
 
     Returns
     -------
@@ -556,6 +807,7 @@ def continue_audio(model, rep, y, *, sr: int, start: float = 0.0, prime_seconds:
             raise ParameterError(f"{name}={v!r} must be a finite number >= 0 (seconds)")
     if seconds <= 0 or prime_seconds <= 0:
         raise ParameterError(f"prime_seconds={prime_seconds} and seconds={seconds} must be positive")
+    _check_seconds("seconds", seconds, sr)
     a = int(round(start * sr))
     seam = a + int(round(prime_seconds * sr))
     if seam > len(y):
@@ -579,8 +831,14 @@ def continue_audio(model, rep, y, *, sr: int, start: float = 0.0, prime_seconds:
     n_gen_samples = int(round(seconds * sr))
     total = n_prime + n_gen_samples
     n_total_frames = -(-total // hop) + 1
+    clock = None
+    if bpm is not None:
+        from musiclib.beats import clock as steady_clock
+
+        clock = steady_clock(n_frames=n_total_frames, bpm=bpm, frames_per_second=rep.frames_per_second,
+                             start_phase=start_phase)
     G = rollout(model, P[:m], n_frames=n_total_frames - m, temperature=temperature, guard=guard,
-                residuals=residuals, seed=seed, progress=progress, scaler=scaler, framing=framing_)
+                residuals=residuals, seed=seed, progress=progress, scaler=scaler, framing=framing_, clock=clock)
     frames = np.concatenate([P[:m], G])
     z = frames_to_audio(frames, rep, length=total, seed=seed, **(inversion or {}))
     out = np.empty(total, dtype=np.float32)
@@ -600,8 +858,11 @@ def continue_audio(model, rep, y, *, sr: int, start: float = 0.0, prime_seconds:
 # measures
 
 
-def spectral_flux(frames, rep=None, *, floor_db: float | None = None) -> float:
-    """Mean frame-to-frame spectral change, in dB: the drone measure of the next-frame notebooks.
+def mean_frame_change_db(frames, rep=None, *, floor_db: float | None = None) -> float:
+    """Mean frame-to-frame change of a spectrogram, in dB: the drone measure of the next-frame notebooks.
+
+    Not the card's flux (:mod:`musiclib.evaluation.card` measures onset strength on audio); this one
+    reads a model's frames directly, before any inversion.
 
     ``mean over t of sqrt(mean over features of (d[t] - d[t-1])**2)`` where ``d`` are the frames in
     dB (for dB representations the frames themselves, floored at the representation's floor;
@@ -619,7 +880,7 @@ def spectral_flux(frames, rep=None, *, floor_db: float | None = None) -> float:
     """
     x = np.asarray(frames, dtype=np.float64)
     if x.ndim != 2 or len(x) < 2:
-        raise ParameterError(f"spectral_flux needs frames of shape (n_frames >= 2, n_features), got {x.shape}")
+        raise ParameterError(f"mean_frame_change_db needs frames of shape (n_frames >= 2, n_features), got {x.shape}")
     floor = floor_db if floor_db is not None else float(getattr(rep, "floor_db", -80.0))
     if rep is not None:
         domain, g = _domain_of(rep)

@@ -14,10 +14,10 @@
 # ---
 
 # %% [markdown]
-# # 02 · Linear next-frame models: ridge regression and logistic regression of levels
+# # 02 · Linear next-frame models: ridge regression, logistic regression of levels, and a beat clock
 #
 # **Can a linear model that predicts the next spectrogram frame from the previous few generate
-# music, and what makes such a roll-out blow up or drone?**
+# music, what makes such a roll-out blow up or drone, and does a beat clock give it a pulse?**
 #
 # An earlier experiment predicted the next frame with logistic regression: the amplitude "blew up"
 # to infinity, and clamping it gave clicks. Here we do the two linear models properly:
@@ -30,111 +30,122 @@
 #   multinomial (softmax) model predicts the class, and generation *samples* from that distribution
 #   with a temperature, the char-rnn trick. Its outputs are class centres, so it cannot blow up.
 #
-# We show the blow-up with the guard off and its absence with the guard on, continue a held-out
-# loop, and measure training and generation times.
+# A few frames (46 ms) are far shorter than a beat, so nothing in such a model can keep time. The
+# **beat clock** gives it the time: beat tracking of every training song (`musiclib.beats`) tells each
+# frame where it falls in its beat and bar, and the ridge model with the clock reads sines and
+# cosines of that phase (and their harmonics) beside the frames. While generating, a steady clock at
+# the corpus's median tempo drives them. We train the same ridge model with and without the clock
+# and compare them by ear, by their onset strength and by the musicality card's rhythm check.
 
 # %% tags=["parameters"]
-MODE = "demo"  # "small" (CI, seconds), "demo" (a 2-core laptop, about a minute), "full" (longer)
+MODE = "demo"  # "small" (CI, seconds, sonic-pi-samples), "demo" (2 cores, under 2 minutes, nexuiz-music), "full"
 SEED = 0
-CORPUS_DIR = None  # None: the default corpus (or $MUSICLIB_DATA); else a folder of audio files
-PRIME_FILE = None  # None: the longest held-out loop; else a held-out file name or stem
+CORPUS_DIR = None  # None: the corpus for MODE (or $MUSICLIB_DATA); else a folder of audio files
 TEMPERATURE = 1.0  # temperature of the ridge clips (residual noise scale)
 LEVELS_TEMPERATURE = 0.5  # temperature of the logistic levels clips (softmax temperature)
+BPM = None  # tempo of the generation clock; None: the training songs' median tempo
 
 # %%
 SETTINGS = {
-    # max_duration: seconds read per file; context: frames the models see; alpha: ridge penalty;
-    # levels: the logistic model; prime / seconds: seconds of held-out audio primed with and generated;
-    # long: frames of the long roll-outs that show the blow-up; temperatures: the sweep of the levels model
-    "small": {"max_duration": 3.0, "context": 4, "alpha": 10.0,
+    # max_duration / excerpt: seconds read per file and where from; context: frames the models see;
+    # harmonics: of the beat and bar phase in the clock's inputs; alpha: ridge penalty; stride: every
+    # stride-th training pair; levels: the logistic model; n_clips / prime / seconds: clips per model,
+    # seconds of held-out audio primed with and generated; long: frames of the long blow-up roll-outs
+    "small": {"max_duration": 3.0, "excerpt": "start", "context": 4, "harmonics": 8, "alpha": 10.0, "stride": 1,
               "levels": {"n_levels": 8, "n_components": 32, "epochs": 2},
-              "prime": 0.5, "seconds": 2.0, "long": 1500, "temperatures": (0.0, 1.0)},
-    "demo": {"max_duration": None, "context": 4, "alpha": 10.0,
-             "levels": {"n_levels": 16, "n_components": 64, "epochs": 8},
-             "prime": 1.0, "seconds": 8.0, "long": 10000, "temperatures": (0.0, 0.5, 1.0, 1.5)},
-    "full": {"max_duration": None, "context": 8, "alpha": 10.0,
+              "n_clips": 2, "prime": 0.5, "seconds": 2.0, "long": 1500},
+    "demo": {"max_duration": 30.0, "excerpt": "middle", "context": 4, "harmonics": 8, "alpha": 10.0, "stride": 2,
+             "levels": {"n_levels": 16, "n_components": 64, "epochs": 2},
+             "n_clips": 3, "prime": 1.0, "seconds": 8.0, "long": 8000},
+    "full": {"max_duration": 60.0, "excerpt": "middle", "context": 8, "harmonics": 8, "alpha": 10.0, "stride": 1,
              "levels": {"n_levels": 24, "n_components": 128, "epochs": 20},
-             "prime": 2.0, "seconds": 20.0, "long": 20000, "temperatures": (0.0, 0.5, 0.75, 1.0, 1.5)},
+             "n_clips": 4, "prime": 2.0, "seconds": 20.0, "long": 20000},
 }[MODE]
 SETTINGS
 
 # %%
-import dataclasses
+from musiclib.display import audio_table, headline, plot_beats, plot_representation, setup_notebook
+
+rng = setup_notebook(seed=SEED)
+
 import time
 from pathlib import Path
 
+import librosa
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 from IPython.display import display
 
 from musiclib import generate
-from musiclib.evaluation import metrics
-from musiclib.tools import data, outputs
-from musiclib.display import audio_table, plot_representation, setup_notebook
-from musiclib.framing import FrameScaler, Framing, load_next_frame_data
+from musiclib.evaluation import card, sweep
+from musiclib.framing import Framing, frame_scaler, load_next_frame_data, transform_each
 from musiclib.models.linear import LevelsNextFrame, RidgeNextFrame
+from musiclib.tools import data, outputs
 
-rng = setup_notebook(seed=SEED)
 t_start = time.perf_counter()
 
 # %% [markdown]
-# ## The representation
+# ## The data, the representation and the beats
 #
-# Every generation notebook works in one representation, `generate.DEFAULT_REPRESENTATION`: a
-# **log-frequency filter bank in dB** (every FFT bin below ~1.5 kHz, 48 bands per octave above; 209
-# features), n_fft 1024, hop 256 (86 frames per second), chosen in `01_spectrogram_settings` because,
-# of the representations small enough for every model of the series to train on two cores, it loses
-# the least before any model sees it. Why dB values: the model's errors are relative (a 3 dB error is
-# as audible in a quiet band as in a loud one), and the stability guard's gain is an addition. The
-# inverse is a sparse non-negative least-squares fit for the linear magnitude, PGHI phase and 4 fast
-# Griffin-Lim iterations (`generate.GENERATION_INVERSION`). Measured here on a held-out clip, against
-# `rep.decode` with 32 iterations:
+# The corpus for `MODE` (`data.default_corpus_dir`: the 17 songs of nexuiz-music in demo mode, the
+# Sonic Pi loops in small mode) is split by file: models learn from the train files, every clip is
+# primed with and judged against held-out files. In demo mode each song contributes `max_duration`
+# seconds from its middle. Frames come through the feature cache, in the series' representation
+# (`generate.DEFAULT_REPRESENTATION`: a log-frequency filter bank in dB, 209 features, 86 frames per
+# second, chosen in `01_spectrogram_settings`). Its decode ceiling -- how close encoding and decoding
+# a held-out clip with the generation inversion gets, with no model at all -- bounds every model below.
+#
+# Every file's beats are tracked (`beats.track_beats`, which checks the tracker's tempo against the
+# onset envelope's bar periodicity), giving each frame its phase in the beat and the bar.
 
 # %%
 rep = generate.default_representation()
-nf = load_next_frame_data(Path(CORPUS_DIR) if CORPUS_DIR else data.default_corpus_dir(), rep,
-                          max_duration=SETTINGS["max_duration"], seed=SEED, prime_file=PRIME_FILE)
-corpus, train, held_out, sr = nf.corpus, nf.train, nf.held_out, nf.sr
-train_frames, held_frames, prime_clip = nf.train_frames, nf.held_frames, nf.prime_clip
+fps = rep.frames_per_second
+nf = load_next_frame_data(Path(CORPUS_DIR) if CORPUS_DIR else data.default_corpus_dir(mode=MODE), rep,
+                          max_duration=SETTINGS["max_duration"], excerpt=SETTINGS["excerpt"], seed=SEED, clock=True)
+train, held_out, sr = nf.train, nf.held_out, nf.sr
+bpm = BPM or nf.tempo
 print(nf.describe())
-
-y_ref = prime_clip.y
-frames_ref = rep.encode(y_ref)
-inv = {}
-for label, fn in {"generation default": lambda: generate.frames_to_audio(frames_ref, rep, length=len(y_ref)),
-                  "rep.decode, 32 iterations": lambda: rep.decode(frames_ref, n_iter=32, length=len(y_ref))}.items():
-    t0 = time.perf_counter()
-    z = fn()
-    seconds = time.perf_counter() - t0
-    S_true, S_z = rep.magnitude(y_ref), rep.magnitude(z)
-    inv[label] = (seconds, metrics.spectral_convergence(S_true, S_z))
-for label, (s, sc) in inv.items():
-    print(f"{label:<28} {len(y_ref) / sr / s:6.0f}x real time   SC {sc:6.1f} dB")
+print(f"tempi of the training files (BPM): {sorted(round(b.tempo) for b in nf.train_beats if b is not None)}; "
+      f"the clock runs at {bpm:.1f} BPM")
+ceiling = sweep.decode_ceiling(nf.prime_clip.y, sr=sr, rep=rep, **generate.GENERATION_INVERSION)["sc_db"]
+print(f"decode ceiling of the representation on {nf.prime_clip.name}: SC {ceiling:.1f} dB")
 
 # %% [markdown]
-# ## Ridge regression of the next frame
+# ## Ridge regression, with and without the clock
 #
-# Frames are standardised per band with a scaler fitted on the training files only; the training
-# pairs are windows of `context` frames and the frame after, never crossing a file boundary
-# (`musiclib.framing`). We compare the one-step error on held-out files with the simplest
-# predictor, "the next frame equals the last one".
+# Frames are standardised per band (scikit-learn's `StandardScaler`, fitted on the training files
+# only); the training pairs are windows of `context` frames and the frame after, never crossing a
+# file boundary (`musiclib.framing`). With the clock, each input also holds the clock's inputs for
+# the frame to predict: `harmonics` harmonics of the beat phase and of the bar phase
+# (`framing.clock_features`); the clock is an input, never predicted. Both are compared on held-out
+# files with the simplest predictor, "the next frame equals the last one".
 
 # %%
-scaler = FrameScaler().fit(train_frames)
-framing = Framing(context=SETTINGS["context"])
-X, Y = framing.dataset(scaler.transform(train_frames))
-Xh, Yh = framing.dataset(scaler.transform(held_frames))
-ridge = RidgeNextFrame(alpha=SETTINGS["alpha"], seed=SEED).fit(X, Y)
-train_seconds = {"ridge": ridge.fit_seconds_}
-mse = {"ridge": float(np.mean((ridge.predict(Xh) - Yh) ** 2)), "repeat last frame": float(np.mean((Xh[:, -1] - Yh) ** 2))}
-print(f"{len(X)} training pairs of {X.shape[1]} x {X.shape[2]}; ridge trained in {ridge.fit_seconds_:.2f} s")
-print(f"held-out one-step MSE (standardised units): ridge {mse['ridge']:.3f}, repeat last frame {mse['repeat last frame']:.3f}")
-print(f"spectral radius of the roll-out's linear recursion: {ridge.spectral_radius():.4f} (< 1: it decays to a fixed point)")
+scaler = frame_scaler(nf.train_frames)
+z_train, z_held = transform_each(scaler, nf.train_frames), transform_each(scaler, nf.held_frames)
+framings = {"no clock": Framing(context=SETTINGS["context"]),
+            "clock": Framing(context=SETTINGS["context"], clock=True, harmonics=SETTINGS["harmonics"])}
+phases = {"no clock": (None, None), "clock": (nf.train_phases, nf.held_phases)}
+ridge, mse, train_seconds = {}, {}, {}
+for variant, framing in framings.items():
+    X, Y = framing.dataset(z_train, phases=phases[variant][0], stride=SETTINGS["stride"])
+    Xh, Yh = framing.dataset(z_held, phases=phases[variant][1])
+    ridge[variant] = RidgeNextFrame(alpha=SETTINGS["alpha"], seed=SEED).fit(X, Y)
+    train_seconds[f"ridge, {variant}"] = ridge[variant].fit_seconds_
+    mse[f"ridge, {variant}"] = float(np.mean((ridge[variant].predict(Xh) - Yh) ** 2))
+    print(f"ridge, {variant}: {len(X)} training pairs of {X.shape[1]} x {X.shape[2]}, trained in "
+          f"{ridge[variant].fit_seconds_:.1f} s")
+mse["repeat last frame"] = float(np.mean((Xh[:, SETTINGS["context"] - 1] - Yh) ** 2))
+print("held-out one-step MSE (standardised units):", {k: round(v, 3) for k, v in mse.items()})
+radius = ridge["no clock"].spectral_radius()
+print(f"spectral radius of the roll-out's linear recursion (no clock): {radius:.4f} (< 1: it decays to a fixed point)")
 
 # %% [markdown]
 # ## The blow-up, and the guard
 #
-# Three roll-outs from the same held-out prime:
+# Three long roll-outs of the clock-less ridge from the same held-out prime:
 #
 # - **temperature 0**: the deterministic recursion. Its spectral radius is just below one, so it
 #   slides to a fixed point: a drone.
@@ -148,49 +159,43 @@ print(f"spectral radius of the roll-out's linear recursion: {ridge.spectral_radi
 #   a frame-to-frame change larger than the model made it.
 
 # %%
-guard = generate.StabilityGuard.fit(train_frames, rep)
+guard = generate.StabilityGuard.fit(nf.train_frames, rep)
 print({k: (round(v, 2) if isinstance(v, float) else v) for k, v in guard.to_dict().items() if not k.startswith("feature_")})
-n_prime = framing.history
-prime = frames_ref[: max(n_prime, int(SETTINGS["prime"] * rep.frames_per_second))]
-n_long = SETTINGS["long"]
-
-
-def long_rollout(temperature, g):
-    """A long roll-out; where the model overflows (guard off), the frames up to that point."""
-    try:
-        return generate.rollout(ridge, prime, n_frames=n_long, temperature=temperature, guard=g, scaler=scaler,
-                                seed=SEED, progress=False), None
-    except generate.RolloutError as err:
-        return err.frames, err.step
-
-
+n_prime = max(SETTINGS["context"], int(SETTINGS["prime"] * fps))
+primes = [(f[:n_prime], p[:n_prime]) for f, p in zip(nf.held_frames, nf.held_phases) if len(f) > n_prime]
+primes = primes[: SETTINGS["n_clips"]]
+prime = primes[0][0]
+long_runs = {}
 t0 = time.perf_counter()
-long_runs = {"ridge, T=0, guard on": long_rollout(0.0, guard),
-             "ridge, T=1, guard off": long_rollout(1.0, None),
-             "ridge, T=1, guard on": long_rollout(1.0, guard)}
-print(f"3 roll-outs of {n_long} frames ({n_long / rep.frames_per_second:.0f} s each) in {time.perf_counter() - t0:.1f} s")
+for label, temperature, g in (("T=0, guard on", 0.0, guard), ("T=1, guard off", 1.0, None),
+                              ("T=1, guard on", 1.0, guard)):
+    try:
+        long_runs[label] = (generate.rollout(ridge["no clock"], prime, n_frames=SETTINGS["long"],
+                                             temperature=temperature, guard=g, scaler=scaler, seed=SEED,
+                                             progress=False), None)
+    except generate.RolloutError as err:  # the guard-off recursion overflowed: keep what it made
+        long_runs[label] = (err.frames, err.step)
+print(f"3 roll-outs of {SETTINGS['long']} frames ({SETTINGS['long'] / fps:.0f} s each) in {time.perf_counter() - t0:.1f} s")
 
 fig, ax = plt.subplots(figsize=(11, 3.2))
 ax.axhspan(guard.low, guard.high, color="0.85", label="training range (guard low..high)")
 for label, (fr, failed) in long_runs.items():
-    t = np.arange(len(fr)) / rep.frames_per_second
-    ax.plot(t, guard.energy(fr), lw=0.8, label=label + (f" (overflowed at frame {failed})" if failed else ""))
-ax.set(xlabel="seconds generated", ylabel="frame energy (dB)", title="energy of long ridge roll-outs")
+    ax.plot(np.arange(len(fr)) / fps, guard.energy(fr), lw=0.8,
+            label=label + (f" (overflowed at frame {failed})" if failed else ""))
+ax.set(xlabel="seconds generated", ylabel="frame energy (dB)", title="energy of long ridge roll-outs (no clock)")
 ax.legend(loc="upper left", fontsize=8)
 fig.tight_layout()
 
-energy_table = {}
-for label, (fr, failed) in long_runs.items():
-    e = guard.energy(fr)
-    gain_steps = np.abs(np.diff(e))
-    energy_table[label] = {"max dB": round(float(e.max()), 1), "min dB": round(float(e.min()), 1),
-                           "largest frame-to-frame energy step dB": round(float(gain_steps.max()), 2),
-                           "flux dB/frame": round(generate.spectral_flux(fr, rep), 2)}
-    print(f"{label:<24}", energy_table[label])
-real_steps = max(float(np.abs(np.diff(guard.energy(f))).max()) for f in held_frames if len(f) > 2)
-print(f"training range: {guard.low:.1f} .. {guard.high:.1f} dB; real held-out music: flux "
-      f"{np.mean([generate.spectral_flux(f, rep) for f in held_frames if len(f) > 2]):.2f} dB/frame, "
-      f"largest frame-to-frame energy step {real_steps:.1f} dB")
+energy_table = pd.DataFrame({
+    label: {"max dB": guard.energy(fr).max(), "min dB": guard.energy(fr).min(),
+            "largest energy step dB": np.abs(np.diff(guard.energy(fr))).max(),
+            "frame change dB": generate.mean_frame_change_db(fr, rep)}
+    for label, (fr, _) in long_runs.items()}).T
+real_change = float(np.mean([generate.mean_frame_change_db(f, rep) for f in nf.held_frames]))
+real_step = max(float(np.abs(np.diff(guard.energy(f))).max()) for f in nf.held_frames)
+print(f"training range {guard.low:.1f} .. {guard.high:.1f} dB; real held-out music: frame change "
+      f"{real_change:.2f} dB, largest frame-to-frame energy step {real_step:.1f} dB")
+energy_table.round(2)
 
 # %% [markdown]
 # ## Logistic regression of quantised levels
@@ -199,160 +204,182 @@ print(f"training range: {guard.low:.1f} .. {guard.high:.1f} dB; real held-out mu
 # training targets), a softmax per band predicts the class from the context (first projected onto
 # its principal components), trained by mini-batch Adam on the cross-entropy. To generate, each
 # band's class is drawn from `softmax(logits / temperature)`: temperature 0 takes the most likely
-# class, 1 samples the model's own distribution, above 1 flattens it.
+# class, 1 samples the model's own distribution, above 1 flattens it. It sees the plain context
+# (no clock).
 
 # %%
+X, Y = framings["no clock"].dataset(z_train, stride=SETTINGS["stride"])
+Xh, Yh = framings["no clock"].dataset(z_held)
 levels = LevelsNextFrame(seed=SEED, **SETTINGS["levels"]).fit(X, Y)
 train_seconds["logistic levels"] = levels.fit_seconds_
-chance = np.log(SETTINGS["levels"]["n_levels"])
-print(f"trained in {levels.fit_seconds_:.1f} s; cross-entropy per epoch (chance {chance:.2f}): "
-      f"{[round(v, 3) for v in levels.loss_history_]}; most-likely-class accuracy {levels.accuracy_:.2f}")
 mse["logistic levels (expected value)"] = float(np.mean((levels.predict(Xh) - Yh) ** 2))
-print(f"held-out one-step MSE of the expected value: {mse['logistic levels (expected value)']:.3f}")
-
-n_gen = int(SETTINGS["seconds"] * rep.frames_per_second)
-sweep = {}
-for T in SETTINGS["temperatures"]:
-    fr = generate.rollout(levels, prime, n_frames=n_gen, temperature=T, guard=guard, scaler=scaler, seed=SEED,
-                          progress=False)
-    sweep[T] = fr
-    e = guard.energy(fr)
-    print(f"temperature {T:4.2f}: flux {generate.spectral_flux(fr, rep):5.2f} dB/frame, energy {e.min():6.1f} .. {e.max():5.1f} dB")
+print(f"trained in {levels.fit_seconds_:.1f} s; cross-entropy per epoch (chance "
+      f"{np.log(SETTINGS['levels']['n_levels']):.2f}): {[round(v, 3) for v in levels.loss_history_]}; "
+      f"held-out MSE of the expected value {mse['logistic levels (expected value)']:.3f}")
 
 # %% [markdown]
-# ## Clips and a continuation of a held-out loop
+# ## Clips
 #
-# The clips to listen to are made at `TEMPERATURE` (ridge) and `LEVELS_TEMPERATURE` (levels). The
-# continuation primes each model with the first seconds of the held-out loop and returns those
-# seconds unchanged followed by the continuation; the two are joined by a short equal-power
-# crossfade at the seam.
+# Each model continues the first `prime` seconds of `n_clips` held-out songs; only the generated
+# audio is kept. The clock of a clip starts from its prime's own tracked beat and bar phase and runs
+# on at the clock's tempo (`generate.continue_clock`).
 
 # %%
-gen_seconds, clips, frames_of = {}, {}, {}
-temperature_of = {"ridge": TEMPERATURE, "logistic levels": LEVELS_TEMPERATURE}
-for label, model in {"ridge": ridge, "logistic levels": levels}.items():
-    t0 = time.perf_counter()
-    fr = generate.rollout(model, prime, n_frames=n_gen, temperature=temperature_of[label], guard=guard, scaler=scaler,
-                          seed=SEED, progress=False)
-    t1 = time.perf_counter()
-    y = generate.frames_to_audio(fr, rep, seed=SEED)
-    t2 = time.perf_counter()
-    gen_seconds[label] = (t1 - t0, t2 - t1)
-    clips[label], frames_of[label] = y, fr
-blow = long_runs["ridge, T=1, guard off"][0][:n_gen]
-clips["ridge, guard off"] = generate.frames_to_audio(blow, rep, seed=SEED)
-frames_of["ridge, guard off"] = blow
-clips["ridge, T=0 (drone)"] = generate.frames_to_audio(long_runs["ridge, T=0, guard on"][0][:n_gen], rep, seed=SEED)
-frames_of["ridge, T=0 (drone)"] = long_runs["ridge, T=0, guard on"][0][:n_gen]
-
-continuations = {}
-prime_s = min(SETTINGS["prime"], len(y_ref) / sr - 0.25)
-for label, model in {"ridge": ridge, "logistic levels": levels}.items():
-    continuations[label] = generate.continue_audio(
-        model, rep, y_ref, sr=sr, start=0.0, prime_seconds=prime_s, seconds=SETTINGS["seconds"], scaler=scaler,
-        guard=guard, temperature=temperature_of[label], seed=SEED, progress=False)
-seam = int(round(prime_s * sr))
-assert all(np.array_equal(c[:seam], y_ref[:seam]) for c in continuations.values())  # the prime is returned unchanged
+MODELS = {  # label -> (model, framing, temperature, clock)
+    "ridge, no clock": (ridge["no clock"], framings["no clock"], TEMPERATURE, False),
+    "ridge, clock": (ridge["clock"], framings["clock"], TEMPERATURE, True),
+    "logistic levels": (levels, framings["no clock"], LEVELS_TEMPERATURE, False),
+}
+clips, frames_of, gen = {}, {}, {}
+for label, (model, framing, temperature, clock) in MODELS.items():
+    clips[label], frames_of[label], gen[label] = generate.generate_clips(
+        model, [p for p, _ in primes], rep, seconds=SETTINGS["seconds"], temperature=temperature, guard=guard,
+        scaler=scaler, framing=framing, seed=SEED, bpm=bpm if clock else None,
+        prime_phases=[ph for _, ph in primes] if clock else None)
+    print(f"{label:<18} {len(clips[label])} clips, {gen[label]['rtf']:.0f}x real time (roll-out and inversion)")
+n_gen = len(frames_of["ridge, no clock"][0])
+drone = long_runs["T=0, guard on"][0][:n_gen]
+blow = long_runs["T=1, guard off"][0][:n_gen]
+extra = {"ridge, T=0: the drone": generate.frames_to_audio(drone, rep, seed=SEED),
+         "ridge, guard off": generate.frames_to_audio(blow, rep, seed=SEED)}
 
 # %% [markdown]
 # ## Listening
 #
-# Players are peak-normalised so that every clip can be heard; the guard-off clip's true level is in
-# the energy plot above (and in its peak below).
+# The first clip of each model, with the held-out song it continues (its next seconds) for
+# comparison. Players are peak-normalised so every clip can be heard; the guard-off clip's true level
+# is in the energy plot above (and in its peak below).
 
 # %%
-display(audio_table({f"real: {prime_clip.name}": y_ref,
-                     **{f"{k} (T={temperature_of[k]})": v for k, v in clips.items() if k in temperature_of},
-                     "ridge, T=0: the drone": clips["ridge, T=0 (drone)"],
-                     f"ridge, guard off (peak {np.abs(clips['ridge, guard off']).max():.0f} before normalising)":
-                         clips["ridge, guard off"],
-                     **{f"continuation, {k} (seam at {prime_s:.2f} s)": v for k, v in continuations.items()}},
-                    sr=sr, title="generated by the linear models"))
+a = n_prime * rep.hop_length
+first_held = [c for c in held_out.clips if len(c.y) > a][0]
+real = first_held.y[a : a + int(SETTINGS["seconds"] * sr)]
+display(audio_table({f"real: {first_held.name} (after the prime)": real,
+                     **{f"{label} (T={MODELS[label][2]})": c[0] for label, c in clips.items()},
+                     **{k if "guard off" not in k else f"{k} (peak {np.abs(v).max():.0f} before normalising)": v
+                        for k, v in extra.items()}},
+                    sr=sr, title="the linear models, side by side"))
 
 # %%
-show = {f"real: {prime_clip.name}": frames_ref, **frames_of,
-        **{f"continuation, {k}": rep.encode(v) for k, v in continuations.items()}}
+show = {f"real: {first_held.name}": rep.encode(real), **{label: f[0] for label, f in frames_of.items()}}
 fig, axes = plt.subplots(len(show), 1, figsize=(11, 1.9 * len(show)))
 for ax, (label, fr) in zip(axes, show.items()):
     plot_representation(fr, rep, ax=ax, title=label, colorbar=False)
-    if label.startswith("continuation"):
-        ax.axvline(prime_s, color="w", ls="--", lw=1)
+fig.suptitle("spectrograms of the first clip of each model")
 fig.tight_layout()
 
 # %% [markdown]
-# ## Measured results
+# ## Where the energy falls: onset strength against the clock
 #
-# Real-time factor = seconds of audio / seconds of roll-out and inversion (`benchmarks/generate.py`
-# measures the same on fixed settings, median of several runs).
+# The onset strength of the audio (`librosa.onset.onset_strength`) of the ridge clips without and
+# with the clock; the clock's beats are marked. With the clock the attacks should line up with them.
 
 # %%
-real_flux = np.mean([generate.spectral_flux(f, rep) for f in held_frames if len(f) > 2])
-print(f"{'model':<18}{'train s':>9}{'roll-out s':>12}{'invert s':>10}{'RTF':>7}{'flux dB/frame':>15}")
-for label in ("ridge", "logistic levels"):
-    r, i = gen_seconds[label]
-    print(f"{label:<18}{train_seconds[label]:>9.2f}{r:>12.3f}{i:>10.3f}{SETTINGS['seconds'] / (r + i):>7.0f}"
-          f"{generate.spectral_flux(frames_of[label], rep):>15.2f}")
-print(f"{'real (held out)':<18}{'':>9}{'':>12}{'':>10}{'':>7}{real_flux:>15.2f}")
-print("one-step held-out MSE:", {k: round(v, 3) for k, v in mse.items()})
+fig, axes = plt.subplots(2, 1, figsize=(11, 4.6), sharex=True)
+beat_times = generate.clock_beats(gen["ridge, clock"]["clocks"][0][n_prime:], frames_per_second=fps)
+for ax, label in zip(axes, ("ridge, no clock", "ridge, clock")):
+    env = librosa.onset.onset_strength(y=clips[label][0], sr=sr)
+    ax.plot(librosa.times_like(env, sr=sr), env, lw=0.8)
+    plot_beats(beat_times, ax=ax, label=f"clock beats ({bpm:.0f} BPM)")
+    ax.set(title=f"{label}: onset strength", ylabel="onset strength")
+    ax.legend(loc="upper right", fontsize=8)
+axes[-1].set_xlabel("seconds generated")
+fig.tight_layout()
 
 # %% [markdown]
-# ## Saved clips and the musicality card
+# ## The musicality card
+#
+# Each model's clips measured against the training songs and the held-out songs
+# (`musiclib.evaluation.card`); the rhythm check compares the periodicity of the clips' onset
+# strength with that of real held-out music.
 
 # %%
-saved = outputs.save_clips(
-    "02_linear_regression", [clips["ridge"], clips["logistic levels"], *continuations.values()], sr=sr,
-    representation=rep,
-    parameters={"models": ["ridge", "logistic levels", "ridge continuation", "logistic levels continuation"],
-                "context": SETTINGS["context"], "alpha": SETTINGS["alpha"], **SETTINGS["levels"],
-                "temperature": temperature_of, "guard": {k: v for k, v in guard.to_dict().items() if not k.startswith("feature_")},
-                "inversion": generate.GENERATION_INVERSION, "mode": MODE},
-    seed=SEED, train_seconds=sum(train_seconds.values()), generate_seconds=sum(sum(v) for v in gen_seconds.values()))
-print("saved:", [p.name for p in saved], "in", saved[0].parent)
+reference = [c.y for c in held_out.clips if len(c.y) >= 1.5 * sr]
+training_audio = [c.y for c in train.clips if len(c.y) >= 1.5 * sr]
+features = {}
+cards = {label: card.musicality_card(c, training=training_audio, reference=reference, sr=sr, label=f"02 {label}",
+                                     seed=SEED, features=features) for label, c in clips.items()}
+KEY = ["rhythm", "blowup", "drone", "noise", "distribution"]
+card_table = pd.DataFrame({label: {k: c.checks[k]["value"] for k in KEY} | {"failed": ", ".join(c.failed) or "none"}
+                           for label, c in cards.items()}).T
+card_table["decode ceiling SC dB"] = ceiling
+card_table.round(2)
 
 # %%
-try:
-    from musiclib.evaluation import card
-except ImportError:  # the card module is optional for this notebook
-    card = None
-if card is not None:
-    reference = [c.y for c in held_out.clips if len(c.y) >= 1.5 * sr] or [y_ref]
-    training_audio = [c.y for c in train.clips if len(c.y) >= 1.5 * sr]
-    features = {}
-    for label in ("ridge", "logistic levels"):
-        display(card.musicality_card([clips[label], continuations[label][seam:]], training=training_audio,
-                                     reference=reference, sr=sr, label=f"02 {label}", seed=SEED, features=features))
+for label in ("ridge, no clock", "ridge, clock"):
+    display(cards[label])
+
+# %% [markdown]
+# ## Measured results and saved clips
+#
+# Real-time factor = seconds of audio / seconds of roll-out and inversion (`benchmarks/generate.py`
+# measures the same on fixed settings, median of several runs). The clips are saved with the model
+# and variant in their parameters (`08_compare` shows one row per model and variant).
+
+# %%
+results = pd.DataFrame({
+    label: {"train s": train_seconds[label],
+            "roll-out s": gen[label]["rollout_s"], "inversion s": gen[label]["inversion_s"], "RTF": gen[label]["rtf"],
+            "frame change dB": np.mean([generate.mean_frame_change_db(f, rep) for f in frames_of[label]]),
+            "rhythm": cards[label].checks["rhythm"]["value"]}
+    for label in MODELS}).T
+print(f"real held-out music: frame change {real_change:.2f} dB")
+display(results.round(2))
+
+saved = {}
+for label, (model, framing, temperature, clock) in MODELS.items():
+    name, variant = ("ridge", "clock" if clock else "no clock") if label.startswith("ridge") else ("logistic levels", "no clock")
+    saved[label] = outputs.save_clips(
+        "02_linear_regression", clips[label], sr=sr, representation=rep,
+        parameters={"model": name, "variant": variant, "clock_bpm": bpm if clock else None,
+                    "context": SETTINGS["context"], "harmonics": SETTINGS["harmonics"] if clock else None,
+                    "alpha": SETTINGS["alpha"], "temperature": temperature, "mode": MODE,
+                    "inversion": generate.GENERATION_INVERSION, "decode_ceiling_sc_db": ceiling,
+                    **({"levels": SETTINGS["levels"]} if name == "logistic levels" else {})},
+        seed=SEED, train_seconds=train_seconds[label], generate_seconds=gen[label]["rollout_s"] + gen[label]["inversion_s"])
+print("saved:", {k: len(v) for k, v in saved.items()}, "clips under", saved["ridge, clock"][0].parent.parent)
 
 # %% [markdown]
 # ## Summary
 
 # %%
+rhythm = {label: cards[label].checks["rhythm"] for label in MODELS}
 summary = {
     "mode": MODE,
-    "ridge spectral radius": round(ridge.spectral_radius(), 4),
-    "max energy, guard off / on (dB)": (energy_table["ridge, T=1, guard off"]["max dB"],
-                                        energy_table["ridge, T=1, guard on"]["max dB"]),
-    "training energy range (dB)": (round(guard.low, 1), round(guard.high, 1)),
-    "flux T=0 / T=1 ridge / real (dB/frame)": (energy_table["ridge, T=0, guard on"]["flux dB/frame"],
-                                               round(generate.spectral_flux(frames_of["ridge"], rep), 2), round(real_flux, 2)),
-    "training seconds": {k: round(v, 2) for k, v in train_seconds.items()},
+    "training audio (s)": round(sum(map(len, nf.train_frames)) / fps),
+    "clock tempo (BPM)": round(bpm, 1),
+    "ridge spectral radius (no clock)": round(radius, 4),
+    "max energy, guard off / on (dB)": (round(energy_table.loc["T=1, guard off", "max dB"], 1),
+                                        round(energy_table.loc["T=1, guard on", "max dB"], 1)),
+    "rhythm, ridge without / with the clock": (round(rhythm["ridge, no clock"]["value"], 2),
+                                               round(rhythm["ridge, clock"]["value"], 2)),
+    "rhythm threshold": rhythm["ridge, clock"]["threshold"],
+    "cards failing blow-up": [label for label, c in cards.items() if c.checks["blowup"]["passed"] is False],
     "seconds to run this notebook": round(time.perf_counter() - t_start, 1),
 }
 for k, v in summary.items():
     print(f"{k:>42}: {v}")
 
+# %%
+verdict = {True: "passes", False: "fails"}
+display(headline(
+    f"With a beat clock at {bpm:.0f} BPM the ridge model's rhythm value goes from "
+    f"{rhythm['ridge, no clock']['value']:.2f} ({verdict[bool(rhythm['ridge, no clock']['passed'])]}) to "
+    f"{rhythm['ridge, clock']['value']:.2f} ({verdict[bool(rhythm['ridge, clock']['passed'])]}; threshold "
+    f"{rhythm['ridge, clock']['threshold']:.2f}), and the guard holds the clock-less roll-out's peak energy at "
+    f"{energy_table.loc['T=1, guard on', 'max dB']:.0f} dB where it otherwise reaches "
+    f"{energy_table.loc['T=1, guard off', 'max dB']:.0f} dB."))
+
 # %% [markdown]
-# - Ridge regression of the next log-mel frame is a linear recursion with a spectral radius just
-#   below one: without noise it settles into a drone, with noise it drifts tens of dB beyond anything
-#   in the training data (the "blow-up"). The stability guard keeps the energy inside the training
-#   range over thousands of frames, smoothly: its slope never exceeds one, so it adds no jumps of its
-#   own (the largest frame-to-frame energy step of the guarded roll-out is that of real music, the
-#   unguarded one's is larger), and there are no clicks.
+# - Ridge regression of the next frame is a linear recursion with a spectral radius just below one:
+#   without noise it settles into a drone, with noise it drifts far beyond anything in the training
+#   data (the "blow-up"). The stability guard keeps the energy inside the training range over
+#   thousands of frames, smoothly: its slope never exceeds one, so it adds no jumps of its own.
+# - A few frames of context cannot keep time; the beat clock can. With the phase of the beat and the
+#   bar (and their harmonics) as inputs, the same ridge model puts its attacks where the training
+#   songs put theirs, relative to the beat: the onset strength of its clips peaks on the clock's
+#   beats, and the card's rhythm value above says by how much more than without the clock.
 # - Logistic regression works when it is used as a classifier: quantised levels, a softmax per band
-#   and sampling with a temperature. It cannot blow up (every output is a class centre), and the
-#   temperature is a direct knob on how much it varies. Its draws are correlated across the bands of
-#   a frame but not across frames, so at temperature 1 it sounds noisy (a flux far above real
-#   music's); around 0.5 it is closer. As a point predictor it is weaker than ridge.
-# - Both train in seconds and generate far faster than real time; inverting the frames to audio
-#   costs more than the models.
-#
-# **Previous:** [01 · Spectrogram settings](01_spectrogram_settings.ipynb) · **Next:** [03 · Trees](03_trees.ipynb)
+#   and sampling with a temperature. It cannot blow up (every output is a class centre); its draws
+#   are correlated across the bands of a frame but not across frames, so it sounds noisier.
+# - Every model here is bounded by the representation's decode ceiling, printed beside the cards.

@@ -14,317 +14,302 @@
 # ---
 
 # %% [markdown]
-# # 03 · Trees: decision tree, random forest and XGBoost next-frame models
+# # 03 · Trees: decision tree, random forest and XGBoost next-frame models, with a beat clock
 #
-# **Can tree models predict the next spectrogram frame fast enough to generate music, and can we
-# stop them droning?**
+# **Can tree models generate music fast enough, without droning, and does a beat clock and a
+# bar-long look-back give their roll-outs a pulse?**
 #
-# An earlier experiment found trees "excruciatingly slow" and their output "still drones"; a
-# multi-output tree gave "a steady droning output". Both have a cause:
+# An earlier experiment found trees "excruciatingly slow" and their output "still drones". Both have
+# a cause. *Slow*: a tree library's `predict` costs 0.05-25 ms per row and a roll-out calls it 86 times
+# per second of audio; here the models work on a few **PCA components** of the frames and, after
+# training, their trees are packed into flat arrays that NumPy walks together
+# (`musiclib.models.trees.PackedTrees`). *Droning*: a regression tree predicts the **mean** of the
+# training frames in a leaf, and averaged predictions fed back in converge to a steady mean frame;
+# **sampling** a training example from the leaf (scikit-learn trees) or adding a training residual
+# (XGBoost) with a temperature restores the movement.
 #
-# - *slow*: a tree library's `predict` costs 0.05-25 ms for a single row (input checks, a Python loop
-#   over the trees), and a roll-out calls it once per frame, 86 times per second of audio. Here the
-#   models work on a few **PCA components** of the frames, and after training all their trees are
-#   packed into flat arrays that NumPy walks together (`musiclib.models.trees.PackedTrees`).
-# - *droning*: a regression tree predicts the **mean** of the training frames in a leaf; averaged
-#   predictions fed back in converge to a steady mean frame. We measure the drone as the
-#   frame-to-frame **spectral flux** (mean change per frame in dB) of generated versus real audio,
-#   and reduce it by **sampling** (a training example from the leaf instead of the leaf mean), a
-#   **temperature** between the two, and a **richer context** (look-back summary features).
-#
-# We compare one model per output (one per PCA component) with one multi-output model, for each of
-# the three families.
+# Four frames of context (46 ms) are far shorter than a beat, so such a model cannot keep time. Each
+# model here also sees a **look-back summary** of the last bar (max, min and mean of every component
+# over one bar at the corpus tempo, and which components were loudest), and the clock variant adds
+# the **beat clock**: the phase of the frame to predict within its beat and bar, from beat tracking of
+# the training songs (`musiclib.beats`), driven at generation time by a steady clock at the corpus's
+# median tempo. The same models are trained with and without the clock and compared by ear, by their
+# onset strength and by the musicality card's rhythm check.
 
 # %% tags=["parameters"]
-MODE = "demo"  # "small" (CI, seconds), "demo" (a 2-core laptop, a couple of minutes), "full" (longer)
+MODE = "demo"  # "small" (CI, seconds, sonic-pi-samples), "demo" (2 cores, under 2.5 minutes, nexuiz-music), "full"
 SEED = 0
-CORPUS_DIR = None  # None: the default corpus (or $MUSICLIB_DATA); else a folder of audio files
-PRIME_FILE = None  # None: the longest held-out loop; else a held-out file name or stem
-TEMPERATURE = 1.0  # temperature of the clips compared at the end
+CORPUS_DIR = None  # None: the corpus for MODE (or $MUSICLIB_DATA); else a folder of audio files
+TEMPERATURE = 1.0  # temperature of the clips (leaf sampling / residual noise)
+BPM = None  # tempo of the generation clock; None: the training songs' median tempo
 
 # %%
 SETTINGS = {
-    # max_duration: seconds read per file; context: frames the models see; n_components: PCA
-    # components per frame; models: settings per family; lookback: the summary window of the
-    # richer context; prime / seconds: seconds primed with and generated
-    "small": {"max_duration": 3.0, "context": 4, "n_components": 8, "lookback": 16,
+    # max_duration / excerpt: seconds read per file and where from; context: frames the models see;
+    # n_components: PCA components per frame; harmonics: of the beat and bar phase in the clock's
+    # inputs; stride: every stride-th training pair; tree / forest / xgboost: settings per family;
+    # n_clips / prime / seconds: clips per model, seconds of held-out audio primed with and generated
+    "small": {"max_duration": 3.0, "excerpt": "start", "context": 4, "n_components": 8, "harmonics": 4, "stride": 1,
               "tree": {"max_depth": 6}, "forest": {"n_estimators": 4, "max_depth": 6},
-              "xgboost": {"n_estimators": 10, "max_depth": 3},
-              "prime": 0.5, "seconds": 2.0, "temperatures": (0.0, 1.0)},
-    "demo": {"max_duration": None, "context": 4, "n_components": 16, "lookback": 32,
-             "tree": {"max_depth": 10}, "forest": {"n_estimators": 10, "max_depth": 10},
-             "xgboost": {"n_estimators": 60, "max_depth": 5},
-             "prime": 1.0, "seconds": 8.0, "temperatures": (0.0, 0.5, 1.0)},
-    "full": {"max_duration": None, "context": 8, "n_components": 32, "lookback": 64,
-             "tree": {"max_depth": 14}, "forest": {"n_estimators": 50, "max_depth": 14},
+              "xgboost": {"n_estimators": 5, "max_depth": 3},
+              "n_clips": 2, "prime": 0.5, "seconds": 2.0},
+    "demo": {"max_duration": 30.0, "excerpt": "middle", "context": 4, "n_components": 16, "harmonics": 8,
+             "stride": 2, "tree": {"max_depth": 12}, "forest": {"n_estimators": 10, "max_depth": 12},
+             "xgboost": {"n_estimators": 15, "max_depth": 4},
+             "n_clips": 3, "prime": 1.0, "seconds": 8.0},
+    "full": {"max_duration": 60.0, "excerpt": "middle", "context": 8, "n_components": 32, "harmonics": 8,
+             "stride": 1, "tree": {"max_depth": 14}, "forest": {"n_estimators": 50, "max_depth": 14},
              "xgboost": {"n_estimators": 200, "max_depth": 6},
-             "prime": 2.0, "seconds": 20.0, "temperatures": (0.0, 0.25, 0.5, 0.75, 1.0)},
+             "n_clips": 4, "prime": 2.0, "seconds": 20.0},
 }[MODE]
 SETTINGS
 
 # %%
+from musiclib.display import audio_table, headline, plot_beats, plot_representation, setup_notebook
+
+rng = setup_notebook(seed=SEED)
+
 import time
 from pathlib import Path
 
+import librosa
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 from IPython.display import display
 
 from musiclib import generate
-from musiclib.tools import data, outputs
-from musiclib.display import audio_table, plot_representation, setup_notebook
-from musiclib.framing import Chain, FramePCA, FrameScaler, Framing, load_next_frame_data
+from musiclib.evaluation import card, sweep
+from musiclib.framing import Framing, frame_scaler, load_next_frame_data, transform_each
 from musiclib.models.trees import DecisionTreeNextFrame, RandomForestNextFrame, XGBoostNextFrame
+from musiclib.tools import data, outputs
 
-rng = setup_notebook(seed=SEED)
 t_start = time.perf_counter()
 
 # %% [markdown]
-# ## Data: log-mel frames, reduced to principal components
+# ## Data: frames reduced to principal components, and the beats
 #
-# The representation is the series' default (`generate.DEFAULT_REPRESENTATION`, 128 log-mel bands;
-# see [02](02_linear_regression.ipynb) for why). Frames are standardised and projected onto their
-# first principal components, both fitted on the training files only; the trees predict those
-# components, and the roll-out maps them back to mel frames.
+# The corpus for `MODE` (the 17 songs of nexuiz-music in demo mode, `max_duration` seconds from the
+# middle of each; the Sonic Pi loops in small mode) is split by file. Frames are in the series'
+# representation (`generate.DEFAULT_REPRESENTATION`, chosen in `01_spectrogram_settings`; its decode
+# ceiling on a held-out clip bounds every model below), standardised and projected onto their first
+# principal components, both fitted on the training files only; the trees predict those components
+# and the roll-out maps them back. Every file's beats are tracked (`beats.track_beats`).
 
 # %%
 rep = generate.default_representation()
-nf = load_next_frame_data(Path(CORPUS_DIR) if CORPUS_DIR else data.default_corpus_dir(), rep,
-                          max_duration=SETTINGS["max_duration"], seed=SEED, prime_file=PRIME_FILE)
-corpus, train, held_out, sr = nf.corpus, nf.train, nf.held_out, nf.sr
-train_frames, held_frames, prime_clip = nf.train_frames, nf.held_frames, nf.prime_clip
-y_ref = prime_clip.y
-frames_ref = rep.encode(y_ref)
+fps = rep.frames_per_second
+nf = load_next_frame_data(Path(CORPUS_DIR) if CORPUS_DIR else data.default_corpus_dir(mode=MODE), rep,
+                          max_duration=SETTINGS["max_duration"], excerpt=SETTINGS["excerpt"], seed=SEED, clock=True)
+train, held_out, sr = nf.train, nf.held_out, nf.sr
+bpm = BPM or nf.tempo
+bar = max(SETTINGS["context"], nf.bar_frames())
+print(nf.describe())
+print(f"the clock runs at {bpm:.1f} BPM; one bar = {bar} frames ({bar / fps:.2f} s)")
+ceiling = sweep.decode_ceiling(nf.prime_clip.y, sr=sr, rep=rep, **generate.GENERATION_INVERSION)["sc_db"]
+print(f"decode ceiling of the representation on {nf.prime_clip.name}: SC {ceiling:.1f} dB")
 
-pca = Chain(FrameScaler(), FramePCA(SETTINGS["n_components"], seed=SEED)).fit(train_frames)
-framing = Framing(context=SETTINGS["context"])
-X, Y = framing.dataset(pca.transform(train_frames))
-Xh, Yh = framing.dataset(pca.transform(held_frames))
-guard = generate.StabilityGuard.fit(train_frames, rep)
-print(f"{len(train)} train files, {len(held_out)} held out; prime: {prime_clip.name}")
-print(f"{SETTINGS['n_components']} components explain {pca.steps[1].explained_variance_ratio_:.1%} of the "
-      f"standardised training variance; {len(X)} training pairs of {X.shape[1]} x {X.shape[2]}")
+pca = frame_scaler(nf.train_frames, n_components=SETTINGS["n_components"], seed=SEED)
+z_train, z_held = transform_each(pca, nf.train_frames), transform_each(pca, nf.held_frames)
+guard = generate.StabilityGuard.fit(nf.train_frames, rep)
+print(f"{SETTINGS['n_components']} components explain {pca[-1].explained_variance_ratio_.sum():.1%} of the "
+      "standardised training variance")
 
 # %% [markdown]
-# ## Six models: three families, per output or multi-output
+# ## Three families, with and without the clock
 #
-# Training time, held-out one-step error (in PCA units; "repeat last frame" for scale) and the
-# number of trees each model walks per generated frame.
+# Every model is multi-output (one tree predicts the whole frame of components, so a sampled leaf
+# example is a whole frame that really followed a similar context). Both variants read the context
+# and the bar-long summary rows; the clock variant also reads `harmonics` harmonics of the beat and
+# bar phase of the frame to predict. Training time, held-out one-step error (PCA units; "repeat last
+# frame" for scale) and trees walked per frame:
 
 # %%
+framings = {
+    "no clock": Framing(context=SETTINGS["context"], lookback=bar, summary=True),
+    "clock": Framing(context=SETTINGS["context"], lookback=bar, summary=True, clock=True,
+                     harmonics=SETTINGS["harmonics"]),
+}
+phases = {"no clock": (None, None), "clock": (nf.train_phases, nf.held_phases)}
 FAMILIES = {"tree": DecisionTreeNextFrame, "forest": RandomForestNextFrame, "xgboost": XGBoostNextFrame}
 models, train_seconds, mse = {}, {}, {}
-for family, cls in FAMILIES.items():
-    for per_output in (True, False):
-        label = f"{family}, {'per output' if per_output else 'multi-output'}"
-        m = cls(per_output=per_output, seed=SEED, **SETTINGS[family]).fit(X, Y)
-        models[label], train_seconds[label] = m, m.fit_seconds_
-        mse[label] = float(np.mean((m.predict(Xh) - Yh) ** 2))
-mse_repeat = float(np.mean((Xh[:, -1] - Yh) ** 2))
-print(f"{'model':<26}{'train s':>9}{'trees':>7}{'held-out MSE':>14}")
-for label, m in models.items():
-    print(f"{label:<26}{train_seconds[label]:>9.2f}{m.n_trees:>7}{mse[label]:>14.3f}")
-print(f"{'repeat last frame':<26}{'':>9}{'':>7}{mse_repeat:>14.3f}")
+for variant, framing in framings.items():
+    X, Y = framing.dataset(z_train, phases=phases[variant][0], stride=SETTINGS["stride"])
+    Xh, Yh = framing.dataset(z_held, phases=phases[variant][1])
+    for family, cls in FAMILIES.items():
+        label = f"{family}, {variant}"
+        models[label] = cls(per_output=False, seed=SEED, **SETTINGS[family]).fit(X, Y)
+        train_seconds[label] = models[label].fit_seconds_
+        mse[label] = float(np.mean((models[label].predict(Xh) - Yh) ** 2))
+mse["repeat last frame"] = float(np.mean((Xh[:, SETTINGS["context"] - 1] - Yh) ** 2))
+print(f"{len(X)} training pairs of {X.shape[1]} rows x {X.shape[2]} components (clock variant)")
+pd.DataFrame({"train s": train_seconds, "trees": {k: m.n_trees for k, m in models.items()},
+              "held-out MSE": mse}).round(3)
 
 # %% [markdown]
-# ## Generation speed
+# ## Clips
 #
-# One clip of `seconds` from a held-out prime, with the guard on, timed as roll-out and inversion to
-# audio (`benchmarks/generate.py` does the same on fixed settings, median of several runs).
+# Each model continues the first `prime` seconds of `n_clips` held-out songs at `TEMPERATURE`, with
+# the stability guard on; only the generated audio is kept. A clip's clock starts from its prime's
+# own tracked beat and bar phase and runs on at the clock's tempo (`generate.continue_clock`).
+# The drone is measured as the mean frame-to-frame change (`generate.mean_frame_change_db`, dB):
+# temperature 0 (the trees' mean prediction) against `TEMPERATURE` and real held-out music.
 
 # %%
-prime = frames_ref[: max(framing.history, int(SETTINGS["prime"] * rep.frames_per_second))]
-n_gen = int(SETTINGS["seconds"] * rep.frames_per_second)
-gen_seconds, rolled = {}, {}
-for label, m in models.items():
-    t0 = time.perf_counter()
-    fr = generate.rollout(m, prime, n_frames=n_gen, temperature=0.0, guard=guard, scaler=pca, seed=SEED,
-                          progress=False)
-    t1 = time.perf_counter()
-    generate.frames_to_audio(fr, rep, seed=SEED)
-    t2 = time.perf_counter()
-    gen_seconds[label], rolled[label] = (t1 - t0, t2 - t1), fr
-    print(f"{label:<26} roll-out {1e3 * (t1 - t0) / n_gen:5.2f} ms/frame, {SETTINGS['seconds'] / (t2 - t0):5.0f}x real time with inversion")
-
-# %% [markdown]
-# ## The drone, measured and reduced
-#
-# Spectral flux (dB per frame) of roll-outs against the flux of the real held-out music:
-#
-# - **mean** (temperature 0): the trees' point prediction;
-# - **sampled**: scikit-learn trees return a training example from the leaf they reach, in a randomly
-#   chosen tree, mixed with the mean by the temperature (`(1 - T) mean + T example`). XGBoost's
-#   boosted leaves are corrections, not examples, so it gets the roll-out's residual noise instead
-#   (a training residual times T);
-# - **richer context**: the same models with look-back summary rows (max, min, mean over
-#   `lookback` frames and the loudest components).
-
-# %%
-real_flux = float(np.mean([generate.spectral_flux(f, rep) for f in held_frames if len(f) > 2]))
-flux = {label: {} for label in models}
-for label, m in models.items():
-    for T in SETTINGS["temperatures"]:
-        fr = rolled[label] if T == 0 else generate.rollout(m, prime, n_frames=n_gen, temperature=T, guard=guard,
-                                                            scaler=pca, seed=SEED, progress=False)
-        flux[label][T] = generate.spectral_flux(fr, rep)
-
-rich = Framing(context=SETTINGS["context"], lookback=SETTINGS["lookback"], summary=True)
-Xr, Yr = rich.dataset(pca.transform(train_frames))
-prime_rich = frames_ref[: max(rich.history, len(prime))]
-rich_models, rich_flux = {}, {}
-for family in ("tree", "forest"):
-    label = f"{family}, multi-output, look-back"
-    m = FAMILIES[family](per_output=False, seed=SEED, **SETTINGS[family]).fit(Xr, Yr)
-    rich_models[label], train_seconds[label] = m, m.fit_seconds_
-    rich_flux[label] = {T: generate.spectral_flux(generate.rollout(
-        m, prime_rich, n_frames=n_gen, temperature=T, guard=guard, scaler=pca, framing=rich, seed=SEED,
-        progress=False), rep) for T in SETTINGS["temperatures"]}
-
-table = {**flux, **rich_flux}
-print(f"{'model':<34}" + "".join(f"{f'T={T}':>9}" for T in SETTINGS["temperatures"]))
-for label, row in table.items():
-    print(f"{label:<34}" + "".join(f"{row[T]:>9.2f}" for T in SETTINGS["temperatures"]))
-print(f"{'real held-out music':<34}{real_flux:>9.2f}")
-
-fig, ax = plt.subplots(figsize=(10, 3.2))
-for label, row in table.items():
-    ax.plot(list(row), list(row.values()), marker="o", label=label)
-ax.axhline(real_flux, color="k", ls="--", label="real music")
-ax.set(xlabel="temperature", ylabel="spectral flux (dB / frame)", yscale="log",
-       title="the drone (low flux) and how sampling removes it")
-ax.legend(fontsize=7, ncol=2)
-fig.tight_layout()
-
-# %% [markdown]
-# ## Clips and a continuation of a held-out loop
-#
-# For listening we take, per family, the model whose flux at `TEMPERATURE` is closest to real
-# music's, plus the multi-output decision tree's mean roll-out (the drone). The continuation primes
-# the best of them with the first seconds of the held-out loop.
-
-# %%
-def closeness(label):
-    return abs(np.log(table[label][TEMPERATURE] / real_flux)) if TEMPERATURE in table[label] else np.inf
-
-
-all_models = {**models, **rich_models}
-chosen = {}
-for family in FAMILIES:
-    options = [label for label in all_models if label.startswith(family)]
-    chosen[family] = min(options, key=closeness)
-best = min(chosen.values(), key=closeness)
-framing_of = {label: (rich if label in rich_models else framing) for label in all_models}
-
-clips, frames_of = {}, {}
-for family, label in chosen.items():
-    p = prime_rich if label in rich_models else prime
-    fr = generate.rollout(all_models[label], p, n_frames=n_gen, temperature=TEMPERATURE, guard=guard, scaler=pca,
-                          framing=framing_of[label], seed=SEED, progress=False)
-    clips[f"{label}, T={TEMPERATURE}"] = generate.frames_to_audio(fr, rep, seed=SEED)
-    frames_of[f"{label}, T={TEMPERATURE}"] = fr
-drone = rolled["tree, multi-output"]
-clips["tree, multi-output, T=0: the drone"] = generate.frames_to_audio(drone, rep, seed=SEED)
-frames_of["tree, multi-output, T=0: the drone"] = drone
-
-prime_s = min(max(SETTINGS["prime"], (framing_of[best].history + 4) / rep.frames_per_second), len(y_ref) / sr - 0.25)
-t0 = time.perf_counter()
-continuation = generate.continue_audio(all_models[best], rep, y_ref, sr=sr, start=0.0, prime_seconds=prime_s,
-                                       seconds=SETTINGS["seconds"], scaler=pca, framing=framing_of[best], guard=guard,
-                                       temperature=TEMPERATURE, seed=SEED, progress=False)
-continuation_seconds = time.perf_counter() - t0
-seam = int(round(prime_s * sr))
-assert np.array_equal(continuation[:seam], y_ref[:seam])  # the prime is returned unchanged
-print(f"continuation by {best}: {prime_s:.2f} s of {prime_clip.name} + {SETTINGS['seconds']} s in {continuation_seconds:.2f} s")
+n_prime = max(bar, int(SETTINGS["prime"] * fps))
+primes = [(f[:n_prime], p[:n_prime]) for f, p in zip(nf.held_frames, nf.held_phases) if len(f) > n_prime]
+primes = primes[: SETTINGS["n_clips"]]
+clips, frames_of, gen = {}, {}, {}
+for label, model in models.items():
+    variant = label.split(", ")[1]
+    clock = variant == "clock"
+    clips[label], frames_of[label], gen[label] = generate.generate_clips(
+        model, [p for p, _ in primes], rep, seconds=SETTINGS["seconds"], temperature=TEMPERATURE, guard=guard,
+        scaler=pca, framing=framings[variant], seed=SEED, bpm=bpm if clock else None,
+        prime_phases=[ph for _, ph in primes] if clock else None)
+n_gen = len(frames_of["tree, no clock"][0])
+change = {label: {"T=0": generate.mean_frame_change_db(generate.rollout(
+              models[label], primes[0][0], n_frames=n_gen, temperature=0.0, guard=guard, scaler=pca,
+              framing=framings["no clock"], seed=SEED, progress=False), rep),
+          f"T={TEMPERATURE}": np.mean([generate.mean_frame_change_db(f, rep) for f in frames_of[label]])}
+          for label in models if label.endswith("no clock")}
+real_change = float(np.mean([generate.mean_frame_change_db(f, rep) for f in nf.held_frames]))
+print(f"frame change of real held-out music: {real_change:.2f} dB")
+pd.DataFrame(change).T.round(2)
 
 # %% [markdown]
 # ## Listening
+#
+# The first clip of each model, beside the held-out song it continues (its next seconds).
 
 # %%
-display(audio_table({f"real: {prime_clip.name}": y_ref, **clips,
-                     f"continuation, {best} (seam at {prime_s:.2f} s)": continuation},
-                    sr=sr, title="generated by the tree models"))
+a = n_prime * rep.hop_length
+first_held = [c for c in held_out.clips if len(c.y) > a][0]
+real = first_held.y[a : a + int(SETTINGS["seconds"] * sr)]
+display(audio_table({f"real: {first_held.name} (after the prime)": real,
+                     **{f"{label} (T={TEMPERATURE})": c[0] for label, c in clips.items()}},
+                    sr=sr, title="the tree models, without and with the clock"))
 
 # %%
-show = {f"real: {prime_clip.name}": frames_ref, **frames_of, f"continuation, {best}": rep.encode(continuation)}
-fig, axes = plt.subplots(len(show), 1, figsize=(11, 1.9 * len(show)))
+show = {f"real: {first_held.name}": rep.encode(real), **{label: f[0] for label, f in frames_of.items()}}
+fig, axes = plt.subplots(len(show), 1, figsize=(11, 1.7 * len(show)))
 for ax, (label, fr) in zip(axes, show.items()):
     plot_representation(fr, rep, ax=ax, title=label, colorbar=False)
-    if label.startswith("continuation"):
-        ax.axvline(prime_s, color="w", ls="--", lw=1)
+fig.suptitle("spectrograms of the first clip of each model")
 fig.tight_layout()
 
 # %% [markdown]
-# ## Measured results
+# ## The musicality card
+#
+# Each model's clips against the training songs and the held-out songs
+# (`musiclib.evaluation.card`); the rhythm check compares the periodicity of the clips' onset
+# strength, above chance, with that of real held-out music.
 
 # %%
-print(f"{'model':<34}{'train s':>9}{'roll-out s':>12}{'invert s':>10}{'RTF':>7}{'flux T=0':>11}"
-      f"{'flux T=' + str(TEMPERATURE):>13}")
-for label in all_models:
-    row = table[label]
-    if label in gen_seconds:
-        r, i = gen_seconds[label]
-        speed = f"{r:>12.3f}{i:>10.3f}{SETTINGS['seconds'] / (r + i):>7.0f}"
-    else:  # the look-back models were timed only as part of the flux sweep
-        speed = f"{'-':>12}{'-':>10}{'-':>7}"
-    print(f"{label:<34}{train_seconds[label]:>9.2f}{speed}{row[0.0]:>11.2f}{row.get(TEMPERATURE, np.nan):>13.2f}")
-print(f"real held-out music flux: {real_flux:.2f} dB/frame")
+reference = [c.y for c in held_out.clips if len(c.y) >= 1.5 * sr]
+training_audio = [c.y for c in train.clips if len(c.y) >= 1.5 * sr]
+features = {}
+cards = {label: card.musicality_card(c, training=training_audio, reference=reference, sr=sr, label=f"03 {label}",
+                                     seed=SEED, features=features) for label, c in clips.items()}
+KEY = ["rhythm", "blowup", "drone", "noise", "distribution"]
+card_table = pd.DataFrame({label: {k: c.checks[k]["value"] for k in KEY} | {"failed": ", ".join(c.failed) or "none"}
+                           for label, c in cards.items()}).T
+card_table["decode ceiling SC dB"] = ceiling
+card_table.round(2)
+
+# %%
+best = max(FAMILIES, key=lambda f: cards[f"{f}, clock"].checks["rhythm"]["value"])
+for variant in framings:
+    display(cards[f"{best}, {variant}"])
 
 # %% [markdown]
-# ## Saved clips and the musicality card
+# ## Where the energy falls: onset strength against the clock
+#
+# The onset strength (`librosa.onset.onset_strength`) of the first clip of the family whose clock
+# variant has the highest rhythm value, without and with the clock; the clock's beats are marked.
 
 # %%
-saved = outputs.save_clips(
-    "03_trees", [*clips.values(), continuation[seam:]], sr=sr, representation=rep,
-    parameters={"models": [*clips, f"continuation, {best}"], "context": SETTINGS["context"],
-                "n_components": SETTINGS["n_components"], "lookback": SETTINGS["lookback"],
-                **{f: SETTINGS[f] for f in FAMILIES}, "temperature": TEMPERATURE,
-                "inversion": generate.GENERATION_INVERSION, "mode": MODE},
-    seed=SEED, train_seconds=sum(train_seconds.values()),
-    generate_seconds=sum(sum(v) for v in gen_seconds.values()) + continuation_seconds)
-print("saved:", [p.name for p in saved], "in", saved[0].parent)
+fig, axes = plt.subplots(2, 1, figsize=(11, 4.6), sharex=True)
+beat_times = generate.clock_beats(gen[f"{best}, clock"]["clocks"][0][n_prime:], frames_per_second=fps)
+for ax, variant in zip(axes, framings):
+    env = librosa.onset.onset_strength(y=clips[f"{best}, {variant}"][0], sr=sr)
+    ax.plot(librosa.times_like(env, sr=sr), env, lw=0.8)
+    plot_beats(beat_times, ax=ax, label=f"clock beats ({bpm:.0f} BPM)")
+    ax.set(title=f"{best}, {variant}: onset strength", ylabel="onset strength")
+    ax.legend(loc="upper right", fontsize=8)
+axes[-1].set_xlabel("seconds generated")
+fig.tight_layout()
+
+# %% [markdown]
+# ## Measured results and saved clips
+#
+# Real-time factor = seconds of audio / seconds of roll-out and inversion (`benchmarks/generate.py`
+# measures the same on fixed settings). The clips are saved with the model and variant in their
+# parameters (`08_compare` shows one row per model and variant).
 
 # %%
-try:
-    from musiclib.evaluation import card
-except ImportError:  # the card module is optional for this notebook
-    card = None
-if card is not None:
-    reference = [c.y for c in held_out.clips if len(c.y) >= 1.5 * sr] or [y_ref]
-    training_audio = [c.y for c in train.clips if len(c.y) >= 1.5 * sr]
-    features = {}
-    for label in (f"{chosen[f]}, T={TEMPERATURE}" for f in FAMILIES):
-        display(card.musicality_card([clips[label]], training=training_audio, reference=reference, sr=sr,
-                                     label=f"03 {label}", seed=SEED, features=features))
-    display(card.musicality_card([clips["tree, multi-output, T=0: the drone"]], training=training_audio,
-                                 reference=reference, sr=sr, label="03 the drone (T=0)", seed=SEED, features=features))
+results = pd.DataFrame({
+    label: {"train s": train_seconds[label], "roll-out ms/frame": 1e3 * gen[label]["rollout_s"] / (n_gen * len(primes)),
+            "RTF": gen[label]["rtf"],
+            "frame change dB": np.mean([generate.mean_frame_change_db(f, rep) for f in frames_of[label]]),
+            "rhythm": cards[label].checks["rhythm"]["value"], "rhythm passed": cards[label].checks["rhythm"]["passed"]}
+    for label in models}).T
+display(results)
+
+saved = {}
+for label in models:
+    family, variant = label.split(", ")
+    saved[label] = outputs.save_clips(
+        "03_trees", clips[label], sr=sr, representation=rep,
+        parameters={"model": family, "variant": variant, "clock_bpm": bpm if variant == "clock" else None,
+                    "context": SETTINGS["context"], "lookback": bar, "n_components": SETTINGS["n_components"],
+                    "harmonics": SETTINGS["harmonics"] if variant == "clock" else None, family: SETTINGS[family],
+                    "temperature": TEMPERATURE, "mode": MODE, "inversion": generate.GENERATION_INVERSION,
+                    "decode_ceiling_sc_db": ceiling},
+        seed=SEED, train_seconds=train_seconds[label], generate_seconds=gen[label]["rollout_s"] + gen[label]["inversion_s"])
+print("saved:", {k: len(v) for k, v in saved.items()}, "clips under", saved[label][0].parent.parent)
 
 # %% [markdown]
 # ## Summary
 
 # %%
+rhythm = {label: cards[label].checks["rhythm"] for label in models}
+passing = [label for label in models if label.endswith(", clock") and rhythm[label]["passed"]]
 summary = {
     "mode": MODE,
-    "training seconds (max over models)": round(max(train_seconds.values()), 1),
-    "flux at T=0 / at T=1 (median over models) / real": (
-        round(float(np.median([r[0.0] for r in table.values()])), 2),
-        round(float(np.median([r[max(SETTINGS["temperatures"])] for r in table.values()])), 2), round(real_flux, 2)),
-    "slowest generation (x real time, with inversion)": round(min(SETTINGS["seconds"] / sum(v) for v in gen_seconds.values()), 1),
-    "continued with": best,
+    "training audio (s)": round(sum(map(len, nf.train_frames)) / fps),
+    "clock tempo (BPM)": round(bpm, 1),
+    "rhythm without / with the clock": {f: (round(rhythm[f"{f}, no clock"]["value"], 2),
+                                            round(rhythm[f"{f}, clock"]["value"], 2)) for f in FAMILIES},
+    "rhythm threshold": rhythm[f"{best}, clock"]["threshold"],
+    "frame change T=0 / T=1 / real (dB, median over families)": (
+        round(float(np.median([v["T=0"] for v in change.values()])), 2),
+        round(float(np.median([v[f"T={TEMPERATURE}"] for v in change.values()])), 2), round(real_change, 2)),
+    "cards failing blow-up": [label for label, c in cards.items() if c.checks["blowup"]["passed"] is False],
+    "slowest generation (x real time, with inversion)": round(min(g["rtf"] for g in gen.values()), 1),
     "seconds to run this notebook": round(time.perf_counter() - t_start, 1),
 }
 for k, v in summary.items():
-    print(f"{k:>50}: {v}")
+    print(f"{k:>58}: {v}")
+
+# %%
+verdict = {True: "passes", False: "fails", None: "is not measured"}
+display(headline(
+    f"With a beat clock at {bpm:.0f} BPM the {best}'s rhythm value goes from "
+    f"{rhythm[f'{best}, no clock']['value']:.2f} ({verdict[rhythm[f'{best}, no clock']['passed']]}) to "
+    f"{rhythm[f'{best}, clock']['value']:.2f} ({verdict[rhythm[f'{best}, clock']['passed']]}; threshold "
+    f"{rhythm[f'{best}, clock']['threshold']:.2f}); {len(passing)} of {len(FAMILIES)} tree families pass rhythm "
+    f"with the clock, and {len(summary['cards failing blow-up'])} of {len(cards)} models fail blow-up."))
 
 # %% [markdown]
 # - Trees are not slow when they are used as a generator should use them: on a few PCA components,
-#   with all trees packed and walked together, one frame costs well under a millisecond, and the
-#   whole clip, inversion included, is made many times faster than real time.
-# - The drone is real and measurable: mean predictions from trees fed back in lose most of the
-#   frame-to-frame change of real music (a flux far below the real music's). Sampling a training
-#   example from the leaf restores it, and the temperature sets how much; a per-output model samples
-#   each component from a different example, a multi-output model returns whole frames that really
-#   followed a similar context.
-# - Richer context (look-back summaries) changes which leaf a frame lands in, not the averaging, so it
-#   matters less than sampling.
-#
-# **Previous:** [02 · Linear regression](02_linear_regression.ipynb) · **Next:** [04 · Sequence models](04_lstm.ipynb)
+#   with all trees packed and walked together, a frame costs well under a millisecond (the
+#   "roll-out ms/frame" column), and a clip with its inversion is made faster than real time.
+# - The drone is real and measurable: the trees' mean prediction fed back in loses most of the
+#   frame-to-frame change of real music (the T=0 column against the real music's); sampling a
+#   training example from the leaf, or a residual for XGBoost, restores it.
+# - The clock tells each tree where in the bar the frame to predict falls, so a sampled leaf example
+#   comes from frames at the same place in the bar of the training songs; the card's rhythm values
+#   above measure whether that gives the clips a pulse, and the onset-strength plot shows where their
+#   attacks fall against the clock's beats.
+# - Every model here is bounded by the representation's decode ceiling, printed beside the cards.

@@ -14,414 +14,371 @@
 # ---
 
 # %% [markdown]
-# # 04 · Sequence models: LSTM, LSTM+VAE and a dilated causal CNN
+# # 04 · Sequence models: feed-forward, LSTM and dilated CNN next-frame networks, with a beat clock
 #
-# **Can a sequence model, trained to predict the next spectrogram frame, keep generating music for a
-# minute, and does a variational LSTM sound better in the DCT domain than in the FFT domain?**
+# **Do recurrent and convolutional networks generate better music than a plain feed-forward network
+# on the same frames, and does a beat clock give their roll-outs a pulse?**
 #
 # Recurrent next-frame generation was the one neural approach an earlier experiment had working
-# (one-layer LSTMs on mel frames). Another added a VAE to a char-rnn style LSTM so that audio could
-# be sampled with a temperature, and found the DCT domain "narrower and clearer" than the FFT
-# domain. A convolutional generator was still on the wish list. Here we train, in Keras:
+# (one-layer LSTMs on mel frames); it also listed a "vanilla neural network" beside regression and
+# trees, and a convolutional generator was on its wish list. Here, in Keras, on the series'
+# representation:
 #
-# | model | representation | randomness at generation time |
-# |---|---|---|
-# | **LSTM**: stacked LSTMs and a linear read-out | log-mel (the series' default) | `temperature` x one of its own one-step error vectors |
-# | **CNN**: dilated causal 1-D convolutions, frequency bins as channels | log-mel | the same |
-# | **LSTM+VAE**: frame encoder -> LSTM -> latent mean/log-variance -> sample -> decoder | FFT magnitude (dB) *and* DCT blocks | the latent is sampled with standard deviation `temperature` |
+# | model | what it reads |
+# |---|---|
+# | **MLP**: the plain feed-forward network on the last `context` frames (the baseline) | a fixed window of recent frames |
+# | **LSTM**: stacked LSTMs and a linear read-out | everything so far, through its state |
+# | **CNN**: dilated causal 1-D convolutions, frequency bins as channels | a receptive field of at least a bar |
 #
-# Every model generates through one compiled TensorFlow loop (`musiclib.models.keras_seq`), with
-# the stability guard of `musiclib.generate` inside the loop, and is judged by ear, by spectrogram,
-# and by the musicality card, including on the *last* ten seconds of a one-minute clip.
+# Each is trained twice (the CNN only with the clock in demo mode, for the time budget): without and
+# with the **beat clock**, the phase of the frame to predict within
+# its beat and bar (sines and cosines of its harmonics) from beat tracking of the training songs
+# (`musiclib.beats`). At generation time a steady clock at the corpus's median tempo drives it. Every
+# model generates through one compiled TensorFlow loop (`musiclib.models.keras_seq`) with the
+# stability guard inside it, and is judged by ear, by the onset strength of its clips against the
+# clock's beats, and by the musicality card.
 
 # %% tags=["parameters"]
-MODE = "demo"  # "small" (CI, seconds), "demo" (a 2-core laptop, minutes), "full" (a GPU, longer)
+MODE = "demo"  # "small" (CI, seconds, sonic-pi-samples), "demo" (2 cores, under 3.5 minutes, nexuiz-music), "full"
 SEED = 0
-CORPUS_DIR = None  # None: the default corpus (or $MUSICLIB_DATA); else a folder of audio files
-TEMPERATURE = 0.7  # temperature of the clips that are compared across models
+CORPUS_DIR = None  # None: the corpus for MODE (or $MUSICLIB_DATA); else a folder of audio files
+TEMPERATURE = 0.7  # temperature of the clips (scale of the model's own one-step error vectors)
+BPM = None  # tempo of the generation clock; None: the training songs' median tempo
 RESUME = True  # continue from the checkpoints of an earlier run with the same settings
 
 # %%
 SETTINGS = {
-    # max_duration: seconds read per file; window/batch: training sequences; epochs per model;
-    # prime: seconds of held-out audio each clip continues; seconds: generated per clip;
-    # long: the long clip's length, and tail: the seconds at its end that get their own card
+    # max_duration / excerpt: seconds read per file and where from; window: frames per training
+    # sequence (at least one bar at the corpus tempo in demo and full mode; windows do not overlap,
+    # so an epoch sees every frame once); batch_size / epochs;
+    # harmonics: of the beat and bar phase in the clock's inputs; families: the models trained (small
+# mode leaves out the CNN, whose compilation alone takes most of its time), clock_only: those
+# trained with the clock only (the demo budget); mlp / lstm / cnn: their settings;
+    # n_clips / prime / seconds: clips per model, seconds of held-out audio primed with and generated;
+    # long / tail: the LSTMs' long clip, and the seconds at its end that get their own card
     "small": {
-        "max_duration": 4.0, "max_files": 10, "window": 32, "batch_size": 32, "epochs": 1,
-        "lstm": {"units": (16,)}, "cnn": {"filters": 16, "dilations": (1, 2, 4)},
-        "vae": {"encoder_units": 16, "units": 16, "latent_dim": 8, "decoder_units": 16},
-        "n_clips": 1, "prime": 0.5, "seconds": 2.0, "long": 2.5, "tail": 1.5,
-        "temperatures": (0.0, 1.0),
+        "max_duration": 4.0, "excerpt": "start", "window": 32, "bar_window": False, "batch_size": 32,
+        "epochs": 1, "harmonics": 4, "families": ("MLP", "LSTM"), "clock_only": (),
+        "mlp": {"context": 8, "units": (32,)}, "lstm": {"units": (16,)}, "cnn": {"filters": 16, "dilations": (1, 2, 4)},
+        "n_clips": 1, "prime": 0.5, "seconds": 2.0, "long": 4.0, "tail": 2.0,
     },
     "demo": {
-        "max_duration": 30.0, "max_files": None, "window": 64, "batch_size": 32, "epochs": 40,
-        "lstm": {"units": (128, 128)}, "cnn": {"filters": 128, "dilations": (1, 2, 4, 8, 16, 32)},
-        "vae": {"encoder_units": 256, "units": 256, "latent_dim": 32, "decoder_units": 256},
-        "n_clips": 3, "prime": 1.0, "seconds": 8.0, "long": 60.0, "tail": 10.0,
-        "temperatures": (0.0, 0.5, 1.0, 1.5),
+        "max_duration": 30.0, "excerpt": "middle", "window": 64, "bar_window": True, "batch_size": 32,
+        "epochs": 8, "harmonics": 4, "families": ("MLP", "LSTM", "CNN"), "clock_only": ("CNN",),
+        "mlp": {"context": 8, "units": (256,)}, "lstm": {"units": (128, 128)},
+        "cnn": {"filters": 64, "dilations": (1, 2, 4, 8, 16, 32, 64, 128)},
+        "n_clips": 3, "prime": 1.0, "seconds": 8.0, "long": 30.0, "tail": 8.0,
     },
     "full": {
-        "max_duration": None, "max_files": None, "window": 128, "batch_size": 64, "epochs": 60,
-        "lstm": {"units": (512, 512, 512)}, "cnn": {"filters": 256, "dilations": (1, 2, 4, 8, 16, 32, 64, 128)},
-        "vae": {"encoder_units": (512, 512), "units": (512, 512), "latent_dim": 64, "decoder_units": (512, 512)},
+        "max_duration": None, "excerpt": "start", "window": 256, "bar_window": True, "batch_size": 64,
+        "epochs": 60, "harmonics": 8, "families": ("MLP", "LSTM", "CNN"), "clock_only": (),
+        "mlp": {"context": 32, "units": (512, 512)}, "lstm": {"units": (512, 512, 512)},
+        "cnn": {"filters": 256, "dilations": (1, 2, 4, 8, 16, 32, 64, 128, 256)},
         "n_clips": 4, "prime": 2.0, "seconds": 20.0, "long": 120.0, "tail": 10.0,
-        "temperatures": (0.0, 0.5, 1.0, 1.5),
     },
 }[MODE]
 SETTINGS
 
 # %%
+from musiclib.display import audio_table, headline, plot_beats, plot_representation, setup_notebook, training_progress
+
+rng = setup_notebook(seed=SEED)
+
 import hashlib
 import json
+import shutil
 import time
 from pathlib import Path
 
+import librosa
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 from IPython.display import display
 
 from musiclib import generate
-from musiclib.evaluation import card
-from musiclib.tools import data, outputs
-from musiclib.corpus import load_corpus
-from musiclib.display import audio_table, plot_representation, setup_notebook
-from musiclib.framing import load_frames
+from musiclib.evaluation import card, sweep
+from musiclib.framing import load_next_frame_data
 from musiclib.models import keras_seq
-from musiclib.representations import DCTBlocks, LogSpectrogram
+from musiclib.tools import data, outputs
 
-rng = setup_notebook(seed=SEED)
 keras_seq.set_seed(SEED)  # Python, NumPy, TensorFlow; op determinism on the CPU
 t_start = time.perf_counter()
-import tensorflow as tf  # noqa: E402  (keras_seq has imported it already)
-
-print("TensorFlow", tf.__version__, "| devices:", [d.name for d in tf.config.list_logical_devices()],
-      "| replicas:", keras_seq.strategy().num_replicas_in_sync)
+print("replicas:", keras_seq.strategy().num_replicas_in_sync)
 
 # %% [markdown]
-# ## Data and representations
+# ## Data and beats
 #
-# The corpus is split by file; models learn from the train files, and every generated clip is primed
-# with, and judged against, held-out files. Frames come through the feature cache, so a second run
-# skips the transforms. Three representations:
-#
-# - **log-mel** (`generate.DEFAULT_REPRESENTATION`: 128 bands in dB, n_fft 1024, hop 256) for the
-#   LSTM and the CNN;
-# - **FFT**: the dB magnitude of the same STFT, 513 bins (decoded with phase reconstruction);
-# - **DCT**: orthonormal DCT of 512-sample blocks at hop 256, 512 signed coefficients (exact inverse,
-#   no phase to guess).
+# The corpus for `MODE` (the 17 songs of nexuiz-music in demo mode, `max_duration` seconds from the
+# middle of each; the Sonic Pi loops in small mode) is split by file; models learn from the train
+# files, and every clip is primed with, and judged against, held-out files. Frames come through the
+# feature cache in the series' representation (`generate.DEFAULT_REPRESENTATION`, chosen in
+# `01_spectrogram_settings`); its decode ceiling on a held-out clip bounds every model below. Every
+# file's beats are tracked, giving each frame its phase in the beat and the bar.
 
 # %%
-root = Path(CORPUS_DIR) if CORPUS_DIR else data.default_corpus_dir()
-corpus = load_corpus(root, max_duration=SETTINGS["max_duration"], progress=False)
-train, held_out = corpus.split(held_out=0.2, seed=SEED)
-train_clips = list(train.clips)[: SETTINGS["max_files"]]
-held_clips = list(held_out.clips)[: SETTINGS["max_files"]]
-sr = corpus.sr
-# the clips we prime with and judge against must hold a prime plus a few seconds
-long_enough = [c for c in held_clips if len(c.y) >= (SETTINGS["prime"] + 1.0) * sr] or held_clips
-reference = [c.y for c in long_enough]
-training_audio = [c.y for c in train_clips if len(c.y) >= 1.5 * sr]  # the card's copying check needs >= 1 s
-
-REPS = {
-    "mel": generate.default_representation(),
-    "fft": LogSpectrogram(n_fft=1024, scale="db"),
-    "dct": DCTBlocks(block_length=512),
-}
-frames = {
-    name: {"train": load_frames([c.path for c in train_clips], rep, max_duration=SETTINGS["max_duration"]),
-           "held": load_frames([c.path for c in long_enough], rep, max_duration=SETTINGS["max_duration"])}
-    for name, rep in REPS.items()
-}
-print(f"{len(train_clips)} train files ({sum(len(c.y) for c in train_clips) / sr:.0f} s), "
-      f"{len(long_enough)} held-out files ({sum(len(y) for y in reference) / sr:.0f} s)")
-for name, rep in REPS.items():
-    print(f"{name:>4}: {rep.n_features} features x {sum(map(len, frames[name]['train']))} train frames")
+rep = generate.default_representation()
+fps = rep.frames_per_second
+root = Path(CORPUS_DIR) if CORPUS_DIR else data.default_corpus_dir(mode=MODE)
+nf = load_next_frame_data(root, rep, max_duration=SETTINGS["max_duration"], excerpt=SETTINGS["excerpt"], seed=SEED,
+                          clock=True)
+train, held_out, sr = nf.train, nf.held_out, nf.sr
+bpm = BPM or nf.tempo
+bar = nf.bar_frames()
+window = max(SETTINGS["window"], bar + 1) if SETTINGS["bar_window"] else SETTINGS["window"]
+print(nf.describe())
+print(f"the clock runs at {bpm:.1f} BPM; one bar = {bar} frames ({bar / fps:.2f} s); training windows of "
+      f"{window} frames ({window / fps:.2f} s)")
+ceiling = sweep.decode_ceiling(nf.prime_clip.y, sr=sr, rep=rep, **generate.GENERATION_INVERSION)["sc_db"]
+print(f"decode ceiling of the representation on {nf.prime_clip.name}: SC {ceiling:.1f} dB")
 
 # %% [markdown]
 # ## Training
 #
 # Each model reads windows of consecutive frames from a `tf.data` pipeline and learns the next frame
-# at every step (teacher forcing). The frames are standardised inside the model, so losses are in
-# units of each feature's spread. `fit_with_checkpoints` saves the model after every epoch (Keras'
-# native `.keras` format) and resumes from the last one when this notebook runs again with the same
-# settings. The models are built inside `keras_seq.strategy()`, which spreads training over several
-# GPUs when there are any. After training, each model measures its one-step errors on the held-out
-# files (`calibrate`): the LSTM and the CNN keep a bank of those error vectors and add `temperature`
-# times one of them to every generated frame. Whole error vectors, not independent Gaussian noise
-# per band: an MSE-trained LSTM fed its own output settles on a fixed point, and per-band noise
-# averages out over 128 bands into a flat, drone-like flux, while its real errors (onsets it could
-# not predict) are broadband and heavy-tailed (see `musiclib.models.keras_seq`, "Why residual vectors").
+# at every step (teacher forcing); with the clock, every step also carries the clock features of the
+# frame it predicts (the LSTM's read-out sees them directly too, beside its state, so the phase can
+# shift a prediction the way it shifts a ridge model's). The frames are standardised inside the model (`keras.layers.Normalization`), so
+# losses are in units of each feature's spread. `fit_with_checkpoints` trains with Keras'
+# `BackupAndRestore` and `ModelCheckpoint` (an interrupted run resumes at its last epoch; a finished
+# one is loaded, not retrained), inside `keras_seq.strategy()`. After training each model measures its
+# one-step errors on the held-out files (`calibrate`) and keeps a bank of those error vectors: a
+# roll-out adds `temperature` times one of them to every generated frame (whole error vectors, not
+# per-band Gaussian noise: see `musiclib.models.keras_seq`, "Why residual vectors").
 
 # %%
-MODELS = {
-    "LSTM": ("mel", keras_seq.make_lstm, SETTINGS["lstm"]),
-    "CNN": ("mel", keras_seq.make_cnn, SETTINGS["cnn"]),
-    "VAE-FFT": ("fft", keras_seq.make_lstm_vae, SETTINGS["vae"]),
-    "VAE-DCT": ("dct", keras_seq.make_lstm_vae, SETTINGS["vae"]),
-}
+FAMILIES = {"MLP": (keras_seq.make_mlp, SETTINGS["mlp"]), "LSTM": (keras_seq.make_lstm, SETTINGS["lstm"]),
+            "CNN": (keras_seq.make_cnn, SETTINGS["cnn"])}
+FAMILIES = {f: FAMILIES[f] for f in SETTINGS["families"]}
+VARIANTS = {"no clock": 0, "clock": SETTINGS["harmonics"]}  # variant -> clock harmonics
+variants_of = {f: [v for v in VARIANTS if v == "clock" or f not in SETTINGS["clock_only"]] for f in FAMILIES}
 # the key names the settings, the train files and the model code: a change to any retrains
 setup_key = hashlib.sha256(json.dumps(
-    [MODE, SEED, str(root), SETTINGS, [c.path.name for c in train_clips],
+    [MODE, SEED, str(root), SETTINGS, window, [c.path.name for c in train.clips],
      hashlib.sha256(Path(keras_seq.__file__).read_bytes()).hexdigest()], sort_keys=True, default=str
 ).encode()).hexdigest()[:12]
 checkpoints = outputs.outputs_root() / "04_lstm" / "checkpoints" / setup_key
 
 models, histories, guards, train_seconds = {}, {}, {}, {}
-for label, (rep_name, make, params) in MODELS.items():
-    rep = REPS[rep_name]
-    tr = frames[rep_name]["train"]
-    ds = keras_seq.sequence_dataset(tr, window=SETTINGS["window"], batch_size=SETTINGS["batch_size"], seed=SEED)
-    val = keras_seq.sequence_dataset(frames[rep_name]["held"], window=SETTINGS["window"],
-                                     batch_size=SETTINGS["batch_size"], shuffle=False)
-    folder = checkpoints / label
-    if not RESUME and (folder / "state.json").exists():
-        (folder / "state.json").unlink()
-    print(f"--- {label} on {rep_name} ({rep.n_features} features)")
-    t0 = time.perf_counter()
-    model = make(rep.n_features, **params).adapt(tr)
-    model, history = keras_seq.fit_with_checkpoints(model, ds, epochs=SETTINGS["epochs"], checkpoint_dir=folder,
-                                                    validation_data=val)
-    train_seconds[label] = time.perf_counter() - t0
-    models[label], histories[label] = model, history
-    guards[label] = generate.StabilityGuard.fit(tr, rep)
-    print(f"{sum(int(np.prod(w.shape)) for w in model.trainable_weights):,} trained parameters; {np.median(history['epoch_seconds']):.2f} s per epoch "
-          f"(median of {len(history['epoch_seconds'])})")
+guard = generate.StabilityGuard.fit(nf.train_frames, rep)
+for family, (make, params) in FAMILIES.items():
+    for variant in variants_of[family]:
+        harmonics = VARIANTS[variant]
+        label = f"{family}, {variant}"
+        clock = dict(phases=nf.train_phases, harmonics=harmonics) if harmonics else {}
+        held_clock = dict(phases=nf.held_phases, harmonics=harmonics) if harmonics else {}
+        ds = keras_seq.sequence_dataset(nf.train_frames, window=window, hop=window, batch_size=SETTINGS["batch_size"],
+                                        seed=SEED, **clock)
+        val = keras_seq.sequence_dataset(nf.held_frames, window=window, hop=window, batch_size=SETTINGS["batch_size"],
+                                         shuffle=False, **held_clock)
+        folder = checkpoints / label.replace(", ", "-").replace(" ", "_")
+        if not RESUME and folder.exists():
+            shutil.rmtree(folder)
+        keras_seq.set_seed(SEED)
+        t0 = time.perf_counter()
+        model = make(rep.n_features, clock_harmonics=harmonics, **params).adapt(nf.train_frames)
+        models[label], histories[label] = keras_seq.fit_with_checkpoints(
+            model, ds, epochs=SETTINGS["epochs"], checkpoint_dir=folder, validation_data=val,
+            callbacks=[training_progress(SETTINGS["epochs"], label=label)])
+        train_seconds[label] = time.perf_counter() - t0
+        guards[label] = guard
 
 # %%
-def mse(h, split=""):
-    """Next-frame MSE per epoch (the VAE's loss also holds its KL term, so use its reconstruction part)."""
-    return h.get(f"{split}reconstruction_loss", h.get(f"{split}loss", [float("nan")]))
-
-
-fig, axes = plt.subplots(1, len(MODELS), figsize=(4 * len(MODELS), 3), squeeze=False)
-for ax, (label, h) in zip(axes[0], histories.items()):
-    epochs = np.arange(1, len(h["loss"]) + 1)
-    ax.plot(epochs, mse(h), "o-", label="train")
-    ax.plot(epochs, mse(h, "val_"), "s--", label="held out")
-    if "kl_loss" in h:
-        ax2 = ax.twinx()
-        ax2.plot(epochs, h["kl_loss"], ":", color="C3", label="KL")
-        ax2.set_ylabel("KL (nats per step)", color="C3")
-    ax.set(title=label, xlabel="epoch", ylabel="next-frame MSE (standardised)")
-    ax.legend(loc="upper right")
+fig, axes = plt.subplots(1, len(FAMILIES), figsize=(4 * len(FAMILIES), 3), squeeze=False)
+for ax, family in zip(axes[0], FAMILIES):
+    for i, variant in enumerate(variants_of[family]):
+        h = histories[f"{family}, {variant}"]
+        epochs = np.arange(1, len(h["loss"]) + 1)
+        ax.plot(epochs, h["loss"], "o-", color=f"C{i}", label=f"{variant}, train")
+        ax.plot(epochs, h["val_loss"], "s--", color=f"C{i}", label=f"{variant}, held out")
+    ax.set(title=f"{family}: next-frame MSE", xlabel="epoch", ylabel="MSE (standardised)")
+    ax.legend(fontsize=7)
 fig.tight_layout()
 
-# %%
-print(f"{'model':<9}{'epochs':>7}{'s/epoch':>9}{'train MSE':>11}{'held-out MSE':>14}")
-for label, h in histories.items():
-    print(f"{label:<9}{len(h['loss']):>7}{np.median(h['epoch_seconds']):>9.2f}"
-          f"{mse(h)[-1]:>11.3f}{mse(h, 'val_')[-1]:>14.3f}")
+training = pd.DataFrame({label: {"parameters": models[label].count_params(), "epochs": len(h["loss"]),
+                                 "s / epoch": np.median(h["epoch_seconds"]) if "epoch_seconds" in h else np.nan,
+                                 "train MSE": h["loss"][-1], "held-out MSE": h["val_loss"][-1]}
+                         for label, h in histories.items()}).T
+training.round(3)
 
 # %% [markdown]
 # ## Listening: every model from the same held-out primes
 #
-# Each clip continues the first `prime` seconds of a held-out file; all clips of a model are
-# generated together in one batched roll-out and then inverted to audio with the generation
-# settings of `musiclib.generate` (PGHI + 8 fast Griffin-Lim iterations for the spectrogram
-# domains, the exact inverse for DCT). The real continuation is in the first row for comparison.
+# Each clip continues the first `prime` seconds of a held-out song; all clips of a model are made in
+# one batched roll-out and inverted with the generation settings of `musiclib.generate`. A clock
+# model's clock starts from its prime's own tracked beat and bar phase and runs on at the clock's
+# tempo. Only the generated audio is kept; the held-out song's own next seconds are the first row.
 
 # %%
-def primes_for(rep_name, n):
-    """The first `prime` seconds of the first n held-out files, as frames of that representation."""
-    rep = REPS[rep_name]
-    n_prime = max(2, int(SETTINGS["prime"] * rep.frames_per_second))
-    return [f[:n_prime] for f in frames[rep_name]["held"][:n]]
-
-
-n_clips = min(SETTINGS["n_clips"], len(long_enough))
+n_prime = max(2, int(SETTINGS["prime"] * fps))
+primes = [(f[:n_prime], p[:n_prime]) for f, p in zip(nf.held_frames, nf.held_phases) if len(f) > n_prime]
+primes = primes[: SETTINGS["n_clips"]]
 clips, timings = {}, {}
-for label, (rep_name, _, _) in MODELS.items():
+for label, model in models.items():
+    clock = label.endswith(", clock")
     clips[label], timings[label] = keras_seq.generate_audio(
-        models[label], primes_for(rep_name, n_clips), REPS[rep_name], seconds=SETTINGS["seconds"],
-        temperature=TEMPERATURE, guard=guards[label], seed=SEED)
+        model, [p for p, _ in primes], rep, seconds=SETTINGS["seconds"], temperature=TEMPERATURE, guard=guards[label],
+        seed=SEED, bpm=bpm if clock else None, prime_phases=[ph for _, ph in primes] if clock else None)
 
-a = int(SETTINGS["prime"] * sr)
-real = [y[a : a + int(SETTINGS["seconds"] * sr)] for y in reference[:n_clips]]
-rows = [("held out (real continuation)", real[0])] + [(label, c[0]) for label, c in clips.items()]
-display(audio_table(rows, sr=sr, title=f"first clip of each model, temperature {TEMPERATURE}"))
+a = n_prime * rep.hop_length
+first_held = [c for c in held_out.clips if len(c.y) > a][0]
+real = first_held.y[a : a + int(SETTINGS["seconds"] * sr)]
+display(audio_table({f"real: {first_held.name} (after the prime)": real,
+                     **{f"{label} (T={TEMPERATURE})": c[0] for label, c in clips.items()}},
+                    sr=sr, title="the sequence models, without and with the clock"))
 
 # %%
-fig, axes = plt.subplots(1, len(MODELS) + 1, figsize=(4 * (len(MODELS) + 1), 3.2))
-mel = REPS["mel"]
-plot_representation(mel.encode(real[0]), mel, ax=axes[0], title="held out", colorbar=False)
-for ax, (label, c) in zip(axes[1:], clips.items()):
-    plot_representation(mel.encode(c[0]), mel, ax=ax, title=label, colorbar=False)
-fig.suptitle("log-mel spectrograms of the generated audio (every model shown in the same representation)")
+show = {f"real: {first_held.name}": rep.encode(real), **{label: rep.encode(c[0]) for label, c in clips.items()}}
+fig, axes = plt.subplots(len(show), 1, figsize=(11, 1.7 * len(show)))
+for ax, (label, fr) in zip(axes, show.items()):
+    plot_representation(fr, rep, ax=ax, title=label, colorbar=False)
+fig.suptitle("spectrograms of the first clip of each model")
 fig.tight_layout()
 
 # %% [markdown]
-# ### Continuing a held-out track
+# ## The musicality card
 #
-# `generate.continue_audio` keeps the original audio up to the seam and hands over to the model
-# after it, with a short crossfade. Listen for the seam and for how long the model keeps the
-# track's character.
+# Each model's clips against the training songs and the held-out songs
+# (`musiclib.evaluation.card`); the rhythm check compares the periodicity of the clips' onset
+# strength, above chance, with that of real held-out music.
 
 # %%
-track = long_enough[0]
-continuations = {
-    label: generate.continue_audio(
-        models[label], REPS[rep_name], track.y, sr=sr, prime_seconds=SETTINGS["prime"], seconds=SETTINGS["seconds"],
-        guard=guards[label], temperature=TEMPERATURE, seed=SEED, progress=False)
-    for label, (rep_name, _, _) in MODELS.items()
-}
-n_cont = len(next(iter(continuations.values())))
-display(audio_table([(f"{track.name} (original)", track.y[:n_cont])] + list(continuations.items()), sr=sr,
-                    title=f"continuations of {track.name} after {SETTINGS['prime']} s"))
+reference = [c.y for c in held_out.clips if len(c.y) >= 1.5 * sr]
+training_audio = [c.y for c in train.clips if len(c.y) >= 1.5 * sr]
+features = {}
+cards = {label: card.musicality_card(c, training=training_audio, reference=reference, sr=sr, label=f"04 {label}",
+                                     seed=SEED, features=features) for label, c in clips.items()}
+KEY = ["rhythm", "blowup", "drone", "noise", "distribution"]
+card_table = pd.DataFrame({label: {k: c.checks[k]["value"] for k in KEY} | {"failed": ", ".join(c.failed) or "none"}
+                           for label, c in cards.items()}).T
+card_table["decode ceiling SC dB"] = ceiling
+card_table.round(2)
+
+# %%
+for variant in VARIANTS:
+    display(cards[f"LSTM, {variant}"])
 
 # %% [markdown]
-# ## FFT or DCT for the LSTM+VAE?
+# ### A long clip: does the LSTM stay music to the end?
 #
-# The same LSTM+VAE learns in both domains. Its losses are in standardised units of each domain, so
-# they compare how predictable each domain is to the model, not how good the audio is; for that we
-# listen and measure the generated audio the same way (log-mel spectrogram, spectral flux, card).
+# Next-frame models drift: their own output is not what they were trained on. Each LSTM generates
+# `long` seconds from the first prime; the card's blow-up, drone and noise checks are computed on
+# its last `tail` seconds alone, where a drift would show.
 
 # %%
-fig, axes = plt.subplots(2, 2, figsize=(11, 6))
-for row, label in enumerate(["VAE-FFT", "VAE-DCT"]):
-    rep = REPS[MODELS[label][0]]
-    plot_representation(rep.encode(clips[label][0]), rep, ax=axes[row, 0], title=f"{label}: its own domain")
-    plot_representation(mel.encode(clips[label][0]), mel, ax=axes[row, 1], title=f"{label}: log-mel of the audio")
-fig.tight_layout()
-display(audio_table([("held out", real[0]), ("VAE-FFT", clips["VAE-FFT"][0]), ("VAE-DCT", clips["VAE-DCT"][0])],
-                    sr=sr, title="FFT vs DCT"))
-for label in ("VAE-FFT", "VAE-DCT"):
-    h = histories[label]
-    flux = np.mean([generate.spectral_flux(mel.encode(y), mel) for y in clips[label]])
-    print(f"{label}: train MSE {mse(h)[-1]:.3f}, held-out MSE {mse(h, 'val_')[-1]:.3f}, KL {h['kl_loss'][-1]:.1f}, "
-          f"spectral flux of the audio {flux:.2f} dB/frame "
-          f"(held out: {np.mean([generate.spectral_flux(mel.encode(y), mel) for y in real]):.2f})")
-
-# %% [markdown]
-# ## The temperature
-#
-# Same seed, same prime, several temperatures. For the LSTM the temperature scales the error
-# vectors it draws from its own held-out one-step errors; for the LSTM+VAE it is the standard deviation of the latent sample
-# (0: the latent mean, a deterministic roll-out).
-
-# %%
-temps = SETTINGS["temperatures"]
-fig, axes = plt.subplots(2, len(temps), figsize=(3.6 * len(temps), 5.6), squeeze=False)
-players = []
-for row, label in enumerate(["LSTM", "VAE-DCT"]):
-    rep_name = MODELS[label][0]
-    for col, T in enumerate(temps):
-        (y,), _ = keras_seq.generate_audio(models[label], primes_for(rep_name, 1), REPS[rep_name],
-                                           seconds=SETTINGS["seconds"], temperature=T, guard=guards[label], seed=SEED)
-        players.append((f"{label}, T={T}", y))
-        m = mel.encode(y)
-        plot_representation(m, mel, ax=axes[row, col], title=f"{label}, T={T}", colorbar=False)
-        print(f"{label:<8} T={T:<4} level {20 * np.log10(np.sqrt(np.mean(y**2)) + 1e-12):6.1f} dBFS, "
-              f"spectral flux {generate.spectral_flux(m, mel):5.2f} dB/frame")
-fig.tight_layout()
-display(audio_table(players, sr=sr, title="temperature (same seed)"))
-
-# %% [markdown]
-# ## A long clip: does it stay music to the end?
-#
-# Next-frame models drift: their own output is not what they were trained on. Each model generates
-# `long` seconds from one prime; the card is computed on the whole clip and on its last `tail`
-# seconds alone, where a blow-up, a drone or noise would show.
-
-# %%
-features = {}  # the card's features of the training and reference audio, computed once
-long_clips, tails, long_timing = {}, {}, {}
-for label, (rep_name, _, _) in MODELS.items():
-    (y,), long_timing[label] = keras_seq.generate_audio(
-        models[label], primes_for(rep_name, 1), REPS[rep_name], seconds=SETTINGS["long"],
-        temperature=TEMPERATURE, guard=guards[label], seed=SEED)
+long_clips, tail_cards = {}, {}
+for variant in VARIANTS:
+    label = f"LSTM, {variant}"
+    clock = variant == "clock"
+    (y,), _ = keras_seq.generate_audio(models[label], [primes[0][0]], rep, seconds=SETTINGS["long"],
+                                       temperature=TEMPERATURE, guard=guards[label], seed=SEED,
+                                       bpm=bpm if clock else None, prime_phases=[primes[0][1]] if clock else None)
     long_clips[label] = y
-    tails[label] = y[-int(SETTINGS["tail"] * sr):]
-display(audio_table([(f"{label}: last {SETTINGS['tail']:.0f} s of {SETTINGS['long']:.0f} s", y)
-                     for label, y in tails.items()], sr=sr, title="the end of the long clips"))
+    tail_cards[label] = card.musicality_card([y[-int(SETTINGS["tail"] * sr):]], training=training_audio,
+                                             reference=reference, sr=sr, label=f"04 {label}, last {SETTINGS['tail']:.0f} s",
+                                             seed=SEED, features=features)
+display(audio_table({f"{label}: last {SETTINGS['tail']:.0f} s of {SETTINGS['long']:.0f} s": y[-int(SETTINGS["tail"] * sr):]
+                     for label, y in long_clips.items()}, sr=sr, title="the end of the long clips"))
+pd.DataFrame({label: {k: c.checks[k]["value"] for k in ("blowup", "drone", "noise", "rhythm")}
+              | {"failed": ", ".join(c.failed) or "none"} for label, c in tail_cards.items()}).T.round(2)
 
-KEY_CHECKS = ("blowup", "drone", "noise")
-RESULT = {True: "pass", False: "FAIL", None: "n/a"}
-tail_cards = {}
-for label in MODELS:
-    whole = card.musicality_card([long_clips[label]], training=training_audio, reference=reference, sr=sr,
-                                 label=f"{label}, {SETTINGS['long']:.0f} s", seed=SEED, features=features)
-    tail_cards[label] = card.musicality_card([tails[label]], training=training_audio, reference=reference, sr=sr,
-                                             label=f"{label}, last {SETTINGS['tail']:.0f} s", seed=SEED,
-                                             features=features)
-    for part, c in (("whole", whole), ("tail", tail_cards[label])):
-        shown = ", ".join(f"{k} {c.checks[k]['value']:.2f} {RESULT[c.checks[k]['passed']]}" for k in KEY_CHECKS)
-        print(f"{label:<8} {part:<5} {shown}")
+# %% [markdown]
+# ## Where the energy falls: onset strength against the clock
+#
+# The onset strength (`librosa.onset.onset_strength`) of the first clip of each model, with the
+# clock's beats marked; with the clock the attacks should line up with them.
 
 # %%
-fig, axes = plt.subplots(len(MODELS), 1, figsize=(12, 2.2 * len(MODELS)))
-for ax, (label, y) in zip(np.atleast_1d(axes), long_clips.items()):
-    plot_representation(mel.encode(y), mel, ax=ax, title=f"{label}: {SETTINGS['long']:.0f} s", colorbar=False)
+fig, axes = plt.subplots(len(FAMILIES), 2, figsize=(12, 2.2 * len(FAMILIES)), sharex=True, squeeze=False)
+beat_times = generate.clock_beats(
+    generate.continue_clock(primes[0][1], n_frames=int(SETTINGS["seconds"] * fps), bpm=bpm,
+                            frames_per_second=fps)[n_prime:], frames_per_second=fps)
+for row, family in zip(axes, FAMILIES):
+    for ax, variant in zip(row, VARIANTS):
+        label = f"{family}, {variant}"
+        if label not in clips:  # trained with the clock only
+            ax.set_axis_off()
+            continue
+        env = librosa.onset.onset_strength(y=clips[label][0], sr=sr)
+        ax.plot(librosa.times_like(env, sr=sr), env, lw=0.8)
+        plot_beats(beat_times, ax=ax, label=f"clock beats ({bpm:.0f} BPM)")
+        ax.set(title=f"{label}: onset strength (rhythm {cards[label].checks['rhythm']['value']:.2f})")
+axes[0, 0].legend(loc="upper right", fontsize=7)
+for ax in axes[-1]:
+    ax.set_xlabel("seconds generated")
 fig.tight_layout()
 
 # %% [markdown]
-# ## Each model's card
-#
-# The musicality card measures the clips of the listening section against the training audio and
-# the held-out audio (see `musiclib.evaluation.card`).
-
-# %%
-cards = {}
-for label in MODELS:
-    cards[label] = card.musicality_card(clips[label], training=training_audio, reference=reference, sr=sr,
-                                        label=label, seed=SEED, features=features)
-    display(cards[label])
-
-# %% [markdown]
-# ## Speed and saved clips
+# ## Measured results and saved clips
 #
 # Real-time factor of generation = seconds of audio made / seconds spent, roll-out and inversion
-# together (`benchmarks/generate.py` measures the same on fixed settings, for one clip and a batch).
+# together, first call (it includes compiling the roll-out loop; `benchmarks/generate_keras.py`
+# measures the steady state on fixed settings). The clips are saved with the model and variant in
+# their parameters (`08_compare` shows one row per model and variant).
 
 # %%
-warm = {}  # the listening batch once more: compiled already, so this is the steady-state speed
-for label, (rep_name, _, _) in MODELS.items():
-    _, warm[label] = keras_seq.generate_audio(
-        models[label], primes_for(rep_name, n_clips), REPS[rep_name], seconds=SETTINGS["seconds"],
-        temperature=TEMPERATURE, guard=guards[label], seed=SEED)
-print(f"{'model':<9}{'params':>10}{'s/epoch':>9}{'clips':>6}{'RTF first call':>16}{'RTF compiled':>14}"
-      f"{'of which roll-out s':>21}{'inversion s':>13}{'RTF long clip':>15}")
-for label in MODELS:
-    w = warm[label]
-    print(f"{label:<9}{sum(int(np.prod(w.shape)) for w in models[label].trainable_weights):>10,}{np.median(histories[label]['epoch_seconds']):>9.2f}"
-          f"{len(clips[label]):>6}{timings[label]['rtf']:>16.1f}{w['rtf']:>14.1f}{w['rollout_s']:>21.3f}"
-          f"{w['inversion_s']:>13.3f}{long_timing[label]['rtf']:>15.1f}")
-print("'first call' includes compiling the roll-out loop (once per model and shape bucket)")
+results = pd.DataFrame({
+    label: {"train s": train_seconds[label], "held-out MSE": histories[label]["val_loss"][-1],
+            "RTF": timings[label]["rtf"],
+            "frame change dB": np.mean([generate.mean_frame_change_db(rep.encode(y), rep) for y in clips[label]]),
+            "rhythm": cards[label].checks["rhythm"]["value"], "rhythm passed": cards[label].checks["rhythm"]["passed"],
+            "failed": ", ".join(cards[label].failed) or "none"}
+    for label in models}).T
+print(f"real held-out music: frame change "
+      f"{np.mean([generate.mean_frame_change_db(f, rep) for f in nf.held_frames]):.2f} dB")
+display(results)
 
 saved = {}
-for label, (rep_name, _, params) in MODELS.items():
+for label, model in models.items():
+    family, variant = label.split(", ")
     saved[label] = outputs.save_clips(
-        "04_lstm", clips[label] + [long_clips[label]], sr=sr, representation=REPS[rep_name],
-        parameters={"model": label, **models[label].get_config(), "temperature": TEMPERATURE, "mode": MODE,
-                    "epochs": len(histories[label]["loss"]), "long_seconds": SETTINGS["long"]},
+        "04_lstm", clips[label], sr=sr, representation=rep,
+        parameters={"model": family, "variant": variant, "clock_bpm": bpm if variant == "clock" else None,
+                    **model.get_config(), "window": window, "temperature": TEMPERATURE, "mode": MODE,
+                    "epochs": len(histories[label]["loss"]), "inversion": generate.GENERATION_INVERSION,
+                    "decode_ceiling_sc_db": ceiling},
         seed=SEED, train_seconds=train_seconds[label],
-        generate_seconds=timings[label]["rollout_s"] + timings[label]["inversion_s"] + long_timing[label]["rollout_s"]
-        + long_timing[label]["inversion_s"])
-print("saved under", Path(saved["LSTM"][0]).parent.parent)
+        generate_seconds=timings[label]["rollout_s"] + timings[label]["inversion_s"])
+print("saved:", {k: len(v) for k, v in saved.items()}, "clips under", saved[label][0].parent.parent)
 
 # %% [markdown]
 # ## Summary
 
 # %%
+rhythm = {label: cards[label].checks["rhythm"] for label in models}
 summary = {
     "mode": MODE,
-    "train / held-out files": (len(train_clips), len(long_enough)),
-    "epochs per model": SETTINGS["epochs"],
-    "cards passed (clips)": {label: c.passed for label, c in cards.items()},
-    f"blow-up, drone, noise pass in the last {SETTINGS['tail']:.0f} s": {
-        label: all(c.checks[k]["passed"] is not False for k in KEY_CHECKS) for label, c in tail_cards.items()},
+    "training audio (s)": round(sum(map(len, nf.train_frames)) / fps),
+    "clock tempo (BPM)": round(bpm, 1),
+    "rhythm without / with the clock": {f: tuple(round(rhythm[f"{f}, {v}"]["value"], 2) for v in variants_of[f])
+                                        for f in FAMILIES},
+    "rhythm threshold": rhythm["LSTM, clock"]["threshold"],
+    "held-out MSE without / with the clock": {f: tuple(round(histories[f"{f}, {v}"]["val_loss"][-1], 3)
+                                                        for v in variants_of[f]) for f in FAMILIES},
+    "cards failing blow-up": [label for label, c in {**cards, **{f"{k}, tail": v for k, v in tail_cards.items()}}.items()
+                              if c.checks["blowup"]["passed"] is False],
     "seconds to run this notebook": round(time.perf_counter() - t_start, 1),
 }
 for k, v in summary.items():
-    print(f"{k:>50}: {v}")
+    print(f"{k:>40}: {v}")
+
+# %%
+verdict = {True: "passes", False: "fails", None: "is not measured"}
+passing = [f for f in FAMILIES if rhythm[f"{f}, clock"]["passed"]]
+display(headline(
+    f"With a beat clock at {bpm:.0f} BPM the LSTM's rhythm value goes from {rhythm['LSTM, no clock']['value']:.2f} "
+    f"({verdict[rhythm['LSTM, no clock']['passed']]}) to {rhythm['LSTM, clock']['value']:.2f} "
+    f"({verdict[rhythm['LSTM, clock']['passed']]}; threshold {rhythm['LSTM, clock']['threshold']:.2f}); with the "
+    f"clock {', '.join(passing) or 'no model'} pass{'es' if len(passing) <= 1 else ''} rhythm, and "
+    f"{len(summary['cards failing blow-up'])} of {len(cards) + len(tail_cards)} cards (the long clips' tails included) "
+    "fail blow-up."))
 
 # %% [markdown]
-# - All three models train in minutes on two cores and generate far faster than real time, because
-#   the whole roll-out is one compiled loop; inverting the frames to audio costs more than the model.
-# - The stability guard keeps the level in the training range for a minute and more; whether the
-#   *content* stays musical at the end of the clip is what the tail cards above say.
-# - The LSTM+VAE's temperature is a direct knob: 0 is the deterministic roll-out, larger values
-#   sample further from the latent mean.
-# - Compare the FFT and DCT versions by ear and by their cards above: the DCT needs no phase
-#   reconstruction, so whatever it generates is heard as it was predicted.
-#
-# **Previous:** [03 · Trees](03_trees.ipynb) · **Next:** [08 · Compare](08_compare.ipynb) (05 VAE, 06 GAN and 07 raw-audio autoencoders are planned)
+# - The feed-forward network is the baseline: it sees a fixed window of recent frames and nothing
+#   older, so any structure longer than its context must come from elsewhere. The LSTM carries a
+#   state and the CNN a receptive field of at least a bar; the held-out MSE and the cards above say
+#   whether that buys them anything over the baseline.
+# - The clock is an input that the roll-out drives: it tells a model where in the bar the frame to
+#   predict falls. The rhythm values without and with it, the onset strength against the clock's
+#   beats and the listening table measure what it gives each model.
+# - Every model here is bounded by the representation's decode ceiling, printed beside the cards.

@@ -1,4 +1,5 @@
-"""Tests for musiclib.generate: roll-out, stability guard, frames to audio, continuation, flux."""
+"""Tests for musiclib.generate: roll-out (with and without a clock), stability guard, frames to audio,
+continuation, the frame-change measure."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import pytest
 
 from musiclib import generate, synth
 from musiclib.errors import MusiclibError, ParameterError
-from musiclib.framing import FrameScaler, Framing
+from musiclib.framing import Framing, frame_scaler, transform_each
 from musiclib.generate import RolloutError, StabilityGuard, rollout, soft_limit
 from musiclib.models.linear import RidgeNextFrame, UnstableLinear
 from musiclib.representations import LinearSpectrogram, LogSpectrogram, MelSpectrogram, from_params
@@ -27,8 +28,8 @@ def train(rep):
 
 @pytest.fixture(scope="module")
 def fitted(train, rep):
-    scaler = FrameScaler().fit(train)
-    X, Y = Framing(context=3).dataset(scaler.transform(train))
+    scaler = frame_scaler(train)
+    X, Y = Framing(context=3).dataset(transform_each(scaler, train))
     model = RidgeNextFrame(alpha=10.0).fit(X, Y)
     guard = StabilityGuard.fit(train, rep)
     return model, scaler, guard
@@ -86,7 +87,7 @@ def _energy(guard, frames):
 def test_guard_bounds_energy_of_unstable_model_over_10000_frames(train, rep, space):
     guard = StabilityGuard.fit(train, rep)
     if space == "scaled":
-        scaler = FrameScaler().fit(train)
+        scaler = frame_scaler(train)
         model = UnstableLinear(1.05)
     else:
         scaler = None
@@ -269,9 +270,174 @@ def test_continue_audio_keeps_prime_exactly(fitted, rep):
         generate.continue_audio(model, rep, y, sr=16000, start=0, prime_seconds=1.0, seconds=1.0, scaler=scaler)
 
 
-def test_spectral_flux_measures_drone(rep, train):
+def test_mean_frame_change_measures_drone(rep, train):
     drone = np.tile(train[0][10], (50, 1))
-    assert generate.spectral_flux(drone, rep) == pytest.approx(0.0)
-    assert generate.spectral_flux(train[0], rep) > 1.0
+    assert generate.mean_frame_change_db(drone, rep) == pytest.approx(0.0)
+    assert generate.mean_frame_change_db(train[0], rep) > 1.0
     with pytest.raises(ParameterError):
-        generate.spectral_flux(train[0][:1], rep)
+        generate.mean_frame_change_db(train[0][:1], rep)
+
+
+def test_guarded_rollout_through_a_scaler_is_the_guard_in_representation_units(fitted, train):
+    """The roll-out applies an affine scaler as one matrix product; it must equal the scaler's own methods."""
+    model, scaler, guard = fitted
+    prime = train[1][:10]
+    got = rollout(model, prime, n_frames=8, temperature=0.0, guard=guard, scaler=scaler, progress=False)
+    seq = scaler.transform(prime).astype(np.float32)
+    for _ in range(8):
+        y = model.predict(seq[None, -3:])
+        seq = np.vstack([seq, scaler.transform(guard(scaler.inverse_transform(y)))])
+    np.testing.assert_allclose(got, scaler.inverse_transform(seq[10:]), rtol=1e-4, atol=1e-3)
+
+
+class _NotAffine:
+    """A scaler whose transform is not affine: the roll-out must call its methods."""
+
+    def transform(self, x):
+        return np.tanh(np.asarray(x, np.float32) / 50.0)
+
+    def inverse_transform(self, z):
+        return np.arctanh(np.clip(np.asarray(z, np.float32), -0.999999, 0.999999)) * 50.0
+
+
+def test_rollout_with_a_scaler_that_is_not_affine(train, rep):
+    guard = StabilityGuard.fit(train, rep)
+    sc = _NotAffine()
+    model = RidgeNextFrame(alpha=10.0).fit(*Framing(context=2).dataset(transform_each(sc, train)))
+    out = rollout(model, train[0][:5], n_frames=6, temperature=0.0, guard=guard, scaler=sc, progress=False)
+    seq = sc.transform(train[0][:5])
+    for _ in range(6):
+        seq = np.vstack([seq, sc.transform(guard(sc.inverse_transform(model.predict(seq[None, -2:]))))])
+    np.testing.assert_allclose(out, sc.inverse_transform(seq[5:]), rtol=1e-4, atol=1e-3)
+
+
+# -- the clock ------------------------------------------------------------------------------------
+
+
+def test_continue_clock_goes_on_from_the_prime():
+    from musiclib import beats
+
+    prime = beats.clock(n_frames=30, bpm=100.0, frames_per_second=20.0, start_phase=1.25)
+    c = generate.continue_clock(prime, n_frames=50, bpm=100.0, frames_per_second=20.0)
+    np.testing.assert_allclose(c, beats.clock(n_frames=80, bpm=100.0, frames_per_second=20.0, start_phase=1.25),
+                               atol=1e-5)
+    faster = generate.continue_clock(prime, n_frames=50, bpm=150.0, frames_per_second=20.0)
+    np.testing.assert_array_equal(faster[:30], prime)
+    beat = np.unwrap(np.arctan2(faster[29:, 0], faster[29:, 1]))
+    np.testing.assert_allclose(np.diff(beat), 2 * np.pi * 150 / 60 / 20, rtol=1e-4)  # 150 BPM after the prime
+    with pytest.raises(ParameterError, match="prime_phase"):
+        generate.continue_clock(np.zeros((0, 4)), n_frames=5, bpm=100.0, frames_per_second=20.0)
+    with pytest.raises(ParameterError, match="bpm"):
+        generate.continue_clock(prime, n_frames=5, bpm=-1.0, frames_per_second=20.0)
+
+
+def _click_frames(rep, *, bpm, seconds, seed=0):
+    import librosa
+
+    rng = np.random.default_rng(seed)
+    times = np.arange(0.25, seconds, 60.0 / bpm)
+    y = librosa.clicks(times=times, sr=SR, length=int(seconds * SR), click_duration=0.05)
+    y = (y + 0.01 * rng.standard_normal(len(y))).astype(np.float32)
+    return y, rep.encode(y)
+
+
+def _onset_tempo(frames, rep, *, min_bpm=60.0):
+    """Tempo of the onsets in dB frames: the slope of the onset envelope's peak times (beats per minute)."""
+    import scipy.signal
+
+    env = np.maximum(np.diff(frames, axis=0), 0).mean(axis=1)
+    fps = rep.frames_per_second
+    peaks, _ = scipy.signal.find_peaks(env, height=0.5 * env.max(), distance=int(0.4 * 60 / 200 * fps))
+    times = peaks / fps
+    assert len(times) >= 8, f"only {len(times)} onsets"
+    slope = np.polyfit(np.arange(len(times)), times, 1)[0]
+    return 60.0 / slope, times
+
+
+@pytest.fixture(scope="module")
+def click_model(rep, tmp_path_factory):
+    """Ridge with a clock, trained on a 120 BPM click track whose beats were tracked."""
+    import os
+
+    from musiclib.framing import track_phases
+
+    os.environ.setdefault("MUSICLIB_CACHE", str(tmp_path_factory.mktemp("cache")))
+    y, frames = _click_frames(rep, bpm=120.0, seconds=20.0)
+    (phase,), (b,) = track_phases([y], sr=SR, n_frames=[len(frames)], frames_per_second=rep.frames_per_second)
+    assert b.tempo == pytest.approx(120.0, rel=0.01)
+    scaler = frame_scaler([frames])
+    framing = Framing(context=4, clock=True, harmonics=4)
+    model = RidgeNextFrame(alpha=10.0).fit(*framing.dataset(transform_each(scaler, [frames]), phases=[phase]))
+    return model, scaler, framing, frames, StabilityGuard.fit([frames], rep)
+
+
+@pytest.mark.parametrize("bpm", [105.0, 120.0, 138.0])
+def test_generated_onsets_follow_the_clock_tempo(click_model, rep, bpm):
+    """A model trained on clicks at 120 BPM, driven by a clock at another tempo, makes onsets at that tempo (2 %)."""
+    from musiclib import beats
+
+    model, scaler, framing, frames, guard = click_model
+    prime = frames[:20]
+    n = int(20 * rep.frames_per_second)
+    clock = beats.clock(n_frames=len(prime) + n, bpm=bpm, frames_per_second=rep.frames_per_second)
+    out = rollout(model, prime, n_frames=n, temperature=0.0, guard=guard, scaler=scaler, framing=framing,
+                  clock=clock, progress=False)
+    tempo, times = _onset_tempo(out, rep)
+    assert tempo == pytest.approx(bpm, rel=0.02)
+    # and the onsets sit on the clock's beats (phase 0), not just at its rate
+    beat_cos = clock[len(prime) + np.round(times * rep.frames_per_second).astype(int), 1]
+    assert np.median(beat_cos) > 0.8
+
+
+def test_rollout_clock_errors(click_model, fitted, train, rep):
+    from musiclib import beats
+
+    model, scaler, framing, frames, _ = click_model
+    with pytest.raises(ParameterError, match="clock="):
+        rollout(model, frames[:20], n_frames=10, scaler=scaler, framing=framing, progress=False)
+    with pytest.raises(ParameterError, match="shape"):
+        rollout(model, frames[:20], n_frames=10, scaler=scaler, framing=framing, clock=np.zeros((29, 4)),
+                progress=False)
+    plain, plain_scaler, _ = fitted
+    clock = beats.clock(n_frames=30, bpm=120.0, frames_per_second=rep.frames_per_second)
+    with pytest.raises(ParameterError, match="no clock"):
+        rollout(plain, train[0][:20], n_frames=10, scaler=plain_scaler, clock=clock, progress=False)
+
+
+def test_continue_audio_drives_the_clock(click_model, rep):
+    model, scaler, framing, frames, guard = click_model
+    y, _ = _click_frames(rep, bpm=120.0, seconds=4.0, seed=1)
+    out = generate.continue_audio(model, rep, y, sr=SR, prime_seconds=1.0, seconds=6.0, scaler=scaler,
+                                  framing=framing, guard=guard, temperature=0.0, bpm=140.0, progress=False)
+    from musiclib.beats import track_beats
+
+    assert track_beats(out[SR:], sr=SR).tempo == pytest.approx(140.0, rel=0.02)  # the audio after the seam
+    with pytest.raises(ParameterError, match="clock"):
+        generate.continue_audio(model, rep, y, sr=SR, prime_seconds=1.0, seconds=1.0, scaler=scaler,
+                                framing=framing, progress=False)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda rep, prime, model: generate.rollout(model, prime, n_frames=2**40), "n_frames"),
+    (lambda rep, prime, model: generate.rollout(model, prime, n_frames=0), "n_frames"),
+    (lambda rep, prime, model: generate.generate_clips(model, [prime], rep, seconds=1e9), "seconds"),
+    (lambda rep, prime, model: generate.generate_clips(model, [prime], rep, seconds=float("nan")), "seconds"),
+    (lambda rep, prime, model: generate.continue_clock(np.zeros((2, 4)), n_frames=2**40, bpm=120.0,
+                                                       frames_per_second=10.0), "n_frames"),
+    (lambda rep, prime, model: generate.frames_to_audio(prime, rep, length=2**40), "length"),
+    (lambda rep, prime, model: generate.frames_to_audio(prime, rep, length=0), "length"),
+])
+def test_sizes_are_checked_before_allocating(fitted, train, rep, call, match):
+    """A huge or empty size is a ParameterError naming the parameter, never a MemoryError."""
+    model, scaler, _ = fitted
+    prime = scaler.transform(train[0][:20]).astype(np.float32)
+    with pytest.raises(ParameterError, match=match):
+        call(rep, train[0][:20] if match == "length" else prime, model)
+
+
+def test_frames_to_audio_is_finite_at_the_guard_limits(rep):
+    """Frames at the representation's extremes (silence floor to +150 dB) still decode to finite audio."""
+    frames = np.full((20, rep.n_features), -120.0, dtype=np.float32)
+    frames[10:] = 150.0
+    y = generate.frames_to_audio(frames, rep)
+    assert y.dtype == np.float32 and np.all(np.isfinite(y))

@@ -16,20 +16,25 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 ks = pytest.importorskip("musiclib.models.keras_seq")
+import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from musiclib.errors import ParameterError  # noqa: E402
 
 F = 12  # features per frame
-KINDS = ["lstm", "vae", "cnn"]
+KINDS = ["lstm", "mlp", "vae", "cnn"]
+H = 2  # clock harmonics of the clocked models: 8 clock features
 
 
-def _make(kind):
+def _make(kind, clock_harmonics=0):
     if kind == "lstm":
-        return ks.make_lstm(F, units=(8, 8))
+        return ks.make_lstm(F, units=(8, 8), clock_harmonics=clock_harmonics)
+    if kind == "mlp":
+        return ks.make_mlp(F, context=4, units=(8, 8), clock_harmonics=clock_harmonics)
     if kind == "vae":
-        return ks.make_lstm_vae(F, encoder_units=8, units=8, latent_dim=4, decoder_units=8)
-    return ks.make_cnn(F, filters=8, kernel_size=2, dilations=(1, 2, 4))
+        return ks.make_lstm_vae(F, encoder_units=8, units=8, latent_dim=4, decoder_units=8,
+                                clock_harmonics=clock_harmonics)
+    return ks.make_cnn(F, filters=8, kernel_size=2, dilations=(1, 2, 4), clock_harmonics=clock_harmonics)
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +45,26 @@ def tracks():
         (np.cumsum(rng.standard_normal((120, F)), axis=0) * 0.2 + np.arange(F) * 3.0).astype(np.float32)
         for _ in range(3)
     ]
+
+
+@pytest.fixture(scope="module")
+def phases(tracks):
+    from musiclib import beats
+
+    return [beats.clock(n_frames=len(t), bpm=120.0, frames_per_second=10.0, start_phase=i) for i, t in enumerate(tracks)]
+
+
+@pytest.fixture(scope="module")
+def clocked(tracks, phases):
+    """Every kind with a clock, trained briefly on the tracks and their phases."""
+    ks.set_seed(0)
+    out = {}
+    for kind in KINDS:
+        m = _make(kind, clock_harmonics=H).adapt(tracks)
+        m.fit(ks.sequence_dataset(tracks, window=16, batch_size=8, seed=0, phases=phases, harmonics=H), epochs=1,
+              verbose=0)
+        out[kind] = m
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +116,78 @@ def test_compiled_rollout_matches_model(models, tracks, kind):
     for _ in range(6):
         seq = np.vstack([seq, m(seq[None]).numpy()[:, -1]])
     np.testing.assert_allclose(got, seq[8:], rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_compiled_rollout_with_a_clock_matches_model(clocked, tracks, kind):
+    """With a clock, input step t carries the clock features of frame t + 1: the loop feeds them the same way."""
+    from musiclib import beats
+    from musiclib.framing import clock_features
+
+    m = clocked[kind]
+    assert m.n_inputs == F + 4 * H
+    prime = tracks[1][:8]
+    clock = beats.clock(n_frames=14, bpm=132.0, frames_per_second=10.0, start_phase=0.5)
+    got = m.rollout(prime, n_frames=6, temperature=0.0, clock=clock)
+    cf = clock_features(clock, harmonics=H)
+    seq = prime.copy()
+    for _ in range(6):
+        n = len(seq)
+        seq = np.vstack([seq, m(np.concatenate([seq, cf[1 : n + 1]], axis=1)[None]).numpy()[:, -1]])
+    np.testing.assert_allclose(got, seq[8:], rtol=1e-4, atol=1e-4)
+    # the clock matters: another phase gives other frames; a batch takes one clock per clip
+    shifted = beats.clock(n_frames=14, bpm=132.0, frames_per_second=10.0, start_phase=2.5)
+    assert not np.allclose(got, m.rollout(prime, n_frames=6, temperature=0.0, clock=shifted))
+    both = m.rollout(np.stack([prime, prime]), n_frames=6, temperature=0.0, clock=np.stack([clock, shifted]))
+    np.testing.assert_allclose(both[0], got, rtol=1e-5, atol=1e-5)
+
+
+def test_clock_errors(clocked, models, tracks):
+    from musiclib import beats
+
+    clock = beats.clock(n_frames=14, bpm=120.0, frames_per_second=10.0)
+    with pytest.raises(ParameterError, match="clock="):
+        clocked["lstm"].rollout(tracks[0][:8], n_frames=6)
+    with pytest.raises(ParameterError, match="shape"):
+        clocked["lstm"].rollout(tracks[0][:8], n_frames=6, clock=clock[:-1])
+    with pytest.raises(ParameterError, match="no clock"):
+        models["lstm"].rollout(tracks[0][:8], n_frames=6, clock=clock)
+    with pytest.raises(ParameterError, match="clock_harmonics"):
+        ks.make_lstm(F, units=4, clock_harmonics=-1)
+    with pytest.raises(ParameterError, match="clock features"):
+        clocked["lstm"].predict(np.zeros((2, 5, F), np.float32))
+
+
+def test_sequence_dataset_with_phases(tracks, phases):
+    from musiclib.framing import clock_features
+
+    ds = ks.sequence_dataset(tracks, window=10, batch_size=4, hop=10, shuffle=False, phases=phases, harmonics=H)
+    x, y = next(iter(ds))
+    x, y = x.numpy(), y.numpy()
+    assert x.shape == (4, 10, F + 4 * H) and y.shape == (4, 10, F)
+    np.testing.assert_array_equal(x[0, :, :F], tracks[0][:10])
+    np.testing.assert_allclose(x[0, :, F:], clock_features(phases[0][1:11], harmonics=H))  # the frame predicted
+    np.testing.assert_array_equal(y[0], tracks[0][1:11])
+    with pytest.raises(ParameterError, match="phases"):
+        ks.sequence_dataset(tracks, window=10, phases=[p[:-1] for p in phases])
+
+
+def test_adapt_is_a_keras_normalization_with_a_floor(tracks):
+    m = _make("lstm")
+    frames = np.concatenate(tracks)
+    frames[:, 3] = 7.0  # a feature that never moves
+    m.adapt(frames)
+    assert isinstance(m.normalizer, keras.layers.Normalization)
+    z = m.normalizer(frames).numpy()
+    np.testing.assert_allclose(np.delete(z, 3, axis=1).mean(0), 0, atol=1e-4)
+    np.testing.assert_allclose(np.delete(z, 3, axis=1).std(0), 1, atol=1e-3)
+    np.testing.assert_array_equal(z[:, 3], 0.0)
+    moved = frames[:1].copy()
+    moved[0, 3] += 1.0
+    assert np.all(np.isfinite(m.normalizer(moved).numpy())) and abs(m.normalizer(moved).numpy()[0, 3]) < 1e3
+    np.testing.assert_allclose(m.denormalizer(m.normalizer(frames)).numpy(), frames, rtol=1e-5, atol=1e-4)
+    with pytest.raises(ParameterError, match="NaN"):
+        m.adapt(np.full((10, F), np.nan, np.float32))
 
 
 def test_cnn_receptive_field_prime(models, tracks):
@@ -159,38 +256,52 @@ def test_load_missing_file(tmp_path):
         ks.load_model(tmp_path / "nope.keras")
 
 
-def test_resume_continues_from_saved_epoch(tracks, tmp_path):
+class _Interrupt(keras.callbacks.Callback):
+    """Stops training with an exception at the end of an epoch, as a killed process would."""
+
+    def __init__(self, after_epoch):
+        super().__init__()
+        self.after_epoch = after_epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch + 1 == self.after_epoch:
+            raise KeyboardInterrupt(f"interrupted after epoch {epoch + 1}")
+
+
+def test_resume_after_an_interruption(tracks, tmp_path):
     ks.set_seed(1)
     ds = ks.sequence_dataset(tracks, window=16, batch_size=8, seed=0)
-    m = _make("lstm").adapt(tracks)
-    m, h1 = ks.fit_with_checkpoints(m, ds, epochs=1, checkpoint_dir=tmp_path, verbose=False)
-    state = json.loads((tmp_path / "state.json").read_text())
-    assert state["epoch"] == 1 and h1["initial_epoch"] == 0 and len(h1["loss"]) == 1
-    saved = [w.numpy() for w in m.weights]
+    steps = len(list(ds))
+    with pytest.raises(KeyboardInterrupt):
+        ks.fit_with_checkpoints(_make("lstm").adapt(tracks), ds, epochs=3, checkpoint_dir=tmp_path,
+                                callbacks=[_Interrupt(2)])
+    assert (tmp_path / "backup").is_dir() and not (tmp_path / "model.keras").exists()
+    last = ks.load_model(tmp_path / "last_epoch.keras")  # ModelCheckpoint's copy after epoch 2
 
-    # a fresh, different model is replaced by the checkpoint, which trains on from epoch 1
-    other = _make("lstm")
-    m2, h2 = ks.fit_with_checkpoints(other, ds, epochs=2, checkpoint_dir=tmp_path, verbose=False)
-    assert m2 is not other
-    assert h2["initial_epoch"] == 1 and len(h2["loss"]) == 2 and len(h2["epoch_seconds"]) == 2
-    assert h2["loss"][0] == h1["loss"][0]
-    assert json.loads((tmp_path / "state.json").read_text())["epoch"] == 2
-    assert sorted(p.name for p in tmp_path.glob("*.keras")) == ["epoch_0002.keras"]
-    assert m2.optimizer.iterations.numpy() == 2 * m.optimizer.iterations.numpy()
+    # a fresh model: BackupAndRestore puts the weights, optimiser and epoch back, and training ends at 3
+    m, h = ks.fit_with_checkpoints(_make("lstm").adapt(tracks), ds, epochs=3, checkpoint_dir=tmp_path)
+    assert h["initial_epoch"] == 2 and len(h["loss"]) == 3 and len(h["epoch_seconds"]) == 3
+    assert int(m.optimizer.iterations.numpy()) == 3 * steps  # two epochs restored, one trained
+    assert not (tmp_path / "backup").exists() and (tmp_path / "model.keras").exists()
+    assert not all(np.array_equal(a.numpy(), b.numpy()) for a, b in zip(last.trainable_weights, m.trainable_weights))
 
-    # nothing left to do: the saved model comes back unchanged
-    m3, h3 = ks.fit_with_checkpoints(_make("lstm"), ds, epochs=2, checkpoint_dir=tmp_path, verbose=False)
-    assert h3["initial_epoch"] == 2
-    for a, b in zip(m3.weights, m2.weights):
+    # done: the saved model comes back, nothing is trained
+    m2, h2 = ks.fit_with_checkpoints(_make("lstm"), ds, epochs=3, checkpoint_dir=tmp_path)
+    assert h2["initial_epoch"] == 3 and h2["loss"] == h["loss"]
+    for a, b in zip(m2.weights, m.weights):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
-    assert not all(np.array_equal(a, b.numpy()) for a, b in zip(saved, m3.weights))
+
+    # more epochs asked for: training goes on from the saved model
+    m3, h3 = ks.fit_with_checkpoints(_make("lstm"), ds, epochs=4, checkpoint_dir=tmp_path)
+    assert h3["initial_epoch"] == 3 and len(h3["loss"]) == 4 and h3["loss"][:3] == h["loss"]
+    assert int(m3.optimizer.iterations.numpy()) == 4 * steps
 
 
-def test_resume_rejects_foreign_state(tracks, tmp_path):
-    (tmp_path / "state.json").write_text("{}")
-    with pytest.raises(ParameterError, match="state.json"):
+def test_resume_rejects_a_foreign_log(tracks, tmp_path):
+    (tmp_path / "history.csv").write_text("not,a\nlog,file\n")
+    with pytest.raises(ParameterError, match="history.csv"):
         ks.fit_with_checkpoints(_make("lstm"), ks.sequence_dataset(tracks, window=8), epochs=1,
-                                checkpoint_dir=tmp_path, verbose=False)
+                                checkpoint_dir=tmp_path)
 
 
 # -- data pipeline ---------------------------------------------------------------------------------
@@ -367,10 +478,12 @@ def test_residual_noise_keeps_flux_moving(music_lstm):
     assert m.noise == "residuals" and m.residual_bank.shape == (ks.RESIDUAL_BANK_SIZE, m.n_features)
     gaussian = ks.NextFrameLSTM.from_config({**m.get_config(), "noise": "gaussian"})
     gaussian.build()
-    ours = [w for w in m.weights if "residual_bank" not in w.path]
+    ours = {w.path.split("/", 1)[1]: w for w in m.weights if "residual_bank" not in w.path}
     assert len(ours) == len(gaussian.weights)
-    for a, b in zip(gaussian.weights, ours):
-        a.assign(b.numpy())
+    for a in gaussian.weights:
+        a.assign(ours[a.path.split("/", 1)[1]].numpy())
+    for layer in (gaussian.normalizer, gaussian.denormalizer):  # Normalization reads its statistics when finalised
+        layer.finalize_state()
 
     level = np.mean([_flux_level(f) for f in train])
     variation = np.mean([_flux_variation(f) for f in train])

@@ -1,59 +1,70 @@
-"""Keras sequence models for next-frame generation: LSTM, LSTM+VAE and a dilated causal CNN.
+"""Keras sequence models for next-frame generation: LSTM, feed-forward, dilated causal CNN, LSTM+VAE.
 
-Three models that read a sequence of frames ``[shape=(batch, time, n_features)]`` and predict,
+Four models that read a sequence of frames ``[shape=(batch, time, n_features)]`` and predict,
 at every step, the frame that follows:
 
 ================= ============================================================================
 model             what it is
 ================= ============================================================================
 :class:`NextFrameLSTM`  stacked LSTM layers and a linear read-out (the one neural approach an
-                        earlier experiment had working, on mel frames)
+                        earlier experiment had working, on mel frames); with a clock, the
+                        read-out also sees the clock features directly
+:class:`NextFrameMLP`   the plain feed-forward network on the flattened last ``context`` frames
+                        (the "vanilla" baseline the recurrent and convolutional models must beat);
+                        its first layer is a causal convolution as wide as the context, which is
+                        a dense layer on the flattened context applied at every step
+:class:`DilatedCNN`     causal 1-D convolutions with dilations 1, 2, 4, ... and frequency bins
+                        as channels, with residual connections
 :class:`LSTMVAE`        per-frame encoder -> LSTM -> latent mean / log-variance -> sampled
                         latent -> decoder; a KL term keeps the latent near N(0, 1), and at
                         generation time the latent is sampled with standard deviation
                         ``temperature`` around its mean (0 = deterministic)
-:class:`DilatedCNN`     causal 1-D convolutions with dilations 1, 2, 4, ... and frequency bins
-                        as channels, with residual connections
 ================= ============================================================================
 
-All three
+All four
 
 - follow the package's model protocol: ``fit(X, Y)`` / ``predict(X)`` with ``X [shape=(n,
-  context, n_features)]`` and ``Y [shape=(n, n_features)]`` (the next frame), and also train on
+  context, n_inputs)]`` and ``Y [shape=(n, n_features)]`` (the next frame), and also train on
   whole sequences ``Y [shape=(n, time, n_features)]`` (the frame after each step), which is what
   :func:`sequence_dataset` feeds them;
-- take and return frames in the representation's own units: a per-feature standardisation
-  (:meth:`adapt`) is part of the model and saved with it, and the loss is computed on
-  standardised frames so every feature weighs the same;
-- generate with :meth:`rollout`: the whole roll-out is one compiled TensorFlow function (a
-  ``tf.while_loop``, XLA where it works), the recurrent state or the convolution's recent inputs
-  carried in the loop, with temperature, a stability guard evaluated inside the loop (the same
-  formula as :class:`musiclib.generate.StabilityGuard`) and a counter-based random generator, so
-  the same seed gives the same frames;
-- (LSTM and CNN) sample their randomness from the model's own measured one-step errors
+- take and return frames in the representation's own units: a ``keras.layers.Normalization``
+  adapted on the training frames (:meth:`~_NextFrameModel.adapt`) standardises them inside the
+  model (and its inverse maps predictions back), so the loss weighs every feature the same and the
+  statistics are saved with the model;
+- can read a **beat clock** (``clock_harmonics > 0``): each input step then carries, after its
+  frame, :func:`musiclib.framing.clock_features` of the phase of the frame to predict (its beat
+  and bar phase, from beat tracking of the training audio; :func:`sequence_dataset` adds them from
+  ``phases``). The clock is an input only. At generation time :meth:`~_NextFrameModel.rollout`
+  drives it from a steady clock at a chosen tempo (``clock=``, e.g. :func:`musiclib.beats.clock`),
+  so a model can learn where in the bar energy falls;
+- generate with :meth:`~_NextFrameModel.rollout`: the whole roll-out is one compiled TensorFlow
+  function (a ``tf.while_loop``, XLA where it works) that calls the trained layers themselves (the
+  LSTM layers' own cells, ``lstm.cell(x, states)``; the dense layers), the recurrent state or the
+  convolutions' recent inputs carried in the loop, with temperature, a stability guard evaluated
+  inside the loop (the same formula as :class:`musiclib.generate.StabilityGuard`, kept in step by a
+  parity test) and a counter-based random generator, so the same seed gives the same frames;
+- (all but the VAE) sample their randomness from the model's own measured one-step errors
   (:meth:`~_NextFrameModel.calibrate`): whole error vectors drawn from a bank of held-out residuals,
   not independent Gaussian noise per feature (see "Why residual vectors" below);
-- save and load in Keras' native format (``model.save("x.keras")``,
-  ``keras.models.load_model``), and :func:`fit_with_checkpoints` resumes training from the last
-  finished epoch.
+- save and load in Keras' native format (``model.save("x.keras")``, :func:`load_model`), and
+  :func:`fit_with_checkpoints` trains with ``keras.callbacks.BackupAndRestore`` (an interrupted
+  run resumes at its last finished epoch) and ``keras.callbacks.ModelCheckpoint``.
 
 Why residual vectors
 --------------------
 An MSE-trained next-frame model predicts the conditional *mean* of the next frame. Fed its own
-output, an LSTM's deterministic roll-out falls into a fixed point within a second (measured on the
-default corpus: frame-to-frame change 0.00 dB after 60 s), so all movement at generation time comes
-from the noise that is added. Independent Gaussian noise per feature averages out across 128 mel
-bands: the frame energy barely moves (its spread over the last 10 s of a 60 s clip was 2.0 dB
-against 7.3 dB in real music), the spectral flux is high but flat, and the card calls it a drone.
-The model's real errors are not like that: they are heavy-tailed and shared across bands (an
-onset is a broadband jump the model could not predict). :meth:`~_NextFrameModel.calibrate` keeps
-:data:`RESIDUAL_BANK_SIZE` of those error vectors, centred, and each roll-out step adds
-``temperature`` times one of them, drawn by the counter-based generator -- a residual bootstrap.
-At ``temperature=1`` the added noise has the model's own error distribution, band correlations
-and tails included. :func:`fit_with_checkpoints` calibrates on the validation data when it is
-given: an over-fitted model's training error (MSE 0.08 against 0.22 held out in ``notebooks/04``)
-understates the error it meets when it reads its own output. ``noise="gaussian"`` gives the
-earlier per-feature Gaussian noise (``temperature * residual_std * N(0, 1)``).
+output, an LSTM's deterministic roll-out falls into a fixed point within a second, so all movement at
+generation time comes from the noise that is added. Independent Gaussian noise per feature averages
+out across a hundred or more bands: the frame energy barely moves, the spectral change is high but
+flat, and the card calls it a drone. The model's real errors are not like that: they are
+heavy-tailed and shared across bands (an onset is a broadband jump the model could not predict).
+:meth:`~_NextFrameModel.calibrate` keeps :data:`RESIDUAL_BANK_SIZE` of those error vectors, centred,
+and each roll-out step adds ``temperature`` times one of them, drawn by the counter-based generator --
+a residual bootstrap. At ``temperature=1`` the added noise has the model's own error distribution,
+band correlations and tails included. :func:`fit_with_checkpoints` calibrates on the validation data
+when it is given: an over-fitted model's training error understates the error it meets when it reads
+its own output. ``noise="gaussian"`` gives per-feature Gaussian noise
+(``temperature * residual_std * N(0, 1)``).
 
 Models are built inside :func:`strategy`'s scope, so one GPU is used when present and several
 through ``tf.distribute.MirroredStrategy`` without changes to the calling code.
@@ -72,7 +83,6 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 import functools  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -81,6 +91,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from musiclib.errors import ParameterError  # noqa: E402
+from musiclib.framing import N_PHASE, clock_features  # noqa: E402
 
 if keras.backend.backend() != "tensorflow":  # pragma: no cover - depends on the user's environment
     raise ImportError(
@@ -89,11 +100,13 @@ if keras.backend.backend() != "tensorflow":  # pragma: no cover - depends on the
 
 __all__ = [
     "NextFrameLSTM",
-    "LSTMVAE",
+    "NextFrameMLP",
     "DilatedCNN",
+    "LSTMVAE",
     "make_lstm",
-    "make_lstm_vae",
+    "make_mlp",
     "make_cnn",
+    "make_lstm_vae",
     "strategy",
     "shard_by_worker",
     "set_seed",
@@ -109,7 +122,7 @@ __all__ = [
 
 #: How many one-step error vectors :meth:`~_NextFrameModel.calibrate` keeps for the roll-out's noise.
 RESIDUAL_BANK_SIZE = 2048
-#: The roll-out noise of the LSTM and the CNN: ``"residuals"`` (default) adds ``temperature`` times an
+#: The roll-out noise of the LSTM, MLP and CNN: ``"residuals"`` (default) adds ``temperature`` times an
 #: error vector drawn from the calibration residuals; ``"gaussian"`` adds ``temperature *
 #: residual_std * N(0, 1)``, independently per feature.
 NOISE_KINDS = ("residuals", "gaussian")
@@ -253,36 +266,29 @@ def _check_positive_int(name, value):
     return int(value)
 
 
+def _check_harmonics(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ParameterError(f"clock_harmonics={value!r} must be an integer >= 0 (0: no clock)")
+    return int(value)
+
+
 def _bucket(n: int, *, minimum: int = 16) -> int:
     """``n`` rounded up to a power of two (at least ``minimum``): the compiled roll-outs' shapes."""
     return max(minimum, 1 << (int(n) - 1).bit_length())
 
 
-def _dense(layer, x):
-    """A Keras ``Dense`` layer's mathematics on a 2-D tensor, for use inside compiled loops."""
-    y = tf.matmul(x, layer.kernel.value)
-    if layer.use_bias:
-        y = y + layer.bias.value
-    return layer.activation(y)
+def _conv_taps(buf, conv, dilation: int):
+    """A causal ``Conv1D``'s output for the newest step of ``buf [shape=(batch, (k-1) d + 1, channels)]``.
 
-
-def _lstm_weights(cell):
-    """A Keras ``LSTMCell``'s input and recurrent kernels stacked, so a step is one matrix product."""
-    w = tf.concat([cell.kernel.value, cell.recurrent_kernel.value], axis=0)
-    b = cell.bias.value if cell.use_bias else tf.zeros((4 * cell.units,))
-    return w, b
-
-
-def _lstm_step(cell, weights, x, h, c):
-    """One step of a Keras ``LSTMCell`` (gate order i, f, c, o) on 2-D tensors."""
-    w, b = weights
-    z = tf.matmul(tf.concat([x, h], axis=-1), w) + b
-    zi, zf, zc, zo = tf.split(z, 4, axis=-1)
-    i = cell.recurrent_activation(zi)
-    f = cell.recurrent_activation(zf)
-    c = f * c + i * cell.activation(zc)
-    o = cell.recurrent_activation(zo)
-    return o * cell.activation(c), c
+    The convolution at the last step is one matrix product of its ``k`` taps side by side, so the
+    compiled loop computes one output, not the whole buffer's.
+    """
+    k = conv.kernel_size[0]
+    taps = tf.reshape(buf[:, ::dilation], (-1, k * buf.shape[-1]))  # inputs at t - (k-1-i) d
+    z = tf.matmul(taps, tf.reshape(conv.kernel, (k * buf.shape[-1], conv.filters)))
+    if conv.use_bias:
+        z = z + conv.bias
+    return conv.activation(z)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -377,30 +383,46 @@ def apply_guard(frame, spec: tuple, values: dict):
 # the models
 # ---------------------------------------------------------------------------------------------
 class _NextFrameModel(keras.Model):
-    """What the three models share: standardisation, losses, protocol, compiled roll-out.
+    """What the models share: standardisation, the clock inputs, losses, protocol, compiled roll-out.
 
-    Subclasses implement ``_forward(xn, training) -> (pred_n, extras)`` on standardised frames
-    ``[shape=(batch, time, n_features)]`` and the roll-out pieces ``_initial_state(batch)`` and
-    ``_step(xn, state, temperature, noise_seed, weights) -> (pred_n, state)``, where ``weights`` is
-    what ``_step_weights()`` returns (computed once, outside the loop).
+    Subclasses implement ``_forward(xin, training) -> (pred_n, extras)`` on model inputs
+    ``[shape=(batch, time, n_inputs)]`` (standardised frames, then the clock features) and the
+    roll-out pieces ``_initial_state(batch)`` and ``_step(xin, state, temperature, noise_seed) ->
+    (pred_n, state)`` for one step ``xin [shape=(batch, n_inputs)]``.
     """
 
-    def __init__(self, n_features, *, noise="residuals", name=None, **kwargs):
+    def __init__(self, n_features, *, clock_harmonics=0, noise="residuals", name=None, **kwargs):
         super().__init__(name=name, **kwargs)
         self.n_features = _check_positive_int("n_features", n_features)
+        self.clock_harmonics = _check_harmonics(clock_harmonics)
         if noise not in NOISE_KINDS:
             raise ParameterError(f"noise={noise!r} must be one of {NOISE_KINDS}")
         self.noise = noise
+        self.normalizer = keras.layers.Normalization(axis=-1, name="normalize")
+        self.denormalizer = keras.layers.Normalization(axis=-1, invert=True, name="denormalize")
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self._rollout_fns = None
+
+    def _base_config(self) -> dict:
+        return {"n_features": self.n_features, "clock_harmonics": self.clock_harmonics, "name": self.name}
+
+    @property
+    def n_clock(self) -> int:
+        """Clock features after each input frame (``4 * clock_harmonics``; 0 without a clock)."""
+        return N_PHASE * self.clock_harmonics
+
+    @property
+    def n_inputs(self) -> int:
+        """Values per input step: the frame's ``n_features``, then :attr:`n_clock` clock features."""
+        return self.n_features + self.n_clock
 
     # -- weights --------------------------------------------------------------------------------
     def build(self, input_shape=None):
         if self.built:
             return
         F = self.n_features
-        self.feature_mean = self.add_weight(shape=(F,), initializer="zeros", trainable=False, name="feature_mean")
-        self.feature_std = self.add_weight(shape=(F,), initializer="ones", trainable=False, name="feature_std")
+        self.normalizer.build((None, F))
+        self.denormalizer.build((None, F))
         # standard deviation of the one-step prediction error (standardised units), for temperature
         self.residual_std = self.add_weight(shape=(F,), initializer="ones", trainable=False, name="residual_std")
         if self._uses_bank:
@@ -409,11 +431,14 @@ class _NextFrameModel(keras.Model):
             self.residual_bank = self.add_weight(
                 shape=(RESIDUAL_BANK_SIZE, F), initializer=keras.initializers.RandomNormal(seed=0), trainable=False,
                 name="residual_bank")
-        self._forward(tf.zeros((1, 2, F)), training=False)  # builds every sub-layer
+        self._forward(tf.zeros((1, 2, self.n_inputs)), training=False)  # builds every sub-layer
         self.built = True
 
     def adapt(self, frames) -> "_NextFrameModel":
-        """Set the per-feature mean and standard deviation from training frames.
+        """Adapt the standardisation (``keras.layers.Normalization``) to training frames.
+
+        Features that never move in training (a band always at the floor) would be divided by zero;
+        their standard deviation is raised to 1 % of the median feature's.
 
         Parameters
         ----------
@@ -425,39 +450,47 @@ class _NextFrameModel(keras.Model):
         if frames.ndim == 3:
             frames = frames.reshape(-1, frames.shape[-1])
         self._check_frames(frames, "adapt", ndim=2)
+        if not np.all(np.isfinite(frames)):
+            raise ParameterError(f"{type(self).__name__}.adapt() got NaN or infinite values")
         self.build()
-        mean = frames.mean(axis=0)
-        std = frames.std(axis=0)
-        # features that never move would divide by zero; give them the median spread instead
-        floor = max(float(np.median(std)) * 1e-2, 1e-6)
-        self.feature_mean.assign(mean)
-        self.feature_std.assign(np.maximum(std, floor))
+        self.normalizer.adapt(frames)
+        variance = self.normalizer.adapt_variance.numpy()
+        floor = max(float(np.median(np.sqrt(variance))) * 1e-2, 1e-6)
+        self.normalizer.adapt_variance.assign(np.maximum(variance, floor**2))
+        self.normalizer.finalize_state()
+        self.denormalizer.adapt_mean.assign(self.normalizer.adapt_mean)
+        self.denormalizer.adapt_variance.assign(self.normalizer.adapt_variance)
+        self.denormalizer.finalize_state()
+        object.__setattr__(self, "_rollout_fns", None)  # compiled roll-outs captured the old statistics
         return self
 
-    def _normalize(self, x):
-        return (x - self.feature_mean) / self.feature_std
+    def _inputs(self, x):
+        """Model inputs: the frames standardised, the clock features as they are."""
+        F = self.n_features
+        if not self.n_clock:
+            return self.normalizer(x)
+        return tf.concat([self.normalizer(x[..., :F]), x[..., F:]], axis=-1)
 
-    def _denormalize(self, xn):
-        return xn * self.feature_std + self.feature_mean
-
-    def _check_frames(self, x, what, *, ndim):
+    def _check_frames(self, x, what, *, ndim, width=None):
         shape = np.shape(x)
-        if len(shape) != ndim or shape[-1] != self.n_features:
+        width = self.n_features if width is None else width
+        if len(shape) != ndim or shape[-1] != width:
             want = "(n_frames, n_features)" if ndim == 2 else "(n, time, n_features)"
+            clock = f" + {self.n_clock} clock features" if width != self.n_features else ""
             raise ParameterError(
                 f"{type(self).__name__}.{what}() needs an array of shape {want} with "
-                f"n_features={self.n_features}, got shape {shape}"
+                f"n_features={self.n_features}{clock}, got shape {shape}"
             )
 
     # -- forward pass and losses ----------------------------------------------------------------
     def call(self, x, training=False):
         """Next-frame predictions at every step ``[shape=(batch, time, n_features)]``, in frame units."""
-        pred_n, _ = self._forward(self._normalize(x), training=training)
-        return self._denormalize(pred_n)
+        pred_n, _ = self._forward(self._inputs(x), training=training)
+        return self.denormalizer(pred_n)
 
     def _step_losses(self, x, y, training):
-        pred_n, extras = self._forward(self._normalize(x), training=training)
-        yn = self._normalize(y)
+        pred_n, extras = self._forward(self._inputs(x), training=training)
+        yn = self.normalizer(y)
         if y.shape.rank == 2:  # (batch, n_features): the frame after the last step only
             pred_n = pred_n[:, -1]
         reconstruction = tf.reduce_mean(tf.square(yn - pred_n))
@@ -492,17 +525,17 @@ class _NextFrameModel(keras.Model):
 
     # -- scikit-learn style protocol ------------------------------------------------------------
     def predict(self, x, batch_size=256, verbose=0, **kwargs):
-        """The frame after each context ``[shape=(n, n_features)]`` for ``x [shape=(n, context, n_features)]``."""
+        """The frame after each context ``[shape=(n, n_features)]`` for ``x [shape=(n, context, n_inputs)]``."""
         x = np.asarray(x, dtype=np.float32)
-        if x.ndim == 2 and x.shape[1] % self.n_features == 0 and x.shape[1] > 0:  # flattened (n, context * F)
-            x = x.reshape(len(x), -1, self.n_features)
-        self._check_frames(x, "predict", ndim=3)
+        if x.ndim == 2 and x.shape[1] % self.n_inputs == 0 and x.shape[1] > 0:  # flattened (n, context * n_inputs)
+            x = x.reshape(len(x), -1, self.n_inputs)
+        self._check_frames(x, "predict", ndim=3, width=self.n_inputs)
         return np.asarray(super().predict(x, batch_size=batch_size, verbose=verbose, **kwargs))
 
     def calibrate(self, dataset, *, max_batches: int = 50, seed: int = 0) -> np.ndarray:
         """Measure the model's one-step errors (standardised units), which the roll-out's noise copies.
 
-        Sets ``residual_std``, the per-feature standard deviation of the error, and (LSTM, CNN)
+        Sets ``residual_std``, the per-feature standard deviation of the error, and (all but the VAE)
         fills ``residual_bank`` with :data:`RESIDUAL_BANK_SIZE` centred error vectors drawn, with a
         seeded generator, from all steps of the first ``max_batches`` batches. :meth:`rollout` adds
         ``temperature`` times one of them to each frame (``noise="residuals"``) or ``temperature *
@@ -520,8 +553,8 @@ class _NextFrameModel(keras.Model):
         for i, (x, y) in enumerate(dataset):
             if i >= max_batches:
                 break
-            pred_n, _ = self._forward(self._normalize(x), training=False)
-            yn = self._normalize(y)
+            pred_n, _ = self._forward(self._inputs(x), training=False)
+            yn = self.normalizer(y)
             if len(y.shape) == 2:
                 pred_n = pred_n[:, -1]
             r = tf.reshape(yn - pred_n, (-1, self.n_features)).numpy().astype(np.float64)
@@ -553,8 +586,28 @@ class _NextFrameModel(keras.Model):
         """How many past frames a prediction can depend on (``None``: unbounded, recurrent)."""
         return None
 
+    def _clock_inputs(self, clock, *, n_clips: int, n_total: int) -> np.ndarray:
+        """The clock features of every frame ``[shape=(n_clips, n_total, n_clock)]`` (zero columns without a clock)."""
+        if not self.n_clock:
+            if clock is not None:
+                raise ParameterError(f"{type(self).__name__} has no clock (clock_harmonics=0); do not pass clock=")
+            return np.zeros((n_clips, n_total, 0), dtype=np.float32)
+        if clock is None:
+            raise ParameterError(
+                f"{type(self).__name__} reads a clock (clock_harmonics={self.clock_harmonics}): pass clock= with the "
+                "beat and bar phase of every frame, prime and generated (e.g. musiclib.beats.clock(...))")
+        clock = np.asarray(clock, dtype=np.float32)
+        if clock.ndim == 2:
+            clock = np.broadcast_to(clock, (n_clips, *clock.shape))
+        if clock.shape != (n_clips, n_total, N_PHASE):
+            raise ParameterError(
+                f"clock must have shape (n_prime + n_frames, {N_PHASE}) = ({n_total}, {N_PHASE}) or one such per "
+                f"clip, got {clock.shape}")
+        flat = clock_features(clock.reshape(-1, N_PHASE), harmonics=self.clock_harmonics)
+        return flat.reshape(n_clips, n_total, self.n_clock)
+
     def rollout(self, prime, *, n_frames: int, temperature: float = 1.0, guard=None, seed: int = 0,
-                jit_compile: bool | None = None, scaler=None, **_ignored) -> np.ndarray:
+                jit_compile: bool | None = None, scaler=None, clock=None, **_ignored) -> np.ndarray:
         """Generate ``n_frames`` frames after ``prime`` with one compiled TensorFlow loop.
 
         The loop first runs through the prime (building the recurrent state, or the convolution's
@@ -568,11 +621,11 @@ class _NextFrameModel(keras.Model):
         n_frames : int
             How many frames to generate after the prime.
         temperature : float
-            LSTM and CNN: ``temperature`` times one of the model's own one-step error vectors
+            LSTM, MLP and CNN: ``temperature`` times one of the model's own one-step error vectors
             (drawn from the bank :meth:`calibrate` fills; ``noise="gaussian"``: Gaussian noise of
             ``temperature`` times the error's per-feature standard deviation) is added to each
-            predicted frame. LSTM+VAE: the latent is sampled
-            with standard deviation ``temperature`` around its mean. ``0`` is deterministic.
+            predicted frame. LSTM+VAE: the latent is sampled with standard deviation
+            ``temperature`` around its mean. ``0`` is deterministic.
         guard : musiclib.generate.StabilityGuard, optional
             Keeps the roll-out within the training data's energy range: the same formula, applied
             to every generated frame inside the compiled loop (:func:`apply_guard`).
@@ -584,6 +637,10 @@ class _NextFrameModel(keras.Model):
         scaler : optional
             What :func:`musiclib.generate.rollout` passes on; these models standardise frames
             themselves, so it must be ``None`` when a guard is used.
+        clock : np.ndarray [shape=(n_prime + n_frames, 4)] or [shape=(n_clips, n_prime + n_frames, 4)]
+            For a model with a clock (``clock_harmonics > 0``): the beat and bar phase
+            (:data:`musiclib.beats.PHASE_FEATURES`) of every frame, the prime's and the generated
+            ones (e.g. :func:`musiclib.generate.continue_clock`). Refused by a model without one.
 
         Returns
         -------
@@ -609,21 +666,26 @@ class _NextFrameModel(keras.Model):
                 f"{type(self).__name__}.rollout() standardises frames itself: give it frames in the "
                 "representation's units and no scaler, so the guard sees those units"
             )
+        n_clips, n_prime = prime.shape[0], prime.shape[1]
+        clock_in = self._clock_inputs(clock, n_clips=n_clips, n_total=n_prime + n_frames)
         jit = True if jit_compile is None else bool(jit_compile)
         # the receptive field of a convolution bounds how much of a long prime matters
         rf = self.receptive_field
-        if rf is not None and prime.shape[1] > rf:
-            prime = prime[:, -rf:]
+        if rf is not None and n_prime > rf:
+            prime, clock_in = prime[:, -rf:], clock_in[:, n_prime - rf:]
+            n_prime = rf
         # shapes are rounded up to powers of two so that a notebook's many lengths share a few
-        # compilations: the prime is padded in front (the loop starts at the first real frame)
-        # and the output buffer is cut to n_frames
-        n_prime = prime.shape[1]
+        # compilations: the prime (and its clock) is padded in front (the loop starts at the first
+        # real frame) and the output buffer is cut to n_frames
         prime_size, out_size = _bucket(n_prime), _bucket(n_frames)
-        padded = np.zeros((prime.shape[0], prime_size, self.n_features), dtype=np.float32)
+        padded = np.zeros((n_clips, prime_size, self.n_features), dtype=np.float32)
         padded[:, prime_size - n_prime:] = prime
+        clock_padded = np.zeros((n_clips, prime_size + out_size, self.n_clock), dtype=np.float32)
+        clock_padded[:, prime_size - n_prime: prime_size + n_frames] = clock_in
         fn = self._rollout_function(jit, spec, out_size)
         out = fn(
             tf.constant(padded),
+            tf.constant(clock_padded),
             tf.constant(prime_size - n_prime, dtype=tf.int32),
             tf.constant(n_frames, dtype=tf.int32),
             tf.constant(float(temperature), dtype=tf.float32),
@@ -643,17 +705,30 @@ class _NextFrameModel(keras.Model):
             )
         return self._rollout_fns[key]
 
-    def _rollout_graph(self, prime, start, n_frames, temperature, seed, guard, *, guard_spec, out_size, jit):
+    def _add_noise(self, pred_n, temperature, step_seed):
+        """The roll-out's noise: one whole residual vector per clip and step, or Gaussian per feature."""
+        if self._uses_bank:  # residual bootstrap
+            pick = tf.random.stateless_uniform(tf.shape(pred_n)[:1], seed=step_seed, minval=0,
+                                               maxval=RESIDUAL_BANK_SIZE, dtype=tf.int32, alg="philox")
+            return pred_n + temperature * tf.gather(self.residual_bank, pick)
+        if self._noise_in_frames:
+            noise = tf.random.stateless_normal(tf.shape(pred_n), seed=step_seed, alg="philox")
+            return pred_n + temperature * self.residual_std * noise
+        return pred_n
+
+    def _rollout_graph(self, prime, clock, start, n_frames, temperature, seed, guard, *, guard_spec, out_size, jit):
         batch = tf.shape(prime)[0]
         n_prime = tf.shape(prime)[1]
         F = self.n_features
-        prime_n = self._normalize(prime)
-        weights = self._step_weights()
-        bank = self.residual_bank.value if self._uses_bank else None
+        prime_n = self.normalizer(prime)
+
+        # the input at step t: frame t, standardised, with the clock of frame t + 1 (the one predicted)
+        def step_input(frame_n, t):
+            return tf.concat([frame_n, clock[:, t + 1]], axis=-1)
 
         # 1. run through the prime: only the state matters
         def prime_body(t, state):
-            _, state = self._step(prime_n[:, t], state, 0.0, tf.stack([seed, -1]), weights)
+            _, state = self._step(step_input(prime_n[:, t], t), state, 0.0, tf.stack([seed, -1]))
             return t + 1, state
 
         _, state = tf.while_loop(lambda t, _: t < n_prime - 1, prime_body,
@@ -664,16 +739,10 @@ class _NextFrameModel(keras.Model):
 
         def body(i, x, state, out):
             step_seed = tf.stack([seed, i])
-            pred_n, state = self._step(x, state, temperature, step_seed, weights)
-            if bank is not None:  # residual bootstrap: one whole error vector per clip and step
-                pick = tf.random.stateless_uniform(tf.shape(pred_n)[:1], seed=step_seed, minval=0,
-                                                   maxval=RESIDUAL_BANK_SIZE, dtype=tf.int32, alg="philox")
-                pred_n = pred_n + temperature * tf.gather(bank, pick)
-            elif self._noise_in_frames:
-                noise = tf.random.stateless_normal(tf.shape(pred_n), seed=step_seed, alg="philox")
-                pred_n = pred_n + temperature * self.residual_std * noise
-            frame = apply_guard(self._denormalize(pred_n), guard_spec, guard)
-            return i + 1, self._normalize(frame), state, out.write(i, frame)
+            pred_n, state = self._step(step_input(x, n_prime - 1 + i), state, temperature, step_seed)
+            pred_n = self._add_noise(pred_n, temperature, step_seed)
+            frame = apply_guard(self.denormalizer(pred_n), guard_spec, guard)
+            return i + 1, self.normalizer(frame), state, out.write(i, frame)
 
         _, _, _, out = tf.while_loop(
             lambda i, *_: i < n_frames, body, (tf.constant(0), prime_n[:, -1], state, out),
@@ -691,6 +760,19 @@ class _NextFrameModel(keras.Model):
         return self._noise_in_frames and self.noise == "residuals"
 
 
+def _lstm_layers(units):
+    return [keras.layers.LSTM(u, return_sequences=True, name=f"lstm_{i}") for i, u in enumerate(units)]
+
+
+def _lstm_steps(lstms, x, state):
+    """One step of stacked LSTM layers, each through its own cell: ``cell(x, [h, c]) -> (h, [h, c])``."""
+    new_state = []
+    for lstm, (h, c) in zip(lstms, state):
+        x, (h, c) = lstm.cell(x, [h, c])
+        new_state.append((h, c))
+    return x, new_state
+
+
 @keras.saving.register_keras_serializable(package=_PACKAGE)
 class NextFrameLSTM(_NextFrameModel):
     """Stacked LSTM layers and a linear read-out that predict the next frame.
@@ -703,51 +785,182 @@ class NextFrameLSTM(_NextFrameModel):
         Units of each LSTM layer, bottom first (``(128, 128)`` = two layers of 128).
     dropout : float
         Dropout on each LSTM layer's output during training.
+    clock_harmonics : int
+        0: no clock; else the model reads :func:`musiclib.framing.clock_features` of this many
+        harmonics of the beat and bar phase after each frame.
     noise : {"residuals", "gaussian"}
         The roll-out's noise: the model's own one-step error vectors (default) or independent
         Gaussian noise per feature (see the module's "Why residual vectors").
 
     Examples
     --------
-    >>> model = make_lstm(128, units=(128, 128))             # doctest: +SKIP
+    >>> model = make_lstm(209, units=(128, 128))             # doctest: +SKIP
     >>> model.adapt(train_frames)                            # doctest: +SKIP
-    >>> model.fit(sequence_dataset(tracks, window=64), epochs=5)  # doctest: +SKIP
+    >>> model.fit(sequence_dataset(tracks, window=192), epochs=5)  # doctest: +SKIP
     >>> frames = model.rollout(prime, n_frames=860, temperature=0.5, seed=0)  # doctest: +SKIP
     """
 
-    def __init__(self, n_features, *, units=(128, 128), dropout=0.0, noise="residuals", name=None, **kwargs):
-        super().__init__(n_features, noise=noise, name=name, **kwargs)
+    def __init__(self, n_features, *, units=(128, 128), dropout=0.0, clock_harmonics=0, noise="residuals", name=None,
+                 **kwargs):
+        super().__init__(n_features, clock_harmonics=clock_harmonics, noise=noise, name=name, **kwargs)
         self.units = _check_units("units", units)
         if not 0 <= dropout < 1:
             raise ParameterError(f"dropout={dropout!r} must lie in [0, 1)")
         self.dropout = float(dropout)
-        self.lstms = [keras.layers.LSTM(u, return_sequences=True, name=f"lstm_{i}") for i, u in enumerate(self.units)]
+        self.lstms = _lstm_layers(self.units)
         self.drops = [keras.layers.Dropout(self.dropout) for _ in self.units]
         self.readout = keras.layers.Dense(self.n_features, name="readout")
 
     def get_config(self):
-        return {"n_features": self.n_features, "units": list(self.units), "dropout": self.dropout, "noise": self.noise,
-                "name": self.name}
+        return {**self._base_config(), "units": list(self.units), "dropout": self.dropout, "noise": self.noise}
 
-    def _forward(self, xn, training=False):
-        h = xn
+    def _readout(self, h, xin):
+        """The read-out of the top layer's output, and of the clock features straight from the input
+        (so where in the bar a frame falls can shift its prediction directly, as it does a ridge model's)."""
+        if self.n_clock:
+            h = tf.concat([h, xin[..., self.n_features:]], axis=-1)
+        return self.readout(h)
+
+    def _forward(self, xin, training=False):
+        h = xin
         for lstm, drop in zip(self.lstms, self.drops):
             h = drop(lstm(h, training=training), training=training)
-        return self.readout(h), {}
+        return self._readout(h, xin), {}
 
     def _initial_state(self, batch):
         return [(tf.zeros((batch, u)), tf.zeros((batch, u))) for u in self.units]
 
-    def _step_weights(self):
-        return [_lstm_weights(lstm.cell) for lstm in self.lstms]
+    def _step(self, xin, state, temperature, noise_seed):
+        h, state = _lstm_steps(self.lstms, xin, state)
+        return self._readout(h, xin), state
 
-    def _step(self, xn, state, temperature, noise_seed, weights):
-        h = xn
+
+def _causal_buffers(batch, convs, dilations, channels):
+    """Per causal convolution, the last ``(k - 1) d + 1`` inputs it has seen (zeros before the start)."""
+    return [tf.zeros((batch, (conv.kernel_size[0] - 1) * d + 1, c)) for conv, d, c in zip(convs, dilations, channels)]
+
+
+def _push(buf, x):
+    """``buf`` with its oldest step dropped and ``x [shape=(batch, channels)]`` appended."""
+    return tf.concat([buf[:, 1:], x[:, None]], axis=1)
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class NextFrameMLP(_NextFrameModel):
+    """The plain feed-forward network: the last ``context`` frames, flattened, through dense layers.
+
+    The first layer is ``Conv1D(units[0], kernel_size=context, padding="causal")``: at every step,
+    exactly a dense layer on the flattened last ``context`` inputs (zeros before the first frame),
+    so one sequence trains every step at once. Then ``Dense`` layers with ReLU, and a linear read-out.
+
+    Parameters
+    ----------
+    n_features : int
+    context : int
+        Frames the network sees (its receptive field).
+    units : int or sequence of int
+        Width of each hidden layer.
+    clock_harmonics, noise :
+        As :class:`NextFrameLSTM`.
+    """
+
+    def __init__(self, n_features, *, context=16, units=(256, 256), clock_harmonics=0, noise="residuals", name=None,
+                 **kwargs):
+        super().__init__(n_features, clock_harmonics=clock_harmonics, noise=noise, name=name, **kwargs)
+        self.context = _check_positive_int("context", context)
+        self.units = _check_units("units", units)
+        self.flat = keras.layers.Conv1D(self.units[0], self.context, padding="causal", activation="relu",
+                                        name="context_dense")
+        self.hidden = [keras.layers.Dense(u, activation="relu", name=f"dense_{i + 1}")
+                       for i, u in enumerate(self.units[1:])]
+        self.readout = keras.layers.Dense(self.n_features, name="readout")
+
+    def get_config(self):
+        return {**self._base_config(), "context": self.context, "units": list(self.units), "noise": self.noise}
+
+    @property
+    def receptive_field(self) -> int:
+        return self.context
+
+    def _forward(self, xin, training=False):
+        h = self.flat(xin)
+        for layer in self.hidden:
+            h = layer(h)
+        return self.readout(h), {}
+
+    def _initial_state(self, batch):
+        return _causal_buffers(batch, [self.flat], [1], [self.n_inputs])
+
+    def _step(self, xin, state, temperature, noise_seed):
+        (buf,) = state
+        buf = _push(buf, xin)
+        h = _conv_taps(buf, self.flat, 1)
+        for layer in self.hidden:
+            h = layer(h)
+        return self.readout(h), [buf]
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class DilatedCNN(_NextFrameModel):
+    """Dilated causal 1-D convolutions over time with frequency bins as channels.
+
+    A dense layer maps each input step (frame and clock) to ``filters`` channels; each residual
+    block adds ``Dense(Conv1D(filters, kernel_size, dilation, causal, relu))`` to its input; a
+    dense read-out gives the next frame. With dilations ``1, 2, 4, ...`` the receptive field grows
+    exponentially with depth: ``1 + (kernel_size - 1) * sum(dilations)`` frames.
+
+    Parameters
+    ----------
+    n_features : int
+    filters : int
+        Channels inside the network.
+    kernel_size : int
+    dilations : sequence of int
+        One residual block per dilation.
+    clock_harmonics, noise :
+        As :class:`NextFrameLSTM`.
+    """
+
+    def __init__(self, n_features, *, filters=128, kernel_size=2, dilations=(1, 2, 4, 8, 16, 32), clock_harmonics=0,
+                 noise="residuals", name=None, **kwargs):
+        super().__init__(n_features, clock_harmonics=clock_harmonics, noise=noise, name=name, **kwargs)
+        self.filters = _check_positive_int("filters", filters)
+        self.kernel_size = _check_positive_int("kernel_size", kernel_size)
+        self.dilations = _check_units("dilations", dilations)
+        self.inp = keras.layers.Dense(self.filters, name="input_projection")
+        self.convs = [
+            keras.layers.Conv1D(self.filters, self.kernel_size, dilation_rate=d, padding="causal", activation="relu",
+                                name=f"conv_{i}")
+            for i, d in enumerate(self.dilations)
+        ]
+        self.projs = [keras.layers.Dense(self.filters, name=f"residual_{i}") for i in range(len(self.dilations))]
+        self.readout = keras.layers.Dense(self.n_features, name="readout")
+
+    def get_config(self):
+        return {**self._base_config(), "filters": self.filters, "kernel_size": self.kernel_size,
+                "dilations": list(self.dilations), "noise": self.noise}
+
+    @property
+    def receptive_field(self) -> int:
+        return 1 + (self.kernel_size - 1) * sum(self.dilations)
+
+    def _forward(self, xin, training=False):
+        h = self.inp(xin)
+        for conv, proj in zip(self.convs, self.projs):
+            h = h + proj(conv(h))
+        return self.readout(h), {}
+
+    def _initial_state(self, batch):
+        return _causal_buffers(batch, self.convs, self.dilations, [self.filters] * len(self.convs))
+
+    def _step(self, xin, state, temperature, noise_seed):
+        h = self.inp(xin)
         new_state = []
-        for lstm, w, (hp, cp) in zip(self.lstms, weights, state):
-            h, c = _lstm_step(lstm.cell, w, h, hp, cp)
-            new_state.append((h, c))
-        return _dense(self.readout, h), new_state
+        for conv, proj, d, buf in zip(self.convs, self.projs, self.dilations, state):
+            buf = _push(buf, h)
+            h = h + proj(_conv_taps(buf, conv, d))
+            new_state.append(buf)
+        return self.readout(h), new_state
 
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
@@ -769,13 +982,16 @@ class LSTMVAE(_NextFrameModel):
     latent_dim : int
     beta : float
         Weight of the KL term.
+    clock_harmonics :
+        As :class:`NextFrameLSTM`.
     """
 
     _noise_in_frames = False
 
     def __init__(self, n_features, *, encoder_units=(256,), units=(256,), latent_dim=32, decoder_units=(256,),
-                 beta=1.0, name=None, **kwargs):
-        super().__init__(n_features, name=name, **kwargs)
+                 beta=1.0, clock_harmonics=0, name=None, **kwargs):
+        kwargs.pop("noise", None)
+        super().__init__(n_features, clock_harmonics=clock_harmonics, name=name, **kwargs)
         self.encoder_units = _check_units("encoder_units", encoder_units)
         self.units = _check_units("units", units)
         self.decoder_units = _check_units("decoder_units", decoder_units)
@@ -785,7 +1001,7 @@ class LSTMVAE(_NextFrameModel):
         self.beta = float(beta)
         self.encoder = [keras.layers.Dense(u, activation="relu", name=f"encoder_{i}")
                         for i, u in enumerate(self.encoder_units)]
-        self.lstms = [keras.layers.LSTM(u, return_sequences=True, name=f"lstm_{i}") for i, u in enumerate(self.units)]
+        self.lstms = _lstm_layers(self.units)
         self.z_mean = keras.layers.Dense(self.latent_dim, name="z_mean")
         self.z_log_var = keras.layers.Dense(self.latent_dim, name="z_log_var")
         self.decoder = [keras.layers.Dense(u, activation="relu", name=f"decoder_{i}")
@@ -797,9 +1013,8 @@ class LSTMVAE(_NextFrameModel):
 
     def get_config(self):
         return {
-            "n_features": self.n_features, "encoder_units": list(self.encoder_units), "units": list(self.units),
+            **self._base_config(), "encoder_units": list(self.encoder_units), "units": list(self.units),
             "latent_dim": self.latent_dim, "decoder_units": list(self.decoder_units), "beta": self.beta,
-            "name": self.name,
         }
 
     @property
@@ -812,10 +1027,14 @@ class LSTMVAE(_NextFrameModel):
             h = layer(h)
         return self.readout(h)
 
-    def _forward(self, xn, training=False):
-        h = xn
+    def _encode(self, xin):
+        h = xin
         for layer in self.encoder:
             h = layer(h)
+        return h
+
+    def _forward(self, xin, training=False):
+        h = self._encode(xin)
         for lstm in self.lstms:
             h = lstm(h, training=training)
         mean = self.z_mean(h)
@@ -827,8 +1046,8 @@ class LSTMVAE(_NextFrameModel):
         return self._decode(z), {"mean": mean, "log_var": log_var}
 
     def _step_losses(self, x, y, training):
-        pred_n, extras = self._forward(self._normalize(x), training=training)
-        yn = self._normalize(y)
+        pred_n, extras = self._forward(self._inputs(x), training=training)
+        yn = self.normalizer(y)
         mean, log_var = extras["mean"], extras["log_var"]
         if y.shape.rank == 2:
             pred_n, mean, log_var = pred_n[:, -1], mean[:, -1], log_var[:, -1]
@@ -840,95 +1059,11 @@ class LSTMVAE(_NextFrameModel):
     def _initial_state(self, batch):
         return [(tf.zeros((batch, u)), tf.zeros((batch, u))) for u in self.units]
 
-    def _step_weights(self):
-        return [_lstm_weights(lstm.cell) for lstm in self.lstms]
-
-    def _step(self, xn, state, temperature, noise_seed, weights):
-        h = xn
-        for layer in self.encoder:
-            h = _dense(layer, h)
-        new_state = []
-        for lstm, w, (hp, cp) in zip(self.lstms, weights, state):
-            h, c = _lstm_step(lstm.cell, w, h, hp, cp)
-            new_state.append((h, c))
-        mean = _dense(self.z_mean, h)
+    def _step(self, xin, state, temperature, noise_seed):
+        h, state = _lstm_steps(self.lstms, self._encode(xin), state)
+        mean = self.z_mean(h)
         z = mean + temperature * tf.random.stateless_normal(tf.shape(mean), seed=noise_seed, alg="philox")
-        h = z
-        for layer in self.decoder:
-            h = _dense(layer, h)
-        return _dense(self.readout, h), new_state
-
-
-@keras.saving.register_keras_serializable(package=_PACKAGE)
-class DilatedCNN(_NextFrameModel):
-    """Dilated causal 1-D convolutions over time with frequency bins as channels.
-
-    A 1x1 convolution maps each frame's ``n_features`` bins to ``filters`` channels; each residual
-    block adds ``Dense(Conv1D(filters, kernel_size, dilation, causal, relu))`` to its input; a 1x1
-    convolution reads out the next frame. With dilations ``1, 2, 4, ...`` the receptive field
-    grows exponentially with depth: ``1 + (kernel_size - 1) * sum(dilations)`` frames.
-
-    Parameters
-    ----------
-    n_features : int
-    filters : int
-        Channels inside the network.
-    kernel_size : int
-    dilations : sequence of int
-        One residual block per dilation.
-    noise : {"residuals", "gaussian"}
-        As :class:`NextFrameLSTM`.
-    """
-
-    def __init__(self, n_features, *, filters=128, kernel_size=2, dilations=(1, 2, 4, 8, 16, 32),
-                 noise="residuals", name=None, **kwargs):
-        super().__init__(n_features, noise=noise, name=name, **kwargs)
-        self.filters = _check_positive_int("filters", filters)
-        self.kernel_size = _check_positive_int("kernel_size", kernel_size)
-        self.dilations = _check_units("dilations", dilations)
-        self.inp = keras.layers.Dense(self.filters, name="input_projection")
-        self.convs = [
-            keras.layers.Conv1D(self.filters, self.kernel_size, dilation_rate=d, padding="causal", activation="relu",
-                                name=f"conv_{i}")
-            for i, d in enumerate(self.dilations)
-        ]
-        self.projs = [keras.layers.Dense(self.filters, name=f"residual_{i}") for i in range(len(self.dilations))]
-        self.readout = keras.layers.Dense(self.n_features, name="readout")
-
-    def get_config(self):
-        return {"n_features": self.n_features, "filters": self.filters, "kernel_size": self.kernel_size,
-                "dilations": list(self.dilations), "noise": self.noise, "name": self.name}
-
-    @property
-    def receptive_field(self) -> int:
-        return 1 + (self.kernel_size - 1) * sum(self.dilations)
-
-    def _forward(self, xn, training=False):
-        h = self.inp(xn)
-        for conv, proj in zip(self.convs, self.projs):
-            h = h + proj(conv(h))
-        return self.readout(h), {}
-
-    def _initial_state(self, batch):
-        # each block keeps the last (kernel_size - 1) * dilation + 1 inputs it has seen
-        return [tf.zeros((batch, (self.kernel_size - 1) * d + 1, self.filters)) for d in self.dilations]
-
-    def _step_weights(self):
-        # a causal convolution's output at t is one matrix product of its k taps, side by side
-        return [tf.reshape(conv.kernel.value, (self.kernel_size * self.filters, self.filters)) for conv in self.convs]
-
-    def _step(self, xn, state, temperature, noise_seed, weights):
-        h = _dense(self.inp, xn)
-        new_state = []
-        for conv, proj, d, buf, w in zip(self.convs, self.projs, self.dilations, state, weights):
-            buf = tf.concat([buf[:, 1:], h[:, None]], axis=1)
-            taps = tf.reshape(buf[:, ::d], (-1, self.kernel_size * self.filters))  # inputs at t - (k-1-i) d
-            z = tf.matmul(taps, w)
-            if conv.use_bias:
-                z = z + conv.bias.value
-            h = h + _dense(proj, conv.activation(z))
-            new_state.append(buf)
-        return _dense(self.readout, h), new_state
+        return self._decode(z), state
 
 
 # ---------------------------------------------------------------------------------------------
@@ -937,31 +1072,40 @@ class DilatedCNN(_NextFrameModel):
 def _make(cls, n_features, *, learning_rate, clipnorm, **params):
     with strategy().scope():
         model = cls(n_features, **params)
-        model.build((None, None, n_features))
+        model.build()
         model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=clipnorm))
     return model
 
 
-def make_lstm(n_features: int, *, units=(128, 128), dropout: float = 0.0, noise: str = "residuals",
-              learning_rate: float = 1e-3, clipnorm: float | None = 1.0) -> NextFrameLSTM:
+def make_lstm(n_features: int, *, units=(128, 128), dropout: float = 0.0, clock_harmonics: int = 0,
+              noise: str = "residuals", learning_rate: float = 1e-3, clipnorm: float | None = 1.0) -> NextFrameLSTM:
     """A compiled :class:`NextFrameLSTM`, built under :func:`strategy` (Adam optimiser)."""
-    return _make(NextFrameLSTM, n_features, units=units, dropout=dropout, noise=noise, learning_rate=learning_rate,
-                 clipnorm=clipnorm)
+    return _make(NextFrameLSTM, n_features, units=units, dropout=dropout, clock_harmonics=clock_harmonics, noise=noise,
+                 learning_rate=learning_rate, clipnorm=clipnorm)
 
 
-def make_lstm_vae(n_features: int, *, encoder_units=(256,), units=(256,), latent_dim: int = 32,
-                  decoder_units=(256,), beta: float = 1.0, learning_rate: float = 1e-3,
-                  clipnorm: float | None = 1.0) -> LSTMVAE:
-    """A compiled :class:`LSTMVAE`, built under :func:`strategy` (Adam optimiser)."""
-    return _make(LSTMVAE, n_features, encoder_units=encoder_units, units=units, latent_dim=latent_dim,
-                 decoder_units=decoder_units, beta=beta, learning_rate=learning_rate, clipnorm=clipnorm)
+def make_mlp(n_features: int, *, context: int = 16, units=(256, 256), clock_harmonics: int = 0,
+             noise: str = "residuals", learning_rate: float = 1e-3, clipnorm: float | None = 1.0) -> NextFrameMLP:
+    """A compiled :class:`NextFrameMLP`, built under :func:`strategy` (Adam optimiser)."""
+    return _make(NextFrameMLP, n_features, context=context, units=units, clock_harmonics=clock_harmonics, noise=noise,
+                 learning_rate=learning_rate, clipnorm=clipnorm)
 
 
 def make_cnn(n_features: int, *, filters: int = 128, kernel_size: int = 2, dilations=(1, 2, 4, 8, 16, 32),
-             noise: str = "residuals", learning_rate: float = 1e-3, clipnorm: float | None = 1.0) -> DilatedCNN:
+             clock_harmonics: int = 0, noise: str = "residuals", learning_rate: float = 1e-3,
+             clipnorm: float | None = 1.0) -> DilatedCNN:
     """A compiled :class:`DilatedCNN`, built under :func:`strategy` (Adam optimiser)."""
-    return _make(DilatedCNN, n_features, filters=filters, kernel_size=kernel_size, dilations=dilations, noise=noise,
-                 learning_rate=learning_rate, clipnorm=clipnorm)
+    return _make(DilatedCNN, n_features, filters=filters, kernel_size=kernel_size, dilations=dilations,
+                 clock_harmonics=clock_harmonics, noise=noise, learning_rate=learning_rate, clipnorm=clipnorm)
+
+
+def make_lstm_vae(n_features: int, *, encoder_units=(256,), units=(256,), latent_dim: int = 32,
+                  decoder_units=(256,), beta: float = 1.0, clock_harmonics: int = 0, learning_rate: float = 1e-3,
+                  clipnorm: float | None = 1.0) -> LSTMVAE:
+    """A compiled :class:`LSTMVAE`, built under :func:`strategy` (Adam optimiser)."""
+    return _make(LSTMVAE, n_features, encoder_units=encoder_units, units=units, latent_dim=latent_dim,
+                 decoder_units=decoder_units, beta=beta, clock_harmonics=clock_harmonics, learning_rate=learning_rate,
+                 clipnorm=clipnorm)
 
 
 def load_model(path):
@@ -976,13 +1120,34 @@ def load_model(path):
 # ---------------------------------------------------------------------------------------------
 # data: per-file frames (musiclib.framing.load_frames, through the feature cache) -> tf.data
 # ---------------------------------------------------------------------------------------------
+def _with_clock(tracks, phases, harmonics):
+    """Each track's frames with, on row t, the clock features of frame t + 1 (the frame it predicts)."""
+    if phases is None:
+        return tracks
+    if isinstance(phases, np.ndarray) and phases.ndim == 2:
+        phases = [phases]
+    if len(phases) != len(tracks):
+        raise ParameterError(f"{len(phases)} phase arrays for {len(tracks)} tracks")
+    out = []
+    for i, (t, p) in enumerate(zip(tracks, phases)):
+        p = np.asarray(p, dtype=np.float32)
+        if p.shape != (len(t), N_PHASE):
+            raise ParameterError(f"phases[{i}] has shape {p.shape}; its track needs ({len(t)}, {N_PHASE})")
+        c = clock_features(p, harmonics=harmonics)
+        nxt = np.concatenate([c[1:], c[-1:]])  # the last row is never an input (it has no next frame)
+        out.append(np.concatenate([t, nxt], axis=1))
+    return out
+
+
 def sequence_dataset(tracks, *, window: int = 64, batch_size: int = 32, hop: int | None = None,
-                     shuffle: bool = True, seed: int = 0, drop_remainder: bool = False):
+                     shuffle: bool = True, seed: int = 0, drop_remainder: bool = False, phases=None,
+                     harmonics: int = 4):
     """A ``tf.data.Dataset`` of ``(x, y)`` sequence pairs cut from tracks of frames.
 
-    ``x`` is ``window`` consecutive frames and ``y`` the same frames one step later, both
-    ``[shape=(batch, window, n_features)]``, so a model learns the next frame at every step. Windows
-    never cross from one track into the next.
+    ``x`` is ``window`` consecutive frames and ``y`` the same frames one step later, so a model
+    learns the next frame at every step. With ``phases``, each step of ``x`` also carries
+    :func:`musiclib.framing.clock_features` of the phase of the frame it predicts (the model needs
+    ``clock_harmonics=harmonics``). Windows never cross from one track into the next.
 
     Parameters
     ----------
@@ -998,6 +1163,15 @@ def sequence_dataset(tracks, *, window: int = 64, batch_size: int = 32, hop: int
     seed : int
     drop_remainder : bool
         Drop the last, smaller batch.
+    phases : list of np.ndarray [shape=(n_frames_i, 4)], optional
+        Every frame's beat and bar phase (:func:`musiclib.framing.track_phases`).
+    harmonics : int
+        Harmonics of the clock features (with ``phases``).
+
+    Returns
+    -------
+    tf.data.Dataset
+        ``x [shape=(batch, window, n_features (+ 4 * harmonics))]``, ``y [shape=(batch, window, n_features)]``.
     """
     window = _check_positive_int("window", window)
     batch_size = _check_positive_int("batch_size", batch_size)
@@ -1010,6 +1184,8 @@ def sequence_dataset(tracks, *, window: int = 64, batch_size: int = 32, hop: int
             f"sequence_dataset() needs a non-empty list of (n_frames, n_features) arrays with the same n_features, "
             f"got shapes {[t.shape for t in tracks]}"
         )
+    n_features = tracks[0].shape[1]
+    rows = _with_clock(tracks, phases, harmonics)
     starts, offset = [], 0
     for t in tracks:
         if len(t) >= window + 1:
@@ -1021,12 +1197,12 @@ def sequence_dataset(tracks, *, window: int = 64, batch_size: int = 32, hop: int
             f"(longest: {max(len(t) for t in tracks)})"
         )
     starts = np.concatenate(starts).astype(np.int64)
-    data = tf.constant(np.concatenate(tracks, axis=0))
+    data = tf.constant(np.concatenate(rows, axis=0))
     steps = tf.range(window + 1, dtype=tf.int64)
 
     def cut(s):
         seq = tf.gather(data, s[:, None] + steps[None, :])
-        return seq[:, :-1], seq[:, 1:]
+        return seq[:, :-1], seq[:, 1:, :n_features]
 
     ds = tf.data.Dataset.from_tensor_slices(starts)
     if shuffle:
@@ -1035,69 +1211,67 @@ def sequence_dataset(tracks, *, window: int = 64, batch_size: int = 32, hop: int
 
 
 # ---------------------------------------------------------------------------------------------
-# training with checkpoints
+# training with checkpoints: Keras' BackupAndRestore (resume), ModelCheckpoint and CSVLogger
 # ---------------------------------------------------------------------------------------------
-_STATE = "state.json"
+_FINAL = "model.keras"  # the trained (and calibrated) model: its presence means "done"
+_LAST = "last_epoch.keras"  # ModelCheckpoint's model after each epoch
+_LOG = "history.csv"  # CSVLogger's losses (and seconds) per epoch
+_BACKUP = "backup"  # BackupAndRestore's folder: the state of an interrupted fit()
 
 
-def _write_json_atomic(path: Path, obj) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".state.", suffix=".json", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=1)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-class _EpochCheckpoint(keras.callbacks.Callback):
-    """Save the model (``epoch_NNNN.keras``) and then ``state.json`` after each epoch, atomically."""
-
-    def __init__(self, directory: Path, history: dict, epoch_seconds: list, verbose: bool):
-        super().__init__()
-        self.directory = directory
-        self.history = history
-        self.epoch_seconds = epoch_seconds
-        self.verbose = verbose
-        self._t0 = None
+class _EpochSeconds(keras.callbacks.Callback):
+    """Puts each epoch's wall-clock seconds into its logs (so ``CSVLogger`` records them)."""
 
     def on_epoch_begin(self, epoch, logs=None):
         self._t0 = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
-        seconds = time.perf_counter() - self._t0
-        self.epoch_seconds.append(seconds)
-        for k, v in (logs or {}).items():
-            self.history.setdefault(k, []).append(float(v))
-        name = f"epoch_{epoch + 1:04d}.keras"
-        tmp = self.directory / f".tmp_{name}"
-        self.model.save(tmp)
-        os.replace(tmp, self.directory / name)
-        _write_json_atomic(self.directory / _STATE, {
-            "epoch": epoch + 1, "checkpoint": name, "history": self.history, "epoch_seconds": self.epoch_seconds,
-        })
-        for old in self.directory.glob("epoch_*.keras"):
-            if old.name != name:
-                old.unlink()
-        if self.verbose:
-            shown = ", ".join(f"{k} {v:.4f}" for k, v in (logs or {}).items())
-            print(f"epoch {epoch + 1}: {seconds:.1f} s, {shown}", flush=True)
+        if logs is not None:
+            logs["epoch_seconds"] = time.perf_counter() - self._t0
+
+
+def _read_history(path: Path) -> dict:
+    """``CSVLogger``'s file as ``{column: [value per epoch]}``, one row per epoch (a resumed epoch's last row)."""
+    import pandas as pd
+
+    if not path.exists():
+        return {}
+    try:
+        table = pd.read_csv(path)
+    except (ValueError, pd.errors.ParserError) as e:
+        raise ParameterError(f"{path} is not a training log written by fit_with_checkpoints ({e})") from None
+    if "epoch" not in table.columns:
+        raise ParameterError(f"{path} is not a training log written by fit_with_checkpoints (no 'epoch' column)")
+    table = table.drop_duplicates("epoch", keep="last").sort_values("epoch")
+    return {c: [float(v) for v in table[c]] for c in table.columns if c != "epoch"}
+
+
+def _save_atomically(model, path: Path) -> None:
+    from musiclib.tools import atomic_write
+
+    with atomic_write(path) as tmp:
+        model.save(tmp)
 
 
 def fit_with_checkpoints(model, data, *, epochs: int, checkpoint_dir, validation_data=None,
-                         calibrate: bool = True, verbose: bool = True):
-    """Train ``model`` on ``data`` for ``epochs`` epochs in all, saving after every epoch; resume if saved.
+                         calibrate: bool = True, callbacks=(), verbose: bool = False):
+    """Train ``model`` for ``epochs`` epochs in all, resumable: Keras' ``BackupAndRestore`` and ``ModelCheckpoint``.
 
-    After each epoch the model (with its optimiser state) is written to
-    ``checkpoint_dir/epoch_NNNN.keras`` and then ``checkpoint_dir/state.json`` records the epoch,
-    the loss history and the seconds each epoch took (both written atomically). When
-    ``state.json`` exists, the saved model is loaded instead of ``model`` and training continues
-    at the saved epoch (``initial_epoch``); when it already reached ``epochs``, nothing is trained.
+    - ``keras.callbacks.BackupAndRestore`` (in ``checkpoint_dir/backup``) saves the weights, the
+      optimiser and the epoch after every epoch; a ``fit`` that was interrupted resumes there when
+      this function is called again with the same folder (and Keras deletes the backup when
+      training ends).
+    - ``keras.callbacks.ModelCheckpoint`` writes the whole model to ``checkpoint_dir/last_epoch.keras``
+      after every epoch, and ``keras.callbacks.CSVLogger`` appends the losses and seconds of each
+      epoch to ``checkpoint_dir/history.csv``.
+    - When training is done the model is calibrated (:meth:`~_NextFrameModel.calibrate`) and saved
+      atomically as ``checkpoint_dir/model.keras``. Called again with that file there and
+      ``epochs`` reached, this function loads it and trains nothing; with more ``epochs``, training
+      continues from it.
 
     Parameters
     ----------
-    model : NextFrameLSTM, LSTMVAE or DilatedCNN
+    model : NextFrameLSTM, NextFrameMLP, DilatedCNN or LSTMVAE
         A compiled model (from ``make_*``), already :meth:`~_NextFrameModel.adapt`-ed.
     data : tf.data.Dataset
         ``(x, y)`` batches, e.g. from :func:`sequence_dataset`.
@@ -1106,61 +1280,60 @@ def fit_with_checkpoints(model, data, *, epochs: int, checkpoint_dir, validation
     checkpoint_dir : str or Path
     validation_data : tf.data.Dataset, optional
     calibrate : bool
-        Measure the one-step error for the temperature (:meth:`~_NextFrameModel.calibrate`)
-        at the end, on ``validation_data`` when given (held-out errors are what a roll-out meets;
-        an over-fitted model's training errors are smaller), else on ``data``, and save the model
-        once more.
+        Measure the one-step error for the temperature at the end, on ``validation_data`` when given
+        (held-out errors are what a roll-out meets), else on ``data``.
+    callbacks : sequence of keras.callbacks.Callback
+        More callbacks for ``fit`` (e.g. :func:`musiclib.display.training_progress`).
     verbose : bool
-        Print one line per epoch with its time and losses.
+        Keras' own one line per epoch (``fit(verbose=2)``); off by default.
 
     Returns
     -------
-    model : the trained model (the loaded one after a restart)
+    model : the trained model (a loaded one when training was done before)
     history : dict
-        ``{"loss": [...], ..., "epoch_seconds": [...], "initial_epoch": int}`` over all epochs.
+        ``{"loss": [...], ..., "epoch_seconds": [...], "initial_epoch": int}`` over all epochs,
+        ``initial_epoch`` being the epochs found done when this call started.
     """
     epochs = _check_positive_int("epochs", epochs)
     directory = Path(checkpoint_dir)
     directory.mkdir(parents=True, exist_ok=True)
-    state_path = directory / _STATE
-    history, epoch_seconds, initial_epoch = {}, [], 0
-    if state_path.exists():
-        try:
-            state = json.loads(state_path.read_text())
-            saved = directory / state["checkpoint"]
-            initial_epoch = int(state["epoch"])
-            history = {k: list(v) for k, v in state["history"].items()}
-            epoch_seconds = list(state["epoch_seconds"])
-        except (KeyError, ValueError, TypeError) as e:
-            raise ParameterError(
-                f"{state_path} is not a checkpoint state written by fit_with_checkpoints ({e})"
-            ) from None
-        model = load_model(saved)
-        if verbose:
-            print(f"resuming from {saved} (epoch {initial_epoch} of {epochs})", flush=True)
+    final, last = directory / _FINAL, directory / _LAST
+    history = _read_history(directory / _LOG)
+    done = len(history.get("loss", []))
+    backup = directory / _BACKUP
+    if final.exists() and done >= epochs and not backup.exists():
+        return load_model(final), {**history, "initial_epoch": done}
+    initial_epoch = 0
+    if not backup.exists() and done and (final.exists() or last.exists()):
+        # a finished run asked for more epochs: go on from its model (BackupAndRestore has nothing)
+        model = load_model(final if final.exists() else last)
+        initial_epoch = done
+    elif backup.exists():
+        initial_epoch = done  # BackupAndRestore puts weights, optimiser and epoch back itself
     if initial_epoch < epochs:
-        callback = _EpochCheckpoint(directory, history, epoch_seconds, verbose)
-        model.fit(data, epochs=epochs, initial_epoch=initial_epoch, validation_data=validation_data,
-                  callbacks=[callback], verbose=0, shuffle=False)  # the dataset shuffles itself
-        if calibrate:
-            model.calibrate(data if validation_data is None else validation_data)
-            final = directory / f"epoch_{epochs:04d}.keras"
-            tmp = directory / f".tmp_{final.name}"
-            model.save(tmp)
-            os.replace(tmp, final)
-    return model, {**history, "epoch_seconds": epoch_seconds, "initial_epoch": initial_epoch}
+        model.fit(data, epochs=epochs, initial_epoch=0 if backup.exists() else initial_epoch,
+                  validation_data=validation_data, verbose=2 if verbose else 0, shuffle=False,  # the dataset shuffles itself
+                  callbacks=[_EpochSeconds(), keras.callbacks.BackupAndRestore(backup),
+                             keras.callbacks.ModelCheckpoint(last), keras.callbacks.CSVLogger(directory / _LOG,
+                                                                                                 append=True),
+                             *callbacks])
+    if calibrate:
+        model.calibrate(data if validation_data is None else validation_data)
+    _save_atomically(model, final)
+    return model, {**_read_history(directory / _LOG), "initial_epoch": initial_epoch}
 
 
 # ---------------------------------------------------------------------------------------------
 # generation to audio
 # ---------------------------------------------------------------------------------------------
 def generate_audio(model, primes, rep, *, seconds: float, temperature: float = 1.0, guard=None, seed: int = 0,
-                   inversion: dict | None = None) -> tuple[list[np.ndarray], dict]:
+                   inversion: dict | None = None, bpm: float | None = None,
+                   prime_phases=None) -> tuple[list[np.ndarray], dict]:
     """Generate one clip per prime in a single batched roll-out, then invert each to audio.
 
     Parameters
     ----------
-    model : NextFrameLSTM, LSTMVAE or DilatedCNN
+    model : NextFrameLSTM, NextFrameMLP, DilatedCNN or LSTMVAE
     primes : list of np.ndarray [shape=(n_prime_i, rep.n_features)]
         Frames to continue (representation units); they are cut to the shortest one's length so
         the clips are generated together.
@@ -1173,6 +1346,12 @@ def generate_audio(model, primes, rep, *, seconds: float, temperature: float = 1
     inversion : dict, optional
         Keyword arguments for :func:`musiclib.generate.frames_to_audio` (default: its generation
         settings, :data:`musiclib.generate.GENERATION_INVERSION`).
+    bpm : float, optional
+        For a model with a clock: the tempo of the clock that drives the roll-out.
+    prime_phases : list of np.ndarray [shape=(n_prime_i, 4)], optional
+        For a model with a clock: each prime's beat and bar phase (from beat tracking of its file);
+        the clock goes on from each prime's last phase (:func:`musiclib.generate.continue_clock`).
+        Default: the primes start on a downbeat.
 
     Returns
     -------
@@ -1182,7 +1361,8 @@ def generate_audio(model, primes, rep, *, seconds: float, temperature: float = 1
         ``rollout_s``, ``inversion_s``, ``seconds`` (audio made) and ``rtf`` (real-time factor,
         inversion included).
     """
-    from musiclib.generate import frames_to_audio
+    from musiclib.beats import clock as steady_clock
+    from musiclib.generate import continue_clock, frames_to_audio
 
     if not np.isfinite(seconds) or seconds <= 0:
         raise ParameterError(f"seconds={seconds!r} must be a positive number")
@@ -1192,10 +1372,19 @@ def generate_audio(model, primes, rep, *, seconds: float, temperature: float = 1
         raise ParameterError("generate_audio() needs at least one prime")
     n_prime = min(len(p) for p in primes)
     batch = np.stack([np.asarray(p, dtype=np.float32)[len(p) - n_prime:] for p in primes])
-    n_frames = int(math.ceil(seconds * rep.frames_per_second)) + 1
+    fps = rep.frames_per_second
+    n_frames = int(math.ceil(seconds * fps)) + 1
+    clock = None
+    if bpm is not None:
+        if prime_phases is None:
+            prime_phases = [steady_clock(n_frames=n_prime, bpm=bpm, frames_per_second=fps)] * len(primes)
+        if len(prime_phases) != len(primes):
+            raise ParameterError(f"{len(prime_phases)} prime_phases for {len(primes)} primes")
+        clock = np.stack([continue_clock(np.asarray(p)[len(p) - n_prime:], n_frames=n_frames, bpm=bpm,
+                                         frames_per_second=fps) for p in prime_phases])
     length = int(round(seconds * rep.sr))
     t0 = time.perf_counter()
-    frames = model.rollout(batch, n_frames=n_frames, temperature=temperature, guard=guard, seed=seed)
+    frames = model.rollout(batch, n_frames=n_frames, temperature=temperature, guard=guard, seed=seed, clock=clock)
     t1 = time.perf_counter()
     clips = [frames_to_audio(f, rep, length=length, seed=seed, **(inversion or {})) for f in frames]
     t2 = time.perf_counter()

@@ -1,8 +1,9 @@
 """Tree next-frame models: decision tree, random forest, XGBoost.
 
 See ``notebooks/03_trees``. All follow the model protocol of :mod:`musiclib.models` and are meant
-to work on a few features per frame (PCA components of scaled frames, :class:`musiclib.framing.FramePCA`),
-which keeps both training and the per-step prediction of a roll-out fast.
+to work on a few features per frame (PCA components of scaled frames,
+:func:`musiclib.framing.frame_scaler` with ``n_components``), which keeps both training and the
+per-step prediction of a roll-out fast.
 
 Two layouts, chosen by ``per_output``:
 
