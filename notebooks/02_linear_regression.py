@@ -64,7 +64,7 @@ SETTINGS = {
 SETTINGS
 
 # %%
-from musiclib.display import audio_table, headline, plot_beats, plot_representation, setup_notebook
+from musiclib.display import audio_table, headline, plot_beats, plot_representation, raw_and_processed, setup_notebook
 
 rng = setup_notebook(seed=SEED)
 
@@ -81,6 +81,7 @@ from musiclib import generate
 from musiclib.evaluation import card, sweep
 from musiclib.framing import Framing, frame_scaler, load_next_frame_data, transform_each
 from musiclib.models.linear import LevelsNextFrame, RidgeNextFrame
+from musiclib.postprocess import postprocess_params
 from musiclib.tools import data, outputs
 
 t_start = time.perf_counter()
@@ -260,6 +261,16 @@ display(audio_table({f"real: {first_held.name} (after the prime)": real,
                         for k, v in extra.items()}},
                     sr=sr, title="the linear models, side by side"))
 
+# %% [markdown]
+# Raw and post-processed: the card scores the raw clips; `musiclib.postprocess` (a 30 Hz high-pass,
+# fades, -14 LUFS under a -1 dBTP true-peak limit) is what a listener would publish. The settings are
+# saved with the clips.
+
+# %%
+POSTPROCESS = postprocess_params(highpass_hz=30.0, fade_in=0.01, fade_out=1.0)
+display(raw_and_processed({label: c[0] for label, c in clips.items()}, sr=sr, **POSTPROCESS,
+                          title="the first clip of each model, raw and post-processed"))
+
 # %%
 show = {f"real: {first_held.name}": rep.encode(real), **{label: f[0] for label, f in frames_of.items()}}
 fig, axes = plt.subplots(len(show), 1, figsize=(11, 1.9 * len(show)))
@@ -334,7 +345,7 @@ for label, (model, framing, temperature, clock) in MODELS.items():
         parameters={"model": name, "variant": variant, "clock_bpm": bpm if clock else None,
                     "context": SETTINGS["context"], "harmonics": SETTINGS["harmonics"] if clock else None,
                     "alpha": SETTINGS["alpha"], "temperature": temperature, "mode": MODE,
-                    "inversion": generate.GENERATION_INVERSION, "decode_ceiling_sc_db": ceiling,
+                    "inversion": generate.GENERATION_INVERSION, "decode_ceiling_sc_db": ceiling, "postprocess": POSTPROCESS,
                     **({"levels": SETTINGS["levels"]} if name == "logistic levels" else {})},
         seed=SEED, train_seconds=train_seconds[label], generate_seconds=gen[label]["rollout_s"] + gen[label]["inversion_s"])
 print("saved:", {k: len(v) for k, v in saved.items()}, "clips under", saved["ridge, clock"][0].parent.parent)

@@ -65,7 +65,7 @@ SETTINGS = {
 SETTINGS
 
 # %%
-from musiclib.display import audio_table, headline, plot_beats, plot_representation, setup_notebook
+from musiclib.display import audio_table, headline, plot_beats, plot_representation, raw_and_processed, setup_notebook
 
 rng = setup_notebook(seed=SEED)
 
@@ -82,6 +82,7 @@ from musiclib import generate
 from musiclib.evaluation import card, sweep
 from musiclib.framing import Framing, frame_scaler, load_next_frame_data, transform_each
 from musiclib.models.trees import DecisionTreeNextFrame, RandomForestNextFrame, XGBoostNextFrame
+from musiclib.postprocess import postprocess_params
 from musiclib.tools import data, outputs
 
 t_start = time.perf_counter()
@@ -190,6 +191,16 @@ display(audio_table({f"real: {first_held.name} (after the prime)": real,
                      **{f"{label} (T={TEMPERATURE})": c[0] for label, c in clips.items()}},
                     sr=sr, title="the tree models, without and with the clock"))
 
+# %% [markdown]
+# Raw and post-processed: the card scores the raw clips; `musiclib.postprocess` (a 30 Hz high-pass,
+# fades, -14 LUFS under a -1 dBTP true-peak limit) is what a listener would publish. The settings are
+# saved with the clips.
+
+# %%
+POSTPROCESS = postprocess_params(highpass_hz=30.0, fade_in=0.01, fade_out=1.0)
+display(raw_and_processed({label: c[0] for label, c in clips.items()}, sr=sr, **POSTPROCESS,
+                          title="the first clip of each model, raw and post-processed"))
+
 # %%
 show = {f"real: {first_held.name}": rep.encode(real), **{label: f[0] for label, f in frames_of.items()}}
 fig, axes = plt.subplots(len(show), 1, figsize=(11, 1.7 * len(show)))
@@ -265,7 +276,7 @@ for label in models:
                     "context": SETTINGS["context"], "lookback": bar, "n_components": SETTINGS["n_components"],
                     "harmonics": SETTINGS["harmonics"] if variant == "clock" else None, family: SETTINGS[family],
                     "temperature": TEMPERATURE, "mode": MODE, "inversion": generate.GENERATION_INVERSION,
-                    "decode_ceiling_sc_db": ceiling},
+                    "decode_ceiling_sc_db": ceiling, "postprocess": POSTPROCESS},
         seed=SEED, train_seconds=train_seconds[label], generate_seconds=gen[label]["rollout_s"] + gen[label]["inversion_s"])
 print("saved:", {k: len(v) for k, v in saved.items()}, "clips under", saved[label][0].parent.parent)
 

@@ -80,7 +80,9 @@ SETTINGS = {
 SETTINGS
 
 # %%
-from musiclib.display import audio_table, headline, plot_beats, plot_representation, setup_notebook, training_progress
+from musiclib.display import (
+    audio_table, headline, plot_beats, plot_representation, raw_and_processed, setup_notebook, training_progress,
+)
 
 rng = setup_notebook(seed=SEED)
 
@@ -100,6 +102,7 @@ from musiclib import generate
 from musiclib.evaluation import card, sweep
 from musiclib.framing import load_next_frame_data
 from musiclib.models import keras_seq
+from musiclib.postprocess import postprocess_params
 from musiclib.tools import data, outputs
 
 keras_seq.set_seed(SEED)  # Python, NumPy, TensorFlow; op determinism on the CPU
@@ -227,6 +230,16 @@ display(audio_table({f"real: {first_held.name} (after the prime)": real,
                      **{f"{label} (T={TEMPERATURE})": c[0] for label, c in clips.items()}},
                     sr=sr, title="the sequence models, without and with the clock"))
 
+# %% [markdown]
+# Raw and post-processed: the card scores the raw clips; `musiclib.postprocess` (a 30 Hz high-pass,
+# fades, -14 LUFS under a -1 dBTP true-peak limit) is what a listener would publish. The settings are
+# saved with the clips.
+
+# %%
+POSTPROCESS = postprocess_params(highpass_hz=30.0, fade_in=0.01, fade_out=1.0)
+display(raw_and_processed({label: c[0] for label, c in clips.items()}, sr=sr, **POSTPROCESS,
+                          title="the first clip of each model, raw and post-processed"))
+
 # %%
 show = {f"real: {first_held.name}": rep.encode(real), **{label: rep.encode(c[0]) for label, c in clips.items()}}
 fig, axes = plt.subplots(len(show), 1, figsize=(11, 1.7 * len(show)))
@@ -336,7 +349,7 @@ for label, model in models.items():
         parameters={"model": family, "variant": variant, "clock_bpm": bpm if variant == "clock" else None,
                     **model.get_config(), "window": window, "temperature": TEMPERATURE, "mode": MODE,
                     "epochs": len(histories[label]["loss"]), "inversion": generate.GENERATION_INVERSION,
-                    "decode_ceiling_sc_db": ceiling},
+                    "decode_ceiling_sc_db": ceiling, "postprocess": POSTPROCESS},
         seed=SEED, train_seconds=train_seconds[label],
         generate_seconds=timings[label]["rollout_s"] + timings[label]["inversion_s"])
 print("saved:", {k: len(v) for k, v in saved.items()}, "clips under", saved[label][0].parent.parent)
