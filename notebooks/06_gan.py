@@ -402,8 +402,8 @@ display(cond_card)
 # (every `vae_stride`-th) for the same number of epochs: once as it is, once with its decoder also
 # trained against a discriminator (adversarial and feature-matching losses beside the
 # reconstruction and KL terms, `gan.VAEGAN`). The question is whether the adversarial term makes the
-# VAE's output less blurred. Blur is measured on the decoders' means as the spectral flux (how much
-# each frame differs from the one before, dB per frame): averaging away detail lowers it. The plain
+# VAE's output less blurred. Blur is measured on the decoders' means as the mean frame change
+# (`generate.mean_frame_change_db`: how much each frame differs from the one before, dB per frame): averaging away detail lowers it. The plain
 # VAE is sampled as notebook 05 samples it (its mean plus its learned Gaussian noise per band); the
 # VAE-GAN twice: as its decoder's mean (what the discriminator judged) and the same way as the VAE,
 # so that one comparison on the card is like for like.
@@ -447,15 +447,15 @@ plot_representation(patches.stitch(vae_x["VAE-GAN"][0], overlap=OVERLAP), rep, a
                     title="VAE-GAN: decoder mean", colorbar=False)
 fig.tight_layout()
 
-flux = {"training patches": float(np.mean([generate.spectral_flux(p, rep) for p in train_p.x[::7][:200]]))}
+flux = {"training patches": float(np.mean([generate.mean_frame_change_db(p, rep) for p in train_p.x[::7][:200]]))}
 for name in vae_models:
-    flux[name] = float(np.mean([generate.spectral_flux(p, rep) for p in vae_mean[name]]))
-flux["SpecGAN"] = float(np.mean([generate.spectral_flux(p, rep) for p in spec_x.reshape(-1, T, F)]))
+    flux[name] = float(np.mean([generate.mean_frame_change_db(p, rep) for p in vae_mean[name]]))
+flux["SpecGAN"] = float(np.mean([generate.mean_frame_change_db(p, rep) for p in spec_x.reshape(-1, T, F)]))
 vae_cards = {name: card.musicality_card(vae_clips[name], training=training_audio, reference=reference, sr=sr,
                                         label=name, seed=SEED, features=features) for name in vae_variants}
 model_stats = {name: {"held-out reconstruction RMS (dB)": vae.reconstruction_error(m, held_p),
                       "active latent units": vae.active_units(m, train_p)[0],
-                      "spectral flux of the decoder mean (dB/frame)": flux[name],
+                      "mean frame change of the decoder mean (dB)": flux[name],
                       "train s": vae_train_s if name == "VAE" else vaegan_train_s}
                for name, m in vae_models.items()}
 vae_table = pd.DataFrame({
@@ -465,7 +465,7 @@ vae_table = pd.DataFrame({
            **{k: vae_cards[name].checks[k]["value"] for k in ("noise", "distribution", "diversity")}}
     for name, (m, scale) in vae_variants.items()}).T
 display(vae_table.round(3))
-print("spectral flux of single patches (dB/frame; the VAEs' decoder means):", {k: round(v, 2) for k, v in flux.items()})
+print("mean frame change of single patches (dB; the VAEs' decoder means):", {k: round(v, 2) for k, v in flux.items()})
 for c in vae_cards.values():
     display(c)
 
@@ -629,7 +629,7 @@ conclusions = [
     f"Conditional SpecGAN: {agreement:.0%} of its patches are nearest to a patch of the asked-for file "
     f"(chance {1 / len(present):.0%}); {verdicts(cond_card, KEY)}.",
     f"VAE-GAN vs VAE: the adversarial term {'sharpens' if flux['VAE-GAN'] > flux['VAE'] else 'does not sharpen'} "
-    f"the decoder: spectral flux of the decoder means {flux['VAE-GAN']:.2f} vs {flux['VAE']:.2f} dB/frame (training "
+    f"the decoder: mean frame change of the decoder means {flux['VAE-GAN']:.2f} vs {flux['VAE']:.2f} dB/frame (training "
     f"patches {flux['training patches']:.2f}); noise {vae_cards['VAE-GAN'].checks['noise']['value']:.2f} (mean) and "
     f"{vae_cards['VAE-GAN, sampled'].checks['noise']['value']:.2f} (sampled) vs "
     f"{vae_cards['VAE'].checks['noise']['value']:.2f}; card checks failed: VAE-GAN mean "
@@ -661,7 +661,7 @@ print(f"seconds to run this notebook: {time.perf_counter() - t_start:.1f}")
 #   objectives are close on the card (a handful of snapshots each, so the shares passing are coarse);
 #   where either fails, it fails a level check (clipping or distribution), not noise or diversity.
 # - **The conditional SpecGAN hears its labels** when its label agreement is well above chance.
-# - **Whether the adversarial term sharpens the VAE** is read from the decoders' spectral flux: an
+# - **Whether the adversarial term sharpens the VAE** is read from the decoders' mean frame change: an
 #   MSE- or Gaussian-trained decoder outputs averages (frame-to-frame change a fraction of real
 #   music's); the plain VAE makes up the detail with independent noise per band, the VAE-GAN's
 #   decoder would have to put it into its mean. The VAE-GAN line above says whether it did in the
