@@ -20,7 +20,7 @@
 #
 # Every generating notebook (02-07) saves its clips with a small JSON sidecar under `outputs/`
 # (`musiclib.tools.outputs`). This notebook loads the latest run of every **model** there (04 alone
-# trains four; a model with and without the beat clock makes two rows) and puts each through the same
+# trains seven; a model with and without the beat clock makes two rows) and puts each through the same
 # **musicality card** (`musiclib.evaluation.card`): eleven checks, each named after a failure the
 # earlier experiments met -- noise, drones, blow-ups, clipping, dropouts, no pulse, a wandering tempo,
 # frames with no order, copying the training data, and several clips that are really one clip.
@@ -100,12 +100,12 @@ print(f"reference (held out): {len(reference)} clips, {sum(map(len, reference)) 
 # %% [markdown]
 # ## What the approaches left in `outputs/`
 #
-# The latest run of every model of every approach (`compare.model_runs`); rows are told apart by the
+# The latest run in this `MODE` of every model of every approach (`compare.model_runs`); rows are told apart by the
 # run's `parameters["model"]`, `parameters["variant"]` and `parameters["clock"]`. The comparison
 # works with any subset: an approach that has not been run yet is listed as missing.
 
 # %%
-runs = compare.model_runs(OUTPUTS_DIR, sr=SR)
+runs = compare.model_runs(OUTPUTS_DIR, sr=SR, mode=MODE)  # this mode's runs only
 missing = [a for a in outputs.EXPECTED_APPROACHES if not any(r["approach"] == a for r in runs.values())]
 print(f"outputs root: {outputs.outputs_root(OUTPUTS_DIR)}")
 print(f"models with outputs: {len(runs)}")

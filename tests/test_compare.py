@@ -47,6 +47,17 @@ def test_model_runs_gives_one_row_per_model(tmp_path):
     assert times.loc["04_lstm · CNN", "train (s)"] == 2.0
 
 
+def test_model_runs_keeps_only_the_mode_asked_for(tmp_path):
+    _save(tmp_path, "04_lstm", 2, 1.5, run="a-demo", model="LSTM", mode="demo")
+    _save(tmp_path, "04_lstm", 2, 1.5, run="b-small", model="LSTM", mode="small")  # newer, but small mode
+    _save(tmp_path, "04_lstm", 2, 1.5, run="c-small", model="old name", mode="small")
+    _save(tmp_path, "04_lstm", 2, 1.5, run="d", model="CNN")  # no mode recorded: kept
+    demo = compare.model_runs(tmp_path, sr=SR, mode="demo")
+    assert list(demo) == ["04_lstm · LSTM", "04_lstm · CNN"]
+    assert demo["04_lstm · LSTM"]["meta"]["run"] == "a-demo"
+    assert compare.model_runs(tmp_path, sr=SR)["04_lstm · LSTM"]["meta"]["run"] == "b-small"
+
+
 def test_model_runs_without_outputs(tmp_path):
     assert compare.model_runs(tmp_path / "nothing") == {}
 

@@ -151,6 +151,15 @@ def test_literal_checker():
 # -- 4. executes in small mode ---------------------------------------------------------------------
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _outputs_in_tmp(tmp_path_factory):
+    """Notebooks run here save their clips and checkpoints in a temporary outputs root, never in the
+    user's ``outputs/`` (08 then compares what this session's notebooks saved)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MUSICLIB_OUTPUTS", str(tmp_path_factory.mktemp("outputs")))
+        yield
+
+
 @pytest.fixture(scope="session")
 def corpus_available():
     """Skip unless the default corpus (or $MUSICLIB_DATA) is there; CI runs `make data` first."""

@@ -30,7 +30,8 @@ def _label(approach: str, model, variant, clock) -> str:
     return " · ".join(parts)
 
 
-def model_runs(root=None, *, sr: int = SR, min_seconds: float = MIN_CLIP_SECONDS) -> dict[str, dict]:
+def model_runs(root=None, *, sr: int = SR, min_seconds: float = MIN_CLIP_SECONDS,
+               mode: str | None = None) -> dict[str, dict]:
     """The latest run of every model of every approach under the outputs root, one entry per row.
 
     Parameters
@@ -42,6 +43,9 @@ def model_runs(root=None, *, sr: int = SR, min_seconds: float = MIN_CLIP_SECONDS
     min_seconds : float
         Clips shorter than this are left out (the card's minimum by default); a row with none left
         is left out.
+    mode : str, optional
+        Only runs whose ``parameters["mode"]`` is this (``"small"``, ``"demo"``, ``"full"``), so a
+        demo comparison never scores a small-mode run (runs that recorded no mode are kept).
 
     Returns
     -------
@@ -71,6 +75,8 @@ def model_runs(root=None, *, sr: int = SR, min_seconds: float = MIN_CLIP_SECONDS
                 warnings.warn(f"skipping {run_dir}: {e}", stacklevel=2)
                 continue
             params = meta.get("parameters") or {}
+            if mode is not None and params.get("mode", mode) != mode:
+                continue
             models = params.get("models")
             if "model" not in params and isinstance(models, list) and len(models) == len(entries):
                 per_clip = [str(m) for m in models]  # several models saved together: a row per clip's model
