@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from musiclib.audio import MAX_SAMPLES
-from musiclib.errors import MusiclibError, ParameterError, check_int, check_positive
+from musiclib.errors import MusiclibError, ParameterError, check_int, check_number, check_positive
 from musiclib.framing import Framing
 
 __all__ = [
@@ -117,10 +117,13 @@ def soft_limit(e, *, low=None, high=None, knee: float = 3.0):
     ----------
     e : float or np.ndarray
     low, high : float or np.ndarray broadcastable to ``e``, optional
-    knee : float > 0
-        Width of the transition, in the units of ``e`` (dB for the guard).
+    knee : float >= 0
+        Width of the transition, in the units of ``e`` (dB for the guard); 0 clips hard at the bounds.
     """
+    knee = check_number("knee", knee, low=0)
     e = np.asarray(e, dtype=np.float64)
+    if knee == 0:
+        return np.clip(e, low, high) if (low is not None or high is not None) else e
     if high is not None:
         e = e - knee * _softplus((e - high) / knee)
     if low is not None:

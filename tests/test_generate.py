@@ -441,3 +441,13 @@ def test_frames_to_audio_is_finite_at_the_guard_limits(rep):
     frames[10:] = 150.0
     y = generate.frames_to_audio(frames, rep)
     assert y.dtype == np.float32 and np.all(np.isfinite(y))
+
+
+def test_soft_limit_knee_zero_clips_and_bad_knees_are_named():
+    e = np.linspace(-10, 10, 50)
+    out = soft_limit(e, low=-1.0, high=1.0, knee=0)
+    assert np.all(np.isfinite(out)) and out.min() == -1.0 and out.max() == 1.0
+    np.testing.assert_array_equal(soft_limit(e, knee=0), e)
+    for knee in (float("nan"), -1.0, "wide"):
+        with pytest.raises(ParameterError, match="knee"):
+            soft_limit(e, low=-1.0, high=1.0, knee=knee)

@@ -517,3 +517,22 @@ def test_noise_parameter(tracks):
     a = g.rollout(tracks[0][:8], n_frames=6, temperature=1.0, seed=1)
     np.testing.assert_array_equal(a, g.rollout(tracks[0][:8], n_frames=6, temperature=1.0, seed=1))
     assert not np.array_equal(a, g.rollout(tracks[0][:8], n_frames=6, temperature=1.0, seed=2))
+
+
+def test_rollout_refuses_bad_seed_and_temperature_and_load_model_a_broken_file(tmp_path):
+    rng = np.random.default_rng(0)
+    model = ks.make_lstm(8, units=(4,)).adapt([rng.standard_normal((40, 8)).astype("float32")])
+    prime = np.zeros((5, 8), "float32")
+    for kwargs, match in (({"seed": -1}, "seed=-1"), ({"temperature": "hot"}, "temperature"),
+                          ({"temperature": float("nan")}, "temperature")):
+        with pytest.raises(ParameterError, match=match):
+            model.rollout(prime, n_frames=3, **kwargs)
+    path = tmp_path / "m.keras"
+    model.save(path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])  # a save cut short
+    with pytest.raises(ParameterError, match="m.keras"):
+        ks.load_model(path)
+    path.write_text("not a model")
+    with pytest.raises(ParameterError, match="not a Keras"):
+        ks.load_model(path)

@@ -84,13 +84,14 @@ import functools  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
 import time  # noqa: E402
+import zipfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from musiclib.errors import ParameterError  # noqa: E402
+from musiclib.errors import ParameterError, check_int, check_number  # noqa: E402
 from musiclib.framing import N_PHASE, clock_features  # noqa: E402
 
 if keras.backend.backend() != "tensorflow":  # pragma: no cover - depends on the user's environment
@@ -655,8 +656,8 @@ class _NextFrameModel(keras.Model):
         if prime.shape[1] < 1:
             raise ParameterError("rollout() needs a prime of at least one frame, got 0")
         n_frames = _check_positive_int("n_frames", n_frames)
-        if not np.isfinite(temperature) or temperature < 0:
-            raise ParameterError(f"rollout() temperature={temperature!r} must be a finite number >= 0")
+        temperature = check_number("temperature", temperature, low=0)
+        seed = check_int("seed", seed, low=0)
         if not np.all(np.isfinite(prime)):
             raise ParameterError("rollout() got NaN or infinite values in prime")
         self.build()
@@ -1113,8 +1114,13 @@ def load_model(path):
     path = Path(path)
     if not path.exists():
         raise ParameterError(f"load_model(): {path} does not exist")
-    with strategy().scope():
-        return keras.models.load_model(path)
+    if not zipfile.is_zipfile(path):
+        raise ParameterError(f"load_model(): {path} is not a Keras .keras archive (truncated, or another kind of file)")
+    try:
+        with strategy().scope():
+            return keras.models.load_model(path)
+    except (ValueError, OSError, KeyError, TypeError, zipfile.BadZipFile) as e:
+        raise ParameterError(f"load_model(): {path} could not be loaded as a Keras model: {e}") from e
 
 
 # ---------------------------------------------------------------------------------------------
