@@ -105,6 +105,7 @@ import tensorflow as tf  # noqa: E402
 
 from musiclib.errors import ParameterError, check_choice, check_int, check_number  # noqa: E402
 from musiclib.tools import atomic_write  # noqa: E402
+from musiclib.models import keras_seq  # noqa: E402
 from musiclib.models.keras_seq import set_seed, strategy  # noqa: E402
 from musiclib.models.vae import PatchVAE, free_bits_kl, gaussian_kl  # noqa: E402
 
@@ -1089,12 +1090,12 @@ def save_model(model, path, *, overwrite: bool = False) -> Path:
 
 
 def load_model(path):
-    """Load a model saved with :func:`save_model` (or ``model.save``), under :func:`strategy`."""
-    path = Path(path)
-    if not path.exists():
-        raise ParameterError(f"load_model(): {path} does not exist")
-    with strategy().scope():
-        return keras.models.load_model(path)
+    """Load a model saved with :func:`save_model` (or ``model.save``), under :func:`strategy`.
+
+    :func:`musiclib.models.keras_seq.load_model` (this module's classes are registered with Keras on
+    import): a missing, truncated or foreign file is a ParameterError naming it.
+    """
+    return keras_seq.load_model(path)
 
 
 class _StepTimer(keras.callbacks.Callback):
