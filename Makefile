@@ -78,7 +78,7 @@ lab: venv
 	$(VENV)/bin/jupyter lab notebooks/
 
 # The benchmark entry points (generate.py also runs the Keras rows of benchmarks/generate_keras.py).
-BENCHMARKS := benchmarks/phase.py benchmarks/generate.py benchmarks/cache.py benchmarks/stretch.py
+BENCHMARKS := benchmarks/phase.py benchmarks/generate.py benchmarks/cache.py benchmarks/stretch.py benchmarks/long_rollout.py
 
 bench: venv data
 	@for f in $(BENCHMARKS); do echo "== $$f"; $(PY) "$$f" || exit 1; done
