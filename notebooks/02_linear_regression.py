@@ -78,7 +78,7 @@ import pandas as pd
 from IPython.display import display
 
 from musiclib import generate
-from musiclib.evaluation import card, sweep
+from musiclib.evaluation import card, compare, sweep
 from musiclib.framing import Framing, frame_scaler, load_next_frame_data, transform_each
 from musiclib.models.linear import LevelsNextFrame, RidgeNextFrame
 from musiclib.postprocess import postprocess_params
@@ -310,9 +310,7 @@ training_audio = [c.y for c in train.clips if len(c.y) >= 1.5 * sr]
 features = {}
 cards = {label: card.musicality_card(c, training=training_audio, reference=reference, sr=sr, label=f"02 {label}",
                                      seed=SEED, features=features) for label, c in clips.items()}
-KEY = ["rhythm", "blowup", "drone", "noise", "distribution"]
-card_table = pd.DataFrame({label: {k: c.checks[k]["value"] for k in KEY} | {"failed": ", ".join(c.failed) or "none"}
-                           for label, c in cards.items()}).T
+card_table = compare.card_frame(cards)  # every check's value, then checks passed and failed
 card_table["decode ceiling SC dB"] = ceiling
 card_table.round(2)
 
