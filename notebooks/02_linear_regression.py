@@ -175,6 +175,7 @@ for label, temperature, g in (("T=0, guard on", 0.0, guard), ("T=1, guard off", 
         long_runs[label] = (err.frames, err.step)
 print(f"3 roll-outs of {SETTINGS['long']} frames ({SETTINGS['long'] / fps:.0f} s each) in {time.perf_counter() - t0:.1f} s")
 
+# %%
 fig, ax = plt.subplots(figsize=(11, 3.2))
 ax.axhspan(guard.low, guard.high, color="0.85", label="training range (guard low..high)")
 for label, (fr, failed) in long_runs.items():
@@ -184,6 +185,7 @@ ax.set(xlabel="seconds generated", ylabel="frame energy (dB)", title="energy of 
 ax.legend(loc="upper left", fontsize=8)
 fig.tight_layout()
 
+# %%
 energy_table = pd.DataFrame({
     label: {"max dB": guard.energy(fr).max(), "min dB": guard.energy(fr).min(),
             "largest energy step dB": np.abs(np.diff(guard.energy(fr))).max(),
@@ -268,8 +270,8 @@ display(raw_and_processed(compare.first_clips(clips), sr=sr, **POSTPROCESS,
                           title="the first clip of each model, raw and post-processed"))
 
 # %%
-compare.plot_frames({f"real: {real_name}": rep.encode(real), **{label: f[0] for label, f in frames_of.items()}}, rep,
-                    title="spectrograms of the first clip of each model", height=1.9)
+first_frames = {f"real: {real_name}": rep.encode(real)} | {label: f[0] for label, f in frames_of.items()}
+axes = compare.plot_frames(first_frames, rep, title="spectrograms of the first clip of each model", height=1.9)
 
 # %% [markdown]
 # ## Where the energy falls: onset strength against the clock
@@ -279,8 +281,8 @@ compare.plot_frames({f"real: {real_name}": rep.encode(real), **{label: f[0] for 
 
 # %%
 beat_times = generate.clock_beats(gen["ridge, clock"]["clocks"][0][n_prime:], frames_per_second=fps)
-compare.plot_onset_strength({label: clips[label][0] for label in ("ridge, no clock", "ridge, clock")}, sr=sr,
-                            beat_times=beat_times, bpm=bpm)
+axes = compare.plot_onset_strength({label: clips[label][0] for label in ("ridge, no clock", "ridge, clock")},
+                                   sr=sr, beat_times=beat_times, bpm=bpm)
 
 # %% [markdown]
 # ## The musicality card

@@ -197,8 +197,8 @@ display(raw_and_processed(compare.first_clips(clips), sr=sr, **POSTPROCESS,
                           title="the first clip of each model, raw and post-processed"))
 
 # %%
-compare.plot_frames({f"real: {real_name}": rep.encode(real), **{label: f[0] for label, f in frames_of.items()}}, rep,
-                    title="spectrograms of the first clip of each model", height=1.7)
+first_frames = {f"real: {real_name}": rep.encode(real)} | {label: f[0] for label, f in frames_of.items()}
+axes = compare.plot_frames(first_frames, rep, title="spectrograms of the first clip of each model", height=1.7)
 
 # %% [markdown]
 # ## The musicality card
@@ -226,8 +226,8 @@ for variant in framings:
 
 # %%
 beat_times = generate.clock_beats(gen[f"{best}, clock"]["clocks"][0][n_prime:], frames_per_second=fps)
-compare.plot_onset_strength({f"{best}, {variant}": clips[f"{best}, {variant}"][0] for variant in framings}, sr=sr,
-                            beat_times=beat_times, bpm=bpm)
+axes = compare.plot_onset_strength({f"{best}, {variant}": clips[f"{best}, {variant}"][0] for variant in framings},
+                                   sr=sr, beat_times=beat_times, bpm=bpm)
 
 # %% [markdown]
 # ## Measured results and saved clips

@@ -164,6 +164,7 @@ setup_key = outputs.run_key(MODE, SEED, str(root), SETTINGS, window, [c.path.nam
                             code=[keras_seq])
 checkpoint_dir = functools.partial(outputs.checkpoint_dir, "04_lstm", key=setup_key, resume=RESUME)
 
+# %%
 models, histories, train_seconds = {}, {}, {}
 guard = generate.StabilityGuard.fit(nf.train_frames, rep)
 for family, (make, params) in FAMILIES.items():
@@ -240,9 +241,8 @@ display(raw_and_processed(compare.first_clips(clips), sr=sr, **POSTPROCESS,
                           title="the first clip of each model, raw and post-processed"))
 
 # %%
-compare.plot_frames({f"real: {real_name}": rep.encode(real)} | {label: rep.encode(c[0]) for label, c in clips.items()},
-                    rep,
-                    title="spectrograms of the first clip of each model", height=1.7)
+first_frames = {f"real: {real_name}": rep.encode(real)} | {label: rep.encode(c[0]) for label, c in clips.items()}
+axes = compare.plot_frames(first_frames, rep, title="spectrograms of the first clip of each model", height=1.7)
 
 # %% [markdown]
 # ## The musicality card

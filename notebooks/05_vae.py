@@ -195,6 +195,8 @@ untrained = {
     "VQ-VAE": vae.make_vqvae(train.n_frames, rep.n_features, codebook_size=S["codebook_size"], filters=S["vq_filters"],
                              seed=SEED, run_eagerly=S["eager"]),
 }
+
+# %%
 models, histories, train_seconds = {}, {}, {}
 for name, model in untrained.items():
     t0 = time.perf_counter()
@@ -202,6 +204,8 @@ for name, model in untrained.items():
         model.adapt(train), feed, epochs=S["epochs"], validation_data=held_feed, save_every=S["save_every"],
         checkpoint_dir=checkpoint_dir(name))
     train_seconds[name] = time.perf_counter() - t0
+
+# %%
 vq = models["VQ-VAE"]
 K, cpp = vq.codebook_size, vq.codes_per_patch
 train_codes, held_codes = vq.encode_codes(train), vq.encode_codes(held)
@@ -320,6 +324,7 @@ x = np.concatenate([vq.decode_codes(c, noise_scale=1.0, seed=SEED + k) for k, c 
 generated["VQ-VAE"] = [to_clip(x[k * nb : (k + 1) * nb]) for k in range(S["clips"])]
 gen_patches["VQ-VAE"], gen_seconds["VQ-VAE"] = x, time.perf_counter() - t0
 
+# %%
 rows = [("held out (real)", reference[0][: len(generated["VAE"][0])])]
 rows += [(f"{name} 1" + (f" (label {train.label_names[label_of_clip[0]]})" if name == "cVAE" else ""), clips[0])
          for name, clips in generated.items()]

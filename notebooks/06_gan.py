@@ -324,6 +324,7 @@ cspec, cspec_history, cspec_record = gan.fit_monitored(
 print(f"conditional SpecGAN: {len(present)} labels, {cspec_history['steps']} steps, "
       f"{gan.seconds_per_step(cspec_record):.3f} s per step")
 
+# %%
 k = max(S["per_label"], int(np.ceil(1.2 * rep.frames_per_second / (T - OVERLAP))))  # >= 1.2 s per label for the card
 labels = np.repeat(present, k)
 t0 = time.perf_counter()
@@ -336,6 +337,8 @@ uncond_label = train_p.label[patches.nearest_patches(spec.generate(len(labels), 
 print(f"nearest training patch from the asked-for file: {agreement:.0%} of {len(labels)} patches "
       f"(chance {1 / len(present):.0%}; the unconditional SpecGAN's most common file takes "
       f"{np.bincount(uncond_label).max() / len(uncond_label):.0%} of its samples)")
+
+# %%
 shown = present[:4]
 display(audio_table([(f"label {c}: {train_p.label_names[c]}", cond_clips[i]) for i, c in enumerate(shown)], sr=sr,
                     title=f"conditional samples: {k} patches per label"))
@@ -380,6 +383,7 @@ vaegan, vaegan_history = vae.fit_with_checkpoints(vaegan, vae_data, epochs=S["va
                                                   checkpoint_dir=checkpoint_dir("VAE-GAN"))
 vaegan_train_s = time.perf_counter() - t0
 
+# %%
 vae_models = {"VAE": plain, "VAE-GAN": vaegan}
 # how each is sampled (see above): model and the scale of the decoder's noise (0: its mean)
 vae_variants = {"VAE": (plain, 1.0), "VAE-GAN": (vaegan, 0.0), "VAE-GAN, sampled": (vaegan, 1.0)}
@@ -404,6 +408,7 @@ plot_representation(patches.stitch(vae_x["VAE-GAN"][0], overlap=OVERLAP), rep, a
                     title="VAE-GAN: decoder mean", colorbar=False)
 fig.tight_layout()
 
+# %%
 flux = {"training patches": float(np.mean([generate.mean_frame_change_db(p, rep) for p in train_p.x[::7][:200]]))}
 for name in vae_models:
     flux[name] = float(np.mean([generate.mean_frame_change_db(p, rep) for p in vae_mean[name]]))
@@ -504,6 +509,7 @@ speed = pd.DataFrame({
 print("training seconds per step and generation speed:")
 display(speed.round(3))
 
+# %%
 common = {"mode": MODE, "n_frames": T, "overlap": OVERLAP, "hop": S["hop"]}
 saved = {
     "SpecGAN": outputs.save_clips(

@@ -239,6 +239,7 @@ for split in SPLITS:
         recon[(label, split)] = y[: len(original)]
     recon[("original", split)] = original
 
+# %%
 spec = LinearSpectrogram(n_fft=512, hop_length=128)
 err, sc = {}, {}
 for (label, split), y in recon.items():
@@ -253,6 +254,7 @@ display(audio_table(
        for label in MODELS for split in SPLITS],
     sr=sr, title=f"held-out reconstructions, first {SETTINGS['excerpt']:.0f} s"))
 
+# %%
 fig = plt.figure(figsize=(3.6 * (len(MODELS) + 1), 5.4))
 grid = fig.add_gridspec(2, len(MODELS) + 1)
 ax = fig.add_subplot(grid[0, :])

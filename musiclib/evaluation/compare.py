@@ -1,11 +1,20 @@
-"""Comparing approaches by the musicality card: the rows, the table and the verdict of ``notebooks/08_compare``.
+"""Comparing models by the musicality card: within a notebook (02-07) and across them (``08_compare``).
 
-One row per model: the latest saved run of every (approach, model, variant, clock) found under the
-outputs root (:mod:`musiclib.tools.outputs`), where model, variant and clock come from the run's
-``parameters`` (``parameters["model"]``, ``parameters.get("variant")``, ``parameters.get("clock")``).
-A run that saved several models' clips together (``parameters["models"]``, one name per clip) gives
-one row per clip. The rows are ranked by the number of card checks they pass, ties broken by the
-distribution score (lower is nearer the real music).
+Within a generating notebook: :func:`card_clips` cards every model's clips against the same
+training and held-out audio, :func:`card_frame` puts the cards side by side (with the
+representation's decode ceiling), :func:`real_continuation` and :func:`first_clips` give the rows of
+the listening table, :func:`plot_frames` and :func:`plot_onset_strength` the figures,
+:func:`lag1_correlation` how predictable a representation's frames are, and :func:`passes`,
+:func:`failed_checks`, :func:`check_text` and :func:`check_values` put checks into the words of a
+conclusion.
+
+Across notebooks (:func:`model_runs`, :func:`ranking`, :func:`verdict`), one row per model: the
+latest saved run of every (approach, model, variant, clock) found under the outputs root
+(:mod:`musiclib.tools.outputs`), where model, variant and clock come from the run's ``parameters``
+(``parameters["model"]``, ``parameters.get("variant")``, ``parameters.get("clock")``). A run that
+saved several models' clips together (``parameters["models"]``, one name per clip) gives one row per
+clip. The rows are ranked by the number of card checks they pass, ties broken by the distribution
+score (lower is nearer the real music).
 """
 
 from __future__ import annotations
@@ -334,6 +343,8 @@ def _check_names(checks) -> tuple[str, ...]:
 def passes(card: Card, checks) -> bool:
     """Whether none of ``checks`` fails on ``card`` (a check that does not apply does not fail).
 
+    A card that gives no verdict at all (``card.refused``: too little reference) passes nothing.
+
     Parameters
     ----------
     card : Card
@@ -344,7 +355,8 @@ def passes(card: Card, checks) -> bool:
     -------
     bool
     """
-    return all(card.checks[k]["passed"] is not False for k in _check_names(checks))
+    names = _check_names(checks)
+    return not getattr(card, "refused", None) and all(card.checks[k]["passed"] is not False for k in names)
 
 
 def failed_checks(cards: dict[str, Card], checks) -> dict[str, list[str]]:
