@@ -219,8 +219,9 @@ prior, histories["prior"] = vae.fit_with_checkpoints(
     epochs=S["prior_epochs"], validation_data=held_code_feed, save_every=S["save_every"],
     checkpoint_dir=checkpoint_dir("prior"))
 train_seconds["prior"] = time.perf_counter() - t0
-pd.DataFrame({name: {"epochs": len(h["loss"]), "s per epoch": np.median(h["epoch_seconds"]),
-                     "loaded from a checkpoint": h["resumed"]} for name, h in histories.items()}).T
+pd.DataFrame.from_dict({name: {"epochs": len(h["loss"]), "s per epoch": np.median(h["epoch_seconds"]),
+                               "loaded from a checkpoint": h["resumed"]} for name, h in histories.items()},
+                       orient="index").round(2)
 
 # %%
 fig, axes = plt.subplots(1, 4, figsize=(16, 3.2))
@@ -263,9 +264,9 @@ prior_ce = {"train": histories["prior"]["loss"][-1], "held": histories["prior"][
 latent = {name: f"{r['active_units']} of {models[name].latent_dim} units active, KL {r['kl']:.1f} nats (held out)"
           if "active_units" in r else f"codebook perplexity {r['perplexity']:.1f} of {K} codes, {cpp} codes per beat"
           for name, r in metrics.items()}
-display(pd.DataFrame({name: {"train dB": r["train_db"], "held-out dB": r["held_db"],
-                             "decoder σ dB": r["decoder_std_db"], "latent": latent[name]}
-                      for name, r in metrics.items()}).T.round(2))
+display(pd.DataFrame.from_dict({name: {"train dB": r["train_db"], "held-out dB": r["held_db"],
+                                       "decoder σ dB": r["decoder_std_db"], "latent": latent[name]}
+                                for name, r in metrics.items()}, orient="index").round(2))
 print(f"prior: {prior_ce['train']:.2f} nats per code on training songs, {prior_ce['held']:.2f} on held-out songs; "
       f"the code frequencies alone give {prior_ce['unigram']:.2f}")
 

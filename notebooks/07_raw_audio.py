@@ -294,7 +294,7 @@ print(f"tempo of the beat-synchronous clips: {tempo:.1f} BPM (one piece every {6
       f"fixed clips: one piece every {(N - 0.01 * sr) / sr:.3f} s")
 pd.DataFrame([{"model": label, "split": split, "seconds": len(clips[(label, split)][0]) / sr,
                "pieces": info[0]["n_pieces"], "RTF": info[0]["rtf"]}
-              for (label, split), info in infos.items()]).round(1)
+              for (label, split), info in infos.items()]).set_index(["model", "split"]).round(1)
 
 # %% [markdown]
 # ### An interpolation between two pieces
@@ -333,9 +333,10 @@ captioned = {f"{label}, {split} pieces": clips[(label, split)] for label, split 
 cards = dict(zip(models, compare.card_clips(captioned, training=training_audio, reference=reference, sr=sr,
                                             seed=SEED).values()))
 rhythm = {key: c.checks["rhythm"]["value"] for key, c in cards.items()}
-display(pd.DataFrame({label: {f"rhythm, {split}": rhythm[(label, split)] for split in SPLITS}
-                      | {f"failed, {split}": ", ".join(cards[(label, split)].failed) or "-" for split in SPLITS}
-                      for label in MODELS}).T.round(2))
+rhythm_rows = {label: {f"rhythm, {split}": rhythm[(label, split)] for split in SPLITS}
+               | {f"failed, {split}": ", ".join(cards[(label, split)].failed) or "-" for split in SPLITS}
+               for label in MODELS}
+display(pd.DataFrame.from_dict(rhythm_rows, orient="index").round(2))
 
 fig, ax = plt.subplots(figsize=(6, 3))
 x = np.arange(len(MODELS))
