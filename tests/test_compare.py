@@ -142,14 +142,15 @@ def test_card_frame_adds_the_decode_ceiling_and_names_the_index():
 def songs():
     from musiclib import synth
 
-    return [synth.synthetic_mix(duration=4, bpm=b, seed=s, sr=SR) for s, b in enumerate([100, 112, 124, 136, 118, 130])]
+    return [synth.synthetic_mix(duration=3, bpm=b, seed=s, sr=SR) for s, b in enumerate([100, 112, 124, 136, 118, 130])]
 
 
+@pytest.mark.slow  # three real cards
 def test_card_clips_is_one_card_per_model_against_the_same_audio(songs):
     from musiclib.evaluation.card import musicality_card
 
     training, reference = songs[2:4], songs[4:]
-    clips = {"real": songs[:2], "noise": [0.1 * np.random.default_rng(0).standard_normal(4 * SR) for _ in range(2)]}
+    clips = {"real": songs[:2], "noise": [0.1 * np.random.default_rng(0).standard_normal(3 * SR) for _ in range(2)]}
     features = {}
     cards = compare.card_clips(clips, training=training, reference=reference, sr=SR, seed=3, prefix="02",
                                features=features)
@@ -161,7 +162,20 @@ def test_card_clips_is_one_card_per_model_against_the_same_audio(songs):
         a, b = cards["noise"].checks[k]["value"], direct.checks[k]["value"]
         assert (math.isnan(a) and math.isnan(b)) or a == pytest.approx(b), k
     assert cards["real"].checks["noise"]["passed"] and not cards["noise"].checks["noise"]["passed"]
-    assert compare.card_clips({"x": songs[:1]}, training=training, reference=reference, sr=SR)["x"].label == "x"
+
+
+def test_card_clips_passes_each_model_s_clips_and_a_caption(monkeypatch):
+    from musiclib.evaluation import card
+
+    calls = []
+    monkeypatch.setattr(card, "musicality_card", lambda clips, **kw: calls.append((clips, kw)) or kw["label"])
+    a, b, t, r = [np.zeros(3)], [np.ones(3)], [np.full(3, 2.0)], [np.full(3, 3.0)]
+    assert compare.card_clips({"LSTM": a, "CNN": b}, training=t, reference=r, sr=SR, seed=4) == {"LSTM": "LSTM",
+                                                                                                 "CNN": "CNN"}
+    assert [c for c, _ in calls] == [a, b]
+    assert calls[0][1]["features"] is calls[1][1]["features"] == {}  # one cache for every model's card
+    assert calls[0][1] | {"features": None} == {"training": t, "reference": r, "sr": SR, "seed": 4, "features": None,
+                                                "label": "LSTM"}
 
 
 @pytest.mark.parametrize("clips, match", [({}, "non-empty dict"), ([np.zeros(SR)], "non-empty dict"),
