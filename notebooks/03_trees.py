@@ -292,8 +292,9 @@ display(headline(
 
 # %% [markdown]
 # - Trees are not slow when they are used as a generator should use them: on a few PCA components,
-#   with all trees packed and walked together, a frame costs well under a millisecond (the
-#   "roll-out ms/frame" column), and a clip with its inversion is made faster than real time.
+#   with all trees packed and walked together, a frame costs about a millisecond or less (the
+#   "roll-out ms/frame" column), and a clip with its inversion is made faster than real time (the
+#   slowest model's factor is in the summary).
 # - The drone is real and measurable: the trees' mean prediction fed back in loses most of the
 #   frame-to-frame change of real music (the T=0 column against the real music's); sampling a
 #   training example from the leaf, or a residual for XGBoost, restores it.

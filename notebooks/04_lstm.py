@@ -31,9 +31,9 @@
 # | **CNN**: dilated causal 1-D convolutions, frequency bins as channels | a receptive field of at least a bar |
 # | **LSTM+VAE**: frame encoder -> LSTM -> sampled latent -> decoder | FFT magnitudes *or* DCT blocks (the comparison near the end) |
 #
-# Each is trained twice (the CNN only with the clock in demo mode, for the time budget): without and
-# with the **beat clock**, the phase of the frame to predict within
-# its beat and bar (sines and cosines of its harmonics) from beat tracking of the training songs
+# The MLP, the LSTM and the CNN are each trained twice (the CNN only with the clock in demo mode, for
+# the time budget): without and with the **beat clock**, the phase of the frame to predict within its
+# beat and bar (sines and cosines of its harmonics) from beat tracking of the training songs
 # (`musiclib.beats`). At generation time a steady clock at the corpus's median tempo drives it. Every
 # model generates through one compiled TensorFlow loop (`musiclib.models.keras_seq`) with the
 # stability guard inside it, and is judged by ear, by the onset strength of its clips against the
@@ -145,8 +145,8 @@ print(f"decode ceiling of the representation on {nf.prime_clip.name}: SC {ceilin
 # Each model reads windows of consecutive frames from a `tf.data` pipeline and learns the next frame
 # at every step (teacher forcing); with the clock, every step also carries the clock features of the
 # frame it predicts (the LSTM's read-out sees them directly too, beside its state, so the phase can
-# shift a prediction the way it shifts a ridge model's). The frames are standardised inside the model (`keras.layers.Normalization`), so
-# losses are in units of each feature's spread. `fit_with_checkpoints` trains with Keras'
+# shift a prediction the way it shifts a ridge model's). The frames are standardised inside the model
+# (`keras.layers.Normalization`), so losses are in units of each feature's spread. `fit_with_checkpoints` trains with Keras'
 # `BackupAndRestore` and `ModelCheckpoint` (an interrupted run resumes at its last epoch; a finished
 # one is loaded, not retrained), inside `keras_seq.strategy()`. After training each model measures its
 # one-step errors on the held-out files (`calibrate`) and keeps a bank of those error vectors: a

@@ -105,8 +105,8 @@ print("TensorFlow", tf.__version__, "| devices:", [d.name for d in tf.config.lis
 # ## Data: one beat per patch
 #
 # The corpus is split by file. Each file's frames (the series' generation representation,
-# `generate.default_representation()`, in dB, from the feature cache) are cut at its tracked beats (`musiclib.beats`); each beat becomes one
-# patch, resampled along time to `n_frames` frames. The original length of every beat is kept, so a
+# `generate.default_representation()`, in dB, from the feature cache) are cut at its tracked beats
+# (`musiclib.beats`); each beat becomes one patch, resampled along time to `n_frames` frames. The original length of every beat is kept, so a
 # sequence of patches can be put back at its own tempo. Generated sequences use the corpus's median
 # beat. The label of a patch is its song (a corpus of sub-folders would give the sub-folder names).
 # Every generated sequence passes the series' stability guard (`generate.StabilityGuard`, fitted on
@@ -173,8 +173,8 @@ display(audio_table([("held-out passage (same inversion)", original), ("its beat
 # the two guards against posterior collapse. The cVAE has fewer latent units and a KL weight of 40:
 # with the VAE's 32 units and weight 1 it ignored its label (its samples were no nearer to the song
 # asked for than chance), because a few more bits in `z` cost almost nothing; when they cost more,
-# what tells one song from another is left to the label. The VQ-VAE's codebook follows exponential moving
-# averages of the codes assigned to it, and codes nobody uses are moved onto the data. The prior is
+# what tells one song from another is left to the label. The VQ-VAE's codebook follows exponential
+# moving averages of the codes assigned to it, and codes nobody uses are moved onto the data. The prior is
 # an LSTM over each training song's code sequence, beat after beat. `vae.fit_with_checkpoints`
 # (Keras' `BackupAndRestore` and `ModelCheckpoint`) resumes an interrupted run and reuses a finished
 # one; the models are built inside `vae.strategy()`, one or several GPUs when there are any.
