@@ -360,13 +360,39 @@ def passes(card: Card, checks) -> bool:
 
 
 def failed_checks(cards: dict[str, Card], checks) -> dict[str, list[str]]:
-    """label -> the names among ``checks`` that fail on that label's card (an empty list: none)."""
+    """Which of ``checks`` fail on each card.
+
+    Parameters
+    ----------
+    cards : dict
+        label -> Card
+    checks : str or sequence of str
+        Names in :data:`~musiclib.evaluation.card.CHECKS`.
+
+    Returns
+    -------
+    dict
+        label -> the names among ``checks`` that fail on that label's card, in the order of
+        ``checks`` (an empty list: none fails).
+    """
     names = _check_names(checks)
     return {label: [k for k in names if c.checks[k]["passed"] is False] for label, c in cards.items()}
 
 
 def check_text(card: Card, checks) -> str:
-    """Each check's value and result in words: ``"noise 0.41 pass, drone 0.62 FAIL, tempo nan n/a"``."""
+    """Checks of one card in words, for a conclusion.
+
+    Parameters
+    ----------
+    card : Card
+    checks : str or sequence of str
+        Names in :data:`~musiclib.evaluation.card.CHECKS`.
+
+    Returns
+    -------
+    str
+        Each check's value and result: ``"noise 0.41 pass, drone 0.62 FAIL, tempo nan n/a"``.
+    """
     word = {True: "pass", False: "FAIL", None: "n/a"}
     return ", ".join(f"{k} {card.checks[k]['value']:.2f} {word[card.checks[k]['passed']]}"
                      for k in _check_names(checks))
