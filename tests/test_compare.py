@@ -205,6 +205,9 @@ def test_checks_in_words():
             compare.passes(cards["VAE"], bad)
     with pytest.raises(ParameterError, match="cards"):
         compare.check_values({}, "noise")
+    refused = _card()
+    refused.refused = "2 held-out clips (20 s); the card needs 3 (30 s)"  # too little reference: no verdict
+    assert not compare.passes(refused, "noise") and compare.check_text(refused, "noise") == "noise 1.00 no verdict"
 
 
 def _clip(name, n):

@@ -391,11 +391,14 @@ def check_text(card: Card, checks) -> str:
     Returns
     -------
     str
-        Each check's value and result: ``"noise 0.41 pass, drone 0.62 FAIL, tempo nan n/a"``.
+        Each check's value and result: ``"noise 0.41 pass, drone 0.62 FAIL, tempo nan n/a"`` (``"no
+        verdict"`` for every check of a card that gives none: ``card.refused``, too little reference).
     """
+    names = _check_names(checks)
+    refused = bool(getattr(card, "refused", None))
     word = {True: "pass", False: "FAIL", None: "n/a"}
-    return ", ".join(f"{k} {card.checks[k]['value']:.2f} {word[card.checks[k]['passed']]}"
-                     for k in _check_names(checks))
+    return ", ".join(f"{k} {card.checks[k]['value']:.2f} {'no verdict' if refused else word[card.checks[k]['passed']]}"
+                     for k in names)
 
 
 def check_values(cards: dict[str, Card], check: str) -> str:
