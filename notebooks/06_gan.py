@@ -142,7 +142,7 @@ print(f"card: {len(training_audio)} training clips ({sum(map(len, training_audio
 # (the settings of what is generated after training are left out of it)
 SAMPLING_ONLY = ("n_clips", "clip_patches", "walk_seconds", "walk_anchors", "per_label", "n_near")
 setup_key = outputs.run_key(MODE, SEED, str(root), {k: v for k, v in S.items() if k not in SAMPLING_ONLY},
-                      [c.path.name for c in pdata.train.clips], code=[gan, vae])
+                            [c.path.name for c in pdata.train.clips], code=[gan, vae])
 checkpoint_dir = functools.partial(outputs.checkpoint_dir, "06_gan", key=setup_key, resume=RESUME)
 features = {}  # the card's features of the training and held-out audio, computed once for every card
 # what the monitor of every model judges its snapshots against, with the card
