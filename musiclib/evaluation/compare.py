@@ -492,6 +492,21 @@ def first_clips(clips: dict, *, real: tuple[str, np.ndarray] | None = None, suff
     return rows | {f"{label}{suffix}": c[0] for label, c in clips.items()}
 
 
+def _stacked_axes(n: int, axes, *, height, what: str, sharex: bool = False) -> list:
+    """``axes`` as a list of ``n`` (a ParameterError naming ``what`` otherwise), or a new figure of ``n``
+    axes one above the other, ``height`` inches each."""
+    import matplotlib.pyplot as plt
+
+    height = check_number("height", height, low=0, low_open=True, high=20)
+    if axes is None:
+        _, grid = plt.subplots(n, 1, figsize=(11, height * n), sharex=sharex, squeeze=False)
+        return list(grid[:, 0])
+    axes = list(np.ravel(axes))
+    if len(axes) != n:
+        raise ParameterError(f"axes: {len(axes)} given for {n} {what}")
+    return axes
+
+
 def plot_frames(frames: dict, rep, *, title: str | None = None, axes=None, height: float = 1.7):
     """Spectrograms one above the other: the first clip of each model beside the real music, say.
 
@@ -513,20 +528,11 @@ def plot_frames(frames: dict, rep, *, title: str | None = None, axes=None, heigh
     -------
     list of matplotlib Axes
     """
-    import matplotlib.pyplot as plt
-
     from musiclib.display import plot_representation
 
     if not isinstance(frames, dict) or not frames:
         raise ParameterError(f"frames must be a non-empty dict of label -> frames, not {frames!r:.80}")
-    height = check_number("height", height, low=0, low_open=True, high=20)
-    if axes is None:
-        fig, axes = plt.subplots(len(frames), 1, figsize=(11, height * len(frames)), squeeze=False)
-        axes = list(axes[:, 0])
-    else:
-        axes = list(np.ravel(axes))
-        if len(axes) != len(frames):
-            raise ParameterError(f"axes: {len(axes)} given for {len(frames)} spectrograms")
+    axes = _stacked_axes(len(frames), axes, height=height, what="spectrograms")
     for ax, (label, fr) in zip(axes, frames.items()):
         plot_representation(fr, rep, ax=ax, title=label, colorbar=False)
     fig = axes[0].figure
@@ -560,7 +566,6 @@ def plot_onset_strength(clips: dict, *, sr: int, beat_times, bpm: float, axes=No
         Each titled ``"<label>: onset strength"``; the first holds the legend.
     """
     import librosa
-    import matplotlib.pyplot as plt
 
     from musiclib.display import plot_beats
 
@@ -568,14 +573,7 @@ def plot_onset_strength(clips: dict, *, sr: int, beat_times, bpm: float, axes=No
         raise ParameterError(f"clips must be a non-empty dict of label -> audio, not {clips!r:.80}")
     sr = check_int("sr", sr)
     bpm = check_number("bpm", bpm, low=0, low_open=True)
-    height = check_number("height", height, low=0, low_open=True, high=20)
-    if axes is None:
-        fig, axes = plt.subplots(len(clips), 1, figsize=(11, height * len(clips)), sharex=True, squeeze=False)
-        axes = list(axes[:, 0])
-    else:
-        axes = list(np.ravel(axes))
-        if len(axes) != len(clips):
-            raise ParameterError(f"axes: {len(axes)} given for {len(clips)} clips")
+    axes = _stacked_axes(len(clips), axes, height=height, what="clips", sharex=True)
     for ax, (label, y) in zip(axes, clips.items()):
         env = librosa.onset.onset_strength(y=np.asarray(y, dtype=np.float32), sr=sr)
         ax.plot(librosa.times_like(env, sr=sr), env, lw=0.8)
