@@ -191,6 +191,21 @@ def table(rows):
     return agree, spread_t, by_candidate
 
 
+def minimum(agree, *, target: float) -> dict:
+    """Per corpus: the fewest files from which every size measured agrees in >= ``target`` of draws, and the
+    least total seconds measured at that many files that does."""
+    out = {}
+    for set_name, g in agree.reset_index().groupby("set"):
+        worst = g.groupby("files")["verdict"].min().sort_index()
+        ok = [k for k in worst.index if (worst[worst.index >= k] >= target).all()]
+        if not ok:
+            out[set_name] = (math.nan, math.nan)
+            continue
+        rows = g[(g["files"] == ok[0]) & (g["verdict"] >= target)]
+        out[set_name] = (int(ok[0]), float(rows["seconds"].min()))
+    return out
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--corpus", default="nexuiz-music", help="a folder name under the data root")
@@ -206,7 +221,13 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--target", type=float, default=0.9, help="agreement a reference size must reach")
     p.add_argument("--json", type=Path, default=None, help="also write every row here")
+    p.add_argument("--from-json", type=Path, nargs="+", default=None,
+                   help="print the tables of earlier runs' rows (their --json files) instead of measuring")
     a = p.parse_args(argv)
+    if a.from_json:
+        t0 = time.perf_counter()
+        rows = [r for f in a.from_json for r in json.loads(f.read_text())]
+        return report(rows, target=a.target, t0=t0)
     songs_like = "sonic" not in a.corpus
     clip_s = a.clip_seconds or (30.0 if songs_like else 8.0)
     per_file = [float(x) for x in (a.seconds or ("10,30" if songs_like else "3,8")).split(",")]
@@ -215,6 +236,12 @@ def main(argv=None) -> int:
     rows = run(a.corpus, clip_seconds=clip_s, files=[int(x) for x in a.files.split(",")], seconds=per_file,
                draws=a.draws, partitions=a.partitions, n_candidates=a.candidates, n_training=a.training,
                candidate_seconds=cand_s, seed=a.seed)
+    if a.json:
+        a.json.write_text(json.dumps(rows, default=float))
+    return report(rows, target=a.target, t0=t0)
+
+
+def report(rows, *, target: float, t0: float) -> int:
     import pandas as pd
 
     agree, spread_t, by_candidate = table(rows)
@@ -225,14 +252,12 @@ def main(argv=None) -> int:
         print(by_candidate.round(2).to_string())
         print("\nspread of each check's value over draws (median absolute deviation from the median)")
         print(spread_t.to_string(float_format=lambda x: f"{x:.3g}"))
-    ok = agree[agree["verdict"] >= a.target]
-    if len(ok):
-        first = ok.reset_index().sort_values(["seconds", "files"]).iloc[0]
-        print(f"\nsmallest reference measured with verdict agreement >= {a.target:.0%}: {int(first['files'])} files x "
-              f"{first['per_file_s']:g} s ({first['seconds']:.0f} s)")
+    for set_name, (files, seconds) in minimum(agree, target=target).items():
+        print(f"\n{set_name}: the overall verdict agrees in >= {target:.0%} of draws from {files} files "
+              f"(and at every larger size measured), {seconds:.0f} s (the least total measured at that many files)")
+    print(f"the card's minimum: {card.MIN_REFERENCE_FILES} files, {card.MIN_REFERENCE_SECONDS:g} s "
+          "(the larger of the corpora's minima)")
     print(f"[{time.perf_counter() - t0:.0f} s]")
-    if a.json:
-        a.json.write_text(json.dumps(rows, default=float))
     return 0
 
 

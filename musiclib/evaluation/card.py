@@ -80,7 +80,7 @@ from musiclib.evaluation.features import (
 
 __all__ = ["Card", "CHECKS", "DESCRIPTIONS", "THRESHOLDS", "CALIBRATION", "musicality_card", "frechet_distance",
            "format_value", "MIN_REFERENCE_FILES", "MIN_REFERENCE_SECONDS", "reference_size", "check_reference",
-           "ReferenceTooSmallError"]
+           "no_verdict", "ReferenceTooSmallError"]
 
 # --------------------------------------------------------------------------------------------------
 # Settings of the checks (the analysis settings are in musiclib.evaluation.features)
@@ -93,10 +93,12 @@ N_BOOTSTRAP = 100
 MIN_REFERENCE_FILES = 3
 #: ... holding this many analysed seconds between them (each clip counts at most
 #: :data:`~musiclib.evaluation.features.MAX_ANALYSIS_SECONDS`). Both were chosen by
-#: ``benchmarks/reference_size.py``: the smallest reference whose pass/fail verdicts agree with those
-#: of a large reference in at least 90 % of seeded random draws, on whole songs and on short loops
-#: (its printed table gives the agreement and spread at each size).
-MIN_REFERENCE_SECONDS = 60.0
+#: ``benchmarks/reference_size.py``: the smallest reference (in files, then in seconds) from which the
+#: overall verdict against random draws of that size agrees in at least 90 % of draws with the verdict
+#: against a large reference, on whole songs (nexuiz-music) and on short loops (sonic-pi-samples), the
+#: larger of the two corpora's minima. Its printed tables give the agreement of each check and the
+#: spread of each value at every size (the distribution check is the least stable).
+MIN_REFERENCE_SECONDS = 30.0
 
 # --------------------------------------------------------------------------------------------------
 # The checks, their thresholds, and the calibration that set them
@@ -539,6 +541,28 @@ class Card:
         if self.label:
             styler = styler.set_caption(self.label)
         return f"{styler.to_html()}<p><b>{self.verdict()}</b> ({self.n_clips} clips, {self.seconds:.1f} s)</p>"
+
+
+def no_verdict(cards) -> str:
+    """The sentence to show beside results that cards without a verdict would otherwise seem to give.
+
+    Parameters
+    ----------
+    cards : dict of label -> Card, or list of Card
+
+    Returns
+    -------
+    str
+        ``""`` when every card has a verdict, else ``"No verdict for <labels, or any card>: <why>."``
+        (:attr:`Card.refused`: how much reference there is and how much is needed).
+    """
+    if not isinstance(cards, dict):
+        cards = {c.label or f"card {i}": c for i, c in enumerate(cards)}
+    refused = [label for label, c in cards.items() if c.refused]
+    if not refused:
+        return ""
+    which = "any card" if len(refused) == len(cards) else ", ".join(refused)
+    return f"No verdict for {which}: {cards[refused[0]].refused}."
 
 
 def _as_clips(x, *, name: str) -> list:

@@ -18,10 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from musiclib.errors import ParameterError
-from musiclib.evaluation.card import CHECKS, MIN_CLIP_SECONDS, RESULT_COLOURS, SR, Card, format_value
+from musiclib.evaluation.card import CHECKS, MIN_CLIP_SECONDS, RESULT_COLOURS, SR, Card, format_value, no_verdict
 
-__all__ = ["model_runs", "card_frame", "style_cards", "ranking", "verdict", "time_frame", "checks_passed",
-           "no_verdict"]
+__all__ = ["model_runs", "card_frame", "style_cards", "ranking", "verdict", "time_frame", "checks_passed"]
 
 
 def _label(approach: str, model, variant, clock) -> str:
@@ -213,27 +212,6 @@ def checks_passed(card: Card) -> float:
     """How many checks ``card`` passed (checks that do not apply count as passed); NaN when the card gives
     no verdict (:attr:`~musiclib.evaluation.card.Card.refused`: too little reference)."""
     return math.nan if card.refused else len(CHECKS) - len(card.failed)
-
-
-def no_verdict(cards: dict[str, Card]) -> str | None:
-    """The sentence that replaces a ranking when a card gives no verdict (too little reference), else None.
-
-    Parameters
-    ----------
-    cards : dict
-        label -> Card.
-
-    Returns
-    -------
-    str or None
-        ``"No verdict: <why>."`` naming the cards without one, or None when every card has a verdict.
-    """
-    refused = [label for label, c in cards.items() if c.refused]
-    if not refused:
-        return None
-    why = cards[refused[0]].refused
-    which = "any card" if len(refused) == len(cards) else ", ".join(refused)
-    return f"No verdict for {which}: {why}."
 
 
 def time_frame(runs: dict[str, dict]):
