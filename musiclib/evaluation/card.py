@@ -712,7 +712,7 @@ def musicality_card(
     --------
     >>> from musiclib import synth
     >>> bpms = [100, 112, 124, 136, 118, 130, 106, 128]
-    >>> real = [synth.synthetic_mix(duration=20, bpm=b, seed=s) for s, b in enumerate(bpms)]
+    >>> real = [synth.synthetic_mix(duration=10, bpm=b, seed=s) for s, b in enumerate(bpms)]
     >>> card = musicality_card(real[:2], training=real[2:5], reference=real[5:])
     >>> card.passed
     True
