@@ -27,10 +27,12 @@ from pathlib import Path
 import numpy as np
 
 from musiclib.errors import ParameterError, check_int, check_number
-from musiclib.evaluation.card import CHECKS, MIN_CLIP_SECONDS, RESULT_COLOURS, SR, Card, format_value
+from musiclib.evaluation.card import (
+    CHECKS, MIN_CLIP_SECONDS, RESULT_COLOURS, RESULT_WORDS, SR, Card, format_value, no_verdict,
+)
 
 __all__ = [
-    "model_runs", "card_clips", "card_frame", "style_cards", "ranking", "verdict", "time_frame",
+    "model_runs", "card_clips", "card_frame", "style_cards", "ranking", "verdict", "time_frame", "checks_passed",
     "passes", "failed_checks", "check_text", "check_values", "real_continuation", "first_clips", "plot_frames",
     "plot_onset_strength", "lag1_correlation",
 ]
@@ -201,7 +203,7 @@ def card_frame(cards: dict[str, Card], *, decode_ceiling: float | None = None, i
     decode_ceiling = check_number("decode_ceiling", decode_ceiling, allow_none=True)
     frame = pd.DataFrame({label: c.summary_row() for label, c in cards.items()}).T.drop(columns="passed")
     frame = frame.astype(float)
-    frame["passed"] = [f"{len(CHECKS) - len(c.failed)}/{len(CHECKS)}" for c in cards.values()]
+    frame["passed"] = ["no verdict" if c.refused else f"{checks_passed(c)}/{len(CHECKS)}" for c in cards.values()]
     frame["failed"] = [", ".join(c.failed) or "-" for c in cards.values()]
     if decode_ceiling is not None:
         frame["decode ceiling SC dB"] = decode_ceiling
@@ -243,7 +245,7 @@ def ranking(cards: dict[str, Card]):
         return pd.DataFrame(columns=columns)
     frame = pd.DataFrame(
         {
-            "passed": [len(CHECKS) - len(c.failed) for c in cards.values()],
+            "passed": [checks_passed(c) for c in cards.values()],
             "distribution": [c.checks["distribution"]["value"] for c in cards.values()],
             "failed": [", ".join(c.failed) or "-" for c in cards.values()],
             "key": [c.checks["distribution"]["detail"].get("unclipped_score", c.checks["distribution"]["value"])
@@ -271,6 +273,9 @@ def verdict(cards: dict[str, Card], *, baselines: dict[str, Card]) -> str:
     str
     """
     n = len(CHECKS)
+    refused = no_verdict({**cards, **baselines})
+    if refused:
+        return refused
 
     def fails(row):
         return "every check" if row.failed == "-" else f"all but {row.failed}"
@@ -290,6 +295,12 @@ def verdict(cards: dict[str, Card], *, baselines: dict[str, Card]) -> str:
         verb = "beats" if top.passed > base.passed else "ties with" if top.passed == base.passed else "falls short of"
         text += f"; it {verb} the best baseline, {base.name} ({base.passed} of {n}, {fails(base)})"
     return text + "."
+
+
+def checks_passed(card: Card) -> float:
+    """How many checks ``card`` passed (checks that do not apply count as passed); NaN when the card gives
+    no verdict (:attr:`~musiclib.evaluation.card.Card.refused`: too little reference)."""
+    return math.nan if card.refused else len(CHECKS) - len(card.failed)
 
 
 def time_frame(runs: dict[str, dict]):
@@ -343,7 +354,7 @@ def _check_names(checks) -> tuple[str, ...]:
 def passes(card: Card, checks) -> bool:
     """Whether none of ``checks`` fails on ``card`` (a check that does not apply does not fail).
 
-    A card that gives no verdict at all (``card.refused``: too little reference) passes nothing.
+    A card that gives no verdict at all (:attr:`Card.refused`: too little reference) passes nothing.
 
     Parameters
     ----------
@@ -356,7 +367,7 @@ def passes(card: Card, checks) -> bool:
     bool
     """
     names = _check_names(checks)
-    return not getattr(card, "refused", None) and all(card.checks[k]["passed"] is not False for k in names)
+    return not card.refused and all(card.checks[k]["passed"] is not False for k in names)
 
 
 def failed_checks(cards: dict[str, Card], checks) -> dict[str, list[str]]:
@@ -392,13 +403,12 @@ def check_text(card: Card, checks) -> str:
     -------
     str
         Each check's value and result: ``"noise 0.41 pass, drone 0.62 FAIL, tempo nan n/a"`` (``"no
-        verdict"`` for every check of a card that gives none: ``card.refused``, too little reference).
+        verdict"`` for every check of a card that gives none: :attr:`Card.refused`, too little
+        reference).
     """
-    names = _check_names(checks)
-    refused = bool(getattr(card, "refused", None))
-    word = {True: "pass", False: "FAIL", None: "n/a"}
-    return ", ".join(f"{k} {card.checks[k]['value']:.2f} {'no verdict' if refused else word[card.checks[k]['passed']]}"
-                     for k in names)
+    return ", ".join(f"{k} {card.checks[k]['value']:.2f} "
+                     + ("no verdict" if card.refused else RESULT_WORDS[card.checks[k]["passed"]])
+                     for k in _check_names(checks))
 
 
 def check_values(cards: dict[str, Card], check: str) -> str:
