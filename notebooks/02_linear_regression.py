@@ -349,16 +349,12 @@ summary = {
     "cards failing blow-up": [label for label, c in cards.items() if c.checks["blowup"]["passed"] is False],
     "seconds to run this notebook": round(time.perf_counter() - t_start, 1),
 }
-for k, v in summary.items():
-    print(f"{k:>42}: {v}")
+display(pd.Series(summary, name="value", dtype=object).to_frame())  # every row computed above
 
 # %%
-verdict = {True: "passes", False: "fails", None: "no verdict"}
 display(headline(
     f"With a beat clock at {bpm:.0f} BPM the ridge model's rhythm value goes from "
-    f"{rhythm['ridge, no clock']['value']:.2f} ({verdict[rhythm['ridge, no clock']['passed']]}) to "
-    f"{rhythm['ridge, clock']['value']:.2f} ({verdict[rhythm['ridge, clock']['passed']]}; threshold "
-    f"{rhythm['ridge, clock']['threshold']:.2f}), and the guard holds the clock-less roll-out's peak energy at "
+    f"{compare.check_change(cards['ridge, no clock'], cards['ridge, clock'], 'rhythm')}, and the guard holds the clock-less roll-out's peak energy at "
     f"{energy_table.loc['T=1, guard on', 'max dB']:.0f} dB where it otherwise reaches "
     f"{energy_table.loc['T=1, guard off', 'max dB']:.0f} dB. {card.no_verdict(cards)}".strip()))
 

@@ -278,16 +278,12 @@ summary = {
     "slowest generation (x real time, with inversion)": round(min(g["rtf"] for g in gen.values()), 1),
     "seconds to run this notebook": round(time.perf_counter() - t_start, 1),
 }
-for k, v in summary.items():
-    print(f"{k:>58}: {v}")
+display(pd.Series(summary, name="value", dtype=object).to_frame())  # every row computed above
 
 # %%
-verdict = {True: "passes", False: "fails", None: "is not judged"}
 display(headline(
     f"With a beat clock at {bpm:.0f} BPM the {best}'s rhythm value goes from "
-    f"{rhythm[f'{best}, no clock']['value']:.2f} ({verdict[rhythm[f'{best}, no clock']['passed']]}) to "
-    f"{rhythm[f'{best}, clock']['value']:.2f} ({verdict[rhythm[f'{best}, clock']['passed']]}; threshold "
-    f"{rhythm[f'{best}, clock']['threshold']:.2f}); {len(passing)} of {len(FAMILIES)} tree families pass rhythm "
+    f"{compare.check_change(cards[f'{best}, no clock'], cards[f'{best}, clock'], 'rhythm')}; {len(passing)} of {len(FAMILIES)} tree families pass rhythm "
     f"with the clock, and {len(summary['cards failing blow-up'])} of {len(cards)} models fail blow-up. "
     f"{card.no_verdict(cards)}".strip()))
 

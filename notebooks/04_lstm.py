@@ -459,18 +459,15 @@ summary = {
     "LSTM+VAE checks failed (FFT, DCT)": (n_failed["FFT"], n_failed["DCT"]),
     "seconds to run this notebook": round(time.perf_counter() - t_start, 1),
 }
-for k, v in summary.items():
-    print(f"{k:>40}: {v}")
+display(pd.Series(summary, name="value", dtype=object).to_frame())  # every row computed above
 print(fft_dct)
 
 # %%
-verdict = {True: "passes", False: "fails", None: "is not judged"}
 passing = [f for f in FAMILIES if rhythm[f"{f}, clock"]["passed"]]
 display(headline(
-    f"With a beat clock at {bpm:.0f} BPM the LSTM's rhythm value goes from {rhythm['LSTM, no clock']['value']:.2f} "
-    f"({verdict[rhythm['LSTM, no clock']['passed']]}) to {rhythm['LSTM, clock']['value']:.2f} "
-    f"({verdict[rhythm['LSTM, clock']['passed']]}; threshold {rhythm['LSTM, clock']['threshold']:.2f}); with the "
-    f"clock {', '.join(passing) or 'no model'} pass{'es' if len(passing) <= 1 else ''} rhythm, and "
+    f"With a beat clock at {bpm:.0f} BPM the LSTM's rhythm value goes from "
+    f"{compare.check_change(cards['LSTM, no clock'], cards['LSTM, clock'], 'rhythm')}; with the clock "
+    f"{', '.join(passing) or 'no model'} pass{'es' if len(passing) <= 1 else ''} rhythm, and "
     f"{len(summary['cards failing blow-up'])} of {len(cards) + len(tail_cards)} cards (the long clips' tails included) "
     f"fail blow-up. {card.no_verdict({**cards, **tail_cards})}".strip()))
 

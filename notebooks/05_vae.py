@@ -535,8 +535,7 @@ summary = {
     "real-time factor": {k: round(v) for k, v in rtf.items()},
     "seconds to run this notebook": round(time.perf_counter() - t_start, 1),
 }
-for k, v in summary.items():
-    print(f"{k:>52}: {v}")
+display(pd.Series(summary, name="value", dtype=object).to_frame())  # every row computed above
 n_pass = sum(passed_key.values())
 closest = min(float(np.median(d)) for _, d in nearest.values())
 display(headline(

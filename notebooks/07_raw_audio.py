@@ -428,8 +428,7 @@ summary = {
     "cards passed": {f"{k[0]}, {k[1]}": v for k, v in passed.items()},
     "seconds to run this notebook": round(time.perf_counter() - t_start, 1),
 }
-for k, v in summary.items():
-    print(f"{k:>36}: {v}")
+display(pd.Series(summary, name="value", dtype=object).to_frame())  # every row computed above
 
 verdict = ("higher" if len(higher) == len(MODELS) else "not higher" if not higher else "higher for some models")
 print(f"\nBeat-synchronous pieces gave a card rhythm value {verdict} than fixed pieces: "

@@ -208,6 +208,13 @@ def test_checks_in_words():
     refused = _card()
     refused.refused = "2 held-out clips (20 s); the card needs 3 (30 s)"  # too little reference: no verdict
     assert not compare.passes(refused, "noise") and compare.check_text(refused, "noise") == "noise 1.00 no verdict"
+    before, after = _card(failed=("rhythm",), distribution=0.25), _card()
+    assert compare.check_change(before, after, "rhythm") == "1.00 (fails) to 1.00 (passes; threshold 0.50)"
+    assert compare.check_change(cards["VAE"], after, "tempo") == "nan (not judged) to 1.00 (passes; threshold 0.50)"
+    assert compare.check_change(refused, after, "noise") == "1.00 (no verdict) to 1.00 (passes; threshold 0.50)"
+    for bad in (("rhythm",), "loudness"):
+        with pytest.raises(ParameterError, match="check"):
+            compare.check_change(before, after, bad)
 
 
 def _clip(name, n):

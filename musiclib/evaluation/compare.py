@@ -33,7 +33,7 @@ from musiclib.evaluation.card import (
 
 __all__ = [
     "model_runs", "card_clips", "card_frame", "style_cards", "ranking", "verdict", "time_frame", "checks_passed",
-    "passes", "failed_checks", "check_text", "check_values", "real_continuation", "first_clips", "plot_frames",
+    "passes", "failed_checks", "check_text", "check_change", "check_values", "real_continuation", "first_clips", "plot_frames",
     "plot_onset_strength", "lag1_correlation",
 ]
 
@@ -409,6 +409,36 @@ def check_text(card: Card, checks) -> str:
     return ", ".join(f"{k} {card.checks[k]['value']:.2f} "
                      + ("no verdict" if card.refused else RESULT_WORDS[card.checks[k]["passed"]])
                      for k in _check_names(checks))
+
+
+def check_change(before: Card, after: Card, check: str) -> str:
+    """One check from one card to another, in words: ``"0.01 (fails) to 0.74 (passes; threshold 0.46)"``.
+
+    For a headline such as "with a beat clock the rhythm value goes from ... to ...".
+
+    Parameters
+    ----------
+    before, after : Card
+        The model without and with the change (the beat clock, say).
+    check : str
+        A name in :data:`~musiclib.evaluation.card.CHECKS`.
+
+    Returns
+    -------
+    str
+        Each value with ``passes``, ``fails``, ``no verdict`` (:attr:`Card.refused`: too little
+        reference) or ``not judged`` (the check does not apply), and ``after``'s threshold.
+    """
+    if not isinstance(check, str):
+        raise ParameterError(f"check must name one card check ({', '.join(CHECKS)}), not {check!r}")
+    (check,) = _check_names(check)
+
+    def said(c: Card) -> str:
+        result = c.checks[check]
+        word = "no verdict" if c.refused else {True: "passes", False: "fails", None: "not judged"}[result["passed"]]
+        return f"{result['value']:.2f} ({word}"
+
+    return f"{said(before)}) to {said(after)}; threshold {after.checks[check]['threshold']:.2f})"
 
 
 def check_values(cards: dict[str, Card], check: str) -> str:
