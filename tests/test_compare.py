@@ -142,15 +142,16 @@ def test_card_frame_adds_the_decode_ceiling_and_names_the_index():
 def songs():
     from musiclib import synth
 
-    return [synth.synthetic_mix(duration=3, bpm=b, seed=s, sr=SR) for s, b in enumerate([100, 112, 124, 136, 118, 130])]
+    # 10-s mixes: three of them are the card's minimum reference (card.MIN_REFERENCE_FILES / _SECONDS)
+    return [synth.synthetic_mix(duration=10, bpm=b, seed=s, sr=SR) for s, b in enumerate([100, 112, 124, 136, 118, 130])]
 
 
 @pytest.mark.slow  # three real cards
 def test_card_clips_is_one_card_per_model_against_the_same_audio(songs):
     from musiclib.evaluation.card import musicality_card
 
-    training, reference = songs[2:4], songs[4:]
-    clips = {"real": songs[:2], "noise": [0.1 * np.random.default_rng(0).standard_normal(3 * SR) for _ in range(2)]}
+    training, reference = songs[2:3], songs[3:]
+    clips = {"real": songs[:2], "noise": [0.1 * np.random.default_rng(0).standard_normal(10 * SR) for _ in range(2)]}
     features = {}
     cards = compare.card_clips(clips, training=training, reference=reference, sr=SR, seed=3, prefix="02",
                                features=features)
