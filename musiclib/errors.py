@@ -28,12 +28,24 @@ __all__ = [
     "check_choice",
     "check_finite",
     "check_signal",
+    "check_sr",
+    "check_ints",
+    "check_frames_list",
     "MAX_AMPLITUDE",
+    "MAX_SR",
+    "MAX_SAMPLES",
 ]
 
 #: Largest sample magnitude :func:`check_signal` accepts: 200 dB above full scale (``1e10``), beyond any audio
 #: level (as ``musiclib.representations.MAX_DB``); larger values overflow float32 in the transforms.
 MAX_AMPLITUDE = 1e10
+
+#: Highest sample rate accepted anywhere (Hz): the highest rate audio hardware uses (768 kHz).
+MAX_SR = 768_000
+
+#: Most samples musiclib allocates for one signal (2**28: 1 GiB as float32, 3.4 h at 22.05 kHz),
+#: checked before allocating, so a huge rate or length is an error, not an out-of-memory crash.
+MAX_SAMPLES = 2**28
 
 
 class MusiclibError(ValueError):
@@ -155,8 +167,8 @@ def check_choice(name: str, value, choices):
     return value
 
 
-def check_finite(name: str, x, *, ndim: int | None = None, dtype=np.float32) -> np.ndarray:
-    """``x`` as a non-empty, finite, real array of ``dtype`` (and ``ndim`` dimensions when given).
+def check_finite(name: str, x, *, ndim: int | None = None, dtype=np.float32, allow_empty: bool = False) -> np.ndarray:
+    """``x`` as a finite, real array of ``dtype`` (and ``ndim`` dimensions when given; empty only if allowed).
 
     Returns
     -------
@@ -174,7 +186,7 @@ def check_finite(name: str, x, *, ndim: int | None = None, dtype=np.float32) -> 
         raise ParameterError(f"{name} must be {ndim}-D; got {name}.ndim={x.ndim} with shape {x.shape}")
     if np.iscomplexobj(x) or not np.issubdtype(x.dtype, np.number):
         raise ParameterError(f"{name} has dtype {x.dtype}; expected real numbers")
-    if x.size == 0:
+    if x.size == 0 and not allow_empty:
         raise ParameterError(f"{name} is empty (shape {x.shape})")
     x = x.astype(dtype, copy=False)
     if not np.all(np.isfinite(x)):
@@ -184,23 +196,86 @@ def check_finite(name: str, x, *, ndim: int | None = None, dtype=np.float32) -> 
     return x
 
 
-def check_signal(name: str, y, *, min_samples: int = 1, dtype=np.float32) -> np.ndarray:
-    """A mono signal ``y [shape=(n_samples,)]`` of at least ``min_samples`` finite samples, as ``dtype``.
+def check_signal(name: str, y, *, min_samples: int = 1, dtype=np.float32, need: str = "one frame") -> np.ndarray:
+    """A mono signal ``y [shape=(n_samples,)]`` of ``min_samples`` to :data:`MAX_SAMPLES` finite samples, as ``dtype``.
+
+    ``need`` names what ``min_samples`` is (the message reads "shorter than one frame (64 samples)").
 
     Raises
     ------
     ParameterError
-        As :func:`check_finite`, fewer than ``min_samples`` samples (the message gives both counts), or a
-        sample beyond :data:`MAX_AMPLITUDE`.
+        As :func:`check_finite`, fewer than ``min_samples`` or more than :data:`MAX_SAMPLES` samples (the
+        message gives both counts), or a sample beyond :data:`MAX_AMPLITUDE`.
     """
     y = np.asarray(y)
     if y.ndim != 1:
         raise ParameterError(f"{name} must be a mono signal of shape (n_samples,); got shape {y.shape}")
     if y.shape[0] < min_samples:
-        raise ParameterError(f"{name} has {y.shape[0]} samples, shorter than one frame ({min_samples} samples)")
+        raise ParameterError(f"{name} has {y.shape[0]} samples, shorter than {need} ({min_samples} samples)")
+    if y.shape[0] > MAX_SAMPLES:
+        raise ParameterError(f"{name} has {y.shape[0]} samples, more than the {MAX_SAMPLES} musiclib handles at once")
     y = check_finite(name, y, dtype=dtype)
     peak = float(np.max(np.abs(y)))
     if peak > MAX_AMPLITUDE:
         raise ParameterError(f"{name} reaches {peak:.4g}, beyond any audio level (|y| <= {MAX_AMPLITUDE:g}, 200 dB "
                              f"above full scale): scale it down first (musiclib.audio.normalize_peak)")
     return y
+
+
+def check_sr(sr, *, name: str = "sr", low: int = 1, allow_none: bool = False):
+    """A sample rate in Hz as an ``int`` in ``[low, MAX_SR]`` (see :func:`check_int`)."""
+    return check_int(name, sr, low=low, high=MAX_SR, allow_none=allow_none, note="Hz")
+
+
+def check_ints(name: str, values, *, low: int = 1) -> tuple[int, ...]:
+    """One integer ``>= low`` or a non-empty sequence of them (layer widths, filters), as a tuple.
+
+    Raises
+    ------
+    ParameterError
+        Not iterable, empty, or an element that is not an integer ``>= low`` (``bool`` refused).
+    """
+    values = (values,) if _is_int(values) else values
+    try:
+        values = tuple(values)
+    except TypeError:
+        values = None
+    if not values or any(not _is_int(v) or v < low for v in values):
+        raise ParameterError(f"{name}={show(values)} must be an integer >= {low} or a non-empty list of them")
+    return tuple(int(v) for v in values)
+
+
+def check_frames_list(name: str, frames_list, *, width: int | None = None) -> list[np.ndarray]:
+    """Per-file feature frames as a list of finite float32 ``(n_frames, n_features)`` arrays of one width.
+
+    One 2-D array is taken as a list of one. ``width``: the number of features every array must have
+    (default: the first array's).
+
+    Raises
+    ------
+    ParameterError
+        Not a list of arrays, empty, an array that is not 2-D real numbers with at least one feature,
+        features that differ from ``width`` (the message names the index and both widths), or NaN/inf values.
+    """
+    if isinstance(frames_list, np.ndarray):
+        if frames_list.ndim != 2:
+            raise ParameterError(f"{name} must be a list of (n_frames, n_features) arrays, "
+                                 f"got one array of shape {frames_list.shape}")
+        frames_list = [frames_list]
+    try:
+        frames_list = list(frames_list)
+    except TypeError:
+        raise ParameterError(f"{name} must be a list of (n_frames, n_features) arrays, "
+                             f"got {type(frames_list).__name__}") from None
+    if not frames_list:
+        raise ParameterError(f"{name} is empty")
+    out = []
+    for i, f in enumerate(frames_list):
+        f = np.asarray(f)
+        if f.ndim != 2 or f.shape[1] == 0 or not np.issubdtype(f.dtype, np.number) or np.iscomplexobj(f):
+            raise ParameterError(f"{name}[{i}] has shape {f.shape} and dtype {f.dtype}; need real (n_frames, n_features)")
+        width = f.shape[1] if width is None else width
+        if f.shape[1] != width:
+            raise ParameterError(f"{name}[{i}] has {f.shape[1]} features (columns), the first has {width}")
+        out.append(check_finite(f"{name}[{i}]", f, ndim=2) if f.size else f.astype(np.float32))
+    return out

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from musiclib.errors import ParameterError, check_int
+from musiclib.errors import ParameterError, check_frames_list, check_int
 
 __all__ = [
     "NextFrameData",
@@ -56,29 +56,6 @@ N_SUMMARY_ROWS = 4
 #: Columns of a phase array (:data:`musiclib.beats.PHASE_FEATURES`: sin/cos of the beat and bar phase).
 N_PHASE = 4
 
-
-def _check_frames_list(frames_list, name="frames_list", *, width=None) -> list[np.ndarray]:
-    if isinstance(frames_list, np.ndarray):
-        if frames_list.ndim != 2:
-            raise ParameterError(
-                f"{name} must be a list of (n_frames, n_features) arrays, got one array of shape {frames_list.shape}"
-            )
-        frames_list = [frames_list]
-    out = []
-    for i, f in enumerate(frames_list):
-        f = np.asarray(f, dtype=np.float32)
-        if f.ndim != 2:
-            raise ParameterError(f"{name}[{i}] has shape {f.shape}; need (n_frames, n_features)")
-        if width is None:
-            width = f.shape[1]
-        elif f.shape[1] != width:
-            raise ParameterError(f"{name}[{i}] has {f.shape[1]} features (columns), the first has {width}")
-        if not np.all(np.isfinite(f)):
-            raise ParameterError(f"{name}[{i}] holds NaN or infinite values")
-        out.append(f)
-    if not out:
-        raise ParameterError(f"{name} is empty")
-    return out
 
 
 def clock_features(phase, *, harmonics: int = 4) -> np.ndarray:
@@ -227,7 +204,7 @@ class Framing:
             return [None] * len(frames_list)
         if phases is None:
             raise ParameterError("this Framing has clock=True: pass phases= (one (n_frames, 4) array per file)")
-        phases = _check_frames_list(phases, "phases", width=N_PHASE)
+        phases = check_frames_list("phases", phases, width=N_PHASE)
         if len(phases) != len(frames_list):
             raise ParameterError(f"{len(phases)} phase arrays for {len(frames_list)} files")
         for i, (p, f) in enumerate(zip(phases, frames_list)):
@@ -258,7 +235,7 @@ class Framing:
             No file is longer than :attr:`history` frames, the arrays disagree in width or length, or
             ``phases`` is missing (``clock=True``) or given (``clock=False``).
         """
-        frames_list = _check_frames_list(frames_list)
+        frames_list = check_frames_list("frames_list", frames_list)
         phases = self._phases_for(phases, frames_list)
         stride = check_int("stride", stride)
         h = self.history
@@ -369,7 +346,7 @@ def frame_scaler(frames_list, *, n_components=None, seed: int = 0):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    allf = np.concatenate(_check_frames_list(frames_list))
+    allf = np.concatenate(check_frames_list("frames_list", frames_list))
     if n_components is None:
         return StandardScaler().fit(allf)
     if isinstance(n_components, (float, np.floating)):
@@ -384,7 +361,7 @@ def frame_scaler(frames_list, *, n_components=None, seed: int = 0):
 
 def transform_each(transformer, frames_list) -> list[np.ndarray]:
     """``transformer.transform`` applied to each file's frames, as float32 (the per-file lists datasets take)."""
-    return [np.asarray(transformer.transform(f), dtype=np.float32) for f in _check_frames_list(frames_list)]
+    return [np.asarray(transformer.transform(f), dtype=np.float32) for f in check_frames_list("frames_list", frames_list)]
 
 
 # ---------------------------------------------------------------------------------------------

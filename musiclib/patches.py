@@ -46,7 +46,7 @@ from pathlib import Path
 
 import numpy as np
 
-from musiclib.errors import ParameterError, check_int
+from musiclib.errors import ParameterError, check_frames_list, check_int
 
 __all__ = [
     "Patches",
@@ -67,36 +67,6 @@ __all__ = [
 #: the labels are the training files).
 UNKNOWN_LABEL = -1
 
-
-
-
-def _check_frames_list(frames_list) -> list[np.ndarray]:
-    if isinstance(frames_list, np.ndarray):
-        if frames_list.ndim != 2:
-            raise ParameterError(
-                f"frames_list must be a list of (n_frames, n_features) arrays, got one array of shape {frames_list.shape}"
-            )
-        frames_list = [frames_list]
-    try:
-        frames_list = list(frames_list)
-    except TypeError:
-        raise ParameterError(f"frames_list must be a list of (n_frames, n_features) arrays, got {type(frames_list).__name__}") from None
-    if not frames_list:
-        raise ParameterError("frames_list is empty")
-    out, n_features = [], None
-    for i, f in enumerate(frames_list):
-        f = np.asarray(f)
-        if f.ndim != 2 or f.shape[1] == 0 or not np.issubdtype(f.dtype, np.number) or np.iscomplexobj(f):
-            raise ParameterError(f"frames_list[{i}] has shape {f.shape} and dtype {f.dtype}; need real (n_frames, n_features)")
-        if n_features is None:
-            n_features = f.shape[1]
-        elif f.shape[1] != n_features:
-            raise ParameterError(f"frames_list[{i}] has {f.shape[1]} features, the first file has {n_features}")
-        f = f.astype(np.float32, copy=False)
-        if not np.all(np.isfinite(f)):
-            raise ParameterError(f"frames_list[{i}] holds {int(np.count_nonzero(~np.isfinite(f)))} NaN or infinite values")
-        out.append(f)
-    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -292,7 +262,7 @@ def make_patches(frames_list, *, n_frames: int, hop: int | None = None, beats_li
     >>> q.lengths.tolist(), q.starts.tolist()
     ([20, 25, 25, 25], [0, 20, 45, 5])
     """
-    frames_list = _check_frames_list(frames_list)
+    frames_list = check_frames_list("frames_list", frames_list)
     n_frames = check_int("n_frames", n_frames, low=2)
     min_length = check_int("min_length", min_length)
     n_files = len(frames_list)
