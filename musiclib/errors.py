@@ -167,8 +167,11 @@ def check_choice(name: str, value, choices):
     return value
 
 
-def check_finite(name: str, x, *, ndim: int | None = None, dtype=np.float32, allow_empty: bool = False) -> np.ndarray:
+def check_finite(name: str, x, *, ndim: int | None = None, dtype=np.float32, allow_empty: bool = False,
+                 note: str = "") -> np.ndarray:
     """``x`` as a finite, real array of ``dtype`` (and ``ndim`` dimensions when given; empty only if allowed).
+
+    ``note`` ends the message about NaN/inf values (e.g. what to pass to accept them).
 
     Returns
     -------
@@ -192,14 +195,16 @@ def check_finite(name: str, x, *, ndim: int | None = None, dtype=np.float32, all
     if not np.all(np.isfinite(x)):
         raise ParameterError(
             f"{name} must be finite; it holds {int(np.isnan(x).sum())} NaN and {int(np.isinf(x).sum())} inf values"
-        )
+            + (f" ({note})" if note else ""))
     return x
 
 
-def check_signal(name: str, y, *, min_samples: int = 1, dtype=np.float32, need: str = "one frame") -> np.ndarray:
+def check_signal(name: str, y, *, min_samples: int = 1, dtype=np.float32, need: str = "one frame",
+                 note: str = "") -> np.ndarray:
     """A mono signal ``y [shape=(n_samples,)]`` of ``min_samples`` to :data:`MAX_SAMPLES` finite samples, as ``dtype``.
 
-    ``need`` names what ``min_samples`` is (the message reads "shorter than one frame (64 samples)").
+    ``need`` names what ``min_samples`` is (the message reads "shorter than one frame (64 samples)");
+    ``note`` ends the message about NaN/inf samples.
 
     Raises
     ------
@@ -207,14 +212,17 @@ def check_signal(name: str, y, *, min_samples: int = 1, dtype=np.float32, need: 
         As :func:`check_finite`, fewer than ``min_samples`` or more than :data:`MAX_SAMPLES` samples (the
         message gives both counts), or a sample beyond :data:`MAX_AMPLITUDE`.
     """
+    if not isinstance(y, (np.ndarray, list, tuple)) and not hasattr(y, "__array__"):
+        raise ParameterError(f"{name} must be a mono signal, a 1-D numpy array of samples; got {type(y).__name__}")
     y = np.asarray(y)
     if y.ndim != 1:
         raise ParameterError(f"{name} must be a mono signal of shape (n_samples,); got shape {y.shape}")
     if y.shape[0] < min_samples:
-        raise ParameterError(f"{name} has {y.shape[0]} samples, shorter than {need} ({min_samples} samples)")
+        raise ParameterError(f"{name} has {y.shape[0]} samples{' (empty)' if not y.shape[0] else ''}, "
+                             f"shorter than {need} ({min_samples} samples)")
     if y.shape[0] > MAX_SAMPLES:
         raise ParameterError(f"{name} has {y.shape[0]} samples, more than the {MAX_SAMPLES} musiclib handles at once")
-    y = check_finite(name, y, dtype=dtype)
+    y = check_finite(name, y, dtype=dtype, note=note)
     peak = float(np.max(np.abs(y)))
     if peak > MAX_AMPLITUDE:
         raise ParameterError(f"{name} reaches {peak:.4g}, beyond any audio level (|y| <= {MAX_AMPLITUDE:g}, 200 dB "
