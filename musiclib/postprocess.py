@@ -43,7 +43,7 @@ import warnings
 
 import numpy as np
 
-from musiclib.errors import ParameterError, check_int, check_number, check_signal, check_sr
+from musiclib.errors import ParameterError, check_choice, check_int, check_number, check_signal, check_sr
 
 __all__ = [
     "postprocess",
@@ -220,9 +220,8 @@ def filter_audio(
     Parameters
     ----------
     y : np.ndarray [shape=(n_samples,)]
-        Mono audio.
+        Mono audio to filter; ``sr`` its sample rate in Hz.
     sr : int
-        Sample rate in Hz.
     highpass_hz, lowpass_hz : float, optional
         Cutoffs (-3 dB points) in Hz of Butterworth high- and low-pass filters of order
         ``filter_order`` (:func:`scipy.signal.butter`, applied causally as second-order sections);
@@ -236,6 +235,7 @@ def filter_audio(
     Returns
     -------
     np.ndarray [shape=(n_samples,)], float32
+        The filtered audio (``y`` itself, as float32, when no filter is set).
 
     Raises
     ------
@@ -318,6 +318,7 @@ def declick(y: np.ndarray, *, sr: int, joins, width: float = 0.005) -> np.ndarra
     Returns
     -------
     np.ndarray [shape=(n_samples,)], float32
+        ``y`` with each join's step spread over ``width`` seconds either side.
 
     Raises
     ------
@@ -452,9 +453,7 @@ def true_peak_db(y: np.ndarray, *, oversample: int = TRUE_PEAK_OVERSAMPLE) -> fl
     several dB; a 4x oversampled peak is BS.1770-4's estimate of the analogue peak.
     """
     y = _check_signal(y)
-    if isinstance(oversample, bool) or not isinstance(oversample, (int, np.integer)) or not 1 <= oversample <= 32:
-        raise ParameterError(f"oversample={oversample!r} must be an integer from 1 to 32")
-    return _true_peak_db(y, int(oversample))
+    return _true_peak_db(y, check_int("oversample", oversample, high=32))
 
 
 def _true_peak_db(y, oversample=TRUE_PEAK_OVERSAMPLE):
@@ -467,6 +466,11 @@ def _true_peak_db(y, oversample=TRUE_PEAK_OVERSAMPLE):
 
 def _gain(y, db):
     return y * 10 ** (db / 20)
+
+
+def _check_limiter(true_peak_db, release_ms, *, allow_none=False) -> tuple[float | None, float]:
+    return (check_number("true_peak_db", true_peak_db, low=-60.0, high=0.0, allow_none=allow_none),
+            check_number("release_ms", release_ms, low=1.0, high=5000.0))
 
 
 def limit_true_peak(y: np.ndarray, *, sr: int, true_peak_db: float = -1.0, release_ms: float = 100.0) -> np.ndarray:
@@ -482,9 +486,8 @@ def limit_true_peak(y: np.ndarray, *, sr: int, true_peak_db: float = -1.0, relea
     np.ndarray [shape=(n_samples,)], float32
     """
     sr = check_sr(sr, low=MIN_SR)
+    limit, release_ms = _check_limiter(true_peak_db, release_ms)
     y = _check_signal(y)
-    limit = check_number("true_peak_db", true_peak_db, low=-60.0, high=0.0)
-    release_ms = check_number("release_ms", release_ms, low=1.0, high=5000.0)
     return _limit(y, sr, limit, release_ms).astype(np.float32)
 
 
@@ -524,10 +527,9 @@ def normalize_loudness(y: np.ndarray, *, sr: int, loudness_lufs: float = -14.0, 
     np.ndarray [shape=(n_samples,)], float32
     """
     sr = check_sr(sr, low=MIN_SR)
-    y = _check_signal(y)
     target = check_number("loudness_lufs", loudness_lufs, low=-70.0, high=0.0)
-    limit = check_number("true_peak_db", true_peak_db, low=-60.0, high=0.0, allow_none=True)
-    release_ms = check_number("release_ms", release_ms, low=1.0, high=5000.0)
+    limit, release_ms = _check_limiter(true_peak_db, release_ms, allow_none=True)
+    y = _check_signal(y)
     return _normalize(y, sr, target, limit, release_ms).astype(np.float32)
 
 
@@ -690,7 +692,7 @@ def postprocess(
 def _check_params(p: dict, *, sr=None) -> dict:
     out = dict(p)
     out["loudness_lufs"] = check_number("loudness_lufs", p["loudness_lufs"], low=-70.0, high=0.0, allow_none=True)
-    out["true_peak_db"] = check_number("true_peak_db", p["true_peak_db"], low=-60.0, high=0.0, allow_none=True)
+    out["true_peak_db"], out["release_ms"] = _check_limiter(p["true_peak_db"], p["release_ms"], allow_none=True)
     filters = check_preprocess({k: p[k] for k in PREPROCESS_KEYS}, sr=sr)
     for k in ("highpass_hz", "lowpass_hz", "low_shelf", "high_shelf"):
         out[k] = filters[k] if filters else None
@@ -705,9 +707,7 @@ def _check_params(p: dict, *, sr=None) -> dict:
     out["declick_width"] = check_number("declick_width", p["declick_width"], low=0.0, low_open=True, high=10.0)
     for k in ("fade_in", "fade_out"):
         out[k] = 0.0 if p[k] is None or p[k] is False else check_number(k, p[k], low=0.0, high=3600.0)
-    out["release_ms"] = check_number("release_ms", p["release_ms"], low=1.0, high=5000.0)
-    if p["nonfinite"] not in ("raise", "zero"):
-        raise ParameterError(f"nonfinite={p['nonfinite']!r} must be 'raise' or 'zero'")
+    check_choice("nonfinite", p["nonfinite"], ("raise", "zero"))
     return out
 
 
