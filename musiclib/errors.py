@@ -218,7 +218,8 @@ def check_signal(name: str, y, *, min_samples: int = 1, dtype=np.float32, need: 
     if y.ndim != 1:
         raise ParameterError(f"{name} must be a mono signal of shape (n_samples,); got shape {y.shape}")
     if y.shape[0] < min_samples:
-        raise ParameterError(f"{name} has {y.shape[0]} samples{' (empty)' if not y.shape[0] else ''}, "
+        raise ParameterError(f"{name} has 0 samples (empty)" if min_samples == 1 else
+                             f"{name} has {y.shape[0]} samples{' (empty)' if not y.shape[0] else ''}, "
                              f"shorter than {need} ({min_samples} samples)")
     if y.shape[0] > MAX_SAMPLES:
         raise ParameterError(f"{name} has {y.shape[0]} samples, more than the {MAX_SAMPLES} musiclib handles at once")
