@@ -72,8 +72,6 @@ Watching it train
 noise and diversity checks on them, so collapse and noise show while the model trains
 (:class:`TrainingRecord` holds and plots it).
 
-Importing this module imports TensorFlow (``import musiclib`` does not).
-
 Notebook: ``notebooks/06_gan``.
 
 References
@@ -89,25 +87,20 @@ Larsen et al. (2016): Autoencoding beyond pixels using a learned similarity metr
 
 from __future__ import annotations
 
-import os
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+import numpy as np
 
-import json  # noqa: E402
-import math  # noqa: E402
-import time  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-from musiclib.errors import ParameterError, check_choice, check_int, check_number  # noqa: E402
-from musiclib.tools import atomic_write  # noqa: E402
-from musiclib.models import keras_seq  # noqa: E402
-from musiclib.models.keras_seq import set_seed, strategy  # noqa: E402
-from musiclib.models.vae import PatchVAE, free_bits_kl, gaussian_kl  # noqa: E402
+from musiclib.models._backend import keras, tf
+from musiclib.errors import ParameterError, check_choice, check_int, check_number
+from musiclib.tools import atomic_write
+from musiclib.models import keras_seq
+from musiclib.models.keras_seq import set_seed, strategy
+from musiclib.models.vae import PatchVAE, free_bits_kl, gaussian_kl
 
 __all__ = [
     "SpecGAN",
@@ -931,9 +924,9 @@ class VAEGAN(PatchVAE):
         del tape
         self.d_optimizer.apply_gradients(zip(d_grads, d_vars))
         self.optimizer.apply_gradients(zip(grads, vae_vars))
-        return self._update({"loss": loss, "reconstruction_loss": reconstruction, "kl_loss": tf.reduce_sum(kl_units),
-                             "kl_weight": weight, "d_loss": d_loss, "adversarial_loss": adversarial,
-                             "feature_loss": feature})
+        return keras_seq.update_metrics(self.metrics, {
+            "loss": loss, "reconstruction_loss": reconstruction, "kl_loss": tf.reduce_sum(kl_units), "kl_weight": weight,
+            "d_loss": d_loss, "adversarial_loss": adversarial, "feature_loss": feature})
 
     def test_step(self, data):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
