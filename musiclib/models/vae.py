@@ -1086,33 +1086,27 @@ class _HistoryLog(keras.callbacks.Callback):
         return out
 
 
-def _due(callback, epoch: int) -> bool:
-    """Whether a checkpoint is written after ``epoch`` (0-based): every ``every`` epochs, and after the last."""
-    return (epoch + 1) % callback.every == 0 or epoch + 1 >= callback.params.get("epochs", 0)
+def _every(callback_class):
+    """``callback_class`` (a Keras callback) acting only after every ``every``-th epoch and the last.
+
+    The subclass takes ``every=`` besides the callback's own arguments.
+    """
+
+    class Every(callback_class):
+        def __init__(self, *args, every: int, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.every = every
+
+        def on_epoch_end(self, epoch, logs=None):
+            if (epoch + 1) % self.every == 0 or epoch + 1 >= self.params.get("epochs", 0):
+                super().on_epoch_end(epoch, logs)
+
+    Every.__name__ = f"{callback_class.__name__}Every"
+    return Every
 
 
-class _BackupAndRestoreEvery(keras.callbacks.BackupAndRestore):
-    """Keras' ``BackupAndRestore``, writing its backup after every ``every``-th epoch (and the last)."""
-
-    def __init__(self, backup_dir, *, every: int):
-        super().__init__(backup_dir, double_checkpoint=True)
-        self.every = every
-
-    def on_epoch_end(self, epoch, logs=None):
-        if _due(self, epoch):
-            super().on_epoch_end(epoch, logs)
-
-
-class _ModelCheckpointEvery(keras.callbacks.ModelCheckpoint):
-    """Keras' ``ModelCheckpoint`` (the whole model, ``.keras``), after every ``every``-th epoch (and the last)."""
-
-    def __init__(self, filepath, *, every: int):
-        super().__init__(filepath, save_best_only=False)
-        self.every = every
-
-    def on_epoch_end(self, epoch, logs=None):
-        if _due(self, epoch):
-            super().on_epoch_end(epoch, logs)
+_BackupAndRestoreEvery = _every(keras.callbacks.BackupAndRestore)
+_ModelCheckpointEvery = _every(keras.callbacks.ModelCheckpoint)
 
 
 def fit_with_checkpoints(model, data, *, epochs: int, checkpoint_dir, validation_data=None, save_every: int = 1,
@@ -1172,8 +1166,8 @@ def fit_with_checkpoints(model, data, *, epochs: int, checkpoint_dir, validation
     # else: an interrupted run's backup/ (if any) is restored by BackupAndRestore, which sets the epoch
     log = _HistoryLog(directory / "history.json", verbose)
     callbacks = [
-        _BackupAndRestoreEvery(str(directory / "backup"), every=save_every),
-        _ModelCheckpointEvery(str(final), every=save_every),
+        _BackupAndRestoreEvery(str(directory / "backup"), double_checkpoint=True, every=save_every),
+        _ModelCheckpointEvery(str(final), save_best_only=False, every=save_every),
         log,
     ]
     model.fit(data, epochs=epochs, initial_epoch=initial, validation_data=validation_data, callbacks=callbacks,
