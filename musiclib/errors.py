@@ -31,6 +31,7 @@ __all__ = [
     "check_sr",
     "check_ints",
     "check_frames_list",
+    "check_duration",
     "MAX_AMPLITUDE",
     "MAX_SR",
     "MAX_SAMPLES",
@@ -288,3 +289,18 @@ def check_frames_list(name: str, frames_list, *, width: int | None = None) -> li
             raise ParameterError(f"{name}[{i}] has {f.shape[1]} features (columns), the first has {width}")
         out.append(check_finite(f"{name}[{i}]", f, ndim=2) if f.size else f.astype(np.float32))
     return out
+
+
+def check_duration(name: str, seconds, *, sr: int) -> float:
+    """``seconds`` as a ``float > 0`` whose samples at ``sr`` Hz stay within :data:`MAX_SAMPLES`.
+
+    Raises
+    ------
+    ParameterError
+        Not a positive finite number, or too long (the message gives the samples it would take).
+    """
+    seconds = check_positive(name, seconds)
+    if seconds * sr > MAX_SAMPLES:
+        raise ParameterError(f"{name}={show(seconds)} s is {seconds * sr:.3g} samples at {sr} Hz, more than the "
+                             f"{MAX_SAMPLES} musiclib allocates for one signal")
+    return seconds

@@ -148,8 +148,8 @@ def _check_n_fft(n_fft, *, name: str = "n_fft") -> int:
     return check_int(name, n_fft, low=2, high=MAX_N_FFT)
 
 
-def _check_n_iter(n_iter) -> int:
-    return check_int("n_iter", n_iter, low=0, high=MAX_N_ITER)
+def _check_n_iter(n_iter, *, name: str = "n_iter") -> int:
+    return check_int(name, n_iter, low=0, high=MAX_N_ITER)
 
 
 def _check_length(length) -> int | None:
