@@ -21,7 +21,7 @@ import numpy as np
 import soundfile as sf
 
 from musiclib.errors import (MAX_AMPLITUDE, MAX_SAMPLES, MAX_SR, AudioFileError, ParameterError, check_finite,
-                             check_int, check_number, check_positive, check_sr)
+                             check_int, check_number, check_positive, check_size, check_sr)
 
 __all__ = [
     "AUDIO_EXTENSIONS",
@@ -62,11 +62,7 @@ def _check_positive(name: str, value, *, integer: bool = False, allow_none: bool
 
 
 def _check_n_samples(n: float, *, what: str):
-    if n > MAX_SAMPLES:
-        raise ParameterError(
-            f"{what} would be {n:.3g} samples ({4 * n / 2**30:.1f} GiB as float32), more than the "
-            f"{MAX_SAMPLES} samples musiclib allocates for one signal; use a lower sample rate or a shorter duration"
-        )
+    check_size(n, what=what, advice="use a lower sample rate or a shorter duration")
 
 
 def _ogg_truncation(path: Path) -> str | None:

@@ -32,6 +32,7 @@ __all__ = [
     "check_ints",
     "check_frames_list",
     "check_duration",
+    "check_size",
     "MAX_AMPLITUDE",
     "MAX_SR",
     "MAX_SAMPLES",
@@ -304,3 +305,16 @@ def check_duration(name: str, seconds, *, sr: int) -> float:
         raise ParameterError(f"{name}={show(seconds)} s is {seconds * sr:.3g} samples at {sr} Hz, more than the "
                              f"{MAX_SAMPLES} musiclib allocates for one signal")
     return seconds
+
+
+def check_size(n: float, *, what: str, itemsize: int = 4, advice: str = "") -> None:
+    """Refuse, before allocating, an array of ``n`` values (``what``, in words) beyond :data:`MAX_SAMPLES`.
+
+    Raises
+    ------
+    ParameterError
+        Naming ``what``, ``n``, the memory it would take at ``itemsize`` bytes a value, and ``advice``.
+    """
+    if n > MAX_SAMPLES:
+        raise ParameterError(f"{what} would hold {n:.3g} values ({itemsize * n / 2**30:.1f} GiB), more than the "
+                             f"{MAX_SAMPLES} musiclib allocates for one array" + (f"; {advice}" if advice else ""))
