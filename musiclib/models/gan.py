@@ -57,13 +57,9 @@ below it, for about a quarter more time per step. A wider discriminator lowered 
 well but let the levels drift (the distribution and clipping checks failed), so it is not used.
 (The measurements are in the commit that made the change; ``notebooks/06_gan`` shows the result.)
 
-Checkpoints, saving, devices
-----------------------------
-:func:`fit_gan` trains for a number of steps with ``keras.callbacks.BackupAndRestore`` (training
-resumes after an interruption, optimiser state and random-generator state included) and saves
-the finished model in Keras' native ``.keras`` format (atomically). Models are built inside
-:func:`musiclib.models.keras_seq.strategy`. :func:`musiclib.models.keras_seq.set_seed` makes a CPU
-run repeat exactly.
+Checkpoints, saving, devices: as every Keras model here (:mod:`musiclib.models`); :func:`fit_gan`
+trains for a number of steps and resumes after an interruption (optimiser and random-generator state
+included).
 
 Watching it train
 -----------------

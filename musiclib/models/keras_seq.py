@@ -66,8 +66,7 @@ when it is given: an over-fitted model's training error understates the error it
 its own output. ``noise="gaussian"`` gives per-feature Gaussian noise
 (``temperature * residual_std * N(0, 1)``).
 
-Models are built inside :func:`strategy`'s scope, so one GPU is used when present and several
-through ``tf.distribute.MirroredStrategy`` without changes to the calling code.
+Strategy, seeds and saving: as every Keras model here (:mod:`musiclib.models`).
 
 Notebook: ``notebooks/04_lstm``.
 """

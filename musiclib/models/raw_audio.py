@@ -32,8 +32,7 @@ an L1 distance between log-magnitude spectrograms at two resolutions, which care
 heard rather than about the exact phase (an MSE-only waveform autoencoder learns mostly the low,
 loud partials).
 
-Models are built inside :func:`musiclib.models.keras_seq.strategy`; seeds through
-:func:`musiclib.models.keras_seq.set_seed` (op determinism on the CPU). Generation is one batched
+Strategy, seeds and saving: as every Keras model here (:mod:`musiclib.models`). Generation is one batched
 call of the decoder (one ``tf.function`` per model) plus the stretching and joining, far faster than real time
 (``benchmarks/generate_raw.py``, rows ``raw-...``).
 

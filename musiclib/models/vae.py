@@ -34,10 +34,8 @@ Every decoder is a Gaussian with a learned standard deviation per band (Rybkin e
 mean is what reconstructions show, and sampling (``noise_scale=1``) draws from it, restoring the
 band-to-band detail that a mean smooths away.
 
-All models: ``.keras`` saves (``model.save("m.keras")``, :func:`load_model`; no pickles), resumable
-training (:func:`fit_with_checkpoints`: Keras' ``BackupAndRestore`` and ``ModelCheckpoint``),
-seeded determinism on the CPU (:func:`set_seed`), and :func:`strategy` (one or several GPUs) from
-:mod:`musiclib.models.keras_seq`. Data comes as ``tf.data`` from :func:`patch_dataset` and
+Strategy, seeds and saving as every Keras model here (:mod:`musiclib.models`); resumable training with
+:func:`fit_with_checkpoints` (``BackupAndRestore`` and ``ModelCheckpoint``). Data comes as ``tf.data`` from :func:`patch_dataset` and
 :func:`code_dataset`. Whether a generated patch is a copy is measured with
 :func:`musiclib.patches.nearest_patches`.
 
