@@ -72,7 +72,7 @@ Built inside :func:`musiclib.models.keras_seq.strategy`'s scope (one GPU when pr
 ``tf.distribute.MirroredStrategy``, with no change to the calling code); seeded by
 :func:`musiclib.models.keras_seq.set_seed` (op determinism on the CPU, so a CPU run repeats exactly);
 saved in Keras' ``.keras`` format, atomically (no pickles; :func:`musiclib.models.keras_seq.load_model`);
-trained with custom ``train_step`` s (:func:`musiclib.models.keras_seq.gradient_step`) and resumable
+trained with custom ``train_step`` methods (:func:`musiclib.models.keras_seq.gradient_step`) and resumable
 checkpoints (``keras.callbacks.BackupAndRestore``). Importing one of them imports TensorFlow.
 """
 
