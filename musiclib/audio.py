@@ -37,6 +37,7 @@ __all__ = [
     "fragment",
     "loud_fragments",
     "rms_db",
+    "frame_level_db",
 ]
 
 #: File extensions treated as audio when discovering files (formats libsndfile reads).
@@ -371,6 +372,17 @@ def resample(y: np.ndarray, *, orig_sr: int, target_sr: int) -> np.ndarray:
     return np.ascontiguousarray(out.T, dtype=np.float32)
 
 
+def frame_level_db(y: np.ndarray, *, frame_length: int = 2048, hop_length: int = 512, center: bool = True,
+                   floor_db: float = -200.0, dtype=np.float32) -> np.ndarray:
+    """RMS level of each frame of ``y`` in dBFS ``[shape=(n_frames,)]``, at least ``floor_db``.
+
+    ``librosa.feature.rms`` (0 dB: a full-scale square wave), computed in ``dtype``; the one frame-level
+    meter of musiclib (the card's features, :func:`loud_fragments`, :func:`musiclib.display.plot_loudness`).
+    """
+    rms = librosa.feature.rms(y=y, frame_length=frame_length, hop_length=hop_length, center=center, dtype=dtype)[0]
+    return 20.0 * np.log10(np.maximum(rms, 10 ** (floor_db / 20)))
+
+
 def rms_db(y: np.ndarray) -> float:
     """Root-mean-square level of a whole signal ``y [shape=(..., n_samples)]`` in dBFS (``-inf`` for silence)."""
     r = float(np.sqrt(np.mean(np.square(np.asarray(y, dtype=np.float64))))) if np.size(y) else 0.0
@@ -528,9 +540,8 @@ def loud_fragments(
             f"got shape {y.shape} ({y.size / sr:.3f} s)"
         )
     hop = max(1, length // 4)
-    rms = librosa.feature.rms(y=y, frame_length=length, hop_length=hop, center=False, dtype=np.float64)[0]
-    level = 20 * np.log10(np.maximum(rms, 1e-10))
-    starts = np.arange(len(rms)) * hop
+    level = frame_level_db(y, frame_length=length, hop_length=hop, center=False, dtype=np.float64)
+    starts = np.arange(len(level)) * hop
     picked: list[int] = []
     for i in np.argsort(-level, kind="stable"):
         if level[i] < min_db or len(picked) == n:

@@ -515,12 +515,13 @@ def plot_loudness(
     """
     import librosa
 
+    from musiclib.audio import frame_level_db
+
     check_int("sr", sr)
     check_int("frame_length", frame_length)
     check_int("hop_length", hop_length)
     y = check_finite("y", y, ndim=1)
-    rms = librosa.feature.rms(y=y, frame_length=frame_length, hop_length=hop_length)[0]
-    level = 20.0 * np.log10(np.maximum(rms, 10 ** (floor_db / 20)))
+    level = frame_level_db(y, frame_length=frame_length, hop_length=hop_length, floor_db=floor_db)
     times = librosa.times_like(level, sr=sr, hop_length=hop_length)
     ax = _axes(ax)
     ax.plot(times, level, label=label)
