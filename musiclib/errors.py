@@ -246,14 +246,13 @@ def check_ints(name: str, values, *, low: int = 1) -> tuple[int, ...]:
     ParameterError
         Not iterable, empty, or an element that is not an integer ``>= low`` (``bool`` refused).
     """
-    values = (values,) if _is_int(values) else values
     try:
-        values = tuple(values)
+        out = (values,) if _is_int(values) else tuple(values)
     except TypeError:
-        values = None
-    if not values or any(not _is_int(v) or v < low for v in values):
+        out = ()
+    if not out or any(not _is_int(v) or v < low for v in out):
         raise ParameterError(f"{name}={show(values)} must be an integer >= {low} or a non-empty list of them")
-    return tuple(int(v) for v in values)
+    return tuple(int(v) for v in out)
 
 
 def check_frames_list(name: str, frames_list, *, width: int | None = None) -> list[np.ndarray]:
@@ -280,14 +279,16 @@ def check_frames_list(name: str, frames_list, *, width: int | None = None) -> li
                              f"got {type(frames_list).__name__}") from None
     if not frames_list:
         raise ParameterError(f"{name} is empty")
-    out = []
+    out, first = [], False
     for i, f in enumerate(frames_list):
         f = np.asarray(f)
         if f.ndim != 2 or f.shape[1] == 0 or not np.issubdtype(f.dtype, np.number) or np.iscomplexobj(f):
             raise ParameterError(f"{name}[{i}] has shape {f.shape} and dtype {f.dtype}; need real (n_frames, n_features)")
-        width = f.shape[1] if width is None else width
+        if width is None:
+            width, first = f.shape[1], True
         if f.shape[1] != width:
-            raise ParameterError(f"{name}[{i}] has {f.shape[1]} features (columns), the first has {width}")
+            raise ParameterError(f"{name}[{i}] has {f.shape[1]} features (columns), "
+                                 + (f"the first has {width}" if first else f"expected {width}"))
         out.append(check_finite(f"{name}[{i}]", f, ndim=2) if f.size else f.astype(np.float32))
     return out
 
