@@ -18,6 +18,7 @@ __all__ = [
     "ParameterError",
     "AudioFileError",
     "CorpusError",
+    "ReferenceTooSmallError",
     "DataUnavailableError",
     "CacheError",
     "show",
@@ -72,6 +73,23 @@ class AudioFileError(MusiclibError):
 
 class CorpusError(MusiclibError):
     """A folder or list of files does not make a usable corpus."""
+
+
+class ReferenceTooSmallError(CorpusError):
+    """Too little held-out reference music for the musicality card to give a verdict.
+
+    Attributes ``files``, ``seconds`` (what there is) and ``min_files``, ``min_seconds`` (what is
+    needed), as in the message.
+    """
+
+    def __init__(self, message: str, *, files: int = 0, seconds: float = 0.0, min_files: int = 0,
+                 min_seconds: float = 0.0):
+        self.files, self.seconds, self.min_files, self.min_seconds = files, seconds, min_files, min_seconds
+        super().__init__(message)
+
+    def __reduce__(self):  # pickle with every argument (errors cross process pools intact)
+        return type(self), (str(self),), {"files": self.files, "seconds": self.seconds,
+                                          "min_files": self.min_files, "min_seconds": self.min_seconds}
 
 
 class DataUnavailableError(MusiclibError):
