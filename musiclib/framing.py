@@ -565,7 +565,8 @@ def load_split(root, rep, *, max_duration: float | None = None, excerpt: str = "
     held_out, seed :
         The split by file (:meth:`musiclib.corpus.Corpus.split`).
     max_files : int, optional
-        Use at most this many files on each side (small runs).
+        Train on at most this many files (small runs). The held-out side is kept whole: the split sized it
+        for the musicality card's verdict (:meth:`musiclib.corpus.Corpus.split`).
     cache : FeatureCache, optional
     progress : bool
 
@@ -575,7 +576,7 @@ def load_split(root, rep, *, max_duration: float | None = None, excerpt: str = "
     """
     import warnings
 
-    from musiclib.corpus import Corpus, load_corpus
+    from musiclib.corpus import load_corpus
 
     max_files = check_int("max_files", max_files, allow_none=True)
     with warnings.catch_warnings():
@@ -583,8 +584,7 @@ def load_split(root, rep, *, max_duration: float | None = None, excerpt: str = "
         corpus = load_corpus(root, sr=rep.sr, max_duration=max_duration, excerpt=excerpt, progress=progress)
     train, held = corpus.split(held_out=held_out, seed=seed)
     if max_files is not None:
-        train = Corpus(list(train.clips)[:max_files], list(train.skipped), train.sr)
-        held = Corpus(list(held.clips)[:max_files], [], held.sr)
+        train = dataclasses.replace(train, clips=list(train.clips)[:max_files])
     frames = [load_frames(side, rep, cache=cache, max_duration=max_duration, excerpt=excerpt, progress=progress)
               for side in (train, held)]
     return SplitFrames(corpus, train, held, rep, *frames)

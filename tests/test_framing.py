@@ -249,7 +249,11 @@ def test_load_split_is_the_base_of_both_loaders(corpus_dir, tmp_path, monkeypatc
     rep = MelSpectrogram(n_fft=512, n_mels=32, scale="db")
     monkeypatch.setenv("MUSICLIB_CACHE", str(tmp_path / "cache"))
     split = framing.load_split(corpus_dir, rep, held_out=0.4, seed=3, max_files=2)
-    assert len(split.train) == len(split.train_frames) <= 2 and len(split.held_out) == len(split.held_frames) <= 2
+    assert len(split.train) == len(split.train_frames) <= 2 and len(split.held_out) == len(split.held_frames)
+    # max_files trims the training side only: the held-out side is the whole split's (the card's reference)
+    whole = framing.load_split(corpus_dir, rep, held_out=0.4, seed=3)
+    assert split.held_out.paths == whole.held_out.paths and split.train.paths == whole.train.paths[:2]
+    assert split.held_out.root == whole.corpus.root
     assert not set(split.train.paths) & set(split.held_out.paths) and split.sr == rep.sr
     for clip, frames in zip(split.train.clips, split.train_frames):
         assert frames.shape == (rep.n_frames(len(clip.y)), rep.n_features)
