@@ -57,11 +57,6 @@ MAX_PEAK = 1e30
 MAX_FRAME = 2**20
 
 
-def _check_positive(name: str, value, *, integer: bool = False, allow_none: bool = False):
-    """Kept for musiclib.corpus until it calls :func:`musiclib.errors.check_int` / ``check_positive`` itself."""
-    return (check_int if integer else check_positive)(name, value, allow_none=allow_none)
-
-
 def _check_n_samples(n: float, *, what: str):
     check_size(n, what=what, advice="use a lower sample rate or a shorter duration")
 
