@@ -51,10 +51,12 @@ class Clip:
 
     @property
     def name(self) -> str:
+        """The file's name (no folder)."""
         return self.path.name
 
     @property
     def duration(self) -> float:
+        """Length of the loaded audio in seconds."""
         return len(self.y) / self.sr
 
 

@@ -540,6 +540,7 @@ class SplitFrames:
 
     @property
     def sr(self) -> int:
+        """The corpus's sample rate (Hz)."""
         return self.corpus.sr
 
     def fields(self) -> dict:

@@ -109,14 +109,17 @@ class Patches:
 
     @property
     def n_frames(self) -> int:
+        """Frames per patch."""
         return int(self.x.shape[1])
 
     @property
     def n_features(self) -> int:
+        """Features per frame (the representation's ``n_features``)."""
         return int(self.x.shape[2])
 
     @property
     def n_labels(self) -> int:
+        """Number of distinct labels (files) the patches carry."""
         return len(self.label_names)
 
     def subset(self, index) -> "Patches":

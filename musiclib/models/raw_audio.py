@@ -129,6 +129,7 @@ class PieceSet:
 
     @property
     def n_samples(self) -> int:
+        """Samples per piece."""
         return int(self.pieces.shape[1])
 
     @property
