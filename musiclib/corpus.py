@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from musiclib import audio
-from musiclib.errors import AudioFileError, CorpusError, ParameterError
+from musiclib.errors import AudioFileError, CorpusError, ParameterError, check_number, check_positive, check_sr
 
 __all__ = ["Clip", "Corpus", "discover", "find_audio_files", "readable_extensions", "load_corpus", "split_by_file",
            "UNREADABLE_EXTENSIONS", "MIN_DURATION", "MIN_HELD_OUT_FILES", "MAX_HELD_OUT_SHARE"]
@@ -51,10 +51,12 @@ class Clip:
 
     @property
     def name(self) -> str:
+        """The file's name (no folder)."""
         return self.path.name
 
     @property
     def duration(self) -> float:
+        """Length of the loaded audio in seconds."""
         return len(self.y) / self.sr
 
 
@@ -359,12 +361,9 @@ def load_corpus(
     """
     from musiclib.tools import parallel
 
-    audio._check_positive("sr", sr, integer=True)
-    audio._check_positive("max_duration", max_duration, allow_none=True)
-    if isinstance(min_duration, bool) or not isinstance(min_duration, (int, float, np.number)) or not (
-        np.isfinite(min_duration) and min_duration >= 0
-    ):
-        raise ParameterError(f"min_duration={min_duration!r} must be a finite number of seconds >= 0")
+    check_sr(sr)
+    check_positive("max_duration", max_duration, allow_none=True)
+    check_number("min_duration", min_duration, low=0)
     if excerpt not in ("start", "middle"):
         raise ParameterError(f"excerpt={excerpt!r} must be 'start' or 'middle'")
     if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer))
