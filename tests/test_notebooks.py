@@ -150,10 +150,6 @@ def test_literal_checker():
 
 # -- 3b. heavy code lives in musiclib ---------------------------------------------------------------
 
-#: Notebooks that still define helper functions in cells (issue 9: to move into musiclib).
-HELPERS_IN_CELLS = {"00_data_tour"}
-
-
 def _helper_code(path: Path) -> list[str]:
     """What a notebook's cells should not hold: private musiclib names, functions longer than a line or
     two of glue, hand-built HTML."""
@@ -173,9 +169,7 @@ def _helper_code(path: Path) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("path", [
-    pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="helper functions still in cells (issue 9)"))
-    if p.stem in HELPERS_IN_CELLS else p for p in NOTEBOOKS], ids=IDS)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_no_helper_code_in_cells(path):
     found = _helper_code(path)
     assert not found, f"{path.stem}: " + "; ".join(found)
