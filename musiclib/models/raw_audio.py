@@ -470,7 +470,7 @@ class RawAutoencoder(keras.Model):
         if not np.all(np.isfinite(codes)):
             raise ParameterError("decode(): the codes hold NaN or infinite values")
         self.build()
-        if self._decode_fn is None:  # one graph per model, for any batch size (3-4x faster than eager)
+        if self._decode_fn is None:  # one graph per model, for any batch size (benchmarks/generate_raw.py times it)
             self._decode_fn = tf.function(lambda z: self.decoder(z, training=False) * self.scale,
                                           input_signature=[tf.TensorSpec((None, self.latent_dim), tf.float32)])
         return self._decode_fn(tf.constant(codes)).numpy()
