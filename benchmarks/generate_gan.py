@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -37,6 +36,10 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import generate_timing  # noqa: E402
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 #: Generator steps of training before timing.
@@ -123,36 +126,17 @@ def measure(name: str, *, seconds: float = 10.0, clip_counts=(1, 8), repeats: in
 
     rep_name = generate.default_representation().params["name"]
     train_s = time.perf_counter() - t0
+    data = (f"synth.synthetic_mix, 3 x 20 s, {TRAIN_STEPS} steps" if kind != "vaegan"
+            else f"synth.synthetic_mix, 3 x 20 s, {VAE_EPOCHS} epochs")
     rows = []
     for n_clips in clip_counts:
-        def run():
-            c0 = time.process_time()
-            t0 = time.perf_counter()
-            clips, model_s = make(n_clips, seconds, seed)
-            t1 = time.perf_counter()
-            c1 = time.process_time()
-            if not all(np.all(np.isfinite(c)) for c in clips):
-                raise RuntimeError(f"{name}: non-finite audio")
-            return model_s, t1 - t0, c1 - c0
-
-        t0 = time.perf_counter()
-        run()
-        warmup = time.perf_counter() - t0
-        times = [run() for _ in range(repeats)]
-        total = statistics.median(t[1] for t in times)
-        model_s = statistics.median(t[0] for t in times)
-        audio_s = seconds * n_clips
-        rtf, rtf_cpu = audio_s / total, audio_s / statistics.median(t[2] for t in times)
-        rows.append({
-            "benchmark": "generate", "model": name, "representation": "raw" if kind == "wave" else rep_name,
-            "clips": n_clips, "seconds": seconds, "train_s": round(train_s, 2), "warmup_s": round(warmup, 3),
-            "rollout_s": round(model_s, 4), "inversion_s": round(total - model_s, 4),
-            "rtf_model": round(audio_s / max(model_s, 1e-9), 1) if kind != "wave" else round(rtf, 1),
-            "rtf": round(rtf, 1), "rtf_best": round(audio_s / min(t[1] for t in times), 1), "rtf_cpu": round(rtf_cpu, 1),
-            "inversion": inversion, "target": target, "passed": bool(max(rtf, rtf_cpu) >= target),
-            "data": f"synth.synthetic_mix, 3 x 20 s, {TRAIN_STEPS} steps" if kind != "vaegan"
-            else f"synth.synthetic_mix, 3 x 20 s, {VAE_EPOCHS} epochs",
-        })
+        row = generate_timing.time_generation(
+            lambda: make(n_clips, seconds, seed), name=name, audio_s=seconds * n_clips, repeats=repeats,
+            target=target, representation="raw" if kind == "wave" else rep_name, clips=n_clips, seconds=seconds,
+            train_s=round(train_s, 2), inversion=inversion, data=data)
+        if kind == "wave":  # the generator makes the audio itself: all of it is the model's time
+            row["rtf_model"] = row["rtf"]
+        rows.append(row)
     return rows
 
 
@@ -164,13 +148,4 @@ def rows(*, seconds: float = 10.0, clips: int = 8, repeats: int = 3, models=None
     return out
 
 
-def register(BENCHMARKS) -> None:  # noqa: N803 - the registry's name in benchmarks/generate.py
-    """Add this file's rows to ``benchmarks/generate.py``'s registry (a dict of name -> callable)."""
-    def run(seconds: float = 10.0, clips: int = 8, repeats: int = 3, **_ignored):
-        return rows(seconds=seconds, clips=clips, repeats=repeats)
-
-    if isinstance(BENCHMARKS, dict):
-        BENCHMARKS["gan"] = run
-    else:
-        BENCHMARKS.append(run)
-
+register = generate_timing.registrar("gan", rows)

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -34,6 +33,10 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import generate_timing  # noqa: E402
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 #: Epochs of training on synthetic music before timing (speed does not depend on the weights, but the
@@ -86,39 +89,17 @@ def measure(name: str, *, seconds: float = 10.0, n_clips: int = 1, repeats: int 
     prime = np.stack([train[i * 20 : i * 20 + 32] for i in range(n_clips)])
     length = int(round(seconds * rep.sr))
 
-    def run():
-        c0 = time.process_time()
+    def make():
         t0 = time.perf_counter()
         frames = model.rollout(prime, n_frames=n_frames, temperature=0.5, guard=guard, seed=seed)
-        t1 = time.perf_counter()
-        for k in range(n_clips):
-            y = generate.frames_to_audio(frames[k], rep, length=length, seed=seed)
-        t2 = time.perf_counter()
-        c2 = time.process_time()
-        if not np.all(np.isfinite(y)):
-            raise RuntimeError(f"{name}: non-finite audio")
-        return t1 - t0, t2 - t1, c2 - c0
+        model_s = time.perf_counter() - t0
+        return [generate.frames_to_audio(f, rep, length=length, seed=seed) for f in frames], model_s
 
-    t0 = time.perf_counter()
-    run()
-    warmup = time.perf_counter() - t0
-    times = [run() for _ in range(repeats)]
-    roll = statistics.median(t[0] for t in times)
-    inv = statistics.median(t[1] for t in times)
-    audio_s = seconds * n_clips
-    rtf = audio_s / (roll + inv)
-    rtf_best = audio_s / min(t[0] + t[1] for t in times)
-    rtf_cpu = audio_s / statistics.median(t[2] for t in times)
     inversion = "exact (inverse DCT)" if rep.name in ("dct", "raw") else json.dumps(generate.GENERATION_INVERSION)
-    return {
-        "benchmark": "generate", "model": name, "representation": rep.params["name"], "n_features": rep.n_features,
-        "clips": n_clips, "seconds": seconds, "train_s": round(train_s, 2), "warmup_s": round(warmup, 3),
-        "rollout_s": round(roll, 4),
-        "inversion_s": round(inv, 4), "rtf_model": round(audio_s / roll, 1), "rtf": round(rtf, 1),
-        "rtf_best": round(rtf_best, 1), "rtf_cpu": round(rtf_cpu, 1),
-        "inversion": inversion, "target": target, "passed": bool(max(rtf, rtf_cpu) >= target),
-        "data": f"synth.synthetic_mix, 3 x 20 s, {TRAIN_EPOCHS} epochs",
-    }
+    return generate_timing.time_generation(
+        make, name=name, audio_s=seconds * n_clips, repeats=repeats, target=target,
+        representation=rep.params["name"], n_features=rep.n_features, clips=n_clips, seconds=seconds,
+        train_s=round(train_s, 2), inversion=inversion, data=f"synth.synthetic_mix, 3 x 20 s, {TRAIN_EPOCHS} epochs")
 
 
 def rows(*, seconds: float = 10.0, clips: int = 8, repeats: int = 3, models=None) -> list[dict]:
@@ -130,15 +111,4 @@ def rows(*, seconds: float = 10.0, clips: int = 8, repeats: int = 3, models=None
     return out
 
 
-def register(BENCHMARKS) -> None:  # noqa: N803 - the registry's name in benchmarks/generate.py
-    """Add this file's rows to ``benchmarks/generate.py``'s registry.
-
-    Accepts a dict (name -> callable returning a list of rows) or a list of callables.
-    """
-    def run(seconds: float = 10.0, clips: int = 8, repeats: int = 3, **_ignored):
-        return rows(seconds=seconds, clips=clips, repeats=repeats)
-
-    if isinstance(BENCHMARKS, dict):
-        BENCHMARKS["keras"] = run
-    else:
-        BENCHMARKS.append(run)
+register = generate_timing.registrar("keras", rows)

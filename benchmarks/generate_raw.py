@@ -20,7 +20,6 @@ so these rows join its table (its ``--seconds``, ``--clips`` and ``--repeats`` a
 from __future__ import annotations
 
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -28,6 +27,10 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import generate_timing  # noqa: E402
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 #: Epochs of training on synthetic music before timing (speed does not depend on the weights).
@@ -65,37 +68,22 @@ def measure(name: str, split: str, *, seconds: float = 10.0, n_clips: int = 1, r
     latent = raw_audio.LatentGaussian().fit(model.encode(pieces))
     train_s = time.perf_counter() - t0
 
-    def run():
-        c0 = time.process_time()
-        t0 = time.perf_counter()
-        decode = 0.0
+    def make():
+        clips, decode = [], 0.0
         for k in range(n_clips):
             y, info = raw_audio.generate_audio(model, latent, sr=sr, seconds=seconds, split=split,
                                                tempo=pieces.tempo, seed=seed + k)
+            if len(y) < seconds * sr:
+                raise RuntimeError(f"{name}-{split}: {len(y)} samples, fewer than {seconds} s")
+            clips.append(y)
             decode += info["decode_s"]
-            if len(y) < seconds * sr or not np.all(np.isfinite(y)):
-                raise RuntimeError(f"{name}-{split}: {len(y)} samples or non-finite audio")
-        return decode, time.perf_counter() - t0, time.process_time() - c0
+        return clips, decode
 
-    t0 = time.perf_counter()
-    run()
-    warmup = time.perf_counter() - t0
-    times = [run() for _ in range(repeats)]
-    audio_s = seconds * n_clips
-    total = statistics.median(t[1] for t in times)
-    decode = statistics.median(t[0] for t in times)
-    rtf = audio_s / total
-    rtf_cpu = audio_s / statistics.median(t[2] for t in times)
-    return {
-        "benchmark": "generate", "model": f"{name}-{split}", "representation": "raw", "n_features": model.n_samples,
-        "clips": n_clips, "seconds": seconds, "train_s": round(train_s, 2), "warmup_s": round(warmup, 3),
-        "rollout_s": round(decode, 4), "inversion_s": round(total - decode, 4),
-        "rtf_model": round(audio_s / max(decode, 1e-9), 1), "rtf": round(rtf, 1),
-        "rtf_best": round(audio_s / min(t[1] for t in times), 1), "rtf_cpu": round(rtf_cpu, 1),
-        "inversion": "none (waveform); stitch = stretch to the beat + cross-fade joins", "target": TARGET,
-        "passed": bool(max(rtf, rtf_cpu) >= TARGET),
-        "data": f"synth.synthetic_mix at {sr} Hz, 3 x 12 s, {len(pieces)} {split} pieces, {TRAIN_EPOCHS} epochs",
-    }
+    return generate_timing.time_generation(
+        make, name=f"{name}-{split}", audio_s=seconds * n_clips, repeats=repeats, target=TARGET,
+        representation="raw", n_features=model.n_samples, clips=n_clips, seconds=seconds, train_s=round(train_s, 2),
+        inversion="none (waveform); stitch = stretch to the beat + cross-fade joins",
+        data=f"synth.synthetic_mix at {sr} Hz, 3 x 12 s, {len(pieces)} {split} pieces, {TRAIN_EPOCHS} epochs")
 
 
 def rows(*, seconds: float = 10.0, clips: int = 8, repeats: int = 3, models=None, splits=("fixed", "beat")) -> list:
@@ -115,12 +103,4 @@ def rows(*, seconds: float = 10.0, clips: int = 8, repeats: int = 3, models=None
     return out
 
 
-def register(BENCHMARKS) -> None:  # noqa: N803 - the registry's name in benchmarks/generate.py
-    """Add this file's rows to ``benchmarks/generate.py``'s registry (a dict or a list of callables)."""
-    def run(seconds: float = 10.0, clips: int = 8, repeats: int = 3, **_ignored):
-        return rows(seconds=seconds, clips=clips, repeats=repeats)
-
-    if isinstance(BENCHMARKS, dict):
-        BENCHMARKS["raw"] = run
-    else:
-        BENCHMARKS.append(run)
+register = generate_timing.registrar("raw", rows)

@@ -27,7 +27,6 @@ Not a script of its own: ``benchmarks/generate.py`` imports this file and calls 
 from __future__ import annotations
 
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -35,6 +34,10 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import generate_timing  # noqa: E402
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 #: Epochs of training on synthetic patches before timing.
@@ -96,34 +99,17 @@ def measure(name: str, trained, *, seconds: float = 10.0, n_clips: int = 1, repe
         codes = prior.sample(n_beats * q.codes_per_patch, n_sequences=n_clips, seed=seed)
         return [q.decode_codes(c, noise_scale=1.0, seed=seed + k) for k, c in enumerate(codes)]
 
-    def run():
-        c0, t0 = time.process_time(), time.perf_counter()
+    def make():
+        t0 = time.perf_counter()
         xs = patches_of_clips()
-        t1 = time.perf_counter()
-        ys = [patches.sequence_to_audio(x, rep, lengths=lengths, overlap=4, seed=seed) for x in xs]
-        t2, c2 = time.perf_counter(), time.process_time()
-        if not all(np.all(np.isfinite(y)) for y in ys):
-            raise RuntimeError(f"{name}: non-finite audio")
-        return t1 - t0, t2 - t1, c2 - c0, sum(len(y) for y in ys) / rep.sr
+        model_s = time.perf_counter() - t0
+        return [patches.sequence_to_audio(x, rep, lengths=lengths, overlap=4, seed=seed) for x in xs], model_s
 
-    t0 = time.perf_counter()
-    run()
-    warmup = time.perf_counter() - t0
-    times = [run() for _ in range(repeats)]
-    audio_s = times[0][3]
-    model_s = statistics.median(t[0] for t in times)
-    inv = statistics.median(t[1] for t in times)
-    return {
-        "benchmark": "generate", "model": name, "representation": rep.params["name"], "n_features": rep.n_features,
-        "clips": n_clips, "seconds": round(audio_s / n_clips, 2), "train_s": round(train_s, 2),
-        "warmup_s": round(warmup, 3), "rollout_s": round(model_s, 4), "inversion_s": round(inv, 4),
-        "rtf_model": round(audio_s / model_s, 1), "rtf": round(audio_s / (model_s + inv), 1),
-        "rtf_best": round(audio_s / min(t[0] + t[1] for t in times), 1),
-        "rtf_cpu": round(audio_s / statistics.median(t[2] for t in times), 1),
-        "inversion": f"stitch (overlap 4) + {generate.GENERATION_INVERSION}", "target": TARGET,
-        "passed": bool(max(audio_s / (model_s + inv), audio_s / statistics.median(t[2] for t in times)) >= TARGET),
-        "data": f"synth.synthetic_mix patches, {TRAIN_EPOCHS} epochs",
-    }
+    return generate_timing.time_generation(
+        make, name=name, sr=rep.sr, repeats=repeats, target=TARGET, representation=rep.params["name"],
+        n_features=rep.n_features, clips=n_clips, train_s=round(train_s, 2),
+        inversion=f"stitch (overlap 4) + {generate.GENERATION_INVERSION}",
+        data=f"synth.synthetic_mix patches, {TRAIN_EPOCHS} epochs")
 
 
 def rows(*, seconds: float = 10.0, clips: int = 8, repeats: int = 3, models=None) -> list[dict]:
@@ -136,12 +122,4 @@ def rows(*, seconds: float = 10.0, clips: int = 8, repeats: int = 3, models=None
     return out
 
 
-def register(BENCHMARKS) -> None:  # noqa: N803 - the registry's name in benchmarks/generate.py
-    """Add this file's rows to ``benchmarks/generate.py``'s registry (a dict or a list of callables)."""
-    def run(seconds: float = 10.0, clips: int = 8, repeats: int = 3, **_ignored):
-        return rows(seconds=seconds, clips=clips, repeats=repeats)
-
-    if isinstance(BENCHMARKS, dict):
-        BENCHMARKS["vae"] = run
-    else:
-        BENCHMARKS.append(run)
+register = generate_timing.registrar("vae", rows)

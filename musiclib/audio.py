@@ -20,8 +20,8 @@ import librosa
 import numpy as np
 import soundfile as sf
 
-from musiclib.errors import (MAX_AMPLITUDE, AudioFileError, ParameterError, check_int, check_number,
-                             check_positive)
+from musiclib.errors import (MAX_AMPLITUDE, MAX_SAMPLES, MAX_SR, AudioFileError, ParameterError, check_finite,
+                             check_int, check_number, check_positive, check_size, check_sr)
 
 __all__ = [
     "AUDIO_EXTENSIONS",
@@ -37,6 +37,7 @@ __all__ = [
     "fragment",
     "loud_fragments",
     "rms_db",
+    "frame_level_db",
 ]
 
 #: File extensions treated as audio when discovering files (formats libsndfile reads).
@@ -48,13 +49,6 @@ DEFAULT_SR = 22050
 #: Peak below which a signal counts as silent (about -120 dBFS).
 SILENCE_PEAK = 1e-6
 
-#: Highest sample rate accepted anywhere (Hz): the highest rate audio hardware uses.
-MAX_SR = 768_000
-
-#: Most samples one signal may have after loading or resampling (2**28 float32 samples = 1 GiB):
-#: checked before allocating, so a huge rate or length is an error, not an out-of-memory crash.
-MAX_SAMPLES = 2**28
-
 
 #: Largest ``peak`` the normalisers accept (far above any audio scale, far below float32's limit).
 MAX_PEAK = 1e30
@@ -63,33 +57,8 @@ MAX_PEAK = 1e30
 MAX_FRAME = 2**20
 
 
-def _check_finite_audio(name: str, y) -> np.ndarray:
-    """``y`` as float32; ParameterError (counting them) when it holds NaN or inf. Empty input passes."""
-    y = np.asarray(y)
-    if np.iscomplexobj(y) or not (np.issubdtype(y.dtype, np.number) or y.dtype == np.bool_):
-        raise ParameterError(f"{name} has dtype {y.dtype}; expected real samples")
-    y = y.astype(np.float32)
-    if y.size and not np.all(np.isfinite(y)):
-        raise ParameterError(f"{name} must be finite audio; it holds {int(np.isnan(y).sum())} NaN and "
-                             f"{int(np.isinf(y).sum())} inf samples")
-    return y
-
-
-def _check_positive(name: str, value, *, integer: bool = False, allow_none: bool = False):
-    """Kept for musiclib.corpus until it calls :func:`musiclib.errors.check_int` / ``check_positive`` itself."""
-    return (check_int if integer else check_positive)(name, value, allow_none=allow_none)
-
-
-def _check_sr(name: str, value, *, allow_none: bool = False):
-    return check_int(name, value, high=MAX_SR, allow_none=allow_none, note="Hz, up to the highest rate audio hardware uses")
-
-
 def _check_n_samples(n: float, *, what: str):
-    if n > MAX_SAMPLES:
-        raise ParameterError(
-            f"{what} would be {n:.3g} samples ({4 * n / 2**30:.1f} GiB as float32), more than the "
-            f"{MAX_SAMPLES} samples musiclib allocates for one signal; use a lower sample rate or a shorter duration"
-        )
+    check_size(n, what=what, advice="use a lower sample rate or a shorter duration")
 
 
 def _ogg_truncation(path: Path) -> str | None:
@@ -245,7 +214,7 @@ def load(
     --------
     >>> y, sr = load("data/sonic-pi-samples/loop_amen.flac")  # doctest: +SKIP
     """
-    _check_sr("sr", sr, allow_none=True)
+    check_sr(sr, allow_none=True)
     check_number("offset", offset, low=0)
     check_positive("duration", duration, allow_none=True)
     meta = info(path)
@@ -322,7 +291,7 @@ def save(path, y: np.ndarray, *, sr: int, overwrite: bool = False, subtype: str 
     from musiclib.tools import atomic_write
 
     path = Path(path)
-    _check_sr("sr", sr)
+    check_sr(sr)
     y = np.asarray(y)
     if y.ndim not in (1, 2) or y.size == 0:
         raise ParameterError(f"y must be a non-empty 1-D or 2-D array, got shape {y.shape}")
@@ -380,9 +349,9 @@ def resample(y: np.ndarray, *, orig_sr: int, target_sr: int) -> np.ndarray:
     """
     import soxr
 
-    _check_sr("orig_sr", orig_sr)
-    _check_sr("target_sr", target_sr)
-    y = _check_finite_audio("resample() y", y)
+    check_sr(orig_sr, name="orig_sr")
+    check_sr(target_sr, name="target_sr")
+    y = check_finite("resample() y", y, allow_empty=True)
     if y.ndim == 0 or y.ndim > 2 or y.shape[-1] == 0:
         raise ParameterError(f"resample() y must have shape (n_samples,) or (n_channels, n_samples) with "
                              f"n_samples >= 1; got shape {y.shape}")
@@ -398,6 +367,17 @@ def resample(y: np.ndarray, *, orig_sr: int, target_sr: int) -> np.ndarray:
     return np.ascontiguousarray(out.T, dtype=np.float32)
 
 
+def frame_level_db(y: np.ndarray, *, frame_length: int = 2048, hop_length: int = 512, center: bool = True,
+                   floor_db: float = -200.0, dtype=np.float32) -> np.ndarray:
+    """RMS level of each frame of ``y`` in dBFS ``[shape=(n_frames,)]``, at least ``floor_db``.
+
+    ``librosa.feature.rms`` (0 dB: a full-scale square wave), computed in ``dtype``; the one frame-level
+    meter of musiclib (the card's features, :func:`loud_fragments`, :func:`musiclib.display.plot_loudness`).
+    """
+    rms = librosa.feature.rms(y=y, frame_length=frame_length, hop_length=hop_length, center=center, dtype=dtype)[0]
+    return 20.0 * np.log10(np.maximum(rms, 10 ** (floor_db / 20)))
+
+
 def rms_db(y: np.ndarray) -> float:
     """Root-mean-square level of a whole signal ``y [shape=(..., n_samples)]`` in dBFS (``-inf`` for silence)."""
     r = float(np.sqrt(np.mean(np.square(np.asarray(y, dtype=np.float64))))) if np.size(y) else 0.0
@@ -410,7 +390,7 @@ def normalize_peak(y: np.ndarray, *, peak: float = 0.99) -> np.ndarray:
     Returns a float32 array shaped like ``y``; silence is returned unchanged, with a warning.
     """
     check_number("peak", peak, low=0, low_open=True, high=MAX_PEAK)
-    y = _check_finite_audio("normalize_peak() y", y)
+    y = check_finite("normalize_peak() y", y, allow_empty=True)
     m = float(np.max(np.abs(y))) if y.size else 0.0
     if m < SILENCE_PEAK:
         warnings.warn("normalize_peak() got a silent signal; returning it unchanged", stacklevel=2)
@@ -438,7 +418,7 @@ def normalize_rms(y: np.ndarray, *, target_db: float = -20.0, peak: float = 0.99
     """
     check_number("target_db", target_db, high=0)
     check_number("peak", peak, low=0, low_open=True, high=MAX_PEAK)
-    y = _check_finite_audio("normalize_rms() y", y)
+    y = check_finite("normalize_rms() y", y, allow_empty=True)
     level = rms_db(y)
     if not np.isfinite(level) or float(np.max(np.abs(y))) < SILENCE_PEAK:
         warnings.warn("normalize_rms() got a silent signal; returning it unchanged", stacklevel=2)
@@ -475,7 +455,7 @@ def trim_silence(
     check_positive("top_db", top_db)
     check_int("frame_length", frame_length, high=MAX_FRAME)
     check_int("hop_length", hop_length, high=MAX_FRAME)
-    y = _check_finite_audio("trim_silence() y", y)
+    y = check_finite("trim_silence() y", y, allow_empty=True)
     if y.ndim != 1:
         raise ParameterError(f"trim_silence() needs a mono signal, got shape {y.shape}")
     if np.max(np.abs(y), initial=0) < SILENCE_PEAK:
@@ -500,7 +480,7 @@ def fragment(y: np.ndarray, *, sr: int, start: float, duration: float) -> np.nda
     np.ndarray [shape=(..., round(duration * sr))]
         A view of ``y``.
     """
-    _check_sr("sr", sr)
+    check_sr(sr)
     check_positive("duration", duration)
     check_number("start", start, low=0)
     n = np.shape(y)[-1]
@@ -543,11 +523,11 @@ def loud_fragments(
     list of (start_seconds, fragment [shape=(round(duration * sr),)])
         Sorted by start time.
     """
-    _check_sr("sr", sr)
+    check_sr(sr)
     check_positive("duration", duration)
     check_int("n", n)
     check_number("min_db", min_db)
-    y = _check_finite_audio("loud_fragments() y", y)
+    y = check_finite("loud_fragments() y", y, allow_empty=True)
     length = int(round(min(duration * sr, y.size + 1)))  # capped before int(): duration=1e304 would overflow
     if y.ndim != 1 or len(y) < length:
         raise ParameterError(
@@ -555,9 +535,8 @@ def loud_fragments(
             f"got shape {y.shape} ({y.size / sr:.3f} s)"
         )
     hop = max(1, length // 4)
-    rms = librosa.feature.rms(y=y, frame_length=length, hop_length=hop, center=False, dtype=np.float64)[0]
-    level = 20 * np.log10(np.maximum(rms, 1e-10))
-    starts = np.arange(len(rms)) * hop
+    level = frame_level_db(y, frame_length=length, hop_length=hop, center=False, dtype=np.float64)
+    starts = np.arange(len(level)) * hop
     picked: list[int] = []
     for i in np.argsort(-level, kind="stable"):
         if level[i] < min_db or len(picked) == n:

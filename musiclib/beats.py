@@ -46,8 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.stats
 
-from musiclib.audio import MAX_SAMPLES, MAX_SR
-from musiclib.errors import ParameterError
+from musiclib.errors import MAX_SAMPLES, MAX_SR, ParameterError, check_int, check_number, check_signal, check_sr
 
 __all__ = [
     "PHASE_FEATURES",
@@ -87,52 +86,6 @@ MAX_BEATS_PER_BAR = 64
 # -- checks ------------------------------------------------------------------------------------------
 
 
-def _show(value) -> str:
-    return repr(value.item() if isinstance(value, np.generic) else value)
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
-
-
-def _check_int(name, value, *, low=1, high=None) -> int:
-    if not _is_int(value) or value < low or (high is not None and value > high):
-        bounds = f"an integer in [{low}, {high}]" if high is not None else f"an integer >= {low}"
-        raise ParameterError(f"{name}={_show(value)} must be {bounds}")
-    return int(value)
-
-
-def _check_number(name, value, *, low=None, high=None, low_open=False) -> float:
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
-    x = float(value) if ok else float("nan")
-    if np.isfinite(x) and (low is None or x > low or (x == low and not low_open)) and (high is None or x <= high):
-        return x
-    lo = "" if low is None else f"{'>' if low_open else '>='} {low:g}"
-    hi = "" if high is None else f"<= {high:g}"
-    bounds = " and ".join(b for b in (lo, hi) if b)
-    raise ParameterError(f"{name}={_show(value)} must be a finite number {bounds}".rstrip())
-
-
-def _check_sr(sr) -> int:
-    return _check_int("sr", sr, low=1, high=MAX_SR)
-
-
-def _check_signal(name, y, *, min_samples=2) -> np.ndarray:
-    y = np.asarray(y)
-    if y.ndim != 1:
-        raise ParameterError(f"{name} must be a mono signal of shape (n_samples,); got shape {y.shape}")
-    if np.iscomplexobj(y) or not np.issubdtype(y.dtype, np.number):
-        raise ParameterError(f"{name} has dtype {y.dtype}; expected real numbers")
-    if len(y) < min_samples:
-        raise ParameterError(f"{name} has {len(y)} samples; at least {min_samples} are needed")
-    if len(y) > MAX_SAMPLES:
-        raise ParameterError(f"{name} has {len(y)} samples, more than the {MAX_SAMPLES} musiclib handles at once")
-    y = y.astype(np.float32, copy=False)
-    if not np.all(np.isfinite(y)):
-        raise ParameterError(f"{name} holds {int(np.count_nonzero(~np.isfinite(y)))} NaN or infinite samples")
-    return y
-
-
 def _check_beats(beats) -> "Beats":
     if not isinstance(beats, Beats):
         raise ParameterError(f"beats must be a Beats (from track_beats); got {type(beats).__name__}")
@@ -144,8 +97,8 @@ def _check_tempo_range(tempo_range) -> tuple[float, float]:
         lo, hi = tempo_range
     except (TypeError, ValueError):
         raise ParameterError(f"tempo_range={tempo_range!r} must be a pair (low, high) of tempi in BPM") from None
-    lo = _check_number("tempo_range[0]", lo, low=0, high=MAX_BPM, low_open=True)
-    hi = _check_number("tempo_range[1]", hi, low=0, high=MAX_BPM, low_open=True)
+    lo = check_number("tempo_range[0]", lo, low=0, high=MAX_BPM, low_open=True)
+    hi = check_number("tempo_range[1]", hi, low=0, high=MAX_BPM, low_open=True)
     if not hi > lo:
         raise ParameterError(f"tempo_range={tempo_range!r} must have low < high (BPM)")
     return lo, hi
@@ -199,14 +152,14 @@ class Beats:
     duration: float = float("nan")
 
     def __post_init__(self):
-        tempo = _check_number("tempo", self.tempo, low=0, high=MAX_BPM, low_open=True)
-        bpb = _check_int("beats_per_bar", self.beats_per_bar, low=1, high=MAX_BEATS_PER_BAR)
+        tempo = check_number("tempo", self.tempo, low=0, high=MAX_BPM, low_open=True)
+        bpb = check_int("beats_per_bar", self.beats_per_bar, low=1, high=MAX_BEATS_PER_BAR)
         times = np.asarray(self.times, dtype=np.float64)
         if times.ndim != 1:
             raise ParameterError(f"times must be 1-D (seconds); got shape {times.shape}")
         if not np.all(np.isfinite(times)) or np.any(times < 0) or np.any(np.diff(times) <= 0):
             raise ParameterError(f"times must be finite, non-negative and increasing (seconds); got {times[:8]}")
-        downbeat = _check_int("downbeat", self.downbeat, low=0, high=bpb - 1)
+        downbeat = check_int("downbeat", self.downbeat, low=0, high=bpb - 1)
         times = times.copy()
         times.setflags(write=False)
         object.__setattr__(self, "tempo", tempo)
@@ -374,11 +327,11 @@ def track_beats(
     """
     import librosa
 
-    sr = _check_sr(sr)
-    hop_length = _check_int("hop_length", hop_length, low=1, high=MAX_SR)
+    sr = check_sr(sr)
+    hop_length = check_int("hop_length", hop_length, low=1, high=MAX_SR)
     lo, hi = _check_tempo_range(tempo_range)
-    bpb = _check_int("beats_per_bar", beats_per_bar, low=1, high=MAX_BEATS_PER_BAR)
-    y = _check_signal("y", y)
+    bpb = check_int("beats_per_bar", beats_per_bar, low=1, high=MAX_BEATS_PER_BAR)
+    y = check_signal("y", y, min_samples=2, need="two samples")
     min_seconds = 2 * 60.0 / hi
     if len(y) / sr < min_seconds:
         raise ParameterError(
@@ -477,8 +430,8 @@ def _phase_features(position: np.ndarray, beats_per_bar: int) -> np.ndarray:
 
 
 def _check_frames(n_frames, frames_per_second) -> tuple[int, float]:
-    n_frames = _check_int("n_frames", n_frames, low=1, high=MAX_SAMPLES)
-    fps = _check_number("frames_per_second", frames_per_second, low=0, high=MAX_SR, low_open=True)
+    n_frames = check_int("n_frames", n_frames, low=1, high=MAX_SAMPLES)
+    fps = check_number("frames_per_second", frames_per_second, low=0, high=MAX_SR, low_open=True)
     return n_frames, fps
 
 
@@ -581,9 +534,9 @@ def clock(*, n_frames: int, bpm: float, frames_per_second: float, beats_per_bar:
            [-1.   , -0.707]], dtype=float32)
     """
     n_frames, fps = _check_frames(n_frames, frames_per_second)
-    bpm = _check_number("bpm", bpm, low=0, high=MAX_BPM, low_open=True)
-    bpb = _check_int("beats_per_bar", beats_per_bar, low=1, high=MAX_BEATS_PER_BAR)
-    start = _check_number("start_phase", start_phase)
+    bpm = check_number("bpm", bpm, low=0, high=MAX_BPM, low_open=True)
+    bpb = check_int("beats_per_bar", beats_per_bar, low=1, high=MAX_BEATS_PER_BAR)
+    start = check_number("start_phase", start_phase)
     position = start + np.arange(n_frames) / fps * bpm / 60.0
     return _phase_features(position, bpb)
 
@@ -615,7 +568,7 @@ def beat_frames(beats: Beats, *, frames_per_second: float) -> np.ndarray:
     array([ 0, 43, 86])
     """
     beats = _check_beats(beats)
-    fps = _check_number("frames_per_second", frames_per_second, low=0, high=MAX_SR, low_open=True)
+    fps = check_number("frames_per_second", frames_per_second, low=0, high=MAX_SR, low_open=True)
     return np.unique(np.round(beats.times * fps).astype(int))
 
 
@@ -664,11 +617,11 @@ def beat_slices(y: np.ndarray, *, sr: int, beats: Beats, beats_per_slice: int = 
     >>> beat_slices(y, sr=22050, beats=b)
     [(11025, 22050), (22050, 33075), (33075, 44100)]
     """
-    sr = _check_sr(sr)
-    y = _check_signal("y", y)
+    sr = check_sr(sr)
+    y = check_signal("y", y, min_samples=2, need="two samples")
     beats = _check_beats(beats)
-    bps = _check_int("beats_per_slice", beats_per_slice, low=1, high=MAX_BEATS_PER_BAR)
-    overlap = _check_number("overlap", overlap, low=0, high=len(y) / sr)
+    bps = check_int("beats_per_slice", beats_per_slice, low=1, high=MAX_BEATS_PER_BAR)
+    overlap = check_number("overlap", overlap, low=0, high=len(y) / sr)
     samples = np.round(beats.times * sr).astype(np.int64)
     if len(samples) and samples[-1] >= len(y):
         raise ParameterError(
@@ -718,9 +671,9 @@ def stretch(y: np.ndarray, *, n_samples: int, sr: int) -> np.ndarray:
     """
     import pedalboard
 
-    sr = _check_sr(sr)
-    y = _check_signal("y", y)
-    n_samples = _check_int("n_samples", n_samples, low=2, high=MAX_SAMPLES)
+    sr = check_sr(sr)
+    y = check_signal("y", y, min_samples=2, need="two samples")
+    n_samples = check_int("n_samples", n_samples, low=2, high=MAX_SAMPLES)
     ratio = n_samples / len(y)
     if not 1 / 8 <= ratio <= 8:
         raise ParameterError(
@@ -781,13 +734,13 @@ def join(slices, *, sr: int, crossfade: float = 0.01) -> np.ndarray:
     >>> len(out) == bounds[-1][1] - bounds[0][0], bool(np.allclose(out, y[bounds[0][0]:bounds[-1][1]], atol=1e-3))
     (True, True)
     """
-    sr = _check_sr(sr)
+    sr = check_sr(sr)
     if isinstance(slices, np.ndarray) and slices.ndim == 1 or not hasattr(slices, "__iter__"):
         raise ParameterError(f"slices must be a list of mono signals; got {type(slices).__name__}")
-    pieces = [_check_signal(f"slices[{i}]", s, min_samples=1).astype(np.float64) for i, s in enumerate(slices)]
+    pieces = [check_signal(f"slices[{i}]", s).astype(np.float64) for i, s in enumerate(slices)]
     if not pieces:
         raise ParameterError("slices is empty: nothing to join")
-    crossfade = _check_number("crossfade", crossfade, low=0, high=10.0)
+    crossfade = check_number("crossfade", crossfade, low=0, high=10.0)
     c = int(round(crossfade * sr))
     n = len(pieces)
     for i, p in enumerate(pieces):

@@ -2,6 +2,11 @@
 
 See ``notebooks/00_data_tour``. A corpus with some bad files loads the rest: each bad file is
 skipped with a warning and listed in :attr:`Corpus.skipped` with the reason.
+
+A split by file (:meth:`Corpus.split`) holds out enough audio for the musicality card to give a
+verdict (:data:`musiclib.evaluation.card.MIN_REFERENCE_FILES` clips holding
+:data:`musiclib.evaluation.card.MIN_REFERENCE_SECONDS` s) whenever the corpus can spare it, and warns,
+naming the folder and the numbers, when it cannot.
 """
 
 from __future__ import annotations
@@ -15,17 +20,23 @@ from pathlib import Path
 import numpy as np
 
 from musiclib import audio
-from musiclib.errors import AudioFileError, CorpusError, ParameterError
+from musiclib.errors import AudioFileError, CorpusError, ParameterError, check_number, check_positive, check_sr
 
 __all__ = ["Clip", "Corpus", "discover", "find_audio_files", "readable_extensions", "load_corpus", "split_by_file",
-           "UNREADABLE_EXTENSIONS", "MIN_DURATION", "MIN_HELD_OUT_FILES"]
+           "UNREADABLE_EXTENSIONS", "MIN_DURATION", "MIN_HELD_OUT_FILES", "MAX_HELD_OUT_SHARE"]
 
 #: Shortest file :func:`load_corpus` keeps by default (s): one analysis frame of every representation
 #: in the series (n_fft 4096 at 22050 Hz is 0.19 s).
 MIN_DURATION = 0.2
 
-#: Fewest files a split by file holds out when the corpus has enough (see :func:`split_by_file`).
+#: Fewest files a split by file holds out when the corpus has enough (see :func:`split_by_file`); the
+#: musicality card's :data:`~musiclib.evaluation.card.MIN_REFERENCE_FILES`.
 MIN_HELD_OUT_FILES = 3
+
+#: Most of a corpus (share of its files; of its seconds, give or take one file) a split holds out to reach the
+#: card's minimum reference; a corpus that cannot reach it within this share is split by ``held_out`` alone,
+#: with a warning.
+MAX_HELD_OUT_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -40,10 +51,12 @@ class Clip:
 
     @property
     def name(self) -> str:
+        """The file's name (no folder)."""
         return self.path.name
 
     @property
     def duration(self) -> float:
+        """Length of the loaded audio in seconds."""
         return len(self.y) / self.sr
 
 
@@ -61,6 +74,8 @@ class Corpus:
         Sample rate of every clip.
     preprocess : dict or None
         The pre-processing filters applied when loading (see :func:`load_corpus`).
+    root : Path or None
+        The folder (or file) it was loaded from, when it was loaded from one.
     """
 
     clips: list[Clip]
@@ -68,6 +83,7 @@ class Corpus:
     sr: int = audio.DEFAULT_SR
     #: The filters applied to every clip when loading (:func:`musiclib.postprocess.check_preprocess`), or None.
     preprocess: dict | None = None
+    root: Path | None = None
 
     def __len__(self) -> int:
         return len(self.clips)
@@ -95,13 +111,43 @@ class Corpus:
         raise CorpusError(f"no clip named {name!r} in this corpus; have {[c.path.name for c in self.clips]}")
 
     def split(self, *, held_out: float = 0.2, seed: int = 0) -> tuple["Corpus", "Corpus"]:
-        """Split by file into (train, held-out) corpora; see :func:`split_by_file`."""
-        train, test = split_by_file(self.paths, held_out=held_out, seed=seed)
+        """Split by file into (train, held-out) corpora, holding out enough seconds for the card's verdict
+        when the corpus can spare them; see :func:`split_by_file`.
+
+        Raises
+        ------
+        CorpusError
+            Fewer than 2 clips: the message names the folder, the files found and skipped, and what is needed.
+
+        Warns
+        -----
+        UserWarning
+            The held-out part is less than the card needs for a verdict (the corpus is too small to
+            spare it): names the folder, what was held out and what is needed.
+        """
+        if len(self.clips) < 2:
+            raise CorpusError(self._too_small(f"has {len(self.clips)} usable audio file{'s' * (len(self.clips) != 1)}"))
+        train, test = split_by_file(self.paths, held_out=held_out, seed=seed,
+                                    durations=[c.duration for c in self.clips], where=self._where())
         keep = {p: c for p, c in zip(self.paths, self.clips)}
         return (
-            Corpus([keep[p] for p in train], list(self.skipped), self.sr, self.preprocess),
-            Corpus([keep[p] for p in test], [], self.sr, self.preprocess),
+            Corpus([keep[p] for p in train], list(self.skipped), self.sr, self.preprocess, self.root),
+            Corpus([keep[p] for p in test], [], self.sr, self.preprocess, self.root),
         )
+
+    def _where(self) -> str:
+        if self.root is not None:
+            return str(self.root)
+        parents = sorted({str(p.parent) for p in self.paths})
+        return parents[0] if len(parents) == 1 else f"the {len(self.paths)} files given"
+
+    def _too_small(self, what: str) -> str:
+        found = ", ".join(f"{c.name} ({c.duration:.1f} s)" for c in self.clips[:5])
+        skipped = "; ".join(f"{p.name}: {why}" for p, why in self.skipped[:5])
+        more = f" and {len(self.skipped) - 5} more" if len(self.skipped) > 5 else ""
+        return (f"{self._where()} {what}" + (f" ({found})" if found else "")
+                + (f"; skipped {len(self.skipped)}: {skipped}{more}" if self.skipped else "")
+                + f". {_needed_text()}: add audio files to the folder")
 
     def summary(self) -> list[dict]:
         """One row per clip: file, duration (s), file's rate (Hz), file's channels."""
@@ -315,12 +361,9 @@ def load_corpus(
     """
     from musiclib.tools import parallel
 
-    audio._check_positive("sr", sr, integer=True)
-    audio._check_positive("max_duration", max_duration, allow_none=True)
-    if isinstance(min_duration, bool) or not isinstance(min_duration, (int, float, np.number)) or not (
-        np.isfinite(min_duration) and min_duration >= 0
-    ):
-        raise ParameterError(f"min_duration={min_duration!r} must be a finite number of seconds >= 0")
+    check_sr(sr)
+    check_positive("max_duration", max_duration, allow_none=True)
+    check_number("min_duration", min_duration, low=0)
     if excerpt not in ("start", "middle"):
         raise ParameterError(f"excerpt={excerpt!r} must be 'start' or 'middle'")
     if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer))
@@ -358,39 +401,130 @@ def load_corpus(
     if not clips:
         reasons = "; ".join(f"{p.name}: {why}" for p, why in skipped[:5])
         raise CorpusError(f"none of the {len(files)} audio files could be loaded ({reasons})")
-    return Corpus(clips, skipped, sr, preprocess)
+    root = Path(source) if isinstance(source, (str, os.PathLike)) else None
+    return Corpus(clips, skipped, sr, preprocess, root)
 
 
-def split_by_file(paths, *, held_out: float = 0.2, seed: int = 0) -> tuple[list[Path], list[Path]]:
+def _reference_minimum() -> tuple[int, float, float, float]:
+    """The card's minimum reference (files, seconds), the shortest clip it measures and the most it analyses (s)."""
+    from musiclib.evaluation.card import MIN_REFERENCE_FILES, MIN_REFERENCE_SECONDS
+    from musiclib.evaluation.features import MAX_ANALYSIS_SECONDS, MIN_CLIP_SECONDS
+
+    return MIN_REFERENCE_FILES, MIN_REFERENCE_SECONDS, MIN_CLIP_SECONDS, MAX_ANALYSIS_SECONDS
+
+
+def _needed_text() -> str:
+    files, seconds, _, _ = _reference_minimum()
+    return (f"Splitting by file needs at least 2 files (one to learn from, one held out); a musicality card verdict "
+            f"needs at least {files} held-out files holding {seconds:g} s, so a corpus that can spare them holds "
+            f"at least {int(np.ceil(files / MAX_HELD_OUT_SHARE))} files and {seconds / MAX_HELD_OUT_SHARE:g} s")
+
+
+def split_by_file(paths, *, held_out: float = 0.2, seed: int = 0, durations=None,
+                  where: str | None = None) -> tuple[list[Path], list[Path]]:
     """Split files into train and held-out lists, never splitting a file (no leakage between frames of one song).
 
-    The split is a seeded shuffle of the sorted paths, so it does not depend on the order given.
-    At least one file goes to each side when there are two or more, and at least
-    :data:`MIN_HELD_OUT_FILES` are held out when the corpus has three times as many: a card judged against
-    one held-out track says more about that track than about the model.
+    The split is a seeded shuffle of the sorted paths, so it does not depend on the order given; the
+    first files of the shuffle are held out. At least one file goes to each side, and at least
+    :data:`MIN_HELD_OUT_FILES` are held out when the corpus has three times as many: a card judged
+    against one held-out track says more about that track than about the model.
+
+    With ``durations``, the held-out files must also hold enough audio for the musicality card to give
+    a verdict: more files of the shuffle are held out until they hold
+    :data:`~musiclib.evaluation.card.MIN_REFERENCE_FILES` clips the card can measure (at least
+    :data:`~musiclib.evaluation.features.MIN_CLIP_SECONDS` long) and
+    :data:`~musiclib.evaluation.card.MIN_REFERENCE_SECONDS` analysed seconds (each file counts at most
+    :data:`~musiclib.evaluation.features.MAX_ANALYSIS_SECONDS`), as long as that is at most
+    :data:`MAX_HELD_OUT_SHARE` of the files and of the seconds. A corpus too small to spare that is
+    split by ``held_out`` alone, with a warning naming ``where`` and the numbers (its cards give no
+    verdict; see :func:`musiclib.evaluation.card.musicality_card`).
 
     Parameters
     ----------
     paths : list of paths
+        Two or more distinct files.
     held_out : float
         Fraction of files held out, in (0, 1).
     seed : int
+    durations : list of float, optional
+        Seconds of audio of each path (in the order of ``paths``), e.g. ``[c.duration for c in corpus]``.
+    where : str, optional
+        The folder's name in messages (default: the files' folder).
 
     Returns
     -------
     train, held_out : list of Path
         Each sorted.
+
+    Raises
+    ------
+    CorpusError
+        Fewer than 2 distinct files (names the folder and what is needed).
+    ParameterError
+        A bad ``held_out``, ``seed`` or ``durations`` (not one finite number >= 0 per path).
+
+    Warns
+    -----
+    UserWarning
+        With ``durations``: the held-out files hold less than the card needs for a verdict.
     """
     if isinstance(held_out, bool) or not isinstance(held_out, (int, float, np.number)) or not (0 < held_out < 1):
         raise ParameterError(f"held_out={held_out!r} must be a fraction strictly between 0 and 1")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ParameterError(f"seed={seed!r} must be a non-negative integer")
-    paths = sorted({Path(p) for p in paths})  # a file listed twice must not land on both sides
+    if isinstance(paths, (str, bytes, os.PathLike)) or paths is None:
+        raise ParameterError(f"paths={paths!r} must be a list of audio files")
+    if where is not None and not isinstance(where, str):
+        raise ParameterError(f"where={where!r} must be a folder's name (str) or None")
+    given = [Path(p) for p in paths]
+    if durations is not None:
+        durations = _check_durations(durations, len(given))
+        seconds_of = dict(zip(given, durations))
+    paths = sorted(set(given))  # a file listed twice must not land on both sides
+    if where is None:
+        parents = sorted({str(p.parent) for p in paths})
+        where = parents[0] if len(parents) == 1 else f"the {len(paths)} files given"
     if len(paths) < 2:
-        raise CorpusError(f"need at least 2 files to split by file, got {len(paths)}")
+        names = ", ".join(p.name for p in paths) or "none"
+        raise CorpusError(f"{where} has {len(paths)} distinct audio file{'s' * (len(paths) != 1)} ({names}). "
+                          f"{_needed_text()}: add audio files to the folder")
     order = np.random.default_rng(seed).permutation(len(paths))
     n_test = max(1, int(round(held_out * len(paths))), min(MIN_HELD_OUT_FILES, len(paths) // 3))
     n_test = min(len(paths) - 1, n_test)
+    if durations is not None:
+        n_test = _enough_seconds(paths, order, n_test, [seconds_of[p] for p in paths], where=where)
     test = sorted(paths[i] for i in order[:n_test])
     train = sorted(paths[i] for i in order[n_test:])
     return train, test
+
+
+def _check_durations(durations, n: int) -> list[float]:
+    try:
+        d = np.asarray(durations, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ParameterError(f"durations={durations!r} must be seconds, one number per path") from None
+    if d.ndim != 1 or len(d) != n or not np.all(np.isfinite(d)) or np.any(d < 0):
+        raise ParameterError(f"durations must be {n} finite numbers of seconds >= 0 (one per path), got "
+                             f"{np.array2string(d.ravel()[:8], precision=3) if d.size else 'none'}"
+                             + (f" ({d.size} values)" if d.ndim == 1 and len(d) != n else ""))
+    return [float(x) for x in d]
+
+
+def _enough_seconds(paths, order, n_test: int, durations: list[float], *, where: str) -> int:
+    """How many files of the shuffle ``order`` to hold out so the card gets enough reference (see split_by_file)."""
+    min_files, min_seconds, shortest, longest = _reference_minimum()
+    usable = np.array([min(d, longest) if d >= shortest else 0.0 for d in durations])[order]
+    files_at = np.concatenate([[0], np.cumsum(usable > 0)])  # files_at[k]: measurable files among the first k
+    seconds_at = np.concatenate([[0.0], np.cumsum(usable)])
+    enough = np.flatnonzero((files_at >= min_files) & (seconds_at >= min_seconds - 1e-9))
+    k = int(enough[0]) if len(enough) else len(paths)
+    if k <= max(n_test, int(MAX_HELD_OUT_SHARE * len(paths))) and seconds_at[k] <= MAX_HELD_OUT_SHARE * seconds_at[-1] + longest:
+        return max(k, n_test)
+    files, seconds = int(files_at[n_test]), float(seconds_at[n_test])
+    warnings.warn(
+        f"{where}: the held-out part holds {seconds:.1f} s in {files} file{'s' * (files != 1)} the musicality card "
+        f"can measure (the whole corpus: {seconds_at[-1]:.1f} s in {int(files_at[-1])} such of {len(paths)} files); "
+        f"a card verdict needs at least {min_seconds:g} s in {min_files} held-out files, so cards against this split "
+        f"give no verdict (a corpus that can spare that holds at least {int(np.ceil(min_files / MAX_HELD_OUT_SHARE))} "
+        f"such files and {min_seconds / MAX_HELD_OUT_SHARE:g} s)", stacklevel=4)
+    return n_test

@@ -36,7 +36,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from musiclib.errors import ParameterError
+from musiclib.errors import ParameterError, check_finite, check_int, check_signal
 
 __all__ = [
     "setup_notebook",
@@ -232,22 +232,6 @@ def _axes(ax):
     return ax
 
 
-def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ParameterError(f"{name}={value!r} must be a positive integer")
-
-
-def _finite_array(name, x, *, ndim):
-    x = np.asarray(x)
-    if x.ndim != ndim or x.size == 0:
-        raise ParameterError(f"{name} must be a non-empty {ndim}-D array, got shape {x.shape}")
-    if not np.issubdtype(x.dtype, np.number) or np.iscomplexobj(x):
-        raise ParameterError(f"{name} must hold real numbers, got dtype {x.dtype}")
-    if not np.all(np.isfinite(x)):
-        raise ParameterError(f"{name} holds {int(np.count_nonzero(~np.isfinite(x)))} NaN or infinite values")
-    return x
-
-
 def plot_spectrogram(
     S: np.ndarray,
     *,
@@ -312,12 +296,12 @@ def plot_spectrogram(
     import librosa
     import librosa.display
 
-    _check_positive_int("sr", sr)
-    _check_positive_int("hop_length", hop_length)
+    check_int("sr", sr)
+    check_int("hop_length", hop_length)
     S = np.asarray(S)
     if np.iscomplexobj(S):
         S = np.abs(S)
-    S = _finite_array("S", S, ndim=2)
+    S = check_finite("S", S, ndim=2)
     if not np.isfinite(vmin_db) or vmin_db >= 0:
         raise ParameterError(f"vmin_db={vmin_db!r} must be a negative level in dB")
     ax = _axes(ax)
@@ -372,7 +356,7 @@ def plot_representation(frames: np.ndarray, rep, *, ax=None, title: str | None =
     import librosa.display
     from matplotlib.colors import SymLogNorm
 
-    frames = _finite_array("frames", frames, ndim=2)
+    frames = check_finite("frames", frames, ndim=2)
     n_features = getattr(rep, "n_features", frames.shape[1])
     if frames.shape[1] != n_features:
         raise ParameterError(
@@ -433,12 +417,17 @@ def plot_waveform(y: np.ndarray, *, sr: int, ax=None, title: str | None = None, 
     """
     import librosa.display
 
-    _check_positive_int("sr", sr)
-    y = _finite_array("y", y, ndim=1)
+    check_int("sr", sr)
+    y = check_finite("y", y, ndim=1)
     ax = _axes(ax)
-    librosa.display.waveshow(np.asarray(y, dtype=np.float32), sr=sr, ax=ax, color=color)
+    librosa.display.waveshow(y, sr=sr, ax=ax, color=color)
     ax.set_ylabel("amplitude")
-    ax.set_xlim(0, len(y) / sr)
+    return _time_axes(ax, seconds=len(y) / sr, title=title)
+
+
+def _time_axes(ax, *, seconds: float, title: str | None):
+    """Time axis from 0 to ``seconds`` and the title: how the time plots end."""
+    ax.set_xlim(0, seconds)
     if title:
         ax.set_title(title)
     return ax
@@ -472,6 +461,7 @@ def plot_beats(beat_times, *, ax, color: str = "C3", label: str | None = "beats"
     Returns
     -------
     matplotlib.axes.Axes
+        ``ax``, with one vertical line per beat.
 
     Notes
     -----
@@ -517,6 +507,7 @@ def plot_loudness(
     Returns
     -------
     matplotlib.axes.Axes
+        The axes with one more level curve (``label`` names it in a legend).
 
     Notes
     -----
@@ -524,37 +515,23 @@ def plot_loudness(
     """
     import librosa
 
-    _check_positive_int("sr", sr)
-    _check_positive_int("frame_length", frame_length)
-    _check_positive_int("hop_length", hop_length)
-    y = _finite_array("y", y, ndim=1).astype(np.float32, copy=False)
-    rms = librosa.feature.rms(y=y, frame_length=frame_length, hop_length=hop_length)[0]
-    level = 20.0 * np.log10(np.maximum(rms, 10 ** (floor_db / 20)))
+    from musiclib.audio import frame_level_db
+
+    check_int("sr", sr)
+    check_int("frame_length", frame_length)
+    check_int("hop_length", hop_length)
+    y = check_finite("y", y, ndim=1)
+    level = frame_level_db(y, frame_length=frame_length, hop_length=hop_length, floor_db=floor_db)
     times = librosa.times_like(level, sr=sr, hop_length=hop_length)
     ax = _axes(ax)
     ax.plot(times, level, label=label)
     ax.set_xlabel("Time (s)")
     ax.set_ylabel("RMS level (dBFS)")
-    ax.set_xlim(0, len(y) / sr)
-    if title:
-        ax.set_title(title)
-    return ax
+    return _time_axes(ax, seconds=len(y) / sr, title=title)
 
 
 # -- players -------------------------------------------------------------------------------------
 
-
-def _check_clip(label, y) -> np.ndarray:
-    y = np.asarray(y)
-    if y.ndim != 1 or y.size == 0:
-        raise ParameterError(f"clip {label!r} must be a non-empty 1-D array (mono), got shape {y.shape}")
-    if not np.issubdtype(y.dtype, np.number) or np.iscomplexobj(y):
-        raise ParameterError(f"clip {label!r} must hold real samples, got dtype {y.dtype}")
-    if not np.all(np.isfinite(y)):
-        raise ParameterError(
-            f"clip {label!r} holds {int(np.count_nonzero(~np.isfinite(y)))} NaN or infinite samples"
-        )
-    return y.astype(np.float32, copy=False)
 
 
 #: Peak level :func:`audio_data_uri` normalises clips to (-0.9 dBFS: lossy codecs overshoot a little).
@@ -607,10 +584,10 @@ def audio_data_uri(y: np.ndarray, *, sr: int, normalize: bool = True, label: str
     """
     import soundfile as sf
 
-    _check_positive_int("sr", sr)
+    check_int("sr", sr)
     if format not in AUDIO_FORMATS:
         raise ParameterError(f"format={format!r} must be one of {sorted(AUDIO_FORMATS)}")
-    y = _check_clip(label, y)
+    y = check_signal(f"clip {label!r}", y)
     peak = float(np.max(np.abs(y)))
     if normalize and peak > 1e-6:
         y = y * np.float32(PEAK / peak)
@@ -761,21 +738,25 @@ def audio_table(clips, *, sr: int, title: str | None = None, normalize: bool = T
     >>> t._repr_html_().count("<audio")
     2
     """
-    _check_positive_int("sr", sr)
-    items = list(clips.items()) if isinstance(clips, Mapping) else list(clips)
-    if not items:
-        raise ParameterError("audio_table() got no clips")
+    check_int("sr", sr)
     rows = []
-    for item in items:
-        try:
-            label, value = item
-        except (TypeError, ValueError):
-            raise ParameterError(f"audio_table() needs (label, audio) pairs, got {type(item).__name__}") from None
+    for label, value in _labelled_clips(clips, what="audio_table"):
         extra = {}
         if isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], Mapping):
             value, extra = value[0], dict(value[1])
-        rows.append((label, _check_clip(label, value), extra))
+        rows.append((label, check_signal(f"clip {label!r}", value), extra))
     return AudioTable(rows, sr=int(sr), title=title, normalize=normalize)
+
+
+def _labelled_clips(clips, *, what: str) -> list[tuple]:
+    """``[(label, clip), ...]`` from a dict or a list of pairs; a ParameterError naming ``what()`` if none or not pairs."""
+    items = list(clips.items()) if isinstance(clips, Mapping) else list(clips)
+    if not items:
+        raise ParameterError(f"{what}() got no clips")
+    for item in items:
+        if not isinstance(item, (tuple, list)) or len(item) != 2:
+            raise ParameterError(f"{what}() needs (label, audio) pairs, got {type(item).__name__}")
+    return items
 
 
 def raw_and_processed(clips, *, sr: int, title: str | None = None, **options) -> AudioTable:
@@ -823,17 +804,10 @@ def raw_and_processed(clips, *, sr: int, title: str | None = None, **options) ->
     """
     from musiclib.postprocess import loudness, postprocess, true_peak_db
 
-    _check_positive_int("sr", sr)
-    items = list(clips.items()) if isinstance(clips, Mapping) else list(clips)
-    if not items:
-        raise ParameterError("raw_and_processed() got no clips")
+    check_int("sr", sr)
     rows = []
-    for item in items:
-        try:
-            label, y = item
-        except (TypeError, ValueError):
-            raise ParameterError(f"raw_and_processed() needs (label, audio) pairs, got {type(item).__name__}") from None
-        y = _check_clip(label, y)
+    for label, y in _labelled_clips(clips, what="raw_and_processed"):
+        y = check_signal(f"clip {label!r}", y)
         z = postprocess(y, sr=int(sr), **options)
         for kind, x in (("raw", y), ("post-processed", z)):
             peak = float(np.max(np.abs(x)))
@@ -861,8 +835,8 @@ def audio_player(y: np.ndarray, *, sr: int, normalize: bool = True):
     -----
     Notebook: 00_data_tour.
     """
-    _check_positive_int("sr", sr)
-    return _AudioPlayer(_check_clip("y", y), int(sr), normalize)
+    check_int("sr", sr)
+    return _AudioPlayer(check_signal("y", y), int(sr), normalize)
 
 
 # -- the headline ---------------------------------------------------------------------------------
@@ -983,7 +957,7 @@ def listing(items, *, head: int = 5, name: str = "items") -> Listing:
     """
     import pathlib
 
-    _check_positive_int("head", head)
+    check_int("head", head)
     if not isinstance(name, str):
         raise ParameterError(f"listing() needs name= to be a string, got {name!r}")
     if isinstance(items, (str, bytes)) or not hasattr(items, "__iter__"):
@@ -1027,7 +1001,7 @@ def training_progress(epochs: int, *, label: str = "training"):
     """
     import keras
 
-    _check_positive_int("epochs", epochs)
+    check_int("epochs", epochs)
     ipython = sys.modules.get("IPython")
     shell = ipython.get_ipython() if ipython is not None else None
 

@@ -18,6 +18,7 @@ __all__ = [
     "ParameterError",
     "AudioFileError",
     "CorpusError",
+    "ReferenceTooSmallError",
     "DataUnavailableError",
     "CacheError",
     "show",
@@ -28,12 +29,26 @@ __all__ = [
     "check_choice",
     "check_finite",
     "check_signal",
+    "check_sr",
+    "check_ints",
+    "check_frames_list",
+    "check_duration",
+    "check_size",
     "MAX_AMPLITUDE",
+    "MAX_SR",
+    "MAX_SAMPLES",
 ]
 
 #: Largest sample magnitude :func:`check_signal` accepts: 200 dB above full scale (``1e10``), beyond any audio
 #: level (as ``musiclib.representations.MAX_DB``); larger values overflow float32 in the transforms.
 MAX_AMPLITUDE = 1e10
+
+#: Highest sample rate accepted anywhere (Hz): the highest rate audio hardware uses (768 kHz).
+MAX_SR = 768_000
+
+#: Most samples musiclib allocates for one signal (2**28: 1 GiB as float32, 3.4 h at 22.05 kHz),
+#: checked before allocating, so a huge rate or length is an error, not an out-of-memory crash.
+MAX_SAMPLES = 2**28
 
 
 class MusiclibError(ValueError):
@@ -58,6 +73,23 @@ class AudioFileError(MusiclibError):
 
 class CorpusError(MusiclibError):
     """A folder or list of files does not make a usable corpus."""
+
+
+class ReferenceTooSmallError(CorpusError):
+    """Too little held-out reference music for the musicality card to give a verdict.
+
+    Attributes ``files``, ``seconds`` (what there is) and ``min_files``, ``min_seconds`` (what is
+    needed), as in the message.
+    """
+
+    def __init__(self, message: str, *, files: int = 0, seconds: float = 0.0, min_files: int = 0,
+                 min_seconds: float = 0.0):
+        self.files, self.seconds, self.min_files, self.min_seconds = files, seconds, min_files, min_seconds
+        super().__init__(message)
+
+    def __reduce__(self):  # pickle with every argument (errors cross process pools intact)
+        return type(self), (str(self),), {"files": self.files, "seconds": self.seconds,
+                                          "min_files": self.min_files, "min_seconds": self.min_seconds}
 
 
 class DataUnavailableError(MusiclibError):
@@ -155,8 +187,11 @@ def check_choice(name: str, value, choices):
     return value
 
 
-def check_finite(name: str, x, *, ndim: int | None = None, dtype=np.float32) -> np.ndarray:
-    """``x`` as a non-empty, finite, real array of ``dtype`` (and ``ndim`` dimensions when given).
+def check_finite(name: str, x, *, ndim: int | None = None, dtype=np.float32, allow_empty: bool = False,
+                 note: str = "") -> np.ndarray:
+    """``x`` as a finite, real array of ``dtype`` (and ``ndim`` dimensions when given; empty only if allowed).
+
+    ``note`` ends the message about NaN/inf values (e.g. what to pass to accept them).
 
     Returns
     -------
@@ -174,33 +209,131 @@ def check_finite(name: str, x, *, ndim: int | None = None, dtype=np.float32) -> 
         raise ParameterError(f"{name} must be {ndim}-D; got {name}.ndim={x.ndim} with shape {x.shape}")
     if np.iscomplexobj(x) or not np.issubdtype(x.dtype, np.number):
         raise ParameterError(f"{name} has dtype {x.dtype}; expected real numbers")
-    if x.size == 0:
+    if x.size == 0 and not allow_empty:
         raise ParameterError(f"{name} is empty (shape {x.shape})")
     x = x.astype(dtype, copy=False)
     if not np.all(np.isfinite(x)):
         raise ParameterError(
             f"{name} must be finite; it holds {int(np.isnan(x).sum())} NaN and {int(np.isinf(x).sum())} inf values"
-        )
+            + (f" ({note})" if note else ""))
     return x
 
 
-def check_signal(name: str, y, *, min_samples: int = 1, dtype=np.float32) -> np.ndarray:
-    """A mono signal ``y [shape=(n_samples,)]`` of at least ``min_samples`` finite samples, as ``dtype``.
+def check_signal(name: str, y, *, min_samples: int = 1, dtype=np.float32, need: str = "one frame",
+                 note: str = "") -> np.ndarray:
+    """A mono signal ``y [shape=(n_samples,)]`` of ``min_samples`` to :data:`MAX_SAMPLES` finite samples, as ``dtype``.
+
+    ``need`` names what ``min_samples`` is (the message reads "shorter than one frame (64 samples)");
+    ``note`` ends the message about NaN/inf samples.
 
     Raises
     ------
     ParameterError
-        As :func:`check_finite`, fewer than ``min_samples`` samples (the message gives both counts), or a
-        sample beyond :data:`MAX_AMPLITUDE`.
+        As :func:`check_finite`, fewer than ``min_samples`` or more than :data:`MAX_SAMPLES` samples (the
+        message gives both counts), or a sample beyond :data:`MAX_AMPLITUDE`.
     """
+    if not isinstance(y, (np.ndarray, list, tuple)) and not hasattr(y, "__array__"):
+        raise ParameterError(f"{name} must be a mono signal, a 1-D numpy array of samples; got {type(y).__name__}")
     y = np.asarray(y)
     if y.ndim != 1:
         raise ParameterError(f"{name} must be a mono signal of shape (n_samples,); got shape {y.shape}")
     if y.shape[0] < min_samples:
-        raise ParameterError(f"{name} has {y.shape[0]} samples, shorter than one frame ({min_samples} samples)")
-    y = check_finite(name, y, dtype=dtype)
+        raise ParameterError(f"{name} has 0 samples (empty)" if min_samples == 1 else
+                             f"{name} has {y.shape[0]} samples{' (empty)' if not y.shape[0] else ''}, "
+                             f"shorter than {need} ({min_samples} samples)")
+    if y.shape[0] > MAX_SAMPLES:
+        raise ParameterError(f"{name} has {y.shape[0]} samples, more than the {MAX_SAMPLES} musiclib handles at once")
+    y = check_finite(name, y, dtype=dtype, note=note)
     peak = float(np.max(np.abs(y)))
     if peak > MAX_AMPLITUDE:
         raise ParameterError(f"{name} reaches {peak:.4g}, beyond any audio level (|y| <= {MAX_AMPLITUDE:g}, 200 dB "
                              f"above full scale): scale it down first (musiclib.audio.normalize_peak)")
     return y
+
+
+def check_sr(sr, *, name: str = "sr", low: int = 1, allow_none: bool = False):
+    """A sample rate in Hz as an ``int`` in ``[low, MAX_SR]`` (see :func:`check_int`)."""
+    return check_int(name, sr, low=low, high=MAX_SR, allow_none=allow_none, note="Hz")
+
+
+def check_ints(name: str, values, *, low: int = 1) -> tuple[int, ...]:
+    """One integer ``>= low`` or a non-empty sequence of them (layer widths, filters), as a tuple.
+
+    Raises
+    ------
+    ParameterError
+        Not iterable, empty, or an element that is not an integer ``>= low`` (``bool`` refused).
+    """
+    try:
+        out = (values,) if _is_int(values) else tuple(values)
+    except TypeError:
+        out = ()
+    if not out or any(not _is_int(v) or v < low for v in out):
+        raise ParameterError(f"{name}={show(values)} must be an integer >= {low} or a non-empty list of them")
+    return tuple(int(v) for v in out)
+
+
+def check_frames_list(name: str, frames_list, *, width: int | None = None) -> list[np.ndarray]:
+    """Per-file feature frames as a list of finite float32 ``(n_frames, n_features)`` arrays of one width.
+
+    One 2-D array is taken as a list of one. ``width``: the number of features every array must have
+    (default: the first array's).
+
+    Raises
+    ------
+    ParameterError
+        Not a list of arrays, empty, an array that is not 2-D real numbers with at least one feature,
+        features that differ from ``width`` (the message names the index and both widths), or NaN/inf values.
+    """
+    if isinstance(frames_list, np.ndarray):
+        if frames_list.ndim != 2:
+            raise ParameterError(f"{name} must be a list of (n_frames, n_features) arrays, "
+                                 f"got one array of shape {frames_list.shape}")
+        frames_list = [frames_list]
+    try:
+        frames_list = list(frames_list)
+    except TypeError:
+        raise ParameterError(f"{name} must be a list of (n_frames, n_features) arrays, "
+                             f"got {type(frames_list).__name__}") from None
+    if not frames_list:
+        raise ParameterError(f"{name} is empty")
+    out, first = [], False
+    for i, f in enumerate(frames_list):
+        f = np.asarray(f)
+        if f.ndim != 2 or f.shape[1] == 0 or not np.issubdtype(f.dtype, np.number) or np.iscomplexobj(f):
+            raise ParameterError(f"{name}[{i}] has shape {f.shape} and dtype {f.dtype}; need real (n_frames, n_features)")
+        if width is None:
+            width, first = f.shape[1], True
+        if f.shape[1] != width:
+            raise ParameterError(f"{name}[{i}] has {f.shape[1]} features (columns), "
+                                 + (f"the first has {width}" if first else f"expected {width}"))
+        out.append(check_finite(f"{name}[{i}]", f, ndim=2) if f.size else f.astype(np.float32))
+    return out
+
+
+def check_duration(name: str, seconds, *, sr: int) -> float:
+    """``seconds`` as a ``float > 0`` whose samples at ``sr`` Hz stay within :data:`MAX_SAMPLES`.
+
+    Raises
+    ------
+    ParameterError
+        Not a positive finite number, or too long (the message gives the samples it would take).
+    """
+    seconds = check_positive(name, seconds)
+    if seconds * sr > MAX_SAMPLES:
+        raise ParameterError(f"{name}={show(seconds)} s is {seconds * sr:.3g} samples at {sr} Hz, more than the "
+                             f"{MAX_SAMPLES} musiclib allocates for one signal")
+    return seconds
+
+
+def check_size(n: float, *, what: str, itemsize: int = 4, advice: str = "") -> None:
+    """Refuse, before allocating, an array of ``n`` values (``what``, in words) beyond :data:`MAX_SAMPLES`.
+
+    Raises
+    ------
+    ParameterError
+        Naming ``what``, ``n``, the memory it would take at ``itemsize`` bytes a value, and ``advice``.
+    """
+    if n > MAX_SAMPLES:
+        raise ParameterError(f"{what} would hold {n:.3g} values ({itemsize * n / 2**30:.1f} GiB), more than the "
+                             f"{MAX_SAMPLES} musiclib allocates for one array" + (f"; {advice}" if advice else ""))

@@ -30,14 +30,17 @@ roll-out (:meth:`Framing.window`), so training and generation see identical feat
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from musiclib.errors import ParameterError, check_int
+from musiclib.errors import ParameterError, check_frames_list, check_int
 
 __all__ = [
+    "SplitFrames",
+    "load_split",
     "NextFrameData",
     "load_next_frame_data",
     "Framing",
@@ -56,29 +59,6 @@ N_SUMMARY_ROWS = 4
 #: Columns of a phase array (:data:`musiclib.beats.PHASE_FEATURES`: sin/cos of the beat and bar phase).
 N_PHASE = 4
 
-
-def _check_frames_list(frames_list, name="frames_list", *, width=None) -> list[np.ndarray]:
-    if isinstance(frames_list, np.ndarray):
-        if frames_list.ndim != 2:
-            raise ParameterError(
-                f"{name} must be a list of (n_frames, n_features) arrays, got one array of shape {frames_list.shape}"
-            )
-        frames_list = [frames_list]
-    out = []
-    for i, f in enumerate(frames_list):
-        f = np.asarray(f, dtype=np.float32)
-        if f.ndim != 2:
-            raise ParameterError(f"{name}[{i}] has shape {f.shape}; need (n_frames, n_features)")
-        if width is None:
-            width = f.shape[1]
-        elif f.shape[1] != width:
-            raise ParameterError(f"{name}[{i}] has {f.shape[1]} features (columns), the first has {width}")
-        if not np.all(np.isfinite(f)):
-            raise ParameterError(f"{name}[{i}] holds NaN or infinite values")
-        out.append(f)
-    if not out:
-        raise ParameterError(f"{name} is empty")
-    return out
 
 
 def clock_features(phase, *, harmonics: int = 4) -> np.ndarray:
@@ -227,7 +207,7 @@ class Framing:
             return [None] * len(frames_list)
         if phases is None:
             raise ParameterError("this Framing has clock=True: pass phases= (one (n_frames, 4) array per file)")
-        phases = _check_frames_list(phases, "phases", width=N_PHASE)
+        phases = check_frames_list("phases", phases, width=N_PHASE)
         if len(phases) != len(frames_list):
             raise ParameterError(f"{len(phases)} phase arrays for {len(frames_list)} files")
         for i, (p, f) in enumerate(zip(phases, frames_list)):
@@ -258,7 +238,7 @@ class Framing:
             No file is longer than :attr:`history` frames, the arrays disagree in width or length, or
             ``phases`` is missing (``clock=True``) or given (``clock=False``).
         """
-        frames_list = _check_frames_list(frames_list)
+        frames_list = check_frames_list("frames_list", frames_list)
         phases = self._phases_for(phases, frames_list)
         stride = check_int("stride", stride)
         h = self.history
@@ -369,7 +349,7 @@ def frame_scaler(frames_list, *, n_components=None, seed: int = 0):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    allf = np.concatenate(_check_frames_list(frames_list))
+    allf = np.concatenate(check_frames_list("frames_list", frames_list))
     if n_components is None:
         return StandardScaler().fit(allf)
     if isinstance(n_components, (float, np.floating)):
@@ -384,7 +364,7 @@ def frame_scaler(frames_list, *, n_components=None, seed: int = 0):
 
 def transform_each(transformer, frames_list) -> list[np.ndarray]:
     """``transformer.transform`` applied to each file's frames, as float32 (the per-file lists datasets take)."""
-    return [np.asarray(transformer.transform(f), dtype=np.float32) for f in _check_frames_list(frames_list)]
+    return [np.asarray(transformer.transform(f), dtype=np.float32) for f in check_frames_list("frames_list", frames_list)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -540,8 +520,8 @@ def track_phases(signals, *, sr: int, n_frames, frames_per_second: float, cache:
 
 
 @dataclass
-class NextFrameData:
-    """A corpus split by file, with each side's frames under one representation, and a prime clip.
+class SplitFrames:
+    """A corpus split by file, with each side's frames under one representation.
 
     Attributes
     ----------
@@ -549,6 +529,74 @@ class NextFrameData:
     rep : Representation
     train_frames, held_frames : list of np.ndarray [shape=(n_frames_i, rep.n_features)]
         One array per file, from the feature cache.
+    """
+
+    corpus: object
+    train: object
+    held_out: object
+    rep: object
+    train_frames: list
+    held_frames: list
+
+    @property
+    def sr(self) -> int:
+        """The corpus's sample rate (Hz)."""
+        return self.corpus.sr
+
+    def fields(self) -> dict:
+        """The split's fields by name (to build a subclass around it)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(SplitFrames)}
+
+
+def load_split(root, rep, *, max_duration: float | None = None, excerpt: str = "start", held_out: float = 0.2,
+               seed: int = 0, max_files: int | None = None, cache=None, progress: bool = False) -> SplitFrames:
+    """Load a corpus, split it by file, and get each side's frames through the feature cache.
+
+    Files that cannot be loaded are skipped (listed in ``corpus.skipped``) without a warning per file.
+
+    Parameters
+    ----------
+    root : path
+        A folder of audio (e.g. ``data.default_corpus_dir(mode=MODE)``).
+    rep : Representation
+    max_duration : float, optional
+        Seconds of each file.
+    excerpt : {"start", "middle"}
+        Where those seconds come from (``"middle"`` for whole songs, whose first seconds are often an intro).
+    held_out, seed :
+        The split by file (:meth:`musiclib.corpus.Corpus.split`).
+    max_files : int, optional
+        Train on at most this many files (small runs). The held-out side is kept whole: the split sized it
+        for the musicality card's verdict (:meth:`musiclib.corpus.Corpus.split`).
+    cache : FeatureCache, optional
+    progress : bool
+
+    Returns
+    -------
+    SplitFrames
+    """
+    import warnings
+
+    from musiclib.corpus import load_corpus
+
+    max_files = check_int("max_files", max_files, allow_none=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # skipped files are listed in corpus.skipped
+        corpus = load_corpus(root, sr=rep.sr, max_duration=max_duration, excerpt=excerpt, progress=progress)
+    train, held = corpus.split(held_out=held_out, seed=seed)
+    if max_files is not None:
+        train = dataclasses.replace(train, clips=list(train.clips)[:max_files])
+    frames = [load_frames(side, rep, cache=cache, max_duration=max_duration, excerpt=excerpt, progress=progress)
+              for side in (train, held)]
+    return SplitFrames(corpus, train, held, rep, *frames)
+
+
+@dataclass
+class NextFrameData(SplitFrames):
+    """:class:`SplitFrames` with a prime clip and, with ``clock=True``, every frame's beat phase.
+
+    Attributes
+    ----------
     prime_clip : musiclib.corpus.Clip
         The held-out clip that continuations start from.
     train_phases, held_phases : list of np.ndarray [shape=(n_frames_i, 4)] or None
@@ -559,22 +607,12 @@ class NextFrameData:
         default tempo at generation time.
     """
 
-    corpus: object
-    train: object
-    held_out: object
-    rep: object
-    train_frames: list
-    held_frames: list
-    prime_clip: object
+    prime_clip: object = None
     train_phases: list | None = None
     held_phases: list | None = None
     train_beats: list | None = field(default=None, repr=False)
     held_beats: list | None = field(default=None, repr=False)
     tempo: float | None = None
-
-    @property
-    def sr(self) -> int:
-        return self.corpus.sr
 
     def bar_frames(self, beats_per_bar: int = 4) -> int:
         """Frames in one bar at :attr:`tempo` (needs ``clock=True``)."""
@@ -596,50 +634,36 @@ class NextFrameData:
 def load_next_frame_data(root, rep, *, max_duration: float | None = None, excerpt: str = "start",
                          held_out: float = 0.2, seed: int = 0, prime_file: str | None = None, clock: bool = False,
                          progress: bool = False) -> NextFrameData:
-    """Load a corpus, split it by file, and get every file's frames through the feature cache.
+    """:func:`load_split`, a prime clip, and (``clock=True``) every frame's beat phase.
 
     The prime clip is ``prime_file`` (a held-out file's name or stem) if given, else the longest
-    held-out loop (a file named ``loop_*``), else the longest held-out clip. Files that cannot be
-    loaded are skipped (listed in ``corpus.skipped``) without a warning per file.
+    held-out loop (a file named ``loop_*``), else the longest held-out clip.
 
     Parameters
     ----------
-    root : path
-        A folder of audio (e.g. ``data.default_corpus_dir(mode=MODE)``).
-    rep : Representation
-    max_duration : float, optional
-        Seconds of each file.
-    excerpt : {"start", "middle"}
-        Where those seconds come from (``"middle"`` for whole songs, whose first seconds are often an intro).
-    held_out : float
-        Fraction of the files held out (:meth:`musiclib.corpus.Corpus.split`).
-    seed : int
+    root, rep, max_duration, excerpt, held_out, seed, progress :
+        As :func:`load_split`.
     prime_file : str, optional
     clock : bool
         Also track the beats of every file and give every frame its phase (:func:`track_phases`).
-    progress : bool
 
-    Notebook: 02_linear_regression, 03_trees, 04_lstm
+    Returns
+    -------
+    NextFrameData
+
+    Notes
+    -----
+    Notebooks: 02_linear_regression, 03_trees, 04_lstm.
     """
-    import warnings
-
-    from musiclib.corpus import load_corpus
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # skipped files are listed in corpus.skipped
-        corpus = load_corpus(root, sr=rep.sr, max_duration=max_duration, excerpt=excerpt, progress=progress)
-    train, held = corpus.split(held_out=held_out, seed=seed)
+    split = load_split(root, rep, max_duration=max_duration, excerpt=excerpt, held_out=held_out, seed=seed,
+                       progress=progress)
+    train, held, corpus = split.train, split.held_out, split.corpus
     if prime_file:
         prime = held.find(prime_file)
     else:
         loops = [c for c in held.clips if c.name.startswith("loop_")] or list(held.clips)
         prime = max(loops, key=lambda c: len(c.y))
-    data = NextFrameData(
-        corpus=corpus, train=train, held_out=held, rep=rep,
-        train_frames=load_frames(train, rep, max_duration=max_duration, excerpt=excerpt, progress=progress),
-        held_frames=load_frames(held, rep, max_duration=max_duration, excerpt=excerpt, progress=progress),
-        prime_clip=prime,
-    )
+    data = NextFrameData(**split.fields(), prime_clip=prime)
     if clock:
         from musiclib.beats import corpus_tempo
 

@@ -35,8 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from musiclib.audio import MAX_SAMPLES
-from musiclib.errors import MusiclibError, ParameterError, check_int, check_number, check_positive
+from musiclib.errors import MAX_SAMPLES, MusiclibError, ParameterError, check_duration, check_int, check_number
 from musiclib.framing import Framing
 
 __all__ = [
@@ -351,18 +350,8 @@ def _check_n_frames(n_frames, n_features: int) -> int:
                      note=f"at most {MAX_SAMPLES // n_features} frames of {n_features} features")
 
 
-def _check_seconds(name: str, seconds, sr: int) -> float:
-    """``seconds`` > 0 whose samples at ``sr`` stay within :data:`musiclib.audio.MAX_SAMPLES`."""
-    seconds = check_positive(name, seconds)
-    if seconds * sr > MAX_SAMPLES:
-        raise ParameterError(f"{name}={seconds!r} s is {seconds * sr:.3g} samples at {sr} Hz; at most {MAX_SAMPLES}")
-    return seconds
-
-
 def _check_rollout_arguments(prime, n_frames, temperature) -> np.ndarray:
-    if isinstance(temperature, bool) or not isinstance(temperature, (int, float, np.integer, np.floating)) \
-            or not np.isfinite(temperature) or temperature < 0:
-        raise ParameterError(f"temperature={temperature!r} must be a finite number >= 0")
+    check_number("temperature", temperature, low=0)
     prime = np.asarray(prime, dtype=np.float32)
     if prime.ndim != 2 or prime.shape[1] < 1 or not np.all(np.isfinite(prime)):
         raise ParameterError(f"prime must be finite frames of shape (n_prime, n_features), got shape {prime.shape}")
@@ -567,7 +556,7 @@ def generate_clips(model, primes, rep, *, seconds: float, temperature: float = 1
 
     from musiclib.beats import clock as steady_clock
 
-    seconds = _check_seconds("seconds", seconds, rep.sr)
+    seconds = check_duration("seconds", seconds, sr=rep.sr)
     if isinstance(primes, np.ndarray) and primes.ndim == 2:
         primes = [primes]
     if len(primes) == 0:
@@ -810,7 +799,7 @@ def continue_audio(model, rep, y, *, sr: int, start: float = 0.0, prime_seconds:
             raise ParameterError(f"{name}={v!r} must be a finite number >= 0 (seconds)")
     if seconds <= 0 or prime_seconds <= 0:
         raise ParameterError(f"prime_seconds={prime_seconds} and seconds={seconds} must be positive")
-    _check_seconds("seconds", seconds, sr)
+    check_duration("seconds", seconds, sr=sr)
     a = int(round(start * sr))
     seam = a + int(round(prime_seconds * sr))
     if seam > len(y):

@@ -40,13 +40,13 @@ Values are the representation's own units (dB for the default representation).
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from musiclib.errors import ParameterError, check_int
+from musiclib.errors import ParameterError, check_frames_list, check_int
+from musiclib.framing import SplitFrames, load_split
 
 __all__ = [
     "Patches",
@@ -67,36 +67,6 @@ __all__ = [
 #: the labels are the training files).
 UNKNOWN_LABEL = -1
 
-
-
-
-def _check_frames_list(frames_list) -> list[np.ndarray]:
-    if isinstance(frames_list, np.ndarray):
-        if frames_list.ndim != 2:
-            raise ParameterError(
-                f"frames_list must be a list of (n_frames, n_features) arrays, got one array of shape {frames_list.shape}"
-            )
-        frames_list = [frames_list]
-    try:
-        frames_list = list(frames_list)
-    except TypeError:
-        raise ParameterError(f"frames_list must be a list of (n_frames, n_features) arrays, got {type(frames_list).__name__}") from None
-    if not frames_list:
-        raise ParameterError("frames_list is empty")
-    out, n_features = [], None
-    for i, f in enumerate(frames_list):
-        f = np.asarray(f)
-        if f.ndim != 2 or f.shape[1] == 0 or not np.issubdtype(f.dtype, np.number) or np.iscomplexobj(f):
-            raise ParameterError(f"frames_list[{i}] has shape {f.shape} and dtype {f.dtype}; need real (n_frames, n_features)")
-        if n_features is None:
-            n_features = f.shape[1]
-        elif f.shape[1] != n_features:
-            raise ParameterError(f"frames_list[{i}] has {f.shape[1]} features, the first file has {n_features}")
-        f = f.astype(np.float32, copy=False)
-        if not np.all(np.isfinite(f)):
-            raise ParameterError(f"frames_list[{i}] holds {int(np.count_nonzero(~np.isfinite(f)))} NaN or infinite values")
-        out.append(f)
-    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -139,14 +109,17 @@ class Patches:
 
     @property
     def n_frames(self) -> int:
+        """Frames per patch."""
         return int(self.x.shape[1])
 
     @property
     def n_features(self) -> int:
+        """Features per frame (the representation's ``n_features``)."""
         return int(self.x.shape[2])
 
     @property
     def n_labels(self) -> int:
+        """Number of distinct labels (files) the patches carry."""
         return len(self.label_names)
 
     def subset(self, index) -> "Patches":
@@ -292,7 +265,7 @@ def make_patches(frames_list, *, n_frames: int, hop: int | None = None, beats_li
     >>> q.lengths.tolist(), q.starts.tolist()
     ([20, 25, 25, 25], [0, 20, 45, 5])
     """
-    frames_list = _check_frames_list(frames_list)
+    frames_list = check_frames_list("frames_list", frames_list)
     n_frames = check_int("n_frames", n_frames, low=2)
     min_length = check_int("min_length", min_length)
     n_files = len(frames_list)
@@ -583,26 +556,12 @@ def file_labels(paths, *, root=None) -> list[str]:
     return [p.stem for p in paths]
 
 
-def _excerpt_offset(path, max_duration, excerpt) -> float:
-    # the rule musiclib.corpus.load_corpus applies, so cached frames match the loaded clips
-    from musiclib import audio
-
-    if excerpt == "middle" and max_duration is not None:
-        d = audio.info(path)["duration"]
-        if d > max_duration:
-            return (d - max_duration) / 2
-    return 0.0
-
-
 @dataclass
-class PatchData:
-    """A corpus split by file, each side's frames (feature cache) and patches, for the patch models.
+class PatchData(SplitFrames):
+    """:class:`musiclib.framing.SplitFrames` cut into patches, for the patch models.
 
     Attributes
     ----------
-    corpus, train, held_out : musiclib.corpus.Corpus
-    rep : Representation
-    train_frames, held_frames : list of np.ndarray [shape=(n_frames_i, rep.n_features)]
     train_patches, held_patches : Patches
         The held-out patches share the training patches' label numbers (labels the training files do
         not have are :data:`UNKNOWN_LABEL`).
@@ -614,21 +573,11 @@ class PatchData:
         Files in which no beats could be tracked (too short), with the reason: they give no patches.
     """
 
-    corpus: object
-    train: object
-    held_out: object
-    rep: object
-    train_frames: list
-    held_frames: list
-    train_patches: Patches
-    held_patches: Patches
+    train_patches: Patches = None
+    held_patches: Patches = None
     labels: dict = field(default_factory=dict)
     beats: dict | None = None
     beatless: list = field(default_factory=list)
-
-    @property
-    def sr(self) -> int:
-        return self.corpus.sr
 
     def describe(self) -> str:
         """Two lines: files and patches on each side."""
@@ -643,28 +592,17 @@ class PatchData:
 def load_patch_data(root, rep, *, n_frames: int, hop: int | None = None, beats_per_patch: int | None = None,
                     max_duration: float | None = None, excerpt: str = "start", held_out: float = 0.2, seed: int = 0,
                     max_files: int | None = None, cache=None, progress: bool = False) -> PatchData:
-    """Load a corpus, split it by file, get each file's frames through the feature cache, and cut patches.
+    """:func:`musiclib.framing.load_split`, then patches of each side's frames.
 
     Parameters
     ----------
-    root : path
-        A folder of audio (e.g. :func:`musiclib.tools.data.default_corpus_dir`).
-    rep : Representation
-        E.g. :func:`musiclib.generate.default_representation`.
+    root, rep, max_duration, excerpt, held_out, seed, max_files, cache, progress :
+        As :func:`musiclib.framing.load_split` (``rep``: e.g. :func:`musiclib.generate.default_representation`).
     n_frames, hop :
         As :func:`make_patches`.
     beats_per_patch : int, optional
         ``None``: a fixed grid. 1 or more: beat-synchronous patches of that many beats, with the
         beats tracked by :mod:`musiclib.beats` on each clip.
-    max_duration : float, optional
-        Seconds read per file.
-    excerpt : {"start", "middle"}
-        Where the ``max_duration`` seconds come from (as :func:`musiclib.corpus.load_corpus`).
-    held_out, seed :
-        The split by file (:meth:`musiclib.corpus.Corpus.split`).
-    max_files : int, optional
-        Use at most this many files on each side (small runs).
-    cache : FeatureCache, optional
 
     Returns
     -------
@@ -674,26 +612,9 @@ def load_patch_data(root, rep, *, n_frames: int, hop: int | None = None, beats_p
     -----
     Notebooks: 05_vae, 06_gan.
     """
-    from musiclib.corpus import Corpus, load_corpus
-    from musiclib.tools.cache import FeatureCache
-
-    if excerpt not in ("start", "middle"):
-        raise ParameterError(f"excerpt={excerpt!r} must be 'start' or 'middle'")
-    max_files = check_int("max_files", max_files, allow_none=True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # skipped files are listed in corpus.skipped
-        corpus = load_corpus(root, sr=rep.sr, max_duration=max_duration, excerpt=excerpt, progress=progress)
-    train, held = corpus.split(held_out=held_out, seed=seed)
-    if max_files is not None:
-        train = Corpus(list(train.clips)[:max_files], list(train.skipped), train.sr)
-        held = Corpus(list(held.clips)[:max_files], [], held.sr)
-    cache = cache if cache is not None else FeatureCache()
-
-    def frames_of(side):
-        return [cache.features(c.path, rep, offset=_excerpt_offset(c.path, max_duration, excerpt),
-                               duration=max_duration) for c in side.clips]
-
-    train_frames, held_frames = frames_of(train), frames_of(held)
+    split = load_split(root, rep, max_duration=max_duration, excerpt=excerpt, held_out=held_out, seed=seed,
+                       max_files=max_files, cache=cache, progress=progress)
+    corpus, train, held = split.corpus, split.train, split.held_out
     all_labels = file_labels(corpus.paths, root=root if Path(root).is_dir() else None)
     by_path = dict(zip(corpus.paths, all_labels))
     labels = {"train": [by_path[p] for p in train.paths], "held_out": [by_path[p] for p in held.paths]}
@@ -701,11 +622,11 @@ def load_patch_data(root, rep, *, n_frames: int, hop: int | None = None, beats_p
     if beats_per_patch is not None:
         bpp = check_int("beats_per_patch", beats_per_patch)
         beats = {"train": _track(train, rep, bpp, beatless), "held_out": _track(held, rep, bpp, beatless)}
-    tp = make_patches(train_frames, n_frames=n_frames, hop=hop, labels=labels["train"],
+    tp = make_patches(split.train_frames, n_frames=n_frames, hop=hop, labels=labels["train"],
                       beats_list=None if beats is None else beats["train"], beats_per_patch=beats_per_patch or 1)
-    hp = make_patches(held_frames, n_frames=n_frames, hop=hop, labels=labels["held_out"], label_names=tp.label_names,
+    hp = make_patches(split.held_frames, n_frames=n_frames, hop=hop, labels=labels["held_out"], label_names=tp.label_names,
                       beats_list=None if beats is None else beats["held_out"], beats_per_patch=beats_per_patch or 1)
-    return PatchData(corpus, train, held, rep, train_frames, held_frames, tp, hp, labels, beats, beatless)
+    return PatchData(**split.fields(), train_patches=tp, held_patches=hp, labels=labels, beats=beats, beatless=beatless)
 
 
 def _track(side, rep, beats_per_patch: int, skipped: list) -> list[np.ndarray]:

@@ -57,16 +57,8 @@ import librosa
 import numpy as np
 import scipy.fft
 
-from musiclib.errors import (
-    ParameterError,
-    check_choice,
-    check_finite,
-    check_fraction,
-    check_int,
-    check_number,
-    check_signal,
-    show,
-)
+from musiclib.errors import (MAX_SAMPLES, ParameterError, check_choice, check_finite, check_fraction, check_int,
+                             check_number, check_signal, check_size, show)
 
 __all__ = [
     "METHODS",
@@ -107,9 +99,9 @@ MAX_N_FFT = 2**16
 #: times the most used anywhere in musiclib (32 for reconstruct, 60 for the NNLS of the filter banks).
 MAX_N_ITER = 1_000
 
-#: Most values one spectrogram or signal may hold (``n_bins * n_frames``, ``length``; 2**28 float32 =
-#: 1 GiB, as :data:`musiclib.audio.MAX_SAMPLES`): checked before allocating.
-MAX_VALUES = 2**28
+#: Most values one spectrogram or signal may hold (``n_bins * n_frames``, ``length``): checked before
+#: allocating (:data:`musiclib.errors.MAX_SAMPLES`).
+MAX_VALUES = MAX_SAMPLES
 
 #: Range of :func:`pghi`'s ``gamma`` accepted, in units of ``n_fft**2`` (Hann's is :data:`HANN_GAMMA`): six
 #: orders of magnitude either side; beyond them the phase gradients overflow.
@@ -137,19 +129,15 @@ def _check_magnitude(S) -> np.ndarray:
 
 
 def _check_size(n: float, *, what: str) -> None:
-    """ParameterError when an array of ``n`` values (``what``, in words) would exceed :data:`MAX_VALUES`."""
-    if n > MAX_VALUES:
-        raise ParameterError(f"{what} would hold {n:.3g} values ({8 * n / 2**30:.1f} GiB as complex64), more than "
-                             f"the {MAX_VALUES} musiclib allocates for one array; use a larger hop_length, a smaller "
-                             f"n_fft or a shorter signal")
+    check_size(n, what=what, itemsize=8, advice="use a larger hop_length, a smaller n_fft or a shorter signal")
 
 
 def _check_n_fft(n_fft, *, name: str = "n_fft") -> int:
     return check_int(name, n_fft, low=2, high=MAX_N_FFT)
 
 
-def _check_n_iter(n_iter) -> int:
-    return check_int("n_iter", n_iter, low=0, high=MAX_N_ITER)
+def _check_n_iter(n_iter, *, name: str = "n_iter") -> int:
+    return check_int(name, n_iter, low=0, high=MAX_N_ITER)
 
 
 def _check_length(length) -> int | None:

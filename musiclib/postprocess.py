@@ -43,7 +43,7 @@ import warnings
 
 import numpy as np
 
-from musiclib.errors import ParameterError, check_int
+from musiclib.errors import ParameterError, check_choice, check_int, check_number, check_signal, check_sr
 
 __all__ = [
     "postprocess",
@@ -91,56 +91,19 @@ _REVERB_KEYS = ("room_size", "damping", "wet_level", "dry_level", "width")
 # ---------------------------------------------------------------------------------------------
 # checks
 # ---------------------------------------------------------------------------------------------
-def _check_sr(sr) -> int:
-    from musiclib.audio import MAX_SR
-
-    return check_int("sr", sr, low=MIN_SR, high=MAX_SR, note="Hz")
-
-
 def _check_signal(y, *, name: str = "y", nonfinite: str = "raise") -> np.ndarray:
-    if isinstance(y, (list, tuple)):
-        y = np.asarray(y)
-    if not isinstance(y, np.ndarray):
-        raise ParameterError(f"{name} must be a 1-D numpy array of samples, got {type(y).__name__}")
-    if not np.issubdtype(y.dtype, np.number) or np.iscomplexobj(y) or y.dtype == np.bool_:
-        raise ParameterError(f"{name} must hold real samples, got dtype {y.dtype}")
-    if y.ndim != 1:
-        raise ParameterError(f"{name} must be mono, shape (n_samples,), got shape {y.shape}")
-    if y.size == 0:
-        raise ParameterError(f"{name} is empty (0 samples)")
-    y = y.astype(np.float64)
-    bad = ~np.isfinite(y)
-    if bad.any():
-        if nonfinite == "zero":
-            warnings.warn(f"{name} holds {int(bad.sum())} NaN/inf samples; they are set to 0", stacklevel=3)
-            y = np.where(bad, 0.0, y)
-        else:
-            raise ParameterError(
-                f"{name} holds {int(bad.sum())} NaN or infinite samples (of {y.size}); pass nonfinite='zero' "
-                "to set them to 0"
-            )
-    return y
-
-
-def _check_number(name, value, *, low=None, high=None, low_open=False, allow_none=False):
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ParameterError(f"{name}={value!r} must be a number")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ParameterError(f"{name}={value!r} must be finite")
-    if low is not None and (value < low or (low_open and value == low)):
-        raise ParameterError(f"{name}={value!r} must be {'>' if low_open else '>='} {low}")
-    if high is not None and value > high:
-        raise ParameterError(f"{name}={value!r} must be <= {high}")
-    return value
+    """``y`` as float64 (:func:`musiclib.errors.check_signal`); ``nonfinite="zero"``: NaN/inf samples become 0."""
+    if nonfinite == "zero" and isinstance(y, np.ndarray) and y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+        bad = ~np.isfinite(y)
+        warnings.warn(f"{name} holds {int(bad.sum())} NaN/inf samples; they are set to 0", stacklevel=3)
+        y = np.where(bad, 0.0, y)
+    return check_signal(name, y, dtype=np.float64, note="pass nonfinite='zero' to set them to 0")
 
 
 def _check_cutoff(name, hz, sr):
     if hz is None or hz is False:
         return None
-    hz = _check_number(name, hz, low=MIN_CUTOFF_HZ)
+    hz = check_number(name, hz, low=MIN_CUTOFF_HZ)
     if sr is not None and hz >= sr / 2:
         raise ParameterError(f"{name}={hz!r} must be below the Nyquist frequency sr/2 = {sr / 2:g} Hz")
     return hz
@@ -163,8 +126,8 @@ def _check_shelf(name, shelf, sr):
         raise ParameterError(f"{name}={shelf!r} must be (hz, gain_db) or a dict with keys 'hz' and 'gain_db'")
     return {
         "hz": _check_cutoff(f"{name}[hz]", hz, sr),
-        "gain_db": _check_number(f"{name}[gain_db]", gain, low=-60.0, high=30.0),
-        "q": _check_number(f"{name}[q]", q, low=0.05, high=20.0),
+        "gain_db": check_number(f"{name}[gain_db]", gain, low=-60.0, high=30.0),
+        "q": check_number(f"{name}[q]", q, low=0.05, high=20.0),
     }
 
 
@@ -180,14 +143,8 @@ def _check_reverb(reverb):
         raise ParameterError(f"reverb has unknown keys {sorted(unknown)}; known: {', '.join(_REVERB_KEYS)}")
     out = {"room_size": 0.5, "damping": 0.5, "wet_level": 0.25, "dry_level": 0.75, "width": 1.0}
     for k, v in reverb.items():
-        out[k] = _check_number(f"reverb[{k}]", v, low=0.0, high=1.0)
+        out[k] = check_number(f"reverb[{k}]", v, low=0.0, high=1.0)
     return out
-
-
-def _check_order(order):
-    if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or not 1 <= order <= 12:
-        raise ParameterError(f"filter_order={order!r} must be an integer from 1 to 12")
-    return int(order)
 
 
 def check_preprocess(preprocess, *, sr: int | None = None) -> dict | None:
@@ -220,13 +177,13 @@ def check_preprocess(preprocess, *, sr: int | None = None) -> dict | None:
     if unknown:
         raise ParameterError(f"preprocess has unknown keys {sorted(unknown)}; known: {', '.join(PREPROCESS_KEYS)}")
     if sr is not None:
-        sr = _check_sr(sr)
+        sr = check_sr(sr, low=MIN_SR)
     out = {
         "highpass_hz": _check_cutoff("highpass_hz", preprocess.get("highpass_hz"), sr),
         "lowpass_hz": _check_cutoff("lowpass_hz", preprocess.get("lowpass_hz"), sr),
         "low_shelf": _check_shelf("low_shelf", preprocess.get("low_shelf"), sr),
         "high_shelf": _check_shelf("high_shelf", preprocess.get("high_shelf"), sr),
-        "filter_order": _check_order(preprocess.get("filter_order", 4)),
+        "filter_order": check_int("filter_order", preprocess.get("filter_order", 4), high=12),
     }
     if out["highpass_hz"] and out["lowpass_hz"] and out["highpass_hz"] >= out["lowpass_hz"]:
         raise ParameterError(
@@ -263,9 +220,8 @@ def filter_audio(
     Parameters
     ----------
     y : np.ndarray [shape=(n_samples,)]
-        Mono audio.
+        Mono audio to filter; ``sr`` its sample rate in Hz.
     sr : int
-        Sample rate in Hz.
     highpass_hz, lowpass_hz : float, optional
         Cutoffs (-3 dB points) in Hz of Butterworth high- and low-pass filters of order
         ``filter_order`` (:func:`scipy.signal.butter`, applied causally as second-order sections);
@@ -279,6 +235,7 @@ def filter_audio(
     Returns
     -------
     np.ndarray [shape=(n_samples,)], float32
+        The filtered audio (``y`` itself, as float32, when no filter is set).
 
     Raises
     ------
@@ -292,7 +249,7 @@ def filter_audio(
     >>> y.shape, y.dtype
     ((22050,), dtype('float32'))
     """
-    sr = _check_sr(sr)
+    sr = check_sr(sr, low=MIN_SR)
     y = _check_signal(y)
     settings = check_preprocess(
         {"highpass_hz": highpass_hz, "lowpass_hz": lowpass_hz, "low_shelf": low_shelf, "high_shelf": high_shelf,
@@ -361,15 +318,16 @@ def declick(y: np.ndarray, *, sr: int, joins, width: float = 0.005) -> np.ndarra
     Returns
     -------
     np.ndarray [shape=(n_samples,)], float32
+        ``y`` with each join's step spread over ``width`` seconds either side.
 
     Raises
     ------
     ParameterError
         Bad audio, joins outside the signal or not integers, width not positive.
     """
-    sr = _check_sr(sr)
+    sr = check_sr(sr, low=MIN_SR)
     y = _check_signal(y).copy()
-    width = _check_number("width", width, low=0.0, low_open=True, high=10.0)
+    width = check_number("width", width, low=0.0, low_open=True, high=10.0)
     joins = _check_joins(joins, len(y))
     return _declick(y, sr, joins, width).astype(np.float32)
 
@@ -400,10 +358,10 @@ def fade(y: np.ndarray, *, sr: int, fade_in: float = 0.01, fade_out: float = 0.5
     -------
     np.ndarray [shape=(n_samples,)], float32
     """
-    sr = _check_sr(sr)
+    sr = check_sr(sr, low=MIN_SR)
     y = _check_signal(y)
-    fade_in = _check_number("fade_in", fade_in, low=0.0)
-    fade_out = _check_number("fade_out", fade_out, low=0.0)
+    fade_in = check_number("fade_in", fade_in, low=0.0)
+    fade_out = check_number("fade_out", fade_out, low=0.0)
     return _fade(y, sr, fade_in, fade_out).astype(np.float32)
 
 
@@ -452,7 +410,7 @@ def layer(clips, *, gains_db=None) -> np.ndarray:
         gains_db = [0.0] * len(clips)
     if not isinstance(gains_db, (list, tuple, np.ndarray)) or len(gains_db) != len(clips):
         raise ParameterError(f"gains_db={gains_db!r} must give one gain (dB) per clip ({len(clips)})")
-    gains = [_check_number(f"gains_db[{i}]", g, low=-120.0, high=60.0) for i, g in enumerate(gains_db)]
+    gains = [check_number(f"gains_db[{i}]", g, low=-120.0, high=60.0) for i, g in enumerate(gains_db)]
     out = np.zeros(max(len(c) for c in clips))
     for c, g in zip(clips, gains):
         out[: len(c)] += c * 10 ** (g / 20)
@@ -485,7 +443,7 @@ def loudness(y: np.ndarray, *, sr: int) -> float:
     A clip shorter than one 400 ms gating block is measured as if looped. Silence, and anything
     quieter than the absolute gate (-70 LUFS), gives ``-inf``.
     """
-    return _loudness(_check_signal(y), _check_sr(sr))
+    return _loudness(_check_signal(y), check_sr(sr, low=MIN_SR))
 
 
 def true_peak_db(y: np.ndarray, *, oversample: int = TRUE_PEAK_OVERSAMPLE) -> float:
@@ -495,9 +453,7 @@ def true_peak_db(y: np.ndarray, *, oversample: int = TRUE_PEAK_OVERSAMPLE) -> fl
     several dB; a 4x oversampled peak is BS.1770-4's estimate of the analogue peak.
     """
     y = _check_signal(y)
-    if isinstance(oversample, bool) or not isinstance(oversample, (int, np.integer)) or not 1 <= oversample <= 32:
-        raise ParameterError(f"oversample={oversample!r} must be an integer from 1 to 32")
-    return _true_peak_db(y, int(oversample))
+    return _true_peak_db(y, check_int("oversample", oversample, high=32))
 
 
 def _true_peak_db(y, oversample=TRUE_PEAK_OVERSAMPLE):
@@ -512,6 +468,11 @@ def _gain(y, db):
     return y * 10 ** (db / 20)
 
 
+def _check_limiter(true_peak_db, release_ms, *, allow_none=False) -> tuple[float | None, float]:
+    return (check_number("true_peak_db", true_peak_db, low=-60.0, high=0.0, allow_none=allow_none),
+            check_number("release_ms", release_ms, low=1.0, high=5000.0))
+
+
 def limit_true_peak(y: np.ndarray, *, sr: int, true_peak_db: float = -1.0, release_ms: float = 100.0) -> np.ndarray:
     """Keep the true peak of ``y`` below ``true_peak_db``: a brick-wall limiter, then a safety trim.
 
@@ -524,10 +485,9 @@ def limit_true_peak(y: np.ndarray, *, sr: int, true_peak_db: float = -1.0, relea
     -------
     np.ndarray [shape=(n_samples,)], float32
     """
-    sr = _check_sr(sr)
+    sr = check_sr(sr, low=MIN_SR)
+    limit, release_ms = _check_limiter(true_peak_db, release_ms)
     y = _check_signal(y)
-    limit = _check_number("true_peak_db", true_peak_db, low=-60.0, high=0.0)
-    release_ms = _check_number("release_ms", release_ms, low=1.0, high=5000.0)
     return _limit(y, sr, limit, release_ms).astype(np.float32)
 
 
@@ -566,11 +526,10 @@ def normalize_loudness(y: np.ndarray, *, sr: int, loudness_lufs: float = -14.0, 
     -------
     np.ndarray [shape=(n_samples,)], float32
     """
-    sr = _check_sr(sr)
+    sr = check_sr(sr, low=MIN_SR)
+    target = check_number("loudness_lufs", loudness_lufs, low=-70.0, high=0.0)
+    limit, release_ms = _check_limiter(true_peak_db, release_ms, allow_none=True)
     y = _check_signal(y)
-    target = _check_number("loudness_lufs", loudness_lufs, low=-70.0, high=0.0)
-    limit = _check_number("true_peak_db", true_peak_db, low=-60.0, high=0.0, allow_none=True)
-    release_ms = _check_number("release_ms", release_ms, low=1.0, high=5000.0)
     return _normalize(y, sr, target, limit, release_ms).astype(np.float32)
 
 
@@ -706,7 +665,7 @@ def postprocess(
         low_shelf=low_shelf, high_shelf=high_shelf, filter_order=filter_order, reverb=reverb, joins=joins,
         declick_width=declick_width, fade_in=fade_in, fade_out=fade_out, release_ms=release_ms, nonfinite=nonfinite,
     ), sr=sr)
-    sr = _check_sr(sr)
+    sr = check_sr(sr, low=MIN_SR)
     y = _check_signal(y, nonfinite=params["nonfinite"])
     filters = check_preprocess({k: params[k] for k in PREPROCESS_KEYS}, sr=sr)
     if filters is not None:
@@ -732,12 +691,12 @@ def postprocess(
 
 def _check_params(p: dict, *, sr=None) -> dict:
     out = dict(p)
-    out["loudness_lufs"] = _check_number("loudness_lufs", p["loudness_lufs"], low=-70.0, high=0.0, allow_none=True)
-    out["true_peak_db"] = _check_number("true_peak_db", p["true_peak_db"], low=-60.0, high=0.0, allow_none=True)
+    out["loudness_lufs"] = check_number("loudness_lufs", p["loudness_lufs"], low=-70.0, high=0.0, allow_none=True)
+    out["true_peak_db"], out["release_ms"] = _check_limiter(p["true_peak_db"], p["release_ms"], allow_none=True)
     filters = check_preprocess({k: p[k] for k in PREPROCESS_KEYS}, sr=sr)
     for k in ("highpass_hz", "lowpass_hz", "low_shelf", "high_shelf"):
         out[k] = filters[k] if filters else None
-    out["filter_order"] = _check_order(p["filter_order"])
+    out["filter_order"] = check_int("filter_order", p["filter_order"], high=12)
     out["reverb"] = _check_reverb(p["reverb"])
     if p["joins"] is not None:
         joins = np.asarray(p["joins"])
@@ -745,12 +704,10 @@ def _check_params(p: dict, *, sr=None) -> dict:
                 joins.size and joins.min() < 1):
             raise ParameterError(f"joins={p['joins']!r} must be a list of positive integer sample indices")
         out["joins"] = [int(j) for j in joins.reshape(-1)]
-    out["declick_width"] = _check_number("declick_width", p["declick_width"], low=0.0, low_open=True, high=10.0)
+    out["declick_width"] = check_number("declick_width", p["declick_width"], low=0.0, low_open=True, high=10.0)
     for k in ("fade_in", "fade_out"):
-        out[k] = 0.0 if p[k] is None or p[k] is False else _check_number(k, p[k], low=0.0, high=3600.0)
-    out["release_ms"] = _check_number("release_ms", p["release_ms"], low=1.0, high=5000.0)
-    if p["nonfinite"] not in ("raise", "zero"):
-        raise ParameterError(f"nonfinite={p['nonfinite']!r} must be 'raise' or 'zero'")
+        out[k] = 0.0 if p[k] is None or p[k] is False else check_number(k, p[k], low=0.0, high=3600.0)
+    check_choice("nonfinite", p["nonfinite"], ("raise", "zero"))
     return out
 
 

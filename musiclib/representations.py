@@ -82,14 +82,6 @@ def _check_pow2(name: str, value, *, low: int) -> int:
     return value
 
 
-def _check_length(length):
-    return _phase._check_length(length)
-
-
-def _check_iter(name: str, n_iter) -> int:
-    return check_int(name, n_iter, low=0, high=_phase.MAX_N_ITER)
-
-
 def _finite_audio(y: np.ndarray, frames: np.ndarray, what: str) -> np.ndarray:
     """``y`` as float32 when every sample is finite; else a ParameterError naming the frames' peak."""
     with np.errstate(over="ignore"):
@@ -369,7 +361,7 @@ def mel_to_linear(M: np.ndarray, *, basis: np.ndarray, n_iter: int = 60) -> np.n
         ``M`` or ``basis`` is not finite or their shapes disagree, ``n_iter`` is out of range, or the
         magnitude is too large for float32.
     """
-    n_iter = _check_iter("n_iter", n_iter)
+    n_iter = _phase._check_n_iter(n_iter)
     M = np.maximum(check_finite("M", M, ndim=2), 0)
     basis = check_finite("basis", basis, ndim=2)
     if basis.shape[0] != M.shape[0]:
@@ -424,7 +416,7 @@ class _FilterBank(_STFTBased):
         return _from_log(M, scale="db", floor_db=self.floor_db, gain=1.0) if self.scale == "db" else M
 
     def _to_magnitude(self, M, *, nnls_iter: int = 60):
-        return mel_to_linear(self._bands(M), basis=self.basis, n_iter=_check_iter("nnls_iter", nnls_iter))
+        return mel_to_linear(self._bands(M), basis=self.basis, n_iter=_phase._check_n_iter(nnls_iter, name="nnls_iter"))
 
     def _check_basis_size(self, n_features: float) -> None:
         if n_features * self.n_bins > MAX_BASIS:
@@ -437,7 +429,7 @@ class _FilterBank(_STFTBased):
 
         ``frames [shape=(n_frames, n_features)]``; ``n_iter``: the NNLS updates of :func:`mel_to_linear`.
         """
-        return self._to_magnitude(self._check_frames(frames).T, nnls_iter=_check_iter("n_iter", n_iter))
+        return self._to_magnitude(self._check_frames(frames).T, nnls_iter=_phase._check_n_iter(n_iter))
 
     def decode(self, frames, *, method="pghi+fgla", n_iter=32, length=None, seed=0, nnls_iter=60):
         """Audio from frames: :meth:`to_linear` with ``nnls_iter`` updates, then
@@ -527,7 +519,7 @@ class MelSpectrogram(_FilterBank):
         -------
         y : np.ndarray [shape=(length,)], float32
         """
-        nnls_iter = _check_iter("nnls_iter", nnls_iter)
+        nnls_iter = _phase._check_n_iter(nnls_iter, name="nnls_iter")
         if not refit or n_iter == 0 or method not in ("pghi+fgla", "fgla"):
             return super().decode(frames, method=method, n_iter=n_iter, length=length, seed=seed, nnls_iter=nnls_iter)
         M = self._bands(self._check_frames(frames).T)
@@ -689,7 +681,7 @@ class DCTBlocks(Representation):
         -------
         y : np.ndarray [shape=(length,)], float32
         """
-        _check_length(length)
+        _phase._check_length(length)
         frames = self._check_frames(frames)
         h = self.hop_length
         # in float64: frames near float32's limit would overflow in the transform
@@ -746,7 +738,7 @@ class RawBlocks(Representation):
 
     def decode(self, frames, *, length=None, **_ignored):
         """The blocks joined, trimmed or zero-padded to ``length`` samples (as :meth:`DCTBlocks.decode`)."""
-        _check_length(length)
+        _phase._check_length(length)
         y = self._check_frames(frames).reshape(-1)
         return y if length is None else np.pad(y, (0, max(0, int(length) - len(y))))[: int(length)]
 

@@ -8,19 +8,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from musiclib.audio import DEFAULT_SR, MAX_SAMPLES, MAX_SR
-from musiclib.errors import ParameterError, check_int, check_number, check_positive
+from musiclib.audio import DEFAULT_SR
+from musiclib.errors import check_duration, check_int, check_number, check_sr
 
 __all__ = ["tone", "synthetic_mix", "drum_loop"]
 
 
 def _length(duration, sr) -> tuple[int, int]:
-    """``(n_samples, sr)`` after checking both; the length is bounded by ``audio.MAX_SAMPLES``."""
-    sr = check_int("sr", sr, high=MAX_SR)
-    duration = check_positive("duration", duration)
-    if duration * sr > MAX_SAMPLES:
-        raise ParameterError(f"duration={duration!r} s at sr={sr} is over {MAX_SAMPLES} samples")
-    return max(1, int(round(duration * sr))), sr
+    """``(n_samples, sr)`` after checking both (:func:`musiclib.errors.check_duration`)."""
+    sr = check_sr(sr)
+    return max(1, int(round(check_duration("duration", duration, sr=sr) * sr))), sr
 
 
 def tone(

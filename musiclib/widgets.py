@@ -335,7 +335,7 @@ def compare_settings(
 
     import ipywidgets as W
     import matplotlib.pyplot as plt
-    from IPython.display import HTML, display
+    from IPython.display import display
 
     from musiclib.display import audio_table
 
@@ -353,39 +353,53 @@ def compare_settings(
     w_bpo = W.Dropdown(options=bpos, value=choice(bpos, 48), description="bins/octave")
     w_method = W.Dropdown(options=list(methods), value=choice(list(methods), "pghi+fgla"), description="phase")
     w_iter = W.IntSlider(value=32, min=0, max=max_iter, step=1, description="iterations", continuous_update=False)
-    out = W.Output()
-    cache: dict[tuple, dict] = {}
 
-    def current():
+    def setting():
         extra = {"mel": {"n_mels": int(w_mels.value)}, "logfreq": {"bins_per_octave": int(w_bpo.value)}}
+        w_mels.disabled, w_bpo.disabled = w_rep.value != "mel", w_rep.value != "logfreq"
         return {"representation": w_rep.value, "n_fft": int(w_fft.value),
                 "hop_length": max(1, int(w_fft.value * fractions[w_hop.value])),
                 "method": w_method.value, "n_iter": int(w_iter.value), **extra.get(w_rep.value, {})}
 
+    def show(_setting, r):
+        fig, axes = plt.subplots(1, 2, figsize=(11, 3.2), constrained_layout=True)
+        plot_reconstructions(y, [r], sr=sr, axes=axes)
+        display(fig)
+        plt.close(fig)
+        display(audio_table([("original", y), (_title(r), (r["y_hat"], _columns(r)))], sr=sr))
+
+    controls = W.VBox([W.HBox([w_fft, w_hop]), w_rep, W.HBox([w_mels, w_bpo]), W.HBox([w_method, w_iter])])
+    return _live_panel((w_fft, w_hop, w_rep, w_mels, w_bpo, w_method, w_iter), [controls], setting=setting,
+                       compute=lambda s: evaluate_setting(y, sr=sr, seed=seed, **s), show=show)
+
+
+def _live_panel(controls, rows, *, setting, compute, show):
+    """``rows`` (widget boxes) above an output area that shows ``show(s, compute(s))`` for ``s = setting()``
+    whenever one of ``controls`` changes; results are cached per setting, a ParameterError is shown as a
+    message."""
+    import ipywidgets as W
+    from IPython.display import HTML, display
+
+    out = W.Output()
+    cache: dict = {}
+
     def update(_change=None):
-        s = current()
-        w_mels.disabled, w_bpo.disabled = s["representation"] != "mel", s["representation"] != "logfreq"
-        key = tuple(sorted(s.items()))
+        s = setting()
+        key = tuple(sorted(s.items())) if isinstance(s, Mapping) else s
         with out:
             out.clear_output(wait=True)
             try:
                 if key not in cache:
-                    cache[key] = evaluate_setting(y, sr=sr, seed=seed, **s)
+                    cache[key] = compute(s)
             except ParameterError as e:
                 display(HTML(f"<p style='color:#b00'>{html.escape(str(e))}</p>"))
                 return
-            r = cache[key]
-            fig, axes = plt.subplots(1, 2, figsize=(11, 3.2), constrained_layout=True)
-            plot_reconstructions(y, [r], sr=sr, axes=axes)
-            display(fig)
-            plt.close(fig)
-            display(audio_table([("original", y), (_title(r), (r["y_hat"], _columns(r)))], sr=sr))
+            show(s, cache[key])
 
-    for w in (w_fft, w_hop, w_rep, w_mels, w_bpo, w_method, w_iter):
+    for w in controls:
         w.observe(update, names="value")
     update()
-    controls = W.VBox([W.HBox([w_fft, w_hop]), w_rep, W.HBox([w_mels, w_bpo]), W.HBox([w_method, w_iter])])
-    return W.VBox([controls, out])
+    return W.VBox([*rows, out])
 
 
 # -- the latent explorer (notebooks/05_vae) ----------------------------------------------------------
@@ -499,26 +513,7 @@ def latent_explorer(
     if static is None:
         static = not widgets_available()
     if static:
-        import matplotlib.pyplot as plt
-
-        settings = [tuple([0.0] * n_components)]
-        for i in range(n_components):
-            for s in (-n_std, n_std):
-                settings.append(tuple(s if j == i else 0.0 for j in range(n_components)))
-        patches = [patch_at(s) for s in settings]
-        clips = [audio_of(p) for p in patches]
-        cols = 1 + 2 * n_components
-        fig, axes = plt.subplots(1, cols, figsize=(1.6 * cols, 2.6), sharey=True)
-        for ax, s, p in zip(np.atleast_1d(axes), settings, patches):
-            plot_representation(p, rep, ax=ax, title=name(s).replace(", ", "\n"), colorbar=False)
-            ax.set_xlabel("")
-            ax.label_outer()
-        fig.suptitle(f"decoded patches along the top {n_components} principal components of the training codes "
-                     f"({100 * explained.sum():.0f} % of their variance)")
-        plt.close(fig)
-        rows = [(name(s), (y, {f"PC{i + 1}": round(v, 2) for i, v in enumerate(s)})) for s, y in zip(settings, clips)]
-        table = audio_table(rows, sr=rep.sr, title=f"latent explorer (static): each patch played {repeats} times")
-        return LatentGrid(settings, patches, clips, fig, table)
+        return _latent_grid(n_components, n_std, explained, patch_at, audio_of, name, rep=rep, repeats=repeats)
 
     import ipywidgets as W
     import matplotlib.pyplot as plt
@@ -527,28 +522,47 @@ def latent_explorer(
     sliders = [W.FloatSlider(value=0.0, min=-n_std, max=n_std, step=0.25, continuous_update=False,
                              description=f"PC{i + 1} ({100 * explained[i]:.0f} %)", style={"description_width": "initial"})
                for i in range(n_components)]
-    out = W.Output()
-    cache: dict = {}
 
-    def update(_change=None):
-        setting = tuple(float(s.value) for s in sliders)
-        if setting not in cache:
-            p = patch_at(setting)
-            cache[setting] = (p, audio_of(p))
-        p, y = cache[setting]
-        with out:
-            out.clear_output(wait=True)
-            fig, ax = plt.subplots(figsize=(5, 3))
-            plot_representation(p, rep, ax=ax, title=name(setting))
-            display(fig)
-            plt.close(fig)
-            display(audio_table([(name(setting), y)], sr=rep.sr))
+    def compute(setting):
+        p = patch_at(setting)
+        return p, audio_of(p)
 
-    for s in sliders:
-        s.observe(update, names="value")
-    update()
-    return W.VBox([W.HBox(sliders[:2]), W.HBox(sliders[2:4]), *([W.HBox(sliders[4:])] if n_components > 4 else []),
-                   out])
+    def show(setting, result):
+        fig, ax = plt.subplots(figsize=(5, 3))
+        plot_representation(result[0], rep, ax=ax, title=name(setting))
+        display(fig)
+        plt.close(fig)
+        display(audio_table([(name(setting), result[1])], sr=rep.sr))
+
+    rows = [W.HBox(sliders[k : k + 2]) for k in (0, 2)] + ([W.HBox(sliders[4:])] if n_components > 4 else [])
+    return _live_panel(sliders, rows, setting=lambda: tuple(float(w.value) for w in sliders), compute=compute,
+                       show=show)
+
+
+def _latent_grid(n_components, n_std, explained, patch_at, audio_of, name, *, rep, repeats) -> "LatentGrid":
+    """The latent explorer's static form: the mean code, and each component at -n_std and +n_std alone."""
+    import matplotlib.pyplot as plt
+
+    from musiclib.display import audio_table, plot_representation
+
+    settings = [tuple([0.0] * n_components)]
+    for i in range(n_components):
+        for s in (-n_std, n_std):
+            settings.append(tuple(s if j == i else 0.0 for j in range(n_components)))
+    patches = [patch_at(s) for s in settings]
+    clips = [audio_of(p) for p in patches]
+    cols = 1 + 2 * n_components
+    fig, axes = plt.subplots(1, cols, figsize=(1.6 * cols, 2.6), sharey=True)
+    for ax, s, p in zip(np.atleast_1d(axes), settings, patches):
+        plot_representation(p, rep, ax=ax, title=name(s).replace(", ", "\n"), colorbar=False)
+        ax.set_xlabel("")
+        ax.label_outer()
+    fig.suptitle(f"decoded patches along the top {n_components} principal components of the training codes "
+                 f"({100 * explained.sum():.0f} % of their variance)")
+    plt.close(fig)
+    rows = [(name(s), (y, {f"PC{i + 1}": round(v, 2) for i, v in enumerate(s)})) for s, y in zip(settings, clips)]
+    table = audio_table(rows, sr=rep.sr, title=f"latent explorer (static): each patch played {repeats} times")
+    return LatentGrid(settings, patches, clips, fig, table)
 
 
 class LatentGrid:

@@ -370,14 +370,14 @@ for k, v in summary.items():
     print(f"{k:>42}: {v}")
 
 # %%
-verdict = {True: "passes", False: "fails"}
+verdict = {True: "passes", False: "fails", None: "no verdict"}
 display(headline(
     f"With a beat clock at {bpm:.0f} BPM the ridge model's rhythm value goes from "
-    f"{rhythm['ridge, no clock']['value']:.2f} ({verdict[bool(rhythm['ridge, no clock']['passed'])]}) to "
-    f"{rhythm['ridge, clock']['value']:.2f} ({verdict[bool(rhythm['ridge, clock']['passed'])]}; threshold "
+    f"{rhythm['ridge, no clock']['value']:.2f} ({verdict[rhythm['ridge, no clock']['passed']]}) to "
+    f"{rhythm['ridge, clock']['value']:.2f} ({verdict[rhythm['ridge, clock']['passed']]}; threshold "
     f"{rhythm['ridge, clock']['threshold']:.2f}), and the guard holds the clock-less roll-out's peak energy at "
     f"{energy_table.loc['T=1, guard on', 'max dB']:.0f} dB where it otherwise reaches "
-    f"{energy_table.loc['T=1, guard off', 'max dB']:.0f} dB."))
+    f"{energy_table.loc['T=1, guard off', 'max dB']:.0f} dB. {card.no_verdict(cards)}".strip()))
 
 # %% [markdown]
 # - Ridge regression of the next frame is a linear recursion with a spectral radius just below one:

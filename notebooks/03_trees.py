@@ -302,13 +302,14 @@ for k, v in summary.items():
     print(f"{k:>58}: {v}")
 
 # %%
-verdict = {True: "passes", False: "fails", None: "is not measured"}
+verdict = {True: "passes", False: "fails", None: "is not judged"}
 display(headline(
     f"With a beat clock at {bpm:.0f} BPM the {best}'s rhythm value goes from "
     f"{rhythm[f'{best}, no clock']['value']:.2f} ({verdict[rhythm[f'{best}, no clock']['passed']]}) to "
     f"{rhythm[f'{best}, clock']['value']:.2f} ({verdict[rhythm[f'{best}, clock']['passed']]}; threshold "
     f"{rhythm[f'{best}, clock']['threshold']:.2f}); {len(passing)} of {len(FAMILIES)} tree families pass rhythm "
-    f"with the clock, and {len(summary['cards failing blow-up'])} of {len(cards)} models fail blow-up."))
+    f"with the clock, and {len(summary['cards failing blow-up'])} of {len(cards)} models fail blow-up. "
+    f"{card.no_verdict(cards)}".strip()))
 
 # %% [markdown]
 # - Trees are not slow when they are used as a generator should use them: on a few PCA components,

@@ -486,7 +486,7 @@ for k, v in summary.items():
 print(fft_dct)
 
 # %%
-verdict = {True: "passes", False: "fails", None: "is not measured"}
+verdict = {True: "passes", False: "fails", None: "is not judged"}
 passing = [f for f in FAMILIES if rhythm[f"{f}, clock"]["passed"]]
 display(headline(
     f"With a beat clock at {bpm:.0f} BPM the LSTM's rhythm value goes from {rhythm['LSTM, no clock']['value']:.2f} "
@@ -494,7 +494,7 @@ display(headline(
     f"({verdict[rhythm['LSTM, clock']['passed']]}; threshold {rhythm['LSTM, clock']['threshold']:.2f}); with the "
     f"clock {', '.join(passing) or 'no model'} pass{'es' if len(passing) <= 1 else ''} rhythm, and "
     f"{len(summary['cards failing blow-up'])} of {len(cards) + len(tail_cards)} cards (the long clips' tails included) "
-    "fail blow-up."))
+    f"fail blow-up. {card.no_verdict({**cards, **tail_cards})}".strip()))
 
 # %% [markdown]
 # - The feed-forward network is the baseline: it sees a fixed window of recent frames and nothing

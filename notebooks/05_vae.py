@@ -526,7 +526,7 @@ print("saved under", Path(saved["VAE"][0]).parent.parent)
 # ## Summary
 
 # %%
-passed_key = {name: all(c.checks[k]["passed"] is not False for k in KEY_CHECKS) for name, c in cards.items()}
+passed_key = {name: not c.refused and all(c.checks[k]["passed"] is not False for k in KEY_CHECKS) for name, c in cards.items()}
 summary = {
     "mode": MODE,
     "train / held-out files, beats": (len(D.train), len(D.held_out), len(train), len(held)),
@@ -552,7 +552,7 @@ display(headline(
     f"pass the copying, diversity, noise, drone and blow-up checks; their beats lie at a median "
     f"{closest:.1f} dB or more from the nearest training beat (held-out real music: "
     f"{np.median(held_dist):.1f} dB), and the VQ-VAE prior made {len(long_clip) / sr:.0f} s in one piece at "
-    f"{rtf['VQ-VAE (long)']:.0f}x real time."))
+    f"{rtf['VQ-VAE (long)']:.0f}x real time. {card.no_verdict(cards)}".strip()))
 
 # %% [markdown]
 # ## Conclusion

@@ -601,7 +601,7 @@ KEY = ("noise", "diversity", "copying", "drone", "blowup")
 
 
 def verdicts(c, checks):
-    return ", ".join(f"{k} {c.checks[k]['value']:.2f} {'pass' if c.checks[k]['passed'] is not False else 'FAIL'}"
+    return ", ".join(f"{k} {c.checks[k]['value']:.2f} {card.RESULT_WORDS[c.checks[k]['passed']]}"
                      for k in checks)
 
 
@@ -670,7 +670,7 @@ print(f"seconds to run this notebook: {time.perf_counter() - t_start:.1f}")
 #   get there, which is why the series generates spectrograms and leaves the phase to the inversion.
 
 # %%
-display(headline(
+display(headline(card.no_verdict([spec_card, walk_card, wave_card]) or (
     f"SpecGAN ({spec_history['steps']} steps on two CPU cores) "
     f"{'passes' if key_pass(spec_card) else 'fails'} the card's noise, diversity, copying, drone and blow-up checks "
     f"(noise {spec_card.checks['noise']['value']:.2f}, threshold {card.THRESHOLDS['noise']}, {noise_at_start:.2f} at step 0; "
@@ -678,4 +678,4 @@ display(headline(
     f"and its {len(walk) / sr:.0f}-second latent walk "
     f"{'passes every check' if walk_card.passed else 'fails ' + ', '.join(walk_card.failed)}; "
     f"the VAE-GAN's decoder changes {flux['VAE-GAN'] / max(flux['VAE'], 1e-9):.1f}x as much per frame as the plain "
-    f"VAE's; WaveGAN fails {', '.join(wave_card.failed) or 'nothing'}."))
+    f"VAE's; WaveGAN fails {', '.join(wave_card.failed) or 'nothing'}.")))

@@ -441,14 +441,13 @@ verdict = ("higher" if len(higher) == len(MODELS) else "not higher" if not highe
 print(f"\nBeat-synchronous pieces gave a card rhythm value {verdict} than fixed pieces: "
       f"{len(higher)} of {len(MODELS)} models ({', '.join(higher) or 'none'}), median {median_beat:.2f} "
       f"against {median_fixed:.2f} (pass at {card.THRESHOLDS['rhythm']}). The best beat-synchronous model, {best}, "
-      f"reached {rhythm[(best, 'beat')]:.2f} and {'passed' if passed[(best, 'beat')] else 'failed'} the card"
-      f"{'' if passed[(best, 'beat')] else ' (' + ', '.join(cards[(best, 'beat')].failed) + ')'}. "
+      f"reached {rhythm[(best, 'beat')]:.2f}; its card: {cards[(best, 'beat')].verdict()}. "
       f"Held-out reconstructions reached a spectral convergence of {min(sc.values()):.1f} dB at best "
       f"(waveform relative MSE {min(err.values()):.2f}: the phase is not reproduced).")
 display(headline(
     f"Beat-synchronous splits gave a card rhythm of {median_beat:.2f} against {median_fixed:.2f} for fixed "
     f"splits (median of {len(MODELS)} raw-audio autoencoders; higher for {len(higher)} of {len(MODELS)}), best {best} at "
-    f"{rhythm[(best, 'beat')]:.2f}."))
+    f"{rhythm[(best, 'beat')]:.2f}. {card.no_verdict(cards)}".strip()))
 
 # %% [markdown]
 # What the numbers above say, and what they do not:

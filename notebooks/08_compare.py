@@ -169,7 +169,7 @@ compare.ranking({**model_cards, **baseline_cards}).round(2)
 cards = {**model_cards, **baseline_cards}
 display(compare.style_cards(cards))
 for label, c in cards.items():
-    print(f"{label}: {'passes every check' if c.passed else 'fails ' + ', '.join(c.failed)}")
+    print(f"{label}: {c.verdict()}")
 print(f"{len(cards)} cards in {card_seconds:.1f} s")
 
 # %% [markdown]
@@ -235,6 +235,8 @@ lines = [
     f"{len(passing)} of {len(model_cards)} models pass every check{': ' + ', '.join(passing) if passing else ''}.",
     f"Missing approaches: {', '.join(missing) or 'none'}. This notebook ran in {time.perf_counter() - t_start:.0f} s.",
 ]
+if card.no_verdict(cards):  # too little held-out reference: no pass/fail to report
+    lines = [verdict, lines[-1]]
 print("\n".join(f"- {line}" for line in lines))
 
 # %% [markdown]

@@ -22,6 +22,7 @@ from musiclib.errors import MusiclibError, ParameterError
 
 SR = 22050
 SECONDS = 6.0  # the tempo check needs two 3-s windows
+REF_SECONDS = card.MIN_REFERENCE_SECONDS / card.MIN_REFERENCE_FILES  # the least reference that gets a verdict
 
 
 def _mixes(bpms, seed0, seconds=SECONDS):
@@ -33,7 +34,7 @@ def music():
     """Synthetic music in three disjoint sets, different tempi and seeds for each clip."""
     return {
         "training": _mixes([96, 112, 128], 0),
-        "reference": _mixes([104, 120, 136], 10),
+        "reference": _mixes([104, 120, 136], 10, seconds=REF_SECONDS),
         "held_out": _mixes([100, 116, 132], 20),
     }
 
@@ -349,7 +350,7 @@ def test_calibration_on_real_music(name):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["sonic-pi-samples", "nexuiz-music"])
 def test_shuffled_frames_baseline_fails_time_structure_on_real_music(name):
-    clips = calibration.calibration_sets(_corpus(name))[name]
+    clips = calibration.calibration_sets(_corpus(name), seconds=12.0)[name]  # a third of them: >= 60 s of reference
     third = len(clips) // 3
     train, ref, held = clips[: len(clips) - 2 * third], clips[-2 * third : -third], clips[-third:]
     shuffled = baselines.shuffled_frames(train, sr=SR, durations=[len(y) / SR for y in held], seed=0)
@@ -366,3 +367,115 @@ def test_bad_card_parameters_are_named(kwargs, match):
     y = synth.synthetic_mix(duration=4.0, seed=0)
     with pytest.raises(ParameterError, match=match):
         card.musicality_card([y], training=[y], reference=[y, y, y], **kwargs)
+
+
+# --------------------------------------------------------------------------------------------------
+# Too little reference: no verdict (benchmarks/reference_size.py measured the minimum)
+
+
+@pytest.fixture(scope="module")
+def refused(music):
+    """The held-out music against two of the three reference clips: values measured, no verdict."""
+    return card.musicality_card(music["held_out"], training=music["training"], reference=music["reference"][:2], sr=SR)
+
+
+def test_too_little_reference_gives_no_verdict(refused):
+    c = refused
+    n = card.MIN_REFERENCE_FILES
+    have = 2 * REF_SECONDS
+    assert c.refused and c.passed is None and c.failed == []
+    assert f"{have:.1f} s of held-out music in 2 clips" in c.refused
+    assert f"at least {card.MIN_REFERENCE_SECONDS:g} s in at least {n} clips" in c.refused
+    assert all(v["passed"] is None for v in c.checks.values())
+    assert all(np.isfinite(v["value"]) for k, v in c.checks.items() if k != "tempo")  # still measured
+    assert c.verdict().startswith("NO VERDICT (the reference is")
+    assert "PASS" not in str(c) and "FAIL" not in str(c) and "NO VERDICT" in str(c)
+    assert set(c.to_frame()["result"]) == {"no verdict"}
+    d = json.loads(json.dumps(c.to_dict()))
+    assert d["passed"] is None and d["refused"] == c.refused
+    assert c.summary_row()["passed"] is None
+    h = c._repr_html_()
+    assert "NO VERDICT" in h and "#d4f4d4" not in h and "#f8d0d0" not in h
+
+
+def test_short_reference_clips_give_no_verdict(music):
+    """Enough clips but too few seconds: refused, naming the seconds."""
+    short = [y[: 6 * SR] for y in music["reference"]]
+    c = card.musicality_card(music["held_out"][:1], training=music["training"], reference=short, sr=SR)
+    assert c.passed is None and "18.0 s of held-out music in 3 clips" in c.refused
+
+
+def test_at_the_minimum_the_card_gives_a_verdict(music, cards):
+    assert card.check_reference(music["reference"], sr=SR) == (card.MIN_REFERENCE_FILES,
+                                                               pytest.approx(card.MIN_REFERENCE_SECONDS))
+    assert all(c.refused is None and c.passed is not None for c in cards.values())
+    assert cards["real"].passed is True and cards["white_noise"].passed is False
+
+
+def test_check_reference_raises_with_the_numbers(music):
+    from musiclib.errors import CorpusError, ReferenceTooSmallError
+
+    have = f"{2 * REF_SECONDS:.1f}".replace(".", r"\.")
+    with pytest.raises(ReferenceTooSmallError, match=rf"no verdict: the reference is {have} s .* in 2 clips") as e:
+        card.check_reference(music["reference"][:2], sr=SR)
+    err = e.value
+    assert isinstance(err, (ValueError, CorpusError, MusiclibError))
+    assert (err.files, err.seconds, err.min_files, err.min_seconds) == (2, pytest.approx(2 * REF_SECONDS),
+                                                                     card.MIN_REFERENCE_FILES, card.MIN_REFERENCE_SECONDS)
+    import pickle
+
+    again = pickle.loads(pickle.dumps(err))
+    assert str(again) == str(err) and again.files == 2 and again.min_seconds == card.MIN_REFERENCE_SECONDS
+
+
+def test_reference_size_counts_the_analysed_seconds():
+    """A clip counts at most MAX_ANALYSIS_SECONDS (what the card analyses); Clip-like objects work too."""
+    long = np.zeros(int(45 * SR), np.float32)
+    files, seconds = card.reference_size([long, long[: 10 * SR]], sr=SR)
+    assert files == 2 and seconds == pytest.approx(features.MAX_ANALYSIS_SECONDS + 10)
+
+    class Clip:  # noqa: D401 - a stand-in for musiclib.corpus.Clip
+        y = long[: 5 * SR]
+
+    assert card.reference_size([Clip()], sr=SR) == (1, pytest.approx(5.0))
+    assert card.reference_size(long, sr=SR)[0] == 1  # one 1-D array is one clip
+    # at another sample rate, the seconds follow sr
+    assert card.reference_size([long], sr=2 * SR)[1] == pytest.approx(22.5)
+
+
+@pytest.mark.parametrize(
+    "reference, sr, match",
+    [
+        ([], SR, "reference is empty"),
+        (None, SR, "reference is required"),
+        ([np.zeros((2, SR * 5, 2))], SR, "1-D"),
+        ([np.zeros(SR)], 0, "sr=0"),
+        ([np.zeros(SR)], -1, "sr=-1"),
+        ([np.zeros(SR)], math.nan, "sr=nan"),
+        ([np.zeros(SR)], math.inf, "sr=inf"),
+        ([np.zeros(SR)], 10**12, "sr="),
+        ([np.zeros(SR)], "22050", "sr='22050'"),
+        ([np.zeros(SR)], True, "sr=True"),
+    ],
+)
+def test_reference_size_bad_input(reference, sr, match):
+    with pytest.raises(ParameterError, match=match):
+        card.reference_size(reference, sr=sr)
+    with pytest.raises(ParameterError, match=match):
+        card.check_reference(reference, sr=sr)
+
+
+def test_comparison_shows_no_verdict(refused, cards):
+    """08's table and verdict never turn a refused card into passes."""
+    from musiclib.evaluation import compare
+
+    frame = compare.card_frame({"model": refused, "noise": cards["white_noise"]})
+    assert frame.loc["model", "passed"] == "no verdict" and frame.loc["model", "failed"] == "-"
+    assert frame.loc["noise", "passed"] != "no verdict"
+    assert math.isnan(compare.checks_passed(refused)) and compare.checks_passed(cards["real"]) == len(card.CHECKS)
+    text = compare.verdict({"model": refused}, baselines={"noise": cards["white_noise"]})
+    assert text == f"No verdict for model: {refused.refused}."
+    assert card.no_verdict({"a": refused, "b": refused}).startswith("No verdict for any card: the reference is")
+    assert card.no_verdict([refused, cards["real"]]) == f"No verdict for card 0: {refused.refused}."
+    assert card.no_verdict({"real": cards["real"]}) == "" and card.no_verdict([]) == ""
+    assert compare.ranking({"model": refused}).loc["model", "passed"] != len(card.CHECKS)

@@ -14,7 +14,7 @@ import soundfile as sf
 
 from musiclib import synth
 from musiclib.tools import cli
-from musiclib.evaluation.card import CHECKS
+from musiclib.evaluation.card import CHECKS, MIN_REFERENCE_FILES, MIN_REFERENCE_SECONDS
 
 REPO = Path(__file__).resolve().parent.parent
 SR = 22050
@@ -23,11 +23,13 @@ SR = 22050
 @pytest.fixture(scope="module")
 def folders(tmp_path_factory):
     root = tmp_path_factory.mktemp("cli_card")
-    sets = {"gen": ([100, 132], 20), "train": ([96, 112, 128], 0), "ref": ([104, 120, 136], 10)}
-    for name, (bpms, seed) in sets.items():
+    # the reference: the least the card gives a verdict against (card.MIN_REFERENCE_FILES clips, MIN_REFERENCE_SECONDS)
+    ref_seconds = MIN_REFERENCE_SECONDS / MIN_REFERENCE_FILES
+    sets = {"gen": ([100, 132], 20, 6.0), "train": ([96, 112, 128], 0, 3.0), "ref": ([104, 120, 136], 10, ref_seconds)}
+    for name, (bpms, seed, seconds) in sets.items():
         (root / name).mkdir()
         for i, bpm in enumerate(bpms):
-            y = synth.synthetic_mix(duration=3.0, sr=SR, bpm=bpm, seed=seed + i)
+            y = synth.synthetic_mix(duration=seconds, sr=SR, bpm=bpm, seed=seed + i)
             sf.write(root / name / f"{name}_{i}.wav", y, SR, subtype="PCM_16")
     (root / "noise").mkdir()
     rng = np.random.default_rng(0)
@@ -98,6 +100,15 @@ def test_bad_input(folders, tmp_path, make, match, capsys):
     assert code == cli.EXIT_BAD_INPUT
     assert err.startswith("musiclib card: error:") and match in err, err
     assert out == ""
+
+
+def test_too_little_reference_is_one_line_and_exit_2(folders):
+    """Two of the three reference clips: no pass/fail, one line saying how much there is and how much is needed."""
+    r = _cli(folders / "gen", "--train", folders / "train", "--reference", *sorted((folders / "ref").glob("*.wav"))[:2])
+    assert r.returncode == cli.EXIT_BAD_INPUT, r.stderr
+    assert r.stdout == "" and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+    assert f"{2 * MIN_REFERENCE_SECONDS / MIN_REFERENCE_FILES:.1f} s" in r.stderr and "in 2 clips" in r.stderr, r.stderr
+    assert f"at least {MIN_REFERENCE_SECONDS:g} s in at least {MIN_REFERENCE_FILES} clips" in r.stderr, r.stderr
 
 
 def test_bad_input_through_the_command_line(tmp_path, folders):

@@ -205,8 +205,11 @@ def test_split_by_file_bad_fraction(held_out):
 
 
 def test_split_by_file_too_few():
-    with pytest.raises(CorpusError, match="at least 2 files.*got 1"):
+    with pytest.raises(CorpusError, match=r"^/music has 1 distinct audio file \(song_00.flac\)\. Splitting by file "
+                                          r"needs at least 2 files .*add audio files"):
         corpus.split_by_file(PATHS[:1])
+    with pytest.raises(CorpusError, match=r"has 0 distinct audio files \(none\)"):
+        corpus.split_by_file([])
 
 
 def test_corpus_split_keeps_clips_intact(tmp_path):
@@ -214,15 +217,18 @@ def test_corpus_split_keeps_clips_intact(tmp_path):
     for i, f in enumerate(files):
         write_tone(f, freq=200.0 + 50 * i, duration=0.1 + 0.02 * i, subtype="FLOAT")
     c = corpus.load_corpus(tmp_path, min_duration=0, progress=False)
-    train, test = c.split(held_out=0.34, seed=1)
+    with pytest.warns(UserWarning, match="give no verdict"):  # 0.1-0.2 s clips: nothing the card can measure
+        train, test = c.split(held_out=0.34, seed=1)
     assert len(train) == 4 and len(test) == 2
+    assert c.root == tmp_path and train.root == test.root == tmp_path
     assert {cl.path for cl in train}.isdisjoint(cl.path for cl in test)
     by_path = {cl.path: cl for cl in c}
     for clip in list(train) + list(test):
         original = by_path[clip.path]
         assert clip is original  # whole clips move, never cut
         assert len(clip.y) == len(original.y)
-    t2, h2 = c.split(held_out=0.34, seed=1)
+    with pytest.warns(UserWarning, match="give no verdict"):
+        t2, h2 = c.split(held_out=0.34, seed=1)
     assert t2.paths == train.paths and h2.paths == test.paths
     expected_train, expected_test = corpus.split_by_file(c.paths, held_out=0.34, seed=1)
     assert train.paths == expected_train and test.paths == expected_test
@@ -341,3 +347,132 @@ def test_split_holds_out_at_least_three_files_when_it_can():
             corpus.split_by_file(paths, seed=bad)
     with pytest.raises(ParameterError, match="held_out"):
         corpus.split_by_file(paths, held_out="a fifth")
+
+
+# --------------------------------------------------------------------------------------------------
+# enough held-out audio for the card's verdict (card.MIN_REFERENCE_FILES / MIN_REFERENCE_SECONDS)
+# --------------------------------------------------------------------------------------------------
+def _minimum():
+    from musiclib.evaluation import card
+
+    return card.MIN_REFERENCE_FILES, card.MIN_REFERENCE_SECONDS
+
+
+def _measurable(test, durations, paths):
+    """Files of ``test`` the card can measure (>= 1 s) and their analysed seconds (<= 30 s each)."""
+    from musiclib.evaluation.features import MAX_ANALYSIS_SECONDS, MIN_CLIP_SECONDS
+
+    d = dict(zip(paths, durations))
+    usable = [min(d[p], MAX_ANALYSIS_SECONDS) for p in test if d[p] >= MIN_CLIP_SECONDS]
+    return len(usable), sum(usable)
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("n, seconds", [(20, 10.0), (12, 12.0), (40, 4.0), (9, 45.0)])
+def test_split_holds_out_enough_seconds_when_the_corpus_can_spare_them(n, seconds, seed):
+    min_files, min_seconds = _minimum()
+    paths = PATHS[:n] if n <= len(PATHS) else [Path(f"/music/loop_{i:02d}.flac") for i in range(n)]
+    durations = [seconds] * n
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # large enough: no warning
+        train, test = corpus.split_by_file(paths, held_out=0.2, seed=seed, durations=durations)
+    files, held = _measurable(test, durations, paths)
+    assert files >= min_files and held >= min_seconds
+    assert len(test) <= max(n // 2, round(0.2 * n))  # never more than MAX_HELD_OUT_SHARE of the files
+    _, by_count = corpus.split_by_file(paths, held_out=0.2, seed=seed)
+    assert set(by_count) <= set(test)  # the same shuffle, extended: the count-only split's files stay held out
+    assert sorted(train + test) == sorted(paths) and not set(train) & set(test)
+
+
+def test_split_of_songs_that_are_enough_already_is_unchanged():
+    """17 songs x 30 s (demo mode): 3 held out, 90 s, exactly as the split by count."""
+    paths = [Path(f"/songs/s{i:02d}.ogg") for i in range(17)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = corpus.split_by_file(paths, held_out=0.2, seed=0, durations=[30.0] * 17)
+    assert got == corpus.split_by_file(paths, held_out=0.2, seed=0) and len(got[1]) == 3
+
+
+def test_one_shots_do_not_count_as_reference():
+    """Files shorter than the card's shortest clip hold nothing it can measure: more files are held out."""
+    min_files, min_seconds = _minimum()
+    paths = [Path(f"/kit/f{i:02d}.wav") for i in range(30)]
+    durations = [0.5 if i % 2 else 20.0 for i in range(30)]
+    train, test = corpus.split_by_file(paths, held_out=0.2, seed=1, durations=durations)
+    files, held = _measurable(test, durations, paths)
+    assert files >= min_files and held >= min_seconds
+
+
+@pytest.mark.parametrize("n, seconds", [(10, 3.0), (5, 20.0), (4, 40.0)])
+def test_split_of_a_corpus_too_small_warns_with_the_numbers(n, seconds):
+    """It cannot spare the card's minimum (it would hold out more than half): split by count, and say so."""
+    min_files, min_seconds = _minimum()
+    paths = [Path(f"/small/f{i}.flac") for i in range(n)]
+    durations = [seconds] * n
+    with pytest.warns(UserWarning) as record:
+        got = corpus.split_by_file(paths, held_out=0.2, seed=0, durations=durations, where="my folder")
+    assert got == corpus.split_by_file(paths, held_out=0.2, seed=0)
+    files, held = _measurable(got[1], durations, paths)
+    text = str(record[0].message)
+    assert text.startswith(f"my folder: the held-out part holds {held:.1f} s in {files} file")
+    assert f"(the whole corpus: {n * min(seconds, 30):.1f} s in {n} such of {n} files)" in text
+    assert f"needs at least {min_seconds:g} s in {min_files} held-out files" in text and "no verdict" in text
+
+
+def test_one_usable_file_names_the_folder_and_what_was_skipped(tmp_path):
+    folder = tmp_path / "my songs"
+    folder.mkdir()
+    write_tone(folder / "song.wav", freq=220.0, duration=2.0)
+    write_tone(folder / "blip.wav", freq=220.0, duration=0.05)  # shorter than MIN_DURATION
+    (folder / "track.m4a").write_bytes(b"not decodable here")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        c = corpus.load_corpus(folder, progress=False)
+    assert len(c) == 1 and len(c.skipped) == 2
+    with pytest.raises(CorpusError) as e:
+        c.split(held_out=0.2, seed=0)
+    text = str(e.value)
+    assert text.startswith(f"{folder} has 1 usable audio file (song.wav (2.0 s)); skipped 2: ")
+    assert "blip.wav: too short" in text and "track.m4a" in text and "ffmpeg" in text
+    n, secs = _minimum()
+    assert "needs at least 2 files" in text and f"needs at least {n} held-out files holding {secs:g} s" in text
+    assert text.endswith("add audio files to the folder")
+
+
+def test_split_of_a_list_names_its_folder(tmp_path):
+    write_tone(tmp_path / "only.wav", freq=220.0, duration=1.5)
+    c = corpus.load_corpus([tmp_path / "only.wav"], progress=False)
+    assert c.root is None
+    with pytest.raises(CorpusError, match=rf"^{tmp_path} has 1 usable audio file \(only.wav"):
+        c.split()
+
+
+@pytest.mark.parametrize(
+    "durations, match",
+    [
+        ([1.0] * 3, "must be 4 finite numbers"),
+        ([1.0, 2.0, float("nan"), 3.0], "nan"),
+        ([1.0, 2.0, float("inf"), 3.0], "inf"),
+        ([1.0, -2.0, 3.0, 4.0], "-2"),
+        (["a", "b", "c", "d"], "durations="),
+        ([[1.0, 2.0]] * 4, "must be 4 finite numbers"),
+        (5.0, "must be 4 finite numbers"),
+        ([], "must be 4 finite numbers"),
+        ([1e308 * 10] * 4, "inf"),
+    ],
+)
+def test_split_bad_durations(durations, match):
+    with pytest.raises(ParameterError, match=match):
+        corpus.split_by_file(PATHS[:4], durations=durations)
+
+
+@pytest.mark.parametrize("paths", ["/music/a.wav", None, b"/music"])
+def test_split_paths_must_be_a_list(paths):
+    with pytest.raises(ParameterError, match="paths="):
+        corpus.split_by_file(paths)
+
+
+@pytest.mark.parametrize("where", [5, b"folder", ["a"]])
+def test_split_where_must_be_a_name(where):
+    with pytest.raises(ParameterError, match="where="):
+        corpus.split_by_file(PATHS[:4], where=where)

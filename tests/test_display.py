@@ -149,7 +149,7 @@ def test_plot_spectrogram_accepts_complex_and_mel(mix, sr):
 
 @pytest.mark.parametrize(
     "bad, match",
-    [(np.ones(10), "2-D"), (np.full((5, 5), np.nan), "NaN"), (np.zeros((0, 3)), "non-empty")],
+    [(np.ones(10), "2-D"), (np.full((5, 5), np.nan), "NaN"), (np.zeros((0, 3)), "empty")],
 )
 def test_plot_spectrogram_rejects_bad_input(sr, bad, match):
     with pytest.raises(ParameterError, match=match):
@@ -320,9 +320,9 @@ def test_audio_data_uri_rejects_bad_input(sr):
     "clips, match",
     [
         ({"nan": np.array([0.0, np.nan, 0.1], dtype=np.float32)}, "NaN"),
-        ({"inf": np.array([0.0, np.inf], dtype=np.float32)}, "NaN or infinite"),
-        ({"stereo": np.zeros((2, 100), dtype=np.float32)}, "1-D"),
-        ({"empty": np.zeros(0, dtype=np.float32)}, "non-empty"),
+        ({"inf": np.array([0.0, np.inf], dtype=np.float32)}, "clip 'inf' must be finite; it holds 0 NaN and 1 inf"),
+        ({"stereo": np.zeros((2, 100), dtype=np.float32)}, "clip 'stereo' must be a mono signal"),
+        ({"empty": np.zeros(0, dtype=np.float32)}, r"clip 'empty' has 0 samples \(empty\)"),
         ({}, "no clips"),
         ([("a",)], "pairs"),
     ],

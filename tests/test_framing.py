@@ -240,3 +240,26 @@ def test_load_next_frame_data_with_clock_and_middle_excerpts(corpus_dir, tmp_pat
     with pytest.raises(ParameterError, match="excerpt"):
         framing.load_frames(plain.train, rep, max_duration=1.0, excerpt="end")
     assert audio.info(nf.train.clips[0].path)["duration"] >= len(nf.train.clips[0].y) / rep.sr
+
+
+def test_load_split_is_the_base_of_both_loaders(corpus_dir, tmp_path, monkeypatch):
+    from musiclib.representations import MelSpectrogram
+    from musiclib.tools.cache import FeatureCache
+
+    rep = MelSpectrogram(n_fft=512, n_mels=32, scale="db")
+    monkeypatch.setenv("MUSICLIB_CACHE", str(tmp_path / "cache"))
+    split = framing.load_split(corpus_dir, rep, held_out=0.4, seed=3, max_files=2)
+    assert len(split.train) == len(split.train_frames) <= 2 and len(split.held_out) == len(split.held_frames)
+    # max_files trims the training side only: the held-out side is the whole split's (the card's reference)
+    whole = framing.load_split(corpus_dir, rep, held_out=0.4, seed=3)
+    assert split.held_out.paths == whole.held_out.paths and split.train.paths == whole.train.paths[:2]
+    assert split.held_out.root == whole.corpus.root
+    assert not set(split.train.paths) & set(split.held_out.paths) and split.sr == rep.sr
+    for clip, frames in zip(split.train.clips, split.train_frames):
+        assert frames.shape == (rep.n_frames(len(clip.y)), rep.n_features)
+    nf = framing.load_next_frame_data(corpus_dir, rep, held_out=0.4, seed=3)
+    assert isinstance(nf, framing.SplitFrames) and set(nf.fields()) == set(split.fields())
+    for bad in (0, -1, 1.5, "2"):
+        with pytest.raises(ParameterError, match="max_files"):
+            framing.load_split(corpus_dir, rep, max_files=bad)
+    assert FeatureCache(tmp_path / "cache").clear() >= 1

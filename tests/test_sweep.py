@@ -287,8 +287,8 @@ def test_recommend_picks_within_budget_and_explains(fake_rows):
     "kwargs, match",
     [
         (dict(max_features=10), "none of the 6 settings fits"),
-        (dict(max_features=0), "n_features must be a positive number, got 0"),
-        (dict(min_real_time_factor=-1), "real_time_factor must be a positive number, got -1"),
+        (dict(max_features=0), r"max_features=0 must be a finite number > 0"),
+        (dict(min_real_time_factor=-1), r"min_real_time_factor=-1 must be a finite number > 0"),
         (dict(max_frames_per_second=float("nan")), "frames_per_second"),
         (dict(tolerance_db=-1), "tolerance_db=-1"),
         (dict(representations="log"), "representations="),

@@ -48,6 +48,11 @@ What is measured on each clip, and how, is :mod:`musiclib.evaluation.features`: 
 of it (the middle), scaled to -20 dBFS RMS so that gain differences between a model's output and
 the corpus do not count. The reference (and training) clips must be finite and not silent. See
 ``notebooks/08_compare``.
+
+With too little reference the verdicts say more about the few seconds held out than about the clips:
+below :data:`MIN_REFERENCE_FILES` files or :data:`MIN_REFERENCE_SECONDS` analysed seconds, the card
+still measures every check's value but gives no pass/fail (:attr:`Card.refused` says how much
+reference there is and how much is needed); :func:`check_reference` raises instead.
 """
 
 from __future__ import annotations
@@ -59,9 +64,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from musiclib.audio import MAX_SR
-from musiclib.errors import ParameterError, check_int
+from musiclib.errors import ParameterError, ReferenceTooSmallError, check_int
 from musiclib.evaluation.features import (
     FPS,
+    MAX_ANALYSIS_SECONDS,
     MIN_CLIP_SECONDS,
     N_FFT,
     SEGMENT_FRAMES,
@@ -73,7 +79,8 @@ from musiclib.evaluation.features import (
 )
 
 __all__ = ["Card", "CHECKS", "DESCRIPTIONS", "THRESHOLDS", "CALIBRATION", "musicality_card", "frechet_distance",
-           "format_value"]
+           "format_value", "MIN_REFERENCE_FILES", "MIN_REFERENCE_SECONDS", "reference_size", "check_reference",
+           "no_verdict", "ReferenceTooSmallError"]
 
 # --------------------------------------------------------------------------------------------------
 # Settings of the checks (the analysis settings are in musiclib.evaluation.features)
@@ -81,6 +88,17 @@ __all__ = ["Card", "CHECKS", "DESCRIPTIONS", "THRESHOLDS", "CALIBRATION", "music
 NOISE_PERCENTILE = 90.0
 #: Bootstrap resamples for the distribution interval.
 N_BOOTSTRAP = 100
+
+#: The least reference (held-out real music) the card gives a verdict against: this many clips ...
+MIN_REFERENCE_FILES = 3
+#: ... holding this many analysed seconds between them (each clip counts at most
+#: :data:`~musiclib.evaluation.features.MAX_ANALYSIS_SECONDS`). Both were chosen by
+#: ``benchmarks/reference_size.py``: the smallest reference (in files, then in seconds) from which the
+#: overall verdict against random draws of that size agrees in at least 90 % of draws with the verdict
+#: against a large reference, on whole songs (nexuiz-music) and on short loops (sonic-pi-samples), the
+#: larger of the two corpora's minima. Its printed tables give the agreement of each check and the
+#: spread of each value at every size (the distribution check is the least stable).
+MIN_REFERENCE_SECONDS = 30.0
 
 # --------------------------------------------------------------------------------------------------
 # The checks, their thresholds, and the calibration that set them
@@ -453,6 +471,10 @@ class Card:
     n_clips : int
     label : str, optional
         Shown as the table's caption.
+    refused : str, optional
+        Why the card gives no verdict (too little reference: how much there is and how much is
+        needed); then every check's ``passed`` and :attr:`passed` are None, though the values are
+        measured.
     """
 
     checks: dict
@@ -460,10 +482,14 @@ class Card:
     n_clips: int = 0
     label: str | None = None
     meta: dict = field(default_factory=dict)
+    refused: str | None = None
 
     @property
-    def passed(self) -> bool:
-        """True when no check failed (checks that do not apply count as not failed)."""
+    def passed(self) -> bool | None:
+        """True when no check failed (checks that do not apply count as not failed); None when the card
+        gives no verdict (:attr:`refused`)."""
+        if self.refused:
+            return None
         return all(c["passed"] is not False for c in self.checks.values())
 
     @property
@@ -472,8 +498,10 @@ class Card:
         return [k for k, c in self.checks.items() if c["passed"] is False]
 
     def to_dict(self) -> dict:
-        """JSON-able: ``{"passed", "n_clips", "seconds", "checks": {name: {"value", "threshold", "passed", "rule", "detail"}}}``."""
-        return _jsonable({"passed": self.passed, "n_clips": self.n_clips, "seconds": self.seconds, "checks": self.checks})
+        """JSON-able: ``{"passed", "n_clips", "seconds", "checks": {name: {"value", "threshold", "passed", "rule",
+        "detail"}}}``, plus ``"refused"`` (the reason) when the card gives no verdict."""
+        out = {"passed": self.passed, "n_clips": self.n_clips, "seconds": self.seconds, "checks": self.checks}
+        return _jsonable({**out, "refused": self.refused} if self.refused else out)
 
     def summary_row(self) -> dict:
         """``{check: value}`` plus ``passed``: one row of a comparison table."""
@@ -488,14 +516,16 @@ class Card:
                 "value": [c["value"] for c in self.checks.values()],
                 "rule": ["<=" if c["rule"] == "max" else ">=" for c in self.checks.values()],
                 "threshold": [c["threshold"] for c in self.checks.values()],
-                "result": [RESULT_WORDS[c["passed"]] for c in self.checks.values()],
+                "result": ["no verdict" if self.refused else RESULT_WORDS[c["passed"]] for c in self.checks.values()],
                 "measures": [DESCRIPTIONS.get(k, "") for k in self.checks],
             },
             index=pd.Index(list(self.checks), name="check"),
         )
 
     def verdict(self) -> str:
-        """``"PASS"`` or ``"FAIL (check, ...)"``."""
+        """``"PASS"``, ``"FAIL (check, ...)"`` or ``"NO VERDICT (reason)"`` (:attr:`refused`)."""
+        if self.refused:
+            return f"NO VERDICT ({self.refused})"
         return "PASS" if self.passed else f"FAIL ({', '.join(self.failed)})"
 
     def __str__(self) -> str:
@@ -511,6 +541,28 @@ class Card:
         if self.label:
             styler = styler.set_caption(self.label)
         return f"{styler.to_html()}<p><b>{self.verdict()}</b> ({self.n_clips} clips, {self.seconds:.1f} s)</p>"
+
+
+def no_verdict(cards) -> str:
+    """The sentence to show beside results that cards without a verdict would otherwise seem to give.
+
+    Parameters
+    ----------
+    cards : dict of label -> Card, or list of Card
+
+    Returns
+    -------
+    str
+        ``""`` when every card has a verdict, else ``"No verdict for <labels, or any card>: <why>."``
+        (:attr:`Card.refused`: how much reference there is and how much is needed).
+    """
+    if not isinstance(cards, dict):
+        cards = {c.label or f"card {i}": c for i, c in enumerate(cards)}
+    refused = [label for label, c in cards.items() if c.refused]
+    if not refused:
+        return ""
+    which = "any card" if len(refused) == len(cards) else ", ".join(refused)
+    return f"No verdict for {which}: {cards[refused[0]].refused}."
 
 
 def _as_clips(x, *, name: str) -> list:
@@ -539,6 +591,68 @@ def _yardstick(clips, *, sr: int, name: str) -> list[ClipFeatures]:
             raise ParameterError(f"{name}[{i}] is silent (RMS {f.rms_db:.0f} dBFS, below {SILENCE_FLOOR_DBFS:.0f}); "
                                  "the card measures against real music, not silence")
     return feats
+
+
+def _reference_message(files: int, seconds: float) -> str | None:
+    """Why a reference of ``files`` clips and ``seconds`` analysed seconds is too small, or None."""
+    if files >= MIN_REFERENCE_FILES and seconds >= MIN_REFERENCE_SECONDS:
+        return None
+    return (f"the reference is {seconds:.1f} s of held-out music in {files} clip{'s' if files != 1 else ''}; a verdict "
+            f"needs at least {MIN_REFERENCE_SECONDS:g} s in at least {MIN_REFERENCE_FILES} clips (each counts at most "
+            f"{MAX_ANALYSIS_SECONDS:g} s): hold out more files (benchmarks/reference_size.py measured this minimum)")
+
+
+def reference_size(reference, *, sr: int = SR) -> tuple[int, float]:
+    """How much reference the card would measure against: clips, and their analysed seconds.
+
+    Parameters
+    ----------
+    reference : list of np.ndarray [shape=(n_samples,)]
+        Held-out real clips (or a Corpus, or Clip objects).
+    sr : int
+        Their sample rate in Hz.
+
+    Returns
+    -------
+    files : int
+    seconds : float
+        The sum over clips of each clip's duration, at most
+        :data:`~musiclib.evaluation.features.MAX_ANALYSIS_SECONDS` each (what the card analyses).
+
+    Raises
+    ------
+    ParameterError
+        An empty ``reference``, a clip that is not a 1-D array, or a bad ``sr``.
+    """
+    sr = check_int("sr", sr, low=1, high=MAX_SR)
+    clips = _as_clips(reference, name="reference")
+    seconds = 0.0
+    for i, c in enumerate(clips):
+        y = np.asarray(getattr(c, "y", c))
+        if y.ndim != 1:
+            raise ParameterError(f"reference[{i}] must be a 1-D signal (n_samples,), got shape {y.shape}")
+        seconds += min(len(y) / sr, MAX_ANALYSIS_SECONDS)
+    return len(clips), float(seconds)
+
+
+def check_reference(reference, *, sr: int = SR) -> tuple[int, float]:
+    """Raise unless ``reference`` is enough for a verdict (:data:`MIN_REFERENCE_FILES` clips holding
+    :data:`MIN_REFERENCE_SECONDS` analysed seconds); return :func:`reference_size`.
+
+    Raises
+    ------
+    ReferenceTooSmallError
+        Too little reference; the message (and the error's attributes) say how much there is and how
+        much is needed.
+    ParameterError
+        As :func:`reference_size`.
+    """
+    files, seconds = reference_size(reference, sr=sr)
+    why = _reference_message(files, seconds)
+    if why:
+        raise ReferenceTooSmallError(f"no verdict: {why}", files=files, seconds=seconds,
+                                     min_files=MIN_REFERENCE_FILES, min_seconds=MIN_REFERENCE_SECONDS)
+    return files, seconds
 
 
 def _one_blas_thread():
@@ -584,6 +698,9 @@ def musicality_card(
     Returns
     -------
     Card
+        With a pass/fail per check; with none (:attr:`Card.refused` says why, every ``passed`` is None)
+        when ``reference`` holds fewer than :data:`MIN_REFERENCE_FILES` clips or
+        :data:`MIN_REFERENCE_SECONDS` analysed seconds (:func:`check_reference` raises instead).
 
     Raises
     ------
@@ -594,10 +711,13 @@ def musicality_card(
     Examples
     --------
     >>> from musiclib import synth
-    >>> real = [synth.synthetic_mix(duration=6, bpm=b, seed=s) for s, b in enumerate([100, 112, 124, 136, 118, 130])]
-    >>> card = musicality_card(real[:2], training=real[2:4], reference=real[4:])
+    >>> bpms = [100, 112, 124, 136, 118, 130, 106, 128]
+    >>> real = [synth.synthetic_mix(duration=10, bpm=b, seed=s) for s, b in enumerate(bpms)]
+    >>> card = musicality_card(real[:2], training=real[2:5], reference=real[5:])
     >>> card.passed
     True
+    >>> musicality_card(real[:2], training=real[2:5], reference=real[5:6]).verdict()[:10]
+    'NO VERDICT'
     """
     sr = check_int("sr", sr, high=MAX_SR)
     seed = check_int("seed", seed, low=0)
@@ -622,14 +742,15 @@ def musicality_card(
             "copying": _copying(gen, ref, train, cache=cache),
             "diversity": _diversity(gen, ref, cache=cache),
         }
+    refused = _reference_message(len(ref), float(sum(min(f.duration, MAX_ANALYSIS_SECONDS) for f in ref)))
     checks = {}
     for name, rule in CHECKS.items():
         r = results[name]
         v, thr = r["value"], r["threshold"]
-        passed = None if math.isnan(v) else bool(v <= thr) if rule == "max" else bool(v >= thr)
+        passed = None if math.isnan(v) or refused else bool(v <= thr) if rule == "max" else bool(v >= thr)
         checks[name] = {"value": v, "threshold": thr, "passed": passed, "rule": rule,
                         "detail": dict(r["detail"], reference_base=r["base"])}
-    return Card(checks, seconds=float(sum(f.duration for f in gen)), n_clips=len(gen), label=label)
+    return Card(checks, seconds=float(sum(f.duration for f in gen)), n_clips=len(gen), label=label, refused=refused)
 
 
 def _shaped_noise_features(ref: list[ClipFeatures], *, seed: int) -> list[ClipFeatures]:

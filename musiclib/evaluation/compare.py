@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from musiclib.errors import ParameterError
-from musiclib.evaluation.card import CHECKS, MIN_CLIP_SECONDS, RESULT_COLOURS, SR, Card, format_value
+from musiclib.evaluation.card import CHECKS, MIN_CLIP_SECONDS, RESULT_COLOURS, SR, Card, format_value, no_verdict
 
-__all__ = ["model_runs", "card_frame", "style_cards", "ranking", "verdict", "time_frame"]
+__all__ = ["model_runs", "card_frame", "style_cards", "ranking", "verdict", "time_frame", "checks_passed"]
 
 
 def _label(approach: str, model, variant, clock) -> str:
@@ -116,7 +116,7 @@ def card_frame(cards: dict[str, Card]):
 
     frame = pd.DataFrame({label: c.summary_row() for label, c in cards.items()}).T.drop(columns="passed")
     frame = frame.astype(float)
-    frame["passed"] = [f"{len(CHECKS) - len(c.failed)}/{len(CHECKS)}" for c in cards.values()]
+    frame["passed"] = ["no verdict" if c.refused else f"{checks_passed(c)}/{len(CHECKS)}" for c in cards.values()]
     frame["failed"] = [", ".join(c.failed) or "-" for c in cards.values()]
     frame.index.name = "approach · model"
     return frame
@@ -156,7 +156,7 @@ def ranking(cards: dict[str, Card]):
         return pd.DataFrame(columns=columns)
     frame = pd.DataFrame(
         {
-            "passed": [len(CHECKS) - len(c.failed) for c in cards.values()],
+            "passed": [checks_passed(c) for c in cards.values()],
             "distribution": [c.checks["distribution"]["value"] for c in cards.values()],
             "failed": [", ".join(c.failed) or "-" for c in cards.values()],
             "key": [c.checks["distribution"]["detail"].get("unclipped_score", c.checks["distribution"]["value"])
@@ -184,6 +184,9 @@ def verdict(cards: dict[str, Card], *, baselines: dict[str, Card]) -> str:
     str
     """
     n = len(CHECKS)
+    refused = no_verdict({**cards, **baselines})
+    if refused:
+        return refused
 
     def fails(row):
         return "every check" if row.failed == "-" else f"all but {row.failed}"
@@ -203,6 +206,12 @@ def verdict(cards: dict[str, Card], *, baselines: dict[str, Card]) -> str:
         verb = "beats" if top.passed > base.passed else "ties with" if top.passed == base.passed else "falls short of"
         text += f"; it {verb} the best baseline, {base.name} ({base.passed} of {n}, {fails(base)})"
     return text + "."
+
+
+def checks_passed(card: Card) -> float:
+    """How many checks ``card`` passed (checks that do not apply count as passed); NaN when the card gives
+    no verdict (:attr:`~musiclib.evaluation.card.Card.refused`: too little reference)."""
+    return math.nan if card.refused else len(CHECKS) - len(card.failed)
 
 
 def time_frame(runs: dict[str, dict]):

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from musiclib.audio import DEFAULT_SR, resample
+from musiclib.audio import DEFAULT_SR, frame_level_db, resample
 from musiclib.errors import ParameterError
 
 __all__ = ["ClipFeatures", "clip_features", "onset_envelope", "time_statistics", "MIN_CLIP_SECONDS",
@@ -185,10 +185,7 @@ def _prepared(y, *, sr: int, what: str) -> tuple[np.ndarray, int]:
 
 def _frame_level_db(y: np.ndarray) -> np.ndarray:
     """Level of each analysis frame in dBFS ``[shape=(n_frames,)]`` (RMS over n_fft samples)."""
-    import librosa
-
-    rms = librosa.feature.rms(y=y, frame_length=N_FFT, hop_length=HOP)[0]
-    return 20 * np.log10(np.maximum(rms, 1e-10))
+    return frame_level_db(y, frame_length=N_FFT, hop_length=HOP)
 
 
 def _loud_floor(frame_db: np.ndarray, within_db: float) -> float:

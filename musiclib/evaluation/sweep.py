@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from musiclib import representations as _reps
-from musiclib.errors import ParameterError
+from musiclib.errors import ParameterError, check_int, check_number, check_positive, check_sr
 from musiclib.evaluation import metrics as _metrics
 
 __all__ = [
@@ -63,18 +63,6 @@ EXCERPT_FADE_SECONDS = 0.01
 
 
 # -- checks (kept minimal: the representation, phase and metrics modules check their own parameters)
-def _check_int(name, value, *, low):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise ParameterError(f"{name}={value!r} must be an integer >= {low}")
-    return int(value)
-
-
-def _check_seconds(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < np.inf:
-        raise ParameterError(f"{name}={value!r} must be a positive number of seconds")
-    return float(value)
-
-
 def _check_sequence(name, values):
     if isinstance(values, (str, bytes, Mapping)) or not hasattr(values, "__iter__"):
         raise ParameterError(f"{name}={values!r} must be a non-empty sequence")
@@ -177,7 +165,7 @@ def decode_ceiling(
     """
     if not isinstance(rep, _reps.Representation):
         raise ParameterError(f"decode_ceiling() needs a musiclib representation as rep, got {type(rep).__name__}")
-    if _check_int("sr", sr, low=1) != rep.sr:
+    if check_sr(sr) != rep.sr:
         raise ParameterError(f"sr={sr} differs from the representation's sr={rep.sr}")
     y = np.asarray(y)
     kwargs = {"method": method, "n_iter": n_iter, "seed": seed}
@@ -225,10 +213,7 @@ def decode_ceilings(
     *,
     sr: int,
     reps,
-    method: str = "pghi+fgla",
-    n_iter: int = 32,
-    nnls_iter: int | None = None,
-    seed: int = 0,
+    **options,
 ) -> pd.DataFrame:
     """:func:`decode_ceiling` of every representation on every clip.
 
@@ -241,8 +226,8 @@ def decode_ceilings(
         Sample rate in Hz.
     reps : sequence of Representation
         The candidates, each at ``sr``.
-    method, n_iter, nnls_iter, seed :
-        As :func:`decode_ceiling`.
+    **options
+        ``method``, ``n_iter``, ``nnls_iter``, ``seed`` of :func:`decode_ceiling` (same defaults).
 
     Returns
     -------
@@ -258,10 +243,11 @@ def decode_ceilings(
     reps = _check_sequence("reps", reps)
     if not clips:
         raise ParameterError("decode_ceilings() got no clips")
-    kwargs = {"method": method, "n_iter": n_iter, "nnls_iter": nnls_iter, "seed": seed}
-    _warm_up(np.asarray(next(iter(clips.values()))), reps[0], **kwargs)
+    if "keep_audio" in options:
+        raise ParameterError("decode_ceilings() keeps no audio: call decode_ceiling(keep_audio=True) on one clip")
+    _warm_up(np.asarray(next(iter(clips.values()))), reps[0], **options)
     rows = [
-        {"clip": name, **decode_ceiling(y, sr=sr, rep=rep, **kwargs)}
+        {"clip": name, **decode_ceiling(y, sr=sr, rep=rep, **options)}
         for rep, (name, y) in itertools.product(reps, clips.items())
     ]
     return pd.DataFrame(rows)
@@ -330,9 +316,9 @@ def make_excerpt(clips, *, sr: int, duration: float = 10.0, piece_seconds: float
     """
     from musiclib import audio as _audio
 
-    sr = _check_int("sr", sr, low=1)
-    duration = _check_seconds("duration", duration)
-    piece_seconds = _check_seconds("piece_seconds", piece_seconds)
+    sr = check_sr(sr)
+    duration = check_positive("duration", duration)
+    piece_seconds = check_positive("piece_seconds", piece_seconds)
     n_fade = max(1, int(round(EXCERPT_FADE_SECONDS * sr)))
     ramp = (0.5 - 0.5 * np.cos(np.pi * (np.arange(n_fade) + 0.5) / n_fade)).astype(np.float32)
     pieces = []
@@ -436,9 +422,9 @@ def sweep_settings(
     >>> rows[["n_fft", "hop_length"]].values.tolist()
     [[512, 128], [512, 256], [1024, 128], [1024, 256], [1024, 512]]
     """
-    sr = _check_int("sr", sr, low=1)
-    n_ffts = [_check_int("n_ffts", n, low=16) for n in _check_sequence("n_ffts", n_ffts)]
-    hop_lengths = None if hop_lengths is None else [_check_int("hop_lengths", h, low=1) for h in _check_sequence("hop_lengths", hop_lengths)]
+    sr = check_sr(sr)
+    n_ffts = [check_int("n_ffts", n, low=16) for n in _check_sequence("n_ffts", n_ffts)]
+    hop_lengths = None if hop_lengths is None else [check_int("hop_lengths", h, low=1) for h in _check_sequence("hop_lengths", hop_lengths)]
     plan = _plan(_check_sequence("representations", representations), n_ffts, hop_lengths,
                  _check_sequence("methods", methods), _check_sequence("n_iters", n_iters), sr=sr)
     kwargs = {"seed": seed, "keep_audio": keep_audio}
@@ -493,12 +479,11 @@ def _over_budget(rows, *, max_features=None, max_frames_per_second=None, min_rea
     if not isinstance(rows, pd.DataFrame):
         raise ParameterError(f"the rule needs a DataFrame of settings, got {type(rows).__name__}")
     over = {}
-    for text, column, limit, sign in (("more than {} features per frame", "n_features", max_features, 1),
-                                      ("more than {} frames per second", "frames_per_second", max_frames_per_second, 1),
-                                      ("slower than {}× real time", "real_time_factor", min_real_time_factor, -1)):
-        if limit is not None:
-            if isinstance(limit, bool) or not isinstance(limit, numbers.Real) or not 0 < limit < np.inf:
-                raise ParameterError(f"the budget on {column} must be a positive number, got {limit!r}")
+    for text, column, name, limit, sign in (
+            ("more than {} features per frame", "n_features", "max_features", max_features, 1),
+            ("more than {} frames per second", "frames_per_second", "max_frames_per_second", max_frames_per_second, 1),
+            ("slower than {}× real time", "real_time_factor", "min_real_time_factor", min_real_time_factor, -1)):
+        if check_positive(name, limit, allow_none=True) is not None:
             over[text.format(f"{limit:g}")] = sign * rows[column] > sign * limit
     if representations is not None:
         names = _check_sequence("representations", representations)
@@ -548,8 +533,7 @@ def recommend(rows: pd.DataFrame, *, tolerance_db: float = 1.0, **budgets) -> di
     -----
     Notebook: 01_spectrogram_settings
     """
-    if isinstance(tolerance_db, bool) or not isinstance(tolerance_db, numbers.Real) or not 0 <= tolerance_db < np.inf:
-        raise ParameterError(f"tolerance_db={tolerance_db!r} must be a number >= 0")
+    check_number("tolerance_db", tolerance_db, low=0)
     over = _over_budget(rows, **budgets)
     fits = within_budget(rows, **budgets)
     stated = ", ".join(f"{k}={v}" for k, v in budgets.items() if v is not None) or "no budgets"

@@ -65,6 +65,15 @@ Families
     :class:`~musiclib.models.gan.WaveGAN` on raw audio; ``generate``/``sample`` give patches or
     windows, :func:`musiclib.patches.sequence_to_audio` turns patch sequences into audio.
     ``notebooks/06_gan``.
+
+Keras models (all of the TensorFlow modules above)
+--------------------------------------------------
+Built inside :func:`musiclib.models.keras_seq.strategy`'s scope (one GPU when present, several through
+``tf.distribute.MirroredStrategy``, with no change to the calling code); seeded by
+:func:`musiclib.models.keras_seq.set_seed` (op determinism on the CPU, so a CPU run repeats exactly);
+saved in Keras' ``.keras`` format, atomically (no pickles; :func:`musiclib.models.keras_seq.load_model`);
+trained with custom ``train_step`` methods (:func:`musiclib.models.keras_seq.gradient_step`) and resumable
+checkpoints (``keras.callbacks.BackupAndRestore``). Importing one of them imports TensorFlow.
 """
 
 from __future__ import annotations

@@ -57,13 +57,9 @@ below it, for about a quarter more time per step. A wider discriminator lowered 
 well but let the levels drift (the distribution and clipping checks failed), so it is not used.
 (The measurements are in the commit that made the change; ``notebooks/06_gan`` shows the result.)
 
-Checkpoints, saving, devices
-----------------------------
-:func:`fit_gan` trains for a number of steps with ``keras.callbacks.BackupAndRestore`` (training
-resumes after an interruption, optimiser state and random-generator state included) and saves
-the finished model in Keras' native ``.keras`` format (atomically). Models are built inside
-:func:`musiclib.models.keras_seq.strategy`. :func:`musiclib.models.keras_seq.set_seed` makes a CPU
-run repeat exactly.
+Checkpoints, saving, devices: as every Keras model here (:mod:`musiclib.models`); :func:`fit_gan`
+trains for a number of steps and resumes after an interruption (optimiser and random-generator state
+included).
 
 Watching it train
 -----------------
@@ -71,8 +67,6 @@ Watching it train
 ``every`` steps, a grid of generated patches, a few generated clips and the musicality card's
 noise and diversity checks on them, so collapse and noise show while the model trains
 (:class:`TrainingRecord` holds and plots it).
-
-Importing this module imports TensorFlow (``import musiclib`` does not).
 
 Notebook: ``notebooks/06_gan``.
 
@@ -89,25 +83,20 @@ Larsen et al. (2016): Autoencoding beyond pixels using a learned similarity metr
 
 from __future__ import annotations
 
-import os
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+import numpy as np
 
-import json  # noqa: E402
-import math  # noqa: E402
-import time  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-from musiclib.errors import ParameterError, check_choice, check_int, check_number  # noqa: E402
-from musiclib.tools import atomic_write  # noqa: E402
-from musiclib.models import keras_seq  # noqa: E402
-from musiclib.models.keras_seq import set_seed, strategy  # noqa: E402
-from musiclib.models.vae import PatchVAE, free_bits_kl, gaussian_kl  # noqa: E402
+from musiclib.models._backend import keras, tf
+from musiclib.errors import ParameterError, check_choice, check_int, check_number
+from musiclib.tools import atomic_write
+from musiclib.models import keras_seq
+from musiclib.models.keras_seq import set_seed, strategy
+from musiclib.models.vae import PatchVAE, free_bits_kl, gaussian_kl
 
 __all__ = [
     "SpecGAN",
@@ -931,9 +920,9 @@ class VAEGAN(PatchVAE):
         del tape
         self.d_optimizer.apply_gradients(zip(d_grads, d_vars))
         self.optimizer.apply_gradients(zip(grads, vae_vars))
-        return self._update({"loss": loss, "reconstruction_loss": reconstruction, "kl_loss": tf.reduce_sum(kl_units),
-                             "kl_weight": weight, "d_loss": d_loss, "adversarial_loss": adversarial,
-                             "feature_loss": feature})
+        return keras_seq.update_metrics(self.metrics, {
+            "loss": loss, "reconstruction_loss": reconstruction, "kl_loss": tf.reduce_sum(kl_units), "kl_weight": weight,
+            "d_loss": d_loss, "adversarial_loss": adversarial, "feature_loss": feature})
 
     def test_step(self, data):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)

@@ -66,38 +66,27 @@ when it is given: an over-fitted model's training error understates the error it
 its own output. ``noise="gaussian"`` gives per-feature Gaussian noise
 (``temperature * residual_std * N(0, 1)``).
 
-Models are built inside :func:`strategy`'s scope, so one GPU is used when present and several
-through ``tf.distribute.MirroredStrategy`` without changes to the calling code.
-
-Importing this module imports TensorFlow (``import musiclib`` does not).
+Strategy, seeds and saving: as every Keras model here (:mod:`musiclib.models`).
 
 Notebook: ``notebooks/04_lstm``.
 """
 
 from __future__ import annotations
 
+import functools
+import json
+import math
 import os
+import time
+import zipfile
+from pathlib import Path
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+import numpy as np
 
-import functools  # noqa: E402
-import json  # noqa: E402
-import math  # noqa: E402
-import time  # noqa: E402
-import zipfile  # noqa: E402
-from pathlib import Path  # noqa: E402
+from musiclib.models._backend import keras, tf
+from musiclib.errors import ParameterError, check_int, check_ints, check_number
+from musiclib.framing import N_PHASE, clock_features
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-from musiclib.errors import ParameterError, check_int, check_number  # noqa: E402
-from musiclib.framing import N_PHASE, clock_features  # noqa: E402
-
-if keras.backend.backend() != "tensorflow":  # pragma: no cover - depends on the user's environment
-    raise ImportError(
-        f"musiclib.models.keras_seq needs Keras' TensorFlow backend, but KERAS_BACKEND={keras.backend.backend()!r}"
-    )
 
 __all__ = [
     "NextFrameLSTM",
@@ -252,25 +241,27 @@ def set_seed(seed: int = 0, *, deterministic: bool | None = None) -> None:
 # ---------------------------------------------------------------------------------------------
 # small helpers used by the models and the compiled roll-outs
 # ---------------------------------------------------------------------------------------------
-def _check_units(name, units) -> tuple[int, ...]:
-    if isinstance(units, (int, np.integer)):
-        units = (int(units),)
-    units = tuple(units)
-    if not units or any(isinstance(u, bool) or not isinstance(u, (int, np.integer)) or u < 1 for u in units):
-        raise ParameterError(f"{name}={units!r} must be a positive integer or a non-empty list of them")
-    return tuple(int(u) for u in units)
+def update_metrics(metrics, losses: dict) -> dict:
+    """Update each metric with ``losses[metric.name]``; their running results by name (what a step returns)."""
+    for m in metrics:
+        m.update_state(losses[m.name])
+    return {m.name: m.result() for m in metrics}
 
 
-def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ParameterError(f"{name}={value!r} must be a positive integer")
-    return int(value)
+def gradient_step(model, compute):
+    """One optimiser step of ``model`` on the ``"loss"`` that ``compute()`` returns; returns what it returned.
 
-
-def _check_harmonics(value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-        raise ParameterError(f"clock_harmonics={value!r} must be an integer >= 0 (0: no clock)")
-    return int(value)
+    ``compute()`` gives a dict of losses, or a tuple ending in one. Under ``MirroredStrategy`` the
+    replicas' gradients are summed, so the loss is divided by their number (keras-io's custom
+    ``train_step``).
+    """
+    with tf.GradientTape() as tape:
+        out = compute()
+        losses = out if isinstance(out, dict) else out[-1]
+        scaled = losses["loss"] / tf.distribute.get_strategy().num_replicas_in_sync
+    grads = tape.gradient(scaled, model.trainable_weights)
+    model.optimizer.apply_gradients(zip(grads, model.trainable_weights))
+    return out
 
 
 def _bucket(n: int, *, minimum: int = 16) -> int:
@@ -394,8 +385,8 @@ class _NextFrameModel(keras.Model):
 
     def __init__(self, n_features, *, clock_harmonics=0, noise="residuals", name=None, **kwargs):
         super().__init__(name=name, **kwargs)
-        self.n_features = _check_positive_int("n_features", n_features)
-        self.clock_harmonics = _check_harmonics(clock_harmonics)
+        self.n_features = check_int("n_features", n_features)
+        self.clock_harmonics = check_int("clock_harmonics", clock_harmonics, low=0, note="0: no clock")
         if noise not in NOISE_KINDS:
             raise ParameterError(f"noise={noise!r} must be one of {NOISE_KINDS}")
         self.noise = noise
@@ -501,24 +492,13 @@ class _NextFrameModel(keras.Model):
     def metrics(self):
         return [self.loss_tracker]
 
-    def _update(self, losses):
-        for m in self.metrics:
-            m.update_state(losses[m.name])
-        return {m.name: m.result() for m in self.metrics}
-
     def train_step(self, data):
         x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
-        with tf.GradientTape() as tape:
-            losses = self._step_losses(x, y, training=True)
-            # gradients are summed over replicas under MirroredStrategy: average instead
-            scaled = losses["loss"] / tf.distribute.get_strategy().num_replicas_in_sync
-        grads = tape.gradient(scaled, self.trainable_weights)
-        self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
-        return self._update(losses)
+        return update_metrics(self.metrics, gradient_step(self, lambda: self._step_losses(x, y, training=True)))
 
     def test_step(self, data):
         x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
-        return self._update(self._step_losses(x, y, training=False))
+        return update_metrics(self.metrics, self._step_losses(x, y, training=False))
 
     def predict_step(self, data):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
@@ -655,7 +635,7 @@ class _NextFrameModel(keras.Model):
         self._check_frames(prime, "rollout", ndim=3)
         if prime.shape[1] < 1:
             raise ParameterError("rollout() needs a prime of at least one frame, got 0")
-        n_frames = _check_positive_int("n_frames", n_frames)
+        n_frames = check_int("n_frames", n_frames)
         temperature = check_number("temperature", temperature, low=0)
         seed = check_int("seed", seed, low=0)
         if not np.all(np.isfinite(prime)):
@@ -804,7 +784,7 @@ class NextFrameLSTM(_NextFrameModel):
     def __init__(self, n_features, *, units=(128, 128), dropout=0.0, clock_harmonics=0, noise="residuals", name=None,
                  **kwargs):
         super().__init__(n_features, clock_harmonics=clock_harmonics, noise=noise, name=name, **kwargs)
-        self.units = _check_units("units", units)
+        self.units = check_ints("units", units)
         if not 0 <= dropout < 1:
             raise ParameterError(f"dropout={dropout!r} must lie in [0, 1)")
         self.dropout = float(dropout)
@@ -868,8 +848,8 @@ class NextFrameMLP(_NextFrameModel):
     def __init__(self, n_features, *, context=16, units=(256, 256), clock_harmonics=0, noise="residuals", name=None,
                  **kwargs):
         super().__init__(n_features, clock_harmonics=clock_harmonics, noise=noise, name=name, **kwargs)
-        self.context = _check_positive_int("context", context)
-        self.units = _check_units("units", units)
+        self.context = check_int("context", context)
+        self.units = check_ints("units", units)
         self.flat = keras.layers.Conv1D(self.units[0], self.context, padding="causal", activation="relu",
                                         name="context_dense")
         self.hidden = [keras.layers.Dense(u, activation="relu", name=f"dense_{i + 1}")
@@ -925,9 +905,9 @@ class DilatedCNN(_NextFrameModel):
     def __init__(self, n_features, *, filters=128, kernel_size=2, dilations=(1, 2, 4, 8, 16, 32), clock_harmonics=0,
                  noise="residuals", name=None, **kwargs):
         super().__init__(n_features, clock_harmonics=clock_harmonics, noise=noise, name=name, **kwargs)
-        self.filters = _check_positive_int("filters", filters)
-        self.kernel_size = _check_positive_int("kernel_size", kernel_size)
-        self.dilations = _check_units("dilations", dilations)
+        self.filters = check_int("filters", filters)
+        self.kernel_size = check_int("kernel_size", kernel_size)
+        self.dilations = check_ints("dilations", dilations)
         self.inp = keras.layers.Dense(self.filters, name="input_projection")
         self.convs = [
             keras.layers.Conv1D(self.filters, self.kernel_size, dilation_rate=d, padding="causal", activation="relu",
@@ -993,10 +973,10 @@ class LSTMVAE(_NextFrameModel):
                  beta=1.0, clock_harmonics=0, name=None, **kwargs):
         kwargs.pop("noise", None)
         super().__init__(n_features, clock_harmonics=clock_harmonics, name=name, **kwargs)
-        self.encoder_units = _check_units("encoder_units", encoder_units)
-        self.units = _check_units("units", units)
-        self.decoder_units = _check_units("decoder_units", decoder_units)
-        self.latent_dim = _check_positive_int("latent_dim", latent_dim)
+        self.encoder_units = check_ints("encoder_units", encoder_units)
+        self.units = check_ints("units", units)
+        self.decoder_units = check_ints("decoder_units", decoder_units)
+        self.latent_dim = check_int("latent_dim", latent_dim)
         if not np.isfinite(beta) or beta < 0:
             raise ParameterError(f"beta={beta!r} must be a finite number >= 0")
         self.beta = float(beta)
@@ -1179,9 +1159,9 @@ def sequence_dataset(tracks, *, window: int = 64, batch_size: int = 32, hop: int
     tf.data.Dataset
         ``x [shape=(batch, window, n_features (+ 4 * harmonics))]``, ``y [shape=(batch, window, n_features)]``.
     """
-    window = _check_positive_int("window", window)
-    batch_size = _check_positive_int("batch_size", batch_size)
-    hop = max(1, window // 2) if hop is None else _check_positive_int("hop", hop)
+    window = check_int("window", window)
+    batch_size = check_int("batch_size", batch_size)
+    hop = max(1, window // 2) if hop is None else check_int("hop", hop)
     if isinstance(tracks, np.ndarray) and tracks.ndim == 2:
         tracks = [tracks]
     tracks = [np.asarray(t, dtype=np.float32) for t in tracks]
@@ -1300,7 +1280,7 @@ def fit_with_checkpoints(model, data, *, epochs: int, checkpoint_dir, validation
         ``{"loss": [...], ..., "epoch_seconds": [...], "initial_epoch": int}`` over all epochs,
         ``initial_epoch`` being the epochs found done when this call started.
     """
-    epochs = _check_positive_int("epochs", epochs)
+    epochs = check_int("epochs", epochs)
     directory = Path(checkpoint_dir)
     directory.mkdir(parents=True, exist_ok=True)
     final, last = directory / _FINAL, directory / _LAST

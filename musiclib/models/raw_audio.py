@@ -32,37 +32,26 @@ an L1 distance between log-magnitude spectrograms at two resolutions, which care
 heard rather than about the exact phase (an MSE-only waveform autoencoder learns mostly the low,
 loud partials).
 
-Models are built inside :func:`musiclib.models.keras_seq.strategy`; seeds through
-:func:`musiclib.models.keras_seq.set_seed` (op determinism on the CPU). Generation is one batched
+Strategy, seeds and saving: as every Keras model here (:mod:`musiclib.models`). Generation is one batched
 call of the decoder (one ``tf.function`` per model) plus the stretching and joining, far faster than real time
 (``benchmarks/generate_raw.py``, rows ``raw-...``).
-
-Importing this module imports TensorFlow (``import musiclib`` does not).
 
 Notebook: ``notebooks/07_raw_audio``.
 """
 
 from __future__ import annotations
 
-import os
+import math
+import time
+from dataclasses import dataclass, field
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+import numpy as np
 
-import math  # noqa: E402
-import time  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
+from musiclib.models._backend import keras, tf
+from musiclib.errors import ParameterError, check_int, check_ints, check_number, check_signal
+from musiclib.models.keras_seq import (fit_with_checkpoints, gradient_step, load_model, set_seed,  # noqa: F401
+                                       strategy, update_metrics)
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-from musiclib.errors import ParameterError  # noqa: E402
-from musiclib.models.keras_seq import fit_with_checkpoints, load_model, set_seed, strategy  # noqa: E402,F401
-
-if keras.backend.backend() != "tensorflow":  # pragma: no cover - depends on the user's environment
-    raise ImportError(
-        f"musiclib.models.raw_audio needs Keras' TensorFlow backend, but KERAS_BACKEND={keras.backend.backend()!r}"
-    )
 
 __all__ = [
     "SR",
@@ -97,43 +86,6 @@ KINDS = ("dense", "conv")
 
 _PACKAGE = "musiclib"
 
-
-def _check_positive_int(name, value, *, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ParameterError(f"{name}={value!r} must be an integer >= {minimum}")
-    return int(value)
-
-
-def _check_float(name, value, *, low=None, low_open=False, high=None):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not math.isfinite(
-            value):
-        raise ParameterError(f"{name}={value!r} must be a finite number")
-    if low is not None and (value < low or (low_open and value == low)):
-        raise ParameterError(f"{name}={value!r} must be {'>' if low_open else '>='} {low}")
-    if high is not None and value > high:
-        raise ParameterError(f"{name}={value!r} must be <= {high}")
-    return float(value)
-
-
-def _check_units(name, units) -> tuple[int, ...]:
-    if isinstance(units, (int, np.integer)) and not isinstance(units, bool):
-        units = (int(units),)
-    try:
-        units = tuple(units)
-    except TypeError:
-        raise ParameterError(f"{name}={units!r} must be a positive integer or a list of them") from None
-    if not units or any(isinstance(u, bool) or not isinstance(u, (int, np.integer)) or u < 1 for u in units):
-        raise ParameterError(f"{name}={units!r} must be a positive integer or a non-empty list of them")
-    return tuple(int(u) for u in units)
-
-
-def _check_audio(y, name="y") -> np.ndarray:
-    y = np.asarray(y)
-    if y.ndim != 1 or y.size == 0 or not np.issubdtype(y.dtype, np.number) or np.iscomplexobj(y):
-        raise ParameterError(f"{name} must be a non-empty 1-D array of real samples, got shape {y.shape}")
-    if not np.all(np.isfinite(y)):
-        raise ParameterError(f"{name} holds {int(np.count_nonzero(~np.isfinite(y)))} NaN or infinite samples")
-    return y.astype(np.float32, copy=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -177,6 +129,7 @@ class PieceSet:
 
     @property
     def n_samples(self) -> int:
+        """Samples per piece."""
         return int(self.pieces.shape[1])
 
     @property
@@ -208,9 +161,9 @@ def fixed_pieces(y: np.ndarray, *, n_samples: int = N_SAMPLES, hop: int | None =
     np.ndarray [shape=(n_pieces, n_samples)], float32
         Empty (0 rows) when ``y`` is shorter than one piece.
     """
-    y = _check_audio(y)
-    n_samples = _check_positive_int("n_samples", n_samples, minimum=16)
-    hop = n_samples if hop is None else _check_positive_int("hop", hop)
+    y = check_signal("y", y)
+    n_samples = check_int("n_samples", n_samples, low=16)
+    hop = n_samples if hop is None else check_int("hop", hop)
     if len(y) < n_samples:
         return np.zeros((0, n_samples), dtype=np.float32)
     starts = np.arange(0, len(y) - n_samples + 1, hop)
@@ -232,9 +185,9 @@ def beat_pieces(y: np.ndarray, *, sr: int, n_samples: int = N_SAMPLES, beats_per
     """
     from musiclib import beats as beats_module
 
-    y = _check_audio(y)
-    n_samples = _check_positive_int("n_samples", n_samples, minimum=16)
-    beats_per_slice = _check_positive_int("beats_per_slice", beats_per_slice)
+    y = check_signal("y", y)
+    n_samples = check_int("n_samples", n_samples, low=16)
+    beats_per_slice = check_int("beats_per_slice", beats_per_slice)
     if beats is None:
         beats = beats_module.track_beats(y, sr=sr)
     slices = [(int(a), int(b)) for a, b in
@@ -279,13 +232,13 @@ def make_pieces(clips, *, sr: int, split: str = "fixed", n_samples: int = N_SAMP
         raise ParameterError(f"split={split!r} must be one of {SPLITS}")
     if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or sr <= 0:
         raise ParameterError(f"sr={sr!r} must be a positive integer (Hz)")
-    n_samples = _check_positive_int("n_samples", n_samples, minimum=16)
-    beats_per_slice = _check_positive_int("beats_per_slice", beats_per_slice)
+    n_samples = check_int("n_samples", n_samples, low=16)
+    beats_per_slice = check_int("beats_per_slice", beats_per_slice)
     if hasattr(clips, "clips"):
         clips = clips.clips
     if isinstance(clips, np.ndarray) and clips.ndim == 1:
         clips = [clips]
-    clips = [_check_audio(getattr(c, "y", c), name=f"clips[{i}]") for i, c in enumerate(clips)]
+    clips = [check_signal(f"clips[{i}]", getattr(c, "y", c)) for i, c in enumerate(clips)]
     if not clips:
         raise ParameterError("make_pieces() got no clips")
     pieces, lengths, source, starts, tempi, skipped = [], [], [], [], [], []
@@ -370,18 +323,18 @@ class RawAutoencoder(keras.Model):
     def __init__(self, n_samples=N_SAMPLES, *, kind="dense", latent_dim=32, units=(512,), filters=(16, 32, 64, 64),
                  kernel_size=9, stride=4, variational=False, beta=1.0, spectral_weight=1.0, name=None, **kwargs):
         super().__init__(name=name, **kwargs)
-        self.n_samples = _check_positive_int("n_samples", n_samples, minimum=16)
+        self.n_samples = check_int("n_samples", n_samples, low=16)
         if kind not in KINDS:
             raise ParameterError(f"kind={kind!r} must be one of {KINDS}")
         self.kind = kind
-        self.latent_dim = _check_positive_int("latent_dim", latent_dim)
-        self.units = _check_units("units", units)
-        self.filters = _check_units("filters", filters)
-        self.kernel_size = _check_positive_int("kernel_size", kernel_size)
-        self.stride = _check_positive_int("stride", stride)
+        self.latent_dim = check_int("latent_dim", latent_dim)
+        self.units = check_ints("units", units)
+        self.filters = check_ints("filters", filters)
+        self.kernel_size = check_int("kernel_size", kernel_size)
+        self.stride = check_int("stride", stride)
         self.variational = bool(variational)
-        self.beta = _check_float("beta", beta, low=0.0)
-        self.spectral_weight = _check_float("spectral_weight", spectral_weight, low=0.0)
+        self.beta = check_number("beta", beta, low=0.0)
+        self.spectral_weight = check_number("spectral_weight", spectral_weight, low=0.0)
         # the spectral term's two resolutions: 256 and 1024 samples (26 and 102 ms at 10 kHz), or
         # shorter for short pieces
         self._fft_sizes = sorted({max(4, min(256, self.n_samples // 4)), max(8, min(1024, self.n_samples // 2))})
@@ -492,24 +445,13 @@ class RawAutoencoder(keras.Model):
     def metrics(self):
         return [self.loss_tracker, self.reconstruction_tracker, self.spectral_tracker, self.kl_tracker]
 
-    def _update(self, losses):
-        for m in self.metrics:
-            m.update_state(losses[m.name])
-        return {m.name: m.result() for m in self.metrics}
-
     def train_step(self, data):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        with tf.GradientTape() as tape:
-            losses = self._compute_losses(x, training=True)
-            # gradients are summed over replicas under MirroredStrategy: average instead
-            scaled = losses["loss"] / tf.distribute.get_strategy().num_replicas_in_sync
-        grads = tape.gradient(scaled, self.trainable_weights)
-        self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
-        return self._update(losses)
+        return update_metrics(self.metrics, gradient_step(self, lambda: self._compute_losses(x, training=True)))
 
     def test_step(self, data):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        return self._update(self._compute_losses(x, training=False))
+        return update_metrics(self.metrics, self._compute_losses(x, training=False))
 
     # -- codes and audio ------------------------------------------------------------------------
     def encode(self, pieces, *, batch_size: int = 256) -> np.ndarray:
@@ -539,7 +481,7 @@ class RawAutoencoder(keras.Model):
 
 
 def _make(n_samples, *, learning_rate, **params) -> RawAutoencoder:
-    learning_rate = _check_float("learning_rate", learning_rate, low=0.0, low_open=True, high=1.0)
+    learning_rate = check_number("learning_rate", learning_rate, low=0.0, low_open=True, high=1.0)
     with strategy().scope():
         model = RawAutoencoder(n_samples, **params)
         model.build()
@@ -584,7 +526,7 @@ def piece_dataset(pieces, *, batch_size: int = 32, shuffle: bool = True, seed: i
     x = np.asarray(getattr(pieces, "pieces", pieces), dtype=np.float32)
     if x.ndim != 2 or len(x) == 0 or not np.all(np.isfinite(x)):
         raise ParameterError(f"piece_dataset() needs finite pieces of shape (n, n_samples), got shape {x.shape}")
-    batch_size = _check_positive_int("batch_size", batch_size)
+    batch_size = check_int("batch_size", batch_size)
     ds = tf.data.Dataset.from_tensor_slices(x)
     if shuffle:
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
@@ -610,7 +552,7 @@ class LatentGaussian:
     """
 
     def __init__(self, *, shrinkage: float = 0.05):
-        self.shrinkage = _check_float("shrinkage", shrinkage, low=0.0, high=1.0)
+        self.shrinkage = check_number("shrinkage", shrinkage, low=0.0, high=1.0)
         self.mean_ = None
         self.cov_ = None
 
@@ -630,8 +572,8 @@ class LatentGaussian:
         """``n`` codes ``[shape=(n, latent_dim)]``: the mean plus ``temperature`` times a seeded draw of the spread."""
         if self.mean_ is None:
             raise ParameterError("LatentGaussian.sample() called before fit()")
-        n = _check_positive_int("n", n)
-        temperature = _check_float("temperature", temperature, low=0.0, high=100.0)
+        n = check_int("n", n)
+        temperature = check_number("temperature", temperature, low=0.0, high=100.0)
         eps = np.random.default_rng(seed).standard_normal((n, len(self.mean_)))
         return (self.mean_ + temperature * eps @ self._chol.T).astype(np.float32)
 
@@ -642,7 +584,7 @@ def interpolate_codes(a, b, *, n: int) -> np.ndarray:
     b = np.asarray(b, dtype=np.float32).reshape(-1)
     if a.shape != b.shape or a.size == 0 or not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
         raise ParameterError(f"interpolate_codes() needs two finite codes of one length, got {a.shape} and {b.shape}")
-    n = _check_positive_int("n", n, minimum=2)
+    n = check_int("n", n, low=2)
     t = np.linspace(0.0, 1.0, n, dtype=np.float32)[:, None]
     return (1 - t) * a + t * b
 
@@ -681,7 +623,7 @@ def stitch(pieces, *, sr: int, lengths=None, crossfade: float = 0.01) -> tuple[n
         raise ParameterError(f"stitch() needs finite pieces of shape (n, n_samples), got shape {pieces.shape}")
     if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or sr <= 0:
         raise ParameterError(f"sr={sr!r} must be a positive integer (Hz)")
-    crossfade = _check_float("crossfade", crossfade, low=0.0, high=1.0)
+    crossfade = check_number("crossfade", crossfade, low=0.0, high=1.0)
     fade = int(round(crossfade * sr))
     if lengths is None:
         slices = list(pieces)
@@ -689,7 +631,7 @@ def stitch(pieces, *, sr: int, lengths=None, crossfade: float = 0.01) -> tuple[n
     else:
         if np.ndim(lengths) == 0:
             lengths = [lengths] * len(pieces)
-        lengths = [_check_positive_int("lengths", n, minimum=2 * fade + 2) for n in lengths]
+        lengths = [check_int("lengths", n, low=2 * fade + 2) for n in lengths]
         if len(lengths) != len(pieces):
             raise ParameterError(f"lengths has {len(lengths)} entries for {len(pieces)} pieces")
         slices = [beats_module.stretch(p, n_samples=n + fade, sr=sr) for p, n in zip(pieces, lengths)]
@@ -737,13 +679,13 @@ def generate_audio(model: RawAutoencoder, latent: LatentGaussian, *, sr: int = S
     """
     if split not in SPLITS:
         raise ParameterError(f"split={split!r} must be one of {SPLITS}")
-    seconds = _check_float("seconds", seconds, low=0.0, low_open=True, high=24 * 3600.0)
-    crossfade = _check_float("crossfade", crossfade, low=0.0, high=1.0)
+    seconds = check_number("seconds", seconds, low=0.0, low_open=True, high=24 * 3600.0)
+    crossfade = check_number("crossfade", crossfade, low=0.0, high=1.0)
     if split == "beat":
         if tempo is None:
             raise ParameterError("split='beat' needs the tempo (BPM) to stretch the pieces back to")
-        tempo = _check_float("tempo", tempo, low=20.0, high=400.0)
-        piece = int(round(60.0 / tempo * _check_positive_int("beats_per_slice", beats_per_slice) * sr))
+        tempo = check_number("tempo", tempo, low=20.0, high=400.0)
+        piece = int(round(60.0 / tempo * check_int("beats_per_slice", beats_per_slice) * sr))
     else:
         piece = model.n_samples
     fade = int(round(crossfade * sr))

@@ -34,37 +34,28 @@ Every decoder is a Gaussian with a learned standard deviation per band (Rybkin e
 mean is what reconstructions show, and sampling (``noise_scale=1``) draws from it, restoring the
 band-to-band detail that a mean smooths away.
 
-All models: ``.keras`` saves (``model.save("m.keras")``, :func:`load_model`; no pickles), resumable
-training (:func:`fit_with_checkpoints`: Keras' ``BackupAndRestore`` and ``ModelCheckpoint``),
-seeded determinism on the CPU (:func:`set_seed`), and :func:`strategy` (one or several GPUs) from
-:mod:`musiclib.models.keras_seq`. Data comes as ``tf.data`` from :func:`patch_dataset` and
+Strategy, seeds and saving as every Keras model here (:mod:`musiclib.models`); resumable training with
+:func:`fit_with_checkpoints` (``BackupAndRestore`` and ``ModelCheckpoint``). Data comes as ``tf.data`` from :func:`patch_dataset` and
 :func:`code_dataset`. Whether a generated patch is a copy is measured with
 :func:`musiclib.patches.nearest_patches`.
-
-Importing this module imports TensorFlow (``import musiclib`` does not).
 
 Notebook: ``notebooks/05_vae`` (and the VAE-GAN of ``notebooks/06_gan``).
 """
 
 from __future__ import annotations
 
-import os
+import json
+import math
+import time
+from pathlib import Path
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+import numpy as np
 
-import json  # noqa: E402
-import math  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-from musiclib.errors import ParameterError, check_fraction, check_int, check_number  # noqa: E402
-from musiclib.models.keras_seq import load_model, set_seed, strategy  # noqa: E402,F401
-from musiclib.tools import atomic_write  # noqa: E402
-from musiclib.patches import as_patch_array  # noqa: E402
+from musiclib.models._backend import keras, tf
+from musiclib.errors import ParameterError, check_fraction, check_int, check_ints, check_number
+from musiclib.models.keras_seq import gradient_step, load_model, set_seed, strategy, update_metrics  # noqa: F401
+from musiclib.tools import atomic_write
+from musiclib.patches import as_patch_array
 
 __all__ = [
     "PatchVAE",
@@ -101,18 +92,6 @@ _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 def _write_json(path, obj) -> None:
     with atomic_write(path) as tmp:
         tmp.write_text(json.dumps(obj, indent=1))
-
-
-def _check_filters(filters) -> tuple[int, ...]:
-    if isinstance(filters, (int, np.integer)):
-        filters = (filters,)
-    try:
-        filters = tuple(filters)
-    except TypeError:
-        raise ParameterError(f"filters={filters!r} must be a list of positive integers") from None
-    if not filters or any(isinstance(f, bool) or not isinstance(f, (int, np.integer)) or f < 1 for f in filters):
-        raise ParameterError(f"filters={filters!r} must be a non-empty list of positive integers")
-    return tuple(int(f) for f in filters)
 
 
 def _patch_array(x, model, what) -> np.ndarray:
@@ -183,7 +162,7 @@ class _PatchModel(keras.Model):
         super().__init__(name=name, **kwargs)
         self.n_frames = check_int("n_frames", n_frames, low=2)
         self.n_features = check_int("n_features", n_features)
-        self.filters = _check_filters(filters)
+        self.filters = check_ints("filters", filters)
         factor = 2 ** len(self.filters)
         if self.n_frames % factor:
             raise ParameterError(
@@ -276,11 +255,6 @@ class _PatchModel(keras.Model):
     @property
     def metrics(self):
         return [self.loss_tracker, self.reconstruction_tracker]
-
-    def _update(self, losses):
-        for m in self.metrics:
-            m.update_state(losses[m.name])
-        return {m.name: m.result() for m in self.metrics}
 
     # -- batched numpy helpers -------------------------------------------------------------------
     def _fn(self, name, body):
@@ -462,16 +436,11 @@ class PatchVAE(_PatchModel):
 
     def train_step(self, data):
         x, labels = _unpack(data)
-        with tf.GradientTape() as tape:
-            losses = self._compute_losses(x, labels, training=True)
-            scaled = losses["loss"] / tf.distribute.get_strategy().num_replicas_in_sync
-        grads = tape.gradient(scaled, self.trainable_weights)
-        self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
-        return self._update(losses)
+        return update_metrics(self.metrics, gradient_step(self, lambda: self._compute_losses(x, labels, training=True)))
 
     def test_step(self, data):
         x, labels = _unpack(data)
-        return self._update(self._compute_losses(x, labels, training=False))
+        return update_metrics(self.metrics, self._compute_losses(x, labels, training=False))
 
     # -- numpy API -------------------------------------------------------------------------------
     def _labels_array(self, labels, n):
@@ -743,20 +712,16 @@ class PatchVQVAE(_PatchModel):
 
     def train_step(self, data):
         x, _ = _unpack(data)
-        with tf.GradientTape() as tape:
-            ze, codes, losses = self._compute_losses(x)
-            scaled = losses["loss"] / tf.distribute.get_strategy().num_replicas_in_sync
-        grads = tape.gradient(scaled, self.trainable_weights)
-        self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
+        ze, codes, losses = gradient_step(self, lambda: self._compute_losses(x))
         self.vq.ema_update(ze, codes)
         losses["restarts"] = tf.cast(self.vq.restart_dead_codes(ze), tf.float32)
-        return self._update(losses)
+        return update_metrics(self.metrics, losses)
 
     def test_step(self, data):
         x, _ = _unpack(data)
         _, _, losses = self._compute_losses(x)
         losses["restarts"] = tf.constant(0.0)
-        return self._update(losses)
+        return update_metrics(self.metrics, losses)
 
     # -- numpy API -------------------------------------------------------------------------------
     def encode_codes(self, x, *, batch_size: int = 256) -> np.ndarray:
@@ -822,7 +787,7 @@ class CodePrior(keras.Model):
         self.codebook_size = check_int("codebook_size", codebook_size, low=2)
         self.codes_per_patch = check_int("codes_per_patch", codes_per_patch)
         self.embed_dim = check_int("embed_dim", embed_dim)
-        self.units = _check_filters(units)
+        self.units = check_ints("units", units)
         self.dropout = check_fraction("dropout", dropout, high_open=True)
         self.token_embedding = keras.layers.Embedding(self.codebook_size + 1, self.embed_dim, name="code_embedding")
         self.slot_embedding = keras.layers.Embedding(self.codes_per_patch, self.embed_dim, name="slot_embedding")
@@ -1119,33 +1084,27 @@ class _HistoryLog(keras.callbacks.Callback):
         return out
 
 
-def _due(callback, epoch: int) -> bool:
-    """Whether a checkpoint is written after ``epoch`` (0-based): every ``every`` epochs, and after the last."""
-    return (epoch + 1) % callback.every == 0 or epoch + 1 >= callback.params.get("epochs", 0)
+def _every(callback_class):
+    """``callback_class`` (a Keras callback) acting only after every ``every``-th epoch and the last.
+
+    The subclass takes ``every=`` besides the callback's own arguments.
+    """
+
+    class Every(callback_class):
+        def __init__(self, *args, every: int, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.every = every
+
+        def on_epoch_end(self, epoch, logs=None):
+            if (epoch + 1) % self.every == 0 or epoch + 1 >= self.params.get("epochs", 0):
+                super().on_epoch_end(epoch, logs)
+
+    Every.__name__ = f"{callback_class.__name__}Every"
+    return Every
 
 
-class _BackupAndRestoreEvery(keras.callbacks.BackupAndRestore):
-    """Keras' ``BackupAndRestore``, writing its backup after every ``every``-th epoch (and the last)."""
-
-    def __init__(self, backup_dir, *, every: int):
-        super().__init__(backup_dir, double_checkpoint=True)
-        self.every = every
-
-    def on_epoch_end(self, epoch, logs=None):
-        if _due(self, epoch):
-            super().on_epoch_end(epoch, logs)
-
-
-class _ModelCheckpointEvery(keras.callbacks.ModelCheckpoint):
-    """Keras' ``ModelCheckpoint`` (the whole model, ``.keras``), after every ``every``-th epoch (and the last)."""
-
-    def __init__(self, filepath, *, every: int):
-        super().__init__(filepath, save_best_only=False)
-        self.every = every
-
-    def on_epoch_end(self, epoch, logs=None):
-        if _due(self, epoch):
-            super().on_epoch_end(epoch, logs)
+_BackupAndRestoreEvery = _every(keras.callbacks.BackupAndRestore)
+_ModelCheckpointEvery = _every(keras.callbacks.ModelCheckpoint)
 
 
 def fit_with_checkpoints(model, data, *, epochs: int, checkpoint_dir, validation_data=None, save_every: int = 1,
@@ -1205,8 +1164,8 @@ def fit_with_checkpoints(model, data, *, epochs: int, checkpoint_dir, validation
     # else: an interrupted run's backup/ (if any) is restored by BackupAndRestore, which sets the epoch
     log = _HistoryLog(directory / "history.json", verbose)
     callbacks = [
-        _BackupAndRestoreEvery(str(directory / "backup"), every=save_every),
-        _ModelCheckpointEvery(str(final), every=save_every),
+        _BackupAndRestoreEvery(str(directory / "backup"), double_checkpoint=True, every=save_every),
+        _ModelCheckpointEvery(str(final), save_best_only=False, every=save_every),
         log,
     ]
     model.fit(data, epochs=epochs, initial_epoch=initial, validation_data=validation_data, callbacks=callbacks,

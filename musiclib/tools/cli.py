@@ -161,9 +161,9 @@ def _run_card(args) -> int:
     """Print the musicality card of GENERATED (a table, or one JSON object with --json: {"passed": bool,
     "checks": {name: {"value", "threshold", "passed", "rule", "detail"}}, "files": {...}}). GENERATED, TRAIN
     and REFERENCE are each one or more folders (searched recursively for audio) or audio files. Exit status 0
-    whatever the verdict."""
+    whatever the verdict; 2 (one line) when REFERENCE is too little for a verdict (card.check_reference)."""
     from musiclib.errors import ParameterError
-    from musiclib.evaluation.card import musicality_card
+    from musiclib.evaluation.card import check_reference, musicality_card
 
     from musiclib.errors import check_int
 
@@ -174,6 +174,7 @@ def _run_card(args) -> int:
         role: load_clips(src, role=role, sr=args.sr, max_seconds=args.max_seconds)
         for role, src in (("generated", args.generated), ("train", args.train), ("reference", args.reference))
     }
+    check_reference(loaded["reference"][0], sr=args.sr)  # no pass/fail the reference cannot support
     card = musicality_card(loaded["generated"][0], training=loaded["train"][0], reference=loaded["reference"][0],
                            sr=args.sr, seed=args.seed)
     files = {role: [str(p) for p in paths] for role, (_, paths) in loaded.items()}
