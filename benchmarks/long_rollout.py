@@ -183,6 +183,14 @@ def card_minutes(y, *, sr, training, reference, seed, features, label):
     return rows, ok
 
 
+def _rows(name, minutes) -> str:
+    """One line per carded minute: each check's value / threshold and pass, FAIL or "n/a" (no verdict)."""
+    verdict = {True: "pass", False: "FAIL", None: "n/a"}
+    return "\n".join(f"{name:<12}{minute:<8}  " + "".join(
+        f"{c['value']:>9.2f} /{c['threshold']:>6.2f} {verdict[c['passed']]:>5}  " for c in checks.values())
+        for minute, checks in minutes.items())
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--minutes", type=float, default=10.0, help="length of each roll-out")
@@ -226,14 +234,11 @@ def main(argv=None) -> int:
                          "train_s": round(train_s, 1), "generate_s": round(generate_s, 1), "card_s": round(card_s, 1),
                          "wall_s": round(time.perf_counter() - t_start, 1), "minutes": rows}
         print(f"{name:<12} {'ok' if ok else 'FAILS':<6} {len(y) / sr / 60:.1f} min: train {train_s:.1f} s, "
-              f"generate {generate_s:.1f} s, cards {card_s:.1f} s", flush=True)
+              f"generate {generate_s:.1f} s, cards {card_s:.1f} s\n{_rows(name, rows)}", flush=True)
 
     print(f"\n{'model':<12}{'minute':<8}" + "".join(f"{k + ' (value/thr)':>24}" for k in SHOWN))
     for name, r in results.items():
-        for minute, checks in r["minutes"].items():
-            cells = "".join(f"{c['value']:>9.2f} /{c['threshold']:>6.2f} {'pass' if c['passed'] else 'FAIL':>5}  "
-                            for c in checks.values())
-            print(f"{name:<12}{minute:<8}  {cells}")
+        print(_rows(name, r["minutes"]))
     print(f"\n{'model':<12}{'train s':>9}{'generate s':>12}{'cards s':>9}{'wall s':>9}")
     for name, r in results.items():
         print(f"{name:<12}{r['train_s']:>9.1f}{r['generate_s']:>12.1f}{r['card_s']:>9.1f}{r['wall_s']:>9.1f}")
