@@ -53,6 +53,8 @@ __all__ = [
     "Beats",
     "track_beats",
     "corpus_tempo",
+    "tempo_table",
+    "whole_bars",
     "beat_phase",
     "clock",
     "beat_frames",
@@ -433,6 +435,72 @@ def _check_frames(n_frames, frames_per_second) -> tuple[int, float]:
     n_frames = check_int("n_frames", n_frames, low=1, high=MAX_SAMPLES)
     fps = check_number("frames_per_second", frames_per_second, low=0, high=MAX_SR, low_open=True)
     return n_frames, fps
+
+
+
+def tempo_table(clips, *, known=None):
+    """librosa's default tempo and the checked one (:func:`track_beats`) for every clip that holds beats.
+
+    Parameters
+    ----------
+    clips : iterable of musiclib.corpus.Clip
+    known : dict of str to Beats, optional
+        Beats already tracked, by file stem; reused where the clip is as long (no second tracking).
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        One row per clip with beats, indexed by file stem: ``seconds``, ``librosa default (BPM)``,
+        ``checked (BPM)``, ``periodicity``, ``beats``. Clips too short for two beats, or silent (one-shots),
+        are left out.
+    tracked : dict of str to Beats
+        The beats of every row, by file stem.
+    """
+    import pandas as pd
+
+    from musiclib.errors import MusiclibError
+
+    rows, tracked = [], {}
+    for c in clips:
+        b = (known or {}).get(c.path.stem)
+        try:
+            b = b if b is not None and b.duration == c.duration else track_beats(c.y, sr=c.sr)
+        except MusiclibError:  # too short for two beats, or silent: a one-shot
+            continue
+        tracked[c.path.stem] = b
+        rows.append({"file": c.path.stem, "seconds": round(c.duration, 2), "librosa default (BPM)": round(b.tracker_tempo, 1),
+                     "checked (BPM)": round(b.tempo, 1), "periodicity": round(b.periodicity, 2), "beats": len(b)})
+    columns = ["file", "seconds", "librosa default (BPM)", "checked (BPM)", "periodicity", "beats"]
+    return pd.DataFrame(rows, columns=columns).set_index("file"), tracked
+
+
+def whole_bars(n_beats, *, beats_per_bar: int = 4, tolerance: float = 0.03) -> np.ndarray:
+    """Whether each beat count lies within ``tolerance`` (relative) of a whole number of bars (at least one).
+
+    Parameters
+    ----------
+    n_beats : array_like [shape=(n,)]
+        Beats a loop holds at some tempo (its length in s times the tempo / 60).
+    beats_per_bar : int
+    tolerance : float
+        Relative distance in (0, 1) from the nearest whole number of bars.
+
+    Returns
+    -------
+    np.ndarray [shape=(n,), dtype=bool]
+
+    Examples
+    --------
+    >>> whole_bars([8.0, 7.9, 6.0]).tolist()
+    [True, True, False]
+    """
+    beats_per_bar = check_int("beats_per_bar", beats_per_bar)
+    tolerance = check_number("tolerance", tolerance, low=0, high=1, low_open=True, high_open=True)
+    n_beats = np.asarray(n_beats, dtype=float)
+    if not np.all(np.isfinite(n_beats)):
+        raise ParameterError("n_beats must be finite beat counts")
+    bars = np.maximum(np.round(n_beats / beats_per_bar), 1)
+    return np.abs(n_beats / (bars * beats_per_bar) - 1) <= tolerance
 
 
 def beat_phase(beats: Beats, *, n_frames: int, frames_per_second: float) -> np.ndarray:

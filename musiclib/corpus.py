@@ -23,7 +23,7 @@ from musiclib import audio
 from musiclib.errors import AudioFileError, CorpusError, ParameterError, check_number, check_positive, check_sr
 
 __all__ = ["Clip", "Corpus", "discover", "find_audio_files", "readable_extensions", "load_corpus", "split_by_file",
-           "UNREADABLE_EXTENSIONS", "MIN_DURATION", "MIN_HELD_OUT_FILES", "MAX_HELD_OUT_SHARE"]
+           "UNREADABLE_EXTENSIONS", "MIN_DURATION", "MIN_HELD_OUT_FILES", "MAX_HELD_OUT_SHARE", "evenly_spaced"]
 
 #: Shortest file :func:`load_corpus` keeps by default (s): one analysis frame of every representation
 #: in the series (n_fft 4096 at 22050 Hz is 0.19 s).
@@ -528,3 +528,26 @@ def _enough_seconds(paths, order, n_test: int, durations: list[float], *, where:
         f"give no verdict (a corpus that can spare that holds at least {int(np.ceil(min_files / MAX_HELD_OUT_SHARE))} "
         f"such files and {min_seconds / MAX_HELD_OUT_SHARE:g} s)", stacklevel=4)
     return n_test
+
+
+def evenly_spaced(items, *, n: int) -> list:
+    """``n`` items evenly spaced through ``items``, in order (all of them when there are ``n`` or fewer).
+
+    Parameters
+    ----------
+    items : sequence
+        E.g. a corpus's clips, sorted by name: the picks then differ across the alphabet.
+    n : int
+
+    Examples
+    --------
+    >>> evenly_spaced(list("abcdefg"), n=3)
+    ['a', 'd', 'g']
+    """
+    from musiclib.errors import check_int
+
+    n = check_int("n", n)
+    items = list(items)
+    if len(items) <= n:
+        return items
+    return [items[int(i)] for i in np.linspace(0, len(items) - 1, n).round()]

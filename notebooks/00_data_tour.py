@@ -60,7 +60,7 @@ import pandas as pd
 from IPython.display import display
 
 from musiclib import audio, beats
-from musiclib.corpus import find_audio_files, load_corpus
+from musiclib.corpus import evenly_spaced, find_audio_files, load_corpus
 from musiclib.display import (
     audio_table,
     headline,
@@ -124,23 +124,7 @@ plt.show()
 # re-tracks the beats at the best. Both are listed for every clip long enough to hold a few beats.
 
 # %%
-def track_all(clips, known=None):
-    """librosa's default tempo and the checked one for every clip that holds beats (``known``: Beats
-    already tracked, by file stem, reused where the clip is as long)."""
-    rows, tracked = [], {}
-    for c in clips:
-        b = (known or {}).get(c.path.stem)
-        try:
-            b = b if b is not None and b.duration == c.duration else beats.track_beats(c.y, sr=c.sr)
-        except MusiclibError:  # too short for two beats, or silent: a one-shot
-            continue
-        tracked[c.path.stem] = b
-        rows.append({"file": c.path.stem, "seconds": round(c.duration, 2), "librosa default (BPM)": round(b.tracker_tempo, 1),
-                     "checked (BPM)": round(b.tempo, 1), "periodicity": round(b.periodicity, 2), "beats": len(b)})
-    return pd.DataFrame(rows).set_index("file"), tracked
-
-
-tempi, tracked = track_all(corpus)
+tempi, tracked = beats.tempo_table(corpus)
 changed = tempi[(tempi["checked (BPM)"] / tempi["librosa default (BPM)"] - 1).abs() > 0.04]
 print(f"{len(tempi)} of {len(corpus)} clips hold beats; the check changed the tempo of {len(changed)} "
       f"(by more than 4 %); median tempo {beats.corpus_tempo(tracked.values()):.1f} BPM")
@@ -155,35 +139,23 @@ display(tempi)
 # loop would hold at librosa's default tempo and at the checked one.
 
 # %%
-def loop_clips():
-    """Sonic Pi's loops, whole: from this corpus's folder when it holds them, else from the small corpus."""
-    paths = [p for p in files if p.stem.startswith("loop_")]
-    if not paths:
-        try:
-            paths = sorted(Path(data.default_corpus_dir(mode="small")).glob("loop_*"))
-        except MusiclibError as e:
-            print(f"no loops to check against: {e}")
-    if not paths:
-        return []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # an unreadable file is simply not checked
-        return list(load_corpus(paths, progress=False))
-
-
-def whole_bars(n_beats, beats_per_bar=4, tolerance=0.03):
-    """True where ``n_beats`` lies within ``tolerance`` (relative) of a whole number of bars."""
-    bars = np.maximum(np.round(n_beats / beats_per_bar), 1)
-    return np.abs(n_beats / (bars * beats_per_bar) - 1) <= tolerance
-
-
-loops = [c for c in loop_clips() if c.duration <= 60.0]  # loops, not songs named loop_*
-loop_tempi, loop_beats = track_all(loops, known=tracked)
+loop_paths = [p for p in files if p.stem.startswith("loop_")]
+if not loop_paths:  # this corpus holds no loops: check against the small corpus's, when fetched
+    try:
+        loop_paths = sorted(Path(data.default_corpus_dir(mode="small")).glob("loop_*"))
+    except MusiclibError as e:
+        print(f"no loops to check against: {e}")
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # an unreadable file is simply not checked
+    loop_corpus = list(load_corpus(loop_paths, progress=False)) if loop_paths else []
+loops = [c for c in loop_corpus if c.duration <= 60.0]  # loops, not songs named loop_*
+loop_tempi, _ = beats.tempo_table(loops, known=tracked)
 if len(loop_tempi):
     loop_tempi["librosa / checked"] = [str(Fraction(r).limit_denominator(5))
                                        for r in loop_tempi["librosa default (BPM)"] / loop_tempi["checked (BPM)"]]
     for col, name in (("librosa default (BPM)", "librosa"), ("checked (BPM)", "checked")):
         loop_tempi[f"beats in loop ({name})"] = (loop_tempi["seconds"] * loop_tempi[col] / 60).round(2)
-        loop_tempi[f"whole bars ({name})"] = whole_bars(loop_tempi[f"beats in loop ({name})"].to_numpy())
+        loop_tempi[f"whole bars ({name})"] = beats.whole_bars(loop_tempi[f"beats in loop ({name})"].to_numpy())
     on_bars = {name: int(loop_tempi[f"whole bars ({name})"].sum()) for name in ("librosa", "checked")}
     print(f"loops whose length holds a whole number of 4-beat bars: librosa's default tempo "
           f"{on_bars['librosa']} of {len(loop_tempi)}, checked tempo {on_bars['checked']} of {len(loop_tempi)}")
@@ -255,17 +227,10 @@ plt.show()
 # picked across the alphabet so they differ.
 
 # %%
-def spread(items, n):
-    """``n`` items evenly spaced through ``items``, in order."""
-    if len(items) <= n:
-        return list(items)
-    return [items[int(i)] for i in np.linspace(0, len(items) - 1, n).round()]
-
-
 mel = MelSpectrogram(sr=sr, n_fft=2048, hop_length=512, n_mels=128)
 longer = [c for c in corpus if c.duration >= 2.0 and c is not clip]
 longer = [c for c in longer if c.path.stem.startswith("loop_")] or longer or [c for c in corpus if c is not clip]
-shown = spread(longer, SETTINGS["overview"])
+shown = evenly_spaced(longer, n=SETTINGS["overview"])
 n_cols = 3
 n_rows = int(np.ceil(len(shown) / n_cols))
 fig, axes = plt.subplots(n_rows, n_cols, figsize=(12, 2.6 * n_rows), squeeze=False)
@@ -290,10 +255,10 @@ plt.show()
 
 # %%
 rows = []
-for c in spread(longer, SETTINGS["n_starts"]):
+for c in evenly_spaced(longer, n=SETTINGS["n_starts"]):
     rows.append((c.path.stem, (c.y[: 4 * sr], {"kind": "start", "start (s)": 0.0, "seconds": min(4.0, c.duration)})))
 shots = [c for c in corpus if c.path.stem.startswith("drum_")] or [c for c in corpus if c.duration < 2.0]
-for c in spread(shots, SETTINGS["n_shots"]):
+for c in evenly_spaced(shots, n=SETTINGS["n_shots"]):
     rows.append((c.path.stem, (c.y, {"kind": "one-shot", "start (s)": 0.0, "seconds": c.duration})))
 fragment = min(SETTINGS["fragment"], clip.duration / 2)
 for start, frag in audio.loud_fragments(y, sr=sr, duration=fragment, n=SETTINGS["n_fragments"]):

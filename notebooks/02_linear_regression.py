@@ -64,14 +64,14 @@ SETTINGS = {
 SETTINGS
 
 # %%
-from musiclib.display import audio_table, headline, plot_beats, plot_representation, raw_and_processed, setup_notebook
+import time
+
+t_start = time.perf_counter()  # the notebook's clock, imports included
+
+from musiclib.display import audio_table, headline, raw_and_processed, setup_notebook
 
 rng = setup_notebook(seed=SEED)
 
-import time
-from pathlib import Path
-
-import librosa
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -83,8 +83,6 @@ from musiclib.framing import Framing, frame_scaler, load_next_frame_data, transf
 from musiclib.models.linear import LevelsNextFrame, RidgeNextFrame
 from musiclib.postprocess import postprocess_params
 from musiclib.tools import data, outputs
-
-t_start = time.perf_counter()
 
 # %% [markdown]
 # ## The data, the representation and the beats
@@ -102,10 +100,9 @@ t_start = time.perf_counter()
 
 # %%
 rep = generate.default_representation()
-fps = rep.frames_per_second
-nf = load_next_frame_data(Path(CORPUS_DIR) if CORPUS_DIR else data.default_corpus_dir(mode=MODE), rep,
+nf = load_next_frame_data(CORPUS_DIR or data.default_corpus_dir(mode=MODE), rep,
                           max_duration=SETTINGS["max_duration"], excerpt=SETTINGS["excerpt"], seed=SEED, clock=True)
-train, held_out, sr = nf.train, nf.held_out, nf.sr
+fps, sr, train, held_out = rep.frames_per_second, nf.sr, nf.train, nf.held_out
 bpm = BPM or nf.tempo
 print(nf.describe())
 print(f"tempi of the training files (BPM): {sorted(round(b.tempo) for b in nf.train_beats if b is not None)}; "
@@ -178,6 +175,7 @@ for label, temperature, g in (("T=0, guard on", 0.0, guard), ("T=1, guard off", 
         long_runs[label] = (err.frames, err.step)
 print(f"3 roll-outs of {SETTINGS['long']} frames ({SETTINGS['long'] / fps:.0f} s each) in {time.perf_counter() - t0:.1f} s")
 
+# %%
 fig, ax = plt.subplots(figsize=(11, 3.2))
 ax.axhspan(guard.low, guard.high, color="0.85", label="training range (guard low..high)")
 for label, (fr, failed) in long_runs.items():
@@ -187,6 +185,7 @@ ax.set(xlabel="seconds generated", ylabel="frame energy (dB)", title="energy of 
 ax.legend(loc="upper left", fontsize=8)
 fig.tight_layout()
 
+# %%
 energy_table = pd.DataFrame({
     label: {"max dB": guard.energy(fr).max(), "min dB": guard.energy(fr).min(),
             "largest energy step dB": np.abs(np.diff(guard.energy(fr))).max(),
@@ -252,10 +251,9 @@ extra = {"ridge, T=0: the drone": generate.frames_to_audio(drone, rep, seed=SEED
 # is in the energy plot above (and in its peak below).
 
 # %%
-a = n_prime * rep.hop_length
-first_held = [c for c in held_out.clips if len(c.y) > a][0]
-real = first_held.y[a : a + int(SETTINGS["seconds"] * sr)]
-display(audio_table({f"real: {first_held.name} (after the prime)": real,
+real_name, real = compare.real_continuation(held_out.clips, start=n_prime * rep.hop_length,
+                                           n_samples=int(SETTINGS["seconds"] * sr))
+display(audio_table({f"real: {real_name} (after the prime)": real,
                      **{f"{label} (T={MODELS[label][2]})": c[0] for label, c in clips.items()},
                      **{k if "guard off" not in k else f"{k} (peak {np.abs(v).max():.0f} before normalising)": v
                         for k, v in extra.items()}},
@@ -268,16 +266,12 @@ display(audio_table({f"real: {first_held.name} (after the prime)": real,
 
 # %%
 POSTPROCESS = postprocess_params(highpass_hz=30.0, fade_in=0.01, fade_out=1.0)
-display(raw_and_processed({label: c[0] for label, c in clips.items()}, sr=sr, **POSTPROCESS,
+display(raw_and_processed(compare.first_clips(clips), sr=sr, **POSTPROCESS,
                           title="the first clip of each model, raw and post-processed"))
 
 # %%
-show = {f"real: {first_held.name}": rep.encode(real), **{label: f[0] for label, f in frames_of.items()}}
-fig, axes = plt.subplots(len(show), 1, figsize=(11, 1.9 * len(show)))
-for ax, (label, fr) in zip(axes, show.items()):
-    plot_representation(fr, rep, ax=ax, title=label, colorbar=False)
-fig.suptitle("spectrograms of the first clip of each model")
-fig.tight_layout()
+first_frames = {f"real: {real_name}": rep.encode(real)} | {label: f[0] for label, f in frames_of.items()}
+axes = compare.plot_frames(first_frames, rep, title="spectrograms of the first clip of each model", height=1.9)
 
 # %% [markdown]
 # ## Where the energy falls: onset strength against the clock
@@ -286,16 +280,9 @@ fig.tight_layout()
 # with the clock; the clock's beats are marked. With the clock the attacks should line up with them.
 
 # %%
-fig, axes = plt.subplots(2, 1, figsize=(11, 4.6), sharex=True)
 beat_times = generate.clock_beats(gen["ridge, clock"]["clocks"][0][n_prime:], frames_per_second=fps)
-for ax, label in zip(axes, ("ridge, no clock", "ridge, clock")):
-    env = librosa.onset.onset_strength(y=clips[label][0], sr=sr)
-    ax.plot(librosa.times_like(env, sr=sr), env, lw=0.8)
-    plot_beats(beat_times, ax=ax, label=f"clock beats ({bpm:.0f} BPM)")
-    ax.set(title=f"{label}: onset strength", ylabel="onset strength")
-    ax.legend(loc="upper right", fontsize=8)
-axes[-1].set_xlabel("seconds generated")
-fig.tight_layout()
+axes = compare.plot_onset_strength({label: clips[label][0] for label in ("ridge, no clock", "ridge, clock")},
+                                   sr=sr, beat_times=beat_times, bpm=bpm)
 
 # %% [markdown]
 # ## The musicality card
@@ -307,12 +294,8 @@ fig.tight_layout()
 # %%
 reference = [c.y for c in held_out.clips if len(c.y) >= 1.5 * sr]
 training_audio = [c.y for c in train.clips if len(c.y) >= 1.5 * sr]
-features = {}
-cards = {label: card.musicality_card(c, training=training_audio, reference=reference, sr=sr, label=f"02 {label}",
-                                     seed=SEED, features=features) for label, c in clips.items()}
-card_table = compare.card_frame(cards)  # every check's value, then checks passed and failed
-card_table["decode ceiling SC dB"] = ceiling
-card_table.round(2)
+cards = compare.card_clips(clips, training=training_audio, reference=reference, sr=sr, seed=SEED, prefix="02")
+compare.card_frame(cards, decode_ceiling=ceiling, index_name="model").round(2)
 
 # %%
 for label in ("ridge, no clock", "ridge, clock"):
@@ -366,16 +349,12 @@ summary = {
     "cards failing blow-up": [label for label, c in cards.items() if c.checks["blowup"]["passed"] is False],
     "seconds to run this notebook": round(time.perf_counter() - t_start, 1),
 }
-for k, v in summary.items():
-    print(f"{k:>42}: {v}")
+display(pd.Series(summary, name="value", dtype=object).to_frame())  # every row computed above
 
 # %%
-verdict = {True: "passes", False: "fails", None: "no verdict"}
 display(headline(
     f"With a beat clock at {bpm:.0f} BPM the ridge model's rhythm value goes from "
-    f"{rhythm['ridge, no clock']['value']:.2f} ({verdict[rhythm['ridge, no clock']['passed']]}) to "
-    f"{rhythm['ridge, clock']['value']:.2f} ({verdict[rhythm['ridge, clock']['passed']]}; threshold "
-    f"{rhythm['ridge, clock']['threshold']:.2f}), and the guard holds the clock-less roll-out's peak energy at "
+    f"{compare.check_change(cards['ridge, no clock'], cards['ridge, clock'], 'rhythm')}, and the guard holds the clock-less roll-out's peak energy at "
     f"{energy_table.loc['T=1, guard on', 'max dB']:.0f} dB where it otherwise reaches "
     f"{energy_table.loc['T=1, guard off', 'max dB']:.0f} dB. {card.no_verdict(cards)}".strip()))
 

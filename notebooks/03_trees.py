@@ -65,15 +65,12 @@ SETTINGS = {
 SETTINGS
 
 # %%
-from musiclib.display import audio_table, headline, plot_beats, plot_representation, raw_and_processed, setup_notebook
+from musiclib.display import audio_table, headline, raw_and_processed, setup_notebook
 
 rng = setup_notebook(seed=SEED)
 
 import time
-from pathlib import Path
 
-import librosa
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from IPython.display import display
@@ -99,12 +96,11 @@ t_start = time.perf_counter()
 
 # %%
 rep = generate.default_representation()
-fps = rep.frames_per_second
-nf = load_next_frame_data(Path(CORPUS_DIR) if CORPUS_DIR else data.default_corpus_dir(mode=MODE), rep,
+nf = load_next_frame_data(CORPUS_DIR or data.default_corpus_dir(mode=MODE), rep,
                           max_duration=SETTINGS["max_duration"], excerpt=SETTINGS["excerpt"], seed=SEED, clock=True)
-train, held_out, sr = nf.train, nf.held_out, nf.sr
+bar = max(SETTINGS["context"], nf.bar_frames())  # frames of the look-back: one bar at the corpus tempo
+fps, sr, train, held_out = rep.frames_per_second, nf.sr, nf.train, nf.held_out
 bpm = BPM or nf.tempo
-bar = max(SETTINGS["context"], nf.bar_frames())
 print(nf.describe())
 print(f"the clock runs at {bpm:.1f} BPM; one bar = {bar} frames ({bar / fps:.2f} s)")
 ceiling = sweep.decode_ceiling(nf.prime_clip.y, sr=sr, rep=rep, **generate.GENERATION_INVERSION)["sc_db"]
@@ -160,6 +156,9 @@ pd.DataFrame({"train s": train_seconds, "trees": {k: m.n_trees for k, m in model
 n_prime = max(bar, int(SETTINGS["prime"] * fps))
 primes = [(f[:n_prime], p[:n_prime]) for f, p in zip(nf.held_frames, nf.held_phases) if len(f) > n_prime]
 primes = primes[: SETTINGS["n_clips"]]
+# the first of those songs' own next seconds, to listen to beside the clips
+real_name, real = compare.real_continuation(held_out.clips, start=n_prime * rep.hop_length,
+                                           n_samples=int(SETTINGS["seconds"] * sr))
 clips, frames_of, gen = {}, {}, {}
 for label, model in models.items():
     variant = label.split(", ")[1]
@@ -184,12 +183,8 @@ pd.DataFrame(change).T.round(2)
 # The first clip of each model, beside the held-out song it continues (its next seconds).
 
 # %%
-a = n_prime * rep.hop_length
-first_held = [c for c in held_out.clips if len(c.y) > a][0]
-real = first_held.y[a : a + int(SETTINGS["seconds"] * sr)]
-display(audio_table({f"real: {first_held.name} (after the prime)": real,
-                     **{f"{label} (T={TEMPERATURE})": c[0] for label, c in clips.items()}},
-                    sr=sr, title="the tree models, without and with the clock"))
+display(audio_table(compare.first_clips(clips, real=(real_name, real), suffix=f" (T={TEMPERATURE})"), sr=sr,
+                    title="the tree models, without and with the clock"))
 
 # %% [markdown]
 # Raw and post-processed: the card scores the raw clips; `musiclib.postprocess` (a 30 Hz high-pass,
@@ -198,16 +193,12 @@ display(audio_table({f"real: {first_held.name} (after the prime)": real,
 
 # %%
 POSTPROCESS = postprocess_params(highpass_hz=30.0, fade_in=0.01, fade_out=1.0)
-display(raw_and_processed({label: c[0] for label, c in clips.items()}, sr=sr, **POSTPROCESS,
+display(raw_and_processed(compare.first_clips(clips), sr=sr, **POSTPROCESS,
                           title="the first clip of each model, raw and post-processed"))
 
 # %%
-show = {f"real: {first_held.name}": rep.encode(real), **{label: f[0] for label, f in frames_of.items()}}
-fig, axes = plt.subplots(len(show), 1, figsize=(11, 1.7 * len(show)))
-for ax, (label, fr) in zip(axes, show.items()):
-    plot_representation(fr, rep, ax=ax, title=label, colorbar=False)
-fig.suptitle("spectrograms of the first clip of each model")
-fig.tight_layout()
+first_frames = {f"real: {real_name}": rep.encode(real)} | {label: f[0] for label, f in frames_of.items()}
+axes = compare.plot_frames(first_frames, rep, title="spectrograms of the first clip of each model", height=1.7)
 
 # %% [markdown]
 # ## The musicality card
@@ -219,12 +210,8 @@ fig.tight_layout()
 # %%
 reference = [c.y for c in held_out.clips if len(c.y) >= 1.5 * sr]
 training_audio = [c.y for c in train.clips if len(c.y) >= 1.5 * sr]
-features = {}
-cards = {label: card.musicality_card(c, training=training_audio, reference=reference, sr=sr, label=f"03 {label}",
-                                     seed=SEED, features=features) for label, c in clips.items()}
-card_table = compare.card_frame(cards)  # every check's value, then checks passed and failed
-card_table["decode ceiling SC dB"] = ceiling
-card_table.round(2)
+cards = compare.card_clips(clips, training=training_audio, reference=reference, sr=sr, seed=SEED, prefix="03")
+compare.card_frame(cards, decode_ceiling=ceiling, index_name="model").round(2)
 
 # %%
 best = max(FAMILIES, key=lambda f: cards[f"{f}, clock"].checks["rhythm"]["value"])
@@ -238,16 +225,9 @@ for variant in framings:
 # variant has the highest rhythm value, without and with the clock; the clock's beats are marked.
 
 # %%
-fig, axes = plt.subplots(2, 1, figsize=(11, 4.6), sharex=True)
 beat_times = generate.clock_beats(gen[f"{best}, clock"]["clocks"][0][n_prime:], frames_per_second=fps)
-for ax, variant in zip(axes, framings):
-    env = librosa.onset.onset_strength(y=clips[f"{best}, {variant}"][0], sr=sr)
-    ax.plot(librosa.times_like(env, sr=sr), env, lw=0.8)
-    plot_beats(beat_times, ax=ax, label=f"clock beats ({bpm:.0f} BPM)")
-    ax.set(title=f"{best}, {variant}: onset strength", ylabel="onset strength")
-    ax.legend(loc="upper right", fontsize=8)
-axes[-1].set_xlabel("seconds generated")
-fig.tight_layout()
+axes = compare.plot_onset_strength({f"{best}, {variant}": clips[f"{best}, {variant}"][0] for variant in framings},
+                                   sr=sr, beat_times=beat_times, bpm=bpm)
 
 # %% [markdown]
 # ## Measured results and saved clips
@@ -298,23 +278,20 @@ summary = {
     "slowest generation (x real time, with inversion)": round(min(g["rtf"] for g in gen.values()), 1),
     "seconds to run this notebook": round(time.perf_counter() - t_start, 1),
 }
-for k, v in summary.items():
-    print(f"{k:>58}: {v}")
+display(pd.Series(summary, name="value", dtype=object).to_frame())  # every row computed above
 
 # %%
-verdict = {True: "passes", False: "fails", None: "is not judged"}
 display(headline(
     f"With a beat clock at {bpm:.0f} BPM the {best}'s rhythm value goes from "
-    f"{rhythm[f'{best}, no clock']['value']:.2f} ({verdict[rhythm[f'{best}, no clock']['passed']]}) to "
-    f"{rhythm[f'{best}, clock']['value']:.2f} ({verdict[rhythm[f'{best}, clock']['passed']]}; threshold "
-    f"{rhythm[f'{best}, clock']['threshold']:.2f}); {len(passing)} of {len(FAMILIES)} tree families pass rhythm "
+    f"{compare.check_change(cards[f'{best}, no clock'], cards[f'{best}, clock'], 'rhythm')}; {len(passing)} of {len(FAMILIES)} tree families pass rhythm "
     f"with the clock, and {len(summary['cards failing blow-up'])} of {len(cards)} models fail blow-up. "
     f"{card.no_verdict(cards)}".strip()))
 
 # %% [markdown]
 # - Trees are not slow when they are used as a generator should use them: on a few PCA components,
-#   with all trees packed and walked together, a frame costs well under a millisecond (the
-#   "roll-out ms/frame" column), and a clip with its inversion is made faster than real time.
+#   with all trees packed and walked together, a frame costs about a millisecond or less (the
+#   "roll-out ms/frame" column), and a clip with its inversion is made faster than real time (the
+#   slowest model's factor is in the summary).
 # - The drone is real and measurable: the trees' mean prediction fed back in loses most of the
 #   frame-to-frame change of real music (the T=0 column against the real music's); sampling a
 #   training example from the leaf, or a residual for XGBoost, restores it.

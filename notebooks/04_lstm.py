@@ -31,9 +31,9 @@
 # | **CNN**: dilated causal 1-D convolutions, frequency bins as channels | a receptive field of at least a bar |
 # | **LSTM+VAE**: frame encoder -> LSTM -> sampled latent -> decoder | FFT magnitudes *or* DCT blocks (the comparison near the end) |
 #
-# Each is trained twice (the CNN only with the clock in demo mode, for the time budget): without and
-# with the **beat clock**, the phase of the frame to predict within
-# its beat and bar (sines and cosines of its harmonics) from beat tracking of the training songs
+# The MLP, the LSTM and the CNN are each trained twice (the CNN only with the clock in demo mode, for
+# the time budget): without and with the **beat clock**, the phase of the frame to predict within its
+# beat and bar (sines and cosines of its harmonics) from beat tracking of the training songs
 # (`musiclib.beats`). At generation time a steady clock at the corpus's median tempo drives it. Every
 # model generates through one compiled TensorFlow loop (`musiclib.models.keras_seq`) with the
 # stability guard inside it, and is judged by ear, by the onset strength of its clips against the
@@ -53,8 +53,8 @@ SETTINGS = {
     # sequence (at least one bar at the corpus tempo in demo and full mode; windows do not overlap,
     # so an epoch sees every frame once); batch_size / epochs;
     # harmonics: of the beat and bar phase in the clock's inputs; families: the models trained (small
-# mode leaves out the CNN, whose compilation alone takes most of its time), clock_only: those
-# trained with the clock only (the demo budget); mlp / lstm / cnn: their settings;
+    # mode leaves out the CNN, whose compilation alone takes most of its time), clock_only: those
+    # trained with the clock only (the demo budget); mlp / lstm / cnn: their settings;
     # n_clips / prime / seconds: clips per model, seconds of held-out audio primed with and generated;
     # long / tail: the LSTMs' long clip, and the seconds at its end that get their own card;
     # vae / vae_epochs: the LSTM+VAE of the FFT-or-DCT comparison
@@ -87,18 +87,15 @@ SETTINGS
 
 # %%
 from musiclib.display import (
-    audio_table, headline, plot_beats, plot_representation, raw_and_processed, setup_notebook, training_progress,
+    audio_table, headline, plot_representation, raw_and_processed, setup_notebook, training_progress,
 )
 
 rng = setup_notebook(seed=SEED)
 
-import hashlib
-import json
-import shutil
+import functools
 import time
 from pathlib import Path
 
-import librosa
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -148,8 +145,8 @@ print(f"decode ceiling of the representation on {nf.prime_clip.name}: SC {ceilin
 # Each model reads windows of consecutive frames from a `tf.data` pipeline and learns the next frame
 # at every step (teacher forcing); with the clock, every step also carries the clock features of the
 # frame it predicts (the LSTM's read-out sees them directly too, beside its state, so the phase can
-# shift a prediction the way it shifts a ridge model's). The frames are standardised inside the model (`keras.layers.Normalization`), so
-# losses are in units of each feature's spread. `fit_with_checkpoints` trains with Keras'
+# shift a prediction the way it shifts a ridge model's). The frames are standardised inside the model
+# (`keras.layers.Normalization`), so losses are in units of each feature's spread. `fit_with_checkpoints` trains with Keras'
 # `BackupAndRestore` and `ModelCheckpoint` (an interrupted run resumes at its last epoch; a finished
 # one is loaded, not retrained), inside `keras_seq.strategy()`. After training each model measures its
 # one-step errors on the held-out files (`calibrate`) and keeps a bank of those error vectors: a
@@ -163,13 +160,12 @@ FAMILIES = {f: FAMILIES[f] for f in SETTINGS["families"]}
 VARIANTS = {"no clock": 0, "clock": SETTINGS["harmonics"]}  # variant -> clock harmonics
 variants_of = {f: [v for v in VARIANTS if v == "clock" or f not in SETTINGS["clock_only"]] for f in FAMILIES}
 # the key names the settings, the train files and the model code: a change to any retrains
-setup_key = hashlib.sha256(json.dumps(
-    [MODE, SEED, str(root), SETTINGS, window, [c.path.name for c in train.clips],
-     hashlib.sha256(Path(keras_seq.__file__).read_bytes()).hexdigest()], sort_keys=True, default=str
-).encode()).hexdigest()[:12]
-checkpoints = outputs.outputs_root() / "04_lstm" / "checkpoints" / setup_key
+setup_key = outputs.run_key(MODE, SEED, str(root), SETTINGS, window, [c.path.name for c in train.clips],
+                            code=[keras_seq])
+checkpoint_dir = functools.partial(outputs.checkpoint_dir, "04_lstm", key=setup_key, resume=RESUME)
 
-models, histories, guards, train_seconds = {}, {}, {}, {}
+# %%
+models, histories, train_seconds = {}, {}, {}
 guard = generate.StabilityGuard.fit(nf.train_frames, rep)
 for family, (make, params) in FAMILIES.items():
     for variant in variants_of[family]:
@@ -181,9 +177,7 @@ for family, (make, params) in FAMILIES.items():
                                         seed=SEED, **clock)
         val = keras_seq.sequence_dataset(nf.held_frames, window=window, hop=window, batch_size=SETTINGS["batch_size"],
                                          shuffle=False, **held_clock)
-        folder = checkpoints / label.replace(", ", "-").replace(" ", "_")
-        if not RESUME and folder.exists():
-            shutil.rmtree(folder)
+        folder = checkpoint_dir(label.replace(", ", "-").replace(" ", "_"))
         keras_seq.set_seed(SEED)
         t0 = time.perf_counter()
         model = make(rep.n_features, clock_harmonics=harmonics, **params).adapt(nf.train_frames)
@@ -191,7 +185,6 @@ for family, (make, params) in FAMILIES.items():
             model, ds, epochs=SETTINGS["epochs"], checkpoint_dir=folder, validation_data=val,
             callbacks=[training_progress(SETTINGS["epochs"], label=label)])
         train_seconds[label] = time.perf_counter() - t0
-        guards[label] = guard
 
 # %%
 fig, axes = plt.subplots(1, len(FAMILIES), figsize=(4 * len(FAMILIES), 3), squeeze=False)
@@ -223,19 +216,19 @@ training.round(3)
 n_prime = max(2, int(SETTINGS["prime"] * fps))
 primes = [(f[:n_prime], p[:n_prime]) for f, p in zip(nf.held_frames, nf.held_phases) if len(f) > n_prime]
 primes = primes[: SETTINGS["n_clips"]]
+# the first of those songs' own next seconds, to listen to beside the clips
+real_name, real = compare.real_continuation(held_out.clips, start=n_prime * rep.hop_length,
+                                           n_samples=int(SETTINGS["seconds"] * sr))
 clips, timings = {}, {}
 for label, model in models.items():
     clock = label.endswith(", clock")
     clips[label], timings[label] = keras_seq.generate_audio(
-        model, [p for p, _ in primes], rep, seconds=SETTINGS["seconds"], temperature=TEMPERATURE, guard=guards[label],
+        model, [p for p, _ in primes], rep, seconds=SETTINGS["seconds"], temperature=TEMPERATURE, guard=guard,
         seed=SEED, bpm=bpm if clock else None, prime_phases=[ph for _, ph in primes] if clock else None)
 
-a = n_prime * rep.hop_length
-first_held = [c for c in held_out.clips if len(c.y) > a][0]
-real = first_held.y[a : a + int(SETTINGS["seconds"] * sr)]
-display(audio_table({f"real: {first_held.name} (after the prime)": real,
-                     **{f"{label} (T={TEMPERATURE})": c[0] for label, c in clips.items()}},
-                    sr=sr, title="the sequence models, without and with the clock"))
+# %%
+display(audio_table(compare.first_clips(clips, real=(real_name, real), suffix=f" (T={TEMPERATURE})"), sr=sr,
+                    title="the sequence models, without and with the clock"))
 
 # %% [markdown]
 # Raw and post-processed: the card scores the raw clips; `musiclib.postprocess` (a 30 Hz high-pass,
@@ -244,16 +237,12 @@ display(audio_table({f"real: {first_held.name} (after the prime)": real,
 
 # %%
 POSTPROCESS = postprocess_params(highpass_hz=30.0, fade_in=0.01, fade_out=1.0)
-display(raw_and_processed({label: c[0] for label, c in clips.items()}, sr=sr, **POSTPROCESS,
+display(raw_and_processed(compare.first_clips(clips), sr=sr, **POSTPROCESS,
                           title="the first clip of each model, raw and post-processed"))
 
 # %%
-show = {f"real: {first_held.name}": rep.encode(real), **{label: rep.encode(c[0]) for label, c in clips.items()}}
-fig, axes = plt.subplots(len(show), 1, figsize=(11, 1.7 * len(show)))
-for ax, (label, fr) in zip(axes, show.items()):
-    plot_representation(fr, rep, ax=ax, title=label, colorbar=False)
-fig.suptitle("spectrograms of the first clip of each model")
-fig.tight_layout()
+first_frames = {f"real: {real_name}": rep.encode(real)} | {label: rep.encode(c[0]) for label, c in clips.items()}
+axes = compare.plot_frames(first_frames, rep, title="spectrograms of the first clip of each model", height=1.7)
 
 # %% [markdown]
 # ## The musicality card
@@ -265,12 +254,10 @@ fig.tight_layout()
 # %%
 reference = [c.y for c in held_out.clips if len(c.y) >= 1.5 * sr]
 training_audio = [c.y for c in train.clips if len(c.y) >= 1.5 * sr]
-features = {}
-cards = {label: card.musicality_card(c, training=training_audio, reference=reference, sr=sr, label=f"04 {label}",
-                                     seed=SEED, features=features) for label, c in clips.items()}
-card_table = compare.card_frame(cards)  # every check's value, then checks passed and failed
-card_table["decode ceiling SC dB"] = ceiling
-card_table.round(2)
+features = {}  # the card's features of the training and held-out audio, computed once
+cards = compare.card_clips(clips, training=training_audio, reference=reference, sr=sr, seed=SEED, prefix="04",
+                           features=features)
+compare.card_frame(cards, decode_ceiling=ceiling, index_name="model").round(2)
 
 # %%
 for variant in VARIANTS:
@@ -284,19 +271,19 @@ for variant in VARIANTS:
 # its last `tail` seconds alone, where a drift would show.
 
 # %%
-long_clips, tail_cards = {}, {}
+long_clips = {}
 for variant in VARIANTS:
     label = f"LSTM, {variant}"
     clock = variant == "clock"
     (y,), _ = keras_seq.generate_audio(models[label], [primes[0][0]], rep, seconds=SETTINGS["long"],
-                                       temperature=TEMPERATURE, guard=guards[label], seed=SEED,
+                                       temperature=TEMPERATURE, guard=guard, seed=SEED,
                                        bpm=bpm if clock else None, prime_phases=[primes[0][1]] if clock else None)
     long_clips[label] = y
-    tail_cards[label] = card.musicality_card([y[-int(SETTINGS["tail"] * sr):]], training=training_audio,
-                                             reference=reference, sr=sr, label=f"04 {label}, last {SETTINGS['tail']:.0f} s",
-                                             seed=SEED, features=features)
-display(audio_table({f"{label}: last {SETTINGS['tail']:.0f} s of {SETTINGS['long']:.0f} s": y[-int(SETTINGS["tail"] * sr):]
-                     for label, y in long_clips.items()}, sr=sr, title="the end of the long clips"))
+tails = {f"{label}: last {SETTINGS['tail']:.0f} s of {SETTINGS['long']:.0f} s": [y[-int(SETTINGS["tail"] * sr):]]
+         for label, y in long_clips.items()}
+tail_cards = compare.card_clips(tails, training=training_audio, reference=reference, sr=sr, seed=SEED, prefix="04",
+                                features=features)
+display(audio_table(compare.first_clips(tails), sr=sr, title="the end of the long clips"))
 pd.DataFrame({label: {k: c.checks[k]["value"] for k in ("blowup", "drone", "noise", "rhythm")}
               | {"failed": ", ".join(c.failed) or "none"} for label, c in tail_cards.items()}).T.round(2)
 
@@ -324,23 +311,20 @@ domain_frames = {name: {split: load_frames([c.path for c in part.clips], r, max_
                                            excerpt=SETTINGS["excerpt"])
                         for split, part in (("train", train), ("held", held_out))}
                  for name, r in DOMAINS.items()}
+lag1 = {name: compare.lag1_correlation(frames["train"]) for name, frames in domain_frames.items()}
+print("median lag-1 correlation of the training frames:", {name: round(v, 3) for name, v in lag1.items()})
 
+# %% [markdown]
+# Both models are trained, continue held-out primes in their own domain, and are carded like the
+# models above.
 
-def lag1(frames_list):
-    """Median over features of the correlation between a feature and itself one frame later."""
-    x = np.concatenate([f[:-1] for f in frames_list]), np.concatenate([f[1:] for f in frames_list])
-    a, b = (v - v.mean(axis=0) for v in x)
-    return float(np.median((a * b).sum(0) / np.sqrt((a**2).sum(0) * (b**2).sum(0) + 1e-12)))
-
-
-vae_models, vae_hist, vae_clips, vae_cards, vae_seconds, vae_timing = {}, {}, {}, {}, {}, {}
+# %%
+vae_models, vae_hist, vae_clips, vae_seconds, vae_timing = {}, {}, {}, {}, {}
 for name, r in DOMAINS.items():
     tr, he = domain_frames[name]["train"], domain_frames[name]["held"]
     ds = keras_seq.sequence_dataset(tr, window=window, hop=window, batch_size=SETTINGS["batch_size"], seed=SEED)
     val = keras_seq.sequence_dataset(he, window=window, hop=window, batch_size=SETTINGS["batch_size"], shuffle=False)
-    folder = checkpoints / f"LSTM-VAE-{name}"
-    if not RESUME and folder.exists():
-        shutil.rmtree(folder)
+    folder = checkpoint_dir(f"LSTM-VAE-{name}")
     keras_seq.set_seed(SEED)
     t0 = time.perf_counter()
     model = keras_seq.make_lstm_vae(r.n_features, **SETTINGS["vae"]).adapt(tr)
@@ -353,12 +337,13 @@ for name, r in DOMAINS.items():
     vae_clips[name], vae_timing[name] = keras_seq.generate_audio(
         vae_models[name], d_primes, r, seconds=SETTINGS["seconds"], temperature=TEMPERATURE,
         guard=generate.StabilityGuard.fit(tr, r), seed=SEED)
-    vae_cards[name] = card.musicality_card(vae_clips[name], training=training_audio, reference=reference, sr=sr,
-                                           label=f"04 LSTM+VAE, {name}", seed=SEED, features=features)
+vae_cards = compare.card_clips(vae_clips, training=training_audio, reference=reference, sr=sr, seed=SEED,
+                               prefix="04 LSTM+VAE,", features=features)
 
+# %%
 domains = pd.DataFrame({name: {
     "features": DOMAINS[name].n_features,
-    "lag-1 correlation": lag1(domain_frames[name]["train"]),
+    "lag-1 correlation": lag1[name],
     "train MSE": vae_hist[name]["reconstruction_loss"][-1],
     "held-out MSE": vae_hist[name]["val_reconstruction_loss"][-1],
     "KL (nats/step)": vae_hist[name]["kl_loss"][-1],
@@ -414,20 +399,14 @@ fig, axes = plt.subplots(len(FAMILIES), 2, figsize=(12, 2.2 * len(FAMILIES)), sh
 beat_times = generate.clock_beats(
     generate.continue_clock(primes[0][1], n_frames=int(SETTINGS["seconds"] * fps), bpm=bpm,
                             frames_per_second=fps)[n_prime:], frames_per_second=fps)
-for row, family in zip(axes, FAMILIES):
-    for ax, variant in zip(row, VARIANTS):
-        label = f"{family}, {variant}"
-        if label not in clips:  # trained with the clock only
-            ax.set_axis_off()
-            continue
-        env = librosa.onset.onset_strength(y=clips[label][0], sr=sr)
-        ax.plot(librosa.times_like(env, sr=sr), env, lw=0.8)
-        plot_beats(beat_times, ax=ax, label=f"clock beats ({bpm:.0f} BPM)")
-        ax.set(title=f"{label}: onset strength (rhythm {cards[label].checks['rhythm']['value']:.2f})")
-axes[0, 0].legend(loc="upper right", fontsize=7)
+grid = {f"{family}, {variant}": ax for row, family in zip(axes, FAMILIES) for ax, variant in zip(row, VARIANTS)}
+for label in grid.keys() - clips.keys():  # trained with the clock only
+    grid[label].set_axis_off()
+compare.plot_onset_strength({f"{label} (rhythm {cards[label].checks['rhythm']['value']:.2f})": clips[label][0]
+                             for label in clips}, sr=sr, beat_times=beat_times, bpm=bpm,
+                            axes=[grid[label] for label in clips])
 for ax in axes[-1]:
     ax.set_xlabel("seconds generated")
-fig.tight_layout()
 
 # %% [markdown]
 # ## Measured results and saved clips
@@ -476,23 +455,19 @@ summary = {
     "rhythm threshold": rhythm["LSTM, clock"]["threshold"],
     "held-out MSE without / with the clock": {f: tuple(round(histories[f"{f}, {v}"]["val_loss"][-1], 3)
                                                         for v in variants_of[f]) for f in FAMILIES},
-    "cards failing blow-up": [label for label, c in {**cards, **{f"{k}, tail": v for k, v in tail_cards.items()}}.items()
-                              if c.checks["blowup"]["passed"] is False],
+    "cards failing blow-up": [label for label, c in (cards | tail_cards).items() if c.checks["blowup"]["passed"] is False],
     "LSTM+VAE checks failed (FFT, DCT)": (n_failed["FFT"], n_failed["DCT"]),
     "seconds to run this notebook": round(time.perf_counter() - t_start, 1),
 }
-for k, v in summary.items():
-    print(f"{k:>40}: {v}")
+display(pd.Series(summary, name="value", dtype=object).to_frame())  # every row computed above
 print(fft_dct)
 
 # %%
-verdict = {True: "passes", False: "fails", None: "is not judged"}
 passing = [f for f in FAMILIES if rhythm[f"{f}, clock"]["passed"]]
 display(headline(
-    f"With a beat clock at {bpm:.0f} BPM the LSTM's rhythm value goes from {rhythm['LSTM, no clock']['value']:.2f} "
-    f"({verdict[rhythm['LSTM, no clock']['passed']]}) to {rhythm['LSTM, clock']['value']:.2f} "
-    f"({verdict[rhythm['LSTM, clock']['passed']]}; threshold {rhythm['LSTM, clock']['threshold']:.2f}); with the "
-    f"clock {', '.join(passing) or 'no model'} pass{'es' if len(passing) <= 1 else ''} rhythm, and "
+    f"With a beat clock at {bpm:.0f} BPM the LSTM's rhythm value goes from "
+    f"{compare.check_change(cards['LSTM, no clock'], cards['LSTM, clock'], 'rhythm')}; with the clock "
+    f"{', '.join(passing) or 'no model'} pass{'es' if len(passing) <= 1 else ''} rhythm, and "
     f"{len(summary['cards failing blow-up'])} of {len(cards) + len(tail_cards)} cards (the long clips' tails included) "
     f"fail blow-up. {card.no_verdict({**cards, **tail_cards})}".strip()))
 

@@ -74,26 +74,28 @@ OVERLAP = 4  # frames of cross-fade between consecutive beats (musiclib.patches.
 SETTINGS
 
 # %%
-import hashlib
-import json
-import os
-import shutil
+import functools
 import time
+
+t_start = time.perf_counter()
+from musiclib.display import audio_table, headline, plot_representation, raw_and_processed, setup_notebook
+
+rng = setup_notebook(seed=SEED)  # before TensorFlow is imported: it quiets its logs
+
+import os
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 from IPython.display import display
 
 from musiclib import generate, patches, widgets
-from musiclib.display import audio_table, headline, plot_representation, raw_and_processed, setup_notebook
-from musiclib.evaluation import card
+from musiclib.evaluation import card, compare
 from musiclib.models import vae
 from musiclib.tools import data, outputs
 
-rng = setup_notebook(seed=SEED)
 vae.set_seed(SEED)  # Python, NumPy, TensorFlow; op determinism on the CPU
-t_start = time.perf_counter()
 import tensorflow as tf  # noqa: E402  (musiclib.models.vae has imported it already)
 
 print("TensorFlow", tf.__version__, "| devices:", [d.name for d in tf.config.list_logical_devices()],
@@ -103,8 +105,8 @@ print("TensorFlow", tf.__version__, "| devices:", [d.name for d in tf.config.lis
 # ## Data: one beat per patch
 #
 # The corpus is split by file. Each file's frames (the series' generation representation,
-# `generate.default_representation()`, in dB, from the feature cache) are cut at its tracked beats (`musiclib.beats`); each beat becomes one
-# patch, resampled along time to `n_frames` frames. The original length of every beat is kept, so a
+# `generate.default_representation()`, in dB, from the feature cache) are cut at its tracked beats
+# (`musiclib.beats`); each beat becomes one patch, resampled along time to `n_frames` frames. The original length of every beat is kept, so a
 # sequence of patches can be put back at its own tempo. Generated sequences use the corpus's median
 # beat. The label of a patch is its song (a corpus of sub-folders would give the sub-folder names).
 # Every generated sequence passes the series' stability guard (`generate.StabilityGuard`, fitted on
@@ -171,50 +173,39 @@ display(audio_table([("held-out passage (same inversion)", original), ("its beat
 # the two guards against posterior collapse. The cVAE has fewer latent units and a KL weight of 40:
 # with the VAE's 32 units and weight 1 it ignored its label (its samples were no nearer to the song
 # asked for than chance), because a few more bits in `z` cost almost nothing; when they cost more,
-# what tells one song from another is left to the label. The VQ-VAE's codebook follows exponential moving
-# averages of the codes assigned to it, and codes nobody uses are moved onto the data. The prior is
+# what tells one song from another is left to the label. The VQ-VAE's codebook follows exponential
+# moving averages of the codes assigned to it, and codes nobody uses are moved onto the data. The prior is
 # an LSTM over each training song's code sequence, beat after beat. `vae.fit_with_checkpoints`
 # (Keras' `BackupAndRestore` and `ModelCheckpoint`) resumes an interrupted run and reuses a finished
 # one; the models are built inside `vae.strategy()`, one or several GPUs when there are any.
 
 # %%
 S = SETTINGS
-setup_key = hashlib.sha256(json.dumps(
-    [MODE, SEED, str(root), S, list(D.train.paths), hashlib.sha256(Path(vae.__file__).read_bytes()).hexdigest()],
-    sort_keys=True, default=str).encode()).hexdigest()[:12]
-checkpoints = outputs.outputs_root() / "05_vae" / "checkpoints" / setup_key
-histories, train_seconds = {}, {}
-
-
-def fit(name, model, data, validation):
-    folder = checkpoints / name
-    if not RESUME and folder.exists():
-        shutil.rmtree(folder)  # this notebook's own checkpoints
-    t0 = time.perf_counter()
-    epochs = S["prior_epochs"] if name == "prior" else S["epochs"]
-    model, histories[name] = vae.fit_with_checkpoints(model, data, epochs=epochs, checkpoint_dir=folder,
-                                                      validation_data=validation, save_every=S["save_every"])
-    train_seconds[name] = time.perf_counter() - t0
-    h = histories[name]
-    print(f"{name:>7}: {epochs} epochs, {np.median(h['epoch_seconds']):.2f} s per epoch"
-          f"{' (loaded from ' + str(folder) + ')' if h['resumed'] else ''}")
-    return model
-
-
+# the key names the settings, the train files and the model code: a change to any retrains
+setup_key = outputs.run_key(MODE, SEED, str(root), S, list(D.train.paths), code=[vae])
+checkpoint_dir = functools.partial(outputs.checkpoint_dir, "05_vae", key=setup_key, resume=RESUME)
 feed = vae.patch_dataset(train, batch_size=S["batch_size"], seed=SEED)
 held_feed = vae.patch_dataset(held, batch_size=S["batch_size"], shuffle=False)
 common = {"filters": S["filters"], "warmup_steps": S["warmup_steps"], "seed": SEED, "run_eagerly": S["eager"]}
-models = {
-    "VAE": fit("VAE", vae.make_vae(train.n_frames, rep.n_features, latent_dim=S["latent_dim"], **common).adapt(train),
-               feed, held_feed),
+untrained = {
+    "VAE": vae.make_vae(train.n_frames, rep.n_features, latent_dim=S["latent_dim"], **common),
     # a smaller latent whose bits cost more (beta) leaves what tells one song from another to the label
-    "cVAE": fit("cVAE", vae.make_vae(train.n_frames, rep.n_features, latent_dim=S["cvae_latent_dim"],
-                                     beta=S["cvae_beta"], n_labels=train.n_labels, **common).adapt(train),
-                feed, held_feed),
-    "VQ-VAE": fit("VQ-VAE", vae.make_vqvae(train.n_frames, rep.n_features, codebook_size=S["codebook_size"],
-                                           filters=S["vq_filters"], seed=SEED, run_eagerly=S["eager"]).adapt(train),
-                  feed, held_feed),
+    "cVAE": vae.make_vae(train.n_frames, rep.n_features, latent_dim=S["cvae_latent_dim"], beta=S["cvae_beta"],
+                         n_labels=train.n_labels, **common),
+    "VQ-VAE": vae.make_vqvae(train.n_frames, rep.n_features, codebook_size=S["codebook_size"], filters=S["vq_filters"],
+                             seed=SEED, run_eagerly=S["eager"]),
 }
+
+# %%
+models, histories, train_seconds = {}, {}, {}
+for name, model in untrained.items():
+    t0 = time.perf_counter()
+    models[name], histories[name] = vae.fit_with_checkpoints(
+        model.adapt(train), feed, epochs=S["epochs"], validation_data=held_feed, save_every=S["save_every"],
+        checkpoint_dir=checkpoint_dir(name))
+    train_seconds[name] = time.perf_counter() - t0
+
+# %%
 vq = models["VQ-VAE"]
 K, cpp = vq.codebook_size, vq.codes_per_patch
 train_codes, held_codes = vq.encode_codes(train), vq.encode_codes(held)
@@ -222,8 +213,15 @@ code_feed = vae.code_dataset([train_codes[i] for i in train.sequences()], codebo
                              window=S["prior_window"], seed=SEED)
 held_code_feed = vae.code_dataset([held_codes[i] for i in held.sequences()], codebook_size=K, codes_per_patch=cpp,
                                   window=S["prior_window"], shuffle=False)
-prior = fit("prior", vae.make_prior(K, cpp, units=S["prior_units"], embed_dim=32, dropout=0.3,
-                                    run_eagerly=S["eager"]), code_feed, held_code_feed)
+t0 = time.perf_counter()
+prior, histories["prior"] = vae.fit_with_checkpoints(
+    vae.make_prior(K, cpp, units=S["prior_units"], embed_dim=32, dropout=0.3, run_eagerly=S["eager"]), code_feed,
+    epochs=S["prior_epochs"], validation_data=held_code_feed, save_every=S["save_every"],
+    checkpoint_dir=checkpoint_dir("prior"))
+train_seconds["prior"] = time.perf_counter() - t0
+pd.DataFrame.from_dict({name: {"epochs": len(h["loss"]), "s per epoch": np.median(h["epoch_seconds"]),
+                               "loaded from a checkpoint": h["resumed"]} for name, h in histories.items()},
+                       orient="index").round(2)
 
 # %%
 fig, axes = plt.subplots(1, 4, figsize=(16, 3.2))
@@ -263,12 +261,12 @@ for name, m in models.items():
 metrics["VQ-VAE"]["perplexity"] = vae.codebook_perplexity(train_codes, K)
 prior_ce = {"train": histories["prior"]["loss"][-1], "held": histories["prior"]["val_loss"][-1],
             "unigram": float(np.log(vae.codebook_perplexity(train_codes, K)))}
-print(f"{'model':<8}{'train dB':>10}{'held-out dB':>13}{'decoder σ dB':>14}  latent")
-for name, r in metrics.items():
-    n_latent = models[name].latent_dim if name != "VQ-VAE" else 0
-    latent = (f"{r['active_units']} of {n_latent} units active, KL {r['kl']:.1f} nats (held out)"
-              if "active_units" in r else f"codebook perplexity {r['perplexity']:.1f} of {K} codes, {cpp} codes per beat")
-    print(f"{name:<8}{r['train_db']:>10.2f}{r['held_db']:>13.2f}{r['decoder_std_db']:>14.2f}  {latent}")
+latent = {name: f"{r['active_units']} of {models[name].latent_dim} units active, KL {r['kl']:.1f} nats (held out)"
+          if "active_units" in r else f"codebook perplexity {r['perplexity']:.1f} of {K} codes, {cpp} codes per beat"
+          for name, r in metrics.items()}
+display(pd.DataFrame.from_dict({name: {"train dB": r["train_db"], "held-out dB": r["held_db"],
+                                       "decoder σ dB": r["decoder_std_db"], "latent": latent[name]}
+                                for name, r in metrics.items()}, orient="index").round(2))
 print(f"prior: {prior_ce['train']:.2f} nats per code on training songs, {prior_ce['held']:.2f} on held-out songs; "
       f"the code frequencies alone give {prior_ce['unigram']:.2f}")
 
@@ -327,6 +325,7 @@ x = np.concatenate([vq.decode_codes(c, noise_scale=1.0, seed=SEED + k) for k, c 
 generated["VQ-VAE"] = [to_clip(x[k * nb : (k + 1) * nb]) for k in range(S["clips"])]
 gen_patches["VQ-VAE"], gen_seconds["VQ-VAE"] = x, time.perf_counter() - t0
 
+# %%
 rows = [("held out (real)", reference[0][: len(generated["VAE"][0])])]
 rows += [(f"{name} 1" + (f" (label {train.label_names[label_of_clip[0]]})" if name == "cVAE" else ""), clips[0])
          for name, clips in generated.items()]
@@ -476,21 +475,14 @@ widgets.latent_explorer(models["VAE"], train_z, rep=rep, n_components=S["explore
 # %%
 clips_of = {"VAE": generated["VAE"], "cVAE": generated["cVAE"],
             "VQ-VAE": generated["VQ-VAE"] + [long_clip, continuation]}
-features = {}  # the card's features of the training and reference audio, computed once
-cards = {}
-for name, clips in clips_of.items():
-    cards[name] = card.musicality_card(clips, training=training_audio, reference=reference, sr=sr, label=name,
-                                       seed=SEED, features=features)
-    display(cards[name])
+cards = compare.card_clips(clips_of, training=training_audio, reference=reference, sr=sr, seed=SEED)
+for c in cards.values():
+    display(c)
 
 # %%
 KEY_CHECKS = ("copying", "diversity", "noise", "drone", "blowup")
 MUSIC_CHECKS = [k for k in ("rhythm", "tempo", "structure", "distribution") if k in card.CHECKS]
-print(f"{'model':<8}" + "".join(f"{k:>13}" for k in (*KEY_CHECKS, *MUSIC_CHECKS)))
-for name, c in cards.items():
-    print(f"{name:<8}" + "".join(
-        f"{c.checks[k]['value']:>8.2f} {({True: 'ok', False: 'FAIL', None: 'n/a'})[c.checks[k]['passed']]:>4}"
-        for k in (*KEY_CHECKS, *MUSIC_CHECKS)))
+compare.style_cards(cards, index_name="model")
 
 # %% [markdown]
 # ## Speed and saved clips
@@ -526,7 +518,7 @@ print("saved under", Path(saved["VAE"][0]).parent.parent)
 # ## Summary
 
 # %%
-passed_key = {name: not c.refused and all(c.checks[k]["passed"] is not False for k in KEY_CHECKS) for name, c in cards.items()}
+passed_key = {name: compare.passes(c, KEY_CHECKS) for name, c in cards.items()}
 summary = {
     "mode": MODE,
     "train / held-out files, beats": (len(D.train), len(D.held_out), len(train), len(held)),
@@ -543,8 +535,7 @@ summary = {
     "real-time factor": {k: round(v) for k, v in rtf.items()},
     "seconds to run this notebook": round(time.perf_counter() - t_start, 1),
 }
-for k, v in summary.items():
-    print(f"{k:>52}: {v}")
+display(pd.Series(summary, name="value", dtype=object).to_frame())  # every row computed above
 n_pass = sum(passed_key.values())
 closest = min(float(np.median(d)) for _, d in nearest.values())
 display(headline(
@@ -560,25 +551,16 @@ display(headline(
 # The answer, in this run's numbers:
 
 # %%
-def values(check):
-    first = next(iter(cards.values())).checks[check]
-    mark = f" (pass {'>=' if first['rule'] == 'min' else '<='} {first['threshold']:.2f})"
-    return ", ".join(f"{n} {c.checks[check]['value']:.2f}" for n, c in cards.items()) + mark
-
-
-def verdicts(checks):
-    return {n: [k for k in checks if c.checks[k]["passed"] is False] for n, c in cards.items()}
-
-
-failed_key, failed_music = verdicts(KEY_CHECKS), verdicts(MUSIC_CHECKS)
+failed_key, failed_music = compare.failed_checks(cards, KEY_CHECKS), compare.failed_checks(cards, MUSIC_CHECKS)
+value = {k: compare.check_values(cards, k) for k in card.CHECKS}  # e.g. "VAE 0.31, cVAE 0.42 (pass <= 0.56)"
 print("\n".join([
     f"Not copies: median distance of generated beats to the nearest training beat "
     + ", ".join(f"{n} {np.median(d):.1f} dB" for n, (_, d) in nearest.items())
-    + f", against {np.median(held_dist):.1f} dB for unseen real beats; card copying: {values('copying')}.",
-    f"Not noise: card noise {values('noise')}; drone {values('drone')}; blow-up {values('blowup')} dB; "
-    f"diversity {values('diversity')}. Key checks failed: "
+    + f", against {np.median(held_dist):.1f} dB for unseen real beats; card copying: {value['copying']}.",
+    f"Not noise: card noise {value['noise']}; drone {value['drone']}; blow-up {value['blowup']} dB; "
+    f"diversity {value['diversity']}. Key checks failed: "
     + ("; ".join(f"{n}: {', '.join(f)}" for n, f in failed_key.items() if f) or "none") + ".",
-    "Music-like: " + "; ".join(f"{k} {values(k)}" for k in MUSIC_CHECKS) + ". Failed: "
+    "Music-like: " + "; ".join(f"{k} {value[k]}" for k in MUSIC_CHECKS) + ". Failed: "
     + ("; ".join(f"{n}: {', '.join(f)}" for n, f in failed_music.items() if f) or "none") + ".",
     "Distribution before clipping at 0 (below 0: nearer the held-out songs than their own halves are to each "
     "other): " + ", ".join(f"{n} {c.checks['distribution']['detail'].get('unclipped_score', np.nan):.2f}"
@@ -605,5 +587,4 @@ print("\n".join([
 # music's (0 = as close as the reference's own halves, 1 = shaped noise). The **prior** is what makes
 # length possible: a minute in one piece, and a continuation of a held-out start.
 #
-# **Previous:** [04 · LSTM](04_lstm.ipynb) · **Next:** [07 · Raw-audio autoencoders](07_raw_audio.ipynb) ·
-# every approach side by side: [08 · Compare](08_compare.ipynb)
+# Every approach side by side: [08 · Compare](08_compare.ipynb).

@@ -85,10 +85,15 @@ SETTINGS = {
 SETTINGS
 
 # %%
-import hashlib
-import json
-import shutil
+import functools
 import time
+
+t_start = time.perf_counter()
+S = SETTINGS
+from musiclib.display import audio_table, headline, plot_representation, raw_and_processed, setup_notebook
+
+rng = setup_notebook(seed=SEED)  # before TensorFlow is imported: it quiets its logs
+
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -97,14 +102,10 @@ import pandas as pd
 from IPython.display import display
 
 from musiclib import audio, generate, patches
-from musiclib.display import audio_table, headline, plot_representation, raw_and_processed, setup_notebook
-from musiclib.evaluation import card, sweep
+from musiclib.evaluation import card, compare, sweep
 from musiclib.models import gan, vae
 from musiclib.tools import data, outputs
 
-t_start = time.perf_counter()
-S = SETTINGS
-rng = setup_notebook(seed=SEED)
 gan.set_seed(SEED)  # Python, NumPy, TensorFlow; op determinism on the CPU
 import tensorflow as tf  # noqa: E402  (musiclib.models.gan has imported it already)
 
@@ -140,35 +141,13 @@ print(f"card: {len(training_audio)} training clips ({sum(map(len, training_audio
 # the key names the training settings, the training files and the model code: a change to any retrains
 # (the settings of what is generated after training are left out of it)
 SAMPLING_ONLY = ("n_clips", "clip_patches", "walk_seconds", "walk_anchors", "per_label", "n_near")
-setup_key = hashlib.sha256(json.dumps(
-    [MODE, SEED, str(root), {k: v for k, v in S.items() if k not in SAMPLING_ONLY},
-     [c.path.name for c in pdata.train.clips],
-     hashlib.sha256(Path(gan.__file__).read_bytes() + Path(vae.__file__).read_bytes()).hexdigest()],
-    sort_keys=True, default=str).encode()).hexdigest()[:12]
-checkpoints = outputs.outputs_root() / "06_gan" / "checkpoints" / setup_key
+setup_key = outputs.run_key(MODE, SEED, str(root), {k: v for k, v in S.items() if k not in SAMPLING_ONLY},
+                            [c.path.name for c in pdata.train.clips], code=[gan, vae])
+checkpoint_dir = functools.partial(outputs.checkpoint_dir, "06_gan", key=setup_key, resume=RESUME)
 features = {}  # the card's features of the training and held-out audio, computed once for every card
-
-
-def checkpoint_dir(name):
-    """This run's checkpoint folder for one model (emptied first when RESUME is off)."""
-    folder = checkpoints / name
-    if not RESUME and folder.exists():
-        shutil.rmtree(folder)
-    return folder
-
-
-def monitor(name, render, every, *, sr=sr, training=training_audio, reference=reference, feats=features):
-    """The callback that watches a model train: losses every step, clips and card checks every `every` steps."""
-    return gan.GANMonitor(render, every=every, training=training, reference=reference, sr=sr,
-                          n_clips=S["monitor_clips"], seed=SEED, features=feats,
-                          path=checkpoint_dir(name) / "record.npz")
-
-
-def seconds_per_step(record):
-    """Median wall-clock seconds of a training step (the first, which traces the step, left out)."""
-    return float(np.median(np.diff([0.0] + record.train_seconds)[1:])) if len(record.steps) > 1 else float("nan")
-
-
+# what the monitor of every model judges its snapshots against, with the card
+judge = {"training": training_audio, "reference": reference, "sr": sr, "n_clips": S["monitor_clips"], "seed": SEED,
+         "features": features}
 spec_render = gan.spec_renderer(rep, patches_per_clip=S["monitor_patches"], overlap=OVERLAP)
 
 # %% [markdown]
@@ -187,23 +166,15 @@ spec_render = gan.spec_renderer(rep, patches_per_clip=S["monitor_patches"], over
 
 # %%
 spec = gan.make_specgan(T, F, seed=SEED, **S["spec"]).adapt(train_p.x)
-spec_monitor = monitor("SpecGAN", spec_render, S["every"])
 t0 = time.perf_counter()
-spec, spec_history = gan.fit_gan(spec, gan.patch_dataset(train_p.x, batch_size=S["batch_size"], seed=SEED),
-                                 steps=S["steps"], steps_per_epoch=S["every"], checkpoint_dir=checkpoint_dir("SpecGAN"),
-                                 callbacks=[spec_monitor])
-spec_record = spec_monitor.record
-print(f"SpecGAN: generator {spec.count_params_of('generator'):,} / discriminator "
-      f"{spec.count_params_of('discriminator'):,} parameters; {spec_history['steps']} steps "
-      f"({spec_history['initial_step']} restored from a checkpoint); {seconds_per_step(spec_record):.3f} s per training "
-      f"step; {time.perf_counter() - t0:.1f} s with the monitor")
+spec, spec_history, spec_record = gan.fit_monitored(
+    spec, gan.patch_dataset(train_p.x, batch_size=S["batch_size"], seed=SEED), steps=S["steps"], every=S["every"],
+    render=spec_render, checkpoint_dir=checkpoint_dir("SpecGAN"), **judge)
+print(f"SpecGAN: {gan.describe_training(spec, spec_history, spec_record)}; {time.perf_counter() - t0:.1f} s with "
+      "the monitor")
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(13, 3.2))
-spec_record.plot_losses(ax=axes[0])
-axes[0].set_title("SpecGAN losses (hinge): discriminator and generator")
-spec_record.plot_checks(ax=axes[1])
-fig.tight_layout()
+gan.plot_training(spec_record, title="SpecGAN losses (hinge): discriminator and generator")
 axes = spec_record.plot_grid()
 axes[0, 0].figure.suptitle("the same latents through the EMA generator during training (rows: steps)", y=1.01)
 rows, record_sr = spec_record.players()
@@ -309,11 +280,10 @@ print(f"decode ceiling of the representation (spectral convergence, held-out aud
 
 # %%
 wgan = gan.make_specgan(T, F, seed=SEED, loss="wgan-gp", n_critic=S["n_critic"], **S["spec"]).adapt(train_p.x)
-wgan_monitor = monitor("SpecGAN-WGAN-GP", spec_render, S["wgan_every"])
-wgan, wgan_history = gan.fit_gan(wgan, gan.patch_dataset(train_p.x, batch_size=S["batch_size"], seed=SEED),
-                                 steps=S["wgan_steps"], steps_per_epoch=S["wgan_every"],
-                                 checkpoint_dir=checkpoint_dir("SpecGAN-WGAN-GP"), callbacks=[wgan_monitor])
-wgan_record = wgan_monitor.record
+wgan, wgan_history, wgan_record = gan.fit_monitored(
+    wgan, gan.patch_dataset(train_p.x, batch_size=S["batch_size"], seed=SEED), steps=S["wgan_steps"],
+    every=S["wgan_every"], render=spec_render,
+    checkpoint_dir=checkpoint_dir("SpecGAN-WGAN-GP"), **judge)
 
 fig, axes = plt.subplots(1, 2, figsize=(13, 3.2))
 wgan_record.plot_losses(ax=axes[0])
@@ -326,23 +296,11 @@ fig.tight_layout()
 # the snapshots both runs reached in the same training time (the first, at step 0, left out); rhythm is
 # left out too, as the monitor's clips are shorter than the rhythm check's longest beat period
 horizon = min(spec_record.snapshots[-1]["train_seconds"], wgan_record.snapshots[-1]["train_seconds"])
-
-
-def at_equal_time(record):
-    snaps = [s for s in record.snapshots if s["step"] > 0 and s["train_seconds"] <= 1.05 * horizon]
-    ok = [all(v is not False for k, v in s["card_passed"].items() if k != "rhythm") for s in snaps]
-    return {"snapshots": len(snaps), "s per step": seconds_per_step(record),
-            "snapshots passing every check": f"{sum(ok)} of {len(ok)}",
-            "share passing": float(np.mean(ok)) if ok else float("nan"),
-            **{f"mean {k}": float(np.mean([s["card"][k] for s in snaps])) for k in ("noise", "distribution", "diversity")},
-            "checks failed at some snapshot": ", ".join(sorted({k for s in snaps for k, v in s["card_passed"].items()
-                                                                if v is False and k != "rhythm"})) or "-"}
-
-
-objectives = pd.DataFrame({"hinge + SN": at_equal_time(spec_record), "WGAN-GP": at_equal_time(wgan_record)}).T
+objectives = pd.DataFrame({name: gan.snapshots_summary(record, until_seconds=horizon)
+                           for name, record in (("hinge + SN", spec_record), ("WGAN-GP", wgan_record))}).T
 print(f"the first {horizon:.0f} s of training of each objective:")
 display(objectives)
-step_cost = seconds_per_step(wgan_record) / seconds_per_step(spec_record)
+step_cost = gan.seconds_per_step(wgan_record) / gan.seconds_per_step(spec_record)
 
 # %% [markdown]
 # ## Conditional SpecGAN: one label per training file
@@ -359,14 +317,14 @@ step_cost = seconds_per_step(wgan_record) / seconds_per_step(spec_record)
 n_labels = train_p.n_labels
 present = np.unique(train_p.label)  # the labels that have training patches (a file shorter than a patch has none)
 cspec = gan.make_specgan(T, F, n_labels=n_labels, seed=SEED, **S["spec"]).warm_start(spec)
-cspec_monitor = monitor("cSpecGAN", spec_render, S["cond_steps"])
-cspec, cspec_history = gan.fit_gan(
+cspec, cspec_history, cspec_record = gan.fit_monitored(
     cspec, gan.patch_dataset(train_p.x, labels=train_p.label, batch_size=S["batch_size"], seed=SEED),
-    steps=S["cond_steps"], steps_per_epoch=S["cond_steps"], checkpoint_dir=checkpoint_dir("cSpecGAN"),
-    callbacks=[cspec_monitor])
+    steps=S["cond_steps"], every=S["cond_steps"], render=spec_render,
+    checkpoint_dir=checkpoint_dir("cSpecGAN"), **judge)
 print(f"conditional SpecGAN: {len(present)} labels, {cspec_history['steps']} steps, "
-      f"{seconds_per_step(cspec_monitor.record):.3f} s per step")
+      f"{gan.seconds_per_step(cspec_record):.3f} s per step")
 
+# %%
 k = max(S["per_label"], int(np.ceil(1.2 * rep.frames_per_second / (T - OVERLAP))))  # >= 1.2 s per label for the card
 labels = np.repeat(present, k)
 t0 = time.perf_counter()
@@ -379,6 +337,8 @@ uncond_label = train_p.label[patches.nearest_patches(spec.generate(len(labels), 
 print(f"nearest training patch from the asked-for file: {agreement:.0%} of {len(labels)} patches "
       f"(chance {1 / len(present):.0%}; the unconditional SpecGAN's most common file takes "
       f"{np.bincount(uncond_label).max() / len(uncond_label):.0%} of its samples)")
+
+# %%
 shown = present[:4]
 display(audio_table([(f"label {c}: {train_p.label_names[c]}", cond_clips[i]) for i, c in enumerate(shown)], sr=sr,
                     title=f"conditional samples: {k} patches per label"))
@@ -423,6 +383,7 @@ vaegan, vaegan_history = vae.fit_with_checkpoints(vaegan, vae_data, epochs=S["va
                                                   checkpoint_dir=checkpoint_dir("VAE-GAN"))
 vaegan_train_s = time.perf_counter() - t0
 
+# %%
 vae_models = {"VAE": plain, "VAE-GAN": vaegan}
 # how each is sampled (see above): model and the scale of the decoder's noise (0: its mean)
 vae_variants = {"VAE": (plain, 1.0), "VAE-GAN": (vaegan, 0.0), "VAE-GAN, sampled": (vaegan, 1.0)}
@@ -447,12 +408,13 @@ plot_representation(patches.stitch(vae_x["VAE-GAN"][0], overlap=OVERLAP), rep, a
                     title="VAE-GAN: decoder mean", colorbar=False)
 fig.tight_layout()
 
+# %%
 flux = {"training patches": float(np.mean([generate.mean_frame_change_db(p, rep) for p in train_p.x[::7][:200]]))}
 for name in vae_models:
     flux[name] = float(np.mean([generate.mean_frame_change_db(p, rep) for p in vae_mean[name]]))
 flux["SpecGAN"] = float(np.mean([generate.mean_frame_change_db(p, rep) for p in spec_x.reshape(-1, T, F)]))
-vae_cards = {name: card.musicality_card(vae_clips[name], training=training_audio, reference=reference, sr=sr,
-                                        label=name, seed=SEED, features=features) for name in vae_variants}
+vae_cards = compare.card_clips(vae_clips, training=training_audio, reference=reference, sr=sr, seed=SEED,
+                               features=features)
 model_stats = {name: {"held-out reconstruction RMS (dB)": vae.reconstruction_error(m, held_p),
                       "active latent units": vae.active_units(m, train_p)[0],
                       "mean frame change of the decoder mean (dB)": flux[name],
@@ -487,19 +449,12 @@ print(f"{len(windows)} windows of {wave_n} samples ({wave_n / wave_sr:.2f} s)")
 # training and held-out audio are shared with the spectrogram models
 wave_render = gan.wave_renderer(sr=sr)
 wave = gan.make_wavegan(seed=SEED, **S["wave"])
-wave_monitor = monitor("WaveGAN", wave_render, S["wave_every"])
-wave, wave_history = gan.fit_gan(wave, gan.patch_dataset(windows, batch_size=S["wave_batch"], seed=SEED),
-                                 steps=S["wave_steps"], steps_per_epoch=S["wave_every"],
-                                 checkpoint_dir=checkpoint_dir("WaveGAN"), callbacks=[wave_monitor])
-wave_record = wave_monitor.record
-print(f"WaveGAN: generator {wave.count_params_of('generator'):,} / discriminator "
-      f"{wave.count_params_of('discriminator'):,} parameters; {wave_history['steps']} steps; "
-      f"{seconds_per_step(wave_record):.3f} s per step")
-fig, axes = plt.subplots(1, 2, figsize=(13, 3.2))
-wave_record.plot_losses(ax=axes[0])
-axes[0].set_title("WaveGAN losses")
-wave_record.plot_checks(ax=axes[1])
-fig.tight_layout()
+wave, wave_history, wave_record = gan.fit_monitored(
+    wave, gan.patch_dataset(windows, batch_size=S["wave_batch"], seed=SEED), steps=S["wave_steps"],
+    every=S["wave_every"], render=wave_render,
+    checkpoint_dir=checkpoint_dir("WaveGAN"), **judge)
+print(f"WaveGAN: {gan.describe_training(wave, wave_history, wave_record)}")
+gan.plot_training(wave_record, title="WaveGAN losses")
 
 t0 = time.perf_counter()
 wave_raw = list(wave.generate(max(n_clips, 2), seed=SEED + 4))  # at 16 kHz, as generated
@@ -524,8 +479,7 @@ for i, ax in enumerate(axes):
     y, name = (wave_clips[i // 2], "WaveGAN") if i % 2 == 0 else (spec_short[i // 2], "SpecGAN")
     plot_representation(rep.encode(y), rep, ax=ax, title=f"{name} {i // 2}", colorbar=False)
 fig.tight_layout()
-side = pd.DataFrame({c.label: c.summary_row() for c in (wave_card, spec_short_card)}).T
-display(side)
+display(compare.card_frame({c.label: c for c in (wave_card, spec_short_card)}, index_name="model").round(2))
 display(wave_card)
 
 # %% [markdown]
@@ -537,11 +491,11 @@ display(wave_card)
 
 # %%
 speed = pd.DataFrame({
-    "SpecGAN": {"s/step": seconds_per_step(spec_record), "steps": spec_history["steps"],
+    "SpecGAN": {"s/step": gan.seconds_per_step(spec_record), "steps": spec_history["steps"],
                 "RTF incl. inversion": spec_rtf},
-    "SpecGAN (WGAN-GP)": {"s/step": seconds_per_step(wgan_record), "steps": wgan_history["steps"],
+    "SpecGAN (WGAN-GP)": {"s/step": gan.seconds_per_step(wgan_record), "steps": wgan_history["steps"],
                           "RTF incl. inversion": float("nan")},
-    "cSpecGAN": {"s/step": seconds_per_step(cspec_monitor.record), "steps": cspec_history["steps"],
+    "cSpecGAN": {"s/step": gan.seconds_per_step(cspec_record), "steps": cspec_history["steps"],
                  "RTF incl. inversion": sum(map(len, cond_clips)) / sr / cond_gen_s},
     "VAE": {"s/step": float(np.median(plain_history.get("epoch_seconds", [np.nan]))) * S["vae_epochs"] / vae_steps,
             "steps": vae_steps,
@@ -549,12 +503,13 @@ speed = pd.DataFrame({
     "VAE-GAN": {"s/step": float(np.median(vaegan_history.get("epoch_seconds", [np.nan]))) * S["vae_epochs"] / vae_steps,
                 "steps": vae_steps,
                 "RTF incl. inversion": sum(map(len, vae_clips["VAE-GAN"])) / sr / vae_gen_s["VAE-GAN"]},
-    "WaveGAN": {"s/step": seconds_per_step(wave_record), "steps": wave_history["steps"],
+    "WaveGAN": {"s/step": gan.seconds_per_step(wave_record), "steps": wave_history["steps"],
                 "RTF incl. inversion": len(wave_clips) * wave_n / wave_sr / wave_gen_s},
 }).T
 print("training seconds per step and generation speed:")
 display(speed.round(3))
 
+# %%
 common = {"mode": MODE, "n_frames": T, "overlap": OVERLAP, "hop": S["hop"]}
 saved = {
     "SpecGAN": outputs.save_clips(
@@ -571,7 +526,7 @@ saved = {
         "06_gan", cond_clips, sr=sr, representation=rep,
         parameters={**cspec.get_config(), "model": "cSpecGAN", "variant": "projection, one clip per label", **common,
                     "steps": cspec_history["steps"], "labels": list(train_p.label_names)},
-        seed=SEED, train_seconds=cspec_monitor.record.train_seconds[-1], generate_seconds=cond_gen_s),
+        seed=SEED, train_seconds=cspec_record.train_seconds[-1], generate_seconds=cond_gen_s),
     "VAE-GAN": outputs.save_clips(
         "06_gan", vae_clips["VAE-GAN"], sr=sr, representation=rep,
         parameters={**vaegan.get_config(), "model": "VAE-GAN", "variant": "decoder mean", **common,
@@ -595,29 +550,17 @@ print("saved under", Path(saved["SpecGAN"][0]).parent.parent)
 
 # %%
 cards = {"SpecGAN": spec_card, "SpecGAN walk": walk_card, "cSpecGAN": cond_card, **vae_cards, "WaveGAN": wave_card}
-summary = pd.DataFrame({name: {**c.summary_row(), "failed": ", ".join(c.failed) or "-"} for name, c in cards.items()}).T
-display(summary)
+display(compare.card_frame(cards, index_name="model").round(2))
 KEY = ("noise", "diversity", "copying", "drone", "blowup")
-
-
-def verdicts(c, checks):
-    return ", ".join(f"{k} {c.checks[k]['value']:.2f} {card.RESULT_WORDS[c.checks[k]['passed']]}"
-                     for k in checks)
-
-
-def key_pass(c):
-    return all(c.checks[k]["passed"] is not False for k in KEY)
-
-
 noise_at_start = spec_record.snapshots[0]["card"]["noise"]
 hinge_share, wgan_share = objectives.loc["hinge + SN", "share passing"], objectives.loc["WGAN-GP", "share passing"]
 conclusions = [
     f"SpecGAN ({spec_history['steps']} steps, {spec_record.train_seconds[-1]:.0f} s of training, "
-    f"{1000 * seconds_per_step(spec_record):.0f} ms per step): {verdicts(spec_card, KEY)} -- "
-    f"{'every key check passes' if key_pass(spec_card) else 'a key check fails'}; reported: "
-    f"{verdicts(spec_card, ('rhythm', 'distribution'))}. The monitor saw the noise check go from "
+    f"{1000 * gan.seconds_per_step(spec_record):.0f} ms per step): {compare.check_text(spec_card, KEY)} -- "
+    f"{'every key check passes' if compare.passes(spec_card, KEY) else 'a key check fails'}; reported: "
+    f"{compare.check_text(spec_card, ('rhythm', 'distribution'))}. The monitor saw the noise check go from "
     f"{noise_at_start:.2f} at step 0 to {spec_record.snapshots[-1]['card']['noise']:.2f}.",
-    f"The {len(walk) / sr:.0f}-second latent walk: {verdicts(walk_card, KEY + ('rhythm',))}. The representation's "
+    f"The {len(walk) / sr:.0f}-second latent walk: {compare.check_text(walk_card, KEY + ('rhythm',))}. The representation's "
     f"decode ceiling (no model) is {ceiling_db:.1f} dB spectral convergence.",
     f"Samples are {np.median(near_dist):.1f} dB (median) from their nearest training patch; held-out real patches "
     f"{np.median(held_dist):.1f} dB.",
@@ -627,7 +570,7 @@ conclusions = [
     f"{objectives.loc['hinge + SN', 'mean noise']:.2f} vs {objectives.loc['WGAN-GP', 'mean noise']:.2f}; "
     f"a WGAN-GP step costs {step_cost:.1f} hinge steps.",
     f"Conditional SpecGAN: {agreement:.0%} of its patches are nearest to a patch of the asked-for file "
-    f"(chance {1 / len(present):.0%}); {verdicts(cond_card, KEY)}.",
+    f"(chance {1 / len(present):.0%}); {compare.check_text(cond_card, KEY)}.",
     f"VAE-GAN vs VAE: the adversarial term {'sharpens' if flux['VAE-GAN'] > flux['VAE'] else 'does not sharpen'} "
     f"the decoder: mean frame change of the decoder means {flux['VAE-GAN']:.2f} vs {flux['VAE']:.2f} dB/frame (training "
     f"patches {flux['training patches']:.2f}); noise {vae_cards['VAE-GAN'].checks['noise']['value']:.2f} (mean) and "
@@ -672,7 +615,7 @@ print(f"seconds to run this notebook: {time.perf_counter() - t_start:.1f}")
 # %%
 display(headline(card.no_verdict([spec_card, walk_card, wave_card]) or (
     f"SpecGAN ({spec_history['steps']} steps on two CPU cores) "
-    f"{'passes' if key_pass(spec_card) else 'fails'} the card's noise, diversity, copying, drone and blow-up checks "
+    f"{'passes' if compare.passes(spec_card, KEY) else 'fails'} the card's noise, diversity, copying, drone and blow-up checks "
     f"(noise {spec_card.checks['noise']['value']:.2f}, threshold {card.THRESHOLDS['noise']}, {noise_at_start:.2f} at step 0; "
     f"rhythm {spec_card.checks['rhythm']['value']:.2f}, {'pass' if spec_card.checks['rhythm']['passed'] else 'fail'}) "
     f"and its {len(walk) / sr:.0f}-second latent walk "

@@ -78,28 +78,31 @@ SETTINGS = {
 SETTINGS
 
 # %%
-import hashlib
-import json
+import functools
 import time
+
+t_start = time.perf_counter()
+from musiclib.display import audio_table, headline, plot_beats, plot_spectrogram, plot_waveform, setup_notebook
+
+rng = setup_notebook(seed=SEED)  # before TensorFlow is imported: it quiets its logs
+
 import warnings
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 from IPython.display import display
 
 from musiclib.corpus import load_corpus
-from musiclib.display import audio_table, headline, plot_beats, plot_spectrogram, plot_waveform, setup_notebook
-from musiclib.evaluation import card
+from musiclib.evaluation import card, compare
 from musiclib.evaluation.metrics import spectral_convergence
 from musiclib.models import raw_audio
 from musiclib.postprocess import loudness, postprocess, postprocess_params, true_peak_db
 from musiclib.representations import LinearSpectrogram
 from musiclib.tools import data, outputs
 
-rng = setup_notebook(seed=SEED)
 raw_audio.set_seed(SEED)  # Python, NumPy, TensorFlow; op determinism on the CPU
-t_start = time.perf_counter()
 import tensorflow as tf  # noqa: E402  (raw_audio has imported it already)
 
 tf.get_logger().setLevel("ERROR")  # each new model traces its training step: TF's retracing notices are expected
@@ -179,18 +182,13 @@ BUILDERS = {
 }
 MODELS = {label: BUILDERS[label] for label in SETTINGS["models"]}
 # the key names the settings, the train files and the model code: a change to any retrains
-setup_key = hashlib.sha256(json.dumps(
-    [MODE, SEED, str(root), SETTINGS, [c.path.name for c in train],
-     hashlib.sha256(Path(raw_audio.__file__).read_bytes()).hexdigest()], sort_keys=True, default=str
-).encode()).hexdigest()[:12]
-checkpoints = outputs.outputs_root() / "07_raw_audio" / "checkpoints" / setup_key
+setup_key = outputs.run_key(MODE, SEED, str(root), SETTINGS, [c.path.name for c in train], code=[raw_audio])
+checkpoint_dir = functools.partial(outputs.checkpoint_dir, "07_raw_audio", key=setup_key, resume=RESUME)
 
 models, histories, train_seconds = {}, {}, {}
 for label, (make, params) in MODELS.items():
     for split in SPLITS:
-        folder = checkpoints / f"{label.replace(' ', '_')}-{split}"
-        if not RESUME and (folder / "state.json").exists():
-            (folder / "state.json").unlink()
+        folder = checkpoint_dir(f"{label.replace(' ', '_')}-{split}")
         raw_audio.set_seed(SEED)
         t0 = time.perf_counter()
         model = make(N, **params).adapt(pieces[split])
@@ -241,6 +239,7 @@ for split in SPLITS:
         recon[(label, split)] = y[: len(original)]
     recon[("original", split)] = original
 
+# %%
 spec = LinearSpectrogram(n_fft=512, hop_length=128)
 err, sc = {}, {}
 for (label, split), y in recon.items():
@@ -255,6 +254,7 @@ display(audio_table(
        for label in MODELS for split in SPLITS],
     sr=sr, title=f"held-out reconstructions, first {SETTINGS['excerpt']:.0f} s"))
 
+# %%
 fig = plt.figure(figsize=(3.6 * (len(MODELS) + 1), 5.4))
 grid = fig.add_gridspec(2, len(MODELS) + 1)
 ax = fig.add_subplot(grid[0, :])
@@ -292,9 +292,9 @@ for key, model in models.items():
     generate_seconds[key] = sum(info["decode_s"] + info["stitch_s"] for info in infos[key])
 print(f"tempo of the beat-synchronous clips: {tempo:.1f} BPM (one piece every {60 / tempo:.3f} s); "
       f"fixed clips: one piece every {(N - 0.01 * sr) / sr:.3f} s")
-print(f"{'model':>8} {'split':>5} {'seconds':>8} {'pieces':>7} {'RTF':>7}")
-for key, info in infos.items():
-    print(f"{key[0]:>8} {key[1]:>5} {len(clips[key][0]) / sr:>8.1f} {info[0]['n_pieces']:>7} {info[0]['rtf']:>7.0f}")
+pd.DataFrame([{"model": label, "split": split, "seconds": len(clips[(label, split)][0]) / sr,
+               "pieces": info[0]["n_pieces"], "RTF": info[0]["rtf"]}
+              for (label, split), info in infos.items()]).set_index(["model", "split"]).round(1)
 
 # %% [markdown]
 # ### An interpolation between two pieces
@@ -325,19 +325,18 @@ display(audio_table([("piece A (held out)", hp.pieces[a]), ("piece B (held out)"
 # Each model's clips (the raw generated audio, nothing post-processed) are scored by the
 # musicality card against the training files and the held-out files. The rhythm check measures how
 # periodic the onset-strength envelope is (autocorrelation peak at 0.25-1.5 s) relative to the
-# held-out music; it passes at 0.54.
+# held-out music; the pass mark is `card.THRESHOLDS["rhythm"]` (the dashed line below).
 
 # %%
-features = {}  # the card's features of the training and held-out audio, computed once
-cards = {}
-for key in models:
-    cards[key] = card.musicality_card(clips[key], training=training_audio, reference=reference, sr=sr,
-                                      label=f"{key[0]}, {key[1]} pieces", seed=SEED, features=features)
+# one card per (model, split)
+captioned = {f"{label}, {split} pieces": clips[(label, split)] for label, split in models}
+cards = dict(zip(models, compare.card_clips(captioned, training=training_audio, reference=reference, sr=sr,
+                                            seed=SEED).values()))
 rhythm = {key: c.checks["rhythm"]["value"] for key, c in cards.items()}
-print(f"{'model':>8} {'fixed':>7} {'beat':>7}   checks failed (fixed | beat)")
-for label in MODELS:
-    print(f"{label:>8} {rhythm[(label, 'fixed')]:>7.2f} {rhythm[(label, 'beat')]:>7.2f}   "
-          f"{', '.join(cards[(label, 'fixed')].failed) or '-'} | {', '.join(cards[(label, 'beat')].failed) or '-'}")
+rhythm_rows = {label: {f"rhythm, {split}": rhythm[(label, split)] for split in SPLITS}
+               | {f"failed, {split}": ", ".join(cards[(label, split)].failed) or "-" for split in SPLITS}
+               for label in MODELS}
+display(pd.DataFrame.from_dict(rhythm_rows, orient="index").round(2))
 
 fig, ax = plt.subplots(figsize=(6, 3))
 x = np.arange(len(MODELS))
@@ -383,13 +382,8 @@ listen = {}
 for split in SPLITS:
     y = clips[(best, split)][0]
     listen[split] = (y, postprocess(y, sr=sr, **{**pp, "joins": infos[(best, split)][0]["joins"]}))
-
-
-def levels(y):
-    return {"LUFS": loudness(y, sr=sr), "true peak (dBTP)": true_peak_db(y)}
-
-
-display(audio_table([(f"{best}, {split} pieces: {kind}", (y, levels(y)))
+display(audio_table([(f"{best}, {split} pieces: {kind}",
+                      (y, {"LUFS": loudness(y, sr=sr), "true peak (dBTP)": true_peak_db(y)}))
                      for split, pair in listen.items() for kind, y in zip(("raw", "post-processed"), pair)],
                     sr=sr, normalize=False, title=f"{best}: raw and post-processed ({SETTINGS['seconds']:.0f} s)"))
 
@@ -434,8 +428,7 @@ summary = {
     "cards passed": {f"{k[0]}, {k[1]}": v for k, v in passed.items()},
     "seconds to run this notebook": round(time.perf_counter() - t_start, 1),
 }
-for k, v in summary.items():
-    print(f"{k:>36}: {v}")
+display(pd.Series(summary, name="value", dtype=object).to_frame())  # every row computed above
 
 verdict = ("higher" if len(higher) == len(MODELS) else "not higher" if not higher else "higher for some models")
 print(f"\nBeat-synchronous pieces gave a card rhythm value {verdict} than fixed pieces: "
@@ -464,4 +457,4 @@ display(headline(
 #   fitted to them can put samples where the decoder never learned anything (the card's noise and
 #   distribution checks show when it does).
 #
-# **Next:** [08 · Compare](08_compare.ipynb), where these clips are scored beside every other approach.
+# [08 · Compare](08_compare.ipynb) scores these clips beside every other approach.

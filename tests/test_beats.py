@@ -485,3 +485,27 @@ def test_odd_but_legal_settings_never_leak_librosa_errors(sr, hop):
     except librosa.util.exceptions.ParameterError as e:  # pragma: no cover - what the test forbids
         pytest.fail(f"librosa's error escaped: {e}")
     assert isinstance(b, Beats) and 60 <= b.tempo <= 200
+
+
+def test_tempo_table_and_whole_bars():
+    from musiclib import synth
+    from musiclib.corpus import Clip
+
+    sr = 22050
+    clicks = synth.drum_loop(duration=8.0, bpm=120, sr=sr, seed=0)
+    clip = Clip(Path("groove.wav"), clicks.astype(np.float32), sr, sr, 1)
+    shot = Clip(Path("shot.wav"), np.zeros(sr // 10, dtype=np.float32), sr, sr, 1)  # silent one-shot: no row
+    table, tracked = beats.tempo_table([clip, shot])
+    assert list(table.index) == ["groove"] and set(tracked) == {"groove"}
+    assert abs(table.loc["groove", "checked (BPM)"] - 120) < 3 and table.loc["groove", "beats"] == len(tracked["groove"])
+    again, _ = beats.tempo_table([clip], known=tracked)  # reused, not re-tracked
+    assert again.equals(table)
+    empty, none = beats.tempo_table([shot])
+    assert empty.empty and none == {} and "checked (BPM)" in empty.columns
+    assert beats.whole_bars([8.0, 7.9, 6.0, 2.0]).tolist() == [True, True, False, False]
+    assert beats.whole_bars([6.0], beats_per_bar=3).tolist() == [True]
+    for bad in ({"tolerance": 0}, {"tolerance": float("nan")}, {"beats_per_bar": 0}):
+        with pytest.raises(ParameterError):
+            beats.whole_bars([4.0], **bad)
+    with pytest.raises(ParameterError, match="finite"):
+        beats.whole_bars([np.inf])

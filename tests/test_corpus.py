@@ -476,3 +476,14 @@ def test_split_paths_must_be_a_list(paths):
 def test_split_where_must_be_a_name(where):
     with pytest.raises(ParameterError, match="where="):
         corpus.split_by_file(PATHS[:4], where=where)
+
+
+def test_evenly_spaced_picks_across_the_list():
+    from musiclib.corpus import evenly_spaced
+
+    assert evenly_spaced(list("abcdefg"), n=3) == ["a", "d", "g"]
+    assert evenly_spaced("ab", n=5) == ["a", "b"] and evenly_spaced([], n=2) == []
+    assert evenly_spaced(range(10), n=1) == [0]
+    for bad in (0, -1, 1.5, None):
+        with pytest.raises(ParameterError, match="n="):
+            evenly_spaced([1, 2], n=bad)

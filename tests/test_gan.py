@@ -439,3 +439,65 @@ def test_renderers(patches, sr):
     assert len(clips) == 2 and len(clips[0]) == round(1024 * sr / gan.WAVEGAN_SR) and images.ndim == 3
     with pytest.raises(ParameterError):
         gan.spec_renderer(rep, patches_per_clip=0)
+
+
+# -- a watched run, as 06_gan trains its models ---------------------------------------------------------------
+def _record(train_seconds, snapshots=()):
+    return gan.TrainingRecord(steps=list(range(1, len(train_seconds) + 1)), train_seconds=list(train_seconds),
+                              losses={"d_loss": [0.0] * len(train_seconds)}, snapshots=list(snapshots))
+
+
+def test_seconds_per_step_leaves_out_the_first_step():
+    assert gan.seconds_per_step(_record([5.0, 5.5, 6.5, 7.0])) == pytest.approx(0.5)  # 0.5, 1.0, 0.5
+    assert np.isnan(gan.seconds_per_step(_record([5.0])))
+    assert np.isnan(gan.seconds_per_step(_record([])))
+
+
+def test_snapshots_summary_at_equal_training_time():
+    def snap(step, seconds, noise, passed):
+        checks = {"noise": passed, "diversity": True, "rhythm": False}
+        return {"step": step, "train_seconds": seconds, "card": {"noise": noise, "distribution": 0.4, "diversity": 0.2},
+                "card_passed": checks}
+
+    rec = _record([1.0, 2.0, 3.0], [snap(0, 0.0, 0.9, False), snap(2, 2.0, 0.5, True), snap(4, 4.0, 0.3, True),
+                                    snap(6, 10.0, 0.1, False)])
+    out = gan.snapshots_summary(rec, until_seconds=4.0)
+    assert out["snapshots"] == 2  # step 0 and the one at 10 s left out
+    assert out["snapshots passing every check"] == "2 of 2" and out["share passing"] == 1.0  # rhythm ignored
+    assert out["mean noise"] == pytest.approx(0.4) and out["checks failed at some snapshot"] == "-"
+    assert out["s per step"] == pytest.approx(1.0)
+    late = gan.snapshots_summary(rec, until_seconds=10.0)
+    assert late["snapshots passing every check"] == "2 of 3" and late["checks failed at some snapshot"] == "noise"
+    assert gan.snapshots_summary(rec, until_seconds=10.0, ignore=())["checks failed at some snapshot"] == "noise, rhythm"
+    none = gan.snapshots_summary(rec, until_seconds=1.0)
+    assert none["snapshots"] == 0 and np.isnan(none["share passing"]) and np.isnan(none["mean noise"])
+    with pytest.raises(ParameterError, match="until_seconds"):
+        gan.snapshots_summary(rec, until_seconds=-1)
+
+
+@pytest.mark.slow
+def test_fit_monitored_trains_watches_and_describes(patches, tmp_path, sr):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from musiclib import synth
+
+    real = [synth.synthetic_mix(duration=1.5, sr=sr, seed=s) for s in range(4)]
+
+    def render(model, n_clips, seed):
+        x = model.generate(n_clips, seed=seed)
+        t = np.arange(int(1.2 * sr)) / sr
+        return x, [0.1 * np.sin(2 * np.pi * (220 + 50 * i) * t) for i in range(len(x))]
+
+    model, history, record = gan.fit_monitored(
+        _spec().adapt(patches), gan.patch_dataset(patches, batch_size=8), steps=4, every=2, render=render,
+        checkpoint_dir=tmp_path / "ckpt", training=real[:2], reference=real[2:], sr=sr, n_clips=2)
+    assert history["steps"] == 4 and record.steps == [1, 2, 3, 4]
+    assert [s["step"] for s in record.snapshots] == [0, 2, 4]
+    assert (tmp_path / "ckpt" / "record.npz").exists() and (tmp_path / "ckpt" / "model.keras").exists()
+    text = gan.describe_training(model, history, record)
+    assert text.startswith(f"generator {model.count_params_of('generator'):,} / discriminator "
+                           f"{model.count_params_of('discriminator'):,} parameters; 4 steps (0 restored")
+    assert text.endswith(f"{gan.seconds_per_step(record):.3f} s per step")
+    axes = gan.plot_training(record, title="losses")
+    assert axes[0].get_title() == "losses" and len(axes[1].get_lines()) >= 2

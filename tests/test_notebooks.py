@@ -148,6 +148,47 @@ def test_literal_checker():
     assert not _is_literal(ast.parse("x = [y]").body[0].value)
 
 
+# -- 3b. heavy code lives in musiclib ---------------------------------------------------------------
+
+def _helper_code(path: Path) -> list[str]:
+    """What a notebook's cells should not hold: private musiclib names, functions longer than a line or
+    two of glue, hand-built HTML."""
+    src = path.with_suffix(".py").read_text(encoding="utf-8")
+    found = []
+    for node in ast.walk(ast.parse(src)):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("musiclib"):
+            found += [f"imports the private {node.module}.{a.name}" for a in node.names if a.name.startswith("_")]
+        elif isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
+            found.append(f"line {node.lineno} uses the private .{node.attr}")
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = [b for b in node.body if not (isinstance(b, ast.Expr) and isinstance(b.value, ast.Constant))]
+            if len(body) > 2:
+                found.append(f"line {node.lineno} defines {node.name}() ({len(body)} statements): move it to musiclib")
+    for match in re.finditer(r"<(table|tr|td|div|span|audio)\b|HTML\(", src):
+        found.append(f"line {src[: match.start()].count(chr(10)) + 1} builds HTML ({match.group(0)})")
+    return found
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_no_helper_code_in_cells(path):
+    found = _helper_code(path)
+    assert not found, f"{path.stem}: " + "; ".join(found)
+
+
+def test_helper_code_checker(tmp_path):
+    (tmp_path / "09_x.py").write_text(
+        "from musiclib.display import _figure_alt, audio_table\n"
+        "import musiclib.display as d\n"
+        "d._axes(None)\n"
+        "def glue(y):\n    return y\n"
+        "def helper(y):\n    'Doc.'\n    a = y\n    b = a\n    return b\n"
+        "html = '<table><tr><td>1</td></tr></table>'\n")
+    assert sorted(_helper_code(tmp_path / "09_x.ipynb")) == sorted([
+        "imports the private musiclib.display._figure_alt", "line 3 uses the private ._axes",
+        "line 6 defines helper() (3 statements): move it to musiclib", "line 11 builds HTML (<table)",
+        "line 11 builds HTML (<tr)", "line 11 builds HTML (<td)"])  # glue() (one statement) is fine
+
+
 # -- 4. executes in small mode ---------------------------------------------------------------------
 
 

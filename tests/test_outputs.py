@@ -149,3 +149,48 @@ def test_default_root_is_outputs_in_the_project(monkeypatch):
     monkeypatch.delenv("MUSICLIB_OUTPUTS", raising=False)
     assert outputs.outputs_root() == project_root() / "outputs"
     assert (project_root() / "pyproject.toml").is_file()  # run from the checkout: the repository
+
+
+# -- checkpoints of a notebook's training runs --------------------------------------------------------
+
+
+def test_run_key_changes_with_any_setting_or_the_code(tmp_path):
+    import types
+
+    key = outputs.run_key("demo", 0, {"epochs": 8, "units": (16,)}, ["a.ogg", "b.ogg"])
+    assert len(key) == 12 and int(key, 16) >= 0
+    assert outputs.run_key("demo", 0, {"units": (16,), "epochs": 8}, ["a.ogg", "b.ogg"]) == key  # key order: no matter
+    assert outputs.run_key("demo", 0, {"epochs": 9, "units": (16,)}, ["a.ogg", "b.ogg"]) != key
+    assert outputs.run_key("demo", 0, {"epochs": 8, "units": (16,)}, ["a.ogg"]) != key
+    assert outputs.run_key("small", 0, {"epochs": 8, "units": (16,)}, ["a.ogg", "b.ogg"]) != key
+    source = tmp_path / "model.py"
+    source.write_text("x = 1\n")
+    module = types.SimpleNamespace(__file__=str(source))
+    with_code = outputs.run_key("demo", code=[module])
+    assert with_code != outputs.run_key("demo") and with_code == outputs.run_key("demo", code=[module])
+    source.write_text("x = 2\n")  # the model code changed: a new key, a fresh training
+    assert outputs.run_key("demo", code=[module]) != with_code
+    assert outputs.run_key(tmp_path) == outputs.run_key(str(tmp_path))  # a path counts by its text
+
+
+def test_checkpoint_dir_is_per_run_and_emptied_only_when_not_resuming(tmp_path):
+    folder = outputs.checkpoint_dir("04_lstm", "LSTM-clock", key="abc123", root=tmp_path)
+    assert folder == tmp_path / "04_lstm" / "checkpoints" / "abc123" / "LSTM-clock" and not folder.exists()
+    folder.mkdir(parents=True)
+    (folder / "model.keras").write_bytes(b"weights")
+    assert outputs.checkpoint_dir("04_lstm", "LSTM-clock", key="abc123", root=tmp_path) == folder
+    assert (folder / "model.keras").exists()  # resumed: kept
+    other = outputs.checkpoint_dir("04_lstm", "MLP-clock", key="abc123", root=tmp_path)
+    other.mkdir()
+    assert outputs.checkpoint_dir("04_lstm", "LSTM-clock", key="abc123", root=tmp_path, resume=False) == folder
+    assert not folder.exists() and other.exists()  # only this model's folder was emptied
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"approach": "../x"}, "approach"), ({"name": "a/b"}, "name"), ({"name": ""}, "name"), ({"key": ".."}, "key"),
+    ({"key": 12}, "key"), ({"resume": "no"}, "resume"),
+])
+def test_checkpoint_dir_refuses_what_is_no_folder_name(tmp_path, kwargs, match):
+    args = {"approach": "05_vae", "name": "VAE", "key": "abc", "resume": True} | kwargs
+    with pytest.raises(ParameterError, match=match):
+        outputs.checkpoint_dir(args.pop("approach"), args.pop("name"), root=tmp_path, **args)

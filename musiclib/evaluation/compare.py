@@ -1,11 +1,20 @@
-"""Comparing approaches by the musicality card: the rows, the table and the verdict of ``notebooks/08_compare``.
+"""Comparing models by the musicality card: within a notebook (02-07) and across them (``08_compare``).
 
-One row per model: the latest saved run of every (approach, model, variant, clock) found under the
-outputs root (:mod:`musiclib.tools.outputs`), where model, variant and clock come from the run's
-``parameters`` (``parameters["model"]``, ``parameters.get("variant")``, ``parameters.get("clock")``).
-A run that saved several models' clips together (``parameters["models"]``, one name per clip) gives
-one row per clip. The rows are ranked by the number of card checks they pass, ties broken by the
-distribution score (lower is nearer the real music).
+Within a generating notebook: :func:`card_clips` cards every model's clips against the same
+training and held-out audio, :func:`card_frame` puts the cards side by side (with the
+representation's decode ceiling), :func:`real_continuation` and :func:`first_clips` give the rows of
+the listening table, :func:`plot_frames` and :func:`plot_onset_strength` the figures,
+:func:`lag1_correlation` how predictable a representation's frames are, and :func:`passes`,
+:func:`failed_checks`, :func:`check_text` and :func:`check_values` put checks into the words of a
+conclusion.
+
+Across notebooks (:func:`model_runs`, :func:`ranking`, :func:`verdict`), one row per model: the
+latest saved run of every (approach, model, variant, clock) found under the outputs root
+(:mod:`musiclib.tools.outputs`), where model, variant and clock come from the run's ``parameters``
+(``parameters["model"]``, ``parameters.get("variant")``, ``parameters.get("clock")``). A run that
+saved several models' clips together (``parameters["models"]``, one name per clip) gives one row per
+clip. The rows are ranked by the number of card checks they pass, ties broken by the distribution
+score (lower is nearer the real music).
 """
 
 from __future__ import annotations
@@ -17,10 +26,16 @@ from pathlib import Path
 
 import numpy as np
 
-from musiclib.errors import ParameterError
-from musiclib.evaluation.card import CHECKS, MIN_CLIP_SECONDS, RESULT_COLOURS, SR, Card, format_value, no_verdict
+from musiclib.errors import ParameterError, check_int, check_number
+from musiclib.evaluation.card import (
+    CHECKS, MIN_CLIP_SECONDS, RESULT_COLOURS, RESULT_WORDS, SR, Card, format_value, no_verdict,
+)
 
-__all__ = ["model_runs", "card_frame", "style_cards", "ranking", "verdict", "time_frame", "checks_passed"]
+__all__ = [
+    "model_runs", "card_clips", "card_frame", "style_cards", "ranking", "verdict", "time_frame", "checks_passed",
+    "passes", "failed_checks", "check_text", "check_change", "check_values", "real_continuation", "first_clips", "plot_frames",
+    "plot_onset_strength", "lag1_correlation",
+]
 
 
 def _label(approach: str, model, variant, clock) -> str:
@@ -98,38 +113,112 @@ def model_runs(root=None, *, sr: int = SR, min_seconds: float = MIN_CLIP_SECONDS
     return rows
 
 
-def card_frame(cards: dict[str, Card]):
+def card_clips(clips: dict, *, training, reference, sr: int = SR, seed: int = 0, prefix: str | None = None,
+               features: dict | None = None) -> dict[str, Card]:
+    """One musicality card per model: each model's clips against the same training and reference audio.
+
+    Parameters
+    ----------
+    clips : dict
+        label -> list of np.ndarray [shape=(n_samples,)], each model's clips at ``sr`` Hz.
+    training : list of np.ndarray [shape=(n_samples,)]
+        The audio the models learned from (the copying check).
+    reference : list of np.ndarray [shape=(n_samples,)]
+        Held-out real audio, the yardstick of every relative check.
+    sr : int
+        Sample rate of every clip in Hz.
+    seed : int
+        Seeds every card (the same seed for each model, so their cards are comparable).
+    prefix : str, optional
+        Put before each label in the card's caption (the notebook's number, say ``"02"``).
+    features : dict, optional
+        The cache of the training and reference audio's features
+        (:func:`~musiclib.evaluation.card.musicality_card`); pass the same dict to later cards
+        against the same audio. A new one is used when not given.
+
+    Returns
+    -------
+    dict
+        label -> :class:`~musiclib.evaluation.card.Card`, in the order of ``clips``.
+
+    Raises
+    ------
+    ParameterError
+        ``clips`` is not a non-empty dict with string labels, ``prefix`` is not a string, or the
+        card refuses a model's clips, the training or the reference audio (too short, silent, not
+        finite, ...).
+
+    See Also
+    --------
+    card_frame : the cards side by side.
+
+    Notebook: 02_linear_regression, 03_trees, 04_lstm
+    """
+    from musiclib.evaluation.card import musicality_card
+
+    if not isinstance(clips, dict) or not clips:
+        raise ParameterError(f"clips must be a non-empty dict of label -> list of clips, not {clips!r:.80}")
+    bad = [label for label in clips if not isinstance(label, str)]
+    if bad:
+        raise ParameterError(f"clips: every label must be a string, not {bad[0]!r}")
+    if prefix is not None and not isinstance(prefix, str):
+        raise ParameterError(f"prefix must be a string or None, not {prefix!r}")
+    features = {} if features is None else features
+    return {label: musicality_card(c, training=training, reference=reference, sr=sr, seed=seed, features=features,
+                                   label=label if prefix is None else f"{prefix} {label}")
+            for label, c in clips.items()}
+
+
+def card_frame(cards: dict[str, Card], *, decode_ceiling: float | None = None, index_name: str = "approach · model"):
     """Cards side by side: one row per label, each check's value, then checks passed and failed.
 
     Parameters
     ----------
     cards : dict
         label -> :class:`~musiclib.evaluation.card.Card`
+    decode_ceiling : float, optional
+        The representation's decode ceiling (spectral convergence in dB, from
+        :func:`musiclib.evaluation.sweep.decode_ceiling`), the best its models can do, added as the
+        last column ``"decode ceiling SC dB"``.
+    index_name : str
+        Name of the index, what a label is: ``"approach · model"`` across notebooks
+        (``08_compare``), ``"model"`` within one.
 
     Returns
     -------
     pandas.DataFrame
         Columns: every check in :data:`~musiclib.evaluation.card.CHECKS` (its value; NaN where it
-        does not apply), ``passed`` (e.g. ``"9/11"``) and ``failed`` (the failed checks' names).
+        does not apply), ``passed`` (e.g. ``"9/11"``) and ``failed`` (the failed checks' names),
+        then ``"decode ceiling SC dB"`` when ``decode_ceiling`` is given.
+
+    Raises
+    ------
+    ParameterError
+        ``decode_ceiling`` is not a finite number, or ``index_name`` is not a string.
     """
     import pandas as pd
 
+    if not isinstance(index_name, str):
+        raise ParameterError(f"index_name must be a string, not {index_name!r}")
+    decode_ceiling = check_number("decode_ceiling", decode_ceiling, allow_none=True)
     frame = pd.DataFrame({label: c.summary_row() for label, c in cards.items()}).T.drop(columns="passed")
     frame = frame.astype(float)
     frame["passed"] = ["no verdict" if c.refused else f"{checks_passed(c)}/{len(CHECKS)}" for c in cards.values()]
     frame["failed"] = [", ".join(c.failed) or "-" for c in cards.values()]
-    frame.index.name = "approach · model"
+    if decode_ceiling is not None:
+        frame["decode ceiling SC dB"] = decode_ceiling
+    frame.index.name = index_name
     return frame
 
 
-def style_cards(cards: dict[str, Card]):
+def style_cards(cards: dict[str, Card], *, index_name: str = "approach · model"):
     """:func:`card_frame` coloured by result (green pass, red fail, grey n/a), values to 3 digits.
 
     Returns
     -------
     pandas.io.formats.style.Styler
     """
-    frame = card_frame(cards)
+    frame = card_frame(cards, index_name=index_name)
     colours = [[f"background-color: {RESULT_COLOURS[c.checks[k]['passed']]}" for k in CHECKS] + ["", ""]
                for c in cards.values()]
     return (frame.style.format({k: format_value for k in CHECKS})
@@ -245,3 +334,328 @@ def time_frame(runs: dict[str, dict]):
         },
         index=pd.Index(list(runs), name="approach · model"),
     )
+
+
+# -- within one notebook: the checks in words, the real music the clips continue, their spectrograms --------
+
+
+def _check_names(checks) -> tuple[str, ...]:
+    if isinstance(checks, str):
+        names = (checks,)
+    elif isinstance(checks, (list, tuple)):
+        names = tuple(checks)
+    else:
+        names = ()
+    if not names or any(not isinstance(k, str) or k not in CHECKS for k in names):
+        raise ParameterError(f"checks must name card checks ({', '.join(CHECKS)}), not {checks!r}")
+    return names
+
+
+def passes(card: Card, checks) -> bool:
+    """Whether none of ``checks`` fails on ``card`` (a check that does not apply does not fail).
+
+    A card that gives no verdict at all (:attr:`Card.refused`: too little reference) passes nothing.
+
+    Parameters
+    ----------
+    card : Card
+    checks : str or sequence of str
+        Names in :data:`~musiclib.evaluation.card.CHECKS`, e.g. ``("noise", "drone", "blowup")``.
+
+    Returns
+    -------
+    bool
+    """
+    names = _check_names(checks)
+    return not card.refused and all(card.checks[k]["passed"] is not False for k in names)
+
+
+def failed_checks(cards: dict[str, Card], checks) -> dict[str, list[str]]:
+    """Which of ``checks`` fail on each card.
+
+    Parameters
+    ----------
+    cards : dict
+        label -> Card
+    checks : str or sequence of str
+        Names in :data:`~musiclib.evaluation.card.CHECKS`.
+
+    Returns
+    -------
+    dict
+        label -> the names among ``checks`` that fail on that label's card, in the order of
+        ``checks`` (an empty list: none fails).
+    """
+    names = _check_names(checks)
+    return {label: [k for k in names if c.checks[k]["passed"] is False] for label, c in cards.items()}
+
+
+def check_text(card: Card, checks) -> str:
+    """Checks of one card in words, for a conclusion.
+
+    Parameters
+    ----------
+    card : Card
+    checks : str or sequence of str
+        Names in :data:`~musiclib.evaluation.card.CHECKS`.
+
+    Returns
+    -------
+    str
+        Each check's value and result: ``"noise 0.41 pass, drone 0.62 FAIL, tempo nan n/a"`` (``"no
+        verdict"`` for every check of a card that gives none: :attr:`Card.refused`, too little
+        reference).
+    """
+    return ", ".join(f"{k} {card.checks[k]['value']:.2f} "
+                     + ("no verdict" if card.refused else RESULT_WORDS[card.checks[k]["passed"]])
+                     for k in _check_names(checks))
+
+
+def check_change(before: Card, after: Card, check: str) -> str:
+    """One check from one card to another, in words: ``"0.01 (fails) to 0.74 (passes; threshold 0.46)"``.
+
+    For a headline such as "with a beat clock the rhythm value goes from ... to ...".
+
+    Parameters
+    ----------
+    before, after : Card
+        The model without and with the change (the beat clock, say).
+    check : str
+        A name in :data:`~musiclib.evaluation.card.CHECKS`.
+
+    Returns
+    -------
+    str
+        Each value with ``passes``, ``fails``, ``no verdict`` (:attr:`Card.refused`: too little
+        reference) or ``not judged`` (the check does not apply), and ``after``'s threshold.
+    """
+    if not isinstance(check, str):
+        raise ParameterError(f"check must name one card check ({', '.join(CHECKS)}), not {check!r}")
+    (check,) = _check_names(check)
+
+    def said(c: Card) -> str:
+        result = c.checks[check]
+        word = "no verdict" if c.refused else {True: "passes", False: "fails", None: "not judged"}[result["passed"]]
+        return f"{result['value']:.2f} ({word}"
+
+    return f"{said(before)}) to {said(after)}; threshold {after.checks[check]['threshold']:.2f})"
+
+
+def check_values(cards: dict[str, Card], check: str) -> str:
+    """One check across cards, with its threshold: ``"VAE 0.31, cVAE 0.42 (pass <= 0.56)"``.
+
+    Parameters
+    ----------
+    cards : dict
+        label -> Card (a non-empty dict; the threshold is the first card's).
+    check : str
+        A name in :data:`~musiclib.evaluation.card.CHECKS`.
+
+    Returns
+    -------
+    str
+    """
+    if not isinstance(check, str):
+        raise ParameterError(f"check must name one card check ({', '.join(CHECKS)}), not {check!r}")
+    (check,) = _check_names(check)
+    if not isinstance(cards, dict) or not cards:
+        raise ParameterError(f"cards must be a non-empty dict of label -> Card, not {cards!r:.80}")
+    first = next(iter(cards.values())).checks[check]
+    bound = f" (pass {'>=' if first['rule'] == 'min' else '<='} {first['threshold']:.2f})"
+    return ", ".join(f"{label} {c.checks[check]['value']:.2f}" for label, c in cards.items()) + bound
+
+
+def real_continuation(clips, *, start: int, n_samples: int) -> tuple[str, np.ndarray]:
+    """What the real music does after a prime: the first clip longer than ``start`` samples, from there.
+
+    The generating notebooks prime every model with the first ``start`` samples of held-out songs;
+    this is the first such song's own continuation, to listen to beside the models' clips.
+
+    Parameters
+    ----------
+    clips : sequence of musiclib.corpus.Clip
+        Candidates in order (e.g. ``held_out.clips``), each with ``name`` and ``y [shape=(n_samples,)]``.
+    start : int
+        Samples of the prime (``n_prime_frames * rep.hop_length``), >= 0.
+    n_samples : int
+        Samples wanted after it, >= 1 (fewer when the clip ends sooner).
+
+    Returns
+    -------
+    name : str
+        The clip's name.
+    y : np.ndarray [shape=(<= n_samples,)]
+
+    Raises
+    ------
+    ParameterError
+        A bad ``start`` or ``n_samples``, or no clip longer than ``start`` samples.
+    """
+    start = check_int("start", start, low=0)
+    n_samples = check_int("n_samples", n_samples, low=1)
+    for clip in clips:
+        if len(clip.y) > start:
+            return clip.name, clip.y[start : start + n_samples]
+    raise ParameterError(f"no clip is longer than start={start} samples")
+
+
+def first_clips(clips: dict, *, real: tuple[str, np.ndarray] | None = None, suffix: str = "") -> dict:
+    """The first clip of each model, after the real music they continue: the rows of a listening table.
+
+    Parameters
+    ----------
+    clips : dict
+        label -> non-empty list of np.ndarray [shape=(n_samples,)], each model's clips.
+    real : (str, np.ndarray), optional
+        The real continuation's name and audio (:func:`real_continuation`), the first row, labelled
+        ``"real: <name> (after the prime)"``.
+    suffix : str
+        Added to every model's label (its temperature, say: ``" (T=0.7)"``).
+
+    Returns
+    -------
+    dict
+        label -> np.ndarray [shape=(n_samples,)], for :func:`musiclib.display.audio_table` or
+        :func:`musiclib.display.raw_and_processed`.
+    """
+    if not isinstance(clips, dict) or not clips:
+        raise ParameterError(f"clips must be a non-empty dict of label -> list of clips, not {clips!r:.80}")
+    empty = [label for label, c in clips.items() if len(c) == 0]
+    if empty:
+        raise ParameterError(f"clips: {empty[0]!r} has no clips")
+    if not isinstance(suffix, str):
+        raise ParameterError(f"suffix must be a string, not {suffix!r}")
+    rows = {}
+    if real is not None:
+        name, y = real
+        rows[f"real: {name} (after the prime)"] = y
+    return rows | {f"{label}{suffix}": c[0] for label, c in clips.items()}
+
+
+def _stacked_axes(n: int, axes, *, height, what: str, sharex: bool = False) -> list:
+    """``axes`` as a list of ``n`` (a ParameterError naming ``what`` otherwise), or a new figure of ``n``
+    axes one above the other, ``height`` inches each."""
+    import matplotlib.pyplot as plt
+
+    height = check_number("height", height, low=0, low_open=True, high=20)
+    if axes is None:
+        _, grid = plt.subplots(n, 1, figsize=(11, height * n), sharex=sharex, squeeze=False)
+        return list(grid[:, 0])
+    axes = list(np.ravel(axes))
+    if len(axes) != n:
+        raise ParameterError(f"axes: {len(axes)} given for {n} {what}")
+    return axes
+
+
+def plot_frames(frames: dict, rep, *, title: str | None = None, axes=None, height: float = 1.7):
+    """Spectrograms one above the other: the first clip of each model beside the real music, say.
+
+    Parameters
+    ----------
+    frames : dict
+        label -> np.ndarray [shape=(n_frames, rep.n_features)], frames in ``rep``'s representation
+        (``rep.encode(y)`` for audio); each is drawn with
+        :func:`musiclib.display.plot_representation`, titled with its label.
+    rep : Representation
+    title : str, optional
+        The figure's title.
+    axes : sequence of matplotlib Axes, optional
+        One per entry of ``frames``; a new figure ``height`` inches per entry when not given.
+    height : float
+        Inches per spectrogram of a new figure.
+
+    Returns
+    -------
+    list of matplotlib Axes
+    """
+    from musiclib.display import plot_representation
+
+    if not isinstance(frames, dict) or not frames:
+        raise ParameterError(f"frames must be a non-empty dict of label -> frames, not {frames!r:.80}")
+    axes = _stacked_axes(len(frames), axes, height=height, what="spectrograms")
+    for ax, (label, fr) in zip(axes, frames.items()):
+        plot_representation(fr, rep, ax=ax, title=label, colorbar=False)
+    fig = axes[0].figure
+    if title is not None:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return axes
+
+
+def plot_onset_strength(clips: dict, *, sr: int, beat_times, bpm: float, axes=None, height: float = 2.3):
+    """Where each clip's energy falls against a clock: its onset strength, with the clock's beats marked.
+
+    Parameters
+    ----------
+    clips : dict
+        label -> np.ndarray [shape=(n_samples,)], one clip per model (its first, say).
+    sr : int
+        Sample rate of the clips in Hz.
+    beat_times : np.ndarray [shape=(n_beats,)]
+        The clock's beats in seconds from the clips' start (:func:`musiclib.generate.clock_beats`).
+    bpm : float
+        The clock's tempo, for the legend.
+    axes : sequence of matplotlib Axes, optional
+        One per clip; a new figure of ``height`` inches per clip, sharing the time axis, when not given.
+    height : float
+        Inches per clip of a new figure.
+
+    Returns
+    -------
+    list of matplotlib Axes
+        Each titled ``"<label>: onset strength"``; the first holds the legend.
+    """
+    import librosa
+
+    from musiclib.display import plot_beats
+
+    if not isinstance(clips, dict) or not clips:
+        raise ParameterError(f"clips must be a non-empty dict of label -> audio, not {clips!r:.80}")
+    sr = check_int("sr", sr)
+    bpm = check_number("bpm", bpm, low=0, low_open=True)
+    axes = _stacked_axes(len(clips), axes, height=height, what="clips", sharex=True)
+    for ax, (label, y) in zip(axes, clips.items()):
+        env = librosa.onset.onset_strength(y=np.asarray(y, dtype=np.float32), sr=sr)
+        ax.plot(librosa.times_like(env, sr=sr), env, lw=0.8)
+        plot_beats(beat_times, ax=ax, label=f"clock beats ({bpm:.0f} BPM)")
+        ax.set(title=f"{label}: onset strength", ylabel="onset strength")
+    axes[0].legend(loc="upper right", fontsize=8)
+    axes[-1].set_xlabel("seconds generated")
+    axes[0].figure.tight_layout()
+    return axes
+
+
+def lag1_correlation(frames_list) -> float:
+    """How predictable a representation's frames are from the one before: the median lag-1 correlation.
+
+    For every feature, the correlation between its value in a frame and in the next (pooled over
+    the files, never across a file boundary); the median over the features. Near 1: a next-frame
+    model has much to go on; near 0: it cannot do much better than predicting each feature's mean.
+
+    Parameters
+    ----------
+    frames_list : list of np.ndarray [shape=(n_frames_i, n_features)]
+        One array per file, each of at least 2 frames.
+
+    Returns
+    -------
+    float
+        In [-1, 1]; a feature that never changes counts as 0.
+
+    Notebook: 04_lstm (FFT or DCT for the LSTM+VAE)
+    """
+    if isinstance(frames_list, np.ndarray) or not isinstance(frames_list, (list, tuple)) or not frames_list:
+        raise ParameterError("frames_list must be a non-empty list of arrays of shape (n_frames, n_features)")
+    arrays = [np.asarray(f, dtype=np.float64) for f in frames_list]
+    widths = {f.shape[1] if f.ndim == 2 else None for f in arrays}
+    if None in widths or len(widths) != 1 or any(len(f) < 2 for f in arrays):
+        raise ParameterError(f"frames_list: every array must be 2-D with >= 2 frames and the same width, got shapes "
+                             f"{sorted({f.shape for f in arrays})[:3]}")
+    if not all(np.isfinite(f).all() for f in arrays):
+        raise ParameterError("frames_list holds NaN or infinite values")
+    a = np.concatenate([f[:-1] for f in arrays])
+    b = np.concatenate([f[1:] for f in arrays])
+    a, b = a - a.mean(axis=0), b - b.mean(axis=0)
+    norm = np.sqrt((a**2).sum(axis=0) * (b**2).sum(axis=0))
+    corr = np.divide((a * b).sum(axis=0), norm, out=np.zeros(a.shape[1]), where=norm > 0)
+    return float(np.median(corr))

@@ -111,6 +111,11 @@ __all__ = [
     "load_model",
     "save_model",
     "GANMonitor",
+    "fit_monitored",
+    "describe_training",
+    "plot_training",
+    "seconds_per_step",
+    "snapshots_summary",
     "spec_renderer",
     "wave_renderer",
     "shift_indices",
@@ -1507,3 +1512,103 @@ def wave_renderer(*, sr: int | None = None, rep=None):
         return np.stack([rep.encode(c) for c in y]), y
 
     return render
+
+
+# ---------------------------------------------------------------------------------------------
+# a watched training run, as 06_gan trains each of its models
+# ---------------------------------------------------------------------------------------------
+def seconds_per_step(record: TrainingRecord) -> float:
+    """Median wall-clock seconds of a training step in ``record``, the first (which traces the step)
+    left out; NaN with fewer than two steps recorded."""
+    t = np.diff(np.asarray([0.0, *record.train_seconds], dtype=float))[1:]
+    return float(np.median(t)) if len(t) else math.nan
+
+
+def fit_monitored(model, data, *, steps: int, every: int, render, checkpoint_dir, training, reference, sr: int,
+                  n_clips: int = 4, seed: int = 0, features: dict | None = None):
+    """:func:`fit_gan` with a :class:`GANMonitor` watching, a snapshot (and a backup) every ``every`` steps.
+
+    Parameters
+    ----------
+    model, data, steps, checkpoint_dir
+        As for :func:`fit_gan`; the monitor's record is kept beside the backup
+        (``checkpoint_dir/record.npz``), so a resumed run continues its record too.
+    every : int
+        Steps between snapshots and between backups.
+    render, training, reference, sr, n_clips, seed, features
+        As for :class:`GANMonitor`.
+
+    Returns
+    -------
+    model
+    history : dict
+        :func:`fit_gan`'s.
+    record : TrainingRecord
+
+    Notebook: 06_gan
+    """
+    monitor = GANMonitor(render, every=every, training=training, reference=reference, sr=sr, n_clips=n_clips,
+                         seed=seed, features=features, path=Path(checkpoint_dir) / "record.npz")
+    model, history = fit_gan(model, data, steps=steps, steps_per_epoch=every, checkpoint_dir=checkpoint_dir,
+                             callbacks=[monitor])
+    return model, history, monitor.record
+
+
+def describe_training(model, history: dict, record: TrainingRecord) -> str:
+    """One line: both networks' parameter counts, the steps (and how many a checkpoint restored), the
+    median seconds per step."""
+    return (f"generator {model.count_params_of('generator'):,} / discriminator "
+            f"{model.count_params_of('discriminator'):,} parameters; {history['steps']} steps "
+            f"({history['initial_step']} restored from a checkpoint); {seconds_per_step(record):.3f} s per step")
+
+
+def plot_training(record: TrainingRecord, *, title: str, axes=None):
+    """The losses (left, titled ``title``) and the card's checks at each snapshot (right), side by side.
+
+    Returns
+    -------
+    array of 2 matplotlib Axes
+    """
+    import matplotlib.pyplot as plt
+
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(13, 3.2))
+    record.plot_losses(ax=axes[0])
+    axes[0].set_title(title)
+    record.plot_checks(ax=axes[1])
+    axes[0].figure.tight_layout()
+    return axes
+
+
+def snapshots_summary(record: TrainingRecord, *, until_seconds: float, ignore=("rhythm",)) -> dict:
+    """What a run's snapshots said up to ``until_seconds`` of training: to compare objectives at equal time.
+
+    The snapshot at step 0 is left out (the untrained generator), and so are the checks in
+    ``ignore`` (the monitor's clips are shorter than the rhythm check's longest beat period). A
+    snapshot up to 5 % past ``until_seconds`` still counts (snapshots fall on whole steps).
+
+    Parameters
+    ----------
+    record : TrainingRecord
+    until_seconds : float
+        Seconds of training (``snapshot["train_seconds"]``), >= 0.
+    ignore : sequence of str
+        Card checks that do not count.
+
+    Returns
+    -------
+    dict
+        ``snapshots`` (how many), ``s per step`` (:func:`seconds_per_step`), ``snapshots passing every
+        check`` (``"2 of 3"``), ``share passing``, ``mean noise``, ``mean distribution``, ``mean
+        diversity`` (NaN without snapshots) and ``checks failed at some snapshot`` (names, or ``"-"``).
+    """
+    until = check_number("until_seconds", until_seconds, low=0)
+    snaps = [s for s in record.snapshots if s["step"] > 0 and s["train_seconds"] <= 1.05 * until]
+    ok = [all(v is not False for k, v in s["card_passed"].items() if k not in ignore) for s in snaps]
+    failed = sorted({k for s in snaps for k, v in s["card_passed"].items() if v is False and k not in ignore})
+    return {"snapshots": len(snaps), "s per step": seconds_per_step(record),
+            "snapshots passing every check": f"{sum(ok)} of {len(ok)}",
+            "share passing": float(np.mean(ok)) if ok else math.nan,
+            **{f"mean {k}": float(np.mean([s["card"][k] for s in snaps])) if snaps else math.nan
+               for k in ("noise", "distribution", "diversity")},
+            "checks failed at some snapshot": ", ".join(failed) or "-"}

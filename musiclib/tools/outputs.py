@@ -29,7 +29,8 @@ import numpy as np
 from musiclib import audio
 from musiclib.errors import MusiclibError, ParameterError, check_int, check_number
 
-__all__ = ["outputs_root", "save_clips", "load_outputs", "list_runs", "EXPECTED_APPROACHES"]
+__all__ = ["outputs_root", "save_clips", "load_outputs", "list_runs", "run_key", "checkpoint_dir",
+           "EXPECTED_APPROACHES"]
 
 #: The generating notebooks, in series order (``08_compare`` says which of them have no outputs yet).
 EXPECTED_APPROACHES = (
@@ -254,3 +255,64 @@ def load_outputs(root=None, *, approaches=None) -> dict:
             out[name] = {"meta": meta, "clips": clips, "paths": paths, "run_dir": run_dir}
             break
     return out
+
+
+# -- checkpoints of a notebook's training runs ------------------------------------------------------
+
+
+def run_key(*settings, code=()) -> str:
+    """A short name for what a training run depends on: a change to any of it gives a new key.
+
+    Parameters
+    ----------
+    *settings
+        Anything JSON can write (mode, seed, the settings dict, the training files' names, ...);
+        other objects count by their ``str``.
+    code : sequence of modules
+        Modules whose source the run depends on (the model code): an edit to one changes the key.
+
+    Returns
+    -------
+    str
+        12 hex digits.
+
+    Notebook: 04_lstm, 05_vae, 06_gan, 07_raw_audio
+    """
+    import hashlib
+
+    sources = [hashlib.sha256(Path(m.__file__).read_bytes()).hexdigest() for m in code]
+    text = json.dumps([list(settings), sources], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def checkpoint_dir(approach: str, name: str, *, key: str, resume: bool = True, root=None) -> Path:
+    """The folder of one model's checkpoints: ``<root>/<approach>/checkpoints/<key>/<name>``.
+
+    Parameters
+    ----------
+    approach : str
+        The notebook (``"04_lstm"``).
+    name : str
+        The model (``"LSTM-clock"``), a folder name: letters, digits, ``_ . -``.
+    key : str
+        :func:`run_key` of the run's settings, so a run with other settings never resumes from these.
+    resume : bool
+        False: the folder is emptied first (it holds only checkpoints a notebook wrote there), so
+        the model trains from scratch.
+    root : path, optional
+        The outputs root (default :func:`outputs_root`).
+
+    Returns
+    -------
+    Path
+        Not created here (the training function creates it).
+    """
+    import shutil
+
+    folder = (outputs_root(root) / _check_slug("approach", approach) / "checkpoints" / _check_slug("key", key)
+              / _check_slug("name", name))
+    if not isinstance(resume, bool):
+        raise ParameterError(f"resume must be True or False, not {resume!r}")
+    if not resume and folder.is_dir():
+        shutil.rmtree(folder)
+    return folder
