@@ -460,8 +460,14 @@ def tempo_table(clips, *, known=None):
 
     from musiclib.errors import MusiclibError
 
+    if isinstance(clips, (str, bytes)) or not hasattr(clips, "__iter__"):
+        raise ParameterError(f"clips must be a list of corpus clips; got {type(clips).__name__}")
+    if known is not None and not isinstance(known, dict):
+        raise ParameterError(f"known must be a dict of Beats by file stem; got {type(known).__name__}")
     rows, tracked = [], {}
-    for c in clips:
+    for i, c in enumerate(clips):
+        if not all(hasattr(c, a) for a in ("path", "y", "sr", "duration")):
+            raise ParameterError(f"clips[{i}] must be a corpus Clip (path, y, sr); got {type(c).__name__}")
         b = (known or {}).get(c.path.stem)
         try:
             b = b if b is not None and b.duration == c.duration else track_beats(c.y, sr=c.sr)

@@ -502,6 +502,11 @@ def test_tempo_table_and_whole_bars():
     assert again.equals(table)
     empty, none = beats.tempo_table([shot])
     assert empty.empty and none == {} and "checked (BPM)" in empty.columns
+    for bad in (None, 3, "groove.wav", [np.zeros(100)]):
+        with pytest.raises(ParameterError, match="clips"):
+            beats.tempo_table(bad)
+    with pytest.raises(ParameterError, match="known"):
+        beats.tempo_table([clip], known=[1])
     assert beats.whole_bars([8.0, 7.9, 6.0, 2.0]).tolist() == [True, True, False, False]
     assert beats.whole_bars([6.0], beats_per_bar=3).tolist() == [True]
     for bad in ({"tolerance": 0}, {"tolerance": float("nan")}, {"beats_per_bar": 0}):
