@@ -502,9 +502,12 @@ def whole_bars(n_beats, *, beats_per_bar: int = 4, tolerance: float = 0.03) -> n
     """
     beats_per_bar = check_int("beats_per_bar", beats_per_bar)
     tolerance = check_number("tolerance", tolerance, low=0, high=1, low_open=True, high_open=True)
-    n_beats = np.asarray(n_beats, dtype=float)
-    if not np.all(np.isfinite(n_beats)):
-        raise ParameterError("n_beats must be finite beat counts")
+    try:
+        n_beats = np.asarray(n_beats, dtype=float)
+    except (TypeError, ValueError):
+        raise ParameterError(f"n_beats must be numbers of beats, not {n_beats!r:.80}") from None
+    if not np.all(np.isfinite(n_beats)) or np.any(n_beats < 0):
+        raise ParameterError("n_beats must be finite beat counts >= 0")
     bars = np.maximum(np.round(n_beats / beats_per_bar), 1)
     return np.abs(n_beats / (bars * beats_per_bar) - 1) <= tolerance
 

@@ -514,3 +514,10 @@ def test_tempo_table_and_whole_bars():
             beats.whole_bars([4.0], **bad)
     with pytest.raises(ParameterError, match="finite"):
         beats.whole_bars([np.inf])
+
+
+def test_whole_bars_refuses_what_is_not_a_beat_count():
+    for bad in ("x", ["a"], [-4.0], [np.nan], None):
+        with pytest.raises(ParameterError, match="n_beats"):
+            beats.whole_bars(bad)
+    assert beats.whole_bars([]).shape == (0,)

@@ -479,3 +479,13 @@ def test_comparison_shows_no_verdict(refused, cards):
     assert card.no_verdict([refused, cards["real"]]) == f"No verdict for card 0: {refused.refused}."
     assert card.no_verdict({"real": cards["real"]}) == "" and card.no_verdict([]) == ""
     assert compare.ranking({"model": refused}).loc["model", "passed"] != len(card.CHECKS)
+
+
+def test_reference_size_and_no_verdict_name_bad_arguments():
+    for bad in (0, -1, float("nan"), float("inf"), 10**12):
+        with pytest.raises(ParameterError, match="reference"):
+            card.reference_size(bad)
+    for bad in (0, None, float("nan"), "x", [1.0], {"a": 3}):
+        with pytest.raises(ParameterError, match="cards"):
+            card.no_verdict(bad)
+    assert card.no_verdict([]) == ""

@@ -310,3 +310,22 @@ def test_lag1_correlation():
                 [np.full((5, 2), np.nan)]):
         with pytest.raises(ParameterError, match="frames_list"):
             compare.lag1_correlation(bad)
+
+
+def test_helpers_name_bad_arguments():
+    """Hostile arguments to the listening and headline helpers are musiclib errors naming the argument."""
+    from musiclib.corpus import Clip
+
+    clip = Clip(Path("a.wav"), np.zeros(2205, np.float32), 22050, 22050, 1)
+    for bad in (0, None, float("nan"), "x", [np.zeros(10)]):
+        with pytest.raises(ParameterError, match="clips"):
+            compare.real_continuation(bad, start=0, n_samples=10)
+    assert compare.real_continuation([clip], start=100, n_samples=10)[1].shape == (10,)
+    for bad in (0, "x", [], ("a", "b"), ("a", np.zeros((2, 2)))):
+        with pytest.raises(ParameterError, match="real"):
+            compare.first_clips({"m": [np.zeros(10)]}, real=bad)
+    for bad in (0, None, "x", np.zeros(3)):
+        with pytest.raises(ParameterError, match="before"):
+            compare.check_change(bad, bad, "rhythm")
+    with pytest.raises(ParameterError, match="numeric"):
+        compare.lag1_correlation([[["x", "y"], ["z", "w"]]])

@@ -557,7 +557,14 @@ def no_verdict(cards) -> str:
         (:attr:`Card.refused`: how much reference there is and how much is needed).
     """
     if not isinstance(cards, dict):
-        cards = {c.label or f"card {i}": c for i, c in enumerate(cards)}
+        if isinstance(cards, (str, bytes)) or not hasattr(cards, "__iter__"):
+            raise ParameterError(f"cards must be a dict of label -> Card or a list of Card, not {type(cards).__name__}")
+        cards = list(cards)
+        cards = {getattr(c, "label", None) or f"card {i}": c for i, c in enumerate(cards)}
+    wrong = [label for label, c in cards.items() if not isinstance(c, Card)]
+    if wrong:
+        raise ParameterError(f"cards[{wrong[0]!r}] must be a Card (from musicality_card), "
+                             f"not {type(cards[wrong[0]]).__name__}")
     refused = [label for label, c in cards.items() if c.refused]
     if not refused:
         return ""
@@ -570,7 +577,10 @@ def _as_clips(x, *, name: str) -> list:
         raise ParameterError(f"{name} is required (a list of clips)")
     if isinstance(x, np.ndarray) and x.ndim == 1:
         x = [x]
-    clips = list(getattr(x, "clips", x))
+    x = getattr(x, "clips", x)
+    if isinstance(x, (str, bytes)) or not hasattr(x, "__iter__"):
+        raise ParameterError(f"{name} must be a list of clips (1-D arrays), not {type(x).__name__}")
+    clips = list(x)
     if not clips:
         raise ParameterError(f"{name} is empty; the card needs at least one clip")
     return clips

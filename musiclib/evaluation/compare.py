@@ -432,6 +432,9 @@ def check_change(before: Card, after: Card, check: str) -> str:
     if not isinstance(check, str):
         raise ParameterError(f"check must name one card check ({', '.join(CHECKS)}), not {check!r}")
     (check,) = _check_names(check)
+    for name, c in (("before", before), ("after", after)):
+        if not isinstance(c, Card):
+            raise ParameterError(f"{name} must be a Card (from musicality_card), not {type(c).__name__}")
 
     def said(c: Card) -> str:
         result = c.checks[check]
@@ -493,7 +496,11 @@ def real_continuation(clips, *, start: int, n_samples: int) -> tuple[str, np.nda
     """
     start = check_int("start", start, low=0)
     n_samples = check_int("n_samples", n_samples, low=1)
-    for clip in clips:
+    if isinstance(clips, (str, bytes, np.ndarray)) or not hasattr(clips, "__iter__"):
+        raise ParameterError(f"clips must be a sequence of corpus clips, not {type(clips).__name__}")
+    for i, clip in enumerate(clips):
+        if not (hasattr(clip, "name") and isinstance(getattr(clip, "y", None), np.ndarray)):
+            raise ParameterError(f"clips[{i}] must be a corpus Clip (name, y), not {type(clip).__name__}")
         if len(clip.y) > start:
             return clip.name, clip.y[start : start + n_samples]
     raise ParameterError(f"no clip is longer than start={start} samples")
@@ -527,6 +534,9 @@ def first_clips(clips: dict, *, real: tuple[str, np.ndarray] | None = None, suff
         raise ParameterError(f"suffix must be a string, not {suffix!r}")
     rows = {}
     if real is not None:
+        if not (isinstance(real, tuple) and len(real) == 2 and isinstance(real[0], str)
+                and isinstance(real[1], np.ndarray) and real[1].ndim == 1):
+            raise ParameterError(f"real must be a (name, y) pair from real_continuation, not {real!r:.80}")
         name, y = real
         rows[f"real: {name} (after the prime)"] = y
     return rows | {f"{label}{suffix}": c[0] for label, c in clips.items()}
@@ -646,7 +656,10 @@ def lag1_correlation(frames_list) -> float:
     """
     if isinstance(frames_list, np.ndarray) or not isinstance(frames_list, (list, tuple)) or not frames_list:
         raise ParameterError("frames_list must be a non-empty list of arrays of shape (n_frames, n_features)")
-    arrays = [np.asarray(f, dtype=np.float64) for f in frames_list]
+    try:
+        arrays = [np.asarray(f, dtype=np.float64) for f in frames_list]
+    except (TypeError, ValueError):
+        raise ParameterError("frames_list must hold numeric arrays of shape (n_frames, n_features)") from None
     widths = {f.shape[1] if f.ndim == 2 else None for f in arrays}
     if None in widths or len(widths) != 1 or any(len(f) < 2 for f in arrays):
         raise ParameterError(f"frames_list: every array must be 2-D with >= 2 frames and the same width, got shapes "
