@@ -1,10 +1,12 @@
 """Beats: tempo with the tracker's octave and 2:3 errors checked, the beat clock, beat-synchronous pieces.
 
-Everything here is built on librosa's beat tracker and onset envelope:
+Built on librosa's beat tracker and onset envelope:
 
 ====================== ==========================================================================
 :func:`track_beats`    tempo (BPM) and beat times (s) of a signal, as a :class:`Beats`
 :func:`corpus_tempo`   the median tempo of several tracked signals (the clock's default tempo)
+:func:`tempo_table`    librosa's default and the checked tempo of every clip with beats
+:func:`whole_bars`     whether beat counts are whole numbers of bars
 :func:`beat_phase`     sin/cos of the phase within the beat and the bar for every frame
 :func:`clock`          the same features from a steady clock (what a roll-out feeds a model)
 :func:`beat_frames`    beat positions as frame indices of a representation (beat-synchronous patches)
@@ -13,28 +15,13 @@ Everything here is built on librosa's beat tracker and onset envelope:
 :func:`join`           pieces put back together with short cross-fades at the beats
 ====================== ==========================================================================
 
-Why the tempo is checked
-------------------------
-With its defaults, ``librosa.beat.beat_track`` reads its tempo off the onset envelope's
-tempogram, weighted towards 120 BPM; on syncopated material it often locks onto a pulse at
-2/3, 3/4 or 1/2 of the beat (Sonic Pi's full amen break comes out at 92.3 BPM; it runs at about
-140). :func:`track_beats` scores every tempo in ``tempo_range`` by the *metrical* periodicity
-of the onset envelope -- its autocorrelation at one beat, two beats and one bar, so a candidate
-only scores well when the bar repeats where it says -- weighted by a tempo prior around 120 BPM,
-and re-tracks the beats at the best-scoring tempo. :class:`Beats` keeps librosa's default
-estimate beside the corrected one (``tracker_tempo``). Where music is as periodic at half the
-tempo as at the tempo (a fast rock or drum-and-bass groove) the prior picks the reading nearer
-120 BPM, as a listener tapping along often does; ``tempo_range`` settles the octave when it is
-known.
+On syncopated material ``librosa.beat.beat_track`` often locks onto a pulse at 2/3, 3/4 or 1/2 of
+the beat, so :func:`track_beats` checks its tempo (see there). A representation's frame ``i`` sits
+at ``i / frames_per_second`` seconds (librosa's centred frames), so :func:`beat_frames`,
+:func:`beat_phase` and :func:`clock` line up with ``musiclib.representations`` frames.
 
-Frames and time
----------------
-A representation's frame ``i`` is taken to sit at ``i / frames_per_second`` seconds (librosa's
-centred frames: ``i * hop_length / sr``), so :func:`beat_frames`, :func:`beat_phase` and
-:func:`clock` line up with ``musiclib.representations`` frames.
-
-Notebooks: 00_data_tour (tempo check), 02-04 (the clock), 05_vae and 06_gan (beat patches through
-:func:`beat_frames`), 07_raw_audio (slices, :func:`stretch`, :func:`join`).
+Notebooks: 00_data_tour (tempo check), 02-04 (the clock), 05_vae and 06_gan (beat patches),
+07_raw_audio (slices, :func:`stretch`, :func:`join`).
 """
 
 from __future__ import annotations
@@ -68,19 +55,13 @@ PHASE_FEATURES = ("beat_sin", "beat_cos", "bar_sin", "bar_cos")
 
 #: Tempo prior: log-normal around this tempo in BPM (librosa's ``start_bpm`` default) ...
 PRIOR_BPM = 120.0
-#: ... with this standard deviation in octaves. librosa uses 1.0 on the tempogram alone; the
-#: metrical score leans towards half the tempo (its lags at T/2 hold the bar twice), which a
-#: slightly narrower prior balances: ``tests/test_beats.py``'s clicks and grooves (90-174 BPM,
-#: with and without swing) all come out right for 0.75-0.9, and 0.7 or 1.0 each miss one.
+#: ... with this standard deviation in octaves: narrower than librosa's 1.0 because the metrical
+#: score leans towards half the tempo (chosen on ``tests/test_beats.py``'s grooves).
 PRIOR_OCTAVES = 0.85
-
-#: The envelope's autocorrelation is read at lags up to this fraction of its length (beyond it
-#: too few frames overlap for the value to mean anything).
+#: The envelope's autocorrelation is read at lags up to this fraction of its length.
 MAX_LAG_FRACTION = 2 / 3
-
 #: Highest tempo (BPM) any parameter may name.
 MAX_BPM = 1000.0
-
 #: Most beats per bar accepted.
 MAX_BEATS_PER_BAR = 64
 
@@ -126,21 +107,17 @@ class Beats:
     Attributes
     ----------
     tempo : float
-        Tempo in BPM: the mean rate of the tracked beats when they span two bars or more, else the
-        best-scoring tempo of the periodicity check (see :func:`track_beats`).
+        Tempo in BPM (see :func:`track_beats`).
     times : np.ndarray [shape=(n_beats,)]
         Beat times in seconds from the start of the signal, increasing (read-only).
     beats_per_bar : int
-        Beats in one bar (4 for 4/4).
     downbeat : int
         Index into ``times`` of the first beat that starts a bar (``0 <= downbeat < beats_per_bar``).
     tracker_tempo : float
-        librosa's default tempo estimate (``beat_track`` with its defaults), before the check; NaN
-        when the beats did not come from :func:`track_beats`.
+        librosa's default tempo estimate, before the check (NaN when not from :func:`track_beats`).
     periodicity : float
-        Metrical periodicity of the onset envelope at ``tempo``: the mean of its normalised
-        autocorrelation at one beat, two beats and one bar, in [-1, 1] (near 1: a steady pulse;
-        near 0: none). NaN when the signal was too short to measure it.
+        Mean normalised autocorrelation of the onset envelope at one beat, two beats and one bar
+        at ``tempo``, in [-1, 1] (near 1: a steady pulse); NaN when too short to measure.
     duration : float
         Seconds of the signal the beats were tracked in (NaN when unknown).
     """
@@ -164,10 +141,8 @@ class Beats:
         downbeat = check_int("downbeat", self.downbeat, low=0, high=bpb - 1)
         times = times.copy()
         times.setflags(write=False)
-        object.__setattr__(self, "tempo", tempo)
-        object.__setattr__(self, "beats_per_bar", bpb)
-        object.__setattr__(self, "downbeat", downbeat)
-        object.__setattr__(self, "times", times)
+        for name, value in (("tempo", tempo), ("beats_per_bar", bpb), ("downbeat", downbeat), ("times", times)):
+            object.__setattr__(self, name, value)
         for name in ("tracker_tempo", "periodicity", "duration"):
             object.__setattr__(self, name, float(getattr(self, name)))
 
@@ -178,16 +153,6 @@ class Beats:
         return (f"Beats(tempo={self.tempo:.1f} BPM, {len(self.times)} beats, {self.beats_per_bar}/bar, "
                 f"downbeat={self.downbeat}, tracker_tempo={self.tracker_tempo:.1f}, "
                 f"periodicity={self.periodicity:.2f})")
-
-
-def _autocorrelation(envelope: np.ndarray) -> np.ndarray:
-    """Unbiased autocorrelation of the mean-removed envelope, 1 at lag 0 (``librosa.autocorrelate``)."""
-    import librosa
-
-    e = envelope.astype(np.float64) - envelope.mean()
-    ac = librosa.autocorrelate(e)
-    ac = ac / (len(e) - np.arange(len(e)))
-    return ac / ac[0] if ac[0] > 0 else np.zeros_like(ac)
 
 
 def _metrical_periodicity(ac: np.ndarray, tempi: np.ndarray, *, frames_per_second: float,
@@ -206,10 +171,6 @@ def _metrical_periodicity(ac: np.ndarray, tempi: np.ndarray, *, frames_per_secon
     return score
 
 
-def _prior(tempi) -> np.ndarray:
-    return np.exp(-0.5 * (np.log2(np.asarray(tempi) / PRIOR_BPM) / PRIOR_OCTAVES) ** 2)
-
-
 def _fold(tempo: float, lo: float, hi: float) -> float:
     """``tempo`` moved by octaves into ``[lo, hi]`` (clipped when the range is narrower than an octave)."""
     while tempo > hi and tempo / 2 >= lo:
@@ -220,9 +181,8 @@ def _fold(tempo: float, lo: float, hi: float) -> float:
 
 
 def _settle_ends(frames: np.ndarray, envelope: np.ndarray) -> np.ndarray:
-    """Put the first and last beat on the strongest onset within 15 % of a beat of where their
-    neighbours' spacing places them (librosa's dynamic programme places the outermost beats
-    loosely); drop one that has no onset there."""
+    """The first and last beat moved to the strongest onset within 15 % of a beat of where their
+    neighbours' spacing places them (librosa places them loosely), or dropped without one."""
     if len(frames) < 4:
         return frames
     period = float(np.median(np.diff(frames)))
@@ -241,12 +201,7 @@ def _settle_ends(frames: np.ndarray, envelope: np.ndarray) -> np.ndarray:
 
 @functools.lru_cache(maxsize=32)
 def _envelope_delay(sr: int, hop_length: int, n_fft: int) -> float:
-    """Seconds by which the onset envelope's frame of a click follows the click, on average.
-
-    Measured, not assumed: clicks (``librosa.clicks``) at eight sub-frame positions go through
-    the same ``onset_strength`` as the signal, and the mean gap between each click and its
-    strongest envelope frame is the delay the beat tracker's frames carry.
-    """
+    """Mean seconds by which the onset envelope's peak follows a click (measured at 8 sub-frame positions)."""
     import librosa
 
     delays = []
@@ -280,16 +235,13 @@ def track_beats(
 ) -> Beats:
     """Track the beats of a signal, with the tempo checked against the onset envelope's periodicity.
 
-    Steps: the onset envelope (``librosa.onset.onset_strength``, median over mel bands, as
-    ``beat_track`` computes it); librosa's default tempo estimate (kept as ``tracker_tempo``);
-    every tempo in ``tempo_range`` scored by the envelope's autocorrelation at one beat, two beats
-    and one bar (a 2:3 or 3:4 confusion scores low there because the bar does not repeat at the
-    wrong period) times a log-normal tempo prior around 120 BPM (:data:`PRIOR_OCTAVES`); the beats
-    re-tracked with ``librosa.beat.beat_track(bpm=best)``, the first and last beat put back on the
-    onsets their neighbours' spacing points to, and every beat moved earlier by the envelope's own
-    delay (measured on a click), so beats sit on the attacks. A signal too short for the bar lag
-    keeps librosa's estimate, moved by octaves into ``tempo_range``. The downbeat is the beat
-    position within the bar whose beats carry the strongest low-band (below 200 Hz) onsets.
+    Every tempo in ``tempo_range`` is scored by the onset envelope's autocorrelation at one beat,
+    two beats and one bar (a 2:3 or 3:4 confusion scores low: the bar does not repeat at the wrong
+    period) times a log-normal prior around :data:`PRIOR_BPM`; librosa then re-tracks the beats at
+    the best tempo, and they are moved back by the envelope's delay onto the attacks. Where music
+    is as periodic at half the tempo, the prior picks the reading nearer 120 BPM (``tempo_range``
+    settles the octave when known). The downbeat is the beat position whose beats carry the
+    strongest low-band (< 200 Hz) onsets.
 
     Parameters
     ----------
@@ -307,16 +259,13 @@ def track_beats(
     Returns
     -------
     Beats
+        ``tempo`` is the tracked beats' own rate when they span two bars or more.
 
     Raises
     ------
     ParameterError
         ``y`` not a finite mono signal, shorter than two beats at ``tempo_range[1]``, or silent (no
         onsets); ``sr``, ``hop_length``, ``tempo_range`` or ``beats_per_bar`` out of range.
-
-    See Also
-    --------
-    corpus_tempo, beat_phase, beat_frames, beat_slices
 
     Examples
     --------
@@ -356,10 +305,12 @@ def track_beats(
                                      sr=sr, hop_length=hop_length)
     tracker_tempo = float(np.atleast_1d(tracker_tempo)[0])
 
-    ac = _autocorrelation(envelope)
+    e = envelope.astype(np.float64) - envelope.mean()
+    ac = librosa.autocorrelate(e) / (len(e) - np.arange(len(e)))  # unbiased, then 1 at lag 0
+    ac = ac / ac[0] if ac[0] > 0 else np.zeros_like(ac)
     tempi = np.arange(lo, hi + 1e-9, 0.25)
     periodicity = _metrical_periodicity(ac, tempi, frames_per_second=fps, beats_per_bar=bpb)
-    score = periodicity * _prior(tempi)
+    score = periodicity * np.exp(-0.5 * (np.log2(tempi / PRIOR_BPM) / PRIOR_OCTAVES) ** 2)
     if np.any(np.isfinite(score)):
         best = int(np.nanargmax(score))
         tempo, strength = float(tempi[best]), float(periodicity[best])
@@ -393,12 +344,10 @@ def corpus_tempo(beats_list) -> float:
     Parameters
     ----------
     beats_list : sequence of Beats
-        E.g. ``[track_beats(c.y, sr=c.sr) for c in corpus]``.
 
     Returns
     -------
     float
-        Median of ``b.tempo`` over the list, in BPM.
 
     Raises
     ------
@@ -435,7 +384,6 @@ def _check_frames(n_frames, frames_per_second) -> tuple[int, float]:
     n_frames = check_int("n_frames", n_frames, low=1, high=MAX_SAMPLES)
     fps = check_number("frames_per_second", frames_per_second, low=0, high=MAX_SR, low_open=True)
     return n_frames, fps
-
 
 
 def tempo_table(clips, *, known=None):
@@ -515,33 +463,27 @@ def whole_bars(n_beats, *, beats_per_bar: int = 4, tolerance: float = 0.03) -> n
 def beat_phase(beats: Beats, *, n_frames: int, frames_per_second: float) -> np.ndarray:
     """Phase within the beat and within the bar of every frame, as sin/cos features.
 
-    Between tracked beats the position (in beats) is interpolated linearly; before the first and
-    after the last beat it is extrapolated at ``beats.tempo``. Bars start at
-    ``beats.times[beats.downbeat]`` and every ``beats.beats_per_bar`` beats from there.
+    The position in beats is interpolated linearly between tracked beats and extrapolated at
+    ``beats.tempo`` outside them; bars start at ``beats.times[beats.downbeat]``.
 
     Parameters
     ----------
     beats : Beats
         From :func:`track_beats` on the signal the frames come from.
     n_frames : int
-        Frames of the representation.
     frames_per_second : float
-        Its frame rate (``sr / hop_length``); frame ``i`` sits at ``i / frames_per_second`` s.
+        The representation's frame rate (``sr / hop_length``).
 
     Returns
     -------
     np.ndarray [shape=(n_frames, 4), dtype=float32]
-        Columns :data:`PHASE_FEATURES`: sin and cos of 2π × (phase within the beat), then of
-        2π × (phase within the bar); phase 0 (sin 0, cos 1) on a beat / a downbeat.
+        Columns :data:`PHASE_FEATURES`: sin and cos of 2π × the phase within the beat, then within
+        the bar; phase 0 (sin 0, cos 1) on a beat / a downbeat.
 
     Raises
     ------
     ParameterError
         ``beats`` not a :class:`Beats` or without beats; bad ``n_frames`` or ``frames_per_second``.
-
-    See Also
-    --------
-    clock : the same features from a steady clock.
 
     Examples
     --------
@@ -571,24 +513,19 @@ def beat_phase(beats: Beats, *, n_frames: int, frames_per_second: float) -> np.n
 
 def clock(*, n_frames: int, bpm: float, frames_per_second: float, beats_per_bar: int = 4,
           start_phase: float = 0.0) -> np.ndarray:
-    """Beat and bar phase features of a steady clock (what a roll-out feeds a model while generating).
-
-    The features are those :func:`beat_phase` gives for beats exactly ``60 / bpm`` seconds apart.
+    """:func:`beat_phase` features of a steady clock, beats ``60 / bpm`` s apart (what a roll-out reads).
 
     Parameters
     ----------
     n_frames : int
-        Frames to generate.
     bpm : float
         Tempo in BPM (e.g. :func:`corpus_tempo` of the training audio).
     frames_per_second : float
         Frame rate of the representation (``sr / hop_length``).
     beats_per_bar : int
-        Beats in one bar.
     start_phase : float
         Position of frame 0 in the bar, in beats (0: on a downbeat; 1.5: halfway through the second
-        beat). To continue a sequence whose last frame has :func:`beat_phase` features ``f``, use
-        ``beats_per_bar * (np.arctan2(f[2], f[3]) / (2 * np.pi) % 1) + bpm / 60 / frames_per_second``.
+        beat); :func:`musiclib.generate.continue_clock` continues a prime's phase.
 
     Returns
     -------
@@ -599,16 +536,6 @@ def clock(*, n_frames: int, bpm: float, frames_per_second: float, beats_per_bar:
     ------
     ParameterError
         A bad ``n_frames``, ``bpm``, ``frames_per_second``, ``beats_per_bar`` or ``start_phase``.
-
-    Examples
-    --------
-    The same frames as :func:`beat_phase`'s example, from the clock:
-
-    >>> clock(n_frames=4, bpm=120.0, frames_per_second=4.0)[:, [1, 3]].round(3)
-    array([[ 1.   ,  1.   ],
-           [-1.   ,  0.707],
-           [ 1.   ,  0.   ],
-           [-1.   , -0.707]], dtype=float32)
     """
     n_frames, fps = _check_frames(n_frames, frames_per_second)
     bpm = check_number("bpm", bpm, low=0, high=MAX_BPM, low_open=True)
@@ -625,24 +552,17 @@ def beat_frames(beats: Beats, *, frames_per_second: float) -> np.ndarray:
     ----------
     beats : Beats
     frames_per_second : float
-        Frame rate of the representation (``sr / hop_length``); frame ``i`` sits at
-        ``i / frames_per_second`` s.
+        Frame rate of the representation (``sr / hop_length``).
 
     Returns
     -------
     np.ndarray [shape=(n_beats,), dtype=int]
-        ``round(times * frames_per_second)``, increasing (beats that round to the same frame are
-        kept once).
+        ``round(times * frames_per_second)``, without repeats.
 
     Raises
     ------
     ParameterError
         ``beats`` not a :class:`Beats`; bad ``frames_per_second``.
-
-    Examples
-    --------
-    >>> beat_frames(Beats(tempo=120.0, times=[0.0, 0.5, 1.0]), frames_per_second=22050 / 256)
-    array([ 0, 43, 86])
     """
     beats = _check_beats(beats)
     fps = check_number("frames_per_second", frames_per_second, low=0, high=MAX_SR, low_open=True)
@@ -656,10 +576,9 @@ def beat_slices(y: np.ndarray, *, sr: int, beats: Beats, beats_per_slice: int = 
                 overlap: float = 0.0) -> list[tuple[int, int]]:
     """Sample bounds of consecutive groups of beats (one beat, two, a bar ...).
 
-    Slices run from one group's first beat to the next group's first beat, plus ``overlap``
-    seconds (for :func:`join`'s cross-fade); the audio before the first and after the last edge is
-    left out. When ``beats_per_slice`` divides ``beats.beats_per_bar`` (or is a multiple of it),
-    every downbeat is a slice edge, so ``beats_per_slice=beats.beats_per_bar`` gives bars.
+    Slices run from one group's first beat to the next group's; the audio outside the first and
+    last edge is left out. When ``beats_per_slice`` divides ``beats.beats_per_bar`` (or is a
+    multiple of it) every downbeat is an edge, so ``beats_per_slice=beats.beats_per_bar`` gives bars.
 
     Parameters
     ----------
@@ -669,17 +588,14 @@ def beat_slices(y: np.ndarray, *, sr: int, beats: Beats, beats_per_slice: int = 
         Sample rate in Hz.
     beats : Beats
     beats_per_slice : int
-        Beats per slice (4: bars of 4/4).
     overlap : float
-        Seconds each slice runs past the next slice's start (0: slices touch). Cut with
-        ``overlap=crossfade`` and :func:`join` with that ``crossfade`` gives back the sliced
-        stretch of ``y`` at its own length and beat positions.
+        Seconds each slice runs past the next one's start: :func:`join` with ``crossfade=overlap``
+        gives back the sliced stretch of ``y``.
 
     Returns
     -------
     list of (int, int)
-        ``(start, end)`` sample indices, ``y[start:end]`` being one slice; empty when fewer than two
-        edges fall inside ``y``.
+        ``(start, end)`` sample indices of each slice; empty when fewer than two edges fall inside ``y``.
 
     Raises
     ------
@@ -714,19 +630,8 @@ def beat_slices(y: np.ndarray, *, sr: int, beats: Beats, beats_per_slice: int = 
 def stretch(y: np.ndarray, *, n_samples: int, sr: int) -> np.ndarray:
     """Time-stretch a piece to exactly ``n_samples`` samples, keeping its pitch.
 
-    Stretching every beat slice to one length gives a model fixed-size inputs; stretching its
-    output back to each slice's own length (``stretch(piece, n_samples=end - start, sr=sr)``)
-    restores the original tempo.
-
-    Method: Rubber Band through ``pedalboard.time_stretch`` with ``high_quality=False`` (its faster
-    engine), chosen by ``benchmarks/stretch.py``, which stretches real beat slices of the corpora
-    to their median beat length and back and prints the figures. Among the methods that keep the
-    pitch, its round trip comes closest to the original (spectral convergence) and keeps onsets
-    within a few milliseconds; librosa's phase vocoder (``librosa.effects.time_stretch``) smears
-    attacks over its window (onsets move by about a window hop) and round-trips further from the
-    original with either window size tried; its high-quality engine keeps onsets slightly tighter but
-    round-trips further from the original at over twice the time. Plain resampling round-trips
-    almost perfectly but moves the pitch by the stretch ratio, which this function must not do.
+    Rubber Band (``pedalboard.time_stretch``, faster engine): of the pitch-keeping methods it
+    round-trips closest to the original and keeps onsets tightest (``benchmarks/stretch.py``).
 
     Parameters
     ----------
@@ -746,6 +651,7 @@ def stretch(y: np.ndarray, *, n_samples: int, sr: int) -> np.ndarray:
     ParameterError
         Bad ``y``, ``sr`` or ``n_samples``; a ratio ``n_samples / len(y)`` outside [1/8, 8].
     """
+    import librosa
     import pedalboard
 
     sr = check_sr(sr)
@@ -759,28 +665,15 @@ def stretch(y: np.ndarray, *, n_samples: int, sr: int) -> np.ndarray:
     if n_samples == len(y):
         return y.copy()
     out = pedalboard.time_stretch(y[None, :], float(sr), stretch_factor=len(y) / n_samples, high_quality=False)[0]
-    return _fit_length(out, n_samples)
-
-
-def _fit_length(y: np.ndarray, n: int) -> np.ndarray:
-    """``y`` cut or zero-padded at its end to ``n`` samples (``librosa.util.fix_length``)."""
-    import librosa
-
-    return librosa.util.fix_length(np.asarray(y, dtype=np.float32), size=n)
+    return librosa.util.fix_length(np.asarray(out, dtype=np.float32), size=n_samples)
 
 
 def join(slices, *, sr: int, crossfade: float = 0.01) -> np.ndarray:
     """Put pieces back together, each overlapping the next by ``crossfade`` seconds.
 
-    Over each overlap the outgoing piece fades out and the incoming one in along quarter-sine
-    curves scaled for constant power: equal-power (sin² + cos² = 1) for unrelated pieces, and
-    constant amplitude where the two overlaps are the same audio (their correlation, measured
-    in the overlap, sets the scale), so neither a dip nor a bump marks the join and the
-    waveform has no step (no click).
-
-    The result is ``crossfade`` shorter per join than the pieces laid end to end: cut pieces
-    with ``beat_slices(..., overlap=crossfade)`` (or stretch generated ones to their beat length
-    plus ``crossfade``) to keep every beat where it was.
+    Quarter-sine fades scaled by the two overlaps' correlation: equal power for unrelated pieces,
+    constant amplitude for identical ones, so a join neither dips nor bumps. Cut pieces with
+    ``beat_slices(..., overlap=crossfade)`` to keep every beat where it was.
 
     Parameters
     ----------
@@ -790,7 +683,7 @@ def join(slices, *, sr: int, crossfade: float = 0.01) -> np.ndarray:
     sr : int
         Sample rate in Hz.
     crossfade : float
-        Seconds of each overlap (0: pieces simply laid end to end).
+        Seconds of each overlap (0: pieces laid end to end).
 
     Returns
     -------
@@ -799,17 +692,8 @@ def join(slices, *, sr: int, crossfade: float = 0.01) -> np.ndarray:
     Raises
     ------
     ParameterError
-        No pieces, a piece that is not a finite mono signal, a piece too short for its
-        cross-fades, a bad ``sr`` or ``crossfade``.
-
-    Examples
-    --------
-    >>> y = np.sin(np.arange(22050) / 10).astype(np.float32)
-    >>> b = Beats(tempo=120.0, times=[0.1, 0.4, 0.7, 0.9])
-    >>> bounds = beat_slices(y, sr=22050, beats=b, overlap=0.01)
-    >>> out = join([y[s:e] for s, e in bounds], sr=22050, crossfade=0.01)
-    >>> len(out) == bounds[-1][1] - bounds[0][0], bool(np.allclose(out, y[bounds[0][0]:bounds[-1][1]], atol=1e-3))
-    (True, True)
+        No pieces, a piece that is not a finite mono signal or too short for its cross-fades, a
+        bad ``sr`` or ``crossfade``.
     """
     sr = check_sr(sr)
     if isinstance(slices, np.ndarray) and slices.ndim == 1 or not hasattr(slices, "__iter__"):
