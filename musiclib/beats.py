@@ -141,10 +141,10 @@ class Beats:
         downbeat = check_int("downbeat", self.downbeat, low=0, high=bpb - 1)
         times = times.copy()
         times.setflags(write=False)
-        for name, value in (("tempo", tempo), ("beats_per_bar", bpb), ("downbeat", downbeat), ("times", times)):
+        values = {"tempo": tempo, "beats_per_bar": bpb, "downbeat": downbeat, "times": times}
+        values.update({name: float(getattr(self, name)) for name in ("tracker_tempo", "periodicity", "duration")})
+        for name, value in values.items():
             object.__setattr__(self, name, value)
-        for name in ("tracker_tempo", "periodicity", "duration"):
-            object.__setattr__(self, name, float(getattr(self, name)))
 
     def __len__(self) -> int:
         return len(self.times)

@@ -1,31 +1,20 @@
-"""Framing: model-ready arrays for next-frame learning.
+"""Framing: model-ready arrays for next-frame learning (notebooks 02_linear_regression, 03_trees, 04_lstm).
 
-The stretch of the path between the feature cache and ``model.fit`` (see
-``notebooks/02_linear_regression``, ``03_trees`` and ``04_lstm``):
+- :func:`load_frames`, :func:`load_split`, :func:`load_next_frame_data`: per-file frames through the
+  feature cache, a split by file, and (``clock=True``) every frame's beat and bar phase
+  (:func:`track_phases`).
+- :class:`Framing`, :func:`next_frame_dataset`: windows of ``context`` previous frames, optional
+  summary rows of a longer look-back window, and optional clock rows (:func:`clock_features` of the
+  phase of the frame to predict). Windows never cross a file boundary.
+- :func:`frame_scaler`, :func:`transform_each`: a scaler (then PCA) fitted on the training files.
 
-- :func:`load_frames` / :func:`load_next_frame_data`: per-file frames through the feature cache, a
-  split by file, and (``clock=True``) every frame's phase within the beat and the bar from beat
-  tracking of its file (:func:`track_phases`).
-- :class:`Framing` / :func:`next_frame_dataset`: windows of ``context`` previous frames, optional
-  *summary rows* that describe a longer look-back window (its max, min and mean per feature, and
-  which features were loudest), and optional *clock rows*: the beat and bar phase of the frame to
-  predict, as sines and cosines of their harmonics (:func:`clock_features`). Windows never cross a
-  file boundary: the functions take a list of per-file frame arrays.
-- :func:`frame_scaler`: scikit-learn's ``StandardScaler`` (then ``PCA``, for models that need few
-  features) fitted on the training files, and :func:`transform_each` to apply it file by file.
-
-Shapes
-------
-A dataset is ``X [shape=(n, n_rows, n_features)]`` and ``Y [shape=(n, n_features)]`` where
-``n_rows = context`` (+ 4 summary rows when ``summary=True``) (+ the clock rows when
-``clock=True``, :meth:`Framing.n_rows`). Row ``i < context`` of ``X[j]`` is frame
-``t - context + i`` for target frame ``t``; the summary rows, in this order, are the per-feature
-maximum, minimum and mean of the ``lookback`` frames before ``t``, and an indicator (1.0 or 0.0) of
-the ``n_loudest`` features with the highest mean over that window; the clock rows hold
-:func:`clock_features` of frame ``t``'s phase, row after row, zero-padded to whole rows. The clock
-is an input only: nothing predicts it, and a roll-out drives it from a steady clock
-(:func:`musiclib.beats.clock`). The same :class:`Framing` builds the model input for one step of a
-roll-out (:meth:`Framing.window`), so training and generation see identical features.
+A dataset is ``X [shape=(n, n_rows, n_features)]`` and ``Y [shape=(n, n_features)]``: row
+``i < context`` of ``X[j]`` is frame ``t - context + i`` for target frame ``t``; then the summary
+rows (per-feature max, min and mean of the ``lookback`` frames before ``t``, and a 1/0 indicator of
+the ``n_loudest`` features with the highest mean); then the clock rows, zero-padded to whole rows.
+The clock is an input only: a roll-out drives it from :func:`musiclib.beats.clock`.
+:meth:`Framing.window` builds one roll-out step's input, so training and generation see the same
+features.
 """
 
 from __future__ import annotations
@@ -60,35 +49,24 @@ N_SUMMARY_ROWS = 4
 N_PHASE = 4
 
 
-
 def clock_features(phase, *, harmonics: int = 4) -> np.ndarray:
     """Harmonics of the beat and bar phase: what a model with a clock reads.
 
-    A linear model of the phase's sine and cosine alone can only make energy rise and fall once per
-    beat, smoothly; an onset is a sharp peak at one phase, which takes higher harmonics.
+    The phase's own sine and cosine let a linear model rise and fall once per beat; a sharp onset
+    at one phase takes higher harmonics.
 
     Parameters
     ----------
     phase : np.ndarray [shape=(n_frames, 4)]
-        Columns :data:`musiclib.beats.PHASE_FEATURES` (sin, cos of the beat phase; sin, cos of the
-        bar phase), from :func:`musiclib.beats.beat_phase` or :func:`musiclib.beats.clock`.
+        Columns :data:`musiclib.beats.PHASE_FEATURES`, from :func:`musiclib.beats.beat_phase` or
+        :func:`musiclib.beats.clock`.
     harmonics : int >= 1
-        Harmonics ``k = 1 .. harmonics`` of each phase.
 
     Returns
     -------
     np.ndarray [shape=(n_frames, 4 * harmonics)], float32
-        For each ``k`` in turn: ``sin(k b), cos(k b), sin(k B), cos(k B)`` where ``b`` and ``B`` are
-        the beat and bar phase angles; with ``harmonics=1`` the phase itself.
-
-    Examples
-    --------
-    >>> from musiclib import beats
-    >>> p = beats.clock(n_frames=3, bpm=120.0, frames_per_second=8.0)
-    >>> np.allclose(clock_features(p, harmonics=1), p, atol=1e-6)
-    True
-    >>> clock_features(p, harmonics=2).shape
-    (3, 8)
+        For each ``k = 1 .. harmonics``: ``sin(k b), cos(k b), sin(k B), cos(k B)`` of the beat
+        and bar phase angles ``b``, ``B`` (``harmonics=1``: the phase itself).
     """
     harmonics = check_int("harmonics", harmonics)
     p = np.asarray(phase, dtype=np.float64)
@@ -112,25 +90,16 @@ class Framing:
     context : int
         Previous frames given to the model (>= 1).
     lookback : int, optional
-        Length in frames of the longer window that the summary rows describe (>= context).
-        Default: ``4 * context`` when ``summary`` is on. A bar at the corpus tempo is
-        ``round(beats_per_bar * 60 / bpm * frames_per_second)``.
+        Frames of the window the summary rows describe (>= context; default ``4 * context`` with
+        ``summary``), e.g. a bar (:meth:`NextFrameData.bar_frames`).
     summary : bool
-        Append the :data:`N_SUMMARY_ROWS` summary rows (max, min, mean over the look-back window,
-        and a loudest-features indicator).
+        Append the :data:`N_SUMMARY_ROWS` summary rows.
     n_loudest : int
         How many features the loudest-features indicator marks.
     clock : bool
-        Append the clock rows: :func:`clock_features` of the phase of the frame to predict. Datasets
-        then need every frame's phase (``phases=``), and roll-outs a clock (``clock=``).
+        Append the clock rows; datasets then need ``phases=`` and roll-outs ``clock=``.
     harmonics : int
         Harmonics of the beat and bar phase in the clock rows.
-
-    Notes
-    -----
-    A training example needs ``max(context, lookback)`` frames before its target, so a file of
-    ``n`` frames yields ``n - max(context, lookback)`` examples. Used by
-    ``notebooks/02_linear_regression`` and ``notebooks/03_trees``.
     """
 
     context: int = 4
@@ -169,31 +138,16 @@ class Framing:
         return max(self.context, self.lookback) if self.summary else self.context
 
     def _summary_rows(self, win: np.ndarray) -> np.ndarray:
-        # win: (..., lookback, F) -> (..., 4, F)
-        mx = win.max(axis=-2)
-        mn = win.min(axis=-2)
+        """``(..., lookback, F)`` -> ``(..., 4, F)``: max, min, mean and the loudest-features indicator."""
         mean = win.mean(axis=-2)
         k = min(self.n_loudest, win.shape[-1])
-        idx = np.argpartition(-mean, k - 1, axis=-1)[..., :k]
         loud = np.zeros_like(mean)
-        np.put_along_axis(loud, idx, 1.0, axis=-1)
-        return np.stack([mx, mn, mean, loud], axis=-2).astype(np.float32)
+        np.put_along_axis(loud, np.argpartition(-mean, k - 1, axis=-1)[..., :k], 1.0, axis=-1)
+        return np.stack([win.max(axis=-2), win.min(axis=-2), mean, loud], axis=-2).astype(np.float32)
 
     def clock_rows(self, phase, n_features: int) -> np.ndarray:
-        """The clock rows for frames of the given phase.
-
-        Parameters
-        ----------
-        phase : np.ndarray [shape=(n, 4)]
-            Phase of each frame to predict (:data:`musiclib.beats.PHASE_FEATURES`).
-        n_features : int
-            Width of a row.
-
-        Returns
-        -------
-        np.ndarray [shape=(n, n_clock_rows, n_features)], float32
-            :func:`clock_features` laid out row after row, zero-padded.
-        """
+        """:func:`clock_features` of ``phase [shape=(n, 4)]`` laid out in zero-padded rows of
+        ``n_features``: ``[shape=(n, n_clock_rows, n_features)]``, float32."""
         c = clock_features(phase, harmonics=self.harmonics)
         n_rows = -(-c.shape[1] // n_features)
         out = np.zeros((len(c), n_rows * n_features), dtype=np.float32)
@@ -221,11 +175,11 @@ class Framing:
         Parameters
         ----------
         frames_list : list of np.ndarray [shape=(n_frames_i, n_features)]
-            One array per file (already scaled or reduced as the model needs).
+            One array per file (already scaled as the model needs).
         phases : list of np.ndarray [shape=(n_frames_i, 4)], optional
             Every frame's beat and bar phase (:func:`track_phases`); needed when ``clock=True``.
         stride : int
-            Keep every ``stride``-th target frame (thins highly redundant data).
+            Keep every ``stride``-th target frame.
 
         Returns
         -------
@@ -248,8 +202,7 @@ class Framing:
                 continue
             targets = np.arange(h, len(f), stride)
             ctx = np.lib.stride_tricks.sliding_window_view(f, (self.context, f.shape[1]))[:, 0]
-            # ctx[i] = f[i : i + context]; the window before target t starts at t - context
-            parts = [ctx[targets - self.context]]
+            parts = [ctx[targets - self.context]]  # ctx[i] = f[i : i + context]
             if self.summary:
                 lb = np.lib.stride_tricks.sliding_window_view(f, (self.lookback, f.shape[1]))[:, 0]
                 parts.append(self._summary_rows(lb[targets - self.lookback]))
@@ -271,8 +224,7 @@ class Framing:
         ----------
         history : np.ndarray [shape=(n >= history, n_features)]
         clock_rows : np.ndarray [shape=(n_clock_rows, n_features)], optional
-            The clock rows of the frame to predict (one element of :meth:`clock_rows`); needed when
-            ``clock=True``.
+            The frame to predict's element of :meth:`clock_rows`; needed when ``clock=True``.
 
         Returns
         -------
@@ -293,16 +245,9 @@ class Framing:
 
 def next_frame_dataset(frames_list, *, context: int, lookback: int | None = None, summary: bool = False,
                        phases=None, harmonics: int = 4, stride: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """``(X, Y)`` next-frame pairs from per-file frames; see :meth:`Framing.dataset`.
+    """``(X, Y)`` next-frame pairs from per-file frames, with a clock when ``phases`` is given.
 
-    A clock is added when ``phases`` is given.
-
-    Examples
-    --------
-    >>> f = [np.arange(20, dtype=np.float32).reshape(10, 2), np.zeros((6, 2), np.float32)]
-    >>> X, Y = next_frame_dataset(f, context=3)
-    >>> X.shape, Y.shape            # 10 - 3 + 6 - 3 examples
-    ((10, 3, 2), (10, 2))
+    The parameters are :class:`Framing`'s and :meth:`Framing.dataset`'s.
     """
     framing = Framing(context=context, lookback=lookback, summary=summary, clock=phases is not None,
                       harmonics=harmonics)
@@ -321,29 +266,20 @@ def frame_scaler(frames_list, *, n_components=None, seed: int = 0):
     frames_list : list of np.ndarray [shape=(n_frames_i, n_features)]
         The training files' frames (or one array).
     n_components : int or float, optional
-        Keep this many principal components of the standardised frames (a float in (0, 1): as many
-        as explain that fraction of the variance); None: standardise only.
+        Principal components to keep (a float in (0, 1): that fraction of the variance); None:
+        standardise only.
     seed : int
-        For the PCA's randomised solver on large data.
+        For the PCA's randomised solver.
 
     Returns
     -------
     sklearn.preprocessing.StandardScaler or sklearn.pipeline.Pipeline
-        Fitted; ``transform`` / ``inverse_transform`` map ``(n, n_features)`` frames to the model's
-        space and back (what :func:`musiclib.generate.rollout` calls ``scaler``). The pipeline's
-        last step (``[-1]``) is the PCA, with ``explained_variance_ratio_``.
+        Fitted: the ``scaler`` of :func:`musiclib.generate.rollout`; the pipeline's last step is the PCA.
 
     Raises
     ------
     ParameterError
         Bad frames, or ``n_components`` out of range.
-
-    Examples
-    --------
-    >>> f = np.random.default_rng(0).normal(size=(100, 6)).astype(np.float32)
-    >>> sc = frame_scaler([f], n_components=3)
-    >>> sc.transform(f).shape, sc.inverse_transform(sc.transform(f)).shape
-    ((100, 3), (100, 6))
     """
     from sklearn.decomposition import PCA
     from sklearn.pipeline import make_pipeline
@@ -399,43 +335,31 @@ def load_frames(paths, rep, *, cache=None, max_duration: float | None = None, ex
 
     Parameters
     ----------
-    paths : list of paths (or a :class:`musiclib.corpus.Corpus`, whose clip paths are used)
+    paths : list of paths, or a :class:`musiclib.corpus.Corpus`
     rep : Representation
     cache : FeatureCache, optional
-        Default ``FeatureCache()``.
     max_duration : float, optional
         Seconds of each file.
     excerpt : {"start", "middle"}
-        Where the ``max_duration`` seconds come from, as in :func:`musiclib.corpus.load_corpus`.
+        Where those seconds come from, as in :func:`musiclib.corpus.load_corpus`.
     progress : bool
-        Show a progress bar.
     preprocess : dict, optional
-        Filters applied to the audio before encoding (``musiclib.postprocess.filter_audio``; part of
-        the cache key); default: the corpus's own ``preprocess`` when ``paths`` is a Corpus.
+        Filters applied before encoding (``musiclib.postprocess.filter_audio``); default: the
+        Corpus's own ``preprocess``.
     n_jobs, scheduler :
-        As :func:`musiclib.tools.parallel.map` (default: in this process).
+        As :func:`musiclib.tools.parallel.map`.
     """
+    from musiclib.tools import parallel
     from musiclib.tools.cache import FeatureCache
 
     if preprocess is None:
         preprocess = getattr(paths, "preprocess", None)
-    if hasattr(paths, "paths"):
-        paths = paths.paths
+    paths = getattr(paths, "paths", paths)
     cache = cache if cache is not None else FeatureCache()
-    from musiclib.tools import parallel
-
     offsets = _offsets(paths, max_duration=max_duration, excerpt=excerpt)
     encode = functools.partial(_features, cache=cache, rep=rep, duration=max_duration, preprocess=preprocess)
     return parallel.map(encode, list(zip(paths, offsets)), n_jobs=n_jobs, scheduler=scheduler, progress=progress,
                         desc="features")
-
-
-def _beat_memory():
-    import joblib
-
-    from musiclib.tools.cache import default_cache_dir
-
-    return joblib.Memory(default_cache_dir() / "beats", verbose=0)
 
 
 def _track(y, sr, version):
@@ -451,53 +375,45 @@ def _track(y, sr, version):
         return None
 
 
-def _beats_version() -> str:
-    import hashlib
-    import inspect
-
-    from musiclib import beats
-
-    return hashlib.sha256(inspect.getsource(beats).encode()).hexdigest()[:16]
-
-
 def track_phases(signals, *, sr: int, n_frames, frames_per_second: float, cache: bool = True, n_jobs: int = 2):
     """Beat tracking of each signal, and the beat and bar phase of each of its frames.
 
     Parameters
     ----------
     signals : list of np.ndarray [shape=(n_samples_i,)]
-        Mono audio (e.g. ``[c.y for c in corpus.clips]``).
+        Mono audio.
     sr : int
         Their sample rate (Hz).
     n_frames : list of int
-        Frames of each signal's representation (``len(frames)``).
+        Frames of each signal's representation.
     frames_per_second : float
         The representation's frame rate.
     cache : bool
-        Keep each signal's beats (:func:`musiclib.beats.track_beats`) in a ``joblib.Memory`` under
-        the feature cache's folder (``beats/``), keyed by the audio's samples, so a second run does
-        not track again.
+        Keep the beats in a ``joblib.Memory`` under the feature cache's folder (``beats/``).
     n_jobs : int
-        Signals tracked at once (joblib).
+        Signals tracked at once (joblib threads).
 
     Returns
     -------
     phases : list of np.ndarray [shape=(n_frames_i, 4)], float32
-        :func:`musiclib.beats.beat_phase` of each signal's frames; for a signal without beats to
-        track (silent, too short, a held tone) a steady clock (:func:`musiclib.beats.clock`) at the
-        others' median tempo.
+        :func:`musiclib.beats.beat_phase` of each signal's frames; for a signal without beats
+        (silent, too short, a held tone) a steady clock at the others' median tempo.
     beats : list of musiclib.beats.Beats or None
-        The tracked beats (None where there were none); ``musiclib.beats.corpus_tempo`` of those
-        found is the clock's default tempo.
+        The tracked beats (None where there were none).
 
     Raises
     ------
     ParameterError
         Lists of different lengths, or not one signal with beats to track.
     """
+    import hashlib
+    import inspect
+
     import joblib
 
+    from musiclib import beats
     from musiclib.beats import beat_phase, clock, corpus_tempo
+    from musiclib.tools.cache import default_cache_dir
 
     signals = list(signals)
     n_frames = list(n_frames)
@@ -505,8 +421,8 @@ def track_phases(signals, *, sr: int, n_frames, frames_per_second: float, cache:
         raise ParameterError(f"{len(signals)} signals but {len(n_frames)} frame counts")
     if not signals:
         raise ParameterError("signals is empty")
-    track = _beat_memory().cache(_track) if cache else _track
-    version = _beats_version()
+    track = joblib.Memory(default_cache_dir() / "beats", verbose=0).cache(_track) if cache else _track
+    version = hashlib.sha256(inspect.getsource(beats).encode()).hexdigest()[:16]
     found = joblib.Parallel(n_jobs=n_jobs, prefer="threads")(
         joblib.delayed(track)(np.asarray(y, dtype=np.float32), int(sr), version) for y in signals)
     tracked = [b for b in found if b is not None]
@@ -528,7 +444,6 @@ class SplitFrames:
     corpus, train, held_out : musiclib.corpus.Corpus
     rep : Representation
     train_frames, held_frames : list of np.ndarray [shape=(n_frames_i, rep.n_features)]
-        One array per file, from the feature cache.
     """
 
     corpus: object
@@ -557,17 +472,14 @@ def load_split(root, rep, *, max_duration: float | None = None, excerpt: str = "
     Parameters
     ----------
     root : path
-        A folder of audio (e.g. ``data.default_corpus_dir(mode=MODE)``).
+        A folder of audio.
     rep : Representation
-    max_duration : float, optional
-        Seconds of each file.
-    excerpt : {"start", "middle"}
-        Where those seconds come from (``"middle"`` for whole songs, whose first seconds are often an intro).
+    max_duration, excerpt :
+        As :func:`load_frames`.
     held_out, seed :
         The split by file (:meth:`musiclib.corpus.Corpus.split`).
     max_files : int, optional
-        Train on at most this many files (small runs). The held-out side is kept whole: the split sized it
-        for the musicality card's verdict (:meth:`musiclib.corpus.Corpus.split`).
+        Train on at most this many files; the held-out side is kept whole (sized for the card).
     cache : FeatureCache, optional
     progress : bool
 
@@ -600,11 +512,9 @@ class NextFrameData(SplitFrames):
     prime_clip : musiclib.corpus.Clip
         The held-out clip that continuations start from.
     train_phases, held_phases : list of np.ndarray [shape=(n_frames_i, 4)] or None
-        Every frame's beat and bar phase (``clock=True``), from beat tracking of its file.
     train_beats, held_beats : list of musiclib.beats.Beats or None
     tempo : float or None
-        The training files' median tempo in BPM (:func:`musiclib.beats.corpus_tempo`): the clock's
-        default tempo at generation time.
+        The training files' median tempo in BPM: the clock's default tempo.
     """
 
     prime_clip: object = None
@@ -645,15 +555,11 @@ def load_next_frame_data(root, rep, *, max_duration: float | None = None, excerp
         As :func:`load_split`.
     prime_file : str, optional
     clock : bool
-        Also track the beats of every file and give every frame its phase (:func:`track_phases`).
+        Also give every frame its beat phase (:func:`track_phases`).
 
     Returns
     -------
     NextFrameData
-
-    Notes
-    -----
-    Notebooks: 02_linear_regression, 03_trees, 04_lstm.
     """
     split = load_split(root, rep, max_duration=max_duration, excerpt=excerpt, held_out=held_out, seed=seed,
                        progress=progress)

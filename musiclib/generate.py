@@ -1,32 +1,21 @@
 """Generation: autoregressive roll-out, temperature, a stability guard, continuation, frames to audio.
 
-The "generate" stretch of the path (see ``notebooks/02_linear_regression`` and
-``notebooks/03_trees``). Any model that follows the protocol of :mod:`musiclib.models` (a
-scikit-learn style ``predict``, optionally ``sample``, ``residuals_`` or a whole ``rollout``) can be
-rolled out:
+Any model that follows the protocol of :mod:`musiclib.models` (``predict``, optionally ``sample``,
+``residuals_`` or a whole ``rollout``) can be rolled out (notebooks 02_linear_regression, 03_trees):
+``frames = rollout(model, prime, n_frames=860, guard=guard, scaler=scaler, seed=0)``, then
+``y = frames_to_audio(frames, rep)``.
 
->>> frames = rollout(model, prime, n_frames=860, temperature=0.7, guard=guard,
-...                  scaler=scaler, seed=0)                                   # doctest: +SKIP
->>> y = frames_to_audio(frames, rep)                                         # doctest: +SKIP
+Decisions:
 
-Decisions
----------
-- :func:`rollout` returns **only the new frames** ``(n_frames, n_features)``; the prime is the
-  caller's and stays untouched.
-- It is deterministic for a given ``seed`` (all randomness comes from one
+- :func:`rollout` returns only the new frames; the same ``seed`` gives the same frames (one
   ``numpy.random.Generator``).
-- It never emits NaN or infinity: if the model returns a non-finite value the roll-out stops and
-  raises :class:`RolloutError`, whose ``frames`` attribute holds the finite frames made so far
-  (so a notebook can still show the blow-up) and ``step`` the step at which it happened.
-- Temperature: models with ``sample`` draw from their own predicted distribution at that
-  temperature; other models get ``temperature`` times a randomly drawn row of their training
-  residuals added to each prediction (noise with the model's own error statistics).
-- The :class:`StabilityGuard` acts on the frames in the representation's units (after undoing the
-  ``scaler``), as a smooth gain in the log domain, never as hard clipping.
-- :func:`frames_to_audio` defaults to cheaper inversion settings than
-  :meth:`~musiclib.representations.Representation.decode` (:data:`GENERATION_INVERSION`): a fast
-  sparse non-negative least-squares mel inverse and PGHI + 4 fast Griffin-Lim iterations, which
-  ``benchmarks/generate.py`` reports with the spectral convergence they reach.
+- It never emits NaN or infinity: it raises :class:`RolloutError` with the finite frames so far.
+- Temperature: models with ``sample`` draw at that temperature; others get ``temperature`` times a
+  random row of their training residuals added to each prediction.
+- The :class:`StabilityGuard` acts in the representation's units (after undoing the ``scaler``),
+  as a smooth gain in the log domain, never as hard clipping.
+- :func:`frames_to_audio` uses cheaper inversion settings than ``rep.decode``
+  (:data:`GENERATION_INVERSION`).
 """
 
 from __future__ import annotations
@@ -55,20 +44,14 @@ __all__ = [
     "frame_energy_db",
 ]
 
-#: The representation the generation notebooks work in: a log-frequency filter bank in dB, 48 bands
-#: per octave above ~1.5 kHz and every FFT bin below (209 features), n_fft 1024, hop 256 (86 frames
-#: per second at 22.05 kHz). Chosen by ``notebooks/01_spectrogram_settings``, which measures the decode
-#: ceiling of every candidate on the corpus (``musiclib.evaluation.sweep.decode_ceiling``): of the
-#: representations within the series' budgets (at most 256 features, so that every model of the demo
-#: trains on two cores in time; at most ~90 frames per second) it loses the least before any model
-#: sees it. The full log STFT (513 features) keeps more, at two and a half times the width of every
-#: model's output. dB values make the stability guard's log-domain gain an addition.
+#: The representation the generation notebooks work in: a log-frequency filter bank in dB (209
+#: features, 86 frames per second at 22.05 kHz). Of the representations within the series' budgets
+#: (<= 256 features, <= ~90 frames per second) it has the best decode ceiling
+#: (``notebooks/01_spectrogram_settings``).
 DEFAULT_REPRESENTATION = {"name": "logfreq", "n_fft": 1024, "hop_length": 256, "bins_per_octave": 48, "scale": "db"}
 
-#: Inversion settings :func:`frames_to_audio` uses by default for generated frames: PGHI phase, then
-#: 4 iterations of fast Griffin-Lim; for filter-bank frames (mel, log-frequency) 10 multiplicative
-#: NNLS updates (sparse, see :func:`musiclib.representations.mel_to_linear`) for the linear
-#: magnitude. ``benchmarks/generate.py`` prints the spectral convergence they reach and their speed.
+#: Inversion settings :func:`frames_to_audio` uses by default: PGHI phase, 4 fast Griffin-Lim
+#: iterations, 10 NNLS updates for filter banks (quality and speed: ``benchmarks/generate.py``).
 GENERATION_INVERSION = {"method": "pghi+fgla", "n_iter": 4, "nnls_iter": 10}
 
 
@@ -96,10 +79,6 @@ class RolloutError(MusiclibError):
         self.step = step
 
 
-# ---------------------------------------------------------------------------------------------
-# stability guard
-
-
 def _softplus(z):
     return np.logaddexp(0.0, z)
 
@@ -107,15 +86,14 @@ def _softplus(z):
 def soft_limit(e, *, low=None, high=None, knee: float = 3.0):
     """Smoothly limit ``e`` towards ``[low, high]``: identity well inside, asymptotes at the bounds.
 
-    ``e1 = e - knee * softplus((e - high) / knee)``, then ``e2 = e1 + knee * softplus((low - e1) / knee)``
-    with ``softplus(z) = log(1 + exp(z))``. The map is smooth and 1-Lipschitz (its slope lies in
-    ``[0, 1]``), so it never makes a change between two inputs larger than it was; ``e2 <= high``
-    and ``e2 >= low`` hold up to ``knee * log(2)``. A bound of ``None`` is not applied.
+    ``e1 = e - knee * softplus((e - high) / knee)``, then ``e2 = e1 + knee * softplus((low - e1) / knee)``:
+    smooth and 1-Lipschitz, within the bounds up to ``knee * log(2)``.
 
     Parameters
     ----------
     e : float or np.ndarray
     low, high : float or np.ndarray broadcastable to ``e``, optional
+        None: not applied.
     knee : float >= 0
         Width of the transition, in the units of ``e`` (dB for the guard); 0 clips hard at the bounds.
     """
@@ -172,36 +150,28 @@ def frame_energy_db(frames, *, domain: str = "db", log1p_gain: float = 1.0) -> n
 class StabilityGuard:
     """Keep generated frames inside the energy range of the training data, smoothly.
 
-    For each frame ``x`` (in the representation's units):
+    Each frame (in the representation's units) gets the gain
+    ``soft_limit(e, low=low, high=high, knee=knee) - e`` dB on its energy ``e``
+    (:func:`frame_energy_db`), then per-feature soft bounds (for ``"magnitude"``/``"signed"`` an
+    upper one on ``20 log10|x|``). Both are smooth and 1-Lipschitz in the log domain, so the guard
+    never makes a frame-to-frame change larger (no clicks). The parameters are public so that a
+    compiled roll-out can replicate the guard.
 
-    1. energy ``e = frame_energy_db(x)`` (dB; a log-sum-exp over features for dB frames);
-    2. frame gain ``g = soft_limit(e, low=low, high=high, knee=knee) - e`` (dB), applied to the whole
-       frame: added for ``domain="db"``, a factor ``10**(g/20)`` on magnitudes otherwise
-       (``log1p``: ``log1p(expm1(max(x, 0)) * 10**(g/20))``);
-    3. per-feature soft bounds: ``domain`` ``"db"``/``"log1p"``:
-       ``x = soft_limit(x, low=feature_low, high=feature_high, knee=feature_knee)`` on the values;
-       ``"magnitude"``/``"signed"``: the same upper limit on ``20 log10|x|``, applied as a factor.
-
-    Every step is smooth and 1-Lipschitz in the log domain, so the guard never makes a
-    frame-to-frame change larger than the model made it (no clicks), and the output energy stays
-    below ``high`` (+ ``knee log 2``) however the input grows. With ``enabled=False`` frames pass
-    through unchanged, which shows the failure it prevents (``notebooks/02_linear_regression``).
-
-    Parameters (all public, so a compiled implementation can replicate the guard exactly)
+    Parameters
     ----------
     low, high : float
-        Energy range in dB (from :meth:`fit`: percentiles of the training frames' energies).
+        Energy range in dB (:meth:`fit`: percentiles of the training frames' energies).
     knee : float
         Softness of the energy limit, dB.
     feature_low, feature_high : np.ndarray [shape=(n_features,)] or None
-        Per-feature bounds (dB for ``"db"``; value units for ``"log1p"``; ``feature_low`` unused for
-        ``"magnitude"``/``"signed"``).
+        Per-feature bounds in the values' units (dB for ``"magnitude"``/``"signed"``, which ignore
+        ``feature_low``).
     feature_knee : float
-        Softness of the per-feature limits.
     domain : {"db", "log1p", "magnitude", "signed"}
     log1p_gain : float
         The representation's ``gain`` for ``domain="log1p"``.
     enabled : bool
+        False: frames pass through unchanged.
     """
 
     low: float
@@ -229,13 +199,12 @@ class StabilityGuard:
     @classmethod
     def fit(cls, frames, rep, *, percentiles=(0.5, 99.5), knee: float = 3.0, feature_margin: float = 6.0,
             feature_knee: float = 3.0, enabled: bool = True) -> "StabilityGuard":
-        """Fit the ranges on training frames (representation units; a list of per-file arrays is fine).
+        """Fit the ranges on training frames (representation units).
 
         Parameters
         ----------
         frames : np.ndarray [shape=(n_frames, n_features)] or list of them
         rep : Representation
-            Tells the domain of the values.
         percentiles : (float, float)
             Energy percentiles that become ``low`` and ``high``.
         feature_margin : float
@@ -310,9 +279,8 @@ class StabilityGuard:
 
     def to_dict(self) -> dict:
         """Every parameter, JSON-able (arrays as lists)."""
-        out = {}
-        for k in ("low", "high", "knee", "feature_knee", "domain", "log1p_gain", "enabled"):
-            out[k] = getattr(self, k)
+        names = ("low", "high", "knee", "feature_knee", "domain", "log1p_gain", "enabled")
+        out = {k: getattr(self, k) for k in names}
         for k in ("feature_low", "feature_high"):
             v = getattr(self, k)
             out[k] = None if v is None else np.asarray(v, dtype=float).tolist()
@@ -320,9 +288,7 @@ class StabilityGuard:
 
 
 # ---------------------------------------------------------------------------------------------
-# roll-out, in the steps it takes: check the arguments, hand over to a model's own roll-out if it
-# has one, else build each step's input (context, summary and clock rows), predict or sample, add
-# noise, guard, check, append.
+# roll-out
 
 
 def _context_of(model, framing):
@@ -453,28 +419,19 @@ def continue_clock(prime_phase, *, n_frames: int, bpm: float, frames_per_second:
     Parameters
     ----------
     prime_phase : np.ndarray [shape=(n_prime, 4)]
-        The prime frames' phase (:func:`musiclib.beats.beat_phase` of the file the prime comes from,
-        or :func:`musiclib.beats.clock`).
+        The prime frames' phase (:func:`musiclib.beats.beat_phase` or :func:`musiclib.beats.clock`).
     n_frames : int
         Frames to generate after the prime.
     bpm : float
-        Tempo of the clock after the prime (e.g. the training corpus's median tempo).
+        Tempo of the clock after the prime.
     frames_per_second : float
-        The representation's frame rate.
     beats_per_bar : int
 
     Returns
     -------
     np.ndarray [shape=(n_prime + n_frames, 4)], float32
-        What :func:`rollout` takes as ``clock=``: the prime's phase, then
-        :func:`musiclib.beats.clock` from one frame after the prime's last position in the bar.
-
-    Examples
-    --------
-    >>> from musiclib import beats
-    >>> whole = beats.clock(n_frames=12, bpm=120.0, frames_per_second=8.0)
-    >>> np.allclose(continue_clock(whole[:5], n_frames=7, bpm=120.0, frames_per_second=8.0), whole, atol=1e-5)
-    True
+        :func:`rollout`'s ``clock=``: the prime's phase, then :func:`musiclib.beats.clock` from
+        one frame after it.
     """
     from musiclib.beats import clock
 
@@ -500,14 +457,7 @@ def clock_beats(clock, *, frames_per_second: float) -> np.ndarray:
     Returns
     -------
     np.ndarray [shape=(n_beats,)]
-        Seconds from the clock's first frame, for marking beats on a plot
-        (:func:`musiclib.display.plot_beats`).
-
-    Examples
-    --------
-    >>> from musiclib import beats
-    >>> clock_beats(beats.clock(n_frames=40, bpm=120.0, frames_per_second=10.0), frames_per_second=10.0)
-    array([0. , 0.5, 1. , 1.5, 2. , 2.5, 3. , 3.5])
+        Seconds from the clock's first frame (e.g. for :func:`musiclib.display.plot_beats`).
     """
     c = np.asarray(clock, dtype=np.float64)
     if c.ndim != 2 or c.shape[1] != 4 or not np.all(np.isfinite(c)):
@@ -528,7 +478,7 @@ def generate_clips(model, primes, rep, *, seconds: float, temperature: float = 1
     model, temperature, guard, scaler, framing :
         As :func:`rollout`.
     primes : list of np.ndarray [shape=(n_prime_i, rep.n_features)]
-        Frames to continue, representation units (e.g. the first second of held-out files).
+        Frames to continue, representation units.
     rep : Representation
     seconds : float
         Audio to generate per clip, after its prime.
@@ -537,8 +487,8 @@ def generate_clips(model, primes, rep, *, seconds: float, temperature: float = 1
     bpm : float, optional
         The clock's tempo, for a model that reads a clock.
     prime_phases : list of np.ndarray [shape=(n_prime_i, 4)], optional
-        Each prime's beat and bar phase (from beat tracking of its file); the clock goes on from its
-        last phase (:func:`continue_clock`). Default: the primes start on a downbeat.
+        Each prime's phase, which the clock continues (:func:`continue_clock`); default: the primes
+        start on a downbeat.
     inversion : dict, optional
         Keyword arguments for :func:`frames_to_audio`.
 
@@ -594,38 +544,30 @@ def rollout(model, prime, *, n_frames: int, temperature: float = 1.0, guard: Sta
     Parameters
     ----------
     model : object
-        Follows the protocol of :mod:`musiclib.models`. If it has a ``rollout`` method the whole
-        generation is delegated to it as ``model.rollout(prime_z, n_frames=, temperature=, guard=,
-        seed=, scaler=)`` (and ``clock=`` when given) with the prime in the model's feature space; it
-        must return ``(n_frames, n_features)`` in that space (this function undoes ``scaler`` and
-        checks it).
-    prime : np.ndarray [shape=(n_prime, n_features)]
-        Frames to start from: representation units if ``scaler`` is given, else the model's
-        feature space. Needs at least ``framing.history`` frames.
+        Follows the protocol of :mod:`musiclib.models`. A model with a ``rollout`` method makes
+        every frame itself: ``model.rollout(prime_z, n_frames=, temperature=, guard=, seed=,
+        scaler=)`` (and ``clock=``), in the model's feature space.
+    prime : np.ndarray [shape=(n_prime >= framing.history, n_features)]
+        Frames to start from: representation units if ``scaler`` is given, else the model's space.
     n_frames : int >= 1
         New frames to generate.
     temperature : float >= 0
-        Randomness: ``sample(..., temperature=)`` for models that have it, else the scale of
-        residual noise. 0 gives the deterministic point prediction.
+        ``sample(..., temperature=)`` for models that have it, else the scale of residual noise;
+        0: the point prediction.
     guard : StabilityGuard, optional
-        Applied to every generated frame in representation units (None or disabled: off).
+        Applied to every generated frame in representation units.
     residuals : np.ndarray [shape=(m, n_features)], optional
         Noise rows to draw from; default ``model.residuals_`` (no noise if neither exists).
     seed : int
-        Seeds every random draw: the same seed gives the same frames.
     progress : bool
-        Show a tqdm progress bar (only for roll-outs of 2000 frames or more).
+        Show a tqdm progress bar (roll-outs of 2000 frames or more).
     scaler : object with ``transform``/``inverse_transform``, optional
-        Maps representation units to the model's feature space (e.g.
-        :func:`musiclib.framing.frame_scaler`). When given, ``prime`` and the result are in
-        representation units.
+        Maps representation units to the model's space (:func:`musiclib.framing.frame_scaler`).
     framing : Framing or int, optional
-        How a step's input is built; default ``model.framing`` or ``Framing(context=model.n_context_)``.
+        Default ``model.framing`` or ``Framing(context=model.n_context_)``.
     clock : np.ndarray [shape=(n_prime + n_frames, 4)], optional
-        Beat and bar phase (:data:`musiclib.beats.PHASE_FEATURES`) of every frame from the prime's
-        first to the last one generated, e.g. ``beats.clock(n_frames=len(prime) + n_frames,
-        bpm=tempo, frames_per_second=rep.frames_per_second)``. Needed by a model that reads a clock
-        (``framing.clock``), refused by one that does not.
+        Beat and bar phase of every frame, prime included (:func:`continue_clock`,
+        :func:`musiclib.beats.clock`); needed exactly when ``framing.clock``.
 
     Returns
     -------
@@ -666,20 +608,16 @@ def rollout(model, prime, *, n_frames: int, temperature: float = 1.0, guard: Sta
         bar = tqdm(total=n_frames, desc="roll-out", mininterval=0.5)
     for t in range(n_frames):
         pos = h + t
-        # 1. the input: the context (plus summary and clock rows) before frame pos
         if plain:
             x = buf[pos - c : pos][None]
         else:
             x = framing.window(buf[pos - h : pos], clock_rows=None if clock_rows is None else clock_rows[t])
-        # 2. the next frame: a draw from the model's distribution, or its prediction plus a residual
         y = sampler(x, temperature=temperature, rng=rng) if sampler is not None else model.predict(x)
         y = np.asarray(y, dtype=np.float32).reshape(-1)
         if noise is not None:
             y = y + noise[t]
-        # 3. the guard, in representation units
         if guarded is not None:
             y = np.asarray(guarded(y), dtype=np.float32)
-        # 4. a blow-up to NaN/inf ends the roll-out with the frames made so far
         with np.errstate(over="ignore", invalid="ignore"):
             finite = np.isfinite(y.sum())  # one reduction: NaN/inf anywhere (or overflow) propagates
         if not finite:
@@ -697,10 +635,6 @@ def rollout(model, prime, *, n_frames: int, temperature: float = 1.0, guard: Sta
     return _unscaled(buf[h:], scaler)
 
 
-# ---------------------------------------------------------------------------------------------
-# frames to audio
-
-
 def frames_to_audio(frames, rep, *, method: str = GENERATION_INVERSION["method"],
                     n_iter: int = GENERATION_INVERSION["n_iter"], nnls_iter: int = GENERATION_INVERSION["nnls_iter"],
                     length: int | None = None, seed: int = 0) -> np.ndarray:
@@ -711,11 +645,9 @@ def frames_to_audio(frames, rep, *, method: str = GENERATION_INVERSION["method"]
     frames : np.ndarray [shape=(n_frames, rep.n_features)]
     rep : Representation
     method, n_iter : str, int
-        Phase reconstruction (:func:`musiclib.phase.reconstruct`); defaults from
-        :data:`GENERATION_INVERSION`.
+        Phase reconstruction (:func:`musiclib.phase.reconstruct`).
     nnls_iter : int
-        For filter-bank frames (mel, log-frequency): NNLS updates of
-        :func:`musiclib.representations.mel_to_linear`.
+        Filter-bank frames: NNLS updates of :func:`musiclib.representations.mel_to_linear`.
     length : int, optional
         Output length in samples (default ``hop_length * (n_frames - 1)``).
     seed : int
@@ -743,23 +675,16 @@ def frames_to_audio(frames, rep, *, method: str = GENERATION_INVERSION["method"]
     return y
 
 
-# ---------------------------------------------------------------------------------------------
-# continuation
-
-
 def continue_audio(model, rep, y, *, sr: int, start: float = 0.0, prime_seconds: float = 2.0, seconds: float = 5.0,
                    scaler=None, framing=None, guard: StabilityGuard | None = None, temperature: float = 1.0,
                    residuals=None, seed: int = 0, crossfade: float = 0.05, progress: bool = True,
                    inversion: dict | None = None, bpm: float | None = None, start_phase: float = 0.0) -> np.ndarray:
     """Continue a piece of audio: the original from ``start`` to the seam, then generated audio.
 
-    The prime is ``y[start : start + prime_seconds]`` (times in seconds). It is encoded with ``rep``;
-    its last ``ceil(n_fft / 2 / hop)`` frames (which the STFT's end padding affects) are dropped, the
-    rest primes :func:`rollout`, and prime plus generated frames are inverted together, so the
-    phase runs on across the seam. The output is the original samples up to the seam, unchanged,
-    followed by the generated audio; over the first ``crossfade`` seconds after the seam the
-    original's own continuation (where ``y`` has it) fades out while the generated audio fades in
-    (equal power), so there is no click.
+    The prime ``y[start : start + prime_seconds]`` is encoded (less its last frames, which the
+    STFT's end padding affects), primes :func:`rollout`, and is inverted together with the
+    generated frames, so the phase runs on across the seam. After the seam the original's own
+    continuation fades out over ``crossfade`` seconds as the generated audio fades in.
 
     Parameters
     ----------
@@ -774,11 +699,10 @@ def continue_audio(model, rep, y, *, sr: int, start: float = 0.0, prime_seconds:
     crossfade : float
         Seconds of equal-power crossfade after the seam (0: none).
     inversion : dict, optional
-        Keyword arguments for :func:`frames_to_audio` (default :data:`GENERATION_INVERSION`).
+        Keyword arguments for :func:`frames_to_audio`.
     bpm, start_phase : float
-        For a model that reads a clock: its tempo, and where in the bar (in beats) the prime's first
-        frame falls; the clock (:func:`musiclib.beats.clock`) runs on through the prime and the
-        continuation.
+        For a model that reads a clock: its tempo, and the prime's first frame's position in the
+        bar in beats (:func:`musiclib.beats.clock`).
 
     Returns
     -------
@@ -846,21 +770,12 @@ def continue_audio(model, rep, y, *, sr: int, start: float = 0.0, prime_seconds:
     return out
 
 
-# ---------------------------------------------------------------------------------------------
-# measures
-
-
 def mean_frame_change_db(frames, rep=None, *, floor_db: float | None = None) -> float:
     """Mean frame-to-frame change of a spectrogram, in dB: the drone measure of the next-frame notebooks.
 
-    Not the card's flux (:mod:`musiclib.evaluation.card` measures onset strength on audio); this one
-    reads a model's frames directly, before any inversion.
-
-    ``mean over t of sqrt(mean over features of (d[t] - d[t-1])**2)`` where ``d`` are the frames in
-    dB (for dB representations the frames themselves, floored at the representation's floor;
-    magnitudes are converted with ``20 log10``). A drone (a frame repeated) scores near 0; real
-    music scores several dB per frame. Compare generated with real audio in the same
-    representation (``notebooks/03_trees``).
+    ``mean over t of sqrt(mean over features of (d[t] - d[t-1])**2)`` of the floored frames in dB,
+    read from a model's frames before any inversion (unlike the card's audio flux); a drone scores
+    near 0.
 
     Parameters
     ----------

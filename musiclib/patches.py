@@ -1,41 +1,23 @@
-"""Spectrogram patches: fixed-length blocks of frames for the patch models, and the one stitcher.
+"""Spectrogram patches for the patch models (notebooks 05_vae, 06_gan), and the one stitcher.
 
-The stretch of the path between the feature cache and the latent-variable models
-(``notebooks/05_vae``, ``notebooks/06_gan``). A *patch* is ``n_frames`` consecutive frames of a
-representation (by default the series' generation representation,
-:func:`musiclib.generate.default_representation`, a filter bank in dB; any representation works), cut
+A patch is ``n_frames`` consecutive frames of a representation, cut on a fixed grid (every ``hop``
+frames) or from beat to beat, resampled along time to ``n_frames`` (each patch's original length is
+kept, so a sequence can be put back at its own tempo). :func:`sequence_to_audio` stitches a
+sequence into ONE spectrogram and inverts it in one pass, so the phase runs on across the seams.
 
-- on a **fixed grid**: every ``hop`` frames, ``n_frames`` long; or
-- **beat-synchronously**: from one tracked beat (or the first beat of a group of
-  ``beats_per_patch``, e.g. 4 for a bar of 4/4) to the next, *resampled along time* to
-  ``n_frames`` frames. The original length of each patch is kept (:attr:`Patches.lengths`), so a
-  sequence of patches can be put back at its own tempo.
-
-The other direction is :func:`stitch`: a sequence of patches (generated or real) becomes ONE
-spectrogram, each patch resampled back to its length, neighbours cross-faded over ``overlap``
-frames, and :func:`sequence_to_audio` inverts that spectrogram in one pass (never patch by patch,
-so the phase runs on across the seams and there is no click).
-
-============================ ===================================================================
-function                     does
 ============================ ===================================================================
 :func:`make_patches`         per-file frames -> :class:`Patches` (grid or beats, labels)
 :func:`resample_frames`      stretch or squeeze frames along time to a given count
 :func:`stitch`               a sequence of patches -> one spectrogram, cross-faded seams
+:func:`stitched_length`      the frames :func:`stitch` returns
 :func:`sequence_to_audio`    stitch, then one inversion to audio
-:func:`nearest_patches`      each query patch's nearest training patch and its distance (dB)
+:func:`nearest_patches`      each query patch's nearest training patch and its distance
 :func:`as_patch_array`       check patches (shape, numbers, finite) for any function that takes them
 :func:`file_labels`          the label of each file: its sub-folder, else the file itself
 :func:`load_patch_data`      a corpus split by file, frames through the feature cache, patches
 ============================ ===================================================================
 
-Nothing here imports TensorFlow; ``musiclib.models.vae`` turns :class:`Patches` into a
-``tf.data`` feed.
-
-Shapes
-------
-``x [shape=(n, n_frames, n_features)]``: patches, time first like every frame array in musiclib.
-Values are the representation's own units (dB for the default representation).
+Patches are ``x [shape=(n, n_frames, n_features)]``, time first, in the representation's units.
 """
 
 from __future__ import annotations
@@ -63,14 +45,8 @@ __all__ = [
     "UNKNOWN_LABEL",
 ]
 
-#: The label of a patch whose file's label is not among ``label_names`` (e.g. a held-out song when
-#: the labels are the training files).
+#: The label of a patch whose file's label is not among ``label_names``.
 UNKNOWN_LABEL = -1
-
-
-
-# ---------------------------------------------------------------------------------------------
-# patches
 
 
 @dataclass
@@ -80,19 +56,17 @@ class Patches:
     Attributes
     ----------
     x : np.ndarray [shape=(n, n_frames, n_features)], float32
-        The patches, in the representation's units.
     file_index : np.ndarray [shape=(n,)], int
-        Which file (position in the ``frames_list`` given to :func:`make_patches`) each patch is from.
+        Position of each patch's file in the ``frames_list`` given to :func:`make_patches`.
     label : np.ndarray [shape=(n,)], int
-        Index into :attr:`label_names`, or :data:`UNKNOWN_LABEL` (-1).
+        Index into :attr:`label_names`, or :data:`UNKNOWN_LABEL`.
     label_names : list of str
     lengths : np.ndarray [shape=(n,)], int
-        Frames each patch covered in its file before it was resampled to ``n_frames`` (all equal to
-        ``n_frames`` on a fixed grid).
+        Frames each patch covered in its file before it was resampled to ``n_frames``.
     starts : np.ndarray [shape=(n,)], int
         First frame of each patch in its file.
-    mode : str
-        ``"grid"`` or ``"beats"``.
+    mode : {"grid", "beats"}
+    beats_per_patch : int or None
     """
 
     x: np.ndarray
@@ -135,11 +109,7 @@ class Patches:
                        self.lengths[index], self.starts[index], self.mode, self.beats_per_patch)
 
     def sequences(self, *, min_length: int = 1) -> list[np.ndarray]:
-        """Indices of each file's patches in time order: one array per file with ``min_length`` or more.
-
-        On a fixed grid with ``hop < n_frames`` consecutive patches overlap; on beats they follow each
-        other. Used to train sequence priors over patches.
-        """
+        """Indices of each file's patches in time order: one array per file with ``min_length`` or more."""
         out = []
         for f in np.unique(self.file_index):
             idx = np.flatnonzero(self.file_index == f)
@@ -163,10 +133,8 @@ class Patches:
 def resample_frames(frames, *, n_frames: int) -> np.ndarray:
     """Stretch or squeeze frames along time to ``n_frames`` frames (linear interpolation).
 
-    Frame ``j`` of the output samples the input at position ``(j + 0.5) * n_in / n_frames - 0.5``
-    (cell centres map to cell centres), so resampling to ``n`` frames and back to ``n_in`` changes
-    only what linear interpolation smooths. For dB frames the interpolation is geometric in the
-    magnitudes.
+    Output frame ``j`` samples the input at ``(j + 0.5) * n_in / n_frames - 0.5`` (cell centres to
+    cell centres).
 
     Parameters
     ----------
@@ -213,37 +181,28 @@ def _beat_edges(beats, n_total: int, beats_per_patch: int, i: int) -> np.ndarray
 
 def make_patches(frames_list, *, n_frames: int, hop: int | None = None, beats_list=None, beats_per_patch: int = 1,
                  labels=None, label_names=None, min_length: int = 2) -> Patches:
-    """Cut per-file frames into fixed-length patches, on a fixed grid or on beats.
-
-    Patches never cross from one file into the next: the function takes a list of per-file frame
-    arrays (e.g. from :func:`musiclib.framing.load_frames`, or :func:`load_patch_data`).
+    """Cut per-file frames into fixed-length patches, on a fixed grid or on beats, never across files.
 
     Parameters
     ----------
     frames_list : list of np.ndarray [shape=(n_frames_i, n_features)]
-        One array per file, in the representation's units.
     n_frames : int >= 2
         Frames per patch.
     hop : int, optional
-        Fixed grid only: frames between patch starts (default ``n_frames``: patches side by side;
-        smaller values make overlapping patches). A file shorter than ``n_frames`` gives none.
+        Fixed grid only: frames between patch starts (default ``n_frames``: side by side).
     beats_list : list of np.ndarray [shape=(n_beats_i,)], optional
-        Beat-synchronous patches: per file, the beat positions in frames (e.g. from
-        :mod:`musiclib.beats`), increasing. Each group of ``beats_per_patch`` beats, from its first
-        beat to the first of the next group, becomes one patch, resampled along time to
-        ``n_frames`` (:func:`resample_frames`); the frames before the first beat and after the last
-        group are left out.
+        Beat-synchronous patches: per file, increasing beat positions in frames. Each group of
+        ``beats_per_patch`` beats, up to the next group's first beat, becomes one patch resampled
+        to ``n_frames`` (:func:`resample_frames`).
     beats_per_patch : int >= 1
-        Beats per patch (1: a beat; 4: a bar of 4/4).
+        Beats per patch (4: a bar of 4/4).
     labels : list of str, optional
-        One label per file (e.g. :func:`file_labels`: the sub-folder, else the file). Default: the
-        file's position, ``"0"``, ``"1"``, ...
+        One label per file (e.g. :func:`file_labels`); default ``"0"``, ``"1"``, ...
     label_names : list of str, optional
-        The label vocabulary (e.g. the training patches' ``label_names``, so held-out patches use the
-        same numbers). Default: the sorted distinct ``labels``. A label not in it gets
-        :data:`UNKNOWN_LABEL`.
+        The label vocabulary (e.g. the training patches', so held-out patches share the numbers);
+        default: the sorted distinct ``labels``. Other labels get :data:`UNKNOWN_LABEL`.
     min_length : int >= 1
-        Beat patches covering fewer frames than this are dropped (a double-tracked beat).
+        Beat patches covering fewer frames are dropped (a double-tracked beat).
 
     Returns
     -------
@@ -322,10 +281,6 @@ def make_patches(frames_list, *, n_frames: int, hop: int | None = None, beats_li
                    np.concatenate(lengths).astype(np.int64), np.concatenate(starts).astype(np.int64), mode, bpp)
 
 
-# ---------------------------------------------------------------------------------------------
-# stitching
-
-
 def as_patch_array(patches, *, n_frames: int | None = None, n_features: int | None = None,
                    what: str | None = None) -> np.ndarray:
     """Check patches and return them as float32 ``[shape=(n >= 1, n_frames, n_features)]``.
@@ -386,19 +341,11 @@ def stitched_length(patches, *, lengths=None, overlap: int = 4) -> int:
 def stitch(patches, *, lengths=None, overlap: int = 4) -> np.ndarray:
     """One spectrogram from a sequence of patches, neighbours cross-faded over ``overlap`` frames.
 
-    Patch ``i`` starts at frame ``sum(advance[:i])`` and lasts ``advance[i] + overlap`` frames; its
-    last ``overlap`` frames are cross-faded with the first ``overlap`` frames of patch ``i + 1``
-    (weights ``(k + 1) / (overlap + 1)`` rising for the incoming patch, falling for the outgoing
-    one). ``advance[i]`` is ``lengths[i]`` when lengths are given -- each patch is then resampled
-    along time (:func:`resample_frames`) to ``lengths[i] + overlap`` frames, so a sequence of
-    beat patches comes back at its own tempo, every patch starting on its beat -- and
-    ``n_frames - overlap`` otherwise (patches kept as they are; with ``make_patches(hop=n_frames -
-    overlap)`` this rebuilds the original frames exactly).
-
-    The cross-fade is linear in the frames' own values: for dB frames that is a geometric
-    interpolation of magnitudes, which spreads a level difference between two patches evenly over
-    the seam instead of one step (``tests/test_patches.py`` measures the level steps at the seams
-    against those inside the patches).
+    Patch ``i`` starts at frame ``sum(advance[:i])`` and lasts ``advance[i] + overlap`` frames, its
+    last ``overlap`` frames faded linearly into the next patch's first. ``advance[i]`` is
+    ``lengths[i]`` when lengths are given (each patch resampled to ``lengths[i] + overlap``
+    frames, so beat patches come back at their own tempo), else ``n_frames - overlap``
+    (``make_patches(hop=n_frames - overlap)`` then stitches back exactly).
 
     Parameters
     ----------
@@ -453,14 +400,11 @@ def sequence_to_audio(patches, rep, *, lengths=None, overlap: int = 4, guard=Non
     lengths, overlap :
         As :func:`stitch`.
     guard : musiclib.generate.StabilityGuard, optional
-        Applied to the stitched frames before the inversion: keeps generated frames within the
-        training data's energy and per-band range, smoothly (a decoder fed a combination of codes
-        it never saw can overshoot).
+        Applied to the stitched frames before the inversion.
     seed : int
         For the phase reconstruction's random start.
     inversion : dict, optional
-        Keyword arguments for :func:`musiclib.generate.frames_to_audio` (default: its generation
-        settings, :data:`musiclib.generate.GENERATION_INVERSION`).
+        Keyword arguments for :func:`musiclib.generate.frames_to_audio`.
     length : int, optional
         Samples to return (default ``rep.hop_length * (n_stitched - 1)``).
 
@@ -478,16 +422,8 @@ def sequence_to_audio(patches, rep, *, lengths=None, overlap: int = 4, guard=Non
     return frames_to_audio(frames, rep, length=length, seed=seed, **(inversion or {}))
 
 
-# ---------------------------------------------------------------------------------------------
-# nearest training patch
-
-
 def nearest_patches(queries, patches, *, batch_size: int = 512) -> tuple[np.ndarray, np.ndarray]:
     """Each query patch's nearest patch in ``patches`` and the distance: "is it a copy?".
-
-    The distance is the root-mean-square difference over all frames and features, in the
-    representation's units (dB for the default representation): 0 for a copy; for comparison, a
-    held-out patch's distance to its nearest training patch is what real, unseen music scores.
 
     Parameters
     ----------
@@ -502,7 +438,7 @@ def nearest_patches(queries, patches, *, batch_size: int = 512) -> tuple[np.ndar
     index : np.ndarray [shape=(m,)], int
         Position in ``patches`` of each query's nearest patch.
     distance : np.ndarray [shape=(m,)], float
-        RMS difference to it.
+        RMS difference to it over all frames and features, in the representation's units (0: a copy).
     """
     from sklearn.metrics import pairwise_distances_argmin_min
 
@@ -521,17 +457,10 @@ def nearest_patches(queries, patches, *, batch_size: int = 512) -> tuple[np.ndar
     return np.concatenate(idx).astype(np.int64), np.concatenate(dist)
 
 
-# ---------------------------------------------------------------------------------------------
-# labels and loading
-
-
 def file_labels(paths, *, root=None) -> list[str]:
     """The label of each file: its sub-folder's name when the corpus has sub-folders, else the file's stem.
 
-    A folder of your own audio sorted into ``genre/`` sub-folders gets those names as labels with no
-    code changes; a flat folder labels each file by itself (so a conditional model can be asked for
-    "more like this song"). Files directly under ``root`` in a corpus that has sub-folders get
-    ``"."``.
+    Files directly under ``root`` in a corpus that has sub-folders get ``"."``.
 
     Parameters
     ----------
@@ -563,14 +492,13 @@ class PatchData(SplitFrames):
     Attributes
     ----------
     train_patches, held_patches : Patches
-        The held-out patches share the training patches' label numbers (labels the training files do
-        not have are :data:`UNKNOWN_LABEL`).
+        The held-out patches share the training patches' label numbers.
     labels : dict
         ``{"train": [...], "held_out": [...]}``: each file's label (:func:`file_labels`).
     beats : dict or None
-        ``{"train": [...], "held_out": [...]}``: each file's beat positions in frames (beat patches only).
+        The same for each file's beat positions in frames (beat patches only).
     beatless : list of (str, str)
-        Files in which no beats could be tracked (too short), with the reason: they give no patches.
+        Files without trackable beats, and why: they give no patches.
     """
 
     train_patches: Patches = None
@@ -597,20 +525,15 @@ def load_patch_data(root, rep, *, n_frames: int, hop: int | None = None, beats_p
     Parameters
     ----------
     root, rep, max_duration, excerpt, held_out, seed, max_files, cache, progress :
-        As :func:`musiclib.framing.load_split` (``rep``: e.g. :func:`musiclib.generate.default_representation`).
+        As :func:`musiclib.framing.load_split`.
     n_frames, hop :
         As :func:`make_patches`.
     beats_per_patch : int, optional
-        ``None``: a fixed grid. 1 or more: beat-synchronous patches of that many beats, with the
-        beats tracked by :mod:`musiclib.beats` on each clip.
+        ``None``: a fixed grid; else patches of that many beats (:func:`musiclib.beats.track_beats`).
 
     Returns
     -------
     PatchData
-
-    Notes
-    -----
-    Notebooks: 05_vae, 06_gan.
     """
     split = load_split(root, rep, max_duration=max_duration, excerpt=excerpt, held_out=held_out, seed=seed,
                        max_files=max_files, cache=cache, progress=progress)
@@ -630,12 +553,8 @@ def load_patch_data(root, rep, *, n_frames: int, hop: int | None = None, beats_p
 
 
 def _track(side, rep, beats_per_patch: int, skipped: list) -> list[np.ndarray]:
-    """Beat positions in ``rep``'s frames for each clip (:mod:`musiclib.beats`).
-
-    Patches of several beats start on a downbeat: the beats before the first downbeat are dropped.
-    A clip too short to track beats in (a one-shot sample) gets none, and its name is added to
-    ``skipped`` with the reason.
-    """
+    """Beat positions in ``rep``'s frames for each clip, from the first downbeat when
+    ``beats_per_patch > 1``; a clip without beats gets none and is added to ``skipped``."""
     from musiclib import beats as _beats
 
     out = []
