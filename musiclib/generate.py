@@ -24,7 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from musiclib.errors import MAX_SAMPLES, MusiclibError, ParameterError, check_duration, check_int, check_number
+from musiclib.errors import (MAX_SAMPLES, MusiclibError, ParameterError, check_duration, check_int, check_number,
+                             check_positive)
 from musiclib.framing import Framing
 
 __all__ = [
@@ -79,10 +80,6 @@ class RolloutError(MusiclibError):
         self.step = step
 
 
-def _softplus(z):
-    return np.logaddexp(0.0, z)
-
-
 def soft_limit(e, *, low=None, high=None, knee: float = 3.0):
     """Smoothly limit ``e`` towards ``[low, high]``: identity well inside, asymptotes at the bounds.
 
@@ -102,9 +99,9 @@ def soft_limit(e, *, low=None, high=None, knee: float = 3.0):
     if knee == 0:
         return np.clip(e, low, high) if (low is not None or high is not None) else e
     if high is not None:
-        e = e - knee * _softplus((e - high) / knee)
+        e = e - knee * np.logaddexp(0.0, (e - high) / knee)
     if low is not None:
-        e = e + knee * _softplus((low - e) / knee)
+        e = e + knee * np.logaddexp(0.0, (low - e) / knee)
     return e
 
 
@@ -718,12 +715,10 @@ def continue_audio(model, rep, y, *, sr: int, start: float = 0.0, prime_seconds:
         raise ParameterError(f"y must be mono audio of shape (n_samples,), got {y.shape}")
     if sr != rep.sr:
         raise ParameterError(f"sr={sr} differs from the representation's sr={rep.sr}")
-    for name, v in (("start", start), ("prime_seconds", prime_seconds), ("seconds", seconds), ("crossfade", crossfade)):
-        if not np.isfinite(v) or v < 0:
-            raise ParameterError(f"{name}={v!r} must be a finite number >= 0 (seconds)")
-    if seconds <= 0 or prime_seconds <= 0:
-        raise ParameterError(f"prime_seconds={prime_seconds} and seconds={seconds} must be positive")
-    check_duration("seconds", seconds, sr=sr)
+    start = check_number("start", start, low=0)
+    crossfade = check_number("crossfade", crossfade, low=0)
+    prime_seconds = check_positive("prime_seconds", prime_seconds)
+    seconds = check_duration("seconds", seconds, sr=sr)
     a = int(round(start * sr))
     seam = a + int(round(prime_seconds * sr))
     if seam > len(y):
