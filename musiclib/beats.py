@@ -75,18 +75,6 @@ def _check_beats(beats) -> "Beats":
     return beats
 
 
-def _check_tempo_range(tempo_range) -> tuple[float, float]:
-    try:
-        lo, hi = tempo_range
-    except (TypeError, ValueError):
-        raise ParameterError(f"tempo_range={tempo_range!r} must be a pair (low, high) of tempi in BPM") from None
-    lo = check_number("tempo_range[0]", lo, low=0, high=MAX_BPM, low_open=True)
-    hi = check_number("tempo_range[1]", hi, low=0, high=MAX_BPM, low_open=True)
-    if not hi > lo:
-        raise ParameterError(f"tempo_range={tempo_range!r} must have low < high (BPM)")
-    return lo, hi
-
-
 def _librosa_call(what: str, func, *args, **kwargs):
     """Run a librosa function; its ParameterError becomes ours, naming the call."""
     import librosa
@@ -246,15 +234,13 @@ def track_beats(
     Parameters
     ----------
     y : np.ndarray [shape=(n_samples,)]
-        Mono audio.
     sr : int
         Sample rate in Hz.
     hop_length : int
-        Hop of the onset envelope in samples (beat times are resolved to about one hop).
+        Hop of the onset envelope in samples (the beat times' resolution).
     tempo_range : (float, float)
         Lowest and highest tempo in BPM the answer may have.
     beats_per_bar : int
-        Beats in one bar (4 for 4/4, 3 for 3/4).
 
     Returns
     -------
@@ -280,7 +266,14 @@ def track_beats(
 
     sr = check_sr(sr)
     hop_length = check_int("hop_length", hop_length, low=1, high=MAX_SR)
-    lo, hi = _check_tempo_range(tempo_range)
+    try:
+        lo, hi = tempo_range
+    except (TypeError, ValueError):
+        raise ParameterError(f"tempo_range={tempo_range!r} must be a pair (low, high) of tempi in BPM") from None
+    lo = check_number("tempo_range[0]", lo, low=0, high=MAX_BPM, low_open=True)
+    hi = check_number("tempo_range[1]", hi, low=0, high=MAX_BPM, low_open=True)
+    if not hi > lo:
+        raise ParameterError(f"tempo_range={tempo_range!r} must have low < high (BPM)")
     bpb = check_int("beats_per_bar", beats_per_bar, low=1, high=MAX_BEATS_PER_BAR)
     y = check_signal("y", y, min_samples=2, need="two samples")
     min_seconds = 2 * 60.0 / hi
@@ -353,11 +346,6 @@ def corpus_tempo(beats_list) -> float:
     ------
     ParameterError
         An empty list, or an element that is not a :class:`Beats`.
-
-    Examples
-    --------
-    >>> corpus_tempo([Beats(tempo=120.0, times=[0.5]), Beats(tempo=140.0, times=[0.1])])
-    130.0
     """
     if isinstance(beats_list, Beats) or not hasattr(beats_list, "__iter__"):
         raise ParameterError(f"beats_list must be a list of Beats; got {type(beats_list).__name__}")
@@ -393,14 +381,13 @@ def tempo_table(clips, *, known=None):
     ----------
     clips : iterable of musiclib.corpus.Clip
     known : dict of str to Beats, optional
-        Beats already tracked, by file stem; reused where the clip is as long (no second tracking).
+        Beats already tracked, by file stem; reused where the clip is as long.
 
     Returns
     -------
     table : pandas.DataFrame
-        One row per clip with beats, indexed by file stem: ``seconds``, ``librosa default (BPM)``,
-        ``checked (BPM)``, ``periodicity``, ``beats``. Clips too short for two beats, or silent (one-shots),
-        are left out.
+        Indexed by file stem: ``seconds``, ``librosa default (BPM)``, ``checked (BPM)``,
+        ``periodicity``, ``beats``; clips too short or silent (one-shots) are left out.
     tracked : dict of str to Beats
         The beats of every row, by file stem.
     """
@@ -437,16 +424,11 @@ def whole_bars(n_beats, *, beats_per_bar: int = 4, tolerance: float = 0.03) -> n
         Beats a loop holds at some tempo (its length in s times the tempo / 60).
     beats_per_bar : int
     tolerance : float
-        Relative distance in (0, 1) from the nearest whole number of bars.
+        In (0, 1).
 
     Returns
     -------
     np.ndarray [shape=(n,), dtype=bool]
-
-    Examples
-    --------
-    >>> whole_bars([8.0, 7.9, 6.0]).tolist()
-    [True, True, False]
     """
     beats_per_bar = check_int("beats_per_bar", beats_per_bar)
     tolerance = check_number("tolerance", tolerance, low=0, high=1, low_open=True, high_open=True)
@@ -487,7 +469,7 @@ def beat_phase(beats: Beats, *, n_frames: int, frames_per_second: float) -> np.n
 
     Examples
     --------
-    Frames at 0, 0.25, 0.5, 0.75 s with beats every 0.5 s: cos of the beat phase, cos of the bar phase
+    Frames at 0, 0.25, 0.5, 0.75 s, beats every 0.5 s: cos of the beat phase, cos of the bar phase
 
     >>> b = Beats(tempo=120.0, times=[0.0, 0.5, 1.0, 1.5])
     >>> beat_phase(b, n_frames=4, frames_per_second=4.0)[:, [1, 3]].round(3)
@@ -602,13 +584,6 @@ def beat_slices(y: np.ndarray, *, sr: int, beats: Beats, beats_per_slice: int = 
     ParameterError
         Bad ``y``, ``sr``, ``beats``, ``beats_per_slice`` or ``overlap``; beat times beyond the end
         of ``y`` (beats tracked in another signal or at another ``sr``).
-
-    Examples
-    --------
-    >>> y = np.zeros(22050 * 3, dtype=np.float32)
-    >>> b = Beats(tempo=120.0, times=[0.5, 1.0, 1.5, 2.0])
-    >>> beat_slices(y, sr=22050, beats=b)
-    [(11025, 22050), (22050, 33075), (33075, 44100)]
     """
     sr = check_sr(sr)
     y = check_signal("y", y, min_samples=2, need="two samples")
@@ -635,12 +610,10 @@ def stretch(y: np.ndarray, *, n_samples: int, sr: int) -> np.ndarray:
 
     Parameters
     ----------
-    y : np.ndarray [shape=(n_in,)]
-        Mono audio, at least 2 samples.
+    y : np.ndarray [shape=(n_in >= 2,)]
     n_samples : int
-        Length of the result in samples.
     sr : int
-        Sample rate in Hz (the stretcher's analysis windows are set in seconds).
+        Sample rate in Hz.
 
     Returns
     -------
@@ -678,8 +651,7 @@ def join(slices, *, sr: int, crossfade: float = 0.01) -> np.ndarray:
     Parameters
     ----------
     slices : sequence of np.ndarray [shape=(n_i,)]
-        Mono pieces in order. Inner pieces need at least 2 × the cross-fade in samples, the first
-        and last at least one cross-fade.
+        Mono pieces in order, each at least as long as its cross-fades.
     sr : int
         Sample rate in Hz.
     crossfade : float

@@ -315,11 +315,7 @@ def _offsets(paths, *, max_duration, excerpt) -> list[float]:
         raise ParameterError(f"excerpt={excerpt!r} must be 'start' or 'middle'")
     if excerpt == "start" or max_duration is None:
         return [0.0] * len(paths)
-    out = []
-    for p in paths:
-        duration = audio.info(p)["duration"]
-        out.append((duration - max_duration) / 2 if duration > max_duration else 0.0)
-    return out
+    return [max((audio.info(p)["duration"] - max_duration) / 2, 0.0) for p in paths]
 
 
 def _features(item, *, cache, rep, duration, preprocess):
@@ -412,7 +408,6 @@ def track_phases(signals, *, sr: int, n_frames, frames_per_second: float, cache:
     import joblib
 
     from musiclib import beats
-    from musiclib.beats import beat_phase, clock, corpus_tempo
     from musiclib.tools.cache import default_cache_dir
 
     signals = list(signals)
@@ -428,9 +423,9 @@ def track_phases(signals, *, sr: int, n_frames, frames_per_second: float, cache:
     tracked = [b for b in found if b is not None]
     if not tracked:
         raise ParameterError(f"none of the {len(signals)} signals has beats to track (silent, too short or no onsets)")
-    tempo = corpus_tempo(tracked)
-    phases = [beat_phase(b, n_frames=n, frames_per_second=frames_per_second) if b is not None
-              else clock(n_frames=n, bpm=tempo, frames_per_second=frames_per_second)
+    tempo = beats.corpus_tempo(tracked)
+    phases = [beats.beat_phase(b, n_frames=n, frames_per_second=frames_per_second) if b is not None
+              else beats.clock(n_frames=n, bpm=tempo, frames_per_second=frames_per_second)
               for b, n in zip(found, n_frames)]
     return phases, list(found)
 

@@ -231,7 +231,7 @@ class StabilityGuard:
         return frame_energy_db(frames, domain=self.domain, log1p_gain=self.log1p_gain)
 
     def gain_db(self, frames) -> np.ndarray:
-        """The frame gain (step 2) in dB ``[shape=(n_frames,)]``."""
+        """The frame gain in dB ``[shape=(n_frames,)]``."""
         e = self.energy(frames)
         return soft_limit(e, low=self.low, high=self.high, knee=self.knee) - e
 
@@ -494,7 +494,6 @@ def generate_clips(model, primes, rep, *, seconds: float, temperature: float = 1
     clips : list of np.ndarray [shape=(round(seconds * rep.sr),)]
         Generated audio only.
     frames : list of np.ndarray [shape=(n_frames, rep.n_features)]
-        The generated frames.
     info : dict
         ``rollout_s``, ``inversion_s``, ``rtf`` (audio seconds per second of both) and ``clocks``
         (each clip's clock, prime included, or None).
@@ -574,10 +573,12 @@ def rollout(model, prime, *, n_frames: int, temperature: float = 1.0, guard: Sta
     Raises
     ------
     RolloutError
-        The model returned NaN or infinity (``err.frames`` holds the frames made before).
+        The model returned NaN or infinity.
     ParameterError
-        Bad arguments (short prime, wrong widths, negative temperature, a missing or unwanted clock...).
+        Bad arguments (short prime, wrong widths, negative temperature, a missing or unwanted clock).
     """
+    from tqdm.auto import tqdm
+
     prime = _check_rollout_arguments(prime, n_frames, temperature)
     z_prime = prime if scaler is None else np.asarray(scaler.transform(prime), dtype=np.float32)
     if callable(getattr(model, "rollout", None)):
@@ -598,12 +599,7 @@ def rollout(model, prime, *, n_frames: int, temperature: float = 1.0, guard: Sta
     buf = np.empty((h + n_frames, F), dtype=np.float32)  # the last h prime frames, then each new frame
     buf[:h] = z_prime[len(z_prime) - h :]
     plain = not (framing.summary or framing.clock)
-    bar = None
-    if progress and n_frames >= 2000:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=n_frames, desc="roll-out", mininterval=0.5)
-    for t in range(n_frames):
+    for t in tqdm(range(n_frames), desc="roll-out", mininterval=0.5, disable=not (progress and n_frames >= 2000)):
         pos = h + t
         if plain:
             x = buf[pos - c : pos][None]
@@ -624,11 +620,6 @@ def rollout(model, prime, *, n_frames: int, temperature: float = 1.0, guard: Sta
                 "use a StabilityGuard, a lower temperature or a more regularised model",
                 frames=_unscaled(buf[h:pos], scaler), step=t)
         buf[pos] = y
-        if bar is not None and (t + 1) % 256 == 0:
-            bar.update(256)
-    if bar is not None:
-        bar.update(n_frames - bar.n)
-        bar.close()
     return _unscaled(buf[h:], scaler)
 
 
@@ -652,8 +643,9 @@ def frames_to_audio(frames, rep, *, method: str = GENERATION_INVERSION["method"]
     Raises
     ------
     ParameterError
-        Frames of the wrong width, or NaN/inf values, or values so large (> +200 dB) that their
-        magnitude overflows (an unguarded blow-up).
+        Frames of the wrong width, or NaN/inf values.
+    RolloutError
+        Frames so large (> +200 dB) that the audio overflows (an unguarded blow-up).
     """
     frames = np.asarray(frames, dtype=np.float32)
     if frames.ndim != 2 or frames.shape[1] != rep.n_features or len(frames) < 1:
@@ -686,10 +678,10 @@ def continue_audio(model, rep, y, *, sr: int, start: float = 0.0, prime_seconds:
     Parameters
     ----------
     model, scaler, framing, guard, temperature, residuals, seed, progress :
-        As :func:`rollout` (``scaler`` maps representation units to the model's space).
+        As :func:`rollout`.
     rep : Representation
     y : np.ndarray [shape=(n_samples,)] or path
-        Audio at ``sr`` (a path is loaded with :func:`musiclib.audio.load` at ``sr``).
+        Audio at ``sr``, or a file to load at ``sr``.
     sr : int
     start, prime_seconds, seconds : float
         Where the prime starts, how long it is, and how much to generate (seconds).
@@ -706,9 +698,10 @@ def continue_audio(model, rep, y, *, sr: int, start: float = 0.0, prime_seconds:
     y_out : np.ndarray [shape=(n_prime + round(seconds * sr),)], float32
         ``y_out[:n_prime] == y[start_sample:seam_sample]`` exactly.
     """
-    if not isinstance(y, np.ndarray):
-        from musiclib import audio
+    from musiclib import audio
+    from musiclib.beats import clock as steady_clock
 
+    if not isinstance(y, np.ndarray):
         y, _ = audio.load(y, sr=sr)
     y = np.asarray(y, dtype=np.float32)
     if y.ndim != 1:
@@ -731,38 +724,27 @@ def continue_audio(model, rep, y, *, sr: int, start: float = 0.0, prime_seconds:
     edge = -(-getattr(rep, "n_fft", 0) // 2 // hop) if hasattr(rep, "n_fft") else 1
     P = rep.encode(prime_audio)
     m = len(P) - edge
-    delegated = callable(getattr(model, "rollout", None))
-    if delegated and framing is None and getattr(model, "n_context_", None) is None:
+    if callable(getattr(model, "rollout", None)) and framing is None and getattr(model, "n_context_", None) is None:
         framing_, need = None, 1  # the model's own roll-out takes any prime length
     else:
         framing_ = _context_of(model, framing)
         need = framing_.history
     if m < need:
         raise ParameterError(f"prime_seconds={prime_seconds} gives {m} usable frames; the model needs {need}")
-    n_gen_samples = int(round(seconds * sr))
-    total = n_prime + n_gen_samples
+    total = n_prime + int(round(seconds * sr))
     n_total_frames = -(-total // hop) + 1
-    clock = None
-    if bpm is not None:
-        from musiclib.beats import clock as steady_clock
-
-        clock = steady_clock(n_frames=n_total_frames, bpm=bpm, frames_per_second=rep.frames_per_second,
-                             start_phase=start_phase)
+    clock = None if bpm is None else steady_clock(n_frames=n_total_frames, bpm=bpm, start_phase=start_phase,
+                                                  frames_per_second=rep.frames_per_second)
     G = rollout(model, P[:m], n_frames=n_total_frames - m, temperature=temperature, guard=guard,
                 residuals=residuals, seed=seed, progress=progress, scaler=scaler, framing=framing_, clock=clock)
     frames = np.concatenate([P[:m], G])
-    z = frames_to_audio(frames, rep, length=total, seed=seed, **(inversion or {}))
-    out = np.empty(total, dtype=np.float32)
-    out[:n_prime] = prime_audio
-    gen = z[n_prime:]
+    gen = frames_to_audio(frames, rep, length=total, seed=seed, **(inversion or {}))[n_prime:].copy()
     L = min(int(round(crossfade * sr)), len(gen), len(y) - seam)
     if L > 0:
         t = (np.arange(L, dtype=np.float64) + 0.5) / L
         fade_in, fade_out = np.sin(0.5 * np.pi * t), np.cos(0.5 * np.pi * t)
-        gen = gen.copy()
         gen[:L] = (fade_out * y[seam : seam + L] + fade_in * gen[:L]).astype(np.float32)
-    out[n_prime:] = gen
-    return out
+    return np.concatenate([prime_audio, gen])
 
 
 def mean_frame_change_db(frames, rep=None, *, floor_db: float | None = None) -> float:
