@@ -15,10 +15,9 @@ Built on librosa's beat tracker and onset envelope:
 :func:`join`           pieces put back together with short cross-fades at the beats
 ====================== ==========================================================================
 
-On syncopated material ``librosa.beat.beat_track`` often locks onto a pulse at 2/3, 3/4 or 1/2 of
-the beat, so :func:`track_beats` checks its tempo (see there). A representation's frame ``i`` sits
-at ``i / frames_per_second`` seconds (librosa's centred frames), so :func:`beat_frames`,
-:func:`beat_phase` and :func:`clock` line up with ``musiclib.representations`` frames.
+A representation's frame ``i`` sits at ``i / frames_per_second`` seconds (librosa's centred frames),
+so :func:`beat_frames`, :func:`beat_phase` and :func:`clock` line up with its frames. Bad arguments
+raise :class:`musiclib.errors.ParameterError`; Raises sections name only the other causes.
 
 Notebooks: 00_data_tour (tempo check), 02-04 (the clock), 05_vae and 06_gan (beat patches),
 07_raw_audio (slices, :func:`stretch`, :func:`join`).
@@ -66,12 +65,9 @@ MAX_BPM = 1000.0
 MAX_BEATS_PER_BAR = 64
 
 
-# -- checks ------------------------------------------------------------------------------------------
-
-
-def _check_beats(beats) -> "Beats":
+def _check_beats(beats, name: str = "beats") -> "Beats":
     if not isinstance(beats, Beats):
-        raise ParameterError(f"beats must be a Beats (from track_beats); got {type(beats).__name__}")
+        raise ParameterError(f"{name} must be a Beats (from track_beats); got {type(beats).__name__}")
     return beats
 
 
@@ -83,9 +79,6 @@ def _librosa_call(what: str, func, *args, **kwargs):
         return func(*args, **kwargs)
     except librosa.util.exceptions.ParameterError as e:
         raise ParameterError(f"{what}: {e}") from None
-
-
-# -- tempo and beats ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, eq=False)
@@ -121,16 +114,15 @@ class Beats:
     def __post_init__(self):
         tempo = check_number("tempo", self.tempo, low=0, high=MAX_BPM, low_open=True)
         bpb = check_int("beats_per_bar", self.beats_per_bar, low=1, high=MAX_BEATS_PER_BAR)
-        times = np.asarray(self.times, dtype=np.float64)
+        times = np.array(self.times, dtype=np.float64)  # a copy, made read-only below
         if times.ndim != 1:
             raise ParameterError(f"times must be 1-D (seconds); got shape {times.shape}")
         if not np.all(np.isfinite(times)) or np.any(times < 0) or np.any(np.diff(times) <= 0):
             raise ParameterError(f"times must be finite, non-negative and increasing (seconds); got {times[:8]}")
         downbeat = check_int("downbeat", self.downbeat, low=0, high=bpb - 1)
-        times = times.copy()
         times.setflags(write=False)
         values = {"tempo": tempo, "beats_per_bar": bpb, "downbeat": downbeat, "times": times}
-        values.update({name: float(getattr(self, name)) for name in ("tracker_tempo", "periodicity", "duration")})
+        values.update({k: float(getattr(self, k)) for k in ("tracker_tempo", "periodicity", "duration")})
         for name, value in values.items():
             object.__setattr__(self, name, value)
 
@@ -223,13 +215,13 @@ def track_beats(
 ) -> Beats:
     """Track the beats of a signal, with the tempo checked against the onset envelope's periodicity.
 
-    Every tempo in ``tempo_range`` is scored by the onset envelope's autocorrelation at one beat,
-    two beats and one bar (a 2:3 or 3:4 confusion scores low: the bar does not repeat at the wrong
-    period) times a log-normal prior around :data:`PRIOR_BPM`; librosa then re-tracks the beats at
-    the best tempo, and they are moved back by the envelope's delay onto the attacks. Where music
-    is as periodic at half the tempo, the prior picks the reading nearer 120 BPM (``tempo_range``
-    settles the octave when known). The downbeat is the beat position whose beats carry the
-    strongest low-band (< 200 Hz) onsets.
+    librosa's tracker often locks onto 2/3, 3/4 or 1/2 of the beat, so every tempo in ``tempo_range``
+    is scored by the onset envelope's autocorrelation at one beat, two beats and one bar (a 2:3 or
+    3:4 confusion scores low: the bar does not repeat at the wrong period) times a log-normal prior
+    around :data:`PRIOR_BPM`; librosa then re-tracks the beats at the best tempo, and they are moved
+    back by the envelope's delay onto the attacks. Where music is as periodic at half the tempo,
+    the prior picks the reading nearer 120 BPM (``tempo_range`` settles the octave when known). The
+    downbeat is the beat position whose beats carry the strongest low-band (< 200 Hz) onsets.
 
     Parameters
     ----------
@@ -250,8 +242,7 @@ def track_beats(
     Raises
     ------
     ParameterError
-        ``y`` not a finite mono signal, shorter than two beats at ``tempo_range[1]``, or silent (no
-        onsets); ``sr``, ``hop_length``, ``tempo_range`` or ``beats_per_bar`` out of range.
+        ``y`` shorter than two beats at ``tempo_range[1]``, or silent (no onsets).
 
     Examples
     --------
@@ -269,7 +260,8 @@ def track_beats(
     try:
         lo, hi = tempo_range
     except (TypeError, ValueError):
-        raise ParameterError(f"tempo_range={tempo_range!r} must be a pair (low, high) of tempi in BPM") from None
+        raise ParameterError(
+            f"tempo_range={tempo_range!r} must be a pair (low, high) of tempi in BPM") from None
     lo = check_number("tempo_range[0]", lo, low=0, high=MAX_BPM, low_open=True)
     hi = check_number("tempo_range[1]", hi, low=0, high=MAX_BPM, low_open=True)
     if not hi > lo:
@@ -315,8 +307,7 @@ def track_beats(
                               onset_envelope=envelope, sr=sr, hop_length=hop_length, bpm=tempo)
     frames = _settle_ends(np.unique(np.asarray(frames, dtype=int)), envelope)
     # the envelope peaks a little after an attack: move the beats back onto the attacks
-    times = np.maximum(frames / fps - _envelope_delay(sr, hop_length, n_fft), 0.0)
-    times = np.unique(times)
+    times = np.unique(np.maximum(frames / fps - _envelope_delay(sr, hop_length, n_fft), 0.0))
     if len(times) > 2 * bpb:  # two bars or more: their own rate, finer than the score's grid
         slope = scipy.stats.theilslopes(times)[0]  # robust to a misplaced first or last beat
         tempo = float(60.0 / slope) if slope > 0 else tempo
@@ -337,28 +328,13 @@ def corpus_tempo(beats_list) -> float:
     Parameters
     ----------
     beats_list : sequence of Beats
-
-    Returns
-    -------
-    float
-
-    Raises
-    ------
-    ParameterError
-        An empty list, or an element that is not a :class:`Beats`.
     """
     if isinstance(beats_list, Beats) or not hasattr(beats_list, "__iter__"):
         raise ParameterError(f"beats_list must be a list of Beats; got {type(beats_list).__name__}")
-    items = list(beats_list)
+    items = [_check_beats(b, f"beats_list[{i}]") for i, b in enumerate(beats_list)]
     if not items:
         raise ParameterError("beats_list is empty: no tempo to take the median of")
-    for i, b in enumerate(items):
-        if not isinstance(b, Beats):
-            raise ParameterError(f"beats_list[{i}] must be a Beats (from track_beats); got {type(b).__name__}")
     return float(np.median([b.tempo for b in items]))
-
-
-# -- the beat clock ----------------------------------------------------------------------------------
 
 
 def _phase_features(position: np.ndarray, beats_per_bar: int) -> np.ndarray:
@@ -465,18 +441,7 @@ def beat_phase(beats: Beats, *, n_frames: int, frames_per_second: float) -> np.n
     Raises
     ------
     ParameterError
-        ``beats`` not a :class:`Beats` or without beats; bad ``n_frames`` or ``frames_per_second``.
-
-    Examples
-    --------
-    Frames at 0, 0.25, 0.5, 0.75 s, beats every 0.5 s: cos of the beat phase, cos of the bar phase
-
-    >>> b = Beats(tempo=120.0, times=[0.0, 0.5, 1.0, 1.5])
-    >>> beat_phase(b, n_frames=4, frames_per_second=4.0)[:, [1, 3]].round(3)
-    array([[ 1.   ,  1.   ],
-           [-1.   ,  0.707],
-           [ 1.   ,  0.   ],
-           [-1.   , -0.707]], dtype=float32)
+        ``beats`` without beat times.
     """
     beats = _check_beats(beats)
     n_frames, fps = _check_frames(n_frames, frames_per_second)
@@ -513,11 +478,6 @@ def clock(*, n_frames: int, bpm: float, frames_per_second: float, beats_per_bar:
     -------
     np.ndarray [shape=(n_frames, 4), dtype=float32]
         Columns :data:`PHASE_FEATURES`.
-
-    Raises
-    ------
-    ParameterError
-        A bad ``n_frames``, ``bpm``, ``frames_per_second``, ``beats_per_bar`` or ``start_phase``.
     """
     n_frames, fps = _check_frames(n_frames, frames_per_second)
     bpm = check_number("bpm", bpm, low=0, high=MAX_BPM, low_open=True)
@@ -540,18 +500,10 @@ def beat_frames(beats: Beats, *, frames_per_second: float) -> np.ndarray:
     -------
     np.ndarray [shape=(n_beats,), dtype=int]
         ``round(times * frames_per_second)``, without repeats.
-
-    Raises
-    ------
-    ParameterError
-        ``beats`` not a :class:`Beats`; bad ``frames_per_second``.
     """
     beats = _check_beats(beats)
     fps = check_number("frames_per_second", frames_per_second, low=0, high=MAX_SR, low_open=True)
     return np.unique(np.round(beats.times * fps).astype(int))
-
-
-# -- beat-synchronous pieces of audio ----------------------------------------------------------------
 
 
 def beat_slices(y: np.ndarray, *, sr: int, beats: Beats, beats_per_slice: int = 1,
@@ -582,8 +534,7 @@ def beat_slices(y: np.ndarray, *, sr: int, beats: Beats, beats_per_slice: int = 
     Raises
     ------
     ParameterError
-        Bad ``y``, ``sr``, ``beats``, ``beats_per_slice`` or ``overlap``; beat times beyond the end
-        of ``y`` (beats tracked in another signal or at another ``sr``).
+        Beat times beyond the end of ``y`` (beats tracked in another signal or at another ``sr``).
     """
     sr = check_sr(sr)
     y = check_signal("y", y, min_samples=2, need="two samples")
@@ -622,7 +573,7 @@ def stretch(y: np.ndarray, *, n_samples: int, sr: int) -> np.ndarray:
     Raises
     ------
     ParameterError
-        Bad ``y``, ``sr`` or ``n_samples``; a ratio ``n_samples / len(y)`` outside [1/8, 8].
+        A ratio ``n_samples / len(y)`` outside [1/8, 8].
     """
     import librosa
     import pedalboard
@@ -664,8 +615,7 @@ def join(slices, *, sr: int, crossfade: float = 0.01) -> np.ndarray:
     Raises
     ------
     ParameterError
-        No pieces, a piece that is not a finite mono signal or too short for its cross-fades, a
-        bad ``sr`` or ``crossfade``.
+        No pieces, or a piece too short for its cross-fades.
     """
     sr = check_sr(sr)
     if isinstance(slices, np.ndarray) and slices.ndim == 1 or not hasattr(slices, "__iter__"):

@@ -111,9 +111,7 @@ class Framing:
 
     def __post_init__(self):
         check_int("context", self.context)
-        lb = self.lookback
-        if lb is None:
-            lb = 4 * int(self.context) if self.summary else int(self.context)
+        lb = self.lookback if self.lookback is not None else (4 if self.summary else 1) * int(self.context)
         if isinstance(lb, bool) or not isinstance(lb, (int, np.integer)) or lb < self.context:
             raise ParameterError(f"lookback={self.lookback!r} must be an integer >= context={self.context}")
         object.__setattr__(self, "lookback", int(lb))
@@ -189,8 +187,8 @@ class Framing:
         Raises
         ------
         ParameterError
-            No file is longer than :attr:`history` frames, the arrays disagree in width or length, or
-            ``phases`` is missing (``clock=True``) or given (``clock=False``).
+            No file longer than :attr:`history` frames, arrays that disagree in width or length, or
+            ``phases`` missing (``clock=True``) or given (``clock=False``).
         """
         frames_list = check_frames_list("frames_list", frames_list)
         phases = self._phases_for(phases, frames_list)
@@ -254,10 +252,6 @@ def next_frame_dataset(frames_list, *, context: int, lookback: int | None = None
     return framing.dataset(frames_list, phases=phases, stride=stride)
 
 
-# ---------------------------------------------------------------------------------------------
-# scaling and PCA: scikit-learn, fitted on the training files
-
-
 def frame_scaler(frames_list, *, n_components=None, seed: int = 0):
     """A standardisation (then PCA) of frames, fitted on the training files' frames together.
 
@@ -301,10 +295,6 @@ def frame_scaler(frames_list, *, n_components=None, seed: int = 0):
 def transform_each(transformer, frames_list) -> list[np.ndarray]:
     """``transformer.transform`` applied to each file's frames, as float32 (the per-file lists datasets take)."""
     return [np.asarray(transformer.transform(f), dtype=np.float32) for f in check_frames_list("frames_list", frames_list)]
-
-
-# ---------------------------------------------------------------------------------------------
-# loading: frames through the feature cache, beat phases through a cache of beat tracking
 
 
 def _offsets(paths, *, max_duration, excerpt) -> list[float]:
@@ -359,10 +349,7 @@ def load_frames(paths, rep, *, cache=None, max_duration: float | None = None, ex
 
 
 def _track(y, sr, version):
-    """:func:`musiclib.beats.track_beats`, or None where a signal has no beats to track (silent, a held tone).
-
-    ``version`` (a hash of ``beats.py``) only keys the cache.
-    """
+    """:func:`musiclib.beats.track_beats`, or None without beats; ``version`` (of beats.py) keys the cache."""
     from musiclib.beats import track_beats
 
     try:
@@ -477,10 +464,6 @@ def load_split(root, rep, *, max_duration: float | None = None, excerpt: str = "
         Train on at most this many files; the held-out side is kept whole (sized for the card).
     cache : FeatureCache, optional
     progress : bool
-
-    Returns
-    -------
-    SplitFrames
     """
     import warnings
 
@@ -551,10 +534,6 @@ def load_next_frame_data(root, rep, *, max_duration: float | None = None, excerp
     prime_file : str, optional
     clock : bool
         Also give every frame its beat phase (:func:`track_phases`).
-
-    Returns
-    -------
-    NextFrameData
     """
     split = load_split(root, rep, max_duration=max_duration, excerpt=excerpt, held_out=held_out, seed=seed,
                        progress=progress)

@@ -1,21 +1,11 @@
 """Generation: autoregressive roll-out, temperature, a stability guard, continuation, frames to audio.
 
-Any model that follows the protocol of :mod:`musiclib.models` (``predict``, optionally ``sample``,
-``residuals_`` or a whole ``rollout``) can be rolled out (notebooks 02_linear_regression, 03_trees):
-``frames = rollout(model, prime, n_frames=860, guard=guard, scaler=scaler, seed=0)``, then
-``y = frames_to_audio(frames, rep)``.
-
-Decisions:
-
-- :func:`rollout` returns only the new frames; the same ``seed`` gives the same frames (one
-  ``numpy.random.Generator``).
-- It never emits NaN or infinity: it raises :class:`RolloutError` with the finite frames so far.
-- Temperature: models with ``sample`` draw at that temperature; others get ``temperature`` times a
-  random row of their training residuals added to each prediction.
-- The :class:`StabilityGuard` acts in the representation's units (after undoing the ``scaler``),
-  as a smooth gain in the log domain, never as hard clipping.
-- :func:`frames_to_audio` uses cheaper inversion settings than ``rep.decode``
-  (:data:`GENERATION_INVERSION`).
+Any model that follows the protocol of :mod:`musiclib.models` can be rolled out (notebooks
+02_linear_regression, 03_trees): ``frames = rollout(model, prime, n_frames=860, guard=guard,
+scaler=scaler, seed=0)``, then ``y = frames_to_audio(frames, rep)``. The same ``seed`` gives the
+same frames; a roll-out never emits NaN or infinity (:class:`RolloutError`); the
+:class:`StabilityGuard` acts in the representation's units as a smooth gain in the log domain, never
+as hard clipping; :func:`frames_to_audio` inverts with cheaper settings than ``rep.decode``.
 """
 
 from __future__ import annotations
@@ -24,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from musiclib.errors import (MAX_SAMPLES, MusiclibError, ParameterError, check_duration, check_int, check_number,
-                             check_positive)
+from musiclib.errors import (MAX_SAMPLES, MusiclibError, ParameterError, check_duration, check_int,
+                             check_number, check_positive)
 from musiclib.framing import Framing
 
 __all__ = [
@@ -45,10 +35,8 @@ __all__ = [
     "frame_energy_db",
 ]
 
-#: The representation the generation notebooks work in: a log-frequency filter bank in dB (209
-#: features, 86 frames per second at 22.05 kHz). Of the representations within the series' budgets
-#: (<= 256 features, <= ~90 frames per second) it has the best decode ceiling
-#: (``notebooks/01_spectrogram_settings``).
+#: The generation notebooks' representation: a log-frequency filter bank in dB (209 features, 86 frames
+#: per second), the best decode ceiling within the series' budgets (``notebooks/01_spectrogram_settings``).
 DEFAULT_REPRESENTATION = {"name": "logfreq", "n_fft": 1024, "hop_length": 256, "bins_per_octave": 48, "scale": "db"}
 
 #: Inversion settings :func:`frames_to_audio` uses by default: PGHI phase, 4 fast Griffin-Lim
@@ -218,11 +206,9 @@ class StabilityGuard:
         if high - low < 1.0:
             low, high = low - 0.5, high + 0.5
         if domain in ("db", "log1p"):
-            flo = frames.min(axis=0) - feature_margin
-            fhi = frames.max(axis=0) + feature_margin
+            flo, fhi = frames.min(axis=0) - feature_margin, frames.max(axis=0) + feature_margin
         else:
-            flo = None
-            fhi = 20 * np.log10(np.abs(frames).max(axis=0) + 1e-10) + feature_margin
+            flo, fhi = None, 20 * np.log10(np.abs(frames).max(axis=0) + 1e-10) + feature_margin
         return cls(low=float(low), high=float(high), knee=float(knee), feature_low=flo, feature_high=fhi,
                    feature_knee=float(feature_knee), domain=domain, log1p_gain=g, enabled=enabled)
 
@@ -311,15 +297,6 @@ def _check_n_frames(n_frames, n_features: int) -> int:
     n_features = max(int(n_features), 1)
     return check_int("n_frames", n_frames, low=1, high=MAX_SAMPLES // n_features,
                      note=f"at most {MAX_SAMPLES // n_features} frames of {n_features} features")
-
-
-def _check_rollout_arguments(prime, n_frames, temperature) -> np.ndarray:
-    check_number("temperature", temperature, low=0)
-    prime = np.asarray(prime, dtype=np.float32)
-    if prime.ndim != 2 or prime.shape[1] < 1 or not np.all(np.isfinite(prime)):
-        raise ParameterError(f"prime must be finite frames of shape (n_prime, n_features), got shape {prime.shape}")
-    _check_n_frames(n_frames, prime.shape[1] * 2)  # the buffer, and the scaled copy the result is made from
-    return prime
 
 
 def _check_clock(clock, *, n_total: int) -> np.ndarray:
@@ -427,8 +404,7 @@ def continue_clock(prime_phase, *, n_frames: int, bpm: float, frames_per_second:
     Returns
     -------
     np.ndarray [shape=(n_prime + n_frames, 4)], float32
-        :func:`rollout`'s ``clock=``: the prime's phase, then :func:`musiclib.beats.clock` from
-        one frame after it.
+        :func:`rollout`'s ``clock=``: the prime's phase, then :func:`musiclib.beats.clock` on from it.
     """
     from musiclib.beats import clock
 
@@ -548,8 +524,8 @@ def rollout(model, prime, *, n_frames: int, temperature: float = 1.0, guard: Sta
     n_frames : int >= 1
         New frames to generate.
     temperature : float >= 0
-        ``sample(..., temperature=)`` for models that have it, else the scale of residual noise;
-        0: the point prediction.
+        ``sample(..., temperature=)`` for models that have it, else the scale of a random training
+        residual row added to each prediction; 0: the point prediction.
     guard : StabilityGuard, optional
         Applied to every generated frame in representation units.
     residuals : np.ndarray [shape=(m, n_features)], optional
@@ -579,7 +555,12 @@ def rollout(model, prime, *, n_frames: int, temperature: float = 1.0, guard: Sta
     """
     from tqdm.auto import tqdm
 
-    prime = _check_rollout_arguments(prime, n_frames, temperature)
+    check_number("temperature", temperature, low=0)
+    prime = np.asarray(prime, dtype=np.float32)
+    if prime.ndim != 2 or prime.shape[1] < 1 or not np.all(np.isfinite(prime)):
+        raise ParameterError(
+            f"prime must be finite frames of shape (n_prime, n_features), got shape {prime.shape}")
+    _check_n_frames(n_frames, prime.shape[1] * 2)  # the buffer, and the scaled copy the result is made from
     z_prime = prime if scaler is None else np.asarray(scaler.transform(prime), dtype=np.float32)
     if callable(getattr(model, "rollout", None)):
         return _delegated_rollout(model, z_prime, n_frames=n_frames, temperature=temperature, guard=guard,
@@ -599,7 +580,8 @@ def rollout(model, prime, *, n_frames: int, temperature: float = 1.0, guard: Sta
     buf = np.empty((h + n_frames, F), dtype=np.float32)  # the last h prime frames, then each new frame
     buf[:h] = z_prime[len(z_prime) - h :]
     plain = not (framing.summary or framing.clock)
-    for t in tqdm(range(n_frames), desc="roll-out", mininterval=0.5, disable=not (progress and n_frames >= 2000)):
+    quiet = not (progress and n_frames >= 2000)
+    for t in tqdm(range(n_frames), desc="roll-out", mininterval=0.5, disable=quiet):
         pos = h + t
         if plain:
             x = buf[pos - c : pos][None]
@@ -670,10 +652,9 @@ def continue_audio(model, rep, y, *, sr: int, start: float = 0.0, prime_seconds:
                    inversion: dict | None = None, bpm: float | None = None, start_phase: float = 0.0) -> np.ndarray:
     """Continue a piece of audio: the original from ``start`` to the seam, then generated audio.
 
-    The prime ``y[start : start + prime_seconds]`` is encoded (less its last frames, which the
-    STFT's end padding affects), primes :func:`rollout`, and is inverted together with the
-    generated frames, so the phase runs on across the seam. After the seam the original's own
-    continuation fades out over ``crossfade`` seconds as the generated audio fades in.
+    The prime ``y[start : start + prime_seconds]`` is encoded, primes :func:`rollout`, and is
+    inverted together with the generated frames, so the phase runs on across the seam; after the
+    seam the original's own continuation fades out over ``crossfade`` seconds.
 
     Parameters
     ----------
@@ -724,7 +705,8 @@ def continue_audio(model, rep, y, *, sr: int, start: float = 0.0, prime_seconds:
     edge = -(-getattr(rep, "n_fft", 0) // 2 // hop) if hasattr(rep, "n_fft") else 1
     P = rep.encode(prime_audio)
     m = len(P) - edge
-    if callable(getattr(model, "rollout", None)) and framing is None and getattr(model, "n_context_", None) is None:
+    own_rollout = callable(getattr(model, "rollout", None))
+    if own_rollout and framing is None and getattr(model, "n_context_", None) is None:
         framing_, need = None, 1  # the model's own roll-out takes any prime length
     else:
         framing_ = _context_of(model, framing)

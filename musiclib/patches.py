@@ -170,8 +170,7 @@ def _beat_edges(beats, n_total: int, beats_per_patch: int, i: int) -> np.ndarray
     b = np.round(b).astype(np.int64)
     if b.size and (np.any(np.diff(b) < 0) or b[0] < 0):
         raise ParameterError(f"beats_list[{i}] must be non-negative and increasing (frame indices), got {b[:8]}...")
-    b = np.unique(b[b <= n_total])
-    return b[::beats_per_patch]
+    return np.unique(b[b <= n_total])[::beats_per_patch]
 
 
 def make_patches(frames_list, *, n_frames: int, hop: int | None = None, beats_list=None, beats_per_patch: int = 1,
@@ -206,32 +205,26 @@ def make_patches(frames_list, *, n_frames: int, hop: int | None = None, beats_li
     Raises
     ------
     ParameterError
-        Bad shapes or values, ``hop`` given with ``beats_list``, lists of the wrong length, or no
-        file long enough for one patch.
+        Bad shapes or values, ``hop`` given with ``beats_list``, or no file long enough for a patch.
 
     Examples
     --------
     >>> f = [np.zeros((100, 8), np.float32), np.ones((50, 8), np.float32)]
-    >>> q = make_patches(f, n_frames=16, beats_list=[np.array([0, 20, 45, 70]), np.array([5, 30])])
-    >>> q.lengths.tolist(), q.starts.tolist()
-    ([20, 25, 25, 25], [0, 20, 45, 5])
+    >>> make_patches(f, n_frames=16, beats_list=[np.array([0, 20, 45, 70]), np.array([5, 30])]).lengths
+    array([20, 25, 25, 25])
     """
     frames_list = check_frames_list("frames_list", frames_list)
     n_frames = check_int("n_frames", n_frames, low=2)
     min_length = check_int("min_length", min_length)
     n_files = len(frames_list)
     if labels is None:
-        labels = [str(i) for i in range(n_files)]
-    else:
-        if isinstance(labels, (str, bytes)) or len(labels) != n_files:
-            raise ParameterError(f"labels must hold one label per file ({n_files}), got {labels!r:.200}")
-        labels = [str(v) for v in labels]
-    if label_names is None:
-        label_names = sorted(set(labels))
-    else:
-        label_names = [str(v) for v in label_names]
-        if len(set(label_names)) != len(label_names):
-            raise ParameterError(f"label_names must be distinct, got {label_names!r:.200}")
+        labels = range(n_files)
+    elif isinstance(labels, (str, bytes)) or len(labels) != n_files:
+        raise ParameterError(f"labels must hold one label per file ({n_files}), got {labels!r:.200}")
+    labels = [str(v) for v in labels]
+    label_names = sorted(set(labels)) if label_names is None else [str(v) for v in label_names]
+    if len(set(label_names)) != len(label_names):
+        raise ParameterError(f"label_names must be distinct, got {label_names!r:.200}")
     lookup = {name: k for k, name in enumerate(label_names)}
 
     xs, fi, starts, lengths = [], [], [], []
@@ -350,7 +343,6 @@ def stitch(patches, *, lengths=None, overlap: int = 4) -> np.ndarray:
     Returns
     -------
     frames : np.ndarray [shape=(sum(advance) + overlap, n_features)], float32
-
     """
     x = as_patch_array(patches)
     n, n_frames, F = x.shape
@@ -454,12 +446,10 @@ def file_labels(paths, *, root=None) -> list[str]:
     if not paths:
         raise ParameterError("file_labels() got no paths")
     root = Path(root) if root is not None else Path(os.path.commonpath([str(p.parent) for p in paths]))
-    rel = []
-    for p in paths:
-        try:
-            rel.append(p.relative_to(root))
-        except ValueError:
-            raise ParameterError(f"{p} is not under root={root}") from None
+    outside = [p for p in paths if not p.is_relative_to(root)]
+    if outside:
+        raise ParameterError(f"{outside[0]} is not under root={root}")
+    rel = [p.relative_to(root) for p in paths]
     if any(len(r.parts) > 1 for r in rel):
         return [r.parts[0] if len(r.parts) > 1 else "." for r in rel]
     return [p.stem for p in paths]
@@ -510,16 +500,11 @@ def load_patch_data(root, rep, *, n_frames: int, hop: int | None = None, beats_p
         As :func:`make_patches`.
     beats_per_patch : int, optional
         ``None``: a fixed grid; else patches of that many beats (:func:`musiclib.beats.track_beats`).
-
-    Returns
-    -------
-    PatchData
     """
     split = load_split(root, rep, max_duration=max_duration, excerpt=excerpt, held_out=held_out, seed=seed,
                        max_files=max_files, cache=cache, progress=progress)
     corpus, train, held = split.corpus, split.train, split.held_out
-    all_labels = file_labels(corpus.paths, root=root if Path(root).is_dir() else None)
-    by_path = dict(zip(corpus.paths, all_labels))
+    by_path = dict(zip(corpus.paths, file_labels(corpus.paths, root=root if Path(root).is_dir() else None)))
     labels = {"train": [by_path[p] for p in train.paths], "held_out": [by_path[p] for p in held.paths]}
     beats, beatless = None, []
     if beats_per_patch is not None:
