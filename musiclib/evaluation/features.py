@@ -1,15 +1,12 @@
-"""What the musicality card measures on one clip: :func:`clip_features` and :func:`time_statistics`.
+"""What the musicality card (:mod:`musiclib.evaluation.card`) measures on one clip.
 
-Steps, in the order :func:`clip_features` takes them: the clip is made finite, mono and 22050 Hz;
-level statistics of the whole clip as given (growth, clipping, silence; librosa's frame RMS); then at
-most :data:`MAX_ANALYSIS_SECONDS` of it (the middle), scaled to -20 dBFS RMS: the power spectrogram
-and 64-band log-mel (n_fft 2048, hop 512, an 80 dB range), MFCC + deltas, the spectral flatness of
-octave x 0.19 s patches, the share of frames whose dominant partials stay put, the onset envelope
-(:func:`onset_envelope`), eight pooled log-mel bands, and the one-second segments the copying and
-diversity checks match. :func:`time_statistics` turns the onset envelope and the pooled bands into
-the rhythm, tempo and time-structure statistics, over windows of a chosen length, so that clips of
-different lengths are compared on equal terms. The checks themselves are in
-:mod:`musiclib.evaluation.card`.
+:func:`clip_features` makes the clip finite, mono and 22050 Hz; measures the levels of the whole clip
+as given (growth, clipping, silence); then, on at most :data:`MAX_ANALYSIS_SECONDS` of it (the
+middle) scaled to :data:`ANALYSIS_RMS_DB`: the log-mel spectrogram, MFCC + deltas, the flatness of
+octave x 0.19 s patches, the share of frames whose dominant partials stay put, the onset envelope,
+pooled log-mel bands and the one-second segments of the copying and diversity checks.
+:func:`time_statistics` turns the onset envelope and pooled bands into rhythm, tempo and structure
+statistics over windows of a chosen length, so that clips of different lengths compare on equal terms.
 """
 
 from __future__ import annotations
@@ -21,12 +18,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from musiclib.audio import DEFAULT_SR, frame_level_db, resample
-from musiclib.errors import ParameterError
+from musiclib.errors import ParameterError, check_int
 
 __all__ = ["ClipFeatures", "clip_features", "onset_envelope", "time_statistics", "MIN_CLIP_SECONDS",
            "MAX_ANALYSIS_SECONDS"]
 
-# --------------------------------------------------------------------------------------------------
 # Analysis settings
 SR = DEFAULT_SR
 N_FFT = 2048
@@ -51,10 +47,10 @@ SILENCE_FLOOR_DBFS = -80.0
 LOUD_WITHIN_DB = 30.0
 #: Frames per time-frequency patch of the noise check (8 x 512 samples = 0.19 s).
 PATCH_FRAMES = 8
-#: Partials (drone): spectral peaks between these frequencies (Hz), standing this many dB over the
-#: spectrum averaged across PROMINENCE_BINS bins and within PARTIAL_RANGE_DB of the frame's
-#: strongest bin; a frame's N_PARTIALS most prominent are its dominant partials, and the frame is
-#: held when HELD_SHARE of them are still partials DRONE_LAG_SECONDS later.
+#: Partials (drone): spectral peaks in PARTIAL_BAND_HZ standing PARTIAL_PROMINENCE_DB over the
+#: spectrum averaged across PROMINENCE_BINS bins, within PARTIAL_RANGE_DB of the frame's strongest
+#: bin; a frame is held when HELD_SHARE of its N_PARTIALS most prominent are still partials
+#: DRONE_LAG_SECONDS later.
 N_PARTIALS = 4
 HELD_SHARE = 0.75
 PARTIAL_BAND_HZ = (50.0, 8000.0)
@@ -66,8 +62,7 @@ DRONE_LAG_SECONDS = 2.0
 #: Onset-periodicity lags searched (s): 40-240 BPM.
 RHYTHM_LAGS = (0.25, 1.5)
 #: Shuffles of a clip's own onset envelope (or frames) that give the chance level: blocks of
-#: NULL_BLOCK_FRAMES frames (twice the analysis window, so overlapping windows stay together and the
-#: chance level sees the same short-range correlation as the clip) in random order.
+#: NULL_BLOCK_FRAMES frames (so that the chance level keeps the clip's short-range correlation).
 N_NULL_SHUFFLES = 8
 NULL_BLOCK_FRAMES = 8
 #: Windows over which local periodicity is measured for tempo stability (s; hop: half of it).
@@ -78,10 +73,6 @@ STRUCTURE_LAGS = (0.2, 0.3, 0.5)
 #: Length of the segments compared by the copying and diversity checks (s; hop: half of it).
 SEGMENT_SECONDS = 1.0
 SEGMENT_FRAMES = int(round(SEGMENT_SECONDS * FPS))
-
-
-# --------------------------------------------------------------------------------------------------
-# What the card measures on one clip
 
 
 @dataclass
@@ -111,12 +102,7 @@ class ClipFeatures:
 
 
 def clip_features(y: np.ndarray, *, sr: int = SR, what: str = "clip") -> ClipFeatures:
-    """Measure one clip for the card.
-
-    The steps: validate and resample (:func:`_prepared`), level statistics of the whole clip
-    (:func:`_level_features`), then on the analysed excerpt: spectrogram (:func:`_spectrogram`),
-    timbre (MFCC, flatness), dominant partials, onset rhythm and tempo, time structure, and the
-    one-second segments of the copying and diversity checks.
+    """Measure one clip for the card (the steps are in the module docstring).
 
     Parameters
     ----------
@@ -141,7 +127,9 @@ def clip_features(y: np.ndarray, *, sr: int = SR, what: str = "clip") -> ClipFea
 
     y, n_nonfinite = _prepared(y, sr=sr, what=what)
     levels = _level_features(y, n_nonfinite=n_nonfinite)
-    y = _middle(y, MAX_ANALYSIS_SECONDS)
+    n = int(MAX_ANALYSIS_SECONDS * SR)
+    start = max(0, (len(y) - n) // 2)
+    y = y[start : start + n]
     frame_db = _frame_level_db(y)
     loud = frame_db > _loud_floor(frame_db, LOUD_WITHIN_DB)
     S, logmel = _spectrogram(y)
@@ -162,8 +150,7 @@ def clip_features(y: np.ndarray, *, sr: int = SR, what: str = "clip") -> ClipFea
 
 def _prepared(y, *, sr: int, what: str) -> tuple[np.ndarray, int]:
     """``y`` as a finite mono float64 signal at :data:`SR`, and how many samples were NaN/inf."""
-    if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or sr <= 0:
-        raise ParameterError(f"sr={sr!r} must be a positive integer (Hz)")
+    sr = check_int("sr", sr, note="Hz")
     y = np.asarray(getattr(y, "y", y))
     if y.ndim == 2 and min(y.shape) <= 8:  # (channels, n) or (n, channels) -> mono
         y = y.mean(axis=0) if y.shape[0] <= 8 else y.mean(axis=1)
@@ -211,12 +198,6 @@ def _level_features(y: np.ndarray, *, n_nonfinite: int) -> dict:
     }
 
 
-def _middle(y: np.ndarray, seconds: float) -> np.ndarray:
-    n = int(seconds * SR)
-    start = max(0, (len(y) - n) // 2)
-    return y[start : start + n]
-
-
 def _spectrogram(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Power spectrogram ``(n_bins, n_frames)`` and log-mel ``(n_frames, N_MELS)`` (dB, TOP_DB range)
     of ``y`` scaled to :data:`ANALYSIS_RMS_DB`."""
@@ -232,19 +213,16 @@ def _spectrogram(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 @functools.lru_cache(maxsize=1)
 def _mel_basis() -> np.ndarray:
-    """librosa's mel filterbank ``(N_MELS, n_bins)``, applied as a plain matrix product (several times
-    faster than ``librosa.feature.melspectrogram``'s einsum on one thread)."""
+    """librosa's mel filterbank ``(N_MELS, n_bins)``, applied as a plain matrix product (faster than
+    ``librosa.feature.melspectrogram``'s einsum on one thread)."""
     import librosa
 
     return librosa.filters.mel(sr=SR, n_fft=N_FFT, n_mels=N_MELS, fmin=30.0, fmax=SR / 2).astype(np.float32)
 
 
 def onset_envelope(logmel: np.ndarray) -> np.ndarray:
-    """Onset strength ``[shape=(n_frames,)]``: mean rise of the log-mel bands from one frame to the next (dB).
-
-    The measure the rhythm and tempo checks look for a pulse in (``librosa.onset.onset_strength``
-    on the card's log-mel; not to be confused with the frame-to-frame change that
-    :mod:`musiclib.generate` uses to spot a drone in a model's frames).
+    """Onset strength ``[shape=(n_frames,)]``: mean rise of the log-mel bands from one frame to the next
+    (dB), in which the rhythm and tempo checks look for a pulse.
 
     Parameters
     ----------
@@ -281,13 +259,8 @@ def _patch_flatness(S: np.ndarray, frame_db: np.ndarray) -> np.ndarray:
 
 
 def _drone_share(S: np.ndarray, *, loud: np.ndarray, seconds: float) -> float:
-    """Share of the loud frames whose dominant partials stay put: at least HELD_SHARE of them are
-    still spectral peaks (within a bin) DRONE_LAG_SECONDS later.
-
-    A frame's partials are its prominent spectral peaks (local maxima PARTIAL_PROMINENCE_DB over the
-    spectrum averaged across PROMINENCE_BINS bins, within PARTIAL_RANGE_DB of the frame's strongest
-    bin); its dominant partials are the N_PARTIALS most prominent. Levels play no part, so a held
-    tone under flickering bands or a moving frame energy still counts as held.
+    """Share of the loud frames whose dominant partials are still peaks (within a bin) later, as the
+    constants above define. Levels play no part, so a held tone under flickering bands still counts.
     """
     import librosa
     import scipy.ndimage
@@ -386,10 +359,8 @@ def _temporal_information(bands: np.ndarray) -> float:
 
 
 def time_statistics(f: ClipFeatures, *, frames: int | None = None) -> dict[str, np.ndarray]:
-    """Rhythm, tempo and time-structure statistics of a clip, one value per window of ``frames`` frames.
-
-    The card compares generated and reference clips on windows of the same length, since every
-    one of these statistics depends on how long a stretch it sees.
+    """Rhythm, tempo and time-structure statistics of a clip, one value per window of ``frames`` frames
+    (each depends on how long a stretch it sees, so the card compares clips on equal windows).
 
     Parameters
     ----------

@@ -1,28 +1,20 @@
 """The spectrogram-settings study: what each representation and setting loses, measured.
 
-Every measurement is a round trip with no model in between, the way a generation notebook runs it:
-``rep.encode(y)`` makes the frames a model would predict, ``rep.decode(frames, ...)`` turns them back
-into audio, and the audio is compared with the original by
-:func:`musiclib.evaluation.metrics.compare_audio` (spectral convergence and log-spectral distance of
-STFT magnitudes). Whatever a setting loses here, every model that uses it loses too: this is the
-setting's *decode ceiling*.
-
-The comparison uses fixed reference STFTs (:data:`REFERENCE_N_FFTS`, each with a hop of a quarter of
-its window) and averages their dB, whatever the setting's own window and hop. Judged on its own grid
-instead, a setting with a sparse grid (hop half the window) looks best, because few magnitudes are
-easy to match while the audio between them is wrong; and a single reference favours the window
-that equals it.
+Every measurement is a round trip with no model in between: ``rep.encode(y)``, then
+``rep.decode(frames, ...)``, compared with the original by
+:func:`musiclib.evaluation.metrics.compare_audio`. Whatever a setting loses here, every model that
+uses it loses too: this is the setting's *decode ceiling*. The comparison averages the dB of fixed
+reference STFTs (:data:`REFERENCE_N_FFTS`), whatever the setting's own grid: judged on its own grid,
+a sparse grid looks best (few magnitudes are easy to match), and one reference favours its window.
 
 The steps, in the order ``notebooks/01_spectrogram_settings`` takes them:
 
-1. :func:`decode_ceiling` - one clip, one representation: error, time, size (the one-call function
-   other notebooks use to report the ceiling of their representation beside a card);
+1. :func:`decode_ceiling` - one clip, one representation: error, time, size (also used beside the
+   cards of the generating notebooks);
 2. :func:`decode_ceilings` and :func:`ceiling_table` - clips × representations, as DataFrames;
 3. :func:`sweep_settings` - a grid of windows, hops, phase methods and iterations on one excerpt;
 4. :func:`within_budget` and :func:`recommend` - the stated rule that picks a setting;
 5. :func:`plot_ceilings`, :func:`plot_tradeoffs`, :func:`plot_iteration_curve`.
-
-Notebook: 01_spectrogram_settings
 """
 
 from __future__ import annotations
@@ -74,10 +66,8 @@ def _check_sequence(name, values):
 
 # -- 1. one clip, one representation ------------------------------------------------------------
 def reconstruction_error(y: np.ndarray, y_hat: np.ndarray, *, n_ffts=REFERENCE_N_FFTS) -> dict:
-    """Spectral convergence and log-spectral distance of ``y_hat`` against ``y``, in dB.
-
-    :func:`musiclib.evaluation.metrics.compare_audio` at each window of ``n_ffts`` (hop a quarter of
-    it), averaged in dB.
+    """Spectral convergence and log-spectral distance of ``y_hat`` against ``y``, in dB:
+    :func:`musiclib.evaluation.metrics.compare_audio` at each window of ``n_ffts``, averaged.
 
     Parameters
     ----------
@@ -124,35 +114,27 @@ def decode_ceiling(
     rep : musiclib.representations.Representation
         E.g. ``generate.default_representation()``.
     method, n_iter, seed :
-        Phase reconstruction, passed to ``rep.decode`` (ignored by representations with an exact
-        inverse). Pass the generation settings (``**generate.GENERATION_INVERSION``) for the
-        ceiling of the generation path itself.
+        Phase reconstruction, passed to ``rep.decode`` (``**generate.GENERATION_INVERSION`` for the
+        generation path's own ceiling).
     nnls_iter : int, optional
-        For filter-bank representations (mel, logfreq): updates of the non-negative least-squares
-        inverse; None uses ``rep.decode``'s default. Ignored by the others.
+        For filter-bank representations (mel, logfreq): the NNLS inverse's updates (None: the default).
     keep_audio : bool
         Also return the reconstruction as ``y_hat``.
 
     Returns
     -------
     dict
-        ``label`` (:func:`label`), ``representation`` (its name), ``params`` (``rep.params``, which
-        :func:`musiclib.representations.from_params` turns back into ``rep``), ``n_fft`` (None for non-STFT
-        representations), ``hop_length``, ``method``, ``n_iter``; ``sc_db`` and ``lsd_db``
-        (:func:`reconstruction_error`); ``n_features`` (what a model must predict per frame),
-        ``frames_per_second``, ``features_per_second``; ``encode_seconds``, ``decode_seconds``,
-        ``seconds`` (their sum, wall time), ``audio_seconds``, ``real_time_factor``; and
-        ``y_hat [shape=(n_samples,)]`` when ``keep_audio``.
+        ``label`` (:func:`label`), ``representation``, ``params`` (``rep.params``), ``n_fft`` (None
+        for non-STFT representations), ``hop_length``, ``method``, ``n_iter``; ``sc_db`` and
+        ``lsd_db`` (:func:`reconstruction_error`); ``n_features``, ``frames_per_second``,
+        ``features_per_second``; ``encode_seconds``, ``decode_seconds``, ``seconds`` (wall time),
+        ``audio_seconds``, ``real_time_factor``; and ``y_hat [shape=(n_samples,)]`` when ``keep_audio``.
 
     Raises
     ------
     ParameterError
-        ``sr`` differs from ``rep.sr``, ``rep`` is not a representation, or the signal or a phase
-        parameter is bad (raised by the representation, the phase reconstruction or the metrics).
-
-    Notes
-    -----
-    Notebook: 01_spectrogram_settings (and every generating notebook, beside its card).
+        ``sr`` differs from ``rep.sr``, ``rep`` is not a representation, or a bad signal or phase
+        parameter.
 
     Examples
     --------
@@ -201,8 +183,7 @@ def decode_ceiling(
 
 
 def _warm_up(y, rep, **kwargs):
-    """Run once on a short slice, untimed, so one-off costs (imports, FFT plans) are not charged to
-    whichever setting runs first."""
+    """Run once on a short slice, untimed, so one-off costs are not charged to the first setting."""
     n = min(len(y), max(4 * getattr(rep, "n_fft", 1024), rep.sr // 4))
     decode_ceiling(y[:n], sr=rep.sr, rep=rep, **kwargs)
 
@@ -234,10 +215,6 @@ def decode_ceilings(
     pandas.DataFrame
         One row per (representation, clip), in that order, with a ``clip`` column and
         :func:`decode_ceiling`'s keys.
-
-    Notes
-    -----
-    Notebook: 01_spectrogram_settings.
     """
     clips = dict(clips) if isinstance(clips, Mapping) else {f"clip {i}": c for i, c in enumerate(_check_sequence("clips", clips))}
     reps = _check_sequence("reps", reps)
@@ -264,11 +241,9 @@ def ceiling_table(ceilings: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Indexed by ``label``, in the order of the representations, with ``representation``,
-        ``params``, ``n_fft``, ``hop_length``, ``n_features``, ``frames_per_second``, ``features_per_second``;
-        ``sc_db`` (the median over clips), ``sc_worst_db`` and ``sc_best_db`` (the highest and the
-        lowest), ``lsd_db`` (the median); and ``real_time_factor`` (all the audio over all the
-        encode + decode time). :func:`recommend` takes it as it takes the sweep's rows.
+        Indexed by ``label``, in the order of the representations, with :func:`decode_ceiling`'s
+        size columns; ``sc_db`` and ``lsd_db`` (medians over clips), ``sc_worst_db`` and ``sc_best_db``,
+        and ``real_time_factor`` (all the audio over all the time).
     """
     if not isinstance(ceilings, pd.DataFrame) or ceilings.empty:
         raise ParameterError("ceiling_table() needs the DataFrame of decode_ceilings()")
@@ -285,12 +260,9 @@ def ceiling_table(ceilings: pd.DataFrame) -> pd.DataFrame:
 
 # -- 3. a grid of settings on one excerpt -------------------------------------------------------
 def make_excerpt(clips, *, sr: int, duration: float = 10.0, piece_seconds: float = 2.5) -> np.ndarray:
-    """A study excerpt: the loudest piece of each clip in turn, joined with short fades.
-
-    Takes the loudest ``piece_seconds`` of each clip (:func:`musiclib.audio.loud_fragments`; a
-    shorter clip is taken whole), in the given order, cycling through the clips again if they do
-    not reach ``duration``. Each piece fades in and out over :data:`EXCERPT_FADE_SECONDS` (raised
-    cosine), so the joins add no clicks for the reconstructions to be judged on.
+    """A study excerpt: the loudest ``piece_seconds`` of each clip in turn (a shorter clip whole),
+    cycling through the clips until ``duration``, each piece faded in and out over
+    :data:`EXCERPT_FADE_SECONDS` so that the joins add no clicks.
 
     Parameters
     ----------
@@ -309,10 +281,6 @@ def make_excerpt(clips, *, sr: int, duration: float = 10.0, piece_seconds: float
     ------
     ParameterError
         Bad durations, a clip that is not mono, or every clip silent.
-
-    Notes
-    -----
-    Notebook: 01_spectrogram_settings
     """
     from musiclib import audio as _audio
 
@@ -371,9 +339,7 @@ def sweep_settings(
     seed: int = 0,
     keep_audio: bool = False,
 ) -> pd.DataFrame:
-    """:func:`decode_ceiling` of ``y`` under every combination of the given settings.
-
-    The grid is ``representations × n_ffts × hop_lengths × methods × n_iters``.
+    """:func:`decode_ceiling` of ``y`` on the grid representations × n_ffts × hop_lengths × methods × n_iters.
 
     Parameters
     ----------
@@ -404,15 +370,7 @@ def sweep_settings(
     Raises
     ------
     ParameterError
-        A bad signal, setting or combination (the message names it and echoes the value).
-
-    See Also
-    --------
-    recommend, plot_tradeoffs, plot_iteration_curve
-
-    Notes
-    -----
-    Notebook: 01_spectrogram_settings
+        A bad signal, setting or combination.
 
     Examples
     --------
@@ -499,12 +457,9 @@ def _describe(row) -> str:
 
 
 def recommend(rows: pd.DataFrame, *, tolerance_db: float = 1.0, **budgets) -> dict:
-    """Pick a setting by a stated rule: the best spectral convergence within the budgets.
-
-    Rule: keep the rows within the budgets (:func:`within_budget`); among them, every row whose
-    ``sc_db`` is within ``tolerance_db`` of the best counts as a tie (differences that small are not
-    reliable across excerpts), and the tie that gives a model the fewest numbers to predict per
-    second (``features_per_second``) wins.
+    """Pick a setting by a stated rule: among the rows within the budgets (:func:`within_budget`), those
+    within ``tolerance_db`` of the best ``sc_db`` tie (smaller differences do not hold across
+    excerpts), and the tie with the fewest ``features_per_second`` wins.
 
     Parameters
     ----------
@@ -513,25 +468,19 @@ def recommend(rows: pd.DataFrame, *, tolerance_db: float = 1.0, **budgets) -> di
     tolerance_db : float
         SC differences up to this many dB count as ties.
     **budgets :
-        :func:`within_budget`'s ``max_features``, ``max_frames_per_second``,
-        ``min_real_time_factor``, ``representations``.
+        :func:`within_budget`'s keywords.
 
     Returns
     -------
     dict
-        ``setting`` (the chosen row, a Series), ``reason`` (the rule, the budgets, the numbers,
-        and the budgets that leave out the best row of all, as sentences), ``n_candidates`` (rows
-        within the budgets), ``best_sc_db`` (the best SC within them), ``best_overall`` (the row
-        with the best SC of all).
+        ``setting`` (the chosen row, a Series), ``reason`` (the rule and its numbers in sentences,
+        with the budgets that leave out the best row of all), ``n_candidates`` (rows within the
+        budgets), ``best_sc_db`` (the best SC within them), ``best_overall`` (the best row of all).
 
     Raises
     ------
     ParameterError
         A bad budget or tolerance, or no row within the budgets.
-
-    Notes
-    -----
-    Notebook: 01_spectrogram_settings
     """
     check_number("tolerance_db", tolerance_db, low=0)
     over = _over_budget(rows, **budgets)
