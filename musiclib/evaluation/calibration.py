@@ -55,18 +55,16 @@ RATIO_CHECKS = ("drone", "rhythm", "tempo", "structure", "copying", "diversity")
 def held_tone(n_samples: int, *, sr: int = SR, seed: int = 0, prime: np.ndarray | None = None) -> np.ndarray:
     """A drone that moves: a held 3.3-4 kHz tone whose level jumps by up to 12 dB every 23 ms, over
     noise below 400 Hz that jumps by up to 30 dB and carries most of the energy (the frames' energy
-    moves all the time, the partials never do). With ``prime``, the clip begins with it, as a
-    roll-out does.
+    moves all the time, the partials never do).
 
     Parameters
     ----------
     n_samples : int
-        Length of the clip.
     sr : int
         Sample rate in Hz.
     seed : int
     prime : np.ndarray [shape=(n_prime,)], optional
-        Real audio to begin with (at most ``n_samples``).
+        Real audio the clip begins with (as a roll-out does), at most ``n_samples``.
 
     Returns
     -------
@@ -121,7 +119,7 @@ def tempo_drift(n_samples: int, *, sr: int = SR, seed: int = 0, bpm: float = 90.
 
 
 def failure_cases(training: list, held_out: list, *, sr: int = SR, seed: int = 0) -> dict[str, list[np.ndarray]]:
-    """The calibration cases, each a list of clips as long as the held-out clips.
+    """The calibration cases, one clip per held-out clip (``identical``: at least two), as long as it.
 
     ``real`` (the held-out clips), ``white_noise``, ``shaped_noise``, ``chord`` (a sustained A-minor
     chord), ``held_tone`` (the first 3/8 of each held-out clip, then :func:`held_tone`), ``growing``
@@ -138,8 +136,7 @@ def failure_cases(training: list, held_out: list, *, sr: int = SR, seed: int = 0
 
     Returns
     -------
-    dict
-        case name -> list of np.ndarray, one clip per held-out clip (``identical``: at least two).
+    dict of case name -> list of np.ndarray
     """
     from musiclib import synth
 
@@ -229,11 +226,10 @@ def _worst(vals, rule: str, *, real: bool) -> float:
 
 
 def suggest_threshold(check: str, real_worst: float, failure_best: float) -> float:
-    """Where :func:`calibrate` puts a threshold: between real music's worst and the failure's best.
-
-    Ratio checks (:data:`RATIO_CHECKS`): their geometric mean, the failure's raised to at least a
-    tenth of the real (so a failure at ~0 does not drag the threshold to ~0). Others: the midpoint
-    (real worst + 1 when the failure is infinite).
+    """Where :func:`calibrate` puts a threshold between real music's worst and the failure's best:
+    for :data:`RATIO_CHECKS` their geometric mean, the failure's raised to at least a tenth of the
+    real (so a failure at ~0 does not drag the threshold to ~0); for others the midpoint (real worst
+    + 1 when the failure is infinite).
 
     Parameters
     ----------
@@ -275,7 +271,7 @@ def calibrate(
     Parameters
     ----------
     clips : list of np.ndarray, a Corpus, or dict name -> list
-        Real music, at least 3 clips per set (6 or more is better).
+        Real music, at least 3 clips per set.
     sr : int
         Sample rate of the clips in Hz.
     n_splits : int
@@ -283,14 +279,13 @@ def calibrate(
     seed : int
         Seeds the splits and the failure cases.
     clip_seconds : float, optional
-        Cut each clip to its first ``clip_seconds`` (tests use short clips); None keeps them whole.
+        Cut each clip to its first ``clip_seconds`` (None: whole).
     progress : bool
         Print a line per card.
 
     Returns
     -------
     CalibrationResult
-        ``print(result)`` shows the table.
     """
     n_splits = check_int("n_splits", n_splits)
     sets = clips if isinstance(clips, dict) else {"music": clips}
@@ -347,13 +342,11 @@ def calibration_sets(corpus_dirs=None, *, sr: int = SR, pattern: str = "loop_*",
     Parameters
     ----------
     corpus_dirs : path or list of paths, optional
-        Folders of real music.
     sr : int
         Sample rate in Hz.
     pattern : str
-        Glob that picks the music files of a folder (default: Sonic Pi's loops, not its one-shots).
+        Glob of the music files of a folder (default: Sonic Pi's loops, not its one-shots).
     seconds : float
-        Length of every clip (s).
 
     Returns
     -------

@@ -377,11 +377,7 @@ def _jsonable(x):
     if isinstance(x, (float, np.floating)):
         x = float(x)
         return None if math.isnan(x) else ("inf" if x == math.inf else "-inf" if x == -math.inf else x)
-    if isinstance(x, np.integer):
-        return int(x)
-    if isinstance(x, np.bool_):
-        return bool(x)
-    return x
+    return x.item() if isinstance(x, np.generic) else x
 
 
 RESULT_WORDS = {True: "pass", False: "FAIL", None: "n/a"}

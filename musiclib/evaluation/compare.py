@@ -58,8 +58,8 @@ def model_runs(root=None, *, sr: int = SR, min_seconds: float = MIN_CLIP_SECONDS
     -------
     dict
         ``label -> {"approach", "model", "variant", "clock", "clips": list of np.ndarray
-        [shape=(n_samples,)], "sr", "meta": dict, "run_dir": Path}``, in approach order, labels such
-        as ``"02_linear_regression · ridge · clock"``.
+        [shape=(n_samples,)], "sr", "meta", "run_dir"}`` in approach order, labels such as
+        ``"02_linear_regression · ridge · clock"``.
     """
     from musiclib import audio
     from musiclib.tools import outputs
@@ -107,15 +107,15 @@ def model_runs(root=None, *, sr: int = SR, min_seconds: float = MIN_CLIP_SECONDS
 
 def card_clips(clips: dict, *, training, reference, sr: int = SR, seed: int = 0, prefix: str | None = None,
                features: dict | None = None) -> dict[str, Card]:
-    """One musicality card per model: each model's clips against the same training and reference audio.
+    """One musicality card per model, all against the same training and reference audio.
 
     Parameters
     ----------
     clips : dict
         label -> list of np.ndarray [shape=(n_samples,)], each model's clips at ``sr`` Hz.
     training, reference, sr, seed, features :
-        As :func:`~musiclib.evaluation.card.musicality_card` (one seed for every model, so their
-        cards are comparable; ``features`` defaults to a new cache shared by these cards).
+        As :func:`~musiclib.evaluation.card.musicality_card` (one seed for every model;
+        ``features`` defaults to a new cache shared by these cards).
     prefix : str, optional
         Put before each label in the card's caption (the notebook's number, say ``"02"``).
 
@@ -127,8 +127,7 @@ def card_clips(clips: dict, *, training, reference, sr: int = SR, seed: int = 0,
     Raises
     ------
     ParameterError
-        ``clips`` is not a non-empty dict with string labels, ``prefix`` is not a string, or the
-        card refuses the clips.
+        ``clips`` is not a non-empty dict with string labels, a bad ``prefix``, or the card refuses.
     """
     from musiclib.evaluation.card import musicality_card
 
@@ -150,11 +149,10 @@ def card_frame(cards: dict[str, Card], *, decode_ceiling: float | None = None, i
 
     Parameters
     ----------
-    cards : dict
-        label -> :class:`~musiclib.evaluation.card.Card`
+    cards : dict of label -> :class:`~musiclib.evaluation.card.Card`
     decode_ceiling : float, optional
-        The representation's decode ceiling (SC dB, :func:`musiclib.evaluation.sweep.decode_ceiling`),
-        added as the last column ``"decode ceiling SC dB"``.
+        The representation's :func:`~musiclib.evaluation.sweep.decode_ceiling` (SC dB), added as the
+        last column ``"decode ceiling SC dB"``.
     index_name : str
         Name of the index (``"model"`` within one notebook).
 
@@ -163,11 +161,6 @@ def card_frame(cards: dict[str, Card], *, decode_ceiling: float | None = None, i
     pandas.DataFrame
         Each check's value (NaN where it does not apply), ``passed`` (e.g. ``"9/11"``), ``failed``
         (names), and the decode ceiling when given.
-
-    Raises
-    ------
-    ParameterError
-        ``decode_ceiling`` is not a finite number, or ``index_name`` is not a string.
     """
     import pandas as pd
 
@@ -206,8 +199,7 @@ def ranking(cards: dict[str, Card]):
     Returns
     -------
     pandas.DataFrame
-        Index: label, best first; columns ``rank``, ``passed`` (count), ``distribution`` (the card's
-        value), ``failed`` (names).
+        Index: label, best first; columns ``rank``, ``passed``, ``distribution``, ``failed``.
     """
     import pandas as pd
 
@@ -233,11 +225,10 @@ def verdict(cards: dict[str, Card], *, baselines: dict[str, Card]) -> str:
 
     Parameters
     ----------
-    cards : dict
-        label -> Card of each model.
-    baselines : dict
-        label -> Card of each baseline a model must beat (not a training excerpt, which passes all
-        but copying by construction).
+    cards : dict of label -> Card
+        Each model's card.
+    baselines : dict of label -> Card
+        Each baseline a model must beat (not a training excerpt, which passes all but copying).
 
     Returns
     -------
@@ -315,13 +306,13 @@ def _check_names(checks, *, one: bool = False) -> tuple[str, ...]:
 
 def passes(card: Card, checks) -> bool:
     """Whether none of ``checks`` fails on ``card`` (a check that does not apply does not fail; a card
-    with no verdict, :attr:`Card.refused`, passes nothing).
+    with no verdict passes nothing).
 
     Parameters
     ----------
     card : Card
     checks : str or sequence of str
-        Names in :data:`~musiclib.evaluation.card.CHECKS`, e.g. ``("noise", "drone", "blowup")``.
+        Names in :data:`~musiclib.evaluation.card.CHECKS` (as in every function below).
 
     Returns
     -------
@@ -332,38 +323,33 @@ def passes(card: Card, checks) -> bool:
 
 
 def failed_checks(cards: dict[str, Card], checks) -> dict[str, list[str]]:
-    """Which of ``checks`` fail on each card.
+    """Which of ``checks`` fail on each card: label -> their names, in the order of ``checks``.
 
     Parameters
     ----------
-    cards : dict
-        label -> Card
+    cards : dict of label -> Card
     checks : str or sequence of str
-        Names in :data:`~musiclib.evaluation.card.CHECKS`.
 
     Returns
     -------
     dict
-        label -> the names among ``checks`` that fail on that card, in the order of ``checks``.
     """
     names = _check_names(checks)
     return {label: [k for k in names if c.checks[k]["passed"] is False] for label, c in cards.items()}
 
 
 def check_text(card: Card, checks) -> str:
-    """Checks of one card in words, for a conclusion.
+    """Checks of one card in words: ``"noise 0.41 pass, drone 0.62 FAIL, tempo nan n/a"`` (``"no
+    verdict"`` for every check of a card that gives none).
 
     Parameters
     ----------
     card : Card
     checks : str or sequence of str
-        Names in :data:`~musiclib.evaluation.card.CHECKS`.
 
     Returns
     -------
     str
-        Each check's value and result: ``"noise 0.41 pass, drone 0.62 FAIL, tempo nan n/a"`` (``"no
-        verdict"`` for every check of a card that gives none).
     """
     return ", ".join(f"{k} {card.checks[k]['value']:.2f} "
                      + ("no verdict" if card.refused else RESULT_WORDS[card.checks[k]["passed"]])
@@ -371,20 +357,18 @@ def check_text(card: Card, checks) -> str:
 
 
 def check_change(before: Card, after: Card, check: str) -> str:
-    """One check from one card to another, in words: ``"0.01 (fails) to 0.74 (passes; threshold 0.46)"``.
+    """One check from one card to another, in words: ``"0.01 (fails) to 0.74 (passes; threshold 0.46)"``
+    (or ``no verdict``, or ``not judged`` where the check does not apply).
 
     Parameters
     ----------
     before, after : Card
         The model without and with the change (the beat clock, say).
     check : str
-        A name in :data:`~musiclib.evaluation.card.CHECKS`.
 
     Returns
     -------
     str
-        Each value with ``passes``, ``fails``, ``no verdict`` (:attr:`Card.refused`) or ``not
-        judged`` (the check does not apply), and ``after``'s threshold.
     """
     (check,) = _check_names(check, one=True)
     for name, c in (("before", before), ("after", after)):
@@ -400,14 +384,13 @@ def check_change(before: Card, after: Card, check: str) -> str:
 
 
 def check_values(cards: dict[str, Card], check: str) -> str:
-    """One check across cards, with its threshold: ``"VAE 0.31, cVAE 0.42 (pass <= 0.56)"``.
+    """One check across cards, with the first card's threshold: ``"VAE 0.31, cVAE 0.42 (pass <= 0.56)"``.
 
     Parameters
     ----------
-    cards : dict
-        label -> Card (a non-empty dict; the threshold is the first card's).
+    cards : dict of label -> Card
+        Not empty.
     check : str
-        A name in :data:`~musiclib.evaluation.card.CHECKS`.
 
     Returns
     -------
@@ -428,7 +411,7 @@ def real_continuation(clips, *, start: int, n_samples: int) -> tuple[str, np.nda
     Parameters
     ----------
     clips : sequence of musiclib.corpus.Clip
-        Candidates in order (e.g. ``held_out.clips``), each with ``name`` and ``y [shape=(n_samples,)]``.
+        Candidates in order (e.g. ``held_out.clips``).
     start : int
         Samples of the prime (``n_prime_frames * rep.hop_length``), >= 0.
     n_samples : int
@@ -437,7 +420,6 @@ def real_continuation(clips, *, start: int, n_samples: int) -> tuple[str, np.nda
     Returns
     -------
     name : str
-        The clip's name.
     y : np.ndarray [shape=(<= n_samples,)]
 
     Raises
@@ -465,16 +447,14 @@ def first_clips(clips: dict, *, real: tuple[str, np.ndarray] | None = None, suff
     clips : dict
         label -> non-empty list of np.ndarray [shape=(n_samples,)], each model's clips.
     real : (str, np.ndarray), optional
-        The real continuation's name and audio (:func:`real_continuation`), the first row, labelled
-        ``"real: <name> (after the prime)"``.
+        :func:`real_continuation`'s result, the first row (``"real: <name> (after the prime)"``).
     suffix : str
         Added to every model's label (its temperature, say: ``" (T=0.7)"``).
 
     Returns
     -------
     dict
-        label -> np.ndarray [shape=(n_samples,)], for :func:`musiclib.display.audio_table` or
-        :func:`musiclib.display.raw_and_processed`.
+        label -> np.ndarray [shape=(n_samples,)], for :func:`musiclib.display.audio_table`.
     """
     if not isinstance(clips, dict) or not clips:
         raise ParameterError(f"clips must be a non-empty dict of label -> list of clips, not {clips!r:.80}")
@@ -488,8 +468,7 @@ def first_clips(clips: dict, *, real: tuple[str, np.ndarray] | None = None, suff
         if not (isinstance(real, tuple) and len(real) == 2 and isinstance(real[0], str)
                 and isinstance(real[1], np.ndarray) and real[1].ndim == 1):
             raise ParameterError(f"real must be a (name, y) pair from real_continuation, not {real!r:.80}")
-        name, y = real
-        rows[f"real: {name} (after the prime)"] = y
+        rows[f"real: {real[0]} (after the prime)"] = real[1]
     return rows | {f"{label}{suffix}": c[0] for label, c in clips.items()}
 
 
@@ -509,13 +488,12 @@ def _stacked_axes(n: int, axes, *, height, what: str, sharex: bool = False) -> l
 
 
 def plot_frames(frames: dict, rep, *, title: str | None = None, axes=None, height: float = 1.7):
-    """Spectrograms one above the other: the first clip of each model beside the real music, say.
+    """Spectrograms one above the other (:func:`musiclib.display.plot_representation`).
 
     Parameters
     ----------
     frames : dict
-        label -> np.ndarray [shape=(n_frames, rep.n_features)], frames in ``rep``'s representation,
-        each drawn with :func:`musiclib.display.plot_representation`.
+        label -> np.ndarray [shape=(n_frames, rep.n_features)], frames in ``rep``'s representation.
     rep : Representation
     title : str, optional
         The figure's title.
@@ -542,12 +520,12 @@ def plot_frames(frames: dict, rep, *, title: str | None = None, axes=None, heigh
 
 
 def plot_onset_strength(clips: dict, *, sr: int, beat_times, bpm: float, axes=None, height: float = 2.3):
-    """Where each clip's energy falls against a clock: its onset strength, with the clock's beats marked.
+    """Each clip's onset strength against a clock, with the clock's beats marked.
 
     Parameters
     ----------
     clips : dict
-        label -> np.ndarray [shape=(n_samples,)], one clip per model (its first, say).
+        label -> np.ndarray [shape=(n_samples,)], one clip per model.
     sr : int
         Sample rate of the clips in Hz.
     beat_times : np.ndarray [shape=(n_beats,)]
@@ -560,7 +538,6 @@ def plot_onset_strength(clips: dict, *, sr: int, beat_times, bpm: float, axes=No
     Returns
     -------
     list of matplotlib Axes
-        Each titled ``"<label>: onset strength"``; the first holds the legend.
     """
     import librosa
 
@@ -584,8 +561,7 @@ def plot_onset_strength(clips: dict, *, sr: int, beat_times, bpm: float, axes=No
 
 def lag1_correlation(frames_list) -> float:
     """How predictable a representation's frames are from the one before: the median over features of
-    the correlation between a feature's value in a frame and in the next (pooled over files, never
-    across a file boundary).
+    the correlation between a feature's value in a frame and in the next (never across files).
 
     Parameters
     ----------
@@ -597,7 +573,7 @@ def lag1_correlation(frames_list) -> float:
     float
         In [-1, 1]; a feature that never changes counts as 0.
     """
-    if isinstance(frames_list, np.ndarray) or not isinstance(frames_list, (list, tuple)) or not frames_list:
+    if not isinstance(frames_list, (list, tuple)) or not frames_list:
         raise ParameterError("frames_list must be a non-empty list of arrays of shape (n_frames, n_features)")
     try:
         arrays = [np.asarray(f, dtype=np.float64) for f in frames_list]

@@ -109,7 +109,7 @@ def clip_features(y: np.ndarray, *, sr: int = SR, what: str = "clip") -> ClipFea
     y : np.ndarray [shape=(n_samples,)]
         May hold NaN/inf (counted, then treated as zeros).
     sr : int
-        Sample rate of ``y`` in Hz; resampled to 22050 Hz when different.
+        Sample rate of ``y`` in Hz (resampled to :data:`SR`).
     what : str
         Name of the clip in error messages.
 
@@ -120,8 +120,7 @@ def clip_features(y: np.ndarray, *, sr: int = SR, what: str = "clip") -> ClipFea
     Raises
     ------
     ParameterError
-        ``y`` is not a 1-D numeric signal or is shorter than :data:`MIN_CLIP_SECONDS`, or ``sr``
-        is not a positive integer.
+        A bad ``sr``, or ``y`` is not a 1-D numeric signal of at least :data:`MIN_CLIP_SECONDS`.
     """
     import librosa
 
@@ -221,13 +220,8 @@ def _mel_basis() -> np.ndarray:
 
 
 def onset_envelope(logmel: np.ndarray) -> np.ndarray:
-    """Onset strength ``[shape=(n_frames,)]``: mean rise of the log-mel bands from one frame to the next
-    (dB), in which the rhythm and tempo checks look for a pulse.
-
-    Parameters
-    ----------
-    logmel : np.ndarray [shape=(n_frames, n_mels)]
-        Log-mel spectrogram in dB (``ClipFeatures.logmel``).
+    """Onset strength ``[shape=(n_frames,)]`` of ``logmel [shape=(n_frames, n_mels)]`` (dB): the mean
+    rise of the bands from one frame to the next, in which the rhythm and tempo checks look for a pulse.
     """
     import librosa
 
@@ -366,17 +360,17 @@ def time_statistics(f: ClipFeatures, *, frames: int | None = None) -> dict[str, 
     ----------
     f : ClipFeatures
     frames : int, optional
-        Window length in frames (hop 512 at 22050 Hz); consecutive windows from the start, the
-        remainder left out. Default (or when the clip is shorter): the whole clip.
+        Window length in frames, windows from the start (the remainder left out); by default, or
+        when the clip is shorter, the whole clip.
 
     Returns
     -------
-    dict
-        ``"periodicity"`` (onset periodicity above chance, >= 0), ``"periodicity_raw"`` (peak of the
-        onset envelope's autocorrelation in RHYTHM_LAGS), ``"periodicity_null"`` (its chance level),
-        ``"beat_period"`` (lag of that peak, s), ``"tempo_stability"`` (whole-window periodicity over
-        that of its 3-s sub-windows; nan for windows under 6 s) and ``"temporal_information"`` (nats
-        between frames STRUCTURE_LAGS apart, above chance) -> np.ndarray [shape=(n_windows,)].
+    dict of str -> np.ndarray [shape=(n_windows,)]
+        ``"periodicity"`` (onset periodicity above chance, >= 0), ``"periodicity_raw"`` (the peak of
+        the onset envelope's autocorrelation in RHYTHM_LAGS), ``"periodicity_null"`` (its chance
+        level), ``"beat_period"`` (its lag, s), ``"tempo_stability"`` (whole-window periodicity over
+        that of its 3-s sub-windows; nan under 6 s), ``"temporal_information"`` (nats between frames
+        STRUCTURE_LAGS apart, above chance).
     """
     n = len(f.onset_env)
     frames = n if frames is None or frames >= n else int(frames)

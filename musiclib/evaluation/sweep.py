@@ -72,14 +72,14 @@ def reconstruction_error(y: np.ndarray, y_hat: np.ndarray, *, n_ffts=REFERENCE_N
     Parameters
     ----------
     y, y_hat : np.ndarray [shape=(n_samples,)]
-        The original and the reconstruction (``y_hat`` is trimmed or padded to ``len(y)``).
+        The original and the reconstruction (trimmed or padded to ``len(y)``).
     n_ffts : sequence of int
         Reference windows in samples.
 
     Returns
     -------
     dict
-        ``sc_db`` (lower is better; -20 dB is an error of 10 % in norm) and ``lsd_db``.
+        ``sc_db`` (lower is better) and ``lsd_db``.
     """
     scores = [_metrics.compare_audio(y, y_hat, n_fft=n_fft) for n_fft in _check_sequence("n_ffts", n_ffts)]
     return {key: float(np.mean([s[key] for s in scores])) for key in ("sc_db", "lsd_db")}
@@ -112,7 +112,6 @@ def decode_ceiling(
     sr : int
         Sample rate in Hz; must equal ``rep.sr``.
     rep : musiclib.representations.Representation
-        E.g. ``generate.default_representation()``.
     method, n_iter, seed :
         Phase reconstruction, passed to ``rep.decode`` (``**generate.GENERATION_INVERSION`` for the
         generation path's own ceiling).
@@ -133,17 +132,7 @@ def decode_ceiling(
     Raises
     ------
     ParameterError
-        ``sr`` differs from ``rep.sr``, ``rep`` is not a representation, or a bad signal or phase
-        parameter.
-
-    Examples
-    --------
-    >>> from musiclib import synth
-    >>> from musiclib.representations import MelSpectrogram
-    >>> y = synth.synthetic_mix(duration=1.0, sr=22050)
-    >>> r = decode_ceiling(y, sr=22050, rep=MelSpectrogram(n_fft=1024, n_mels=128), n_iter=4)
-    >>> r["label"], r["n_features"], r["sc_db"] < -5
-    ('mel-128 1024/256', 128, True)
+        ``sr`` differs from ``rep.sr``, ``rep`` is not a representation, or a bad signal or setting.
     """
     if not isinstance(rep, _reps.Representation):
         raise ParameterError(f"decode_ceiling() needs a musiclib representation as rep, got {type(rep).__name__}")
@@ -201,20 +190,17 @@ def decode_ceilings(
     Parameters
     ----------
     clips : mapping of str to np.ndarray [shape=(n_samples,)], or sequence of arrays
-        Mono clips at ``sr`` (e.g. ``{c.path.stem: c.y for c in corpus}``); a sequence is named
-        ``clip 0``, ``clip 1``, ...
+        Mono clips at ``sr`` (a sequence is named ``clip 0``, ``clip 1``, ...).
     sr : int
         Sample rate in Hz.
     reps : sequence of Representation
-        The candidates, each at ``sr``.
     **options
-        ``method``, ``n_iter``, ``nnls_iter``, ``seed`` of :func:`decode_ceiling` (same defaults).
+        ``method``, ``n_iter``, ``nnls_iter``, ``seed`` of :func:`decode_ceiling`.
 
     Returns
     -------
     pandas.DataFrame
-        One row per (representation, clip), in that order, with a ``clip`` column and
-        :func:`decode_ceiling`'s keys.
+        One row per (representation, clip), in that order: ``clip`` and :func:`decode_ceiling`'s keys.
     """
     clips = dict(clips) if isinstance(clips, Mapping) else {f"clip {i}": c for i, c in enumerate(_check_sequence("clips", clips))}
     reps = _check_sequence("reps", reps)
@@ -223,15 +209,16 @@ def decode_ceilings(
     if "keep_audio" in options:
         raise ParameterError("decode_ceilings() keeps no audio: call decode_ceiling(keep_audio=True) on one clip")
     _warm_up(np.asarray(next(iter(clips.values()))), reps[0], **options)
-    rows = [
+    return pd.DataFrame([
         {"clip": name, **decode_ceiling(y, sr=sr, rep=rep, **options)}
         for rep, (name, y) in itertools.product(reps, clips.items())
-    ]
-    return pd.DataFrame(rows)
+    ])
 
 
 def ceiling_table(ceilings: pd.DataFrame) -> pd.DataFrame:
-    """One row per representation: its size, and its decode ceiling over the clips.
+    """One row per representation, indexed by ``label``: :func:`decode_ceilings`' size columns, the
+    median ``sc_db`` and ``lsd_db`` over clips, ``sc_worst_db``, ``sc_best_db``, and
+    ``real_time_factor`` (all the audio over all the time).
 
     Parameters
     ----------
@@ -241,9 +228,6 @@ def ceiling_table(ceilings: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Indexed by ``label``, in the order of the representations, with :func:`decode_ceiling`'s
-        size columns; ``sc_db`` and ``lsd_db`` (medians over clips), ``sc_worst_db`` and ``sc_best_db``,
-        and ``real_time_factor`` (all the audio over all the time).
     """
     if not isinstance(ceilings, pd.DataFrame) or ceilings.empty:
         raise ParameterError("ceiling_table() needs the DataFrame of decode_ceilings()")
@@ -348,29 +332,21 @@ def sweep_settings(
     sr : int
         Sample rate in Hz.
     n_ffts : sequence of int
-        Window (and FFT) lengths in samples, powers of two >= 16.
+        Window lengths in samples, powers of two >= 16.
     hop_lengths : sequence of int, optional
-        Hops in samples; combinations with a hop longer than half the window are left out.
-        None: a quarter of each window.
+        Hops in samples (None: a quarter of each window); hops over half the window are left out.
     representations : sequence of str or dict
-        Representation names (``"linear"``, ``"log"``, ...) or parameter dicts with a ``"name"``
-        (``{"name": "mel", "n_mels": 128}``), without ``n_fft`` and ``hop_length``.
+        Names (``"linear"``, ...) or parameter dicts (``{"name": "mel", "n_mels": 128}``).
     methods : sequence of str
         Phase methods from :data:`musiclib.phase.METHODS` (``"pghi"`` runs at 0 iterations only).
     n_iters : sequence of int
-        Phase iterations.
     seed, keep_audio :
-        As :func:`decode_ceiling` (``keep_audio`` adds the ``y_hat`` column).
+        As :func:`decode_ceiling`.
 
     Returns
     -------
     pandas.DataFrame
         One row per setting, in grid order, with :func:`decode_ceiling`'s keys.
-
-    Raises
-    ------
-    ParameterError
-        A bad signal, setting or combination.
 
     Examples
     --------
@@ -385,13 +361,11 @@ def sweep_settings(
     hop_lengths = None if hop_lengths is None else [check_int("hop_lengths", h, low=1) for h in _check_sequence("hop_lengths", hop_lengths)]
     plan = _plan(_check_sequence("representations", representations), n_ffts, hop_lengths,
                  _check_sequence("methods", methods), _check_sequence("n_iters", n_iters), sr=sr)
-    kwargs = {"seed": seed, "keep_audio": keep_audio}
     _warm_up(np.asarray(y), plan[0][0], method=plan[0][1], n_iter=min(plan[0][2], 2), seed=seed)
-    rows = [
-        decode_ceiling(y, sr=sr, rep=rep, method=method, n_iter=n_iter, **kwargs)
+    return pd.DataFrame([
+        decode_ceiling(y, sr=sr, rep=rep, method=method, n_iter=n_iter, seed=seed, keep_audio=keep_audio)
         for rep, method, n_iter in plan
-    ]
-    return pd.DataFrame(rows)
+    ])
 
 
 # -- 4. the rule --------------------------------------------------------------------------------
@@ -410,9 +384,9 @@ def within_budget(
     rows : pandas.DataFrame
         :func:`sweep_settings`' rows or a :func:`ceiling_table`.
     max_features : int, optional
-        Most features per frame (what a model must predict at each step).
+        Most features per frame (what a model predicts at each step).
     max_frames_per_second : float, optional
-        Most frames per second of audio (a sequence model's steps per second).
+        Most frames (a sequence model's steps) per second of audio.
     min_real_time_factor : float, optional
         Least seconds of audio per second of encode + decode time.
     representations : sequence of str, optional
@@ -421,7 +395,6 @@ def within_budget(
     Returns
     -------
     pandas.DataFrame
-        The rows that fit, in their order.
     """
     over = _over_budget(rows, max_features=max_features, max_frames_per_second=max_frames_per_second,
                         min_real_time_factor=min_real_time_factor, representations=representations)
@@ -548,8 +521,8 @@ def plot_ceilings(table: pd.DataFrame, *, ax=None):
 
 
 def plot_tradeoffs(rows: pd.DataFrame, *, axes=None):
-    """Three panels against window length: error (SC), speed (real-time factor), and size (features
-    per second of audio); one line per hop (and representation, method, iterations).
+    """Error (SC), speed (real-time factor) and size (features per second) against window length, one
+    line per hop (and representation, method, iterations).
 
     Parameters
     ----------
@@ -582,13 +555,13 @@ def plot_tradeoffs(rows: pd.DataFrame, *, axes=None):
 
 
 def plot_iteration_curve(rows: pd.DataFrame, *, ax=None):
-    """Spectral convergence against phase iterations, one line per method (PGHI alone, which does
-    not iterate, as a dashed level).
+    """Spectral convergence against phase iterations, one line per method (a method that does not
+    iterate as a dashed level).
 
     Parameters
     ----------
     rows : pandas.DataFrame
-        :func:`sweep_settings`' rows at one window and hop, several methods and ``n_iters``.
+        :func:`sweep_settings`' rows at one window and hop.
     ax : matplotlib Axes, optional
 
     Returns
