@@ -187,11 +187,9 @@ class CalibrationResult:
         splits and, for failures, the value nearest to passing; then the suggested and current threshold."""
         import pandas as pd
 
-        rows = pd.DataFrame(self.values)
-        table = {}
-        for case, group in rows.groupby("case", sort=False):
-            table[case] = {c: _worst(group[c].tolist(), CHECKS[c], real=(case == "real")) for c in CHECKS}
-        out = pd.DataFrame(table)
+        groups = pd.DataFrame(self.values).groupby("case", sort=False)
+        out = pd.DataFrame({case: {c: _worst(g[c].tolist(), CHECKS[c], real=(case == "real")) for c in CHECKS}
+                            for case, g in groups})
         out["suggested"] = [self.suggested[c]["suggested"] for c in out.index]
         out["current"] = [self.suggested[c]["current"] for c in out.index]
         out.index.name = "check"
@@ -322,9 +320,8 @@ def _suggest(rows) -> dict:
     suggested = {}
     for check, rule in CHECKS.items():
         real = _worst([r[check] for r in rows if r["case"] == "real"], rule, real=True)
-        fails = [_worst([r[check] for r in rows if r["case"] == c], rule, real=False) for c in NAMED_FAILURES[check]]
-        fails = [f for f in fails if not math.isnan(f)]
-        fail = (min(fails) if rule == "max" else max(fails)) if fails else math.nan
+        # the named failures' value nearest to passing
+        fail = _worst([r[check] for r in rows if r["case"] in NAMED_FAILURES[check]], rule, real=False)
         suggested[check] = {
             "real_worst": real,
             "failure_best": fail,

@@ -129,7 +129,7 @@ def clip_features(y: np.ndarray, *, sr: int = SR, what: str = "clip") -> ClipFea
     n = int(MAX_ANALYSIS_SECONDS * SR)
     start = max(0, (len(y) - n) // 2)
     y = y[start : start + n]
-    frame_db = _frame_level_db(y)
+    frame_db = frame_level_db(y, frame_length=N_FFT, hop_length=HOP)
     loud = frame_db > _loud_floor(frame_db, LOUD_WITHIN_DB)
     S, logmel = _spectrogram(y)
     mfcc = librosa.feature.mfcc(S=logmel.T, n_mfcc=N_MFCC)
@@ -161,17 +161,10 @@ def _prepared(y, *, sr: int, what: str) -> tuple[np.ndarray, int]:
         raise ParameterError(f"{what} is {len(y) / sr:.3f} s long; the card needs clips of at least {MIN_CLIP_SECONDS} s")
     y = y.astype(np.float64)
     bad = ~np.isfinite(y)
-    n_nonfinite = int(np.count_nonzero(bad))
-    if n_nonfinite:
-        y[bad] = 0.0
+    y[bad] = 0.0
     if sr != SR:
         y = resample(y.astype(np.float32), orig_sr=sr, target_sr=SR).astype(np.float64)
-    return y, n_nonfinite
-
-
-def _frame_level_db(y: np.ndarray) -> np.ndarray:
-    """Level of each analysis frame in dBFS ``[shape=(n_frames,)]`` (RMS over n_fft samples)."""
-    return frame_level_db(y, frame_length=N_FFT, hop_length=HOP)
+    return y, int(np.count_nonzero(bad))
 
 
 def _loud_floor(frame_db: np.ndarray, within_db: float) -> float:
@@ -181,7 +174,7 @@ def _loud_floor(frame_db: np.ndarray, within_db: float) -> float:
 
 def _level_features(y: np.ndarray, *, n_nonfinite: int) -> dict:
     """Duration, level, clipping, growth and silence of the whole clip as given."""
-    level = _frame_level_db(y)
+    level = frame_level_db(y, frame_length=N_FFT, hop_length=HOP)
     # growth: median frame level of the last quarter over the first (floor -100 dBFS); medians of
     # dB levels, so a blow-up that saturates at full scale still shows its climb
     quarter = max(1, len(level) // 4)
