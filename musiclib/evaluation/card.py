@@ -290,8 +290,7 @@ def _level_checks(gen, ref) -> dict:
 
 
 def _time_checks(gen, ref, *, cache: dict) -> dict:
-    """Rhythm, tempo and structure, generated against reference on windows of the same length
-    (the shorter of the two sets' median analysed lengths)."""
+    """Rhythm, tempo and structure on windows of the shorter of the sets' median analysed lengths."""
     frames = int(min(np.median([len(f.onset_env) for f in gen]), np.median([len(f.onset_env) for f in ref])))
 
     def pooled(feats):

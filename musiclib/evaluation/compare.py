@@ -73,7 +73,7 @@ def model_runs(root=None, *, sr: int = SR, min_seconds: float = MIN_CLIP_SECONDS
             runs = outputs.list_runs(approach, root=base)
         except ParameterError:  # a folder whose name is no approach
             continue
-        first = len(rows)
+        mine: dict[str, dict] = {}
         for run_dir in reversed(runs):  # newest first: the first run of a label wins
             try:
                 meta = json.loads((run_dir / "meta.json").read_text())
@@ -91,17 +91,16 @@ def model_runs(root=None, *, sr: int = SR, min_seconds: float = MIN_CLIP_SECONDS
                 per_clip = [params.get("model")] * len(entries)
             for model in dict.fromkeys(per_clip):
                 label = _label(approach, model, params.get("variant"), params.get("clock"))
-                if label in rows:
+                if label in mine:
                     continue
                 files = [run_dir / e["file"] for e, m in zip(entries, per_clip) if m == model]
                 clips = [y for y in (audio.load(f, sr=sr, allow_silent=True)[0] for f in files) if len(y) >= min_seconds * sr]
                 if clips:
-                    rows[label] = {"approach": approach, "model": model, "variant": params.get("variant"),
+                    mine[label] = {"approach": approach, "model": model, "variant": params.get("variant"),
                                    "clock": params.get("clock"), "clips": clips, "sr": sr, "meta": meta,
                                    "run_dir": Path(run_dir)}
         # within an approach, in the order the notebook saved them (oldest run first)
-        mine = sorted(list(rows.items())[first:], key=lambda kv: runs.index(kv[1]["run_dir"]))
-        rows = dict(list(rows.items())[:first] + mine)
+        rows.update(sorted(mine.items(), key=lambda kv: runs.index(kv[1]["run_dir"])))
     return rows
 
 

@@ -205,16 +205,24 @@ def _spectrogram(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 @functools.lru_cache(maxsize=1)
 def _mel_basis() -> np.ndarray:
-    """librosa's mel filterbank ``(N_MELS, n_bins)``, applied as a plain matrix product (faster than
-    ``librosa.feature.melspectrogram``'s einsum on one thread)."""
+    """librosa's mel filterbank ``(N_MELS, n_bins)``, for a plain product (faster than melspectrogram)."""
     import librosa
 
     return librosa.filters.mel(sr=SR, n_fft=N_FFT, n_mels=N_MELS, fmin=30.0, fmax=SR / 2).astype(np.float32)
 
 
 def onset_envelope(logmel: np.ndarray) -> np.ndarray:
-    """Onset strength ``[shape=(n_frames,)]`` of ``logmel [shape=(n_frames, n_mels)]`` (dB): the mean
-    rise of the bands from one frame to the next, in which the rhythm and tempo checks look for a pulse.
+    """Onset strength: the mean rise of the log-mel bands from one frame to the next, in which the
+    rhythm and tempo checks look for a pulse.
+
+    Parameters
+    ----------
+    logmel : np.ndarray [shape=(n_frames, n_mels)]
+        Log-mel spectrogram in dB (``ClipFeatures.logmel``).
+
+    Returns
+    -------
+    np.ndarray [shape=(n_frames,)]
     """
     import librosa
 
@@ -222,11 +230,8 @@ def onset_envelope(logmel: np.ndarray) -> np.ndarray:
 
 
 def _patch_flatness(S: np.ndarray, frame_db: np.ndarray) -> np.ndarray:
-    """Energy-weighted sub-band log10 flatness of the loud octave x PATCH_FRAMES patches.
-
-    Noise has i.i.d. exponential power in every bin of such a patch (log10 flatness -0.25, the
-    highest a random signal reaches); tones are peaky along frequency, drum hits along time.
-    """
+    """Energy-weighted sub-band log10 flatness of the loud octave x PATCH_FRAMES patches (noise has
+    i.i.d. exponential power in every bin, log10 flatness -0.25; tones and hits are peaky)."""
     n = S.shape[1] // PATCH_FRAMES
     if n == 0:
         return np.empty(0, np.float32)
@@ -247,8 +252,7 @@ def _patch_flatness(S: np.ndarray, frame_db: np.ndarray) -> np.ndarray:
 
 def _drone_share(S: np.ndarray, *, loud: np.ndarray, seconds: float) -> float:
     """Share of the loud frames whose dominant partials are still peaks (within a bin) later, as the
-    constants above define. Levels play no part, so a held tone under flickering bands still counts.
-    """
+    constants above define (levels play no part, so a held tone under flickering bands still counts)."""
     import librosa
     import scipy.ndimage
 
@@ -270,11 +274,8 @@ def _drone_share(S: np.ndarray, *, loud: np.ndarray, seconds: float) -> float:
 
 
 def _periodicity(env: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Peak of the normalised, overlap-corrected autocorrelation of onset envelopes within RHYTHM_LAGS.
-
-    ``env`` has shape ``(..., n_frames)``; returns the peak value in [0, 1] and its lag (s), each
-    of shape ``env.shape[:-1]``. Lags are searched up to half the envelope's length.
-    """
+    """Peak in [0, 1] of the normalised, overlap-corrected autocorrelation of onset envelopes
+    ``(..., n_frames)`` within RHYTHM_LAGS (at most half the length), and its lag (s)."""
     import librosa
 
     x = env - env.mean(axis=-1, keepdims=True)
@@ -311,8 +312,7 @@ def _rhythm_statistics(env: np.ndarray) -> dict:
 
 
 def _block_shuffles(n: int) -> np.ndarray:
-    """N_NULL_SHUFFLES orders of ``n`` frames ``[shape=(N_NULL_SHUFFLES, n)]``: blocks of NULL_BLOCK_FRAMES
-    frames in random order (seeded, so a clip's features do not vary from call to call)."""
+    """N_NULL_SHUFFLES orders of ``n`` frames: blocks of NULL_BLOCK_FRAMES in random order (seeded)."""
     rng = np.random.default_rng(0)
     n_blocks = n // NULL_BLOCK_FRAMES
     blocks = np.arange(n_blocks * NULL_BLOCK_FRAMES).reshape(n_blocks, NULL_BLOCK_FRAMES)
@@ -330,8 +330,7 @@ def _gaussian_information(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _temporal_information(bands: np.ndarray) -> float:
-    """Mean information between pooled log-mel frames STRUCTURE_LAGS apart, minus that of the frames
-    shuffled in blocks (nats, >= 0)."""
+    """Mean information (nats) between pooled log-mel frames STRUCTURE_LAGS apart, above chance."""
     n = len(bands)
     X = bands.astype(np.float64)
     lags = [k for k in (int(round(s * FPS)) for s in STRUCTURE_LAGS) if 0 < k < n // 2]

@@ -293,9 +293,9 @@ def make_excerpt(clips, *, sr: int, duration: float = 10.0, piece_seconds: float
 
 
 def _plan(representations, n_ffts, hop_lengths, methods, n_iters, *, sr):
-    """The grid's representations and phase settings, in the order they run. Hops longer than half
-    the window are left out (too little overlap for phase reconstruction); "pghi" does not iterate,
-    so it runs once, at n_iter 0."""
+    """The grid's (representation, method, n_iter) in run order; hops over half the window are left out
+    (too little overlap), and "pghi" runs once, at n_iter 0.
+    """
     plan = []
     for spec, n_fft in itertools.product(representations, n_ffts):
         params = {"name": spec} if isinstance(spec, str) else dict(spec)
@@ -398,10 +398,7 @@ def within_budget(
     """
     over = _over_budget(rows, max_features=max_features, max_frames_per_second=max_frames_per_second,
                         min_real_time_factor=min_real_time_factor, representations=representations)
-    keep = pd.Series(True, index=rows.index)
-    for excluded in over.values():
-        keep &= ~excluded
-    return rows[keep]
+    return rows[~np.any([np.zeros(len(rows), bool), *over.values()], axis=0)]
 
 
 def _over_budget(rows, *, max_features=None, max_frames_per_second=None, min_real_time_factor=None,
