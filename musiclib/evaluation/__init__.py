@@ -1,17 +1,10 @@
-"""Measuring, off the data path: reconstruction metrics, the musicality card, baselines, the settings sweep.
+"""Measuring, off the data path.
 
-:mod:`~musiclib.evaluation.metrics`
-    Spectral convergence, log-spectral distance, SNR, :func:`~musiclib.evaluation.metrics.compare_audio`.
-:mod:`~musiclib.evaluation.card`
-    The musicality card: calibrated checks for generated audio (``python -m musiclib card``).
-:mod:`~musiclib.evaluation.features`
-    What the card measures on one clip (levels, spectrum, partials, onsets, time statistics).
-:mod:`~musiclib.evaluation.calibration`
-    The failure cases and the calibration run behind the card's thresholds (``python -m musiclib calibrate``).
-:mod:`~musiclib.evaluation.compare`
-    One card per saved model, ranked, with a verdict: the tables of ``notebooks/08_compare``.
-:mod:`~musiclib.evaluation.baselines`
-    Clips that know nothing about music (shaped noise, shuffled frames, training excerpts), scored beside models.
-:mod:`~musiclib.evaluation.sweep`
-    The spectrogram-settings sweep of ``notebooks/01_spectrogram_settings``.
+- :mod:`~musiclib.evaluation.metrics`: reconstruction metrics (spectral convergence, LSD, SNR);
+- :mod:`~musiclib.evaluation.card`: the musicality card (``python -m musiclib card``);
+- :mod:`~musiclib.evaluation.features`: what the card measures on one clip;
+- :mod:`~musiclib.evaluation.calibration`: the card's failure cases and thresholds (``... calibrate``);
+- :mod:`~musiclib.evaluation.compare`: cards side by side, ranked, with a verdict;
+- :mod:`~musiclib.evaluation.baselines`: clips that know nothing about music, scored beside models;
+- :mod:`~musiclib.evaluation.sweep`: the spectrogram-settings sweep (``notebooks/01``).
 """

@@ -33,11 +33,11 @@ def _clips(training, name="training") -> list[np.ndarray]:
     return clips
 
 
-def _durations(durations, n, sr) -> list[int]:
+def _durations(durations, sr) -> list[int]:
     if durations is None:
-        durations = [5.0] * n
+        durations = [5.0] * 5
     elif np.isscalar(durations):
-        durations = [float(durations)] * n
+        durations = [float(durations)] * 5
     out = []
     for d in durations:
         if not np.isfinite(d) or d <= 0:
@@ -83,7 +83,7 @@ def noise_with_spectrum(
 
 
 def shaped_noise(training, *, sr: int = DEFAULT_SR, durations=None, seed: int = 0) -> list[np.ndarray]:
-    """Noise shaped with the training clips' average power spectrum, one clip per duration (s).
+    """Noise shaped with the training clips' :func:`average_spectrum`, one clip per duration.
 
     Parameters
     ----------
@@ -91,7 +91,7 @@ def shaped_noise(training, *, sr: int = DEFAULT_SR, durations=None, seed: int = 
     sr : int
         Sample rate in Hz (of ``training`` and of the returned clips).
     durations : float or list of float, optional
-        Seconds per returned clip (default: five clips of 5 s).
+        Seconds per returned clip (default: five clips of 5 s), as in every baseline below.
     seed : int
 
     Returns
@@ -100,7 +100,7 @@ def shaped_noise(training, *, sr: int = DEFAULT_SR, durations=None, seed: int = 
     """
     spectrum = average_spectrum(training)
     rng = np.random.default_rng(seed)
-    return [noise_with_spectrum(spectrum, n_samples=n, rng=rng) for n in _durations(durations, 5, sr)]
+    return [noise_with_spectrum(spectrum, n_samples=n, rng=rng) for n in _durations(durations, sr)]
 
 
 def shuffled_frames(training, *, sr: int = DEFAULT_SR, durations=None, seed: int = 0) -> list[np.ndarray]:
@@ -115,7 +115,7 @@ def shuffled_frames(training, *, sr: int = DEFAULT_SR, durations=None, seed: int
     D = np.concatenate([librosa.stft(c, n_fft=N_FFT, hop_length=HOP) for c in clips], axis=1)
     rng = np.random.default_rng(seed)
     out = []
-    for n in _durations(durations, 5, sr):
+    for n in _durations(durations, sr):
         n_frames = 1 + n // HOP
         pick = rng.integers(0, D.shape[1], n_frames)
         y = librosa.istft(D[:, pick], hop_length=HOP, length=n)
@@ -132,7 +132,7 @@ def training_excerpt(training, *, sr: int = DEFAULT_SR, durations=None, seed: in
     clips = _clips(training)
     rng = np.random.default_rng(seed)
     out = []
-    for n in _durations(durations, 5, sr):
+    for n in _durations(durations, sr):
         long = [c for c in clips if len(c) >= n]
         c = long[rng.integers(len(long))] if long else max(clips, key=len)
         start = int(rng.integers(0, len(c) - min(n, len(c)) + 1))

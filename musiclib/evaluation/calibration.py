@@ -1,20 +1,13 @@
 """Setting the musicality card's thresholds on data: the failure cases, the calibration run, its table.
 
 Procedure (:func:`calibrate`): for each set of real music, several times, shuffle its clips (seeded)
-and cut them into thirds by clip: training, reference, and held-out real music playing the part of
-"generated". For each split, compute the card of the held-out real clips and of every case in
-:func:`failure_cases`, and record each check's value in threshold space (value minus the
-reference-derived base for blowup/clipping/dropout). For each check, the suggested threshold
-(:func:`suggest_threshold`) lies between the worst value real music reached over all sets and
-splits and the value nearest to passing that the failures named for the check
-(:data:`NAMED_FAILURES`) reached. The thresholds in use are
-:data:`musiclib.evaluation.card.THRESHOLDS`; :data:`musiclib.evaluation.card.CALIBRATION` records
-the run that set them (``python -m musiclib calibrate --corpus DIR ...`` repeats it).
-
-The calibration records values, not verdicts: a third of a set of 8-s clips is often less reference
-than the card gives a verdict against (:data:`musiclib.evaluation.card.MIN_REFERENCE_SECONDS`), and
-the card still measures every value then. Its progress lines name the checks whose value is past the
-threshold.
+and cut them into thirds: training, reference, and held-out real music playing "generated". For each
+split, card the held-out clips and every case of :func:`failure_cases`, and record each check's value
+in threshold space (minus the reference's base for blowup/clipping/dropout). Each suggested threshold
+(:func:`suggest_threshold`) lies between the worst value real music reached and the value nearest to
+passing that the check's :data:`NAMED_FAILURES` reached. It records values, not verdicts (a third of
+a set is often too little reference for one). The thresholds in use are
+:data:`musiclib.evaluation.card.THRESHOLDS`, set by ``python -m musiclib calibrate --corpus DIR ...``.
 """
 
 from __future__ import annotations
@@ -25,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from musiclib.errors import ParameterError
+from musiclib.errors import ParameterError, check_int
 from musiclib.evaluation import baselines
 from musiclib.evaluation.card import CHECKS, SR, THRESHOLDS, format_value, musicality_card
 
@@ -60,23 +53,18 @@ RATIO_CHECKS = ("drone", "rhythm", "tempo", "structure", "copying", "diversity")
 
 
 def held_tone(n_samples: int, *, sr: int = SR, seed: int = 0, prime: np.ndarray | None = None) -> np.ndarray:
-    """A drone that moves: a held 3.3-4 kHz tone under tremolo, over low bands that flicker.
-
-    Three partials (3300, 3520, 3960 Hz) whose level jumps at random by up to 12 dB every 23 ms,
-    over noise below 400 Hz whose level jumps by up to 30 dB as often and which carries most of
-    the energy: the frames' energy and low bands move all the time, while the partials never do.
-    With ``prime``, the clip begins with it (as a roll-out begins with its prime) and the drone
-    follows: what 04's convolutional model made.
+    """A drone that moves: a held 3.3-4 kHz tone whose level jumps by up to 12 dB every 23 ms, over
+    noise below 400 Hz that jumps by up to 30 dB and carries most of the energy (the frames' energy
+    moves all the time, the partials never do).
 
     Parameters
     ----------
     n_samples : int
-        Length of the clip.
     sr : int
         Sample rate in Hz.
     seed : int
     prime : np.ndarray [shape=(n_prime,)], optional
-        Real audio to begin with (at most ``n_samples``).
+        Real audio the clip begins with (as a roll-out does), at most ``n_samples``.
 
     Returns
     -------
@@ -131,16 +119,13 @@ def tempo_drift(n_samples: int, *, sr: int = SR, seed: int = 0, bpm: float = 90.
 
 
 def failure_cases(training: list, held_out: list, *, sr: int = SR, seed: int = 0) -> dict[str, list[np.ndarray]]:
-    """The calibration cases, each a list of clips as long as the held-out clips.
+    """The calibration cases, one clip per held-out clip (``identical``: at least two), as long as it.
 
-    ``real`` (the held-out clips themselves), ``white_noise``, ``shaped_noise`` (training's average
-    spectrum), ``chord`` (a sustained A-minor chord of harmonic tones), ``held_tone`` (the first
-    3/8 of each held-out clip, then a held tone under tremolo over flickering low bands,
-    :func:`held_tone`), ``growing`` (a tone under noise
-    growing exponentially by 80 dB, clipped at full scale as a file would be), ``silence``,
-    ``excerpt`` (verbatim excerpts of training clips), ``identical`` (one held-out clip repeated),
-    ``shuffled_frames`` (training frames in random order, :func:`baselines.shuffled_frames`) and
-    ``tempo_drift`` (drums gliding from 90 to 144 BPM, :func:`tempo_drift`).
+    ``real`` (the held-out clips), ``white_noise``, ``shaped_noise``, ``chord`` (a sustained A-minor
+    chord), ``held_tone`` (the first 3/8 of each held-out clip, then :func:`held_tone`), ``growing``
+    (a tone under noise growing by 80 dB, clipped at full scale), ``silence``, ``excerpt``
+    (:func:`~musiclib.evaluation.baselines.training_excerpt`), ``identical`` (one held-out clip
+    repeated), ``shuffled_frames`` and ``tempo_drift`` (:func:`tempo_drift` from 90 BPM).
 
     Parameters
     ----------
@@ -151,8 +136,7 @@ def failure_cases(training: list, held_out: list, *, sr: int = SR, seed: int = 0
 
     Returns
     -------
-    dict
-        case name -> list of np.ndarray, one clip per held-out clip (``identical``: at least two).
+    dict of case name -> list of np.ndarray
     """
     from musiclib import synth
 
@@ -203,11 +187,9 @@ class CalibrationResult:
         splits and, for failures, the value nearest to passing; then the suggested and current threshold."""
         import pandas as pd
 
-        rows = pd.DataFrame(self.values)
-        table = {}
-        for case, group in rows.groupby("case", sort=False):
-            table[case] = {c: _worst(group[c].tolist(), CHECKS[c], real=(case == "real")) for c in CHECKS}
-        out = pd.DataFrame(table)
+        groups = pd.DataFrame(self.values).groupby("case", sort=False)
+        out = pd.DataFrame({case: {c: _worst(g[c].tolist(), CHECKS[c], real=(case == "real")) for c in CHECKS}
+                            for case, g in groups})
         out["suggested"] = [self.suggested[c]["suggested"] for c in out.index]
         out["current"] = [self.suggested[c]["current"] for c in out.index]
         out.index.name = "check"
@@ -242,12 +224,10 @@ def _worst(vals, rule: str, *, real: bool) -> float:
 
 
 def suggest_threshold(check: str, real_worst: float, failure_best: float) -> float:
-    """Where :func:`calibrate` puts a threshold: between real music's worst and the failure's best.
-
-    Ratio checks (:data:`RATIO_CHECKS`): the geometric mean of the real worst and the failure best,
-    the latter raised to at least a tenth of the former (so a failure at ~0 does not drag the
-    threshold down to ~0). Other checks: the arithmetic midpoint (real worst + 1 when the failure
-    is infinite).
+    """Where :func:`calibrate` puts a threshold between real music's worst and the failure's best:
+    for :data:`RATIO_CHECKS` their geometric mean, the failure's raised to at least a tenth of the
+    real (so a failure at ~0 does not drag the threshold to ~0); for others the midpoint (real worst
+    + 1 when the failure is infinite).
 
     Parameters
     ----------
@@ -283,14 +263,13 @@ def calibrate(
     clip_seconds: float | None = None,
     progress: bool = False,
 ) -> CalibrationResult:
-    """Measure every card statistic on held-out real music and on each failure case; suggest thresholds.
-
-    The procedure is in the module docstring.
+    """Measure every card statistic on held-out real music and on each failure case; suggest thresholds
+    (the procedure is in the module docstring).
 
     Parameters
     ----------
     clips : list of np.ndarray, a Corpus, or dict name -> list
-        Real music, at least 3 clips per set (6 or more is better).
+        Real music, at least 3 clips per set.
     sr : int
         Sample rate of the clips in Hz.
     n_splits : int
@@ -298,17 +277,15 @@ def calibrate(
     seed : int
         Seeds the splits and the failure cases.
     clip_seconds : float, optional
-        Cut each clip to its first ``clip_seconds`` (tests use short clips); None keeps them whole.
+        Cut each clip to its first ``clip_seconds`` (None: whole).
     progress : bool
         Print a line per card.
 
     Returns
     -------
     CalibrationResult
-        ``print(result)`` shows the table.
     """
-    if isinstance(n_splits, bool) or not isinstance(n_splits, (int, np.integer)) or n_splits < 1:
-        raise ParameterError(f"n_splits={n_splits!r} must be a positive integer")
+    n_splits = check_int("n_splits", n_splits)
     sets = clips if isinstance(clips, dict) else {"music": clips}
     rows = []
     for set_name, set_clips in sets.items():
@@ -343,9 +320,8 @@ def _suggest(rows) -> dict:
     suggested = {}
     for check, rule in CHECKS.items():
         real = _worst([r[check] for r in rows if r["case"] == "real"], rule, real=True)
-        fails = [_worst([r[check] for r in rows if r["case"] == c], rule, real=False) for c in NAMED_FAILURES[check]]
-        fails = [f for f in fails if not math.isnan(f)]
-        fail = (min(fails) if rule == "max" else max(fails)) if fails else math.nan
+        # the named failures' value nearest to passing
+        fail = _worst([r[check] for r in rows if r["case"] in NAMED_FAILURES[check]], rule, real=False)
         suggested[check] = {
             "real_worst": real,
             "failure_best": fail,
@@ -356,22 +332,18 @@ def _suggest(rows) -> dict:
 
 
 def calibration_sets(corpus_dirs=None, *, sr: int = SR, pattern: str = "loop_*", seconds: float = 8.0) -> dict:
-    """The music :func:`calibrate` was run on: nine synthetic mixes, plus each given folder's clips.
-
-    From each folder the files matching ``pattern`` (all audio files when none match) are loaded
-    mono at ``sr``, at most ``seconds`` of each from its middle (whole songs, such as the Nexuiz
-    soundtrack, begin with intros); shorter clips (the Sonic Pi loops) are repeated to ``seconds``.
+    """The music :func:`calibrate` was run on: nine synthetic mixes, plus each given folder's clips:
+    the middle ``seconds`` of each file matching ``pattern`` (all when none match), shorter clips
+    repeated to ``seconds``.
 
     Parameters
     ----------
     corpus_dirs : path or list of paths, optional
-        Folders of real music.
     sr : int
         Sample rate in Hz.
     pattern : str
-        Glob that picks the music files of a folder (default: Sonic Pi's loops, not its one-shots).
+        Glob of the music files of a folder (default: Sonic Pi's loops, not its one-shots).
     seconds : float
-        Length of every clip (s).
 
     Returns
     -------

@@ -1,67 +1,28 @@
 """The musicality card: objective checks for generated audio, calibrated on data.
 
-Every earlier experiment judged its output by ear, and its failures had names: noise, drones,
-blow-ups, dropouts, no pulse, frames with no order, and models that hand back their training data.
-The card turns each failure into a measured statistic with a threshold:
+Each failure heard in earlier experiments (noise, drones, blow-ups, clipping, dropouts, no pulse, a
+drifting tempo, frames with no order, copying, clips all alike) is a measured statistic with a
+threshold: :data:`CHECKS` names them in display order with their direction (``"max"``: passes when
+value <= threshold), :data:`DESCRIPTIONS` says what each measures, :data:`THRESHOLDS` holds the
+thresholds that :func:`musiclib.evaluation.calibration.calibrate` set (:data:`CALIBRATION` records
+that run). Most checks are relative to held-out real music (ratios to the reference's statistic, or,
+for blowup, clipping and dropout, margins over the reference's worst clip), so the thresholds carry
+over from one corpus to another. Checks on a set of clips take the median over its clips (the level
+checks: the worst clip); rhythm, tempo and structure compare generated and reference clips on windows
+of the same length. What is measured on each clip is :mod:`musiclib.evaluation.features`.
 
-============ ======================================================================== =====================
-check        statistic (value)                                                        passes when
-============ ======================================================================== =====================
-distribution Fréchet distance of log-mel (and MFCC + delta) frame statistics to the    value <= threshold
-             reference, rescaled so 0 is the reference against itself and 1 is noise
-             shaped with the reference's average spectrum; the worse of the two,
-             clipped at 0 (closer to the reference than its own halves are)
-noise        share of loud time-frequency patches (octave x 0.19 s) whose spectral    value <= threshold
-             flatness exceeds 90 % of the reference's
-drone        share of the time the dominant partials move (a frame drones when three   value >= threshold
-             of its four most prominent spectral peaks are still peaks two seconds
-             later), relative to the reference's; levels play no part, so a held
-             tone under flickering low bands or a moving frame energy is a drone
-blowup       worst clip's level growth (median dB of the last quarter minus the       value <= ref + margin
-             first); infinite when a clip holds NaN/inf samples
-clipping     worst clip's share of samples at full scale (abs >= 0.999)               value <= ref + margin
-dropout      worst clip's share of silent frames (50 dB below its loud level, or      value <= ref + margin
-             below -80 dBFS)
-rhythm       onset-strength periodicity (autocorrelation peak at 0.25-1.5 s lags)     value >= threshold
-             above chance (the same envelope shuffled in blocks), relative to the
-             reference's
-tempo        tempo stability: the whole clip's periodicity over the mean periodicity  value >= threshold
-             of its 3-s windows (a drifting tempo smears the whole clip's peak),
-             relative to the reference's; n/a for clips under 6 s
-structure    time structure: Gaussian mutual information between 8-band log-mel      value >= threshold
-             frames 0.2-0.5 s apart, above that of the same frames shuffled,
-             relative to the reference's (frames in random order have none)
-copying      10th percentile of each generated second's distance to its nearest       value >= threshold
-             training second, relative to the same for the reference clips
-diversity    each generated second's distance to the nearest second of the other      value >= threshold
-             generated clips, relative to the same among the reference clips
-============ ======================================================================== =====================
-
-Checks on a set of clips take the median over its clips (the level checks: the worst clip); rhythm,
-tempo and structure compare generated and reference clips on windows of the same length. Most
-thresholds are relative to the reference (ratios, or margins over its worst clip), so they carry
-over from one corpus to another. :data:`THRESHOLDS` were set by
-:func:`musiclib.evaluation.calibration.calibrate`; :data:`CALIBRATION` records that run.
-
-What is measured on each clip, and how, is :mod:`musiclib.evaluation.features`: the level checks
-(blowup, clipping, dropout) see each clip whole and as given; every other check sees at most 30 s
-of it (the middle), scaled to -20 dBFS RMS so that gain differences between a model's output and
-the corpus do not count. The reference (and training) clips must be finite and not silent. See
-``notebooks/08_compare``.
-
-With too little reference the verdicts say more about the few seconds held out than about the clips:
-below :data:`MIN_REFERENCE_FILES` files or :data:`MIN_REFERENCE_SECONDS` analysed seconds, the card
-still measures every check's value but gives no pass/fail (:attr:`Card.refused` says how much
-reference there is and how much is needed); :func:`check_reference` raises instead.
+With less reference than :data:`MIN_REFERENCE_FILES` clips holding :data:`MIN_REFERENCE_SECONDS`
+analysed seconds, the card still measures every value but gives no verdict (:attr:`Card.refused`);
+:func:`check_reference` raises instead. See ``notebooks/08_compare``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from musiclib.audio import MAX_SR
 from musiclib.errors import ParameterError, ReferenceTooSmallError, check_int
@@ -82,26 +43,16 @@ __all__ = ["Card", "CHECKS", "DESCRIPTIONS", "THRESHOLDS", "CALIBRATION", "music
            "format_value", "MIN_REFERENCE_FILES", "MIN_REFERENCE_SECONDS", "reference_size", "check_reference",
            "no_verdict", "ReferenceTooSmallError"]
 
-# --------------------------------------------------------------------------------------------------
 # Settings of the checks (the analysis settings are in musiclib.evaluation.features)
 #: Percentile of the reference's loud-patch flatness that a "noisy" generated patch exceeds.
 NOISE_PERCENTILE = 90.0
 #: Bootstrap resamples for the distribution interval.
 N_BOOTSTRAP = 100
 
-#: The least reference (held-out real music) the card gives a verdict against: this many clips ...
+#: The least reference the card gives a verdict against: this many clips holding this many analysed
+#: seconds (each counts at most MAX_ANALYSIS_SECONDS); chosen by ``benchmarks/reference_size.py``.
 MIN_REFERENCE_FILES = 3
-#: ... holding this many analysed seconds between them (each clip counts at most
-#: :data:`~musiclib.evaluation.features.MAX_ANALYSIS_SECONDS`). Both were chosen by
-#: ``benchmarks/reference_size.py``: the smallest reference (in files, then in seconds) from which the
-#: overall verdict against random draws of that size agrees in at least 90 % of draws with the verdict
-#: against a large reference, on whole songs (nexuiz-music) and on short loops (sonic-pi-samples), the
-#: larger of the two corpora's minima. Its printed tables give the agreement of each check and the
-#: spread of each value at every size (the distribution check is the least stable).
 MIN_REFERENCE_SECONDS = 30.0
-
-# --------------------------------------------------------------------------------------------------
-# The checks, their thresholds, and the calibration that set them
 
 #: The checks in display order, with the direction of each threshold.
 CHECKS = {
@@ -133,8 +84,6 @@ DESCRIPTIONS = {
 }
 
 #: Threshold of each check (blowup, clipping, dropout: a margin over the reference's worst clip).
-#: Set by ``python -m musiclib calibrate --corpus data/sonic-pi-samples --corpus data/nexuiz-music``;
-#: :data:`CALIBRATION` holds its table.
 THRESHOLDS = {
     "distribution": 0.5,
     "noise": 0.56,
@@ -152,9 +101,7 @@ THRESHOLDS = {
 DROPOUT_CAP = 0.9
 
 #: The calibration run behind THRESHOLDS, as ``python -m musiclib calibrate --corpus data/sonic-pi-samples
-#: --corpus data/nexuiz-music`` printed it (6 splits of each set, seed 0, 8-s clips: 9 synthetic mixes
-#: of ``musiclib.synth`` at 96-136 BPM, the 17 Sonic Pi loops repeated to 8 s, and the middle 8 s of
-#: the 17 Nexuiz songs). Each threshold is the suggestion rounded to two significant digits.
+#: --corpus data/nexuiz-music`` printed it; each threshold is its suggestion to two significant digits.
 CALIBRATION = """
 distribution <=      0.5   suggested    0.498   real worst    0.367   named failures' best    0.629 (shaped_noise, white_noise)
 noise        <=     0.56   suggested    0.556   real worst    0.233   named failures' best    0.879 (white_noise, shaped_noise)
@@ -183,10 +130,6 @@ copying        0.54         5.69           3.9    6.27       3.05      5.5      
 diversity     0.636        0.365          0.44 0.00769       1.28    0.346      n/a      1.3    0.00297             1.75        0.372      0.201      0.2
 cells: real = the worst value over splits; each failure = its value closest to passing; blowup/clipping/dropout are margins above the reference's worst clip
 """
-
-# --------------------------------------------------------------------------------------------------
-# Statistics
-
 
 def _gauss(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     X = np.asarray(X, dtype=np.float64)
@@ -222,12 +165,8 @@ def frechet_distance(mu1, C1, mu2, C2, *, sqrt_C2: np.ndarray | None = None) -> 
 
 
 def _nn_distance(queries: np.ndarray, sources: list[np.ndarray]) -> np.ndarray:
-    """RMS (dB) distance from each query segment to its nearest sliding window of any source.
-
-    ``queries``: (n, L * d) mean-removed segments; ``sources``: (n_frames, d) log-mel arrays whose
-    windows of L frames, at every frame offset, are mean-removed the same way. Computed in blocks
-    (a long training set has too many windows to hold at once).
-    """
+    """RMS (dB) distance from each mean-removed segment ``queries [shape=(n, L * d)]`` to its nearest
+    mean-removed window of L frames of any log-mel in ``sources`` (each ``(n_frames, d)``), in blocks."""
     L = SEGMENT_FRAMES
     n, dim = queries.shape
     best = np.full(n, np.inf)
@@ -253,10 +192,6 @@ def _nanmedian(values) -> float:
     v = np.asarray(values, dtype=np.float64)
     v = v[np.isfinite(v)]
     return float(np.median(v)) if len(v) else math.nan
-
-
-# --------------------------------------------------------------------------------------------------
-# The checks: each returns {"value", "base", "threshold", "detail"}
 
 
 def _result(name: str, value: float, *, base: float = 0.0, threshold: float | None = None, **detail) -> dict:
@@ -355,8 +290,7 @@ def _level_checks(gen, ref) -> dict:
 
 
 def _time_checks(gen, ref, *, cache: dict) -> dict:
-    """Rhythm, tempo and structure, generated against reference on windows of the same length
-    (the shorter of the two sets' median analysed lengths)."""
+    """Rhythm, tempo and structure on windows of the shorter of the sets' median analysed lengths."""
     frames = int(min(np.median([len(f.onset_env) for f in gen]), np.median([len(f.onset_env) for f in ref])))
 
     def pooled(feats):
@@ -420,10 +354,6 @@ def _diversity(gen, ref, *, cache: dict) -> dict:
     return _ratio_check("diversity", float(np.median(dg)), float(np.median(dr)), unit="dB (median distance)")
 
 
-# --------------------------------------------------------------------------------------------------
-# The card
-
-
 def format_value(x) -> str:
     """A card value as text: 3 significant digits, ``n/a`` for nan, ``inf``, ``-`` for None."""
     if x is None:
@@ -446,11 +376,7 @@ def _jsonable(x):
     if isinstance(x, (float, np.floating)):
         x = float(x)
         return None if math.isnan(x) else ("inf" if x == math.inf else "-inf" if x == -math.inf else x)
-    if isinstance(x, np.integer):
-        return int(x)
-    if isinstance(x, np.bool_):
-        return bool(x)
-    return x
+    return x.item() if isinstance(x, np.generic) else x
 
 
 RESULT_WORDS = {True: "pass", False: "FAIL", None: "n/a"}
@@ -472,9 +398,7 @@ class Card:
     label : str, optional
         Shown as the table's caption.
     refused : str, optional
-        Why the card gives no verdict (too little reference: how much there is and how much is
-        needed); then every check's ``passed`` and :attr:`passed` are None, though the values are
-        measured.
+        Why the card gives no verdict (too little reference); then every ``passed`` is None.
     """
 
     checks: dict
@@ -486,8 +410,7 @@ class Card:
 
     @property
     def passed(self) -> bool | None:
-        """True when no check failed (checks that do not apply count as not failed); None when the card
-        gives no verdict (:attr:`refused`)."""
+        """True when no check failed (checks that do not apply do not fail); None when :attr:`refused`."""
         if self.refused:
             return None
         return all(c["passed"] is not False for c in self.checks.values())
@@ -553,13 +476,11 @@ def no_verdict(cards) -> str:
     Returns
     -------
     str
-        ``""`` when every card has a verdict, else ``"No verdict for <labels, or any card>: <why>."``
-        (:attr:`Card.refused`: how much reference there is and how much is needed).
+        ``""`` when every card has a verdict, else ``"No verdict for <labels, or any card>: <why>."``.
     """
     if not isinstance(cards, dict):
         if isinstance(cards, (str, bytes)) or not hasattr(cards, "__iter__"):
             raise ParameterError(f"cards must be a dict of label -> Card or a list of Card, not {type(cards).__name__}")
-        cards = list(cards)
         cards = {getattr(c, "label", None) or f"card {i}": c for i, c in enumerate(cards)}
     wrong = [label for label, c in cards.items() if not isinstance(c, Card)]
     if wrong:
@@ -626,8 +547,7 @@ def reference_size(reference, *, sr: int = SR) -> tuple[int, float]:
     -------
     files : int
     seconds : float
-        The sum over clips of each clip's duration, at most
-        :data:`~musiclib.evaluation.features.MAX_ANALYSIS_SECONDS` each (what the card analyses).
+        The sum of the clips' durations, each at most ``MAX_ANALYSIS_SECONDS``.
 
     Raises
     ------
@@ -652,8 +572,7 @@ def check_reference(reference, *, sr: int = SR) -> tuple[int, float]:
     Raises
     ------
     ReferenceTooSmallError
-        Too little reference; the message (and the error's attributes) say how much there is and how
-        much is needed.
+        Too little reference; the message and attributes say how much there is and is needed.
     ParameterError
         As :func:`reference_size`.
     """
@@ -663,15 +582,6 @@ def check_reference(reference, *, sr: int = SR) -> tuple[int, float]:
         raise ReferenceTooSmallError(f"no verdict: {why}", files=files, seconds=seconds,
                                      min_files=MIN_REFERENCE_FILES, min_seconds=MIN_REFERENCE_SECONDS)
     return files, seconds
-
-
-def _one_blas_thread():
-    """One BLAS thread: the card's matrices are small, and several threads on a busy machine cost more."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def musicality_card(
@@ -701,16 +611,14 @@ def musicality_card(
     seed : int
         Seeds the shaped-noise ceiling and the bootstrap.
     features : dict, optional
-        A cache of what depends only on ``training`` and ``reference`` (their :class:`ClipFeatures`,
-        the shaped-noise ceiling, the reference's distances), to reuse across several cards against
-        the same data: pass the same empty dict to each (it is filled in by the first).
+        A cache of what depends only on ``training`` and ``reference``, to reuse across cards against
+        the same data: pass the same empty dict to each (the first fills it in).
 
     Returns
     -------
     Card
-        With a pass/fail per check; with none (:attr:`Card.refused` says why, every ``passed`` is None)
-        when ``reference`` holds fewer than :data:`MIN_REFERENCE_FILES` clips or
-        :data:`MIN_REFERENCE_SECONDS` analysed seconds (:func:`check_reference` raises instead).
+        With a pass/fail per check, or no verdict (:attr:`Card.refused`) when ``reference`` is too
+        small (:func:`check_reference`).
 
     Raises
     ------
@@ -723,18 +631,16 @@ def musicality_card(
     >>> from musiclib import synth
     >>> bpms = [100, 112, 124, 136, 118, 130, 106, 128]
     >>> real = [synth.synthetic_mix(duration=10, bpm=b, seed=s) for s, b in enumerate(bpms)]
-    >>> card = musicality_card(real[:2], training=real[2:5], reference=real[5:])
-    >>> card.passed
+    >>> musicality_card(real[:2], training=real[2:5], reference=real[5:]).passed
     True
-    >>> musicality_card(real[:2], training=real[2:5], reference=real[5:6]).verdict()[:10]
-    'NO VERDICT'
     """
     sr = check_int("sr", sr, high=MAX_SR)
     seed = check_int("seed", seed, low=0)
     if features is not None and not isinstance(features, dict):
         raise ParameterError(f"features must be a dict (a cache shared by cards) or None, not {type(features).__name__}")
     cache = features if features is not None else {}
-    with _one_blas_thread():
+    # one BLAS thread: the matrices are small, and more threads on a busy machine cost more
+    with threadpool_limits(limits=1, user_api="blas"):
         gen = _features(generated, sr=sr, name="generated")
         if "training" not in cache:
             cache["training"] = _yardstick(training, sr=sr, name="training")

@@ -1,20 +1,14 @@
 """Comparing models by the musicality card: within a notebook (02-07) and across them (``08_compare``).
 
-Within a generating notebook: :func:`card_clips` cards every model's clips against the same
-training and held-out audio, :func:`card_frame` puts the cards side by side (with the
-representation's decode ceiling), :func:`real_continuation` and :func:`first_clips` give the rows of
-the listening table, :func:`plot_frames` and :func:`plot_onset_strength` the figures,
-:func:`lag1_correlation` how predictable a representation's frames are, and :func:`passes`,
-:func:`failed_checks`, :func:`check_text` and :func:`check_values` put checks into the words of a
-conclusion.
+Within a notebook: :func:`card_clips` and :func:`card_frame` (the cards side by side),
+:func:`real_continuation` and :func:`first_clips` (the listening table), :func:`plot_frames` and
+:func:`plot_onset_strength`, :func:`lag1_correlation`, and :func:`passes`, :func:`failed_checks`,
+:func:`check_text`, :func:`check_change`, :func:`check_values` (checks in the words of a conclusion).
 
-Across notebooks (:func:`model_runs`, :func:`ranking`, :func:`verdict`), one row per model: the
-latest saved run of every (approach, model, variant, clock) found under the outputs root
-(:mod:`musiclib.tools.outputs`), where model, variant and clock come from the run's ``parameters``
-(``parameters["model"]``, ``parameters.get("variant")``, ``parameters.get("clock")``). A run that
-saved several models' clips together (``parameters["models"]``, one name per clip) gives one row per
-clip. The rows are ranked by the number of card checks they pass, ties broken by the distribution
-score (lower is nearer the real music).
+Across notebooks (:func:`model_runs`, :func:`ranking`, :func:`verdict`, :func:`time_frame`), one row
+per model: the latest saved run (:mod:`musiclib.tools.outputs`) of every approach and
+``parameters["model"]``, ``["variant"]`` and ``["clock"]`` (a run that saved several models' clips
+together, ``parameters["models"]`` naming each clip's, gives a row per model).
 """
 
 from __future__ import annotations
@@ -56,18 +50,16 @@ def model_runs(root=None, *, sr: int = SR, min_seconds: float = MIN_CLIP_SECONDS
     sr : int
         Sample rate (Hz) the clips are loaded at.
     min_seconds : float
-        Clips shorter than this are left out (the card's minimum by default); a row with none left
-        is left out.
+        Shorter clips are left out, and rows with none left.
     mode : str, optional
-        Only runs whose ``parameters["mode"]`` is this (``"small"``, ``"demo"``, ``"full"``), so a
-        demo comparison never scores a small-mode run (runs that recorded no mode are kept).
+        Only runs whose ``parameters["mode"]`` is this (runs that recorded no mode are kept).
 
     Returns
     -------
     dict
         ``label -> {"approach", "model", "variant", "clock", "clips": list of np.ndarray
-        [shape=(n_samples,)], "meta": dict, "run_dir": Path}``, in approach order, labels such as
-        ``"04_lstm · CNN"`` or ``"02_linear_regression · ridge · clock"``; ``"sr"`` is ``sr``.
+        [shape=(n_samples,)], "sr", "meta", "run_dir"}`` in approach order, labels such as
+        ``"02_linear_regression · ridge · clock"``.
     """
     from musiclib import audio
     from musiclib.tools import outputs
@@ -81,7 +73,7 @@ def model_runs(root=None, *, sr: int = SR, min_seconds: float = MIN_CLIP_SECONDS
             runs = outputs.list_runs(approach, root=base)
         except ParameterError:  # a folder whose name is no approach
             continue
-        first = len(rows)
+        mine: dict[str, dict] = {}
         for run_dir in reversed(runs):  # newest first: the first run of a label wins
             try:
                 meta = json.loads((run_dir / "meta.json").read_text())
@@ -99,42 +91,32 @@ def model_runs(root=None, *, sr: int = SR, min_seconds: float = MIN_CLIP_SECONDS
                 per_clip = [params.get("model")] * len(entries)
             for model in dict.fromkeys(per_clip):
                 label = _label(approach, model, params.get("variant"), params.get("clock"))
-                if label in rows:
+                if label in mine:
                     continue
                 files = [run_dir / e["file"] for e, m in zip(entries, per_clip) if m == model]
                 clips = [y for y in (audio.load(f, sr=sr, allow_silent=True)[0] for f in files) if len(y) >= min_seconds * sr]
                 if clips:
-                    rows[label] = {"approach": approach, "model": model, "variant": params.get("variant"),
+                    mine[label] = {"approach": approach, "model": model, "variant": params.get("variant"),
                                    "clock": params.get("clock"), "clips": clips, "sr": sr, "meta": meta,
                                    "run_dir": Path(run_dir)}
         # within an approach, in the order the notebook saved them (oldest run first)
-        mine = sorted(list(rows.items())[first:], key=lambda kv: runs.index(kv[1]["run_dir"]))
-        rows = dict(list(rows.items())[:first] + mine)
+        rows.update(sorted(mine.items(), key=lambda kv: runs.index(kv[1]["run_dir"])))
     return rows
 
 
 def card_clips(clips: dict, *, training, reference, sr: int = SR, seed: int = 0, prefix: str | None = None,
                features: dict | None = None) -> dict[str, Card]:
-    """One musicality card per model: each model's clips against the same training and reference audio.
+    """One musicality card per model, all against the same training and reference audio.
 
     Parameters
     ----------
     clips : dict
         label -> list of np.ndarray [shape=(n_samples,)], each model's clips at ``sr`` Hz.
-    training : list of np.ndarray [shape=(n_samples,)]
-        The audio the models learned from (the copying check).
-    reference : list of np.ndarray [shape=(n_samples,)]
-        Held-out real audio, the yardstick of every relative check.
-    sr : int
-        Sample rate of every clip in Hz.
-    seed : int
-        Seeds every card (the same seed for each model, so their cards are comparable).
+    training, reference, sr, seed, features :
+        As :func:`~musiclib.evaluation.card.musicality_card` (one seed for every model;
+        ``features`` defaults to a new cache shared by these cards).
     prefix : str, optional
         Put before each label in the card's caption (the notebook's number, say ``"02"``).
-    features : dict, optional
-        The cache of the training and reference audio's features
-        (:func:`~musiclib.evaluation.card.musicality_card`); pass the same dict to later cards
-        against the same audio. A new one is used when not given.
 
     Returns
     -------
@@ -144,15 +126,7 @@ def card_clips(clips: dict, *, training, reference, sr: int = SR, seed: int = 0,
     Raises
     ------
     ParameterError
-        ``clips`` is not a non-empty dict with string labels, ``prefix`` is not a string, or the
-        card refuses a model's clips, the training or the reference audio (too short, silent, not
-        finite, ...).
-
-    See Also
-    --------
-    card_frame : the cards side by side.
-
-    Notebook: 02_linear_regression, 03_trees, 04_lstm
+        ``clips`` is not a non-empty dict with string labels, a bad ``prefix``, or the card refuses.
     """
     from musiclib.evaluation.card import musicality_card
 
@@ -174,35 +148,26 @@ def card_frame(cards: dict[str, Card], *, decode_ceiling: float | None = None, i
 
     Parameters
     ----------
-    cards : dict
-        label -> :class:`~musiclib.evaluation.card.Card`
+    cards : dict of label -> :class:`~musiclib.evaluation.card.Card`
     decode_ceiling : float, optional
-        The representation's decode ceiling (spectral convergence in dB, from
-        :func:`musiclib.evaluation.sweep.decode_ceiling`), the best its models can do, added as the
+        The representation's :func:`~musiclib.evaluation.sweep.decode_ceiling` (SC dB), added as the
         last column ``"decode ceiling SC dB"``.
     index_name : str
-        Name of the index, what a label is: ``"approach · model"`` across notebooks
-        (``08_compare``), ``"model"`` within one.
+        Name of the index (``"model"`` within one notebook).
 
     Returns
     -------
     pandas.DataFrame
-        Columns: every check in :data:`~musiclib.evaluation.card.CHECKS` (its value; NaN where it
-        does not apply), ``passed`` (e.g. ``"9/11"``) and ``failed`` (the failed checks' names),
-        then ``"decode ceiling SC dB"`` when ``decode_ceiling`` is given.
-
-    Raises
-    ------
-    ParameterError
-        ``decode_ceiling`` is not a finite number, or ``index_name`` is not a string.
+        Each check's value (NaN where it does not apply), ``passed`` (e.g. ``"9/11"``), ``failed``
+        (names), and the decode ceiling when given.
     """
     import pandas as pd
 
     if not isinstance(index_name, str):
         raise ParameterError(f"index_name must be a string, not {index_name!r}")
     decode_ceiling = check_number("decode_ceiling", decode_ceiling, allow_none=True)
-    frame = pd.DataFrame({label: c.summary_row() for label, c in cards.items()}).T.drop(columns="passed")
-    frame = frame.astype(float)
+    frame = pd.DataFrame({label: c.summary_row() for label, c in cards.items()}).T
+    frame = frame.drop(columns="passed").astype(float)
     frame["passed"] = ["no verdict" if c.refused else f"{checks_passed(c)}/{len(CHECKS)}" for c in cards.values()]
     frame["failed"] = [", ".join(c.failed) or "-" for c in cards.values()]
     if decode_ceiling is not None:
@@ -227,16 +192,13 @@ def style_cards(cards: dict[str, Card], *, index_name: str = "approach · model"
 
 
 def ranking(cards: dict[str, Card]):
-    """The labels ranked: most checks passed first, ties broken by the distribution score.
-
-    The tie-break uses the score before it is clipped at 0 (below 0: frames nearer the held-out
-    music than its own halves are to each other), so two cards at 0 are still told apart.
+    """The labels ranked: most checks passed first, ties broken by the distribution score before it
+    is clipped at 0 (so two cards at 0 are still told apart).
 
     Returns
     -------
     pandas.DataFrame
-        Index: label, best first; columns ``rank``, ``passed`` (count), ``distribution`` (the card's
-        value), ``failed`` (names).
+        Index: label, best first; columns ``rank``, ``passed``, ``distribution``, ``failed``.
     """
     import pandas as pd
 
@@ -262,11 +224,10 @@ def verdict(cards: dict[str, Card], *, baselines: dict[str, Card]) -> str:
 
     Parameters
     ----------
-    cards : dict
-        label -> Card of each model.
-    baselines : dict
-        label -> Card of each baseline a model must beat (shaped noise and shuffled frames, say;
-        not a training excerpt, which passes all but copying by construction).
+    cards : dict of label -> Card
+        Each model's card.
+    baselines : dict of label -> Card
+        Each baseline a model must beat (not a training excerpt, which passes all but copying).
 
     Returns
     -------
@@ -298,8 +259,8 @@ def verdict(cards: dict[str, Card], *, baselines: dict[str, Card]) -> str:
 
 
 def checks_passed(card: Card) -> float:
-    """How many checks ``card`` passed (checks that do not apply count as passed); NaN when the card gives
-    no verdict (:attr:`~musiclib.evaluation.card.Card.refused`: too little reference)."""
+    """How many checks ``card`` passed (checks that do not apply count as passed); NaN when it gives no
+    verdict (:attr:`~musiclib.evaluation.card.Card.refused`)."""
     return math.nan if card.refused else len(CHECKS) - len(card.failed)
 
 
@@ -318,13 +279,10 @@ def time_frame(runs: dict[str, dict]):
     """
     import pandas as pd
 
-    def representation(meta):
-        rep = meta.get("representation")
-        return str(rep.get("name", rep) if isinstance(rep, dict) else rep)
-
+    reps = [r["meta"].get("representation") for r in runs.values()]
     return pd.DataFrame(
         {
-            "representation": [representation(r["meta"]) for r in runs.values()],
+            "representation": [str(rep.get("name", rep) if isinstance(rep, dict) else rep) for rep in reps],
             "seed": [r["meta"].get("seed") for r in runs.values()],
             "train (s)": [float(r["meta"].get("train_seconds", math.nan)) for r in runs.values()],
             "generate (s)": [float(r["meta"].get("generate_seconds", math.nan)) for r in runs.values()],
@@ -336,31 +294,24 @@ def time_frame(runs: dict[str, dict]):
     )
 
 
-# -- within one notebook: the checks in words, the real music the clips continue, their spectrograms --------
-
-
-def _check_names(checks) -> tuple[str, ...]:
-    if isinstance(checks, str):
-        names = (checks,)
-    elif isinstance(checks, (list, tuple)):
-        names = tuple(checks)
-    else:
-        names = ()
+def _check_names(checks, *, one: bool = False) -> tuple[str, ...]:
+    if one and not isinstance(checks, str):
+        raise ParameterError(f"check must name one card check ({', '.join(CHECKS)}), not {checks!r}")
+    names = (checks,) if isinstance(checks, str) else checks if isinstance(checks, (list, tuple)) else ()
     if not names or any(not isinstance(k, str) or k not in CHECKS for k in names):
         raise ParameterError(f"checks must name card checks ({', '.join(CHECKS)}), not {checks!r}")
-    return names
+    return tuple(names)
 
 
 def passes(card: Card, checks) -> bool:
-    """Whether none of ``checks`` fails on ``card`` (a check that does not apply does not fail).
-
-    A card that gives no verdict at all (:attr:`Card.refused`: too little reference) passes nothing.
+    """Whether none of ``checks`` fails on ``card`` (a check that does not apply does not fail; a card
+    with no verdict passes nothing).
 
     Parameters
     ----------
     card : Card
     checks : str or sequence of str
-        Names in :data:`~musiclib.evaluation.card.CHECKS`, e.g. ``("noise", "drone", "blowup")``.
+        Names in :data:`~musiclib.evaluation.card.CHECKS` (as in every function below).
 
     Returns
     -------
@@ -371,40 +322,33 @@ def passes(card: Card, checks) -> bool:
 
 
 def failed_checks(cards: dict[str, Card], checks) -> dict[str, list[str]]:
-    """Which of ``checks`` fail on each card.
+    """Which of ``checks`` fail on each card: label -> their names, in the order of ``checks``.
 
     Parameters
     ----------
-    cards : dict
-        label -> Card
+    cards : dict of label -> Card
     checks : str or sequence of str
-        Names in :data:`~musiclib.evaluation.card.CHECKS`.
 
     Returns
     -------
     dict
-        label -> the names among ``checks`` that fail on that label's card, in the order of
-        ``checks`` (an empty list: none fails).
     """
     names = _check_names(checks)
     return {label: [k for k in names if c.checks[k]["passed"] is False] for label, c in cards.items()}
 
 
 def check_text(card: Card, checks) -> str:
-    """Checks of one card in words, for a conclusion.
+    """Checks of one card in words: ``"noise 0.41 pass, drone 0.62 FAIL, tempo nan n/a"`` (``"no
+    verdict"`` for every check of a card that gives none).
 
     Parameters
     ----------
     card : Card
     checks : str or sequence of str
-        Names in :data:`~musiclib.evaluation.card.CHECKS`.
 
     Returns
     -------
     str
-        Each check's value and result: ``"noise 0.41 pass, drone 0.62 FAIL, tempo nan n/a"`` (``"no
-        verdict"`` for every check of a card that gives none: :attr:`Card.refused`, too little
-        reference).
     """
     return ", ".join(f"{k} {card.checks[k]['value']:.2f} "
                      + ("no verdict" if card.refused else RESULT_WORDS[card.checks[k]["passed"]])
@@ -412,26 +356,20 @@ def check_text(card: Card, checks) -> str:
 
 
 def check_change(before: Card, after: Card, check: str) -> str:
-    """One check from one card to another, in words: ``"0.01 (fails) to 0.74 (passes; threshold 0.46)"``.
-
-    For a headline such as "with a beat clock the rhythm value goes from ... to ...".
+    """One check from one card to another, in words: ``"0.01 (fails) to 0.74 (passes; threshold 0.46)"``
+    (or ``no verdict``, or ``not judged`` where the check does not apply).
 
     Parameters
     ----------
     before, after : Card
         The model without and with the change (the beat clock, say).
     check : str
-        A name in :data:`~musiclib.evaluation.card.CHECKS`.
 
     Returns
     -------
     str
-        Each value with ``passes``, ``fails``, ``no verdict`` (:attr:`Card.refused`: too little
-        reference) or ``not judged`` (the check does not apply), and ``after``'s threshold.
     """
-    if not isinstance(check, str):
-        raise ParameterError(f"check must name one card check ({', '.join(CHECKS)}), not {check!r}")
-    (check,) = _check_names(check)
+    (check,) = _check_names(check, one=True)
     for name, c in (("before", before), ("after", after)):
         if not isinstance(c, Card):
             raise ParameterError(f"{name} must be a Card (from musicality_card), not {type(c).__name__}")
@@ -445,22 +383,19 @@ def check_change(before: Card, after: Card, check: str) -> str:
 
 
 def check_values(cards: dict[str, Card], check: str) -> str:
-    """One check across cards, with its threshold: ``"VAE 0.31, cVAE 0.42 (pass <= 0.56)"``.
+    """One check across cards, with the first card's threshold: ``"VAE 0.31, cVAE 0.42 (pass <= 0.56)"``.
 
     Parameters
     ----------
-    cards : dict
-        label -> Card (a non-empty dict; the threshold is the first card's).
+    cards : dict of label -> Card
+        Not empty.
     check : str
-        A name in :data:`~musiclib.evaluation.card.CHECKS`.
 
     Returns
     -------
     str
     """
-    if not isinstance(check, str):
-        raise ParameterError(f"check must name one card check ({', '.join(CHECKS)}), not {check!r}")
-    (check,) = _check_names(check)
+    (check,) = _check_names(check, one=True)
     if not isinstance(cards, dict) or not cards:
         raise ParameterError(f"cards must be a non-empty dict of label -> Card, not {cards!r:.80}")
     first = next(iter(cards.values())).checks[check]
@@ -469,15 +404,13 @@ def check_values(cards: dict[str, Card], check: str) -> str:
 
 
 def real_continuation(clips, *, start: int, n_samples: int) -> tuple[str, np.ndarray]:
-    """What the real music does after a prime: the first clip longer than ``start`` samples, from there.
-
-    The generating notebooks prime every model with the first ``start`` samples of held-out songs;
-    this is the first such song's own continuation, to listen to beside the models' clips.
+    """What the real music does after a prime: the first clip longer than ``start`` samples, from there
+    (to listen to beside the models' continuations of the same prime).
 
     Parameters
     ----------
     clips : sequence of musiclib.corpus.Clip
-        Candidates in order (e.g. ``held_out.clips``), each with ``name`` and ``y [shape=(n_samples,)]``.
+        Candidates in order (e.g. ``held_out.clips``).
     start : int
         Samples of the prime (``n_prime_frames * rep.hop_length``), >= 0.
     n_samples : int
@@ -486,7 +419,6 @@ def real_continuation(clips, *, start: int, n_samples: int) -> tuple[str, np.nda
     Returns
     -------
     name : str
-        The clip's name.
     y : np.ndarray [shape=(<= n_samples,)]
 
     Raises
@@ -514,16 +446,14 @@ def first_clips(clips: dict, *, real: tuple[str, np.ndarray] | None = None, suff
     clips : dict
         label -> non-empty list of np.ndarray [shape=(n_samples,)], each model's clips.
     real : (str, np.ndarray), optional
-        The real continuation's name and audio (:func:`real_continuation`), the first row, labelled
-        ``"real: <name> (after the prime)"``.
+        :func:`real_continuation`'s result, the first row (``"real: <name> (after the prime)"``).
     suffix : str
         Added to every model's label (its temperature, say: ``" (T=0.7)"``).
 
     Returns
     -------
     dict
-        label -> np.ndarray [shape=(n_samples,)], for :func:`musiclib.display.audio_table` or
-        :func:`musiclib.display.raw_and_processed`.
+        label -> np.ndarray [shape=(n_samples,)], for :func:`musiclib.display.audio_table`.
     """
     if not isinstance(clips, dict) or not clips:
         raise ParameterError(f"clips must be a non-empty dict of label -> list of clips, not {clips!r:.80}")
@@ -537,8 +467,7 @@ def first_clips(clips: dict, *, real: tuple[str, np.ndarray] | None = None, suff
         if not (isinstance(real, tuple) and len(real) == 2 and isinstance(real[0], str)
                 and isinstance(real[1], np.ndarray) and real[1].ndim == 1):
             raise ParameterError(f"real must be a (name, y) pair from real_continuation, not {real!r:.80}")
-        name, y = real
-        rows[f"real: {name} (after the prime)"] = y
+        rows[f"real: {real[0]} (after the prime)"] = real[1]
     return rows | {f"{label}{suffix}": c[0] for label, c in clips.items()}
 
 
@@ -558,21 +487,18 @@ def _stacked_axes(n: int, axes, *, height, what: str, sharex: bool = False) -> l
 
 
 def plot_frames(frames: dict, rep, *, title: str | None = None, axes=None, height: float = 1.7):
-    """Spectrograms one above the other: the first clip of each model beside the real music, say.
+    """Spectrograms one above the other (:func:`musiclib.display.plot_representation`).
 
     Parameters
     ----------
     frames : dict
-        label -> np.ndarray [shape=(n_frames, rep.n_features)], frames in ``rep``'s representation
-        (``rep.encode(y)`` for audio); each is drawn with
-        :func:`musiclib.display.plot_representation`, titled with its label.
+        label -> np.ndarray [shape=(n_frames, rep.n_features)], frames in ``rep``'s representation.
     rep : Representation
     title : str, optional
         The figure's title.
     axes : sequence of matplotlib Axes, optional
-        One per entry of ``frames``; a new figure ``height`` inches per entry when not given.
+        One per entry of ``frames``; by default a new figure, ``height`` inches per entry.
     height : float
-        Inches per spectrogram of a new figure.
 
     Returns
     -------
@@ -593,27 +519,24 @@ def plot_frames(frames: dict, rep, *, title: str | None = None, axes=None, heigh
 
 
 def plot_onset_strength(clips: dict, *, sr: int, beat_times, bpm: float, axes=None, height: float = 2.3):
-    """Where each clip's energy falls against a clock: its onset strength, with the clock's beats marked.
+    """Each clip's onset strength against a clock, with the clock's beats marked.
 
     Parameters
     ----------
     clips : dict
-        label -> np.ndarray [shape=(n_samples,)], one clip per model (its first, say).
+        label -> np.ndarray [shape=(n_samples,)], one clip per model.
     sr : int
         Sample rate of the clips in Hz.
     beat_times : np.ndarray [shape=(n_beats,)]
         The clock's beats in seconds from the clips' start (:func:`musiclib.generate.clock_beats`).
     bpm : float
         The clock's tempo, for the legend.
-    axes : sequence of matplotlib Axes, optional
-        One per clip; a new figure of ``height`` inches per clip, sharing the time axis, when not given.
-    height : float
-        Inches per clip of a new figure.
+    axes, height :
+        As :func:`plot_frames` (a new figure shares the time axis).
 
     Returns
     -------
     list of matplotlib Axes
-        Each titled ``"<label>: onset strength"``; the first holds the legend.
     """
     import librosa
 
@@ -636,11 +559,8 @@ def plot_onset_strength(clips: dict, *, sr: int, beat_times, bpm: float, axes=No
 
 
 def lag1_correlation(frames_list) -> float:
-    """How predictable a representation's frames are from the one before: the median lag-1 correlation.
-
-    For every feature, the correlation between its value in a frame and in the next (pooled over
-    the files, never across a file boundary); the median over the features. Near 1: a next-frame
-    model has much to go on; near 0: it cannot do much better than predicting each feature's mean.
+    """How predictable a representation's frames are from the one before: the median over features of
+    the correlation between a feature's value in a frame and in the next (never across files).
 
     Parameters
     ----------
@@ -651,10 +571,8 @@ def lag1_correlation(frames_list) -> float:
     -------
     float
         In [-1, 1]; a feature that never changes counts as 0.
-
-    Notebook: 04_lstm (FFT or DCT for the LSTM+VAE)
     """
-    if isinstance(frames_list, np.ndarray) or not isinstance(frames_list, (list, tuple)) or not frames_list:
+    if not isinstance(frames_list, (list, tuple)) or not frames_list:
         raise ParameterError("frames_list must be a non-empty list of arrays of shape (n_frames, n_features)")
     try:
         arrays = [np.asarray(f, dtype=np.float64) for f in frames_list]

@@ -1,15 +1,12 @@
-"""What the musicality card measures on one clip: :func:`clip_features` and :func:`time_statistics`.
+"""What the musicality card (:mod:`musiclib.evaluation.card`) measures on one clip.
 
-Steps, in the order :func:`clip_features` takes them: the clip is made finite, mono and 22050 Hz;
-level statistics of the whole clip as given (growth, clipping, silence; librosa's frame RMS); then at
-most :data:`MAX_ANALYSIS_SECONDS` of it (the middle), scaled to -20 dBFS RMS: the power spectrogram
-and 64-band log-mel (n_fft 2048, hop 512, an 80 dB range), MFCC + deltas, the spectral flatness of
-octave x 0.19 s patches, the share of frames whose dominant partials stay put, the onset envelope
-(:func:`onset_envelope`), eight pooled log-mel bands, and the one-second segments the copying and
-diversity checks match. :func:`time_statistics` turns the onset envelope and the pooled bands into
-the rhythm, tempo and time-structure statistics, over windows of a chosen length, so that clips of
-different lengths are compared on equal terms. The checks themselves are in
-:mod:`musiclib.evaluation.card`.
+:func:`clip_features` makes the clip finite, mono and 22050 Hz; measures the levels of the whole clip
+as given (growth, clipping, silence); then, on at most :data:`MAX_ANALYSIS_SECONDS` of it (the
+middle) scaled to :data:`ANALYSIS_RMS_DB`: the log-mel spectrogram, MFCC + deltas, the flatness of
+octave x 0.19 s patches, the share of frames whose dominant partials stay put, the onset envelope,
+pooled log-mel bands and the one-second segments of the copying and diversity checks.
+:func:`time_statistics` turns the onset envelope and pooled bands into rhythm, tempo and structure
+statistics over windows of a chosen length, so that clips of different lengths compare on equal terms.
 """
 
 from __future__ import annotations
@@ -21,12 +18,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from musiclib.audio import DEFAULT_SR, frame_level_db, resample
-from musiclib.errors import ParameterError
+from musiclib.errors import ParameterError, check_int
 
 __all__ = ["ClipFeatures", "clip_features", "onset_envelope", "time_statistics", "MIN_CLIP_SECONDS",
            "MAX_ANALYSIS_SECONDS"]
 
-# --------------------------------------------------------------------------------------------------
 # Analysis settings
 SR = DEFAULT_SR
 N_FFT = 2048
@@ -51,10 +47,10 @@ SILENCE_FLOOR_DBFS = -80.0
 LOUD_WITHIN_DB = 30.0
 #: Frames per time-frequency patch of the noise check (8 x 512 samples = 0.19 s).
 PATCH_FRAMES = 8
-#: Partials (drone): spectral peaks between these frequencies (Hz), standing this many dB over the
-#: spectrum averaged across PROMINENCE_BINS bins and within PARTIAL_RANGE_DB of the frame's
-#: strongest bin; a frame's N_PARTIALS most prominent are its dominant partials, and the frame is
-#: held when HELD_SHARE of them are still partials DRONE_LAG_SECONDS later.
+#: Partials (drone): spectral peaks in PARTIAL_BAND_HZ standing PARTIAL_PROMINENCE_DB over the
+#: spectrum averaged across PROMINENCE_BINS bins, within PARTIAL_RANGE_DB of the frame's strongest
+#: bin; a frame is held when HELD_SHARE of its N_PARTIALS most prominent are still partials
+#: DRONE_LAG_SECONDS later.
 N_PARTIALS = 4
 HELD_SHARE = 0.75
 PARTIAL_BAND_HZ = (50.0, 8000.0)
@@ -66,8 +62,7 @@ DRONE_LAG_SECONDS = 2.0
 #: Onset-periodicity lags searched (s): 40-240 BPM.
 RHYTHM_LAGS = (0.25, 1.5)
 #: Shuffles of a clip's own onset envelope (or frames) that give the chance level: blocks of
-#: NULL_BLOCK_FRAMES frames (twice the analysis window, so overlapping windows stay together and the
-#: chance level sees the same short-range correlation as the clip) in random order.
+#: NULL_BLOCK_FRAMES frames (so that the chance level keeps the clip's short-range correlation).
 N_NULL_SHUFFLES = 8
 NULL_BLOCK_FRAMES = 8
 #: Windows over which local periodicity is measured for tempo stability (s; hop: half of it).
@@ -78,10 +73,6 @@ STRUCTURE_LAGS = (0.2, 0.3, 0.5)
 #: Length of the segments compared by the copying and diversity checks (s; hop: half of it).
 SEGMENT_SECONDS = 1.0
 SEGMENT_FRAMES = int(round(SEGMENT_SECONDS * FPS))
-
-
-# --------------------------------------------------------------------------------------------------
-# What the card measures on one clip
 
 
 @dataclass
@@ -111,19 +102,14 @@ class ClipFeatures:
 
 
 def clip_features(y: np.ndarray, *, sr: int = SR, what: str = "clip") -> ClipFeatures:
-    """Measure one clip for the card.
-
-    The steps: validate and resample (:func:`_prepared`), level statistics of the whole clip
-    (:func:`_level_features`), then on the analysed excerpt: spectrogram (:func:`_spectrogram`),
-    timbre (MFCC, flatness), dominant partials, onset rhythm and tempo, time structure, and the
-    one-second segments of the copying and diversity checks.
+    """Measure one clip for the card (the steps are in the module docstring).
 
     Parameters
     ----------
     y : np.ndarray [shape=(n_samples,)]
         May hold NaN/inf (counted, then treated as zeros).
     sr : int
-        Sample rate of ``y`` in Hz; resampled to 22050 Hz when different.
+        Sample rate of ``y`` in Hz (resampled to :data:`SR`).
     what : str
         Name of the clip in error messages.
 
@@ -134,15 +120,16 @@ def clip_features(y: np.ndarray, *, sr: int = SR, what: str = "clip") -> ClipFea
     Raises
     ------
     ParameterError
-        ``y`` is not a 1-D numeric signal or is shorter than :data:`MIN_CLIP_SECONDS`, or ``sr``
-        is not a positive integer.
+        A bad ``sr``, or ``y`` is not a 1-D numeric signal of at least :data:`MIN_CLIP_SECONDS`.
     """
     import librosa
 
     y, n_nonfinite = _prepared(y, sr=sr, what=what)
     levels = _level_features(y, n_nonfinite=n_nonfinite)
-    y = _middle(y, MAX_ANALYSIS_SECONDS)
-    frame_db = _frame_level_db(y)
+    n = int(MAX_ANALYSIS_SECONDS * SR)
+    start = max(0, (len(y) - n) // 2)
+    y = y[start : start + n]
+    frame_db = frame_level_db(y, frame_length=N_FFT, hop_length=HOP)
     loud = frame_db > _loud_floor(frame_db, LOUD_WITHIN_DB)
     S, logmel = _spectrogram(y)
     mfcc = librosa.feature.mfcc(S=logmel.T, n_mfcc=N_MFCC)
@@ -162,8 +149,7 @@ def clip_features(y: np.ndarray, *, sr: int = SR, what: str = "clip") -> ClipFea
 
 def _prepared(y, *, sr: int, what: str) -> tuple[np.ndarray, int]:
     """``y`` as a finite mono float64 signal at :data:`SR`, and how many samples were NaN/inf."""
-    if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or sr <= 0:
-        raise ParameterError(f"sr={sr!r} must be a positive integer (Hz)")
+    sr = check_int("sr", sr, note="Hz")
     y = np.asarray(getattr(y, "y", y))
     if y.ndim == 2 and min(y.shape) <= 8:  # (channels, n) or (n, channels) -> mono
         y = y.mean(axis=0) if y.shape[0] <= 8 else y.mean(axis=1)
@@ -175,17 +161,10 @@ def _prepared(y, *, sr: int, what: str) -> tuple[np.ndarray, int]:
         raise ParameterError(f"{what} is {len(y) / sr:.3f} s long; the card needs clips of at least {MIN_CLIP_SECONDS} s")
     y = y.astype(np.float64)
     bad = ~np.isfinite(y)
-    n_nonfinite = int(np.count_nonzero(bad))
-    if n_nonfinite:
-        y[bad] = 0.0
+    y[bad] = 0.0
     if sr != SR:
         y = resample(y.astype(np.float32), orig_sr=sr, target_sr=SR).astype(np.float64)
-    return y, n_nonfinite
-
-
-def _frame_level_db(y: np.ndarray) -> np.ndarray:
-    """Level of each analysis frame in dBFS ``[shape=(n_frames,)]`` (RMS over n_fft samples)."""
-    return frame_level_db(y, frame_length=N_FFT, hop_length=HOP)
+    return y, int(np.count_nonzero(bad))
 
 
 def _loud_floor(frame_db: np.ndarray, within_db: float) -> float:
@@ -195,7 +174,7 @@ def _loud_floor(frame_db: np.ndarray, within_db: float) -> float:
 
 def _level_features(y: np.ndarray, *, n_nonfinite: int) -> dict:
     """Duration, level, clipping, growth and silence of the whole clip as given."""
-    level = _frame_level_db(y)
+    level = frame_level_db(y, frame_length=N_FFT, hop_length=HOP)
     # growth: median frame level of the last quarter over the first (floor -100 dBFS); medians of
     # dB levels, so a blow-up that saturates at full scale still shows its climb
     quarter = max(1, len(level) // 4)
@@ -209,12 +188,6 @@ def _level_features(y: np.ndarray, *, n_nonfinite: int) -> dict:
         "growth_db": math.inf if n_nonfinite else growth,
         "silence_ratio": float(np.mean(level < _loud_floor(level, SILENCE_BELOW_DB))),
     }
-
-
-def _middle(y: np.ndarray, seconds: float) -> np.ndarray:
-    n = int(seconds * SR)
-    start = max(0, (len(y) - n) // 2)
-    return y[start : start + n]
 
 
 def _spectrogram(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -232,24 +205,24 @@ def _spectrogram(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 @functools.lru_cache(maxsize=1)
 def _mel_basis() -> np.ndarray:
-    """librosa's mel filterbank ``(N_MELS, n_bins)``, applied as a plain matrix product (several times
-    faster than ``librosa.feature.melspectrogram``'s einsum on one thread)."""
+    """librosa's mel filterbank ``(N_MELS, n_bins)``, for a plain product (faster than melspectrogram)."""
     import librosa
 
     return librosa.filters.mel(sr=SR, n_fft=N_FFT, n_mels=N_MELS, fmin=30.0, fmax=SR / 2).astype(np.float32)
 
 
 def onset_envelope(logmel: np.ndarray) -> np.ndarray:
-    """Onset strength ``[shape=(n_frames,)]``: mean rise of the log-mel bands from one frame to the next (dB).
-
-    The measure the rhythm and tempo checks look for a pulse in (``librosa.onset.onset_strength``
-    on the card's log-mel; not to be confused with the frame-to-frame change that
-    :mod:`musiclib.generate` uses to spot a drone in a model's frames).
+    """Onset strength: the mean rise of the log-mel bands from one frame to the next, in which the
+    rhythm and tempo checks look for a pulse.
 
     Parameters
     ----------
     logmel : np.ndarray [shape=(n_frames, n_mels)]
         Log-mel spectrogram in dB (``ClipFeatures.logmel``).
+
+    Returns
+    -------
+    np.ndarray [shape=(n_frames,)]
     """
     import librosa
 
@@ -257,11 +230,8 @@ def onset_envelope(logmel: np.ndarray) -> np.ndarray:
 
 
 def _patch_flatness(S: np.ndarray, frame_db: np.ndarray) -> np.ndarray:
-    """Energy-weighted sub-band log10 flatness of the loud octave x PATCH_FRAMES patches.
-
-    Noise has i.i.d. exponential power in every bin of such a patch (log10 flatness -0.25, the
-    highest a random signal reaches); tones are peaky along frequency, drum hits along time.
-    """
+    """Energy-weighted sub-band log10 flatness of the loud octave x PATCH_FRAMES patches (noise has
+    i.i.d. exponential power in every bin, log10 flatness -0.25; tones and hits are peaky)."""
     n = S.shape[1] // PATCH_FRAMES
     if n == 0:
         return np.empty(0, np.float32)
@@ -281,14 +251,8 @@ def _patch_flatness(S: np.ndarray, frame_db: np.ndarray) -> np.ndarray:
 
 
 def _drone_share(S: np.ndarray, *, loud: np.ndarray, seconds: float) -> float:
-    """Share of the loud frames whose dominant partials stay put: at least HELD_SHARE of them are
-    still spectral peaks (within a bin) DRONE_LAG_SECONDS later.
-
-    A frame's partials are its prominent spectral peaks (local maxima PARTIAL_PROMINENCE_DB over the
-    spectrum averaged across PROMINENCE_BINS bins, within PARTIAL_RANGE_DB of the frame's strongest
-    bin); its dominant partials are the N_PARTIALS most prominent. Levels play no part, so a held
-    tone under flickering bands or a moving frame energy still counts as held.
-    """
+    """Share of the loud frames whose dominant partials are still peaks (within a bin) later, as the
+    constants above define (levels play no part, so a held tone under flickering bands still counts)."""
     import librosa
     import scipy.ndimage
 
@@ -310,11 +274,8 @@ def _drone_share(S: np.ndarray, *, loud: np.ndarray, seconds: float) -> float:
 
 
 def _periodicity(env: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Peak of the normalised, overlap-corrected autocorrelation of onset envelopes within RHYTHM_LAGS.
-
-    ``env`` has shape ``(..., n_frames)``; returns the peak value in [0, 1] and its lag (s), each
-    of shape ``env.shape[:-1]``. Lags are searched up to half the envelope's length.
-    """
+    """Peak in [0, 1] of the normalised, overlap-corrected autocorrelation of onset envelopes
+    ``(..., n_frames)`` within RHYTHM_LAGS (at most half the length), and its lag (s)."""
     import librosa
 
     x = env - env.mean(axis=-1, keepdims=True)
@@ -351,8 +312,7 @@ def _rhythm_statistics(env: np.ndarray) -> dict:
 
 
 def _block_shuffles(n: int) -> np.ndarray:
-    """N_NULL_SHUFFLES orders of ``n`` frames ``[shape=(N_NULL_SHUFFLES, n)]``: blocks of NULL_BLOCK_FRAMES
-    frames in random order (seeded, so a clip's features do not vary from call to call)."""
+    """N_NULL_SHUFFLES orders of ``n`` frames: blocks of NULL_BLOCK_FRAMES in random order (seeded)."""
     rng = np.random.default_rng(0)
     n_blocks = n // NULL_BLOCK_FRAMES
     blocks = np.arange(n_blocks * NULL_BLOCK_FRAMES).reshape(n_blocks, NULL_BLOCK_FRAMES)
@@ -370,8 +330,7 @@ def _gaussian_information(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _temporal_information(bands: np.ndarray) -> float:
-    """Mean information between pooled log-mel frames STRUCTURE_LAGS apart, minus that of the frames
-    shuffled in blocks (nats, >= 0)."""
+    """Mean information (nats) between pooled log-mel frames STRUCTURE_LAGS apart, above chance."""
     n = len(bands)
     X = bands.astype(np.float64)
     lags = [k for k in (int(round(s * FPS)) for s in STRUCTURE_LAGS) if 0 < k < n // 2]
@@ -386,26 +345,24 @@ def _temporal_information(bands: np.ndarray) -> float:
 
 
 def time_statistics(f: ClipFeatures, *, frames: int | None = None) -> dict[str, np.ndarray]:
-    """Rhythm, tempo and time-structure statistics of a clip, one value per window of ``frames`` frames.
-
-    The card compares generated and reference clips on windows of the same length, since every
-    one of these statistics depends on how long a stretch it sees.
+    """Rhythm, tempo and time-structure statistics of a clip, one value per window of ``frames`` frames
+    (each depends on how long a stretch it sees, so the card compares clips on equal windows).
 
     Parameters
     ----------
     f : ClipFeatures
     frames : int, optional
-        Window length in frames (hop 512 at 22050 Hz); consecutive windows from the start, the
-        remainder left out. Default (or when the clip is shorter): the whole clip.
+        Window length in frames, windows from the start (the remainder left out); by default, or
+        when the clip is shorter, the whole clip.
 
     Returns
     -------
-    dict
-        ``"periodicity"`` (onset periodicity above chance, >= 0), ``"periodicity_raw"`` (peak of the
-        onset envelope's autocorrelation in RHYTHM_LAGS), ``"periodicity_null"`` (its chance level),
-        ``"beat_period"`` (lag of that peak, s), ``"tempo_stability"`` (whole-window periodicity over
-        that of its 3-s sub-windows; nan for windows under 6 s) and ``"temporal_information"`` (nats
-        between frames STRUCTURE_LAGS apart, above chance) -> np.ndarray [shape=(n_windows,)].
+    dict of str -> np.ndarray [shape=(n_windows,)]
+        ``"periodicity"`` (onset periodicity above chance, >= 0), ``"periodicity_raw"`` (the peak of
+        the onset envelope's autocorrelation in RHYTHM_LAGS), ``"periodicity_null"`` (its chance
+        level), ``"beat_period"`` (its lag, s), ``"tempo_stability"`` (whole-window periodicity over
+        that of its 3-s sub-windows; nan under 6 s), ``"temporal_information"`` (nats between frames
+        STRUCTURE_LAGS apart, above chance).
     """
     n = len(f.onset_env)
     frames = n if frames is None or frames >= n else int(frames)

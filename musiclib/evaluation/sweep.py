@@ -1,28 +1,20 @@
 """The spectrogram-settings study: what each representation and setting loses, measured.
 
-Every measurement is a round trip with no model in between, the way a generation notebook runs it:
-``rep.encode(y)`` makes the frames a model would predict, ``rep.decode(frames, ...)`` turns them back
-into audio, and the audio is compared with the original by
-:func:`musiclib.evaluation.metrics.compare_audio` (spectral convergence and log-spectral distance of
-STFT magnitudes). Whatever a setting loses here, every model that uses it loses too: this is the
-setting's *decode ceiling*.
-
-The comparison uses fixed reference STFTs (:data:`REFERENCE_N_FFTS`, each with a hop of a quarter of
-its window) and averages their dB, whatever the setting's own window and hop. Judged on its own grid
-instead, a setting with a sparse grid (hop half the window) looks best, because few magnitudes are
-easy to match while the audio between them is wrong; and a single reference favours the window
-that equals it.
+Every measurement is a round trip with no model in between: ``rep.encode(y)``, then
+``rep.decode(frames, ...)``, compared with the original by
+:func:`musiclib.evaluation.metrics.compare_audio`. Whatever a setting loses here, every model that
+uses it loses too: this is the setting's *decode ceiling*. The comparison averages the dB of fixed
+reference STFTs (:data:`REFERENCE_N_FFTS`), whatever the setting's own grid: judged on its own grid,
+a sparse grid looks best (few magnitudes are easy to match), and one reference favours its window.
 
 The steps, in the order ``notebooks/01_spectrogram_settings`` takes them:
 
-1. :func:`decode_ceiling` - one clip, one representation: error, time, size (the one-call function
-   other notebooks use to report the ceiling of their representation beside a card);
+1. :func:`decode_ceiling` - one clip, one representation: error, time, size (also used beside the
+   cards of the generating notebooks);
 2. :func:`decode_ceilings` and :func:`ceiling_table` - clips × representations, as DataFrames;
 3. :func:`sweep_settings` - a grid of windows, hops, phase methods and iterations on one excerpt;
 4. :func:`within_budget` and :func:`recommend` - the stated rule that picks a setting;
 5. :func:`plot_ceilings`, :func:`plot_tradeoffs`, :func:`plot_iteration_curve`.
-
-Notebook: 01_spectrogram_settings
 """
 
 from __future__ import annotations
@@ -74,22 +66,20 @@ def _check_sequence(name, values):
 
 # -- 1. one clip, one representation ------------------------------------------------------------
 def reconstruction_error(y: np.ndarray, y_hat: np.ndarray, *, n_ffts=REFERENCE_N_FFTS) -> dict:
-    """Spectral convergence and log-spectral distance of ``y_hat`` against ``y``, in dB.
-
-    :func:`musiclib.evaluation.metrics.compare_audio` at each window of ``n_ffts`` (hop a quarter of
-    it), averaged in dB.
+    """Spectral convergence and log-spectral distance of ``y_hat`` against ``y``, in dB:
+    :func:`musiclib.evaluation.metrics.compare_audio` at each window of ``n_ffts``, averaged.
 
     Parameters
     ----------
     y, y_hat : np.ndarray [shape=(n_samples,)]
-        The original and the reconstruction (``y_hat`` is trimmed or padded to ``len(y)``).
+        The original and the reconstruction (trimmed or padded to ``len(y)``).
     n_ffts : sequence of int
         Reference windows in samples.
 
     Returns
     -------
     dict
-        ``sc_db`` (lower is better; -20 dB is an error of 10 % in norm) and ``lsd_db``.
+        ``sc_db`` (lower is better) and ``lsd_db``.
     """
     scores = [_metrics.compare_audio(y, y_hat, n_fft=n_fft) for n_fft in _check_sequence("n_ffts", n_ffts)]
     return {key: float(np.mean([s[key] for s in scores])) for key in ("sc_db", "lsd_db")}
@@ -122,46 +112,27 @@ def decode_ceiling(
     sr : int
         Sample rate in Hz; must equal ``rep.sr``.
     rep : musiclib.representations.Representation
-        E.g. ``generate.default_representation()``.
     method, n_iter, seed :
-        Phase reconstruction, passed to ``rep.decode`` (ignored by representations with an exact
-        inverse). Pass the generation settings (``**generate.GENERATION_INVERSION``) for the
-        ceiling of the generation path itself.
+        Phase reconstruction, passed to ``rep.decode`` (``**generate.GENERATION_INVERSION`` for the
+        generation path's own ceiling).
     nnls_iter : int, optional
-        For filter-bank representations (mel, logfreq): updates of the non-negative least-squares
-        inverse; None uses ``rep.decode``'s default. Ignored by the others.
+        For filter-bank representations (mel, logfreq): the NNLS inverse's updates (None: the default).
     keep_audio : bool
         Also return the reconstruction as ``y_hat``.
 
     Returns
     -------
     dict
-        ``label`` (:func:`label`), ``representation`` (its name), ``params`` (``rep.params``, which
-        :func:`musiclib.representations.from_params` turns back into ``rep``), ``n_fft`` (None for non-STFT
-        representations), ``hop_length``, ``method``, ``n_iter``; ``sc_db`` and ``lsd_db``
-        (:func:`reconstruction_error`); ``n_features`` (what a model must predict per frame),
-        ``frames_per_second``, ``features_per_second``; ``encode_seconds``, ``decode_seconds``,
-        ``seconds`` (their sum, wall time), ``audio_seconds``, ``real_time_factor``; and
-        ``y_hat [shape=(n_samples,)]`` when ``keep_audio``.
+        ``label`` (:func:`label`), ``representation``, ``params`` (``rep.params``), ``n_fft`` (None
+        for non-STFT representations), ``hop_length``, ``method``, ``n_iter``; ``sc_db`` and
+        ``lsd_db`` (:func:`reconstruction_error`); ``n_features``, ``frames_per_second``,
+        ``features_per_second``; ``encode_seconds``, ``decode_seconds``, ``seconds`` (wall time),
+        ``audio_seconds``, ``real_time_factor``; and ``y_hat [shape=(n_samples,)]`` when ``keep_audio``.
 
     Raises
     ------
     ParameterError
-        ``sr`` differs from ``rep.sr``, ``rep`` is not a representation, or the signal or a phase
-        parameter is bad (raised by the representation, the phase reconstruction or the metrics).
-
-    Notes
-    -----
-    Notebook: 01_spectrogram_settings (and every generating notebook, beside its card).
-
-    Examples
-    --------
-    >>> from musiclib import synth
-    >>> from musiclib.representations import MelSpectrogram
-    >>> y = synth.synthetic_mix(duration=1.0, sr=22050)
-    >>> r = decode_ceiling(y, sr=22050, rep=MelSpectrogram(n_fft=1024, n_mels=128), n_iter=4)
-    >>> r["label"], r["n_features"], r["sc_db"] < -5
-    ('mel-128 1024/256', 128, True)
+        ``sr`` differs from ``rep.sr``, ``rep`` is not a representation, or a bad signal or setting.
     """
     if not isinstance(rep, _reps.Representation):
         raise ParameterError(f"decode_ceiling() needs a musiclib representation as rep, got {type(rep).__name__}")
@@ -201,8 +172,7 @@ def decode_ceiling(
 
 
 def _warm_up(y, rep, **kwargs):
-    """Run once on a short slice, untimed, so one-off costs (imports, FFT plans) are not charged to
-    whichever setting runs first."""
+    """Run once on a short slice, untimed, so one-off costs are not charged to the first setting."""
     n = min(len(y), max(4 * getattr(rep, "n_fft", 1024), rep.sr // 4))
     decode_ceiling(y[:n], sr=rep.sr, rep=rep, **kwargs)
 
@@ -220,24 +190,17 @@ def decode_ceilings(
     Parameters
     ----------
     clips : mapping of str to np.ndarray [shape=(n_samples,)], or sequence of arrays
-        Mono clips at ``sr`` (e.g. ``{c.path.stem: c.y for c in corpus}``); a sequence is named
-        ``clip 0``, ``clip 1``, ...
+        Mono clips at ``sr`` (a sequence is named ``clip 0``, ``clip 1``, ...).
     sr : int
         Sample rate in Hz.
     reps : sequence of Representation
-        The candidates, each at ``sr``.
     **options
-        ``method``, ``n_iter``, ``nnls_iter``, ``seed`` of :func:`decode_ceiling` (same defaults).
+        ``method``, ``n_iter``, ``nnls_iter``, ``seed`` of :func:`decode_ceiling`.
 
     Returns
     -------
     pandas.DataFrame
-        One row per (representation, clip), in that order, with a ``clip`` column and
-        :func:`decode_ceiling`'s keys.
-
-    Notes
-    -----
-    Notebook: 01_spectrogram_settings.
+        One row per (representation, clip), in that order: ``clip`` and :func:`decode_ceiling`'s keys.
     """
     clips = dict(clips) if isinstance(clips, Mapping) else {f"clip {i}": c for i, c in enumerate(_check_sequence("clips", clips))}
     reps = _check_sequence("reps", reps)
@@ -246,15 +209,16 @@ def decode_ceilings(
     if "keep_audio" in options:
         raise ParameterError("decode_ceilings() keeps no audio: call decode_ceiling(keep_audio=True) on one clip")
     _warm_up(np.asarray(next(iter(clips.values()))), reps[0], **options)
-    rows = [
+    return pd.DataFrame([
         {"clip": name, **decode_ceiling(y, sr=sr, rep=rep, **options)}
         for rep, (name, y) in itertools.product(reps, clips.items())
-    ]
-    return pd.DataFrame(rows)
+    ])
 
 
 def ceiling_table(ceilings: pd.DataFrame) -> pd.DataFrame:
-    """One row per representation: its size, and its decode ceiling over the clips.
+    """One row per representation, indexed by ``label``: :func:`decode_ceilings`' size columns, the
+    median ``sc_db`` and ``lsd_db`` over clips, ``sc_worst_db``, ``sc_best_db``, and
+    ``real_time_factor`` (all the audio over all the time).
 
     Parameters
     ----------
@@ -264,11 +228,6 @@ def ceiling_table(ceilings: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Indexed by ``label``, in the order of the representations, with ``representation``,
-        ``params``, ``n_fft``, ``hop_length``, ``n_features``, ``frames_per_second``, ``features_per_second``;
-        ``sc_db`` (the median over clips), ``sc_worst_db`` and ``sc_best_db`` (the highest and the
-        lowest), ``lsd_db`` (the median); and ``real_time_factor`` (all the audio over all the
-        encode + decode time). :func:`recommend` takes it as it takes the sweep's rows.
     """
     if not isinstance(ceilings, pd.DataFrame) or ceilings.empty:
         raise ParameterError("ceiling_table() needs the DataFrame of decode_ceilings()")
@@ -285,12 +244,9 @@ def ceiling_table(ceilings: pd.DataFrame) -> pd.DataFrame:
 
 # -- 3. a grid of settings on one excerpt -------------------------------------------------------
 def make_excerpt(clips, *, sr: int, duration: float = 10.0, piece_seconds: float = 2.5) -> np.ndarray:
-    """A study excerpt: the loudest piece of each clip in turn, joined with short fades.
-
-    Takes the loudest ``piece_seconds`` of each clip (:func:`musiclib.audio.loud_fragments`; a
-    shorter clip is taken whole), in the given order, cycling through the clips again if they do
-    not reach ``duration``. Each piece fades in and out over :data:`EXCERPT_FADE_SECONDS` (raised
-    cosine), so the joins add no clicks for the reconstructions to be judged on.
+    """A study excerpt: the loudest ``piece_seconds`` of each clip in turn (a shorter clip whole),
+    cycling through the clips until ``duration``, each piece faded in and out over
+    :data:`EXCERPT_FADE_SECONDS` so that the joins add no clicks.
 
     Parameters
     ----------
@@ -309,10 +265,6 @@ def make_excerpt(clips, *, sr: int, duration: float = 10.0, piece_seconds: float
     ------
     ParameterError
         Bad durations, a clip that is not mono, or every clip silent.
-
-    Notes
-    -----
-    Notebook: 01_spectrogram_settings
     """
     from musiclib import audio as _audio
 
@@ -341,9 +293,9 @@ def make_excerpt(clips, *, sr: int, duration: float = 10.0, piece_seconds: float
 
 
 def _plan(representations, n_ffts, hop_lengths, methods, n_iters, *, sr):
-    """The grid's representations and phase settings, in the order they run. Hops longer than half
-    the window are left out (too little overlap for phase reconstruction); "pghi" does not iterate,
-    so it runs once, at n_iter 0."""
+    """The grid's (representation, method, n_iter) in run order; hops over half the window are left out
+    (too little overlap), and "pghi" runs once, at n_iter 0.
+    """
     plan = []
     for spec, n_fft in itertools.product(representations, n_ffts):
         params = {"name": spec} if isinstance(spec, str) else dict(spec)
@@ -371,9 +323,7 @@ def sweep_settings(
     seed: int = 0,
     keep_audio: bool = False,
 ) -> pd.DataFrame:
-    """:func:`decode_ceiling` of ``y`` under every combination of the given settings.
-
-    The grid is ``representations × n_ffts × hop_lengths × methods × n_iters``.
+    """:func:`decode_ceiling` of ``y`` on the grid representations × n_ffts × hop_lengths × methods × n_iters.
 
     Parameters
     ----------
@@ -382,37 +332,21 @@ def sweep_settings(
     sr : int
         Sample rate in Hz.
     n_ffts : sequence of int
-        Window (and FFT) lengths in samples, powers of two >= 16.
+        Window lengths in samples, powers of two >= 16.
     hop_lengths : sequence of int, optional
-        Hops in samples; combinations with a hop longer than half the window are left out.
-        None: a quarter of each window.
+        Hops in samples (None: a quarter of each window); hops over half the window are left out.
     representations : sequence of str or dict
-        Representation names (``"linear"``, ``"log"``, ...) or parameter dicts with a ``"name"``
-        (``{"name": "mel", "n_mels": 128}``), without ``n_fft`` and ``hop_length``.
+        Names (``"linear"``, ...) or parameter dicts (``{"name": "mel", "n_mels": 128}``).
     methods : sequence of str
         Phase methods from :data:`musiclib.phase.METHODS` (``"pghi"`` runs at 0 iterations only).
     n_iters : sequence of int
-        Phase iterations.
     seed, keep_audio :
-        As :func:`decode_ceiling` (``keep_audio`` adds the ``y_hat`` column).
+        As :func:`decode_ceiling`.
 
     Returns
     -------
     pandas.DataFrame
         One row per setting, in grid order, with :func:`decode_ceiling`'s keys.
-
-    Raises
-    ------
-    ParameterError
-        A bad signal, setting or combination (the message names it and echoes the value).
-
-    See Also
-    --------
-    recommend, plot_tradeoffs, plot_iteration_curve
-
-    Notes
-    -----
-    Notebook: 01_spectrogram_settings
 
     Examples
     --------
@@ -427,13 +361,11 @@ def sweep_settings(
     hop_lengths = None if hop_lengths is None else [check_int("hop_lengths", h, low=1) for h in _check_sequence("hop_lengths", hop_lengths)]
     plan = _plan(_check_sequence("representations", representations), n_ffts, hop_lengths,
                  _check_sequence("methods", methods), _check_sequence("n_iters", n_iters), sr=sr)
-    kwargs = {"seed": seed, "keep_audio": keep_audio}
     _warm_up(np.asarray(y), plan[0][0], method=plan[0][1], n_iter=min(plan[0][2], 2), seed=seed)
-    rows = [
-        decode_ceiling(y, sr=sr, rep=rep, method=method, n_iter=n_iter, **kwargs)
+    return pd.DataFrame([
+        decode_ceiling(y, sr=sr, rep=rep, method=method, n_iter=n_iter, seed=seed, keep_audio=keep_audio)
         for rep, method, n_iter in plan
-    ]
-    return pd.DataFrame(rows)
+    ])
 
 
 # -- 4. the rule --------------------------------------------------------------------------------
@@ -452,9 +384,9 @@ def within_budget(
     rows : pandas.DataFrame
         :func:`sweep_settings`' rows or a :func:`ceiling_table`.
     max_features : int, optional
-        Most features per frame (what a model must predict at each step).
+        Most features per frame (what a model predicts at each step).
     max_frames_per_second : float, optional
-        Most frames per second of audio (a sequence model's steps per second).
+        Most frames (a sequence model's steps) per second of audio.
     min_real_time_factor : float, optional
         Least seconds of audio per second of encode + decode time.
     representations : sequence of str, optional
@@ -463,14 +395,10 @@ def within_budget(
     Returns
     -------
     pandas.DataFrame
-        The rows that fit, in their order.
     """
     over = _over_budget(rows, max_features=max_features, max_frames_per_second=max_frames_per_second,
                         min_real_time_factor=min_real_time_factor, representations=representations)
-    keep = pd.Series(True, index=rows.index)
-    for excluded in over.values():
-        keep &= ~excluded
-    return rows[keep]
+    return rows[~np.any([np.zeros(len(rows), bool), *over.values()], axis=0)]
 
 
 def _over_budget(rows, *, max_features=None, max_frames_per_second=None, min_real_time_factor=None,
@@ -499,12 +427,9 @@ def _describe(row) -> str:
 
 
 def recommend(rows: pd.DataFrame, *, tolerance_db: float = 1.0, **budgets) -> dict:
-    """Pick a setting by a stated rule: the best spectral convergence within the budgets.
-
-    Rule: keep the rows within the budgets (:func:`within_budget`); among them, every row whose
-    ``sc_db`` is within ``tolerance_db`` of the best counts as a tie (differences that small are not
-    reliable across excerpts), and the tie that gives a model the fewest numbers to predict per
-    second (``features_per_second``) wins.
+    """Pick a setting by a stated rule: among the rows within the budgets (:func:`within_budget`), those
+    within ``tolerance_db`` of the best ``sc_db`` tie (smaller differences do not hold across
+    excerpts), and the tie with the fewest ``features_per_second`` wins.
 
     Parameters
     ----------
@@ -513,25 +438,19 @@ def recommend(rows: pd.DataFrame, *, tolerance_db: float = 1.0, **budgets) -> di
     tolerance_db : float
         SC differences up to this many dB count as ties.
     **budgets :
-        :func:`within_budget`'s ``max_features``, ``max_frames_per_second``,
-        ``min_real_time_factor``, ``representations``.
+        :func:`within_budget`'s keywords.
 
     Returns
     -------
     dict
-        ``setting`` (the chosen row, a Series), ``reason`` (the rule, the budgets, the numbers,
-        and the budgets that leave out the best row of all, as sentences), ``n_candidates`` (rows
-        within the budgets), ``best_sc_db`` (the best SC within them), ``best_overall`` (the row
-        with the best SC of all).
+        ``setting`` (the chosen row, a Series), ``reason`` (the rule and its numbers in sentences,
+        with the budgets that leave out the best row of all), ``n_candidates`` (rows within the
+        budgets), ``best_sc_db`` (the best SC within them), ``best_overall`` (the best row of all).
 
     Raises
     ------
     ParameterError
         A bad budget or tolerance, or no row within the budgets.
-
-    Notes
-    -----
-    Notebook: 01_spectrogram_settings
     """
     check_number("tolerance_db", tolerance_db, low=0)
     over = _over_budget(rows, **budgets)
@@ -599,8 +518,8 @@ def plot_ceilings(table: pd.DataFrame, *, ax=None):
 
 
 def plot_tradeoffs(rows: pd.DataFrame, *, axes=None):
-    """Three panels against window length: error (SC), speed (real-time factor), and size (features
-    per second of audio); one line per hop (and representation, method, iterations).
+    """Error (SC), speed (real-time factor) and size (features per second) against window length, one
+    line per hop (and representation, method, iterations).
 
     Parameters
     ----------
@@ -633,13 +552,13 @@ def plot_tradeoffs(rows: pd.DataFrame, *, axes=None):
 
 
 def plot_iteration_curve(rows: pd.DataFrame, *, ax=None):
-    """Spectral convergence against phase iterations, one line per method (PGHI alone, which does
-    not iterate, as a dashed level).
+    """Spectral convergence against phase iterations, one line per method (a method that does not
+    iterate as a dashed level).
 
     Parameters
     ----------
     rows : pandas.DataFrame
-        :func:`sweep_settings`' rows at one window and hop, several methods and ``n_iters``.
+        :func:`sweep_settings`' rows at one window and hop.
     ax : matplotlib Axes, optional
 
     Returns
