@@ -5,70 +5,34 @@ SpecGAN, VAE-GAN and WaveGAN.
 model                            what it is
 ================================ =================================================================
 :class:`SpecGAN`                 a DCGAN on spectrogram patches ``[shape=(n_frames, n_features)]``
-                                 (the patches of :mod:`musiclib.patches`, so the stitcher and one
-                                 inversion turn a sequence of them into audio); with
-                                 ``n_labels > 0`` the conditional SpecGAN: a label embedding joins
-                                 the generator's latent and a projection term the discriminator's
-                                 output (Miyato & Koyama 2018)
+                                 (the patches of :mod:`musiclib.patches`); with ``n_labels > 0``
+                                 the conditional SpecGAN: a label embedding joins the generator's
+                                 latent, a projection term the discriminator's output (Miyato &
+                                 Koyama 2018)
 :class:`WaveGAN`                 the same training on raw audio windows (16 384 samples at 16 kHz),
-                                 1-D transposed convolutions of stride 4, phase shuffle in the
+                                 stride-4 1-D transposed convolutions, phase shuffle in the
                                  discriminator (Donahue et al. 2019)
-:class:`VAEGAN`                  the convolutional VAE of ``notebooks/05_vae`` whose decoder is also
-                                 trained against a discriminator: adversarial and feature-matching
-                                 losses beside the reconstruction and KL terms (Larsen et al. 2016)
+:class:`VAEGAN`                  the VAE of ``notebooks/05_vae`` whose decoder is also trained
+                                 against a discriminator (Larsen et al. 2016)
 ================================ =================================================================
 
-Training (one custom ``train_step``, in the style of the keras-io GAN examples)
--------------------------------------------------------------------------------
-``loss="hinge"`` (default)
-    Hinge loss, spectral normalisation (``keras.layers.SpectralNormalization``) on every
-    discriminator layer, one discriminator step per generator step.
-``loss="wgan-gp"``
-    Wasserstein loss with the gradient penalty (:func:`gradient_penalty`, weight 10) on random
-    interpolates of real and generated batches, ``n_critic`` critic steps per generator step, no
-    spectral normalisation.
+Training is one custom ``train_step`` (keras-io style): ``loss="hinge"`` (default: spectral
+normalisation on every discriminator layer, one discriminator step per generator step) or
+``loss="wgan-gp"`` (:func:`gradient_penalty`, ``n_critic`` critic steps). Both use two time-scale
+learning rates (Adam, ``beta_1 = 0``, ``beta_2 = 0.9``) and sample from an exponential moving
+average of the generator's weights (:meth:`_GAN.update_ema`). Hinge is the default because it is
+the cheaper per generator update for the same card result (``notebooks/06_gan``, "Hinge or WGAN-GP?").
 
-Both use two time-scale learning rates (Heusel et al. 2017: the discriminator learns faster, Adam
-with ``beta_1 = 0``, ``beta_2 = 0.9``) and keep an exponential moving average of the generator's
-weights (:meth:`_GAN.update_ema`, with a warm-up so that a short training run is averaged over
-its own steps, not towards the initial weights); :meth:`_GAN.generate` samples from that average
-by default. Hinge is the default because it was measured to be the cheaper of the two per
-generator update on two CPU cores for the same card result (``notebooks/06_gan``, "Hinge or
-WGAN-GP?", prints the measurement).
+SpecGAN normalisation: each band is standardised with the training patches' statistics (weights of
+the model, :meth:`SpecGAN.adapt`), clipped at three standard deviations and scaled to [-1, 1]; the
+generator ends in ``tanh``. The SpecGAN networks convolve over time with the bands as channels,
+an order of magnitude cheaper on CPUs than 2-D convolutions (``architecture="2d"`` builds those
+for a GPU), and the generator upsamples by resize-convolution (Odena et al. 2016), as transposed
+convolutions' uneven overlap comes out of the inversion as noise.
 
-Spectrogram patches go through the SpecGAN normalisation: each band is standardised with the
-training patches' mean and standard deviation, clipped at three standard deviations and scaled to
-[-1, 1] (Donahue et al. 2019), and the generator ends in ``tanh``. The statistics are weights of
-the model (:meth:`SpecGAN.adapt`), saved with it.
-
-Why 1-D convolutions over time, and resize-convolutions
--------------------------------------------------------
-The SpecGAN networks convolve over time with the frequency bands as channels (one frame is one
-vector) instead of 2-D convolutions over the time-frequency image: on two CPU cores a training
-step of a 2-D DCGAN of the paper's shape (5x5 kernels, stride 2) costs over an order of magnitude
-more than the 1-D networks of the same depth, which would leave a demo a few dozen steps.
-``architecture="2d"`` builds the 2-D networks for a GPU.
-
-The 1-D generator upsamples by repeating frames and convolving (Odena et al. 2016) rather than
-with stride-2 transposed convolutions, whose uneven overlap alternates from frame to frame and
-comes out of the inversion as noise: at equal steps on the demo corpus the transposed-convolution
-generator's clips sat at the card's noise threshold and the resize-convolution generator's well
-below it, for about a quarter more time per step. A wider discriminator lowered the noise as
-well but let the levels drift (the distribution and clipping checks failed), so it is not used.
-(The measurements are in the commit that made the change; ``notebooks/06_gan`` shows the result.)
-
-Checkpoints, saving, devices: as every Keras model here (:mod:`musiclib.models`); :func:`fit_gan`
-trains for a number of steps and resumes after an interruption (optimiser and random-generator state
-included).
-
-Watching it train
------------------
-:class:`GANMonitor` records the discriminator and generator losses at every step and, every
-``every`` steps, a grid of generated patches, a few generated clips and the musicality card's
-noise and diversity checks on them, so collapse and noise show while the model trains
-(:class:`TrainingRecord` holds and plots it).
-
-Notebook: ``notebooks/06_gan``.
+:func:`fit_gan` trains for a number of steps and resumes after an interruption; :class:`GANMonitor`
+records the losses at every step and, every ``every`` steps, generated patches, clips and the
+musicality card's checks on them (:class:`TrainingRecord`). Notebook: ``notebooks/06_gan``.
 
 References
 ----------
@@ -92,7 +56,7 @@ from pathlib import Path
 import numpy as np
 
 from musiclib.models._backend import keras, tf
-from musiclib.errors import ParameterError, check_choice, check_int, check_number
+from musiclib.errors import ParameterError, check_choice, check_finite, check_int, check_number
 from musiclib.tools import atomic_write
 from musiclib.models import keras_seq
 from musiclib.models.keras_seq import set_seed, strategy
@@ -148,19 +112,12 @@ CLIP_STD = 3.0
 # ---------------------------------------------------------------------------------------------
 # input checks
 # ---------------------------------------------------------------------------------------------
-def _as_batch(x, *, what, shape_tail, dtype=np.float32):
+def _as_batch(x, *, what, shape_tail):
     """A finite float32 array ``(n, *shape_tail)``; ``shape_tail`` entries of None match anything."""
-    try:
-        x = np.asarray(x, dtype=dtype)
-    except (TypeError, ValueError):
-        raise ParameterError(f"{what} must be a numeric array, got {type(x).__name__}") from None
-    want = "(n, " + ", ".join("any" if s is None else str(s) for s in shape_tail) + ")"
+    x = check_finite(what, x)
     if x.ndim != 1 + len(shape_tail) or any(s is not None and a != s for a, s in zip(x.shape[1:], shape_tail)):
+        want = "(n, " + ", ".join("any" if s is None else str(s) for s in shape_tail) + ")"
         raise ParameterError(f"{what} must have shape {want}, got {x.shape}")
-    if len(x) == 0:
-        raise ParameterError(f"{what} is empty")
-    if not np.all(np.isfinite(x)):
-        raise ParameterError(f"{what} holds {int(np.count_nonzero(~np.isfinite(x)))} NaN/inf values")
     return x
 
 
@@ -278,30 +235,22 @@ def build_spec_generator(n_frames: int, n_features: int, *, latent_dim: int, cha
     h = _conditioned_latent(z, label, n_labels, latent_dim)
     down = 2 ** n_layers
     widths = _widths(channels, n_layers, grow=4)[::-1]  # widest first
-    if architecture == "1d":
-        t0 = n_frames // down
-        h = keras.layers.Dense(t0 * widths[0], name="project")(h)
-        h = keras.layers.Reshape((t0, widths[0]))(h)
-        h = keras.layers.BatchNormalization(name="project_norm")(h)
-        h = keras.layers.ReLU()(h)
-        for i, w in enumerate(widths):
-            # resize, then convolve: a transposed convolution's uneven overlap leaves a frame-to-frame
-            # checkerboard that the inversion turns into noise (see the module docstring)
+    start = (n_frames // down,) if architecture == "1d" else (n_frames // down, n_features // down)
+    h = keras.layers.Dense(math.prod(start) * widths[0], name="project")(h)
+    h = keras.layers.Reshape((*start, widths[0]))(h)
+    h = keras.layers.BatchNormalization(name="project_norm")(h)
+    h = keras.layers.ReLU()(h)
+    for i, w in enumerate(widths):
+        if architecture == "1d":  # resize-convolution (see the module docstring)
             h = keras.layers.UpSampling1D(2, name=f"up_{i}_resize")(h)
             h = keras.layers.Conv1D(w, 5, padding="same", name=f"up_{i}")(h)
-            h = keras.layers.BatchNormalization(name=f"up_{i}_norm")(h)
-            h = keras.layers.ReLU()(h)
+        else:
+            h = keras.layers.Conv2DTranspose(w, 5, strides=2, padding="same", name=f"up_{i}")(h)
+        h = keras.layers.BatchNormalization(name=f"up_{i}_norm")(h)
+        h = keras.layers.ReLU()(h)
+    if architecture == "1d":
         out = keras.layers.Conv1D(n_features, 5, padding="same", activation="tanh", name="to_bands")(h)
     else:
-        t0, f0 = n_frames // down, n_features // down
-        h = keras.layers.Dense(t0 * f0 * widths[0], name="project")(h)
-        h = keras.layers.Reshape((t0, f0, widths[0]))(h)
-        h = keras.layers.BatchNormalization(name="project_norm")(h)
-        h = keras.layers.ReLU()(h)
-        for i, w in enumerate(widths):
-            h = keras.layers.Conv2DTranspose(w, 5, strides=2, padding="same", name=f"up_{i}")(h)
-            h = keras.layers.BatchNormalization(name=f"up_{i}_norm")(h)
-            h = keras.layers.ReLU()(h)
         h = keras.layers.Conv2D(1, 5, padding="same", activation="tanh", name="to_image")(h)
         out = keras.layers.Reshape((n_frames, n_features))(h)
     inputs = [z, label] if label is not None else z
@@ -431,7 +380,8 @@ class _GAN(keras.Model):
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
         self._build_networks()
         self.step = self.add_weight(shape=(), initializer="zeros", dtype="int64", trainable=False, name="step")
-        self._copy_to_ema(decay=0.0)
+        for e, w in zip(self.ema_generator.weights, self.generator.weights):
+            e.assign(w)
         self.built = True  # every network is built with its inputs' shapes
 
     def build(self, input_shape=None):
@@ -451,7 +401,7 @@ class _GAN(keras.Model):
         # Keras' own optimizer slot holds the generator's (fit() needs one; it is the same object)
         super().compile(optimizer=self.g_optimizer, jit_compile=jit_compile, **kwargs)
         self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.g_optimizer.build(self._g_trainable())
+        self.g_optimizer.build(self.generator.trainable_variables)
 
     def get_compile_config(self):
         return {"jit_compile": bool(self.jit_compile)} if self.compiled else {}
@@ -459,32 +409,21 @@ class _GAN(keras.Model):
     def compile_from_config(self, config):
         self.compile(**config)
 
-    def _g_trainable(self):
-        return self.generator.trainable_variables
-
     @property
     def metrics(self):
         return [self.d_loss_tracker, self.g_loss_tracker]
 
     # -- EMA generator --------------------------------------------------------------------------
-    def _copy_to_ema(self, decay):
-        for e, w in zip(self.ema_generator.weights, self.generator.weights):
-            if e.trainable and decay > 0:
-                e.assign(decay * e + (1.0 - decay) * w)
-            else:
-                e.assign(w)
-
     def ema_decay_at(self, step):
-        """The EMA's decay after ``step`` updates: ``min(ema_decay, (1 + step) / (10 + step))``."""
+        """The EMA's decay after ``step`` updates: ``min(ema_decay, (1 + step) / (10 + step))``.
+
+        The warm-up averages a short training run over its own steps, not towards the initial weights.
+        """
         step = tf.cast(step, tf.float32)
         return tf.minimum(self.ema_decay, (1.0 + step) / (10.0 + step))
 
     def update_ema(self):
-        """One EMA update of the sampling generator from the trained one.
-
-        Trainable weights: ``ema = d ema + (1 - d) w`` with ``d = ema_decay_at(step)``; the other
-        weights (batch-normalisation statistics) are copied.
-        """
+        """One EMA update: trainable weights ``ema = d ema + (1 - d) w`` (``d = ema_decay_at(step)``), others copied."""
         d = self.ema_decay_at(self.step)
         for e, w in zip(self.ema_generator.weights, self.generator.weights):
             if e.trainable:
@@ -500,10 +439,7 @@ class _GAN(keras.Model):
     def _noise(self, batch, k):
         return tf.random.stateless_normal((batch, self.latent_dim), self._seed(k))
 
-    def _g_inputs(self, z, labels):
-        return [z, labels] if self.n_labels else z
-
-    def _d_inputs(self, x, labels):
+    def _with_labels(self, x, labels):
         return [x, labels] if self.n_labels else x
 
     def _unpack(self, data):
@@ -516,7 +452,7 @@ class _GAN(keras.Model):
         return self._to_model(x), None
 
     def _score(self, x, labels, training=True):
-        return self.discriminator(self._d_inputs(x, labels), training=training)[0]
+        return self.discriminator(self._with_labels(x, labels), training=training)[0]
 
     def d_loss(self, real, fake, labels, k=0):
         """The discriminator's loss on one batch (hinge, or Wasserstein + gradient penalty); ``(loss, parts)``."""
@@ -536,18 +472,18 @@ class _GAN(keras.Model):
         for k in range(self.n_critic):
             z = self._noise(batch, k)
             with tf.GradientTape() as tape:
-                fake = self.generator(self._g_inputs(z, labels), training=True)
+                fake = self.generator(self._with_labels(z, labels), training=True)
                 d_loss, parts = self.d_loss(real, fake, labels, k)
                 scaled = d_loss / replicas
             grads = tape.gradient(scaled, self.discriminator.trainable_variables)
             self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
         z = self._noise(batch, 31)
         with tf.GradientTape() as tape:
-            fake = self.generator(self._g_inputs(z, labels), training=True)
+            fake = self.generator(self._with_labels(z, labels), training=True)
             g_loss = -tf.reduce_mean(self._score(fake, labels))
             scaled = g_loss / replicas
-        grads = tape.gradient(scaled, self._g_trainable())
-        self.g_optimizer.apply_gradients(zip(grads, self._g_trainable()))
+        grads = tape.gradient(scaled, self.generator.trainable_variables)
+        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))
         self.step.assign_add(1)
         self.update_ema()
         self.d_loss_tracker.update_state(d_loss)
@@ -619,13 +555,10 @@ class _GAN(keras.Model):
     def warm_start(self, other) -> "_GAN":
         """Start from the weights of another model of the same kind and shape (e.g. the unconditional one).
 
-        Every weight of ``other``'s generator (and its moving average), discriminator and, for
-        patches, band statistics is copied into the layer of the same name here when the shapes
-        agree. A layer that reads the latent joined by a label embedding takes ``other``'s weights
-        for the latent part and zeros for the label part, and a conditional discriminator's label
-        projection starts at zero, so a conditional model warm-started from an unconditional one
-        begins as exactly that model and learns what the labels add. The label embedding keeps its
-        initial weights; the optimiser state starts afresh. Returns ``self``.
+        Weights (and band statistics) are copied into the layers of the same name where the shapes
+        agree; the label parts of a conditional model (the latent layer's label rows, the label
+        projection) start at zero, so a conditional model warm-started from an unconditional one
+        begins as exactly that model. The optimiser state starts afresh. Returns ``self``.
 
         Raises
         ------
@@ -827,22 +760,17 @@ def make_wavegan(n_samples: int = WAVEGAN_SAMPLES, **params) -> WaveGAN:
 class VAEGAN(PatchVAE):
     """The convolutional VAE of ``notebooks/05_vae`` (:class:`musiclib.models.vae.PatchVAE`) with a discriminator.
 
-    Each training step makes one forward pass -- encode a batch, decode a posterior sample and a
-    prior sample, score real patches, reconstructions and samples in one discriminator call -- and
-    updates both from it: the discriminator (hinge loss, spectral normalisation) learns to tell the
-    training patches from the reconstructions and samples, and the VAE minimises (standardised units)::
+    One forward pass per step updates both: the discriminator (hinge loss, spectral normalisation)
+    tells training patches from reconstructions and prior samples, and the VAE minimises
+    (standardised units)::
 
         loss = NLL(x | x_rec, sigma) + beta_t * free_bits_kl / (n_frames * n_features)  # the VAE's own loss
              + adversarial_weight * -(D(x_rec) + D(x_prior)) / 2                        # look real
              + feature_weight * mean((D_features(x) - D_features(x_rec))^2)              # learned similarity
 
-    where ``x_rec`` and ``x_prior`` are the decoder's means (the discriminator judges what the
-    network outputs, not the decoder's Gaussian noise around it).
-
-    The feature-matching term compares the discriminator's last convolution features of a patch and
-    of its reconstruction (Larsen et al. 2016): a similarity that forgives small shifts in time and
-    frequency, where the MSE averages them into blur. Everything else -- standardisation, KL warm-up,
-    free bits, ``encode``/``decode``/``sample`` -- is the VAE's. Unconditional only.
+    where ``x_rec`` and ``x_prior`` are the decoder's means. The feature-matching term (Larsen et
+    al. 2016) forgives small shifts in time and frequency, where the MSE averages them into blur.
+    Everything else is the VAE's. Unconditional only.
 
     Parameters
     ----------
@@ -899,9 +827,7 @@ class VAEGAN(PatchVAE):
         batch = tf.shape(xn)[0]
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
         d_vars, vae_vars = self.discriminator.trainable_variables, self._vae_variables()
-        # one forward pass serves both updates (as in Larsen et al.): encode, decode a posterior and a
-        # prior sample, and score real patches, reconstructions and samples in one discriminator call
-        with tf.GradientTape(persistent=True) as tape:
+        with tf.GradientTape(persistent=True) as tape:  # one forward pass serves both updates
             mean, log_var = self._encode(xn, None, training=True)
             z = mean + tf.exp(0.5 * log_var) * keras.random.normal(tf.shape(mean), seed=self._noise_seed)
             z_prior = keras.random.normal(tf.shape(mean), seed=self._noise_seed)
@@ -931,8 +857,7 @@ class VAEGAN(PatchVAE):
 
     def test_step(self, data):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        losses = self._compute_losses(tf.cast(x, tf.float32), None, training=False)
-        return {k: v for k, v in losses.items()}
+        return dict(self._compute_losses(tf.cast(x, tf.float32), None, training=False))
 
 
 def make_vaegan(n_frames: int, n_features: int, *, learning_rate: float = 1e-3, clipnorm: float | None = 1.0,
@@ -969,11 +894,9 @@ def patch_dataset(patches, *, labels=None, batch_size: int = 32, seed: int = 0, 
     repeat : bool
         Repeat forever (what :func:`fit_gan` expects).
     """
-    x = np.asarray(patches, dtype=np.float32)
-    if x.ndim < 2 or len(x) == 0:
+    x = check_finite("patches", patches)
+    if x.ndim < 2:
         raise ParameterError(f"patches must be an array of shape (n, ...) with n >= 1, got {x.shape}")
-    if not np.all(np.isfinite(x)):
-        raise ParameterError("patches hold NaN/inf values")
     batch_size = check_int("batch_size", batch_size)
     if batch_size > len(x):
         raise ParameterError(f"batch_size={batch_size} is more than the {len(x)} patches")
@@ -1000,11 +923,7 @@ def wave_windows(clips, *, n_samples: int = WAVEGAN_SAMPLES, hop: int | None = N
         clips = [clips]
     out = []
     for i, y in enumerate(clips):
-        y = np.asarray(getattr(y, "y", y), dtype=np.float32)
-        if y.ndim != 1:
-            raise ParameterError(f"clips[{i}] must be 1-D audio, got shape {y.shape}")
-        if not np.all(np.isfinite(y)):
-            raise ParameterError(f"clips[{i}] holds NaN/inf samples")
+        y = check_finite(f"clips[{i}]", getattr(y, "y", y), ndim=1, allow_empty=True)
         if len(y) >= n_samples:
             out.append(np.lib.stride_tricks.sliding_window_view(y, n_samples)[::hop])
     if not out:
@@ -1023,12 +942,10 @@ def slerp(a, b, t) -> np.ndarray:
     origin, where the generator has seen nothing). ``t`` may be an array: the result is then
     ``[shape=(len(t), latent_dim)]``.
     """
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    if a.ndim != 1 or a.shape != b.shape or a.size == 0:
+    a = check_finite("a", a, ndim=1, dtype=np.float64)
+    b = check_finite("b", b, ndim=1, dtype=np.float64)
+    if a.shape != b.shape:
         raise ParameterError(f"slerp() needs two latents of the same shape (latent_dim,), got {a.shape} and {b.shape}")
-    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
-        raise ParameterError("slerp() latents hold NaN/inf")
     t = np.asarray(t, dtype=np.float64)
     if not np.all(np.isfinite(t)) or np.any(t < 0) or np.any(t > 1):
         raise ParameterError(f"slerp() t must lie in [0, 1], got {t}")
@@ -1101,26 +1018,21 @@ class _StepTimer(keras.callbacks.Callback):
     def __init__(self):
         super().__init__()
         self.seconds_per_step, self.cpu_seconds_per_step = [], []
-        self._wall = self._cpu = 0.0
-        self._steps = 0
-        self._t = None
 
     def on_epoch_begin(self, epoch, logs=None):
-        self._wall = self._cpu = 0.0
-        self._steps = 0
+        self._times = []
 
     def on_train_batch_begin(self, batch, logs=None):
         self._t = (time.perf_counter(), time.process_time())
 
     def on_train_batch_end(self, batch, logs=None):
-        self._wall += time.perf_counter() - self._t[0]
-        self._cpu += time.process_time() - self._t[1]
-        self._steps += 1
+        self._times.append((time.perf_counter() - self._t[0], time.process_time() - self._t[1]))
 
     def on_epoch_end(self, epoch, logs=None):
-        if self._steps:
-            self.seconds_per_step.append(self._wall / self._steps)
-            self.cpu_seconds_per_step.append(self._cpu / self._steps)
+        if self._times:
+            wall, cpu = np.mean(self._times, axis=0)
+            self.seconds_per_step.append(float(wall))
+            self.cpu_seconds_per_step.append(float(cpu))
 
 
 def _backed_up_epochs(folder: Path) -> int:
