@@ -128,9 +128,10 @@ def _as_batch(x, *, what, shape_tail):
 class PhaseShuffle(keras.layers.Layer):
     """WaveGAN's phase shuffle: shift each example along time by a random ``-radius..radius`` samples.
 
-    Only while training; the samples shifted in are reflections of the edge (no zeros), so the
-    discriminator cannot learn the generator's periodic upsampling artefacts from their exact
-    phase. Each example gets its own shift.
+    Only while training; the samples shifted in are reflections of the edge, so the discriminator
+    cannot learn the generator's upsampling artefacts from their exact phase. Shifts are drawn
+    counter-based from ``(seed, training calls)``; the counter is a weight, so a resumed training
+    draws what an uninterrupted one would.
 
     Parameters
     ----------
@@ -139,11 +140,6 @@ class PhaseShuffle(keras.layers.Layer):
     seed : int
 
     Input and output: ``[shape=(batch, time, channels)]``.
-
-    Notes
-    -----
-    Shifts come from a counter-based generator keyed on ``(seed, number of training calls)``; the
-    call counter is a weight, so a model restored from a checkpoint continues the same sequence.
     """
 
     def __init__(self, radius: int = 2, *, seed: int = 0, **kwargs):
@@ -152,8 +148,6 @@ class PhaseShuffle(keras.layers.Layer):
         self.seed = check_int("seed", seed, low=0)
 
     def build(self, input_shape):
-        # counts the training calls: the shifts are drawn counter-based from (seed, calls), and the
-        # counter is saved with the model, so a resumed training draws what an uninterrupted one would
         self.calls = self.add_weight(shape=(), initializer="zeros", dtype="int64", trainable=False, name="calls")
 
     def call(self, x, training=False):
@@ -358,9 +352,11 @@ class _GAN(keras.Model):
     """Discriminator and generator trained with a custom ``train_step``; an EMA copy of the generator samples.
 
     Subclasses build ``self.generator``, ``self.ema_generator`` (same architecture) and
-    ``self.discriminator`` in ``_build_networks()`` and implement ``_to_model(x)`` /
-    ``_from_model(x)`` (data units <-> the networks' normalised units).
+    ``self.discriminator`` in ``_build_networks()``, implement ``_to_model(x)`` / ``_from_model(x)``
+    (data units <-> the networks' normalised units) and name their own arguments in ``_ARGS``.
     """
+
+    _ARGS = ()
 
     def __init__(self, *, latent_dim=64, n_labels=0, loss="hinge", n_critic=None, gp_weight=10.0,
                  ema_decay=0.999, d_learning_rate=4e-4, g_learning_rate=2e-4, seed=0, name=None, **kwargs):
@@ -388,11 +384,10 @@ class _GAN(keras.Model):
         self.built = True
 
     # -- configuration and compilation ----------------------------------------------------------
-    def _base_config(self):
-        return {"latent_dim": self.latent_dim, "n_labels": self.n_labels, "loss": self.loss_name,
-                "n_critic": self.n_critic, "gp_weight": self.gp_weight, "ema_decay": self.ema_decay,
-                "d_learning_rate": self.d_learning_rate, "g_learning_rate": self.g_learning_rate,
-                "seed": self.seed, "name": self.name}
+    def get_config(self):
+        names = self._ARGS + ("latent_dim", "n_labels", "n_critic", "gp_weight", "ema_decay", "d_learning_rate",
+                              "g_learning_rate", "seed", "name")
+        return {**{k: getattr(self, k) for k in names}, "loss": self.loss_name}
 
     def compile(self, *, jit_compile=False, **kwargs):
         """Two Adam optimisers (two time-scale learning rates, ``beta_1 = 0``, ``beta_2 = 0.9``), built at once."""
@@ -628,9 +623,11 @@ class SpecGAN(_GAN):
     d_learning_rate, g_learning_rate : float
         The two time-scale learning rates (Adam).
     seed : int
-        Seeds the training noise, drawn counter-based from ``(seed, step)`` (the step counter is a
-        weight, so a resumed training draws what an uninterrupted one would).
+        Seeds the training noise, drawn counter-based from ``(seed, step)`` (``step`` is a weight, so
+        a resumed training draws what an uninterrupted one would).
     """
+
+    _ARGS = ("n_frames", "n_features", "channels", "n_layers", "architecture")
 
     def __init__(self, n_frames: int, n_features: int, *, latent_dim: int = 64, channels: int = 32,
                  n_layers: int = 3, architecture: str = "1d", **kwargs):
@@ -657,10 +654,6 @@ class SpecGAN(_GAN):
         self.band_mean = self.add_weight(shape=(self.n_features,), initializer="zeros", trainable=False,
                                          name="band_mean")
         self.band_std = self.add_weight(shape=(self.n_features,), initializer="ones", trainable=False, name="band_std")
-
-    def get_config(self):
-        return {"n_frames": self.n_frames, "n_features": self.n_features, "channels": self.channels,
-                "n_layers": self.n_layers, "architecture": self.architecture, **self._base_config()}
 
     def adapt(self, patches) -> "SpecGAN":
         """Set the per-band mean and standard deviation from training patches ``[shape=(n, n_frames, n_features)]``."""
@@ -706,6 +699,8 @@ class WaveGAN(_GAN):
     The audio is taken as it is, in [-1, 1]; the generator ends in ``tanh``.
     """
 
+    _ARGS = ("n_samples", "channels", "n_layers", "phase_shuffle")
+
     def __init__(self, n_samples: int = WAVEGAN_SAMPLES, *, latent_dim: int = 100, channels: int = 16,
                  n_layers: int = 5, phase_shuffle: int = 2, **kwargs):
         self.n_samples = check_int("n_samples", n_samples)
@@ -724,10 +719,6 @@ class WaveGAN(_GAN):
         self.discriminator = build_wave_discriminator(
             self.n_samples, channels=self.channels, n_layers=self.n_layers, n_labels=self.n_labels,
             spectral_norm=self.loss_name == "hinge", phase_shuffle=self.phase_shuffle, seed=self.seed)
-
-    def get_config(self):
-        return {"n_samples": self.n_samples, "channels": self.channels, "n_layers": self.n_layers,
-                "phase_shuffle": self.phase_shuffle, **self._base_config()}
 
     def _to_model(self, x):
         x = tf.cast(x, tf.float32)
@@ -1035,26 +1026,13 @@ class _StepTimer(keras.callbacks.Callback):
             self.cpu_seconds_per_step.append(float(cpu))
 
 
-def _backed_up_epochs(folder: Path) -> int:
-    """Epochs recorded in a ``BackupAndRestore`` folder (0 when there is none)."""
-    meta = folder / "training_metadata.json"
-    if not meta.exists():
-        return 0
-    try:
-        return int(json.loads(meta.read_text())["epoch"])
-    except (KeyError, ValueError, TypeError) as e:
-        raise ParameterError(f"{meta} is not a Keras BackupAndRestore record ({e})") from None
-
-
 def fit_gan(model, data, *, steps: int, checkpoint_dir, steps_per_epoch: int | None = None, callbacks=(),
             verbose: bool = False):
     """Train a GAN for ``steps`` generator updates in all, resuming from ``checkpoint_dir`` when it holds a backup.
 
-    Training runs as ``steps / steps_per_epoch`` Keras epochs of ``steps_per_epoch`` steps over a
-    repeated dataset. ``keras.callbacks.BackupAndRestore`` writes the weights, both optimisers'
-    state, the random generators' state and the epoch to ``checkpoint_dir/backup`` after every
-    epoch, and restores them when this runs again, so an interrupted run continues where it
-    stopped (and a finished one trains no further). The finished model is saved to
+    ``keras.callbacks.BackupAndRestore`` saves weights, optimiser and random-generator state to
+    ``checkpoint_dir/backup`` after every epoch of ``steps_per_epoch`` steps, so an interrupted run
+    continues where it stopped (a finished one trains no further); the finished model is saved to
     ``checkpoint_dir/model.keras``.
 
     Parameters
@@ -1077,11 +1055,9 @@ def fit_gan(model, data, *, steps: int, checkpoint_dir, steps_per_epoch: int | N
     -------
     model
     history : dict
-        ``{"d_loss": [...], "g_loss": [...], ...}`` per epoch of this run (the last step's values),
-        ``"seconds_per_step"`` and ``"cpu_seconds_per_step"`` (both threads' time summed) per
-        epoch of this run (not counting the callbacks' work at the end of a step), ``"initial_step"``
-        (steps restored from the backup)
-        and ``"steps"`` (the model's step counter at the end).
+        Per epoch of this run: the last step's ``"d_loss"``, ``"g_loss"``, ..., and
+        ``"seconds_per_step"``, ``"cpu_seconds_per_step"`` (callbacks' work excluded); then
+        ``"initial_step"`` (steps restored from the backup) and ``"steps"`` (the step counter at the end).
     """
     steps = check_int("steps", steps)
     steps_per_epoch = steps if steps_per_epoch is None else check_int("steps_per_epoch", steps_per_epoch)
@@ -1089,10 +1065,12 @@ def fit_gan(model, data, *, steps: int, checkpoint_dir, steps_per_epoch: int | N
     directory = Path(checkpoint_dir)
     directory.mkdir(parents=True, exist_ok=True)
     backup = keras.callbacks.BackupAndRestore(str(directory / "backup"), save_freq="epoch", delete_checkpoint=False)
-    done = _backed_up_epochs(directory / "backup")
-    if done:
-        # the batches the restored epochs used are skipped, so a resumed run sees the data an
-        # uninterrupted one would
+    meta = directory / "backup" / "training_metadata.json"
+    try:
+        done = int(json.loads(meta.read_text())["epoch"]) if meta.exists() else 0
+    except (KeyError, ValueError, TypeError) as e:
+        raise ParameterError(f"{meta} is not a Keras BackupAndRestore record ({e})") from None
+    if done:  # skip the restored epochs' batches: a resumed run sees what an uninterrupted one would
         data = data.skip(min(done, epochs) * steps_per_epoch)
     timer = _StepTimer()
     start = int(model.step.numpy())
@@ -1124,9 +1102,8 @@ class TrainingRecord:
     snapshots : list of dict
         ``{"step", "train_seconds", "images" [shape=(n, time, bands)], "clips" (list of 1-D
         arrays), "sr", "noise", "diversity", "noise_passed", "diversity_passed", "card" and
-        "card_passed" (every check's value and verdict), "seconds"}``: generated examples from the
-        EMA generator (the same latents
-        every time) and the card's values on them (``seconds``: what the snapshot cost).
+        "card_passed" (every check's value and verdict), "seconds" (what the snapshot cost)}``,
+        from the EMA generator on the same latents every time.
     """
 
     steps: list = field(default_factory=list)
@@ -1148,9 +1125,8 @@ class TrainingRecord:
         """Write the record to ``path`` (``.npz``), atomically."""
         path = Path(path)
         arrays = {"steps": np.asarray(self.steps, dtype=np.int64),
-                  "train_seconds": np.asarray(self.train_seconds, dtype=np.float64)}
-        for k, v in self.losses.items():
-            arrays[f"loss__{k}"] = np.asarray(v, dtype=np.float64)
+                  "train_seconds": np.asarray(self.train_seconds, dtype=np.float64),
+                  **{f"loss__{k}": np.asarray(v, dtype=np.float64) for k, v in self.losses.items()}}
         meta = []
         for i, s in enumerate(self.snapshots):
             arrays[f"images__{i}"] = np.asarray(s["images"], dtype=np.float32)
@@ -1236,8 +1212,7 @@ class TrainingRecord:
 
         if not self.snapshots:
             raise ParameterError("the record has no snapshots to plot")
-        n_rows = len(self.snapshots)
-        n_cols = n_columns or len(self.snapshots[0]["images"])
+        n_rows, n_cols = len(self.snapshots), n_columns or len(self.snapshots[0]["images"])
         if axes is None:
             _, axes = plt.subplots(n_rows, n_cols, figsize=(1.6 * n_cols, 1.3 * n_rows), squeeze=False)
         axes = np.atleast_2d(axes)
@@ -1267,12 +1242,10 @@ class TrainingRecord:
 class GANMonitor(keras.callbacks.Callback):
     """Record a GAN's losses at every step and look at what it generates every ``every`` steps.
 
-    At each snapshot the EMA generator renders the same ``n_clips`` examples (fixed latents), the
-    card (:func:`musiclib.evaluation.card.musicality_card`) measures them against the training and
-    reference audio, and the record keeps the spectrograms, the clips and the card's noise and
-    diversity values. A noisy generator shows as a rising noise value, a collapsing one as falling
-    diversity, while it trains. With ``path``, the record is written after every snapshot and
-    reloaded (cut at the restored step) when training resumes.
+    At each snapshot the EMA generator renders the same ``n_clips`` examples and the card
+    (:func:`musiclib.evaluation.card.musicality_card`) measures them; a :class:`TrainingRecord`
+    keeps both. With ``path``, the record is written after every snapshot and reloaded (cut at the
+    restored step) when training resumes.
 
     Parameters
     ----------
@@ -1308,8 +1281,6 @@ class GANMonitor(keras.callbacks.Callback):
         self.features = features if features is not None else {}
         self.path = Path(path) if path is not None else None
         self.record = TrainingRecord()
-        self._last = -1
-        self._t = None
 
     def on_train_begin(self, logs=None):
         step = int(self.model.step.numpy())
@@ -1317,7 +1288,6 @@ class GANMonitor(keras.callbacks.Callback):
             self.record = TrainingRecord.load(self.path).truncate(step)
         else:
             self.record = TrainingRecord()
-        self._last = self.record.snapshots[-1]["step"] if self.record.snapshots else -1
         if step == 0:
             self.snapshot(0)
 
@@ -1336,7 +1306,7 @@ class GANMonitor(keras.callbacks.Callback):
 
     def on_train_end(self, logs=None):
         step = int(self.model.step.numpy())
-        if step != self._last:
+        if not self.record.snapshots or self.record.snapshots[-1]["step"] != step:
             self.snapshot(step)
 
     def snapshot(self, step: int) -> dict:
@@ -1357,7 +1327,6 @@ class GANMonitor(keras.callbacks.Callback):
             "seconds": time.perf_counter() - t0,
         }
         self.record.snapshots.append(snap)
-        self._last = int(step)
         if self.path is not None:
             self.record.save(self.path)
         return snap
@@ -1369,10 +1338,9 @@ class GANMonitor(keras.callbacks.Callback):
 def spec_renderer(rep, *, patches_per_clip: int = 2, overlap: int = 8, inversion: dict | None = None):
     """A :class:`GANMonitor` renderer for a :class:`SpecGAN`: clips of stitched generated patches.
 
-    ``render(model, n_clips, seed)`` generates ``n_clips * patches_per_clip`` patches from the
-    EMA generator (latents from ``seed``; a conditional model cycles through its labels, one label
-    per clip), stitches each clip's patches with :func:`musiclib.patches.stitch` and inverts each
-    clip once (:func:`musiclib.patches.sequence_to_audio`). Returns the stitched spectrograms
+    ``render(model, n_clips, seed)`` stitches ``patches_per_clip`` generated patches per clip (a
+    conditional model cycles through its labels, one per clip) and inverts each clip once
+    (:func:`musiclib.patches.sequence_to_audio`); it returns the stitched spectrograms
     ``[shape=(n_clips, time, rep.n_features)]`` and the clips.
 
     Parameters
@@ -1404,10 +1372,8 @@ def spec_renderer(rep, *, patches_per_clip: int = 2, overlap: int = 8, inversion
 def wave_renderer(*, sr: int | None = None, rep=None):
     """A :class:`GANMonitor` renderer for a :class:`WaveGAN`: one generated window per clip.
 
-    ``render(model, n_clips, seed)`` returns the windows as clips, resampled from
-    :data:`WAVEGAN_SR` to ``sr`` when given (so the card can share its features of audio at that
-    rate), and their log-mel spectrograms under ``rep`` (default: a 64-band mel spectrogram at the
-    clips' rate).
+    ``render(model, n_clips, seed)`` returns the windows' spectrograms under ``rep`` (default: 64
+    mel bands in dB) and the windows, resampled from :data:`WAVEGAN_SR` to ``sr`` when given.
     """
     from musiclib.audio import resample
     from musiclib.representations import MelSpectrogram
@@ -1440,24 +1406,9 @@ def fit_monitored(model, data, *, steps: int, every: int, render, checkpoint_dir
                   n_clips: int = 4, seed: int = 0, features: dict | None = None):
     """:func:`fit_gan` with a :class:`GANMonitor` watching, a snapshot (and a backup) every ``every`` steps.
 
-    Parameters
-    ----------
-    model, data, steps, checkpoint_dir
-        As for :func:`fit_gan`; the monitor's record is kept beside the backup
-        (``checkpoint_dir/record.npz``), so a resumed run continues its record too.
-    every : int
-        Steps between snapshots and between backups.
-    render, training, reference, sr, n_clips, seed, features
-        As for :class:`GANMonitor`.
-
-    Returns
-    -------
-    model
-    history : dict
-        :func:`fit_gan`'s.
-    record : TrainingRecord
-
-    Notebook: 06_gan
+    Parameters are those of :func:`fit_gan` and :class:`GANMonitor`; the record is kept as
+    ``checkpoint_dir/record.npz``, so a resumed run continues it. Returns ``(model, history, record)``
+    (:func:`fit_gan`'s ``history``, the :class:`TrainingRecord`).
     """
     monitor = GANMonitor(render, every=every, training=training, reference=reference, sr=sr, n_clips=n_clips,
                          seed=seed, features=features, path=Path(checkpoint_dir) / "record.npz")
@@ -1495,9 +1446,7 @@ def plot_training(record: TrainingRecord, *, title: str, axes=None):
 def snapshots_summary(record: TrainingRecord, *, until_seconds: float, ignore=("rhythm",)) -> dict:
     """What a run's snapshots said up to ``until_seconds`` of training: to compare objectives at equal time.
 
-    The snapshot at step 0 is left out (the untrained generator), and so are the checks in
-    ``ignore`` (the monitor's clips are shorter than the rhythm check's longest beat period). A
-    snapshot up to 5 % past ``until_seconds`` still counts (snapshots fall on whole steps).
+    Step 0 (the untrained generator) is left out; a snapshot up to 5 % past ``until_seconds`` counts.
 
     Parameters
     ----------
@@ -1505,7 +1454,7 @@ def snapshots_summary(record: TrainingRecord, *, until_seconds: float, ignore=("
     until_seconds : float
         Seconds of training (``snapshot["train_seconds"]``), >= 0.
     ignore : sequence of str
-        Card checks that do not count.
+        Card checks that do not count (the monitor's clips are too short for the rhythm check).
 
     Returns
     -------
