@@ -59,7 +59,7 @@ from musiclib.models._backend import keras, tf
 from musiclib.errors import ParameterError, check_choice, check_finite, check_int, check_number
 from musiclib.tools import atomic_write
 from musiclib.models import keras_seq
-from musiclib.models.keras_seq import set_seed, strategy
+from musiclib.models.keras_seq import load_model, set_seed, strategy
 from musiclib.models.vae import PatchVAE, free_bits_kl, gaussian_kl
 
 __all__ = [
@@ -187,9 +187,7 @@ def _sn(layer, spectral_norm: bool):
 # ---------------------------------------------------------------------------------------------
 def _inputs(shape, n_labels, name):
     x = keras.Input(shape, name=name)
-    if n_labels:
-        return x, keras.Input((), dtype="int32", name="label")
-    return x, None
+    return x, (keras.Input((), dtype="int32", name="label") if n_labels else None)
 
 
 def _conditioned_latent(z, label, n_labels, latent_dim):
@@ -200,18 +198,20 @@ def _conditioned_latent(z, label, n_labels, latent_dim):
     return keras.layers.Concatenate(name="latent_and_label")([z, e])
 
 
-def _projection_head(h, label, n_labels, spectral_norm):
-    """Discriminator output: a linear score of the features, plus <embed(label), features> (projection)."""
-    logit = _sn(keras.layers.Dense(1, name="score"), spectral_norm)(h)
-    if label is None:
-        return logit
-    # the label's projection vector is a row of a (spectrally normalised) matrix picked by a one-hot
-    # vector: keras.layers.SpectralNormalization casts its output to the input's dtype, so around an
-    # Embedding fed integer labels it returns integers and no gradient (Keras 3.15)
-    one_hot = keras.layers.CategoryEncoding(n_labels, output_mode="one_hot", name="label_one_hot")(label)
-    e = _sn(keras.layers.Dense(h.shape[-1], use_bias=False, name="label_projection"), spectral_norm)(one_hot)
-    proj = keras.layers.Dot(axes=1, name="projection")([e, h])
-    return keras.layers.Add(name="score_with_projection")([logit, proj])
+def _discriminator(x, label, h, *, n_labels, spectral_norm, name):
+    """The model ``x (and label) -> [score, features]``: a linear score of the flattened features ``h``,
+    plus <embed(label), features> (projection) for a conditional model."""
+    features = keras.layers.Flatten(name="features")(h)
+    score = _sn(keras.layers.Dense(1, name="score"), spectral_norm)(features)
+    if label is not None:
+        # a one-hot row pick, not an Embedding: SpectralNormalization casts its output to the input's
+        # dtype, so around integer labels it returns integers and no gradient (Keras 3.15)
+        one_hot = keras.layers.CategoryEncoding(n_labels, output_mode="one_hot", name="label_one_hot")(label)
+        e = _sn(keras.layers.Dense(features.shape[-1], use_bias=False, name="label_projection"),
+                spectral_norm)(one_hot)
+        proj = keras.layers.Dot(axes=1, name="projection")([e, features])
+        score = keras.layers.Add(name="score_with_projection")([score, proj])
+    return keras.Model([x, label] if label is not None else x, [score, features], name=name)
 
 
 def _widths(channels, n_layers, *, grow):
@@ -247,8 +247,7 @@ def build_spec_generator(n_frames: int, n_features: int, *, latent_dim: int, cha
     else:
         h = keras.layers.Conv2D(1, 5, padding="same", activation="tanh", name="to_image")(h)
         out = keras.layers.Reshape((n_frames, n_features))(h)
-    inputs = [z, label] if label is not None else z
-    return keras.Model(inputs, out, name=name)
+    return keras.Model([z, label] if label is not None else z, out, name=name)
 
 
 def build_spec_discriminator(n_frames: int, n_features: int, *, channels: int, n_layers: int = 3, n_labels: int = 0,
@@ -265,10 +264,7 @@ def build_spec_discriminator(n_frames: int, n_features: int, *, channels: int, n
     for i, w in enumerate(_widths(channels, n_layers, grow=4)):
         h = _sn(conv(w, kernel, strides=2, padding="same", name=f"down_{i}"), spectral_norm)(h)
         h = keras.layers.LeakyReLU(0.2)(h)
-    features = keras.layers.Flatten(name="features")(h)
-    score = _projection_head(features, label, n_labels, spectral_norm)
-    inputs = [x, label] if label is not None else x
-    return keras.Model(inputs, [score, features], name=name)
+    return _discriminator(x, label, h, n_labels=n_labels, spectral_norm=spectral_norm, name=name)
 
 
 def build_wave_generator(n_samples: int, *, latent_dim: int, channels: int, n_layers: int = 5, n_labels: int = 0,
@@ -284,8 +280,7 @@ def build_wave_generator(n_samples: int, *, latent_dim: int, channels: int, n_la
     for i, w in enumerate(widths[1:] + [1]):
         h = keras.layers.Conv1DTranspose(w, 25, strides=4, padding="same", name=f"up_{i}")(h)
         h = keras.layers.ReLU()(h) if i < n_layers - 1 else keras.layers.Activation("tanh")(h)
-    inputs = [z, label] if label is not None else z
-    return keras.Model(inputs, h, name=name)
+    return keras.Model([z, label] if label is not None else z, h, name=name)
 
 
 def build_wave_discriminator(n_samples: int, *, channels: int, n_layers: int = 5, n_labels: int = 0,
@@ -299,10 +294,7 @@ def build_wave_discriminator(n_samples: int, *, channels: int, n_layers: int = 5
         h = keras.layers.LeakyReLU(0.2)(h)
         if i < n_layers - 1 and phase_shuffle:
             h = PhaseShuffle(phase_shuffle, seed=seed + i, name=f"phase_shuffle_{i}")(h)
-    features = keras.layers.Flatten(name="features")(h)
-    score = _projection_head(features, label, n_labels, spectral_norm)
-    inputs = [x, label] if label is not None else x
-    return keras.Model(inputs, [score, features], name=name)
+    return _discriminator(x, label, h, n_labels=n_labels, spectral_norm=spectral_norm, name=name)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -311,14 +303,13 @@ def build_wave_discriminator(n_samples: int, *, channels: int, n_layers: int = 5
 def gradient_penalty(critic, real, fake, *, labels=None, seed=0):
     """WGAN-GP's gradient penalty: ``mean((||grad_x critic(x_hat)||_2 - 1)^2)`` on random interpolates.
 
-    ``x_hat = real + alpha (fake - real)`` with one ``alpha ~ U(0, 1)`` per example (Gulrajani et al.
-    2017); the norm is taken over all of an example's values.
+    ``x_hat = real + alpha (fake - real)``, one ``alpha ~ U(0, 1)`` per example (Gulrajani et al. 2017).
 
     Parameters
     ----------
     critic : callable
-        ``critic(x)`` (or ``critic([x, labels])``) returning a score ``[shape=(batch, 1)]`` or
-        ``[score, features]`` (the discriminators of this module).
+        ``critic(x)`` (or ``critic([x, labels])``) returning ``score [shape=(batch, 1)]`` or
+        ``[score, features]``.
     real, fake : tf.Tensor [shape=(batch, ...)]
     labels : tf.Tensor [shape=(batch,)], optional
         For a conditional critic.
@@ -364,9 +355,8 @@ class _GAN(keras.Model):
         self.latent_dim = check_int("latent_dim", latent_dim)
         self.n_labels = check_int("n_labels", n_labels, low=0)
         self.loss_name = check_choice("loss", loss, LOSSES)
-        self.n_critic = (1 if loss == "hinge" else 5) if n_critic is None else check_int("n_critic", n_critic)
-        if self.n_critic > 16:
-            raise ParameterError(f"n_critic={n_critic!r} must be at most 16")
+        self.n_critic = check_int("n_critic", (1 if loss == "hinge" else 5) if n_critic is None else n_critic,
+                                  high=16)
         self.gp_weight = check_number("gp_weight", gp_weight, low=0.0)
         self.ema_decay = check_number("ema_decay", ema_decay, low=0.0, high=1.0, high_open=True)
         self.d_learning_rate = check_number("d_learning_rate", d_learning_rate, low=0.0, low_open=True)
@@ -385,8 +375,8 @@ class _GAN(keras.Model):
 
     # -- configuration and compilation ----------------------------------------------------------
     def get_config(self):
-        names = self._ARGS + ("latent_dim", "n_labels", "n_critic", "gp_weight", "ema_decay", "d_learning_rate",
-                              "g_learning_rate", "seed", "name")
+        names = self._ARGS + ("latent_dim", "n_labels", "n_critic", "gp_weight", "ema_decay",
+                              "d_learning_rate", "g_learning_rate", "seed", "name")
         return {**{k: getattr(self, k) for k in names}, "loss": self.loss_name}
 
     def compile(self, *, jit_compile=False, **kwargs):
@@ -418,7 +408,7 @@ class _GAN(keras.Model):
         return tf.minimum(self.ema_decay, (1.0 + step) / (10.0 + step))
 
     def update_ema(self):
-        """One EMA update: trainable weights ``ema = d ema + (1 - d) w`` (``d = ema_decay_at(step)``), others copied."""
+        """EMA update: ``ema = d ema + (1 - d) w``, ``d = ema_decay_at(step)``; other weights are copied."""
         d = self.ema_decay_at(self.step)
         for e, w in zip(self.ema_generator.weights, self.generator.weights):
             if e.trainable:
@@ -538,14 +528,13 @@ class _GAN(keras.Model):
     def _sample_fn(self, net, inputs):
         if not hasattr(self, "_compiled_samplers"):
             self._compiled_samplers = {}
-        key = id(net)
-        if key not in self._compiled_samplers:  # one trace per network, whatever the batch size
+        if net.name not in self._compiled_samplers:  # one trace per network, whatever the batch size
             spec = [tf.TensorSpec((None, self.latent_dim), tf.float32)]
             if self.n_labels:
                 spec = [spec + [tf.TensorSpec((None,), tf.int32)]]
-            self._compiled_samplers[key] = tf.function(lambda x: net(x, training=False), input_signature=spec,
-                                                       autograph=False)
-        return self._compiled_samplers[key](inputs)
+            self._compiled_samplers[net.name] = tf.function(lambda x: net(x, training=False),
+                                                            input_signature=spec, autograph=False)
+        return self._compiled_samplers[net.name](inputs)
 
     def warm_start(self, other) -> "_GAN":
         """Start from the weights of another model of the same kind and shape (e.g. the unconditional one).
@@ -601,16 +590,15 @@ class SpecGAN(_GAN):
     Parameters
     ----------
     n_frames, n_features : int
-        Patch shape (frames x bands, e.g. 64 x 209 log-frequency bands); ``n_frames`` (and, for
-        ``architecture="2d"``, ``n_features``) must be divisible by ``2 ** n_layers``.
+        Patch shape; ``n_frames`` (and, for ``architecture="2d"``, ``n_features``) must be divisible
+        by ``2 ** n_layers``.
     latent_dim : int
     channels : int
         Width of the full-resolution layers; the others are 2 or 4 times wider.
     n_layers : int
         Up- and down-sampling steps (factor 2 each).
     n_labels : int
-        0: unconditional; else a conditional SpecGAN over labels ``0..n_labels-1`` (projection
-        discriminator, label embedding joined to the latent).
+        0: unconditional; else a conditional SpecGAN over labels ``0..n_labels-1``.
     architecture : {"1d", "2d"}
         Convolutions over time with bands as channels (CPU-friendly), or SpecGAN's 2-D image convolutions.
     loss : {"hinge", "wgan-gp"}
@@ -684,8 +672,7 @@ class WaveGAN(_GAN):
     Parameters
     ----------
     n_samples : int
-        Window length in samples (:data:`WAVEGAN_SAMPLES` = 16 384, about 1 s at 16 kHz); must be
-        divisible by ``4 ** n_layers``.
+        Window length in samples (default :data:`WAVEGAN_SAMPLES`); divisible by ``4 ** n_layers``.
     latent_dim : int
     channels : int
         Width of the full-resolution layers (the paper's ``d``); the others are up to 16 times wider.
@@ -695,8 +682,6 @@ class WaveGAN(_GAN):
         Phase-shuffle radius in the discriminator (2 in the paper; 0 switches it off).
     **kwargs :
         As :class:`SpecGAN` (``loss``, ``n_labels``, learning rates, ``ema_decay``, ``seed``, ...).
-
-    The audio is taken as it is, in [-1, 1]; the generator ends in ``tanh``.
     """
 
     _ARGS = ("n_samples", "channels", "n_layers", "phase_shuffle")
@@ -728,20 +713,21 @@ class WaveGAN(_GAN):
         return x[..., 0]
 
 
-def make_specgan(n_frames: int, n_features: int, **params) -> SpecGAN:
-    """A compiled :class:`SpecGAN`, built under :func:`strategy`; call :meth:`SpecGAN.adapt` before training."""
+def _compiled(cls, *args, **params):
     with strategy().scope():
-        model = SpecGAN(n_frames, n_features, **params)
+        model = cls(*args, **params)
         model.compile()
     return model
+
+
+def make_specgan(n_frames: int, n_features: int, **params) -> SpecGAN:
+    """A compiled :class:`SpecGAN`, built under :func:`strategy`; :meth:`SpecGAN.adapt` it before training."""
+    return _compiled(SpecGAN, n_frames, n_features, **params)
 
 
 def make_wavegan(n_samples: int = WAVEGAN_SAMPLES, **params) -> WaveGAN:
     """A compiled :class:`WaveGAN`, built under :func:`strategy`."""
-    with strategy().scope():
-        model = WaveGAN(n_samples, **params)
-        model.compile()
-    return model
+    return _compiled(WaveGAN, n_samples, **params)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -766,12 +752,11 @@ class VAEGAN(PatchVAE):
     Parameters
     ----------
     n_frames, n_features : int
-    adversarial_weight : float >= 0
-    feature_weight : float >= 0
+    adversarial_weight, feature_weight : float >= 0
     d_channels : int
         Width of the discriminator (as :class:`SpecGAN`'s ``channels``).
     d_learning_rate : float
-        The discriminator's Adam learning rate (``beta_1 = 0``, ``beta_2 = 0.9``).
+        The discriminator's Adam learning rate.
     **vae_params :
         :class:`~musiclib.models.vae.PatchVAE` parameters (``latent_dim``, ``filters``, ``beta``,
         ``free_bits``, ``warmup_steps``, ``seed``).
@@ -805,26 +790,22 @@ class VAEGAN(PatchVAE):
     def metrics(self):
         return super().metrics + [self.d_loss_tracker, self.adversarial_tracker, self.feature_tracker]
 
-    def _vae_variables(self):
-        skip = {id(v) for v in self.discriminator.trainable_variables}
-        return [v for v in self.trainable_variables if id(v) not in skip]
-
-    def _critic(self, xn):
-        return self.discriminator(xn / CLIP_STD, training=True)
-
     def train_step(self, data):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         xn = self._normalize(tf.cast(x, tf.float32))
         batch = tf.shape(xn)[0]
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
-        d_vars, vae_vars = self.discriminator.trainable_variables, self._vae_variables()
+        d_vars = self.discriminator.trainable_variables
+        skip = {id(v) for v in d_vars}
+        vae_vars = [v for v in self.trainable_variables if id(v) not in skip]
         with tf.GradientTape(persistent=True) as tape:  # one forward pass serves both updates
             mean, log_var = self._encode(xn, None, training=True)
             z = mean + tf.exp(0.5 * log_var) * keras.random.normal(tf.shape(mean), seed=self._noise_seed)
             z_prior = keras.random.normal(tf.shape(mean), seed=self._noise_seed)
             x_rec = self._decode(z, None)
             x_prior = self._decode(z_prior, None)
-            scores, feats = self._critic(tf.concat([xn, x_rec, x_prior], axis=0))
+            judged = tf.concat([xn, x_rec, x_prior], axis=0) / CLIP_STD
+            scores, feats = self.discriminator(judged, training=True)
             s_real, s_rec, s_prior = scores[:batch], scores[batch : 2 * batch], scores[2 * batch :]
             d_loss = tf.reduce_mean(tf.nn.relu(1.0 - s_real)) + 0.5 * (
                 tf.reduce_mean(tf.nn.relu(1.0 + s_rec)) + tf.reduce_mean(tf.nn.relu(1.0 + s_prior)))
@@ -853,10 +834,7 @@ class VAEGAN(PatchVAE):
 
 def make_vaegan(n_frames: int, n_features: int, *, learning_rate: float = 1e-3, clipnorm: float | None = 1.0,
                 **params) -> VAEGAN:
-    """A compiled :class:`VAEGAN`, built under :func:`strategy`.
-
-    Adam for the VAE (as :func:`musiclib.models.vae.make_vae`); the discriminator's optimiser is the model's own.
-    """
+    """A compiled :class:`VAEGAN` under :func:`strategy`; the VAE's Adam as in :func:`.vae.make_vae`."""
     with strategy().scope():
         model = VAEGAN(n_frames, n_features, **params)
         model.build((None, n_frames, n_features))
@@ -878,9 +856,8 @@ def patch_dataset(patches, *, labels=None, batch_size: int = 32, seed: int = 0, 
     patches : np.ndarray [shape=(n, ...)]
         E.g. ``make_patches(...).x`` or :func:`wave_windows`.
     labels : np.ndarray [shape=(n,)] of int, optional
-        For a conditional model.
     batch_size : int
-        Batches are full (the last partial batch of an epoch is dropped; at least one batch is needed).
+        Batches are full (the last partial batch of an epoch is dropped).
     seed : int
     repeat : bool
         Repeat forever (what :func:`fit_gan` expects).
@@ -928,10 +905,8 @@ def wave_windows(clips, *, n_samples: int = WAVEGAN_SAMPLES, hop: int | None = N
 def slerp(a, b, t) -> np.ndarray:
     """Spherical interpolation between latents ``a`` and ``b`` ``[shape=(latent_dim,)]`` at ``t`` in [0, 1].
 
-    Follows the great circle between the two directions while the norm moves linearly, so every
-    point has the norm a Gaussian latent typically has (a straight line would pass close to the
-    origin, where the generator has seen nothing). ``t`` may be an array: the result is then
-    ``[shape=(len(t), latent_dim)]``.
+    The direction follows the great circle and the norm moves linearly, so no point falls near the
+    origin, where the generator has seen nothing. An array ``t`` gives ``[shape=(len(t), latent_dim)]``.
     """
     a = check_finite("a", a, ndim=1, dtype=np.float64)
     b = check_finite("b", b, ndim=1, dtype=np.float64)
@@ -957,8 +932,7 @@ def slerp(a, b, t) -> np.ndarray:
 def latent_walk(n_points: int, *, latent_dim: int, n_anchors: int = 4, seed: int = 0) -> np.ndarray:
     """Latents ``[shape=(n_points, latent_dim)]`` along spherical paths through ``n_anchors`` random points.
 
-    The walk goes from anchor to anchor (seeded standard normal draws), spending the same number
-    of points on each leg, and ends on the last anchor.
+    The anchors are seeded standard normal draws; each leg gets the same number of points.
     """
     n_points = check_int("n_points", n_points, low=2)
     latent_dim = check_int("latent_dim", latent_dim)
@@ -985,19 +959,9 @@ def save_model(model, path, *, overwrite: bool = False) -> Path:
         raise ParameterError(f"save_model(): path={str(path)!r} must end in .keras")
     if path.exists() and not overwrite:
         raise ParameterError(f"save_model(): {path} exists; pass overwrite=True to replace it")
-    path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(path) as tmp:
         model.save(tmp)
     return path
-
-
-def load_model(path):
-    """Load a model saved with :func:`save_model` (or ``model.save``), under :func:`strategy`.
-
-    :func:`musiclib.models.keras_seq.load_model` (this module's classes are registered with Keras on
-    import): a missing, truncated or foreign file is a ParameterError naming it.
-    """
-    return keras_seq.load_model(path)
 
 
 class _StepTimer(keras.callbacks.Callback):
@@ -1140,6 +1104,7 @@ class TrainingRecord:
 
     @classmethod
     def load(cls, path) -> "TrainingRecord":
+        """Read a record written by :meth:`save`."""
         with np.load(path) as f:
             meta = json.loads(f["meta"].tobytes().decode())
             losses = {k[len("loss__"):]: f[k].tolist() for k in f.files if k.startswith("loss__")}
@@ -1204,10 +1169,7 @@ class TrainingRecord:
         return ax
 
     def plot_grid(self, *, axes=None, n_columns: int | None = None, vmin=None, vmax=None):
-        """A grid of the generated spectrograms: one row per snapshot, one column per example.
-
-        Returns the array of axes.
-        """
+        """The generated spectrograms, a row per snapshot and a column per example; returns the axes array."""
         import matplotlib.pyplot as plt
 
         if not self.snapshots:
@@ -1250,13 +1212,12 @@ class GANMonitor(keras.callbacks.Callback):
     Parameters
     ----------
     render : callable
-        ``render(model, n_clips, seed) -> (images, clips)``: ``images`` ``[shape=(n, time, bands)]``
-        to show, ``clips`` a list of 1-D audio arrays of at least one second at ``sr`` (e.g.
-        :func:`spec_renderer`, :func:`wave_renderer`).
+        ``render(model, n_clips, seed) -> (images [shape=(n, time, bands)], clips)``, the clips 1-D
+        audio of at least one second at ``sr`` (:func:`spec_renderer`, :func:`wave_renderer`).
     every : int
         Steps between snapshots (a snapshot is also taken at the last step of training).
     training, reference : list of np.ndarray
-        Audio for the card at ``sr`` (training audio for its copying check, held-out audio as the yardstick).
+        Training and held-out audio for the card, at ``sr``.
     sr : int
     n_clips : int
         Clips per snapshot (at least 2, for the diversity check).
@@ -1378,10 +1339,8 @@ def wave_renderer(*, sr: int | None = None, rep=None):
     from musiclib.audio import resample
     from musiclib.representations import MelSpectrogram
 
-    if sr is not None:
-        sr = check_int("sr", sr)
-    rate = sr or WAVEGAN_SR
-    rep = rep if rep is not None else MelSpectrogram(sr=rate, n_fft=1024, n_mels=64, scale="db")
+    sr = check_int("sr", sr, allow_none=True)
+    rep = rep if rep is not None else MelSpectrogram(sr=sr or WAVEGAN_SR, n_fft=1024, n_mels=64, scale="db")
 
     def render(model, n_clips, seed):
         y = list(model.generate(n_clips, seed=seed))
@@ -1426,12 +1385,7 @@ def describe_training(model, history: dict, record: TrainingRecord) -> str:
 
 
 def plot_training(record: TrainingRecord, *, title: str, axes=None):
-    """The losses (left, titled ``title``) and the card's checks at each snapshot (right), side by side.
-
-    Returns
-    -------
-    array of 2 matplotlib Axes
-    """
+    """Losses (left, titled ``title``) and the card's checks per snapshot (right); returns the 2 axes."""
     import matplotlib.pyplot as plt
 
     if axes is None:
