@@ -199,8 +199,7 @@ def _conditioned_latent(z, label, n_labels, latent_dim):
 
 
 def _discriminator(x, label, h, *, n_labels, spectral_norm, name):
-    """The model ``x (and label) -> [score, features]``: a linear score of the flattened features ``h``,
-    plus <embed(label), features> (projection) for a conditional model."""
+    """The model ``x (and label) -> [score, features]``: a linear score of flattened ``h`` + projection."""
     features = keras.layers.Flatten(name="features")(h)
     score = _sn(keras.layers.Dense(1, name="score"), spectral_norm)(features)
     if label is not None:
@@ -1187,8 +1186,7 @@ class TrainingRecord:
                 if c < len(s["images"]):
                     ax.imshow(np.asarray(s["images"][c]).T, origin="lower", aspect="auto", cmap="magma",
                               vmin=vmin, vmax=vmax)
-                ax.set_xticks([])
-                ax.set_yticks([])
+                ax.set(xticks=[], yticks=[])
                 if c == 0:
                     ax.set_ylabel(f"step {s['step']}", fontsize=8)
         return axes
