@@ -1243,10 +1243,8 @@ class GANMonitor(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         step = int(self.model.step.numpy())
-        if self.path is not None and self.path.exists():
-            self.record = TrainingRecord.load(self.path).truncate(step)
-        else:
-            self.record = TrainingRecord()
+        resume = self.path is not None and self.path.exists()
+        self.record = TrainingRecord.load(self.path).truncate(step) if resume else TrainingRecord()
         if step == 0:
             self.snapshot(0)
 
