@@ -5,70 +5,34 @@ SpecGAN, VAE-GAN and WaveGAN.
 model                            what it is
 ================================ =================================================================
 :class:`SpecGAN`                 a DCGAN on spectrogram patches ``[shape=(n_frames, n_features)]``
-                                 (the patches of :mod:`musiclib.patches`, so the stitcher and one
-                                 inversion turn a sequence of them into audio); with
-                                 ``n_labels > 0`` the conditional SpecGAN: a label embedding joins
-                                 the generator's latent and a projection term the discriminator's
-                                 output (Miyato & Koyama 2018)
+                                 (the patches of :mod:`musiclib.patches`); with ``n_labels > 0``
+                                 the conditional SpecGAN: a label embedding joins the generator's
+                                 latent, a projection term the discriminator's output (Miyato &
+                                 Koyama 2018)
 :class:`WaveGAN`                 the same training on raw audio windows (16 384 samples at 16 kHz),
-                                 1-D transposed convolutions of stride 4, phase shuffle in the
+                                 stride-4 1-D transposed convolutions, phase shuffle in the
                                  discriminator (Donahue et al. 2019)
-:class:`VAEGAN`                  the convolutional VAE of ``notebooks/05_vae`` whose decoder is also
-                                 trained against a discriminator: adversarial and feature-matching
-                                 losses beside the reconstruction and KL terms (Larsen et al. 2016)
+:class:`VAEGAN`                  the VAE of ``notebooks/05_vae`` whose decoder is also trained
+                                 against a discriminator (Larsen et al. 2016)
 ================================ =================================================================
 
-Training (one custom ``train_step``, in the style of the keras-io GAN examples)
--------------------------------------------------------------------------------
-``loss="hinge"`` (default)
-    Hinge loss, spectral normalisation (``keras.layers.SpectralNormalization``) on every
-    discriminator layer, one discriminator step per generator step.
-``loss="wgan-gp"``
-    Wasserstein loss with the gradient penalty (:func:`gradient_penalty`, weight 10) on random
-    interpolates of real and generated batches, ``n_critic`` critic steps per generator step, no
-    spectral normalisation.
+Training is one custom ``train_step`` (keras-io style): ``loss="hinge"`` (default: spectral
+normalisation on every discriminator layer, one discriminator step per generator step) or
+``loss="wgan-gp"`` (:func:`gradient_penalty`, ``n_critic`` critic steps). Both use two time-scale
+learning rates (Adam, ``beta_1 = 0``, ``beta_2 = 0.9``) and sample from an exponential moving
+average of the generator's weights (:meth:`_GAN.update_ema`). Hinge is the default because it is
+the cheaper per generator update for the same card result (``notebooks/06_gan``, "Hinge or WGAN-GP?").
 
-Both use two time-scale learning rates (Heusel et al. 2017: the discriminator learns faster, Adam
-with ``beta_1 = 0``, ``beta_2 = 0.9``) and keep an exponential moving average of the generator's
-weights (:meth:`_GAN.update_ema`, with a warm-up so that a short training run is averaged over
-its own steps, not towards the initial weights); :meth:`_GAN.generate` samples from that average
-by default. Hinge is the default because it was measured to be the cheaper of the two per
-generator update on two CPU cores for the same card result (``notebooks/06_gan``, "Hinge or
-WGAN-GP?", prints the measurement).
+SpecGAN normalisation: each band is standardised with the training patches' statistics (weights of
+the model, :meth:`SpecGAN.adapt`), clipped at three standard deviations and scaled to [-1, 1]; the
+generator ends in ``tanh``. The SpecGAN networks convolve over time with the bands as channels,
+an order of magnitude cheaper on CPUs than 2-D convolutions (``architecture="2d"`` builds those
+for a GPU), and the generator upsamples by resize-convolution (Odena et al. 2016), as transposed
+convolutions' uneven overlap comes out of the inversion as noise.
 
-Spectrogram patches go through the SpecGAN normalisation: each band is standardised with the
-training patches' mean and standard deviation, clipped at three standard deviations and scaled to
-[-1, 1] (Donahue et al. 2019), and the generator ends in ``tanh``. The statistics are weights of
-the model (:meth:`SpecGAN.adapt`), saved with it.
-
-Why 1-D convolutions over time, and resize-convolutions
--------------------------------------------------------
-The SpecGAN networks convolve over time with the frequency bands as channels (one frame is one
-vector) instead of 2-D convolutions over the time-frequency image: on two CPU cores a training
-step of a 2-D DCGAN of the paper's shape (5x5 kernels, stride 2) costs over an order of magnitude
-more than the 1-D networks of the same depth, which would leave a demo a few dozen steps.
-``architecture="2d"`` builds the 2-D networks for a GPU.
-
-The 1-D generator upsamples by repeating frames and convolving (Odena et al. 2016) rather than
-with stride-2 transposed convolutions, whose uneven overlap alternates from frame to frame and
-comes out of the inversion as noise: at equal steps on the demo corpus the transposed-convolution
-generator's clips sat at the card's noise threshold and the resize-convolution generator's well
-below it, for about a quarter more time per step. A wider discriminator lowered the noise as
-well but let the levels drift (the distribution and clipping checks failed), so it is not used.
-(The measurements are in the commit that made the change; ``notebooks/06_gan`` shows the result.)
-
-Checkpoints, saving, devices: as every Keras model here (:mod:`musiclib.models`); :func:`fit_gan`
-trains for a number of steps and resumes after an interruption (optimiser and random-generator state
-included).
-
-Watching it train
------------------
-:class:`GANMonitor` records the discriminator and generator losses at every step and, every
-``every`` steps, a grid of generated patches, a few generated clips and the musicality card's
-noise and diversity checks on them, so collapse and noise show while the model trains
-(:class:`TrainingRecord` holds and plots it).
-
-Notebook: ``notebooks/06_gan``.
+:func:`fit_gan` trains for a number of steps and resumes after an interruption; :class:`GANMonitor`
+records the losses at every step and, every ``every`` steps, generated patches, clips and the
+musicality card's checks on them (:class:`TrainingRecord`). Notebook: ``notebooks/06_gan``.
 
 References
 ----------
@@ -92,10 +56,10 @@ from pathlib import Path
 import numpy as np
 
 from musiclib.models._backend import keras, tf
-from musiclib.errors import ParameterError, check_choice, check_int, check_number
+from musiclib.errors import ParameterError, check_choice, check_finite, check_int, check_number
 from musiclib.tools import atomic_write
 from musiclib.models import keras_seq
-from musiclib.models.keras_seq import set_seed, strategy
+from musiclib.models.keras_seq import load_model, set_seed, strategy
 from musiclib.models.vae import PatchVAE, free_bits_kl, gaussian_kl
 
 __all__ = [
@@ -148,19 +112,12 @@ CLIP_STD = 3.0
 # ---------------------------------------------------------------------------------------------
 # input checks
 # ---------------------------------------------------------------------------------------------
-def _as_batch(x, *, what, shape_tail, dtype=np.float32):
+def _as_batch(x, *, what, shape_tail):
     """A finite float32 array ``(n, *shape_tail)``; ``shape_tail`` entries of None match anything."""
-    try:
-        x = np.asarray(x, dtype=dtype)
-    except (TypeError, ValueError):
-        raise ParameterError(f"{what} must be a numeric array, got {type(x).__name__}") from None
-    want = "(n, " + ", ".join("any" if s is None else str(s) for s in shape_tail) + ")"
+    x = check_finite(what, x)
     if x.ndim != 1 + len(shape_tail) or any(s is not None and a != s for a, s in zip(x.shape[1:], shape_tail)):
+        want = "(n, " + ", ".join("any" if s is None else str(s) for s in shape_tail) + ")"
         raise ParameterError(f"{what} must have shape {want}, got {x.shape}")
-    if len(x) == 0:
-        raise ParameterError(f"{what} is empty")
-    if not np.all(np.isfinite(x)):
-        raise ParameterError(f"{what} holds {int(np.count_nonzero(~np.isfinite(x)))} NaN/inf values")
     return x
 
 
@@ -171,9 +128,10 @@ def _as_batch(x, *, what, shape_tail, dtype=np.float32):
 class PhaseShuffle(keras.layers.Layer):
     """WaveGAN's phase shuffle: shift each example along time by a random ``-radius..radius`` samples.
 
-    Only while training; the samples shifted in are reflections of the edge (no zeros), so the
-    discriminator cannot learn the generator's periodic upsampling artefacts from their exact
-    phase. Each example gets its own shift.
+    Only while training; the samples shifted in are reflections of the edge, so the discriminator
+    cannot learn the generator's upsampling artefacts from their exact phase. Shifts are drawn
+    counter-based from ``(seed, training calls)``; the counter is a weight, so a resumed training
+    draws what an uninterrupted one would.
 
     Parameters
     ----------
@@ -182,11 +140,6 @@ class PhaseShuffle(keras.layers.Layer):
     seed : int
 
     Input and output: ``[shape=(batch, time, channels)]``.
-
-    Notes
-    -----
-    Shifts come from a counter-based generator keyed on ``(seed, number of training calls)``; the
-    call counter is a weight, so a model restored from a checkpoint continues the same sequence.
     """
 
     def __init__(self, radius: int = 2, *, seed: int = 0, **kwargs):
@@ -195,8 +148,6 @@ class PhaseShuffle(keras.layers.Layer):
         self.seed = check_int("seed", seed, low=0)
 
     def build(self, input_shape):
-        # counts the training calls: the shifts are drawn counter-based from (seed, calls), and the
-        # counter is saved with the model, so a resumed training draws what an uninterrupted one would
         self.calls = self.add_weight(shape=(), initializer="zeros", dtype="int64", trainable=False, name="calls")
 
     def call(self, x, training=False):
@@ -236,9 +187,7 @@ def _sn(layer, spectral_norm: bool):
 # ---------------------------------------------------------------------------------------------
 def _inputs(shape, n_labels, name):
     x = keras.Input(shape, name=name)
-    if n_labels:
-        return x, keras.Input((), dtype="int32", name="label")
-    return x, None
+    return x, (keras.Input((), dtype="int32", name="label") if n_labels else None)
 
 
 def _conditioned_latent(z, label, n_labels, latent_dim):
@@ -249,18 +198,19 @@ def _conditioned_latent(z, label, n_labels, latent_dim):
     return keras.layers.Concatenate(name="latent_and_label")([z, e])
 
 
-def _projection_head(h, label, n_labels, spectral_norm):
-    """Discriminator output: a linear score of the features, plus <embed(label), features> (projection)."""
-    logit = _sn(keras.layers.Dense(1, name="score"), spectral_norm)(h)
-    if label is None:
-        return logit
-    # the label's projection vector is a row of a (spectrally normalised) matrix picked by a one-hot
-    # vector: keras.layers.SpectralNormalization casts its output to the input's dtype, so around an
-    # Embedding fed integer labels it returns integers and no gradient (Keras 3.15)
-    one_hot = keras.layers.CategoryEncoding(n_labels, output_mode="one_hot", name="label_one_hot")(label)
-    e = _sn(keras.layers.Dense(h.shape[-1], use_bias=False, name="label_projection"), spectral_norm)(one_hot)
-    proj = keras.layers.Dot(axes=1, name="projection")([e, h])
-    return keras.layers.Add(name="score_with_projection")([logit, proj])
+def _discriminator(x, label, h, *, n_labels, spectral_norm, name):
+    """The model ``x (and label) -> [score, features]``: a linear score of flattened ``h`` + projection."""
+    features = keras.layers.Flatten(name="features")(h)
+    score = _sn(keras.layers.Dense(1, name="score"), spectral_norm)(features)
+    if label is not None:
+        # a one-hot row pick, not an Embedding: SpectralNormalization casts its output to the input's
+        # dtype, so around integer labels it returns integers and no gradient (Keras 3.15)
+        one_hot = keras.layers.CategoryEncoding(n_labels, output_mode="one_hot", name="label_one_hot")(label)
+        e = _sn(keras.layers.Dense(features.shape[-1], use_bias=False, name="label_projection"),
+                spectral_norm)(one_hot)
+        proj = keras.layers.Dot(axes=1, name="projection")([e, features])
+        score = keras.layers.Add(name="score_with_projection")([score, proj])
+    return keras.Model([x, label] if label is not None else x, [score, features], name=name)
 
 
 def _widths(channels, n_layers, *, grow):
@@ -278,34 +228,25 @@ def build_spec_generator(n_frames: int, n_features: int, *, latent_dim: int, cha
     h = _conditioned_latent(z, label, n_labels, latent_dim)
     down = 2 ** n_layers
     widths = _widths(channels, n_layers, grow=4)[::-1]  # widest first
-    if architecture == "1d":
-        t0 = n_frames // down
-        h = keras.layers.Dense(t0 * widths[0], name="project")(h)
-        h = keras.layers.Reshape((t0, widths[0]))(h)
-        h = keras.layers.BatchNormalization(name="project_norm")(h)
-        h = keras.layers.ReLU()(h)
-        for i, w in enumerate(widths):
-            # resize, then convolve: a transposed convolution's uneven overlap leaves a frame-to-frame
-            # checkerboard that the inversion turns into noise (see the module docstring)
+    start = (n_frames // down,) if architecture == "1d" else (n_frames // down, n_features // down)
+    h = keras.layers.Dense(math.prod(start) * widths[0], name="project")(h)
+    h = keras.layers.Reshape((*start, widths[0]))(h)
+    h = keras.layers.BatchNormalization(name="project_norm")(h)
+    h = keras.layers.ReLU()(h)
+    for i, w in enumerate(widths):
+        if architecture == "1d":  # resize-convolution (see the module docstring)
             h = keras.layers.UpSampling1D(2, name=f"up_{i}_resize")(h)
             h = keras.layers.Conv1D(w, 5, padding="same", name=f"up_{i}")(h)
-            h = keras.layers.BatchNormalization(name=f"up_{i}_norm")(h)
-            h = keras.layers.ReLU()(h)
+        else:
+            h = keras.layers.Conv2DTranspose(w, 5, strides=2, padding="same", name=f"up_{i}")(h)
+        h = keras.layers.BatchNormalization(name=f"up_{i}_norm")(h)
+        h = keras.layers.ReLU()(h)
+    if architecture == "1d":
         out = keras.layers.Conv1D(n_features, 5, padding="same", activation="tanh", name="to_bands")(h)
     else:
-        t0, f0 = n_frames // down, n_features // down
-        h = keras.layers.Dense(t0 * f0 * widths[0], name="project")(h)
-        h = keras.layers.Reshape((t0, f0, widths[0]))(h)
-        h = keras.layers.BatchNormalization(name="project_norm")(h)
-        h = keras.layers.ReLU()(h)
-        for i, w in enumerate(widths):
-            h = keras.layers.Conv2DTranspose(w, 5, strides=2, padding="same", name=f"up_{i}")(h)
-            h = keras.layers.BatchNormalization(name=f"up_{i}_norm")(h)
-            h = keras.layers.ReLU()(h)
         h = keras.layers.Conv2D(1, 5, padding="same", activation="tanh", name="to_image")(h)
         out = keras.layers.Reshape((n_frames, n_features))(h)
-    inputs = [z, label] if label is not None else z
-    return keras.Model(inputs, out, name=name)
+    return keras.Model([z, label] if label is not None else z, out, name=name)
 
 
 def build_spec_discriminator(n_frames: int, n_features: int, *, channels: int, n_layers: int = 3, n_labels: int = 0,
@@ -322,10 +263,7 @@ def build_spec_discriminator(n_frames: int, n_features: int, *, channels: int, n
     for i, w in enumerate(_widths(channels, n_layers, grow=4)):
         h = _sn(conv(w, kernel, strides=2, padding="same", name=f"down_{i}"), spectral_norm)(h)
         h = keras.layers.LeakyReLU(0.2)(h)
-    features = keras.layers.Flatten(name="features")(h)
-    score = _projection_head(features, label, n_labels, spectral_norm)
-    inputs = [x, label] if label is not None else x
-    return keras.Model(inputs, [score, features], name=name)
+    return _discriminator(x, label, h, n_labels=n_labels, spectral_norm=spectral_norm, name=name)
 
 
 def build_wave_generator(n_samples: int, *, latent_dim: int, channels: int, n_layers: int = 5, n_labels: int = 0,
@@ -341,8 +279,7 @@ def build_wave_generator(n_samples: int, *, latent_dim: int, channels: int, n_la
     for i, w in enumerate(widths[1:] + [1]):
         h = keras.layers.Conv1DTranspose(w, 25, strides=4, padding="same", name=f"up_{i}")(h)
         h = keras.layers.ReLU()(h) if i < n_layers - 1 else keras.layers.Activation("tanh")(h)
-    inputs = [z, label] if label is not None else z
-    return keras.Model(inputs, h, name=name)
+    return keras.Model([z, label] if label is not None else z, h, name=name)
 
 
 def build_wave_discriminator(n_samples: int, *, channels: int, n_layers: int = 5, n_labels: int = 0,
@@ -356,10 +293,7 @@ def build_wave_discriminator(n_samples: int, *, channels: int, n_layers: int = 5
         h = keras.layers.LeakyReLU(0.2)(h)
         if i < n_layers - 1 and phase_shuffle:
             h = PhaseShuffle(phase_shuffle, seed=seed + i, name=f"phase_shuffle_{i}")(h)
-    features = keras.layers.Flatten(name="features")(h)
-    score = _projection_head(features, label, n_labels, spectral_norm)
-    inputs = [x, label] if label is not None else x
-    return keras.Model(inputs, [score, features], name=name)
+    return _discriminator(x, label, h, n_labels=n_labels, spectral_norm=spectral_norm, name=name)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -368,14 +302,13 @@ def build_wave_discriminator(n_samples: int, *, channels: int, n_layers: int = 5
 def gradient_penalty(critic, real, fake, *, labels=None, seed=0):
     """WGAN-GP's gradient penalty: ``mean((||grad_x critic(x_hat)||_2 - 1)^2)`` on random interpolates.
 
-    ``x_hat = real + alpha (fake - real)`` with one ``alpha ~ U(0, 1)`` per example (Gulrajani et al.
-    2017); the norm is taken over all of an example's values.
+    ``x_hat = real + alpha (fake - real)``, one ``alpha ~ U(0, 1)`` per example (Gulrajani et al. 2017).
 
     Parameters
     ----------
     critic : callable
-        ``critic(x)`` (or ``critic([x, labels])``) returning a score ``[shape=(batch, 1)]`` or
-        ``[score, features]`` (the discriminators of this module).
+        ``critic(x)`` (or ``critic([x, labels])``) returning ``score [shape=(batch, 1)]`` or
+        ``[score, features]``.
     real, fake : tf.Tensor [shape=(batch, ...)]
     labels : tf.Tensor [shape=(batch,)], optional
         For a conditional critic.
@@ -409,9 +342,11 @@ class _GAN(keras.Model):
     """Discriminator and generator trained with a custom ``train_step``; an EMA copy of the generator samples.
 
     Subclasses build ``self.generator``, ``self.ema_generator`` (same architecture) and
-    ``self.discriminator`` in ``_build_networks()`` and implement ``_to_model(x)`` /
-    ``_from_model(x)`` (data units <-> the networks' normalised units).
+    ``self.discriminator`` in ``_build_networks()``, implement ``_to_model(x)`` / ``_from_model(x)``
+    (data units <-> the networks' normalised units) and name their own arguments in ``_ARGS``.
     """
+
+    _ARGS = ()
 
     def __init__(self, *, latent_dim=64, n_labels=0, loss="hinge", n_critic=None, gp_weight=10.0,
                  ema_decay=0.999, d_learning_rate=4e-4, g_learning_rate=2e-4, seed=0, name=None, **kwargs):
@@ -419,9 +354,8 @@ class _GAN(keras.Model):
         self.latent_dim = check_int("latent_dim", latent_dim)
         self.n_labels = check_int("n_labels", n_labels, low=0)
         self.loss_name = check_choice("loss", loss, LOSSES)
-        self.n_critic = (1 if loss == "hinge" else 5) if n_critic is None else check_int("n_critic", n_critic)
-        if self.n_critic > 16:
-            raise ParameterError(f"n_critic={n_critic!r} must be at most 16")
+        self.n_critic = check_int("n_critic", (1 if loss == "hinge" else 5) if n_critic is None else n_critic,
+                                  high=16)
         self.gp_weight = check_number("gp_weight", gp_weight, low=0.0)
         self.ema_decay = check_number("ema_decay", ema_decay, low=0.0, high=1.0, high_open=True)
         self.d_learning_rate = check_number("d_learning_rate", d_learning_rate, low=0.0, low_open=True)
@@ -431,18 +365,18 @@ class _GAN(keras.Model):
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
         self._build_networks()
         self.step = self.add_weight(shape=(), initializer="zeros", dtype="int64", trainable=False, name="step")
-        self._copy_to_ema(decay=0.0)
+        for e, w in zip(self.ema_generator.weights, self.generator.weights):
+            e.assign(w)
         self.built = True  # every network is built with its inputs' shapes
 
     def build(self, input_shape=None):
         self.built = True
 
     # -- configuration and compilation ----------------------------------------------------------
-    def _base_config(self):
-        return {"latent_dim": self.latent_dim, "n_labels": self.n_labels, "loss": self.loss_name,
-                "n_critic": self.n_critic, "gp_weight": self.gp_weight, "ema_decay": self.ema_decay,
-                "d_learning_rate": self.d_learning_rate, "g_learning_rate": self.g_learning_rate,
-                "seed": self.seed, "name": self.name}
+    def get_config(self):
+        names = self._ARGS + ("latent_dim", "n_labels", "n_critic", "gp_weight", "ema_decay",
+                              "d_learning_rate", "g_learning_rate", "seed", "name")
+        return {**{k: getattr(self, k) for k in names}, "loss": self.loss_name}
 
     def compile(self, *, jit_compile=False, **kwargs):
         """Two Adam optimisers (two time-scale learning rates, ``beta_1 = 0``, ``beta_2 = 0.9``), built at once."""
@@ -451,7 +385,7 @@ class _GAN(keras.Model):
         # Keras' own optimizer slot holds the generator's (fit() needs one; it is the same object)
         super().compile(optimizer=self.g_optimizer, jit_compile=jit_compile, **kwargs)
         self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.g_optimizer.build(self._g_trainable())
+        self.g_optimizer.build(self.generator.trainable_variables)
 
     def get_compile_config(self):
         return {"jit_compile": bool(self.jit_compile)} if self.compiled else {}
@@ -459,32 +393,21 @@ class _GAN(keras.Model):
     def compile_from_config(self, config):
         self.compile(**config)
 
-    def _g_trainable(self):
-        return self.generator.trainable_variables
-
     @property
     def metrics(self):
         return [self.d_loss_tracker, self.g_loss_tracker]
 
     # -- EMA generator --------------------------------------------------------------------------
-    def _copy_to_ema(self, decay):
-        for e, w in zip(self.ema_generator.weights, self.generator.weights):
-            if e.trainable and decay > 0:
-                e.assign(decay * e + (1.0 - decay) * w)
-            else:
-                e.assign(w)
-
     def ema_decay_at(self, step):
-        """The EMA's decay after ``step`` updates: ``min(ema_decay, (1 + step) / (10 + step))``."""
+        """The EMA's decay after ``step`` updates: ``min(ema_decay, (1 + step) / (10 + step))``.
+
+        The warm-up averages a short training run over its own steps, not towards the initial weights.
+        """
         step = tf.cast(step, tf.float32)
         return tf.minimum(self.ema_decay, (1.0 + step) / (10.0 + step))
 
     def update_ema(self):
-        """One EMA update of the sampling generator from the trained one.
-
-        Trainable weights: ``ema = d ema + (1 - d) w`` with ``d = ema_decay_at(step)``; the other
-        weights (batch-normalisation statistics) are copied.
-        """
+        """EMA update: ``ema = d ema + (1 - d) w``, ``d = ema_decay_at(step)``; other weights are copied."""
         d = self.ema_decay_at(self.step)
         for e, w in zip(self.ema_generator.weights, self.generator.weights):
             if e.trainable:
@@ -500,10 +423,7 @@ class _GAN(keras.Model):
     def _noise(self, batch, k):
         return tf.random.stateless_normal((batch, self.latent_dim), self._seed(k))
 
-    def _g_inputs(self, z, labels):
-        return [z, labels] if self.n_labels else z
-
-    def _d_inputs(self, x, labels):
+    def _with_labels(self, x, labels):
         return [x, labels] if self.n_labels else x
 
     def _unpack(self, data):
@@ -516,7 +436,7 @@ class _GAN(keras.Model):
         return self._to_model(x), None
 
     def _score(self, x, labels, training=True):
-        return self.discriminator(self._d_inputs(x, labels), training=training)[0]
+        return self.discriminator(self._with_labels(x, labels), training=training)[0]
 
     def d_loss(self, real, fake, labels, k=0):
         """The discriminator's loss on one batch (hinge, or Wasserstein + gradient penalty); ``(loss, parts)``."""
@@ -536,18 +456,18 @@ class _GAN(keras.Model):
         for k in range(self.n_critic):
             z = self._noise(batch, k)
             with tf.GradientTape() as tape:
-                fake = self.generator(self._g_inputs(z, labels), training=True)
+                fake = self.generator(self._with_labels(z, labels), training=True)
                 d_loss, parts = self.d_loss(real, fake, labels, k)
                 scaled = d_loss / replicas
             grads = tape.gradient(scaled, self.discriminator.trainable_variables)
             self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
         z = self._noise(batch, 31)
         with tf.GradientTape() as tape:
-            fake = self.generator(self._g_inputs(z, labels), training=True)
+            fake = self.generator(self._with_labels(z, labels), training=True)
             g_loss = -tf.reduce_mean(self._score(fake, labels))
             scaled = g_loss / replicas
-        grads = tape.gradient(scaled, self._g_trainable())
-        self.g_optimizer.apply_gradients(zip(grads, self._g_trainable()))
+        grads = tape.gradient(scaled, self.generator.trainable_variables)
+        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))
         self.step.assign_add(1)
         self.update_ema()
         self.d_loss_tracker.update_state(d_loss)
@@ -607,25 +527,21 @@ class _GAN(keras.Model):
     def _sample_fn(self, net, inputs):
         if not hasattr(self, "_compiled_samplers"):
             self._compiled_samplers = {}
-        key = id(net)
-        if key not in self._compiled_samplers:  # one trace per network, whatever the batch size
+        if net.name not in self._compiled_samplers:  # one trace per network, whatever the batch size
             spec = [tf.TensorSpec((None, self.latent_dim), tf.float32)]
             if self.n_labels:
                 spec = [spec + [tf.TensorSpec((None,), tf.int32)]]
-            self._compiled_samplers[key] = tf.function(lambda x: net(x, training=False), input_signature=spec,
-                                                       autograph=False)
-        return self._compiled_samplers[key](inputs)
+            self._compiled_samplers[net.name] = tf.function(lambda x: net(x, training=False),
+                                                            input_signature=spec, autograph=False)
+        return self._compiled_samplers[net.name](inputs)
 
     def warm_start(self, other) -> "_GAN":
         """Start from the weights of another model of the same kind and shape (e.g. the unconditional one).
 
-        Every weight of ``other``'s generator (and its moving average), discriminator and, for
-        patches, band statistics is copied into the layer of the same name here when the shapes
-        agree. A layer that reads the latent joined by a label embedding takes ``other``'s weights
-        for the latent part and zeros for the label part, and a conditional discriminator's label
-        projection starts at zero, so a conditional model warm-started from an unconditional one
-        begins as exactly that model and learns what the labels add. The label embedding keeps its
-        initial weights; the optimiser state starts afresh. Returns ``self``.
+        Weights (and band statistics) are copied into the layers of the same name where the shapes
+        agree; the label parts of a conditional model (the latent layer's label rows, the label
+        projection) start at zero, so a conditional model warm-started from an unconditional one
+        begins as exactly that model. The optimiser state starts afresh. Returns ``self``.
 
         Raises
         ------
@@ -673,16 +589,15 @@ class SpecGAN(_GAN):
     Parameters
     ----------
     n_frames, n_features : int
-        Patch shape (frames x bands, e.g. 64 x 209 log-frequency bands); ``n_frames`` (and, for
-        ``architecture="2d"``, ``n_features``) must be divisible by ``2 ** n_layers``.
+        Patch shape; ``n_frames`` (and, for ``architecture="2d"``, ``n_features``) must be divisible
+        by ``2 ** n_layers``.
     latent_dim : int
     channels : int
         Width of the full-resolution layers; the others are 2 or 4 times wider.
     n_layers : int
         Up- and down-sampling steps (factor 2 each).
     n_labels : int
-        0: unconditional; else a conditional SpecGAN over labels ``0..n_labels-1`` (projection
-        discriminator, label embedding joined to the latent).
+        0: unconditional; else a conditional SpecGAN over labels ``0..n_labels-1``.
     architecture : {"1d", "2d"}
         Convolutions over time with bands as channels (CPU-friendly), or SpecGAN's 2-D image convolutions.
     loss : {"hinge", "wgan-gp"}
@@ -695,9 +610,11 @@ class SpecGAN(_GAN):
     d_learning_rate, g_learning_rate : float
         The two time-scale learning rates (Adam).
     seed : int
-        Seeds the training noise, drawn counter-based from ``(seed, step)`` (the step counter is a
-        weight, so a resumed training draws what an uninterrupted one would).
+        Seeds the training noise, drawn counter-based from ``(seed, step)`` (``step`` is a weight, so
+        a resumed training draws what an uninterrupted one would).
     """
+
+    _ARGS = ("n_frames", "n_features", "channels", "n_layers", "architecture")
 
     def __init__(self, n_frames: int, n_features: int, *, latent_dim: int = 64, channels: int = 32,
                  n_layers: int = 3, architecture: str = "1d", **kwargs):
@@ -724,10 +641,6 @@ class SpecGAN(_GAN):
         self.band_mean = self.add_weight(shape=(self.n_features,), initializer="zeros", trainable=False,
                                          name="band_mean")
         self.band_std = self.add_weight(shape=(self.n_features,), initializer="ones", trainable=False, name="band_std")
-
-    def get_config(self):
-        return {"n_frames": self.n_frames, "n_features": self.n_features, "channels": self.channels,
-                "n_layers": self.n_layers, "architecture": self.architecture, **self._base_config()}
 
     def adapt(self, patches) -> "SpecGAN":
         """Set the per-band mean and standard deviation from training patches ``[shape=(n, n_frames, n_features)]``."""
@@ -758,8 +671,7 @@ class WaveGAN(_GAN):
     Parameters
     ----------
     n_samples : int
-        Window length in samples (:data:`WAVEGAN_SAMPLES` = 16 384, about 1 s at 16 kHz); must be
-        divisible by ``4 ** n_layers``.
+        Window length in samples (default :data:`WAVEGAN_SAMPLES`); divisible by ``4 ** n_layers``.
     latent_dim : int
     channels : int
         Width of the full-resolution layers (the paper's ``d``); the others are up to 16 times wider.
@@ -769,9 +681,9 @@ class WaveGAN(_GAN):
         Phase-shuffle radius in the discriminator (2 in the paper; 0 switches it off).
     **kwargs :
         As :class:`SpecGAN` (``loss``, ``n_labels``, learning rates, ``ema_decay``, ``seed``, ...).
-
-    The audio is taken as it is, in [-1, 1]; the generator ends in ``tanh``.
     """
+
+    _ARGS = ("n_samples", "channels", "n_layers", "phase_shuffle")
 
     def __init__(self, n_samples: int = WAVEGAN_SAMPLES, *, latent_dim: int = 100, channels: int = 16,
                  n_layers: int = 5, phase_shuffle: int = 2, **kwargs):
@@ -792,10 +704,6 @@ class WaveGAN(_GAN):
             self.n_samples, channels=self.channels, n_layers=self.n_layers, n_labels=self.n_labels,
             spectral_norm=self.loss_name == "hinge", phase_shuffle=self.phase_shuffle, seed=self.seed)
 
-    def get_config(self):
-        return {"n_samples": self.n_samples, "channels": self.channels, "n_layers": self.n_layers,
-                "phase_shuffle": self.phase_shuffle, **self._base_config()}
-
     def _to_model(self, x):
         x = tf.cast(x, tf.float32)
         return x[..., None] if x.shape.rank == 2 else x
@@ -804,20 +712,21 @@ class WaveGAN(_GAN):
         return x[..., 0]
 
 
-def make_specgan(n_frames: int, n_features: int, **params) -> SpecGAN:
-    """A compiled :class:`SpecGAN`, built under :func:`strategy`; call :meth:`SpecGAN.adapt` before training."""
+def _compiled(cls, *args, **params):
     with strategy().scope():
-        model = SpecGAN(n_frames, n_features, **params)
+        model = cls(*args, **params)
         model.compile()
     return model
+
+
+def make_specgan(n_frames: int, n_features: int, **params) -> SpecGAN:
+    """A compiled :class:`SpecGAN`, built under :func:`strategy`; :meth:`SpecGAN.adapt` it before training."""
+    return _compiled(SpecGAN, n_frames, n_features, **params)
 
 
 def make_wavegan(n_samples: int = WAVEGAN_SAMPLES, **params) -> WaveGAN:
     """A compiled :class:`WaveGAN`, built under :func:`strategy`."""
-    with strategy().scope():
-        model = WaveGAN(n_samples, **params)
-        model.compile()
-    return model
+    return _compiled(WaveGAN, n_samples, **params)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -827,32 +736,26 @@ def make_wavegan(n_samples: int = WAVEGAN_SAMPLES, **params) -> WaveGAN:
 class VAEGAN(PatchVAE):
     """The convolutional VAE of ``notebooks/05_vae`` (:class:`musiclib.models.vae.PatchVAE`) with a discriminator.
 
-    Each training step makes one forward pass -- encode a batch, decode a posterior sample and a
-    prior sample, score real patches, reconstructions and samples in one discriminator call -- and
-    updates both from it: the discriminator (hinge loss, spectral normalisation) learns to tell the
-    training patches from the reconstructions and samples, and the VAE minimises (standardised units)::
+    One forward pass per step updates both: the discriminator (hinge loss, spectral normalisation)
+    tells training patches from reconstructions and prior samples, and the VAE minimises
+    (standardised units)::
 
         loss = NLL(x | x_rec, sigma) + beta_t * free_bits_kl / (n_frames * n_features)  # the VAE's own loss
              + adversarial_weight * -(D(x_rec) + D(x_prior)) / 2                        # look real
              + feature_weight * mean((D_features(x) - D_features(x_rec))^2)              # learned similarity
 
-    where ``x_rec`` and ``x_prior`` are the decoder's means (the discriminator judges what the
-    network outputs, not the decoder's Gaussian noise around it).
-
-    The feature-matching term compares the discriminator's last convolution features of a patch and
-    of its reconstruction (Larsen et al. 2016): a similarity that forgives small shifts in time and
-    frequency, where the MSE averages them into blur. Everything else -- standardisation, KL warm-up,
-    free bits, ``encode``/``decode``/``sample`` -- is the VAE's. Unconditional only.
+    where ``x_rec`` and ``x_prior`` are the decoder's means. The feature-matching term (Larsen et
+    al. 2016) forgives small shifts in time and frequency, where the MSE averages them into blur.
+    Everything else is the VAE's. Unconditional only.
 
     Parameters
     ----------
     n_frames, n_features : int
-    adversarial_weight : float >= 0
-    feature_weight : float >= 0
+    adversarial_weight, feature_weight : float >= 0
     d_channels : int
         Width of the discriminator (as :class:`SpecGAN`'s ``channels``).
     d_learning_rate : float
-        The discriminator's Adam learning rate (``beta_1 = 0``, ``beta_2 = 0.9``).
+        The discriminator's Adam learning rate.
     **vae_params :
         :class:`~musiclib.models.vae.PatchVAE` parameters (``latent_dim``, ``filters``, ``beta``,
         ``free_bits``, ``warmup_steps``, ``seed``).
@@ -886,28 +789,22 @@ class VAEGAN(PatchVAE):
     def metrics(self):
         return super().metrics + [self.d_loss_tracker, self.adversarial_tracker, self.feature_tracker]
 
-    def _vae_variables(self):
-        skip = {id(v) for v in self.discriminator.trainable_variables}
-        return [v for v in self.trainable_variables if id(v) not in skip]
-
-    def _critic(self, xn):
-        return self.discriminator(xn / CLIP_STD, training=True)
-
     def train_step(self, data):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         xn = self._normalize(tf.cast(x, tf.float32))
         batch = tf.shape(xn)[0]
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
-        d_vars, vae_vars = self.discriminator.trainable_variables, self._vae_variables()
-        # one forward pass serves both updates (as in Larsen et al.): encode, decode a posterior and a
-        # prior sample, and score real patches, reconstructions and samples in one discriminator call
-        with tf.GradientTape(persistent=True) as tape:
+        d_vars = self.discriminator.trainable_variables
+        skip = {id(v) for v in d_vars}
+        vae_vars = [v for v in self.trainable_variables if id(v) not in skip]
+        with tf.GradientTape(persistent=True) as tape:  # one forward pass serves both updates
             mean, log_var = self._encode(xn, None, training=True)
             z = mean + tf.exp(0.5 * log_var) * keras.random.normal(tf.shape(mean), seed=self._noise_seed)
             z_prior = keras.random.normal(tf.shape(mean), seed=self._noise_seed)
             x_rec = self._decode(z, None)
             x_prior = self._decode(z_prior, None)
-            scores, feats = self._critic(tf.concat([xn, x_rec, x_prior], axis=0))
+            judged = tf.concat([xn, x_rec, x_prior], axis=0) / CLIP_STD
+            scores, feats = self.discriminator(judged, training=True)
             s_real, s_rec, s_prior = scores[:batch], scores[batch : 2 * batch], scores[2 * batch :]
             d_loss = tf.reduce_mean(tf.nn.relu(1.0 - s_real)) + 0.5 * (
                 tf.reduce_mean(tf.nn.relu(1.0 + s_rec)) + tf.reduce_mean(tf.nn.relu(1.0 + s_prior)))
@@ -931,16 +828,12 @@ class VAEGAN(PatchVAE):
 
     def test_step(self, data):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        losses = self._compute_losses(tf.cast(x, tf.float32), None, training=False)
-        return {k: v for k, v in losses.items()}
+        return dict(self._compute_losses(tf.cast(x, tf.float32), None, training=False))
 
 
 def make_vaegan(n_frames: int, n_features: int, *, learning_rate: float = 1e-3, clipnorm: float | None = 1.0,
                 **params) -> VAEGAN:
-    """A compiled :class:`VAEGAN`, built under :func:`strategy`.
-
-    Adam for the VAE (as :func:`musiclib.models.vae.make_vae`); the discriminator's optimiser is the model's own.
-    """
+    """A compiled :class:`VAEGAN` under :func:`strategy`; the VAE's Adam as in :func:`.vae.make_vae`."""
     with strategy().scope():
         model = VAEGAN(n_frames, n_features, **params)
         model.build((None, n_frames, n_features))
@@ -962,18 +855,15 @@ def patch_dataset(patches, *, labels=None, batch_size: int = 32, seed: int = 0, 
     patches : np.ndarray [shape=(n, ...)]
         E.g. ``make_patches(...).x`` or :func:`wave_windows`.
     labels : np.ndarray [shape=(n,)] of int, optional
-        For a conditional model.
     batch_size : int
-        Batches are full (the last partial batch of an epoch is dropped; at least one batch is needed).
+        Batches are full (the last partial batch of an epoch is dropped).
     seed : int
     repeat : bool
         Repeat forever (what :func:`fit_gan` expects).
     """
-    x = np.asarray(patches, dtype=np.float32)
-    if x.ndim < 2 or len(x) == 0:
+    x = check_finite("patches", patches)
+    if x.ndim < 2:
         raise ParameterError(f"patches must be an array of shape (n, ...) with n >= 1, got {x.shape}")
-    if not np.all(np.isfinite(x)):
-        raise ParameterError("patches hold NaN/inf values")
     batch_size = check_int("batch_size", batch_size)
     if batch_size > len(x):
         raise ParameterError(f"batch_size={batch_size} is more than the {len(x)} patches")
@@ -1000,11 +890,7 @@ def wave_windows(clips, *, n_samples: int = WAVEGAN_SAMPLES, hop: int | None = N
         clips = [clips]
     out = []
     for i, y in enumerate(clips):
-        y = np.asarray(getattr(y, "y", y), dtype=np.float32)
-        if y.ndim != 1:
-            raise ParameterError(f"clips[{i}] must be 1-D audio, got shape {y.shape}")
-        if not np.all(np.isfinite(y)):
-            raise ParameterError(f"clips[{i}] holds NaN/inf samples")
+        y = check_finite(f"clips[{i}]", getattr(y, "y", y), ndim=1, allow_empty=True)
         if len(y) >= n_samples:
             out.append(np.lib.stride_tricks.sliding_window_view(y, n_samples)[::hop])
     if not out:
@@ -1018,17 +904,13 @@ def wave_windows(clips, *, n_samples: int = WAVEGAN_SAMPLES, hop: int | None = N
 def slerp(a, b, t) -> np.ndarray:
     """Spherical interpolation between latents ``a`` and ``b`` ``[shape=(latent_dim,)]`` at ``t`` in [0, 1].
 
-    Follows the great circle between the two directions while the norm moves linearly, so every
-    point has the norm a Gaussian latent typically has (a straight line would pass close to the
-    origin, where the generator has seen nothing). ``t`` may be an array: the result is then
-    ``[shape=(len(t), latent_dim)]``.
+    The direction follows the great circle and the norm moves linearly, so no point falls near the
+    origin, where the generator has seen nothing. An array ``t`` gives ``[shape=(len(t), latent_dim)]``.
     """
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    if a.ndim != 1 or a.shape != b.shape or a.size == 0:
+    a = check_finite("a", a, ndim=1, dtype=np.float64)
+    b = check_finite("b", b, ndim=1, dtype=np.float64)
+    if a.shape != b.shape:
         raise ParameterError(f"slerp() needs two latents of the same shape (latent_dim,), got {a.shape} and {b.shape}")
-    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
-        raise ParameterError("slerp() latents hold NaN/inf")
     t = np.asarray(t, dtype=np.float64)
     if not np.all(np.isfinite(t)) or np.any(t < 0) or np.any(t > 1):
         raise ParameterError(f"slerp() t must lie in [0, 1], got {t}")
@@ -1049,8 +931,7 @@ def slerp(a, b, t) -> np.ndarray:
 def latent_walk(n_points: int, *, latent_dim: int, n_anchors: int = 4, seed: int = 0) -> np.ndarray:
     """Latents ``[shape=(n_points, latent_dim)]`` along spherical paths through ``n_anchors`` random points.
 
-    The walk goes from anchor to anchor (seeded standard normal draws), spending the same number
-    of points on each leg, and ends on the last anchor.
+    The anchors are seeded standard normal draws; each leg gets the same number of points.
     """
     n_points = check_int("n_points", n_points, low=2)
     latent_dim = check_int("latent_dim", latent_dim)
@@ -1077,19 +958,9 @@ def save_model(model, path, *, overwrite: bool = False) -> Path:
         raise ParameterError(f"save_model(): path={str(path)!r} must end in .keras")
     if path.exists() and not overwrite:
         raise ParameterError(f"save_model(): {path} exists; pass overwrite=True to replace it")
-    path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(path) as tmp:
         model.save(tmp)
     return path
-
-
-def load_model(path):
-    """Load a model saved with :func:`save_model` (or ``model.save``), under :func:`strategy`.
-
-    :func:`musiclib.models.keras_seq.load_model` (this module's classes are registered with Keras on
-    import): a missing, truncated or foreign file is a ParameterError naming it.
-    """
-    return keras_seq.load_model(path)
 
 
 class _StepTimer(keras.callbacks.Callback):
@@ -1101,48 +972,30 @@ class _StepTimer(keras.callbacks.Callback):
     def __init__(self):
         super().__init__()
         self.seconds_per_step, self.cpu_seconds_per_step = [], []
-        self._wall = self._cpu = 0.0
-        self._steps = 0
-        self._t = None
 
     def on_epoch_begin(self, epoch, logs=None):
-        self._wall = self._cpu = 0.0
-        self._steps = 0
+        self._times = []
 
     def on_train_batch_begin(self, batch, logs=None):
         self._t = (time.perf_counter(), time.process_time())
 
     def on_train_batch_end(self, batch, logs=None):
-        self._wall += time.perf_counter() - self._t[0]
-        self._cpu += time.process_time() - self._t[1]
-        self._steps += 1
+        self._times.append((time.perf_counter() - self._t[0], time.process_time() - self._t[1]))
 
     def on_epoch_end(self, epoch, logs=None):
-        if self._steps:
-            self.seconds_per_step.append(self._wall / self._steps)
-            self.cpu_seconds_per_step.append(self._cpu / self._steps)
-
-
-def _backed_up_epochs(folder: Path) -> int:
-    """Epochs recorded in a ``BackupAndRestore`` folder (0 when there is none)."""
-    meta = folder / "training_metadata.json"
-    if not meta.exists():
-        return 0
-    try:
-        return int(json.loads(meta.read_text())["epoch"])
-    except (KeyError, ValueError, TypeError) as e:
-        raise ParameterError(f"{meta} is not a Keras BackupAndRestore record ({e})") from None
+        if self._times:
+            wall, cpu = np.mean(self._times, axis=0)
+            self.seconds_per_step.append(float(wall))
+            self.cpu_seconds_per_step.append(float(cpu))
 
 
 def fit_gan(model, data, *, steps: int, checkpoint_dir, steps_per_epoch: int | None = None, callbacks=(),
             verbose: bool = False):
     """Train a GAN for ``steps`` generator updates in all, resuming from ``checkpoint_dir`` when it holds a backup.
 
-    Training runs as ``steps / steps_per_epoch`` Keras epochs of ``steps_per_epoch`` steps over a
-    repeated dataset. ``keras.callbacks.BackupAndRestore`` writes the weights, both optimisers'
-    state, the random generators' state and the epoch to ``checkpoint_dir/backup`` after every
-    epoch, and restores them when this runs again, so an interrupted run continues where it
-    stopped (and a finished one trains no further). The finished model is saved to
+    ``keras.callbacks.BackupAndRestore`` saves weights, optimiser and random-generator state to
+    ``checkpoint_dir/backup`` after every epoch of ``steps_per_epoch`` steps, so an interrupted run
+    continues where it stopped (a finished one trains no further); the finished model is saved to
     ``checkpoint_dir/model.keras``.
 
     Parameters
@@ -1165,11 +1018,9 @@ def fit_gan(model, data, *, steps: int, checkpoint_dir, steps_per_epoch: int | N
     -------
     model
     history : dict
-        ``{"d_loss": [...], "g_loss": [...], ...}`` per epoch of this run (the last step's values),
-        ``"seconds_per_step"`` and ``"cpu_seconds_per_step"`` (both threads' time summed) per
-        epoch of this run (not counting the callbacks' work at the end of a step), ``"initial_step"``
-        (steps restored from the backup)
-        and ``"steps"`` (the model's step counter at the end).
+        Per epoch of this run: the last step's ``"d_loss"``, ``"g_loss"``, ..., and
+        ``"seconds_per_step"``, ``"cpu_seconds_per_step"`` (callbacks' work excluded); then
+        ``"initial_step"`` (steps restored from the backup) and ``"steps"`` (the step counter at the end).
     """
     steps = check_int("steps", steps)
     steps_per_epoch = steps if steps_per_epoch is None else check_int("steps_per_epoch", steps_per_epoch)
@@ -1177,10 +1028,12 @@ def fit_gan(model, data, *, steps: int, checkpoint_dir, steps_per_epoch: int | N
     directory = Path(checkpoint_dir)
     directory.mkdir(parents=True, exist_ok=True)
     backup = keras.callbacks.BackupAndRestore(str(directory / "backup"), save_freq="epoch", delete_checkpoint=False)
-    done = _backed_up_epochs(directory / "backup")
-    if done:
-        # the batches the restored epochs used are skipped, so a resumed run sees the data an
-        # uninterrupted one would
+    meta = directory / "backup" / "training_metadata.json"
+    try:
+        done = int(json.loads(meta.read_text())["epoch"]) if meta.exists() else 0
+    except (KeyError, ValueError, TypeError) as e:
+        raise ParameterError(f"{meta} is not a Keras BackupAndRestore record ({e})") from None
+    if done:  # skip the restored epochs' batches: a resumed run sees what an uninterrupted one would
         data = data.skip(min(done, epochs) * steps_per_epoch)
     timer = _StepTimer()
     start = int(model.step.numpy())
@@ -1212,9 +1065,8 @@ class TrainingRecord:
     snapshots : list of dict
         ``{"step", "train_seconds", "images" [shape=(n, time, bands)], "clips" (list of 1-D
         arrays), "sr", "noise", "diversity", "noise_passed", "diversity_passed", "card" and
-        "card_passed" (every check's value and verdict), "seconds"}``: generated examples from the
-        EMA generator (the same latents
-        every time) and the card's values on them (``seconds``: what the snapshot cost).
+        "card_passed" (every check's value and verdict), "seconds" (what the snapshot cost)}``,
+        from the EMA generator on the same latents every time.
     """
 
     steps: list = field(default_factory=list)
@@ -1236,9 +1088,8 @@ class TrainingRecord:
         """Write the record to ``path`` (``.npz``), atomically."""
         path = Path(path)
         arrays = {"steps": np.asarray(self.steps, dtype=np.int64),
-                  "train_seconds": np.asarray(self.train_seconds, dtype=np.float64)}
-        for k, v in self.losses.items():
-            arrays[f"loss__{k}"] = np.asarray(v, dtype=np.float64)
+                  "train_seconds": np.asarray(self.train_seconds, dtype=np.float64),
+                  **{f"loss__{k}": np.asarray(v, dtype=np.float64) for k, v in self.losses.items()}}
         meta = []
         for i, s in enumerate(self.snapshots):
             arrays[f"images__{i}"] = np.asarray(s["images"], dtype=np.float32)
@@ -1252,6 +1103,7 @@ class TrainingRecord:
 
     @classmethod
     def load(cls, path) -> "TrainingRecord":
+        """Read a record written by :meth:`save`."""
         with np.load(path) as f:
             meta = json.loads(f["meta"].tobytes().decode())
             losses = {k[len("loss__"):]: f[k].tolist() for k in f.files if k.startswith("loss__")}
@@ -1316,16 +1168,12 @@ class TrainingRecord:
         return ax
 
     def plot_grid(self, *, axes=None, n_columns: int | None = None, vmin=None, vmax=None):
-        """A grid of the generated spectrograms: one row per snapshot, one column per example.
-
-        Returns the array of axes.
-        """
+        """The generated spectrograms, a row per snapshot and a column per example; returns the axes array."""
         import matplotlib.pyplot as plt
 
         if not self.snapshots:
             raise ParameterError("the record has no snapshots to plot")
-        n_rows = len(self.snapshots)
-        n_cols = n_columns or len(self.snapshots[0]["images"])
+        n_rows, n_cols = len(self.snapshots), n_columns or len(self.snapshots[0]["images"])
         if axes is None:
             _, axes = plt.subplots(n_rows, n_cols, figsize=(1.6 * n_cols, 1.3 * n_rows), squeeze=False)
         axes = np.atleast_2d(axes)
@@ -1338,8 +1186,7 @@ class TrainingRecord:
                 if c < len(s["images"]):
                     ax.imshow(np.asarray(s["images"][c]).T, origin="lower", aspect="auto", cmap="magma",
                               vmin=vmin, vmax=vmax)
-                ax.set_xticks([])
-                ax.set_yticks([])
+                ax.set(xticks=[], yticks=[])
                 if c == 0:
                     ax.set_ylabel(f"step {s['step']}", fontsize=8)
         return axes
@@ -1355,23 +1202,20 @@ class TrainingRecord:
 class GANMonitor(keras.callbacks.Callback):
     """Record a GAN's losses at every step and look at what it generates every ``every`` steps.
 
-    At each snapshot the EMA generator renders the same ``n_clips`` examples (fixed latents), the
-    card (:func:`musiclib.evaluation.card.musicality_card`) measures them against the training and
-    reference audio, and the record keeps the spectrograms, the clips and the card's noise and
-    diversity values. A noisy generator shows as a rising noise value, a collapsing one as falling
-    diversity, while it trains. With ``path``, the record is written after every snapshot and
-    reloaded (cut at the restored step) when training resumes.
+    At each snapshot the EMA generator renders the same ``n_clips`` examples and the card
+    (:func:`musiclib.evaluation.card.musicality_card`) measures them; a :class:`TrainingRecord`
+    keeps both. With ``path``, the record is written after every snapshot and reloaded (cut at the
+    restored step) when training resumes.
 
     Parameters
     ----------
     render : callable
-        ``render(model, n_clips, seed) -> (images, clips)``: ``images`` ``[shape=(n, time, bands)]``
-        to show, ``clips`` a list of 1-D audio arrays of at least one second at ``sr`` (e.g.
-        :func:`spec_renderer`, :func:`wave_renderer`).
+        ``render(model, n_clips, seed) -> (images [shape=(n, time, bands)], clips)``, the clips 1-D
+        audio of at least one second at ``sr`` (:func:`spec_renderer`, :func:`wave_renderer`).
     every : int
         Steps between snapshots (a snapshot is also taken at the last step of training).
     training, reference : list of np.ndarray
-        Audio for the card at ``sr`` (training audio for its copying check, held-out audio as the yardstick).
+        Training and held-out audio for the card, at ``sr``.
     sr : int
     n_clips : int
         Clips per snapshot (at least 2, for the diversity check).
@@ -1396,16 +1240,11 @@ class GANMonitor(keras.callbacks.Callback):
         self.features = features if features is not None else {}
         self.path = Path(path) if path is not None else None
         self.record = TrainingRecord()
-        self._last = -1
-        self._t = None
 
     def on_train_begin(self, logs=None):
         step = int(self.model.step.numpy())
-        if self.path is not None and self.path.exists():
-            self.record = TrainingRecord.load(self.path).truncate(step)
-        else:
-            self.record = TrainingRecord()
-        self._last = self.record.snapshots[-1]["step"] if self.record.snapshots else -1
+        resume = self.path is not None and self.path.exists()
+        self.record = TrainingRecord.load(self.path).truncate(step) if resume else TrainingRecord()
         if step == 0:
             self.snapshot(0)
 
@@ -1424,7 +1263,7 @@ class GANMonitor(keras.callbacks.Callback):
 
     def on_train_end(self, logs=None):
         step = int(self.model.step.numpy())
-        if step != self._last:
+        if not self.record.snapshots or self.record.snapshots[-1]["step"] != step:
             self.snapshot(step)
 
     def snapshot(self, step: int) -> dict:
@@ -1445,7 +1284,6 @@ class GANMonitor(keras.callbacks.Callback):
             "seconds": time.perf_counter() - t0,
         }
         self.record.snapshots.append(snap)
-        self._last = int(step)
         if self.path is not None:
             self.record.save(self.path)
         return snap
@@ -1457,10 +1295,9 @@ class GANMonitor(keras.callbacks.Callback):
 def spec_renderer(rep, *, patches_per_clip: int = 2, overlap: int = 8, inversion: dict | None = None):
     """A :class:`GANMonitor` renderer for a :class:`SpecGAN`: clips of stitched generated patches.
 
-    ``render(model, n_clips, seed)`` generates ``n_clips * patches_per_clip`` patches from the
-    EMA generator (latents from ``seed``; a conditional model cycles through its labels, one label
-    per clip), stitches each clip's patches with :func:`musiclib.patches.stitch` and inverts each
-    clip once (:func:`musiclib.patches.sequence_to_audio`). Returns the stitched spectrograms
+    ``render(model, n_clips, seed)`` stitches ``patches_per_clip`` generated patches per clip (a
+    conditional model cycles through its labels, one per clip) and inverts each clip once
+    (:func:`musiclib.patches.sequence_to_audio`); it returns the stitched spectrograms
     ``[shape=(n_clips, time, rep.n_features)]`` and the clips.
 
     Parameters
@@ -1492,18 +1329,14 @@ def spec_renderer(rep, *, patches_per_clip: int = 2, overlap: int = 8, inversion
 def wave_renderer(*, sr: int | None = None, rep=None):
     """A :class:`GANMonitor` renderer for a :class:`WaveGAN`: one generated window per clip.
 
-    ``render(model, n_clips, seed)`` returns the windows as clips, resampled from
-    :data:`WAVEGAN_SR` to ``sr`` when given (so the card can share its features of audio at that
-    rate), and their log-mel spectrograms under ``rep`` (default: a 64-band mel spectrogram at the
-    clips' rate).
+    ``render(model, n_clips, seed)`` returns the windows' spectrograms under ``rep`` (default: 64
+    mel bands in dB) and the windows, resampled from :data:`WAVEGAN_SR` to ``sr`` when given.
     """
     from musiclib.audio import resample
     from musiclib.representations import MelSpectrogram
 
-    if sr is not None:
-        sr = check_int("sr", sr)
-    rate = sr or WAVEGAN_SR
-    rep = rep if rep is not None else MelSpectrogram(sr=rate, n_fft=1024, n_mels=64, scale="db")
+    sr = check_int("sr", sr, allow_none=True)
+    rep = rep if rep is not None else MelSpectrogram(sr=sr or WAVEGAN_SR, n_fft=1024, n_mels=64, scale="db")
 
     def render(model, n_clips, seed):
         y = list(model.generate(n_clips, seed=seed))
@@ -1528,24 +1361,9 @@ def fit_monitored(model, data, *, steps: int, every: int, render, checkpoint_dir
                   n_clips: int = 4, seed: int = 0, features: dict | None = None):
     """:func:`fit_gan` with a :class:`GANMonitor` watching, a snapshot (and a backup) every ``every`` steps.
 
-    Parameters
-    ----------
-    model, data, steps, checkpoint_dir
-        As for :func:`fit_gan`; the monitor's record is kept beside the backup
-        (``checkpoint_dir/record.npz``), so a resumed run continues its record too.
-    every : int
-        Steps between snapshots and between backups.
-    render, training, reference, sr, n_clips, seed, features
-        As for :class:`GANMonitor`.
-
-    Returns
-    -------
-    model
-    history : dict
-        :func:`fit_gan`'s.
-    record : TrainingRecord
-
-    Notebook: 06_gan
+    Parameters are those of :func:`fit_gan` and :class:`GANMonitor`; the record is kept as
+    ``checkpoint_dir/record.npz``, so a resumed run continues it. Returns ``(model, history, record)``
+    (:func:`fit_gan`'s ``history``, the :class:`TrainingRecord`).
     """
     monitor = GANMonitor(render, every=every, training=training, reference=reference, sr=sr, n_clips=n_clips,
                          seed=seed, features=features, path=Path(checkpoint_dir) / "record.npz")
@@ -1563,12 +1381,7 @@ def describe_training(model, history: dict, record: TrainingRecord) -> str:
 
 
 def plot_training(record: TrainingRecord, *, title: str, axes=None):
-    """The losses (left, titled ``title``) and the card's checks at each snapshot (right), side by side.
-
-    Returns
-    -------
-    array of 2 matplotlib Axes
-    """
+    """Losses (left, titled ``title``) and the card's checks per snapshot (right); returns the 2 axes."""
     import matplotlib.pyplot as plt
 
     if axes is None:
@@ -1583,9 +1396,7 @@ def plot_training(record: TrainingRecord, *, title: str, axes=None):
 def snapshots_summary(record: TrainingRecord, *, until_seconds: float, ignore=("rhythm",)) -> dict:
     """What a run's snapshots said up to ``until_seconds`` of training: to compare objectives at equal time.
 
-    The snapshot at step 0 is left out (the untrained generator), and so are the checks in
-    ``ignore`` (the monitor's clips are shorter than the rhythm check's longest beat period). A
-    snapshot up to 5 % past ``until_seconds`` still counts (snapshots fall on whole steps).
+    Step 0 (the untrained generator) is left out; a snapshot up to 5 % past ``until_seconds`` counts.
 
     Parameters
     ----------
@@ -1593,7 +1404,7 @@ def snapshots_summary(record: TrainingRecord, *, until_seconds: float, ignore=("
     until_seconds : float
         Seconds of training (``snapshot["train_seconds"]``), >= 0.
     ignore : sequence of str
-        Card checks that do not count.
+        Card checks that do not count (the monitor's clips are too short for the rhythm check).
 
     Returns
     -------
