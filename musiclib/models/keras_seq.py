@@ -1199,21 +1199,39 @@ def sequence_dataset(tracks, *, window: int = 64, batch_size: int = 32, hop: int
 # ---------------------------------------------------------------------------------------------
 # training with checkpoints: Keras' BackupAndRestore (resume), ModelCheckpoint and CSVLogger
 # ---------------------------------------------------------------------------------------------
-_FINAL = "model.keras"  # the trained (and calibrated) model: its presence means "done"
-_LAST = "last_epoch.keras"  # ModelCheckpoint's model after each epoch
-_LOG = "history.csv"  # CSVLogger's losses (and seconds) per epoch
-_BACKUP = "backup"  # BackupAndRestore's folder: the state of an interrupted fit()
-
-
 class _EpochSeconds(keras.callbacks.Callback):
-    """Puts each epoch's wall-clock seconds into its logs (so ``CSVLogger`` records them)."""
+    """Puts each epoch's wall-clock seconds into its logs (for ``CSVLogger``); notes the first epoch trained."""
+
+    first = None
 
     def on_epoch_begin(self, epoch, logs=None):
         self._t0 = time.perf_counter()
+        if self.first is None:
+            self.first = epoch
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
             logs["epoch_seconds"] = time.perf_counter() - self._t0
+
+
+def _every(callback_class):
+    """``callback_class`` (a Keras callback) acting only after every ``every``-th epoch and the last."""
+
+    class Every(callback_class):
+        def __init__(self, *args, every: int, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.every = every
+
+        def on_epoch_end(self, epoch, logs=None):
+            if (epoch + 1) % self.every == 0 or epoch + 1 >= self.params.get("epochs", 0):
+                super().on_epoch_end(epoch, logs)
+
+    Every.__name__ = f"{callback_class.__name__}Every"
+    return Every
+
+
+_BackupAndRestoreEvery = _every(keras.callbacks.BackupAndRestore)
+_ModelCheckpointEvery = _every(keras.callbacks.ModelCheckpoint)
 
 
 def _read_history(path: Path) -> dict:
@@ -1232,81 +1250,75 @@ def _read_history(path: Path) -> dict:
     return {c: [float(v) for v in table[c]] for c in table.columns if c != "epoch"}
 
 
-def _save_atomically(model, path: Path) -> None:
-    from musiclib.tools import atomic_write
-
-    with atomic_write(path) as tmp:
-        model.save(tmp)
-
-
 def fit_with_checkpoints(model, data, *, epochs: int, checkpoint_dir, validation_data=None,
-                         calibrate: bool = True, callbacks=(), verbose: bool = False):
-    """Train ``model`` for ``epochs`` epochs in all, resumable: Keras' ``BackupAndRestore`` and ``ModelCheckpoint``.
+                         calibrate: bool = True, callbacks=(), verbose: bool = False, save_every: int = 1):
+    """Train ``model`` for ``epochs`` epochs in all, resuming an interrupted run and reusing a finished one.
 
-    - ``keras.callbacks.BackupAndRestore`` (in ``checkpoint_dir/backup``) saves the weights, the
-      optimiser and the epoch after every epoch; a ``fit`` that was interrupted resumes there when
-      this function is called again with the same folder (and Keras deletes the backup when
-      training ends).
-    - ``keras.callbacks.ModelCheckpoint`` writes the whole model to ``checkpoint_dir/last_epoch.keras``
-      after every epoch, and ``keras.callbacks.CSVLogger`` appends the losses and seconds of each
-      epoch to ``checkpoint_dir/history.csv``.
-    - When training is done the model is calibrated (:meth:`~_NextFrameModel.calibrate`) and saved
-      atomically as ``checkpoint_dir/model.keras``. Called again with that file there and
-      ``epochs`` reached, this function loads it and trains nothing; with more ``epochs``, training
-      continues from it.
+    In ``checkpoint_dir``: ``backup/`` (``keras.callbacks.BackupAndRestore``: weights, optimiser
+    and epoch, from which an interrupted run continues; Keras deletes it when training ends),
+    ``last_epoch.keras`` (``keras.callbacks.ModelCheckpoint``), both after every ``save_every``-th
+    epoch and the last; ``history.csv`` (``keras.callbacks.CSVLogger``: each epoch's losses and
+    seconds); and, once training is done, ``model.keras`` (saved atomically). Called again with
+    ``epochs`` reached, the saved model is loaded and nothing trained; with more ``epochs``,
+    training continues from it.
 
     Parameters
     ----------
-    model : NextFrameLSTM, NextFrameMLP, DilatedCNN or LSTMVAE
-        A compiled model (from ``make_*``), already :meth:`~_NextFrameModel.adapt`-ed.
-    data : tf.data.Dataset
+    model : keras.Model
+        A compiled model from a ``make_*`` builder (this module's, :mod:`musiclib.models.vae`'s,
+        :mod:`musiclib.models.raw_audio`'s), adapted where it standardises.
+    data, validation_data : tf.data.Dataset
         ``(x, y)`` batches, e.g. from :func:`sequence_dataset`.
     epochs : int
         Total epochs, counting those done before a restart.
     checkpoint_dir : str or Path
-    validation_data : tf.data.Dataset, optional
     calibrate : bool
-        Measure the one-step error for the temperature at the end, on ``validation_data`` when given
-        (held-out errors are what a roll-out meets), else on ``data``.
+        A model with a ``calibrate`` method (:meth:`~_NextFrameModel.calibrate`) measures its one-step
+        error for the temperature at the end, on ``validation_data`` when given (held-out errors are
+        what a roll-out meets), else on ``data``.
     callbacks : sequence of keras.callbacks.Callback
         More callbacks for ``fit`` (e.g. :func:`musiclib.display.training_progress`).
     verbose : bool
-        Keras' own one line per epoch (``fit(verbose=2)``); off by default.
+        Keras' own one line per epoch (``fit(verbose=2)``).
+    save_every : int
+        Epochs between backups (each costs a few tenths of a second).
 
     Returns
     -------
     model : the trained model (a loaded one when training was done before)
     history : dict
-        ``{"loss": [...], ..., "epoch_seconds": [...], "initial_epoch": int}`` over all epochs,
-        ``initial_epoch`` being the epochs found done when this call started.
+        ``{"loss": [...], ..., "epoch_seconds": [...]}`` over all epochs, ``"initial_epoch"`` (the
+        epochs found done when this call started) and ``"resumed"`` (the saved model was loaded,
+        nothing trained).
     """
     epochs = check_int("epochs", epochs)
+    save_every = check_int("save_every", save_every)
     directory = Path(checkpoint_dir)
     directory.mkdir(parents=True, exist_ok=True)
-    final, last = directory / _FINAL, directory / _LAST
-    history = _read_history(directory / _LOG)
+    final, last, backup, log = (directory / name for name in ("model.keras", "last_epoch.keras", "backup",
+                                                              "history.csv"))
+    history = _read_history(log)
     done = len(history.get("loss", []))
-    backup = directory / _BACKUP
     if final.exists() and done >= epochs and not backup.exists():
-        return load_model(final), {**history, "initial_epoch": done}
+        return load_model(final), {**history, "initial_epoch": done, "resumed": True}
     initial_epoch = 0
     if not backup.exists() and done and (final.exists() or last.exists()):
         # a finished run asked for more epochs: go on from its model (BackupAndRestore has nothing)
-        model = load_model(final if final.exists() else last)
-        initial_epoch = done
-    elif backup.exists():
-        initial_epoch = done  # BackupAndRestore puts weights, optimiser and epoch back itself
-    if initial_epoch < epochs:
-        model.fit(data, epochs=epochs, initial_epoch=0 if backup.exists() else initial_epoch,
-                  validation_data=validation_data, verbose=2 if verbose else 0, shuffle=False,  # the dataset shuffles itself
-                  callbacks=[_EpochSeconds(), keras.callbacks.BackupAndRestore(backup),
-                             keras.callbacks.ModelCheckpoint(last), keras.callbacks.CSVLogger(directory / _LOG,
-                                                                                                 append=True),
-                             *callbacks])
-    if calibrate:
+        model, initial_epoch = load_model(final if final.exists() else last), done
+    timer = _EpochSeconds()
+    model.fit(data, epochs=epochs, initial_epoch=initial_epoch, validation_data=validation_data,
+              verbose=2 if verbose else 0, shuffle=False,  # the datasets shuffle themselves
+              callbacks=[timer, _BackupAndRestoreEvery(str(backup), double_checkpoint=True, every=save_every),
+                         _ModelCheckpointEvery(str(last), every=save_every), keras.callbacks.CSVLogger(log, append=True),
+                         *callbacks])
+    if calibrate and hasattr(model, "calibrate"):
         model.calibrate(data if validation_data is None else validation_data)
-    _save_atomically(model, final)
-    return model, {**_read_history(directory / _LOG), "initial_epoch": initial_epoch}
+    from musiclib.tools import atomic_write
+
+    with atomic_write(final) as tmp:
+        model.save(tmp)
+    return model, {**_read_history(log), "initial_epoch": epochs if timer.first is None else timer.first,
+                   "resumed": False}
 
 
 # ---------------------------------------------------------------------------------------------

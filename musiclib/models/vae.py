@@ -44,17 +44,14 @@ Notebook: ``notebooks/05_vae`` (and the VAE-GAN of ``notebooks/06_gan``).
 
 from __future__ import annotations
 
-import json
 import math
-import time
-from pathlib import Path
 
 import numpy as np
 
 from musiclib.models._backend import keras, tf
 from musiclib.errors import ParameterError, check_fraction, check_int, check_ints, check_number
-from musiclib.models.keras_seq import gradient_step, load_model, set_seed, strategy, update_metrics  # noqa: F401
-from musiclib.tools import atomic_write
+from musiclib.models.keras_seq import (fit_with_checkpoints, gradient_step, load_model, set_seed,  # noqa: F401
+                                      strategy, update_metrics)
 from musiclib.patches import as_patch_array
 
 __all__ = [
@@ -80,18 +77,6 @@ __all__ = [
 
 _PACKAGE = "musiclib"
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
-
-
-# ---------------------------------------------------------------------------------------------
-# checks
-# ---------------------------------------------------------------------------------------------
-
-
-
-
-def _write_json(path, obj) -> None:
-    with atomic_write(path) as tmp:
-        tmp.write_text(json.dumps(obj, indent=1))
 
 
 def _patch_array(x, model, what) -> np.ndarray:
@@ -1045,134 +1030,6 @@ def code_dataset(code_sequences, *, codebook_size: int, codes_per_patch: int, wi
     if shuffle:
         ds = ds.shuffle(len(toks), seed=seed, reshuffle_each_iteration=True)
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
-
-
-# ---------------------------------------------------------------------------------------------
-# training with checkpoints (Keras callbacks)
-# ---------------------------------------------------------------------------------------------
-class _HistoryLog(keras.callbacks.Callback):
-    """Keeps every epoch's logs and seconds in ``history.json`` (so a resumed run has the whole curve)."""
-
-    def __init__(self, path: Path, verbose: bool):
-        super().__init__()
-        self.path = path
-        self.verbose = verbose
-        self.epochs = {}
-        self._t0 = None
-
-    def on_train_begin(self, logs=None):
-        if self.path.exists():
-            self.epochs = {int(k): v for k, v in json.loads(self.path.read_text()).items()}
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._t0 = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        seconds = time.perf_counter() - self._t0
-        self.epochs = {k: v for k, v in self.epochs.items() if k < epoch}  # a resumed run rewrites later epochs
-        self.epochs[epoch] = {**{k: float(v) for k, v in (logs or {}).items()}, "epoch_seconds": seconds}
-        _write_json(self.path, self.epochs)
-        if self.verbose:
-            shown = ", ".join(f"{k} {float(v):.4g}" for k, v in (logs or {}).items())
-            print(f"epoch {epoch + 1}: {seconds:.1f} s, {shown}", flush=True)
-
-    def history(self) -> dict:
-        out: dict = {}
-        for e in sorted(self.epochs):
-            for k, v in self.epochs[e].items():
-                out.setdefault(k, []).append(v)
-        return out
-
-
-def _every(callback_class):
-    """``callback_class`` (a Keras callback) acting only after every ``every``-th epoch and the last.
-
-    The subclass takes ``every=`` besides the callback's own arguments.
-    """
-
-    class Every(callback_class):
-        def __init__(self, *args, every: int, **kwargs):
-            super().__init__(*args, **kwargs)
-            self.every = every
-
-        def on_epoch_end(self, epoch, logs=None):
-            if (epoch + 1) % self.every == 0 or epoch + 1 >= self.params.get("epochs", 0):
-                super().on_epoch_end(epoch, logs)
-
-    Every.__name__ = f"{callback_class.__name__}Every"
-    return Every
-
-
-_BackupAndRestoreEvery = _every(keras.callbacks.BackupAndRestore)
-_ModelCheckpointEvery = _every(keras.callbacks.ModelCheckpoint)
-
-
-def fit_with_checkpoints(model, data, *, epochs: int, checkpoint_dir, validation_data=None, save_every: int = 1,
-                         verbose: bool = False):
-    """Train ``model`` for ``epochs`` epochs in all, resuming an interrupted run and reusing a finished one.
-
-    Three files in ``checkpoint_dir``:
-
-    - ``backup/``: Keras' ``BackupAndRestore`` (weights, optimiser state and epoch, two copies,
-      after every ``save_every``-th epoch); a run that was interrupted continues from there;
-    - ``model.keras``: Keras' ``ModelCheckpoint``, the whole model (``.keras``), as often;
-    - ``history.json`` (every epoch's losses and seconds) and, once training finished,
-      ``state.json`` (``{"epochs": n, "history": {...}}``, written atomically).
-
-    When ``state.json`` says ``epochs`` or more were trained, ``model.keras`` is loaded instead of
-    training, so a notebook run twice trains once.
-
-    Parameters
-    ----------
-    model : PatchVAE, PatchVQVAE or CodePrior
-        Compiled and built (``make_*``), ``adapt``-ed where it standardises.
-    data, validation_data : tf.data.Dataset
-        From :func:`patch_dataset` or :func:`code_dataset`.
-    epochs : int
-    checkpoint_dir : str or Path
-    save_every : int
-        Epochs between checkpoints (each costs a few tenths of a second; the last epoch is always
-        saved).
-    verbose : bool
-        Print one line per epoch.
-
-    Returns
-    -------
-    model : the trained (or loaded) model
-    history : dict
-        ``{"loss": [...], ..., "epoch_seconds": [...], "resumed": bool}`` over all epochs.
-    """
-    epochs = check_int("epochs", epochs)
-    save_every = check_int("save_every", save_every)
-    directory = Path(checkpoint_dir)
-    directory.mkdir(parents=True, exist_ok=True)
-    state_path, final = directory / "state.json", directory / "model.keras"
-    initial = 0
-    if state_path.exists() and final.exists():
-        try:
-            state = json.loads(state_path.read_text())
-            done, history = int(state["epochs"]), dict(state["history"])
-        except (KeyError, ValueError, TypeError) as e:
-            raise ParameterError(f"{state_path} is not a state written by fit_with_checkpoints ({e})") from None
-        if done >= epochs:
-            if verbose:
-                print(f"loading {final} ({done} epochs trained before)", flush=True)
-            return load_model(final), {**history, "resumed": True}
-        # more epochs asked for than were trained: continue from the finished model
-        state_path.unlink()
-        model, initial = load_model(final), done
-    # else: an interrupted run's backup/ (if any) is restored by BackupAndRestore, which sets the epoch
-    log = _HistoryLog(directory / "history.json", verbose)
-    callbacks = [
-        _BackupAndRestoreEvery(str(directory / "backup"), double_checkpoint=True, every=save_every),
-        _ModelCheckpointEvery(str(final), save_best_only=False, every=save_every),
-        log,
-    ]
-    model.fit(data, epochs=epochs, initial_epoch=initial, validation_data=validation_data, callbacks=callbacks,
-              verbose=0, shuffle=False)  # the datasets shuffle themselves (seeded)
-    history = log.history()
-    _write_json(state_path, {"epochs": epochs, "history": history})
-    return model, {**history, "resumed": False}
 
 
 # ---------------------------------------------------------------------------------------------
