@@ -1,74 +1,32 @@
 """Keras sequence models for next-frame generation: LSTM, feed-forward, dilated causal CNN, LSTM+VAE.
 
-Four models that read a sequence of frames ``[shape=(batch, time, n_features)]`` and predict,
-at every step, the frame that follows:
+Four models read frames ``[shape=(batch, time, n_features)]`` and predict, at every step, the next frame:
 
-================= ============================================================================
-model             what it is
-================= ============================================================================
-:class:`NextFrameLSTM`  stacked LSTM layers and a linear read-out (the one neural approach an
-                        earlier experiment had working, on mel frames); with a clock, the
-                        read-out also sees the clock features directly
-:class:`NextFrameMLP`   the plain feed-forward network on the flattened last ``context`` frames
-                        (the "vanilla" baseline the recurrent and convolutional models must beat);
-                        its first layer is a causal convolution as wide as the context, which is
-                        a dense layer on the flattened context applied at every step
-:class:`DilatedCNN`     causal 1-D convolutions with dilations 1, 2, 4, ... and frequency bins
-                        as channels, with residual connections
-:class:`LSTMVAE`        per-frame encoder -> LSTM -> latent mean / log-variance -> sampled
-                        latent -> decoder; a KL term keeps the latent near N(0, 1), and at
-                        generation time the latent is sampled with standard deviation
-                        ``temperature`` around its mean (0 = deterministic)
-================= ============================================================================
+======================= ======================================================================
+:class:`NextFrameLSTM`  stacked LSTM layers and a linear read-out (which also sees the clock)
+:class:`NextFrameMLP`   the feed-forward baseline on the last ``context`` frames (a causal
+                        convolution as wide as the context: a dense layer at every step)
+:class:`DilatedCNN`     causal 1-D convolutions with dilations 1, 2, 4, ..., bands as channels
+:class:`LSTMVAE`        per-frame encoder -> LSTM -> sampled latent -> decoder, with a KL term
+======================= ======================================================================
 
-All four
+All four follow the package's model protocol (``fit(X, Y)`` / ``predict(X)``, ``X [shape=(n, context,
+n_inputs)]``) and also train on whole sequences from :func:`sequence_dataset`; standardise frames inside
+the model (a ``keras.layers.Normalization`` set by :meth:`~_NextFrameModel.adapt`, saved with it); can
+read a **beat clock** (``clock_harmonics > 0``: after each frame, :func:`musiclib.framing.clock_features`
+of the phase of the frame to predict); and generate with :meth:`~_NextFrameModel.rollout`, one compiled
+TensorFlow loop calling the trained layers' cells, with the stability guard (:func:`apply_guard`) and a
+counter-based generator inside, so the same seed gives the same frames.
 
-- follow the package's model protocol: ``fit(X, Y)`` / ``predict(X)`` with ``X [shape=(n,
-  context, n_inputs)]`` and ``Y [shape=(n, n_features)]`` (the next frame), and also train on
-  whole sequences ``Y [shape=(n, time, n_features)]`` (the frame after each step), which is what
-  :func:`sequence_dataset` feeds them;
-- take and return frames in the representation's own units: a ``keras.layers.Normalization``
-  adapted on the training frames (:meth:`~_NextFrameModel.adapt`) standardises them inside the
-  model (and its inverse maps predictions back), so the loss weighs every feature the same and the
-  statistics are saved with the model;
-- can read a **beat clock** (``clock_harmonics > 0``): each input step then carries, after its
-  frame, :func:`musiclib.framing.clock_features` of the phase of the frame to predict (its beat
-  and bar phase, from beat tracking of the training audio; :func:`sequence_dataset` adds them from
-  ``phases``). The clock is an input only. At generation time :meth:`~_NextFrameModel.rollout`
-  drives it from a steady clock at a chosen tempo (``clock=``, e.g. :func:`musiclib.beats.clock`),
-  so a model can learn where in the bar energy falls;
-- generate with :meth:`~_NextFrameModel.rollout`: the whole roll-out is one compiled TensorFlow
-  function (a ``tf.while_loop``, XLA where it works) that calls the trained layers themselves (the
-  LSTM layers' own cells, ``lstm.cell(x, states)``; the dense layers), the recurrent state or the
-  convolutions' recent inputs carried in the loop, with temperature, a stability guard evaluated
-  inside the loop (the same formula as :class:`musiclib.generate.StabilityGuard`, kept in step by a
-  parity test) and a counter-based random generator, so the same seed gives the same frames;
-- (all but the VAE) sample their randomness from the model's own measured one-step errors
-  (:meth:`~_NextFrameModel.calibrate`): whole error vectors drawn from a bank of held-out residuals,
-  not independent Gaussian noise per feature (see "Why residual vectors" below);
-- save and load in Keras' native format (``model.save("x.keras")``, :func:`load_model`), and
-  :func:`fit_with_checkpoints` trains with ``keras.callbacks.BackupAndRestore`` (an interrupted
-  run resumes at its last finished epoch) and ``keras.callbacks.ModelCheckpoint``.
+Why residual vectors: an MSE-trained model predicts the conditional mean, and fed its own output it
+falls into a fixed point, so all movement comes from the added noise. Independent Gaussian noise per
+feature averages out over the bands (a drone); the model's real errors are heavy-tailed and shared
+across bands. :meth:`~_NextFrameModel.calibrate` keeps :data:`RESIDUAL_BANK_SIZE` centred error vectors
+(held-out ones when :func:`fit_with_checkpoints` has validation data) and each roll-out step adds
+``temperature`` times one of them (``noise="gaussian"``: ``temperature * residual_std * N(0, 1)``).
 
-Why residual vectors
---------------------
-An MSE-trained next-frame model predicts the conditional *mean* of the next frame. Fed its own
-output, an LSTM's deterministic roll-out falls into a fixed point within a second, so all movement at
-generation time comes from the noise that is added. Independent Gaussian noise per feature averages
-out across a hundred or more bands: the frame energy barely moves, the spectral change is high but
-flat, and the card calls it a drone. The model's real errors are not like that: they are
-heavy-tailed and shared across bands (an onset is a broadband jump the model could not predict).
-:meth:`~_NextFrameModel.calibrate` keeps :data:`RESIDUAL_BANK_SIZE` of those error vectors, centred,
-and each roll-out step adds ``temperature`` times one of them, drawn by the counter-based generator --
-a residual bootstrap. At ``temperature=1`` the added noise has the model's own error distribution,
-band correlations and tails included. :func:`fit_with_checkpoints` calibrates on the validation data
-when it is given: an over-fitted model's training error understates the error it meets when it reads
-its own output. ``noise="gaussian"`` gives per-feature Gaussian noise
-(``temperature * residual_std * N(0, 1)``).
-
-Strategy, seeds and saving: as every Keras model here (:mod:`musiclib.models`).
-
-Notebook: ``notebooks/04_lstm``.
+Strategy, seeds, saving and resumable training (:func:`fit_with_checkpoints`): as every Keras model
+here (:mod:`musiclib.models`). Notebook: ``notebooks/04_lstm``.
 """
 
 from __future__ import annotations
@@ -124,16 +82,12 @@ _PACKAGE = "musiclib"
 # devices, seeds
 # ---------------------------------------------------------------------------------------------
 def strategy():
-    """The distribution strategy models are built under.
+    """The distribution strategy models are built under (the ``make_*`` builders and :func:`load_model`).
 
-    ``tf.distribute.MultiWorkerMirroredStrategy`` when ``TF_CONFIG`` names several workers (one
-    process per machine, see the README, "Outgrowing one machine"), else
-    ``tf.distribute.MirroredStrategy`` over all GPUs when there is more than one, else the default
-    strategy (one GPU when present, else the CPU). The ``make_*`` builders and
-    :func:`fit_with_checkpoints` use it, so notebook code does not change with the hardware. Made
-    once per process (TensorFlow allows one multi-worker strategy, created before other ops), so
-    importing this module makes it when ``TF_CONFIG`` is set (import it before other TensorFlow
-    work). Pair it with :func:`shard_by_worker` on the data.
+    ``tf.distribute.MultiWorkerMirroredStrategy`` when ``TF_CONFIG`` names several workers (see the
+    README, "Outgrowing one machine"; pair it with :func:`shard_by_worker`), else
+    ``tf.distribute.MirroredStrategy`` when there are several GPUs, else the default strategy. Made
+    once per process, at import when ``TF_CONFIG`` is set (TensorFlow needs it before other ops).
 
     Raises
     ------
@@ -155,13 +109,8 @@ _STRATEGIES: dict = {}
 
 
 class _MultiWorkerMirroredStrategy(tf.distribute.MultiWorkerMirroredStrategy):
-    """``MultiWorkerMirroredStrategy`` whose ``reduce`` takes what Keras 3's ``fit`` gives it.
-
-    Keras 3 (keras-team/keras#20585) reduces a whole ``(x, y)`` batch in one call before it builds
-    the model, and the per-step losses (scalars) along ``axis=0``; TensorFlow's multi-worker
-    ``reduce`` refuses both. Here each value of a nest is reduced on its own, a scalar across
-    replicas only.
-    """
+    """``MultiWorkerMirroredStrategy`` whose ``reduce`` takes the nests and scalars Keras 3's ``fit`` gives it
+    (keras-team/keras#20585): each value is reduced on its own, a scalar across replicas only."""
 
     def reduce(self, reduce_op, value, axis=None):
         def one(v):
@@ -185,26 +134,18 @@ def _n_tf_config_workers() -> int:
                              '"task": {"type": "worker", "index": 0}}') from None
 
 
-def _strategy_at_import():
-    """Make the multi-worker strategy now, when ``TF_CONFIG`` names several workers: TensorFlow needs it
-    before any other TensorFlow work (:func:`set_seed`, for one, lists the devices)."""
-    try:
-        if _n_tf_config_workers() > 1:
-            strategy()
-    except ParameterError:  # a malformed TF_CONFIG is reported by strategy() when it is called
-        pass
-
-
-_strategy_at_import()
+try:  # the multi-worker strategy must exist before any other TensorFlow work
+    if _n_tf_config_workers() > 1:
+        strategy()
+except ParameterError:  # a malformed TF_CONFIG is reported by strategy() when it is called
+    pass
 
 
 def shard_by_worker(dataset):
     """``dataset`` set to be split by worker when a model trains under :func:`strategy`.
 
-    Every worker builds the same, identically seeded dataset of *global* batches; under a
-    multi-worker strategy each one then trains on its own part of every global batch (tf.data's
-    ``DATA`` auto-shard policy), so one step sees the same examples as a single process would.
-    Without several workers the dataset is unchanged.
+    Every worker builds the same seeded dataset of *global* batches and trains on its own part of each
+    (tf.data's ``DATA`` auto-shard policy), as one process would. Without several workers nothing changes.
 
     Parameters
     ----------
@@ -226,10 +167,8 @@ def shard_by_worker(dataset):
 def set_seed(seed: int = 0, *, deterministic: bool | None = None) -> None:
     """Seed Python, NumPy and TensorFlow (``keras.utils.set_random_seed``).
 
-    ``deterministic`` switches on TensorFlow's op determinism, so training and generation give the
-    same numbers for the same seed; default: on when there is no GPU (on a GPU it costs speed, and
-    ops without a deterministic GPU kernel would raise). The roll-outs are deterministic for a seed
-    either way (their noise is counter-based).
+    ``deterministic`` switches on TensorFlow's op determinism (default: when there is no GPU, where it
+    would cost speed and some ops would raise). Roll-outs are deterministic for a seed either way.
     """
     keras.utils.set_random_seed(int(seed))
     if deterministic is None:
@@ -249,11 +188,9 @@ def update_metrics(metrics, losses: dict) -> dict:
 
 
 def gradient_step(model, compute):
-    """One optimiser step of ``model`` on the ``"loss"`` that ``compute()`` returns; returns what it returned.
+    """One optimiser step of ``model`` on the ``"loss"`` of ``compute()`` (a dict, or a tuple ending in one).
 
-    ``compute()`` gives a dict of losses, or a tuple ending in one. Under ``MirroredStrategy`` the
-    replicas' gradients are summed, so the loss is divided by their number (keras-io's custom
-    ``train_step``).
+    Returns what ``compute()`` returned. The loss is divided by the replicas, whose gradients are summed.
     """
     with tf.GradientTape() as tape:
         out = compute()
@@ -270,11 +207,8 @@ def _bucket(n: int, *, minimum: int = 16) -> int:
 
 
 def _conv_taps(buf, conv, dilation: int):
-    """A causal ``Conv1D``'s output for the newest step of ``buf [shape=(batch, (k-1) d + 1, channels)]``.
-
-    The convolution at the last step is one matrix product of its ``k`` taps side by side, so the
-    compiled loop computes one output, not the whole buffer's.
-    """
+    """A causal ``Conv1D``'s output for the newest step of ``buf [shape=(batch, (k-1) d + 1, channels)]``
+    only: one matrix product of its ``k`` taps side by side."""
     k = conv.kernel_size[0]
     taps = tf.reshape(buf[:, ::dilation], (-1, k * buf.shape[-1]))  # inputs at t - (k-1-i) d
     z = tf.matmul(taps, tf.reshape(conv.kernel, (k * buf.shape[-1], conv.filters)))
@@ -293,9 +227,8 @@ _GUARD_DOMAINS = ("db", "log1p", "magnitude", "signed")
 def guard_parameters(guard, n_features: int) -> tuple[tuple, dict]:
     """Split a :class:`musiclib.generate.StabilityGuard` into what shapes the compiled loop and its numbers.
 
-    Returns ``(spec, values)``: ``spec`` is hashable and static (``domain``, which per-feature bounds
-    exist; ``()`` for no guard or a disabled one), ``values`` a dict of float32 arrays (``low``,
-    ``high``, ``knee``, ``feature_low``, ``feature_high``, ``feature_knee``, ``log1p_gain``).
+    Returns ``(spec, values)``: ``spec`` hashable (``domain`` and which per-feature bounds exist; ``()``:
+    no guard or a disabled one), ``values`` a dict of float32 arrays (the guard's attributes).
     """
     if guard is None or not getattr(guard, "enabled", True):
         return (), {}
@@ -329,10 +262,7 @@ def _log10(x):
 
 
 def apply_guard(frame, spec: tuple, values: dict):
-    """TensorFlow version of :class:`musiclib.generate.StabilityGuard`, for compiled roll-outs.
-
-    The same formula, term for term (see that class): a smooth frame gain from a soft limit on the
-    frame's energy in dB, then soft per-feature bounds.
+    """:class:`musiclib.generate.StabilityGuard`'s formula, term for term, in TensorFlow (for roll-outs).
 
     Parameters
     ----------
@@ -377,10 +307,9 @@ def apply_guard(frame, spec: tuple, values: dict):
 class _NextFrameModel(keras.Model):
     """What the models share: standardisation, the clock inputs, losses, protocol, compiled roll-out.
 
-    Subclasses implement ``_forward(xin, training) -> (pred_n, extras)`` on model inputs
-    ``[shape=(batch, time, n_inputs)]`` (standardised frames, then the clock features) and the
-    roll-out pieces ``_initial_state(batch)`` and ``_step(xin, state, temperature, noise_seed) ->
-    (pred_n, state)`` for one step ``xin [shape=(batch, n_inputs)]``.
+    Subclasses implement ``_forward(xin, training) -> (pred_n, extras)`` on inputs ``[shape=(batch, time,
+    n_inputs)]`` (standardised frames, then the clock) and, for the roll-out, ``_initial_state(batch)`` and
+    ``_step(xin, state, temperature, noise_seed) -> (pred_n, state)`` on ``xin [shape=(batch, n_inputs)]``.
     """
 
     def __init__(self, n_features, *, clock_harmonics=0, noise="residuals", name=None, **kwargs):
@@ -417,9 +346,7 @@ class _NextFrameModel(keras.Model):
         self.denormalizer.build((None, F))
         # standard deviation of the one-step prediction error (standardised units), for temperature
         self.residual_std = self.add_weight(shape=(F,), initializer="ones", trainable=False, name="residual_std")
-        if self._uses_bank:
-            # centred one-step error vectors (standardised units) that the roll-out draws from; until
-            # calibrate() fills it, seeded N(0, 1) draws (the same noise as an uncalibrated Gaussian)
+        if self._uses_bank:  # N(0, 1) draws until calibrate() fills it
             self.residual_bank = self.add_weight(
                 shape=(RESIDUAL_BANK_SIZE, F), initializer=keras.initializers.RandomNormal(seed=0), trainable=False,
                 name="residual_bank")
@@ -427,10 +354,7 @@ class _NextFrameModel(keras.Model):
         self.built = True
 
     def adapt(self, frames) -> "_NextFrameModel":
-        """Adapt the standardisation (``keras.layers.Normalization``) to training frames.
-
-        Features that never move in training (a band always at the floor) would be divided by zero;
-        their standard deviation is raised to 1 % of the median feature's.
+        """Adapt the standardisation to training frames (a constant feature's std rises to 1 % of the median).
 
         Parameters
         ----------
@@ -514,16 +438,11 @@ class _NextFrameModel(keras.Model):
         return np.asarray(super().predict(x, batch_size=batch_size, verbose=verbose, **kwargs))
 
     def calibrate(self, dataset, *, max_batches: int = 50, seed: int = 0) -> np.ndarray:
-        """Measure the model's one-step errors (standardised units), which the roll-out's noise copies.
+        """Measure the one-step errors (standardised units) on ``dataset``, which the roll-out's noise copies.
 
-        Sets ``residual_std``, the per-feature standard deviation of the error, and (all but the VAE)
-        fills ``residual_bank`` with :data:`RESIDUAL_BANK_SIZE` centred error vectors drawn, with a
-        seeded generator, from all steps of the first ``max_batches`` batches. :meth:`rollout` adds
-        ``temperature`` times one of them to each frame (``noise="residuals"``) or ``temperature *
-        residual_std * N(0, 1)`` (``noise="gaussian"``), so ``temperature=1`` adds errors as large as
-        the model's own on ``dataset``. Calibrate on held-out data where there is any: a model's
-        error on its training data understates the error it makes on its own output. Returns
-        ``residual_std``.
+        Sets and returns ``residual_std`` (per feature) and (all but the VAE) fills ``residual_bank``
+        with :data:`RESIDUAL_BANK_SIZE` centred error vectors drawn (seeded) from the first
+        ``max_batches`` batches. Held-out data is best: training error understates a roll-out's.
         """
         self.build()
         total = np.zeros(self.n_features)
@@ -589,11 +508,7 @@ class _NextFrameModel(keras.Model):
 
     def rollout(self, prime, *, n_frames: int, temperature: float = 1.0, guard=None, seed: int = 0,
                 jit_compile: bool | None = None, scaler=None, clock=None, **_ignored) -> np.ndarray:
-        """Generate ``n_frames`` frames after ``prime`` with one compiled TensorFlow loop.
-
-        The loop first runs through the prime (building the recurrent state, or the convolution's
-        recent inputs), then feeds each generated frame back in. Each step's noise comes from a
-        counter-based generator keyed by ``(seed, step)``, so a seed always gives the same frames.
+        """Generate ``n_frames`` frames after ``prime`` with one compiled TensorFlow loop (seeded per step).
 
         Parameters
         ----------
@@ -602,26 +517,20 @@ class _NextFrameModel(keras.Model):
         n_frames : int
             How many frames to generate after the prime.
         temperature : float
-            LSTM, MLP and CNN: ``temperature`` times one of the model's own one-step error vectors
-            (drawn from the bank :meth:`calibrate` fills; ``noise="gaussian"``: Gaussian noise of
-            ``temperature`` times the error's per-feature standard deviation) is added to each
-            predicted frame. LSTM+VAE: the latent is sampled with standard deviation
-            ``temperature`` around its mean. ``0`` is deterministic.
+            Scale of the noise added to each predicted frame (the bank of :meth:`calibrate`'s error
+            vectors, or Gaussian); LSTM+VAE: the latent's standard deviation. ``0`` is deterministic.
         guard : musiclib.generate.StabilityGuard, optional
-            Keeps the roll-out within the training data's energy range: the same formula, applied
-            to every generated frame inside the compiled loop (:func:`apply_guard`).
+            Applied to every generated frame inside the loop (:func:`apply_guard`).
         seed : int
             Seed of the noise.
         jit_compile : bool, optional
-            Compile with XLA (default: on the CPU and GPU alike; ``False`` for plain graph mode,
-            which is slower and draws a different, equally deterministic, random stream).
+            Compile with XLA (default); ``False``: plain graph mode (slower, another random stream).
         scaler : optional
-            What :func:`musiclib.generate.rollout` passes on; these models standardise frames
-            themselves, so it must be ``None`` when a guard is used.
+            What :func:`musiclib.generate.rollout` passes on; must be ``None`` with a guard (the models
+            standardise frames themselves).
         clock : np.ndarray [shape=(n_prime + n_frames, 4)] or [shape=(n_clips, n_prime + n_frames, 4)]
-            For a model with a clock (``clock_harmonics > 0``): the beat and bar phase
-            (:data:`musiclib.beats.PHASE_FEATURES`) of every frame, the prime's and the generated
-            ones (e.g. :func:`musiclib.generate.continue_clock`). Refused by a model without one.
+            A model with a clock only: the beat and bar phase of every frame, prime and generated
+            (e.g. :func:`musiclib.generate.continue_clock`).
 
         Returns
         -------
@@ -650,14 +559,11 @@ class _NextFrameModel(keras.Model):
         n_clips, n_prime = prime.shape[0], prime.shape[1]
         clock_in = self._clock_inputs(clock, n_clips=n_clips, n_total=n_prime + n_frames)
         jit = True if jit_compile is None else bool(jit_compile)
-        # the receptive field of a convolution bounds how much of a long prime matters
         rf = self.receptive_field
         if rf is not None and n_prime > rf:
             prime, clock_in = prime[:, -rf:], clock_in[:, n_prime - rf:]
             n_prime = rf
-        # shapes are rounded up to powers of two so that a notebook's many lengths share a few
-        # compilations: the prime (and its clock) is padded in front (the loop starts at the first
-        # real frame) and the output buffer is cut to n_frames
+        # power-of-two shapes share compilations: the prime is padded in front, the output cut to n_frames
         prime_size, out_size = _bucket(n_prime), _bucket(n_frames)
         padded = np.zeros((n_clips, prime_size, self.n_features), dtype=np.float32)
         padded[:, prime_size - n_prime:] = prime
@@ -688,7 +594,7 @@ class _NextFrameModel(keras.Model):
 
     def _add_noise(self, pred_n, temperature, step_seed):
         """The roll-out's noise: one whole residual vector per clip and step, or Gaussian per feature."""
-        if self._uses_bank:  # residual bootstrap
+        if self._uses_bank:
             pick = tf.random.stateless_uniform(tf.shape(pred_n)[:1], seed=step_seed, minval=0,
                                                maxval=RESIDUAL_BANK_SIZE, dtype=tf.int32, alg="philox")
             return pred_n + temperature * tf.gather(self.residual_bank, pick)
@@ -707,7 +613,6 @@ class _NextFrameModel(keras.Model):
         def step_input(frame_n, t):
             return tf.concat([frame_n, clock[:, t + 1]], axis=-1)
 
-        # 1. run through the prime: only the state matters
         def prime_body(t, state):
             _, state = self._step(step_input(prime_n[:, t], t), state, 0.0, tf.stack([seed, -1]))
             return t + 1, state
@@ -715,7 +620,6 @@ class _NextFrameModel(keras.Model):
         _, state = tf.while_loop(lambda t, _: t < n_prime - 1, prime_body,
                                  (start, self._initial_state(batch)))
 
-        # 2. generate, feeding each (noisy, guarded) frame back in
         out = tf.TensorArray(tf.float32, size=out_size, element_shape=tf.TensorShape([None, F]))
 
         def body(i, x, state, out):
@@ -728,8 +632,7 @@ class _NextFrameModel(keras.Model):
         _, _, _, out = tf.while_loop(
             lambda i, *_: i < n_frames, body, (tf.constant(0), prime_n[:, -1], state, out),
         )
-        # XLA needs static shapes: stack the whole buffer (the slots after n_frames were never
-        # written and hold zeros; rollout() cuts them); plain graph mode reads the written ones
+        # XLA needs static shapes: the whole buffer (rollout() cuts the unwritten slots)
         stacked = out.stack() if jit else out.gather(tf.range(n_frames))
         return tf.transpose(stacked, (1, 0, 2))
 
@@ -756,7 +659,7 @@ def _lstm_steps(lstms, x, state):
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
 class NextFrameLSTM(_NextFrameModel):
-    """Stacked LSTM layers and a linear read-out that predict the next frame.
+    """Stacked LSTM layers and a linear read-out (of the top layer and the clock) that predict the next frame.
 
     Parameters
     ----------
@@ -770,13 +673,11 @@ class NextFrameLSTM(_NextFrameModel):
         0: no clock; else the model reads :func:`musiclib.framing.clock_features` of this many
         harmonics of the beat and bar phase after each frame.
     noise : {"residuals", "gaussian"}
-        The roll-out's noise: the model's own one-step error vectors (default) or independent
-        Gaussian noise per feature (see the module's "Why residual vectors").
+        The roll-out's noise (:data:`NOISE_KINDS`; the module's "Why residual vectors").
 
     Examples
     --------
-    >>> model = make_lstm(209, units=(128, 128))             # doctest: +SKIP
-    >>> model.adapt(train_frames)                            # doctest: +SKIP
+    >>> model = make_lstm(209, units=(128, 128)).adapt(train_frames)  # doctest: +SKIP
     >>> model.fit(sequence_dataset(tracks, window=192), epochs=5)  # doctest: +SKIP
     >>> frames = model.rollout(prime, n_frames=860, temperature=0.5, seed=0)  # doctest: +SKIP
     """
@@ -796,8 +697,7 @@ class NextFrameLSTM(_NextFrameModel):
         return {**self._base_config(), "units": list(self.units), "dropout": self.dropout, "noise": self.noise}
 
     def _readout(self, h, xin):
-        """The read-out of the top layer's output, and of the clock features straight from the input
-        (so where in the bar a frame falls can shift its prediction directly, as it does a ridge model's)."""
+        """The read-out of the top layer's output and of the clock features (bar position acts directly)."""
         if self.n_clock:
             h = tf.concat([h, xin[..., self.n_features:]], axis=-1)
         return self.readout(h)
@@ -830,9 +730,8 @@ def _push(buf, x):
 class NextFrameMLP(_NextFrameModel):
     """The plain feed-forward network: the last ``context`` frames, flattened, through dense layers.
 
-    The first layer is ``Conv1D(units[0], kernel_size=context, padding="causal")``: at every step,
-    exactly a dense layer on the flattened last ``context`` inputs (zeros before the first frame),
-    so one sequence trains every step at once. Then ``Dense`` layers with ReLU, and a linear read-out.
+    The first layer, ``Conv1D(units[0], kernel_size=context, padding="causal")``, is a dense layer on the
+    flattened last ``context`` inputs at every step, so one sequence trains every step at once.
 
     Parameters
     ----------
@@ -885,10 +784,8 @@ class NextFrameMLP(_NextFrameModel):
 class DilatedCNN(_NextFrameModel):
     """Dilated causal 1-D convolutions over time with frequency bins as channels.
 
-    A dense layer maps each input step (frame and clock) to ``filters`` channels; each residual
-    block adds ``Dense(Conv1D(filters, kernel_size, dilation, causal, relu))`` to its input; a
-    dense read-out gives the next frame. With dilations ``1, 2, 4, ...`` the receptive field grows
-    exponentially with depth: ``1 + (kernel_size - 1) * sum(dilations)`` frames.
+    Input projection to ``filters`` channels, residual blocks ``h + Dense(Conv1D(h, dilation, causal,
+    relu))``, a dense read-out; receptive field ``1 + (kernel_size - 1) * sum(dilations)`` frames.
 
     Parameters
     ----------
@@ -946,14 +843,10 @@ class DilatedCNN(_NextFrameModel):
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
 class LSTMVAE(_NextFrameModel):
-    """LSTM with a variational latent: per-frame encoder -> LSTM -> latent -> decoder -> next frame.
+    """LSTM with a variational latent: per-frame dense encoder -> LSTM -> latent ``z`` -> decoder.
 
-    Each frame is encoded by dense layers, an LSTM runs over the encodings, and its output gives
-    the mean and log-variance of a latent ``z``; a sample of ``z`` is decoded into the next frame.
-    Training minimises ``MSE + beta * KL / n_features`` (standardised frames; KL of the latent to
-    N(0, 1), summed over latent dimensions and averaged over steps), with both parts tracked as
-    metrics. At generation time ``z = mean + temperature * N(0, 1)``: the temperature is the
-    latent's standard deviation.
+    Loss ``MSE + beta * KL / n_features`` (standardised frames; KL to N(0, 1) summed over latent units,
+    averaged over steps). Generation samples ``z = mean + temperature * N(0, 1)``.
 
     Parameters
     ----------
@@ -1050,11 +943,15 @@ class LSTMVAE(_NextFrameModel):
 # ---------------------------------------------------------------------------------------------
 # builders (inside the distribution strategy)
 # ---------------------------------------------------------------------------------------------
-def _make(cls, n_features, *, learning_rate, clipnorm, **params):
+def _make(cls, *args, learning_rate, clipnorm, run_eagerly=False, loss=None, **params):
+    """``cls(*args, **params)``, built and compiled (Adam) under :func:`strategy` (:mod:`.vae`'s too)."""
+    if not isinstance(run_eagerly, (bool, np.bool_)):
+        raise ParameterError(f"run_eagerly={run_eagerly!r} must be True or False")
     with strategy().scope():
-        model = cls(n_features, **params)
+        model = cls(*args, **params)
         model.build()
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=clipnorm))
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=clipnorm),
+                      loss=loss, run_eagerly=bool(run_eagerly))
     return model
 
 
@@ -1128,31 +1025,24 @@ def _with_clock(tracks, phases, harmonics):
 def sequence_dataset(tracks, *, window: int = 64, batch_size: int = 32, hop: int | None = None,
                      shuffle: bool = True, seed: int = 0, drop_remainder: bool = False, phases=None,
                      harmonics: int = 4):
-    """A ``tf.data.Dataset`` of ``(x, y)`` sequence pairs cut from tracks of frames.
+    """A ``tf.data.Dataset`` of ``(x, y)``: ``window`` frames of a track and the same frames one step later.
 
-    ``x`` is ``window`` consecutive frames and ``y`` the same frames one step later, so a model
-    learns the next frame at every step. With ``phases``, each step of ``x`` also carries
-    :func:`musiclib.framing.clock_features` of the phase of the frame it predicts (the model needs
-    ``clock_harmonics=harmonics``). Windows never cross from one track into the next.
+    Windows never cross from one track into the next. With ``phases``, each step of ``x`` also carries
+    the clock features of the frame it predicts (for a model with ``clock_harmonics=harmonics``).
 
     Parameters
     ----------
     tracks : list of np.ndarray [shape=(n_frames_i, n_features)]
-        E.g. from :func:`musiclib.framing.load_frames`. Tracks shorter than ``window + 1`` frames are skipped.
-    window : int
-        Frames per training sequence.
-    batch_size : int
+        E.g. from :func:`musiclib.framing.load_frames`; tracks under ``window + 1`` frames are skipped.
+    window, batch_size : int
     hop : int, optional
         Frames between window starts (default ``window // 2``).
-    shuffle : bool
-        Shuffle the windows every epoch (seeded).
-    seed : int
+    shuffle, seed :
+        Shuffle the windows every epoch, seeded.
     drop_remainder : bool
-        Drop the last, smaller batch.
     phases : list of np.ndarray [shape=(n_frames_i, 4)], optional
         Every frame's beat and bar phase (:func:`musiclib.framing.track_phases`).
     harmonics : int
-        Harmonics of the clock features (with ``phases``).
 
     Returns
     -------
@@ -1200,7 +1090,7 @@ def sequence_dataset(tracks, *, window: int = 64, batch_size: int = 32, hop: int
 # training with checkpoints: Keras' BackupAndRestore (resume), ModelCheckpoint and CSVLogger
 # ---------------------------------------------------------------------------------------------
 class _EpochSeconds(keras.callbacks.Callback):
-    """Puts each epoch's wall-clock seconds into its logs (for ``CSVLogger``); notes the first epoch trained."""
+    """Puts each epoch's seconds into its logs (for ``CSVLogger``) and notes the first epoch trained."""
 
     first = None
 
@@ -1309,8 +1199,8 @@ def fit_with_checkpoints(model, data, *, epochs: int, checkpoint_dir, validation
     model.fit(data, epochs=epochs, initial_epoch=initial_epoch, validation_data=validation_data,
               verbose=2 if verbose else 0, shuffle=False,  # the datasets shuffle themselves
               callbacks=[timer, _BackupAndRestoreEvery(str(backup), double_checkpoint=True, every=save_every),
-                         _ModelCheckpointEvery(str(last), every=save_every), keras.callbacks.CSVLogger(log, append=True),
-                         *callbacks])
+                         _ModelCheckpointEvery(str(last), every=save_every),
+                         keras.callbacks.CSVLogger(log, append=True), *callbacks])
     if calibrate and hasattr(model, "calibrate"):
         model.calibrate(data if validation_data is None else validation_data)
     from musiclib.tools import atomic_write
@@ -1333,8 +1223,7 @@ def generate_audio(model, primes, rep, *, seconds: float, temperature: float = 1
     ----------
     model : NextFrameLSTM, NextFrameMLP, DilatedCNN or LSTMVAE
     primes : list of np.ndarray [shape=(n_prime_i, rep.n_features)]
-        Frames to continue (representation units); they are cut to the shortest one's length so
-        the clips are generated together.
+        Frames to continue (representation units), cut to the shortest one's length.
     rep : Representation
         The model's representation (for the inversion).
     seconds : float
@@ -1342,22 +1231,19 @@ def generate_audio(model, primes, rep, *, seconds: float, temperature: float = 1
     temperature, guard, seed :
         As :meth:`~_NextFrameModel.rollout`.
     inversion : dict, optional
-        Keyword arguments for :func:`musiclib.generate.frames_to_audio` (default: its generation
-        settings, :data:`musiclib.generate.GENERATION_INVERSION`).
+        Keyword arguments for :func:`musiclib.generate.frames_to_audio`.
     bpm : float, optional
         For a model with a clock: the tempo of the clock that drives the roll-out.
     prime_phases : list of np.ndarray [shape=(n_prime_i, 4)], optional
-        For a model with a clock: each prime's beat and bar phase (from beat tracking of its file);
-        the clock goes on from each prime's last phase (:func:`musiclib.generate.continue_clock`).
-        Default: the primes start on a downbeat.
+        For a model with a clock: each prime's beat and bar phase, continued by
+        :func:`musiclib.generate.continue_clock` (default: the primes start on a downbeat).
 
     Returns
     -------
     clips : list of np.ndarray [shape=(round(seconds * rep.sr),)], float32
         The generated audio only (the prime is not included).
     timing : dict
-        ``rollout_s``, ``inversion_s``, ``seconds`` (audio made) and ``rtf`` (real-time factor,
-        inversion included).
+        ``rollout_s``, ``inversion_s``, ``seconds`` (audio made) and ``rtf`` (real-time factor).
     """
     from musiclib.beats import clock as steady_clock
     from musiclib.generate import continue_clock, frames_to_audio

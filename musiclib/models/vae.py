@@ -1,45 +1,24 @@
 """Latent-variable models on spectrogram patches: VAE, conditional VAE, VQ-VAE and a prior over its codes.
 
-The models of ``notebooks/05_vae``. Each reads patches ``x [shape=(batch, n_frames, n_features)]``
-from :mod:`musiclib.patches` (the series' generation representation, in dB) and gives patches back in the
-same units;
-a per-feature standardisation (:meth:`adapt`) is part of the model and saved with it.
+Each reads patches ``x [shape=(batch, n_frames, n_features)]`` from :mod:`musiclib.patches` and gives
+patches back in the same units (a per-feature standardisation, :meth:`adapt`, is saved with the model).
+The convolutions run along time with the bands as channels (1-D, stride 2), and every decoder is a
+Gaussian with a learned standard deviation per band (Rybkin et al. 2021): reconstructions show its
+mean, sampling (``noise_scale=1``) draws from it.
 
 :class:`PatchVAE`
-    Convolutional VAE (stride-2 1-D convolutions along time, the frequency bands as channels) with a
-    custom ``train_step`` in the keras-io style. Two guards against posterior collapse: **KL
-    warm-up** (the KL weight rises linearly from 0 to ``beta`` over ``warmup_steps`` steps) and
-    **free bits** (each latent unit's KL, averaged over the batch, counts as at least
-    ``free_bits`` nats, so the optimiser gains nothing by pushing a unit's KL below that).
-    :func:`active_units` counts the units that carry information (Burda et al. 2016).
-conditional VAE (``PatchVAE(n_labels=...)``)
-    A label embedding enters the encoder's dense layer and the decoder. Labels are
-    :class:`musiclib.patches.Patches` labels (the source file, or the sub-folder); embedding row 0
-    is "any label": held-out files (:data:`musiclib.patches.UNKNOWN_LABEL`) use it, and training
-    drops a patch's label to it with probability ``label_dropout`` so that it is learned.
+    Convolutional VAE (keras-io style ``train_step``) with two guards against posterior collapse: KL
+    warm-up and free bits (:func:`free_bits_kl`); :func:`active_units` counts the informative units.
+    ``n_labels > 0`` makes it conditional: a label embedding (row 0 = "any label", used for unknown
+    labels and, with probability ``label_dropout``, in training) enters the encoder and the decoder.
 :class:`PatchVQVAE`
-    VQ-VAE: the encoder maps a patch to ``codes_per_patch`` vectors along time (``n_frames /
-    2**len(filters)``, each covering every band), each replaced by its nearest codebook entry
-    (:class:`VectorQuantizer`: **straight-through** gradients, codebook learned by **exponential
-    moving averages**, **dead codes restarted** on random encoder outputs); codebook use is
-    reported as perplexity (:func:`codebook_perplexity`).
+    VQ-VAE: ``codes_per_patch`` codes along time from a :class:`VectorQuantizer` (straight-through,
+    EMA codebook, dead codes restarted); codebook use as :func:`codebook_perplexity`.
 :class:`CodePrior`
-    An autoregressive LSTM over the VQ-VAE's code sequence (code + position-in-patch embeddings
-    -> LSTM -> softmax over the codebook), trained on each file's patches in order.
-    :meth:`CodePrior.sample` runs as one traced TensorFlow loop, so minutes of codes (thousands of
-    steps) take about a second; it can be primed with the codes of a held-out start (a
-    continuation).
+    An autoregressive LSTM over the VQ-VAE's code sequences; :meth:`CodePrior.sample` is one traced loop.
 
-Every decoder is a Gaussian with a learned standard deviation per band (Rybkin et al. 2021): its
-mean is what reconstructions show, and sampling (``noise_scale=1``) draws from it, restoring the
-band-to-band detail that a mean smooths away.
-
-Strategy, seeds and saving as every Keras model here (:mod:`musiclib.models`); resumable training with
-:func:`fit_with_checkpoints` (``BackupAndRestore`` and ``ModelCheckpoint``). Data comes as ``tf.data`` from :func:`patch_dataset` and
-:func:`code_dataset`. Whether a generated patch is a copy is measured with
-:func:`musiclib.patches.nearest_patches`.
-
-Notebook: ``notebooks/05_vae`` (and the VAE-GAN of ``notebooks/06_gan``).
+Strategy, seeds, saving and :func:`fit_with_checkpoints` as every Keras model here (:mod:`musiclib.models`);
+data from :func:`patch_dataset` and :func:`code_dataset`. Notebooks: ``05_vae``, ``06_gan`` (VAE-GAN).
 """
 
 from __future__ import annotations
@@ -50,8 +29,8 @@ import numpy as np
 
 from musiclib.models._backend import keras, tf
 from musiclib.errors import ParameterError, check_fraction, check_int, check_ints, check_number
-from musiclib.models.keras_seq import (fit_with_checkpoints, gradient_step, load_model, set_seed,  # noqa: F401
-                                      strategy, update_metrics)
+from musiclib.models.keras_seq import (_make, fit_with_checkpoints, gradient_step, load_model,  # noqa: F401
+                                       set_seed, strategy, update_metrics)
 from musiclib.patches import as_patch_array
 
 __all__ = [
@@ -122,9 +101,7 @@ def free_bits_kl(kl_per_unit, free_bits: float):
 def _unpack(data):
     """``x`` or ``(x, labels)`` (what :func:`patch_dataset` yields) -> ``(x, labels or None)``."""
     if isinstance(data, (tuple, list)):
-        x = data[0]
-        labels = data[1] if len(data) > 1 else None
-        return x, labels
+        return data[0], data[1] if len(data) > 1 else None
     return data, None
 
 
@@ -132,15 +109,9 @@ class _PatchModel(keras.Model):
     """What the patch models share: standardisation and a Gaussian decoder (saved with the model),
     the convolution stacks, shapes, batched numpy helpers.
 
-    The convolutions run along time with the frequency bands as channels (1-D, stride 2): measured on
-    the demo corpus against 2-D convolutions over (time, band), they reached a lower
-    reconstruction error in less training time on two CPU cores, and a band keeps its own weights
-    instead of sharing them with its neighbours, which blurs the spectrum less.
-
-    The decoder is Gaussian with a learned standard deviation per band (``decoder_log_scale``, in
-    standardised units; Rybkin et al. 2021, "σ-VAE"): training minimises its negative
-    log-likelihood, and sampling (``noise_scale=1``) draws from it rather than returning the mean,
-    which MSE training blurs across bands.
+    Convolutions along time with bands as channels (1-D) rather than 2-D over (time, band): each band
+    keeps its own weights, which blurs the spectrum less. The decoder's per-band log standard deviation
+    (``decoder_log_scale``, standardised units) is learned by minimising its negative log-likelihood.
     """
 
     def __init__(self, n_frames, n_features, *, filters, name=None, **kwargs):
@@ -171,10 +142,9 @@ class _PatchModel(keras.Model):
         return layers, keras.layers.Conv1D(self.n_features, 3, padding="same", name="decoder_out")
 
     def _run_encoder(self, xn):
-        h = xn  # (batch, time, bands): bands are channels
         for conv in self.encoder_convs:
-            h = conv(h)
-        return h  # (batch, time / 2**k, filters[-1])
+            xn = conv(xn)
+        return xn  # (batch, time / 2**k, filters[-1])
 
     def _run_decoder(self, h):
         for deconv in self.decoder_deconvs:
@@ -256,10 +226,16 @@ class _PatchModel(keras.Model):
             return tuple(np.concatenate([np.asarray(o[k]) for o in outs]) for k in range(len(outs[0])))
         return np.concatenate([np.asarray(o) for o in outs])
 
-    @staticmethod
-    def _seeds(seed, n, batch_size):
-        """One stateless seed per batch (the same seed gives the same noise however the batches fall)."""
-        return [tf.constant([int(seed) % (2**31 - 1), i], tf.int32) for i in range(0, n, batch_size)]
+    def _decode_batches(self, decode, arrays, *, noise_scale, seed, batch_size):
+        """``decode(*arrays)`` with ``noise_scale`` times the decoder's noise (:meth:`_observe`), in batches.
+
+        One stateless seed per batch start: the same seed gives the same noise however the batches fall.
+        """
+        scale = tf.constant(check_number("noise_scale", noise_scale, low=0), tf.float32)
+        fn = self._fn("decode", lambda a, s, k: self._observe(decode(*a), s, k))
+        return np.concatenate([np.asarray(fn(tuple(tf.constant(x[i : i + batch_size]) for x in arrays), scale,
+                                             tf.constant([int(seed) % (2**31 - 1), i], tf.int32)))
+                               for i in range(0, len(arrays[0]), batch_size)])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -269,19 +245,14 @@ class _PatchModel(keras.Model):
 class PatchVAE(_PatchModel):
     """Convolutional (conditional) VAE on spectrogram patches, with KL warm-up and free bits.
 
-    Encoder: ``len(filters)`` stride-2 ``Conv1D`` layers along time (frequency bands as channels),
-    flatten, [label embedding,] dense mean and log-variance of ``latent_dim`` units. Decoder:
-    dense [from ``z`` and the label embedding], reshape, stride-2 ``Conv1DTranspose`` layers, a
-    linear ``Conv1D`` to the bands: the mean of a Gaussian whose standard deviation per band is
-    learned (see :class:`_PatchModel`).
-
-    Loss per value (standardised units; the negative ELBO per value when ``beta=1``)::
+    Encoder: stride-2 ``Conv1D`` layers, flatten, [label embedding,] dense mean and log-variance.
+    Decoder: dense [from ``z`` and the label embedding], stride-2 ``Conv1DTranspose`` layers, a linear
+    ``Conv1D`` to the bands. Loss per value (standardised units; the negative ELBO when ``beta=1``)::
 
         loss = NLL(x | x_hat, sigma) + beta_t * free_bits_kl(mean_batch(KL_u), free_bits) / (n_frames * n_features)
 
     with ``beta_t = beta * min(1, step / warmup_steps)`` (KL warm-up). Metrics: ``loss``,
-    ``reconstruction_loss`` (the MSE of the mean, standardised), ``kl_loss`` (the plain KL summed
-    over units, nats per patch, without free bits) and ``kl_weight`` (``beta_t``).
+    ``reconstruction_loss`` (MSE of the mean), ``kl_loss`` (nats per patch, without free bits), ``kl_weight``.
 
     Parameters
     ----------
@@ -291,8 +262,7 @@ class PatchVAE(_PatchModel):
     filters : sequence of int
         Channels of the stride-2 convolutions (the decoder mirrors them).
     n_labels : int
-        0: an unconditional VAE. ``> 0``: a conditional VAE over that many labels
-        (``Patches.label_names``); label -1 (unknown) and dropped labels use the "any label" entry.
+        0: unconditional; else a conditional VAE over that many labels (``Patches.label_names``).
     label_dim : int
         Size of the label embedding.
     beta : float > 0
@@ -304,7 +274,7 @@ class PatchVAE(_PatchModel):
     label_dropout : float in [0, 1)
         Conditional only: probability that a training patch's label is replaced by "any label".
     seed : int
-        Seed of the latent noise and label dropout during training.
+        Seed of the latent noise and label dropout in training.
 
     Examples
     --------
@@ -356,12 +326,9 @@ class PatchVAE(_PatchModel):
         return [self.loss_tracker, self.reconstruction_tracker, self.kl_tracker, self.kl_weight_tracker]
 
     def _build_layers(self):
-        x = tf.zeros((1, self.n_frames, self.n_features))
         lab = tf.zeros((1,), tf.int32)
-        mean, _ = self._encode(x, lab)
-        self._decode(mean, lab)
+        self._decode(self._encode(tf.zeros((1, self.n_frames, self.n_features)), lab)[0], lab)
 
-    # -- pieces ----------------------------------------------------------------------------------
     def _label_vectors(self, labels, batch, training=False):
         """Embedding rows for ``labels`` (-1 = any label -> row 0; label k -> row k + 1)."""
         if not self.conditional:
@@ -464,13 +431,8 @@ class PatchVAE(_PatchModel):
             z = z[None]
         if z.ndim != 2 or z.shape[1] != self.latent_dim or len(z) == 0 or not np.all(np.isfinite(z)):
             raise ParameterError(f"z must be finite, of shape (n, {self.latent_dim}), got {z.shape}")
-        noise_scale = check_number("noise_scale", noise_scale, low=0)
-        lab = self._labels_array(labels, len(z))
-        fn = self._fn("decode", lambda a, b, s, k: self._observe(self._decode(a, b), s, k))
-        outs = [fn(tf.constant(z[i : i + batch_size]), tf.constant(lab[i : i + batch_size]),
-                   tf.constant(noise_scale, tf.float32), k)
-                for i, k in zip(range(0, len(z), batch_size), self._seeds(seed, len(z), batch_size))]
-        return np.concatenate([np.asarray(o) for o in outs])
+        return self._decode_batches(self._decode, (z, self._labels_array(labels, len(z))),
+                                    noise_scale=noise_scale, seed=seed, batch_size=batch_size)
 
     def reconstruct(self, x, labels=None, *, batch_size: int = 256) -> np.ndarray:
         """The decoder's mean for each patch's posterior mean: ``[shape=(n, n_frames, n_features)]``."""
@@ -499,19 +461,15 @@ class PatchVAE(_PatchModel):
 class VectorQuantizer(keras.layers.Layer):
     """A codebook with exponential-moving-average updates, dead-code restarts and straight-through gradients.
 
-    ``call(z)`` replaces each vector ``z[..., :]`` by its nearest codebook entry ``e_k`` and returns
-    ``(z + stop_gradient(e_k - z), e_k, k)``: the first is the straight-through estimate (forward
-    value ``e_k``, gradient passed to ``z`` unchanged). The codebook is not trained by gradients:
-    :meth:`ema_update` moves each entry to the moving average of the vectors assigned to it (van den
-    Oord et al. 2017, appendix; Razavi et al. 2019)::
+    ``call(z)`` replaces each vector by its nearest entry ``e_k`` and returns ``(z + stop_gradient(e_k -
+    z), e_k, k)`` (straight-through). :meth:`ema_update` moves each entry to the moving average of the
+    vectors assigned to it (van den Oord et al. 2017, appendix)::
 
         N_k <- decay N_k + (1 - decay) n_k        m_k <- decay m_k + (1 - decay) sum_{i: k_i = k} z_i
         e_k = m_k / N~_k,   N~_k = (N_k + eps) / (sum N + K eps) * sum N   (Laplace smoothing)
 
-    and :meth:`restart_dead_codes` moves entries whose ``N_k`` fell below ``dead_threshold``
-    (used less than that many times per batch, on average) onto random vectors of the batch, so
-    the whole codebook stays in use (at the first step every entry is dead, which initialises the
-    codebook from data).
+    :meth:`restart_dead_codes` moves entries used less than ``dead_threshold`` times per batch onto
+    random vectors of the batch (at the first step all are dead: the codebook starts from data).
 
     Parameters
     ----------
@@ -592,11 +550,7 @@ class VectorQuantizer(keras.layers.Layer):
 
 
 def codebook_perplexity(codes, codebook_size: int):
-    """``exp(entropy)`` of the code histogram: the number of equally used codes with the same spread.
-
-    1 = one code for everything; ``codebook_size`` = every code used equally. Works on NumPy arrays
-    and TensorFlow tensors.
-    """
+    """``exp(entropy)`` of the code histogram (NumPy or TensorFlow): 1 to ``codebook_size`` (all used)."""
     if isinstance(codes, np.ndarray) or not tf.is_tensor(codes):
         counts = np.bincount(np.asarray(codes, dtype=np.int64).reshape(-1), minlength=codebook_size).astype(np.float64)
         p = counts / max(counts.sum(), 1.0)
@@ -610,17 +564,13 @@ def codebook_perplexity(codes, codebook_size: int):
 class PatchVQVAE(_PatchModel):
     """VQ-VAE on spectrogram patches: ``codes_per_patch`` codes along time, EMA codebook, straight-through.
 
-    Encoder: stride-2 ``Conv1D`` layers along time (bands as channels); each of the ``n_frames /
-    2**len(filters)`` time steps is mapped by a dense layer to a ``code_dim`` vector and quantised
-    by :class:`VectorQuantizer`. Decoder: a dense layer per time step, stride-2
-    ``Conv1DTranspose`` layers, a linear ``Conv1D`` to the bands: the mean of a Gaussian with a
-    learned standard deviation per band, as :class:`PatchVAE`. Loss per value (standardised units)::
+    Each of the encoder's ``n_frames / 2**len(filters)`` steps is mapped to a ``code_dim`` vector and
+    quantised by :class:`VectorQuantizer`; the decoder mirrors :class:`PatchVAE`'s. Loss per value::
 
         loss = NLL(x | x_hat, sigma) + commitment * mean((z_e - stop_gradient(e))**2)
 
-    after which ``train_step`` updates the codebook by EMA and restarts dead codes. Metrics:
-    ``loss``, ``reconstruction_loss``, ``commitment_loss``, ``perplexity`` (codebook use in the
-    batch, see :func:`codebook_perplexity`) and ``restarts`` (dead codes moved, per step).
+    then the codebook's EMA update and dead-code restarts. Metrics: ``loss``, ``reconstruction_loss``,
+    ``commitment_loss``, ``perplexity`` (of the batch) and ``restarts`` (dead codes moved per step).
 
     Parameters
     ----------
@@ -669,8 +619,7 @@ class PatchVQVAE(_PatchModel):
 
     def _build_layers(self):
         self.vq.build()
-        ze = self._encode(tf.zeros((1, self.n_frames, self.n_features)))
-        self._decode(ze)
+        self._decode(self._encode(tf.zeros((1, self.n_frames, self.n_features))))
 
     def _encode(self, xn):
         return self.to_code(self._run_encoder(xn))  # (batch, codes_per_patch, code_dim)
@@ -730,12 +679,8 @@ class PatchVQVAE(_PatchModel):
                                  f"{codes.dtype}")
         if codes.min() < 0 or codes.max() >= self.codebook_size:
             raise ParameterError(f"codes must lie in [0, {self.codebook_size - 1}], got {codes.min()}..{codes.max()}")
-        noise_scale = check_number("noise_scale", noise_scale, low=0)
-        codes = codes.astype(np.int32)
-        fn = self._fn("decode", lambda c, s, k: self._observe(self._decode(self.vq.lookup(c)), s, k))
-        outs = [fn(tf.constant(codes[i : i + batch_size]), tf.constant(noise_scale, tf.float32), k)
-                for i, k in zip(range(0, len(codes), batch_size), self._seeds(seed, len(codes), batch_size))]
-        return np.concatenate([np.asarray(o) for o in outs])
+        return self._decode_batches(lambda c: self._decode(self.vq.lookup(c)), (codes.astype(np.int32),),
+                                    noise_scale=noise_scale, seed=seed, batch_size=batch_size)
 
     def reconstruct(self, x, labels=None, *, batch_size: int = 256) -> np.ndarray:
         """Patches through the codebook: ``decode_codes(encode_codes(x))``."""
@@ -749,11 +694,9 @@ class PatchVQVAE(_PatchModel):
 class CodePrior(keras.Model):
     """An autoregressive LSTM over a VQ-VAE's code sequences: the prior that samples sequences of patches.
 
-    The input at each step is the embedding of the code (or of the start token, index
-    ``codebook_size``) plus an embedding of its position within its patch; stacked LSTMs and a
-    dense read-out give logits over the next code. Trained with cross-entropy (nats per code,
-    ``loss``) on each file's codes in order (:func:`code_dataset`), so it learns which patch
-    follows which as well as which codes make a patch.
+    Input: the embedding of the code (or of the start token ``codebook_size``) plus one of its position
+    in its patch; stacked LSTMs and a dense read-out give the next code's logits. Trained with
+    cross-entropy (nats per code) on each file's codes in order (:func:`code_dataset`).
 
     Parameters
     ----------
@@ -902,46 +845,31 @@ class CodePrior(keras.Model):
 # ---------------------------------------------------------------------------------------------
 # builders (inside the distribution strategy)
 # ---------------------------------------------------------------------------------------------
-def _compiled(model, learning_rate, clipnorm, run_eagerly, **compile_kwargs):
-    if not isinstance(run_eagerly, (bool, np.bool_)):
-        raise ParameterError(f"run_eagerly={run_eagerly!r} must be True or False")
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=clipnorm),
-                  run_eagerly=bool(run_eagerly), **compile_kwargs)
-    return model
-
-
 def make_vae(n_frames: int, n_features: int, *, learning_rate: float = 1e-3, clipnorm: float | None = 1.0,
              run_eagerly: bool = False, **params) -> PatchVAE:
     """A compiled :class:`PatchVAE` (``n_labels > 0``: conditional), built under :func:`strategy`.
 
-    ``run_eagerly=True``: train without tracing a graph (Keras' ``run_eagerly``), which pays for a
-    handful of batches (CI, small mode: tracing costs seconds per model) and costs for many; the
-    sampling and coding functions are traced either way.
+    ``run_eagerly=True``: train without tracing a graph, which pays for a handful of batches (small
+    mode) and costs for many; sampling and coding are traced either way.
     """
-    with strategy().scope():
-        model = PatchVAE(n_frames, n_features, **params)
-        model.build((None, n_frames, n_features))
-        return _compiled(model, learning_rate, clipnorm, run_eagerly)
+    return _make(PatchVAE, n_frames, n_features, learning_rate=learning_rate, clipnorm=clipnorm,
+                 run_eagerly=run_eagerly, **params)
 
 
 def make_vqvae(n_frames: int, n_features: int, *, learning_rate: float = 1e-3, clipnorm: float | None = 1.0,
                run_eagerly: bool = False, **params) -> PatchVQVAE:
     """A compiled :class:`PatchVQVAE`, built under :func:`strategy` (``run_eagerly`` as :func:`make_vae`)."""
-    with strategy().scope():
-        model = PatchVQVAE(n_frames, n_features, **params)
-        model.build((None, n_frames, n_features))
-        return _compiled(model, learning_rate, clipnorm, run_eagerly)
+    return _make(PatchVQVAE, n_frames, n_features, learning_rate=learning_rate, clipnorm=clipnorm,
+                 run_eagerly=run_eagerly, **params)
 
 
 def make_prior(codebook_size: int, codes_per_patch: int, *, learning_rate: float = 2e-3,
                clipnorm: float | None = 1.0, run_eagerly: bool = False, **params) -> CodePrior:
     """A compiled :class:`CodePrior` (cross-entropy loss in nats per code), built under :func:`strategy`
     (``run_eagerly`` as :func:`make_vae`)."""
-    with strategy().scope():
-        model = CodePrior(codebook_size, codes_per_patch, **params)
-        model.build((None, None))
-        return _compiled(model, learning_rate, clipnorm, run_eagerly,
-                         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return _make(CodePrior, codebook_size, codes_per_patch, learning_rate=learning_rate, clipnorm=clipnorm,
+                 run_eagerly=run_eagerly, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                 **params)
 
 
 # ---------------------------------------------------------------------------------------------
