@@ -32,6 +32,7 @@ here (:mod:`musiclib.models`). Notebook: ``notebooks/04_lstm``.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import math
 import os
@@ -42,7 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from musiclib.models._backend import keras, tf
-from musiclib.errors import ParameterError, check_int, check_ints, check_number
+from musiclib.errors import ParameterError, check_choice, check_fraction, check_int, check_ints, check_number
 from musiclib.framing import N_PHASE, clock_features
 
 
@@ -70,9 +71,7 @@ __all__ = [
 
 #: How many one-step error vectors :meth:`~_NextFrameModel.calibrate` keeps for the roll-out's noise.
 RESIDUAL_BANK_SIZE = 2048
-#: The roll-out noise of the LSTM, MLP and CNN: ``"residuals"`` (default) adds ``temperature`` times an
-#: error vector drawn from the calibration residuals; ``"gaussian"`` adds ``temperature *
-#: residual_std * N(0, 1)``, independently per feature.
+#: The roll-out noise of the LSTM, MLP and CNN (the module's "Why residual vectors").
 NOISE_KINDS = ("residuals", "gaussian")
 
 _PACKAGE = "musiclib"
@@ -316,9 +315,7 @@ class _NextFrameModel(keras.Model):
         super().__init__(name=name, **kwargs)
         self.n_features = check_int("n_features", n_features)
         self.clock_harmonics = check_int("clock_harmonics", clock_harmonics, low=0, note="0: no clock")
-        if noise not in NOISE_KINDS:
-            raise ParameterError(f"noise={noise!r} must be one of {NOISE_KINDS}")
-        self.noise = noise
+        self.noise = check_choice("noise", noise, NOISE_KINDS)
         self.normalizer = keras.layers.Normalization(axis=-1, name="normalize")
         self.denormalizer = keras.layers.Normalization(axis=-1, invert=True, name="denormalize")
         self.loss_tracker = keras.metrics.Mean(name="loss")
@@ -404,12 +401,15 @@ class _NextFrameModel(keras.Model):
         pred_n, _ = self._forward(self._inputs(x), training=training)
         return self.denormalizer(pred_n)
 
-    def _step_losses(self, x, y, training):
+    def _errors(self, x, y, training):
+        """Standardised errors ``y - prediction`` (after the last step only when ``y`` is one frame) and extras."""
         pred_n, extras = self._forward(self._inputs(x), training=training)
-        yn = self.normalizer(y)
-        if y.shape.rank == 2:  # (batch, n_features): the frame after the last step only
-            pred_n = pred_n[:, -1]
-        reconstruction = tf.reduce_mean(tf.square(yn - pred_n))
+        if len(y.shape) == 2:  # (batch, n_features): the frame after the last step only
+            pred_n, extras = pred_n[:, -1], {k: v[:, -1] for k, v in extras.items()}
+        return self.normalizer(y) - pred_n, extras
+
+    def _step_losses(self, x, y, training):
+        reconstruction = tf.reduce_mean(tf.square(self._errors(x, y, training)[0]))
         return {"loss": reconstruction, "reconstruction_loss": reconstruction}
 
     @property
@@ -450,14 +450,8 @@ class _NextFrameModel(keras.Model):
         count = 0
         rng = np.random.default_rng(seed)
         kept = []  # a random subset of each batch's error vectors, at most a bank's worth
-        for i, (x, y) in enumerate(dataset):
-            if i >= max_batches:
-                break
-            pred_n, _ = self._forward(self._inputs(x), training=False)
-            yn = self.normalizer(y)
-            if len(y.shape) == 2:
-                pred_n = pred_n[:, -1]
-            r = tf.reshape(yn - pred_n, (-1, self.n_features)).numpy().astype(np.float64)
+        for x, y in itertools.islice(dataset, max_batches):
+            r = tf.reshape(self._errors(x, y, False)[0], (-1, self.n_features)).numpy().astype(np.float64)
             total += r.sum(axis=0)
             total_sq += (r * r).sum(axis=0)
             count += len(r)
@@ -686,9 +680,7 @@ class NextFrameLSTM(_NextFrameModel):
                  **kwargs):
         super().__init__(n_features, clock_harmonics=clock_harmonics, noise=noise, name=name, **kwargs)
         self.units = check_ints("units", units)
-        if not 0 <= dropout < 1:
-            raise ParameterError(f"dropout={dropout!r} must lie in [0, 1)")
-        self.dropout = float(dropout)
+        self.dropout = check_fraction("dropout", dropout, high_open=True)
         self.lstms = _lstm_layers(self.units)
         self.drops = [keras.layers.Dropout(self.dropout) for _ in self.units]
         self.readout = keras.layers.Dense(self.n_features, name="readout")
@@ -870,9 +862,7 @@ class LSTMVAE(_NextFrameModel):
         self.units = check_ints("units", units)
         self.decoder_units = check_ints("decoder_units", decoder_units)
         self.latent_dim = check_int("latent_dim", latent_dim)
-        if not np.isfinite(beta) or beta < 0:
-            raise ParameterError(f"beta={beta!r} must be a finite number >= 0")
-        self.beta = float(beta)
+        self.beta = check_number("beta", beta, low=0)
         self.encoder = [keras.layers.Dense(u, activation="relu", name=f"encoder_{i}")
                         for i, u in enumerate(self.encoder_units)]
         self.lstms = _lstm_layers(self.units)
@@ -920,18 +910,14 @@ class LSTMVAE(_NextFrameModel):
         return self._decode(z), {"mean": mean, "log_var": log_var}
 
     def _step_losses(self, x, y, training):
-        pred_n, extras = self._forward(self._inputs(x), training=training)
-        yn = self.normalizer(y)
+        err, extras = self._errors(x, y, training)
         mean, log_var = extras["mean"], extras["log_var"]
-        if y.shape.rank == 2:
-            pred_n, mean, log_var = pred_n[:, -1], mean[:, -1], log_var[:, -1]
-        reconstruction = tf.reduce_mean(tf.square(yn - pred_n))
+        reconstruction = tf.reduce_mean(tf.square(err))
         kl = tf.reduce_mean(tf.reduce_sum(-0.5 * (1 + log_var - tf.square(mean) - tf.exp(log_var)), axis=-1))
         loss = reconstruction + self.beta * kl / self.n_features
         return {"loss": loss, "reconstruction_loss": reconstruction, "kl_loss": kl}
 
-    def _initial_state(self, batch):
-        return [(tf.zeros((batch, u)), tf.zeros((batch, u))) for u in self.units]
+    _initial_state = NextFrameLSTM._initial_state
 
     def _step(self, xin, state, temperature, noise_seed):
         h, state = _lstm_steps(self.lstms, self._encode(xin), state)

@@ -28,9 +28,9 @@ import math
 import numpy as np
 
 from musiclib.models._backend import keras, tf
-from musiclib.errors import ParameterError, check_fraction, check_int, check_ints, check_number
-from musiclib.models.keras_seq import (_make, fit_with_checkpoints, gradient_step, load_model,  # noqa: F401
-                                       set_seed, strategy, update_metrics)
+from musiclib.errors import ParameterError, check_fraction, check_int, check_ints, check_number, check_positive
+from musiclib.models.keras_seq import (_lstm_layers, _lstm_steps, _make, fit_with_checkpoints,  # noqa: F401
+                                       gradient_step, load_model, set_seed, strategy, update_metrics)
 from musiclib.patches import as_patch_array
 
 __all__ = [
@@ -290,9 +290,7 @@ class PatchVAE(_PatchModel):
         self.latent_dim = check_int("latent_dim", latent_dim)
         self.n_labels = check_int("n_labels", n_labels, low=0)
         self.label_dim = check_int("label_dim", label_dim)
-        self.beta = check_number("beta", beta, low=0)
-        if self.beta <= 0:
-            raise ParameterError(f"beta={beta!r} must be > 0")
+        self.beta = check_positive("beta", beta)
         self.free_bits = check_number("free_bits", free_bits, low=0)
         self.warmup_steps = check_int("warmup_steps", warmup_steps, low=0)
         self.label_dropout = check_fraction("label_dropout", label_dropout, high_open=True)
@@ -486,9 +484,7 @@ class VectorQuantizer(keras.layers.Layer):
         self.codebook_size = check_int("codebook_size", codebook_size, low=2)
         self.code_dim = check_int("code_dim", code_dim)
         self.decay = check_fraction("decay", decay, high_open=True)
-        self.epsilon = check_number("epsilon", epsilon, low=0)
-        if self.epsilon <= 0:
-            raise ParameterError(f"epsilon={epsilon!r} must be > 0")
+        self.epsilon = check_positive("epsilon", epsilon)
         self.dead_threshold = check_number("dead_threshold", dead_threshold, low=0)
         self.seed = check_int("seed", seed, low=0)
         self._restart_seed = keras.random.SeedGenerator(self.seed)
@@ -719,7 +715,7 @@ class CodePrior(keras.Model):
         self.dropout = check_fraction("dropout", dropout, high_open=True)
         self.token_embedding = keras.layers.Embedding(self.codebook_size + 1, self.embed_dim, name="code_embedding")
         self.slot_embedding = keras.layers.Embedding(self.codes_per_patch, self.embed_dim, name="slot_embedding")
-        self.lstms = [keras.layers.LSTM(u, return_sequences=True, name=f"lstm_{i}") for i, u in enumerate(self.units)]
+        self.lstms = _lstm_layers(self.units)
         self.drops = [keras.layers.Dropout(self.dropout) for _ in self.units]
         self.readout = keras.layers.Dense(self.codebook_size, name="readout")
         object.__setattr__(self, "_sample_fn", None)
@@ -771,9 +767,7 @@ class CodePrior(keras.Model):
             The new codes only.
         """
         n_codes = check_int("n_codes", n_codes)
-        temperature = check_number("temperature", temperature, low=0)
-        if temperature <= 0:
-            raise ParameterError(f"temperature={temperature!r} must be > 0")
+        temperature = check_positive("temperature", temperature)
         self.build()
         if prime is None:
             n_sequences = check_int("n_sequences", n_sequences)
@@ -801,19 +795,14 @@ class CodePrior(keras.Model):
 
     def _sample_graph(self, tokens, n_codes, temperature, seed):
         batch, n_in = tf.shape(tokens)[0], tf.shape(tokens)[1]
-        cells = [lstm.cell for lstm in self.lstms]
-        state = [[tf.zeros((batch, c.units)), tf.zeros((batch, c.units))] for c in cells]
+        state = [(tf.zeros((batch, u)), tf.zeros((batch, u))) for u in self.units]
         cpp = self.codes_per_patch
 
         def step(token, position, state):
             # the input at stream position j (0 = the start token) sits in slot (j - 1) mod codes_per_patch
             slot = tf.fill((batch,), tf.math.floormod(position - 1, cpp))
-            h = self.token_embedding(token) + self.slot_embedding(slot)
-            new = []
-            for cell, s in zip(cells, state):
-                h, s = cell(h, s)
-                new.append(list(s))
-            return self.readout(h), new
+            h, state = _lstm_steps(self.lstms, self.token_embedding(token) + self.slot_embedding(slot), state)
+            return self.readout(h), state
 
         logits, state = step(tokens[:, 0], 0, state)
         _, logits, state = tf.while_loop(
