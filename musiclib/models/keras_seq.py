@@ -141,16 +141,14 @@ except ParameterError:  # a malformed TF_CONFIG is reported by strategy() when i
 
 
 def shard_by_worker(dataset):
-    """``dataset`` set to be split by worker when a model trains under :func:`strategy`.
+    """``dataset`` set to be split by worker (tf.data's ``DATA`` auto-shard policy) under :func:`strategy`.
 
-    Every worker builds the same seeded dataset of *global* batches and trains on its own part of each
-    (tf.data's ``DATA`` auto-shard policy), as one process would. Without several workers nothing changes.
+    Every worker builds the same seeded dataset of *global* batches and trains on its part of each.
 
     Parameters
     ----------
     dataset : tf.data.Dataset
-        Batches of the global batch size, e.g. from :func:`sequence_dataset` with
-        ``drop_remainder=True`` (a smaller last batch splits unevenly between workers).
+        Global batches, e.g. from :func:`sequence_dataset` with ``drop_remainder=True``.
 
     Returns
     -------
@@ -509,14 +507,12 @@ class _NextFrameModel(keras.Model):
         prime : np.ndarray [shape=(n_prime, n_features)] or [shape=(n_clips, n_prime, n_features)]
             Frames to continue, in the representation's units (a batch makes several clips at once).
         n_frames : int
-            How many frames to generate after the prime.
         temperature : float
             Scale of the noise added to each predicted frame (the bank of :meth:`calibrate`'s error
             vectors, or Gaussian); LSTM+VAE: the latent's standard deviation. ``0`` is deterministic.
         guard : musiclib.generate.StabilityGuard, optional
             Applied to every generated frame inside the loop (:func:`apply_guard`).
         seed : int
-            Seed of the noise.
         jit_compile : bool, optional
             Compile with XLA (default); ``False``: plain graph mode (slower, another random stream).
         scaler : optional
@@ -528,8 +524,7 @@ class _NextFrameModel(keras.Model):
 
         Returns
         -------
-        frames : np.ndarray [shape=(n_frames, n_features)] or [shape=(n_clips, n_frames, n_features)]
-            The generated frames only (not the prime), float32.
+        frames : np.ndarray [shape=(n_frames, n_features)] or [shape=(n_clips, n_frames, n_features)], float32
         """
         prime = np.asarray(prime, dtype=np.float32)
         single = prime.ndim == 2
@@ -638,6 +633,11 @@ class _NextFrameModel(keras.Model):
         return self._noise_in_frames and self.noise == "residuals"
 
 
+def _chain(layers, x):
+    """``x`` through ``layers`` in order."""
+    return functools.reduce(lambda h, layer: layer(h), layers, x)
+
+
 def _lstm_layers(units):
     return [keras.layers.LSTM(u, return_sequences=True, name=f"lstm_{i}") for i, u in enumerate(units)]
 
@@ -660,18 +660,17 @@ class NextFrameLSTM(_NextFrameModel):
     n_features : int
         Features per frame (``rep.n_features``).
     units : int or sequence of int
-        Units of each LSTM layer, bottom first (``(128, 128)`` = two layers of 128).
+        Units of each LSTM layer, bottom first.
     dropout : float
         Dropout on each LSTM layer's output during training.
     clock_harmonics : int
-        0: no clock; else the model reads :func:`musiclib.framing.clock_features` of this many
-        harmonics of the beat and bar phase after each frame.
+        Harmonics of the clock features after each frame (0: no clock).
     noise : {"residuals", "gaussian"}
         The roll-out's noise (:data:`NOISE_KINDS`; the module's "Why residual vectors").
 
     Examples
     --------
-    >>> model = make_lstm(209, units=(128, 128)).adapt(train_frames)  # doctest: +SKIP
+    >>> model = make_lstm(209).adapt(train_frames)  # doctest: +SKIP
     >>> model.fit(sequence_dataset(tracks, window=192), epochs=5)  # doctest: +SKIP
     >>> frames = model.rollout(prime, n_frames=860, temperature=0.5, seed=0)  # doctest: +SKIP
     """
@@ -755,10 +754,7 @@ class NextFrameMLP(_NextFrameModel):
         return self.context
 
     def _forward(self, xin, training=False):
-        h = self.flat(xin)
-        for layer in self.hidden:
-            h = layer(h)
-        return self.readout(h), {}
+        return self.readout(_chain(self.hidden, self.flat(xin))), {}
 
     def _initial_state(self, batch):
         return _causal_buffers(batch, [self.flat], [1], [self.n_inputs])
@@ -766,10 +762,7 @@ class NextFrameMLP(_NextFrameModel):
     def _step(self, xin, state, temperature, noise_seed):
         (buf,) = state
         buf = _push(buf, xin)
-        h = _conv_taps(buf, self.flat, 1)
-        for layer in self.hidden:
-            h = layer(h)
-        return self.readout(h), [buf]
+        return self.readout(_chain(self.hidden, _conv_taps(buf, self.flat, 1))), [buf]
 
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
@@ -885,20 +878,8 @@ class LSTMVAE(_NextFrameModel):
     def metrics(self):
         return [self.loss_tracker, self.reconstruction_tracker, self.kl_tracker]
 
-    def _decode(self, z):
-        h = z
-        for layer in self.decoder:
-            h = layer(h)
-        return self.readout(h)
-
-    def _encode(self, xin):
-        h = xin
-        for layer in self.encoder:
-            h = layer(h)
-        return h
-
     def _forward(self, xin, training=False):
-        h = self._encode(xin)
+        h = _chain(self.encoder, xin)
         for lstm in self.lstms:
             h = lstm(h, training=training)
         mean = self.z_mean(h)
@@ -907,7 +888,7 @@ class LSTMVAE(_NextFrameModel):
             z = mean + tf.exp(0.5 * log_var) * keras.random.normal(tf.shape(mean), seed=self._sample_seed)
         else:
             z = mean
-        return self._decode(z), {"mean": mean, "log_var": log_var}
+        return self.readout(_chain(self.decoder, z)), {"mean": mean, "log_var": log_var}
 
     def _step_losses(self, x, y, training):
         err, extras = self._errors(x, y, training)
@@ -920,10 +901,10 @@ class LSTMVAE(_NextFrameModel):
     _initial_state = NextFrameLSTM._initial_state
 
     def _step(self, xin, state, temperature, noise_seed):
-        h, state = _lstm_steps(self.lstms, self._encode(xin), state)
+        h, state = _lstm_steps(self.lstms, _chain(self.encoder, xin), state)
         mean = self.z_mean(h)
         z = mean + temperature * tf.random.stateless_normal(tf.shape(mean), seed=noise_seed, alg="philox")
-        return self._decode(z), state
+        return self.readout(_chain(self.decoder, z)), state
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1020,12 +1001,10 @@ def sequence_dataset(tracks, *, window: int = 64, batch_size: int = 32, hop: int
     ----------
     tracks : list of np.ndarray [shape=(n_frames_i, n_features)]
         E.g. from :func:`musiclib.framing.load_frames`; tracks under ``window + 1`` frames are skipped.
-    window, batch_size : int
-    hop : int, optional
-        Frames between window starts (default ``window // 2``).
-    shuffle, seed :
-        Shuffle the windows every epoch, seeded.
-    drop_remainder : bool
+    window, batch_size, hop : int
+        ``hop``: frames between window starts (default ``window // 2``).
+    shuffle, seed, drop_remainder :
+        Shuffle the windows every epoch, seeded; drop the last, smaller batch.
     phases : list of np.ndarray [shape=(n_frames_i, 4)], optional
         Every frame's beat and bar phase (:func:`musiclib.framing.track_phases`).
     harmonics : int
@@ -1130,34 +1109,30 @@ def fit_with_checkpoints(model, data, *, epochs: int, checkpoint_dir, validation
                          calibrate: bool = True, callbacks=(), verbose: bool = False, save_every: int = 1):
     """Train ``model`` for ``epochs`` epochs in all, resuming an interrupted run and reusing a finished one.
 
-    In ``checkpoint_dir``: ``backup/`` (``keras.callbacks.BackupAndRestore``: weights, optimiser
-    and epoch, from which an interrupted run continues; Keras deletes it when training ends),
-    ``last_epoch.keras`` (``keras.callbacks.ModelCheckpoint``), both after every ``save_every``-th
-    epoch and the last; ``history.csv`` (``keras.callbacks.CSVLogger``: each epoch's losses and
-    seconds); and, once training is done, ``model.keras`` (saved atomically). Called again with
-    ``epochs`` reached, the saved model is loaded and nothing trained; with more ``epochs``,
-    training continues from it.
+    In ``checkpoint_dir``: ``backup/`` (``keras.callbacks.BackupAndRestore``, from which an interrupted
+    run continues) and ``last_epoch.keras`` (``ModelCheckpoint``), after every ``save_every``-th epoch
+    and the last; ``history.csv`` (``CSVLogger``: each epoch's losses and seconds); ``model.keras`` once
+    done (atomically). With ``epochs`` reached, that model is loaded instead of training; with more
+    ``epochs``, training continues from it.
 
     Parameters
     ----------
     model : keras.Model
-        A compiled model from a ``make_*`` builder (this module's, :mod:`musiclib.models.vae`'s,
-        :mod:`musiclib.models.raw_audio`'s), adapted where it standardises.
+        Compiled (a ``make_*`` builder of this module, :mod:`.vae` or :mod:`.raw_audio`), adapted.
     data, validation_data : tf.data.Dataset
         ``(x, y)`` batches, e.g. from :func:`sequence_dataset`.
     epochs : int
         Total epochs, counting those done before a restart.
     checkpoint_dir : str or Path
     calibrate : bool
-        A model with a ``calibrate`` method (:meth:`~_NextFrameModel.calibrate`) measures its one-step
-        error for the temperature at the end, on ``validation_data`` when given (held-out errors are
-        what a roll-out meets), else on ``data``.
+        Call the model's ``calibrate`` (:meth:`~_NextFrameModel.calibrate`), if it has one, at the end on
+        ``validation_data`` when given (held-out errors are what a roll-out meets), else on ``data``.
     callbacks : sequence of keras.callbacks.Callback
         More callbacks for ``fit`` (e.g. :func:`musiclib.display.training_progress`).
     verbose : bool
         Keras' own one line per epoch (``fit(verbose=2)``).
     save_every : int
-        Epochs between backups (each costs a few tenths of a second).
+        Epochs between backups.
 
     Returns
     -------
@@ -1211,7 +1186,6 @@ def generate_audio(model, primes, rep, *, seconds: float, temperature: float = 1
     primes : list of np.ndarray [shape=(n_prime_i, rep.n_features)]
         Frames to continue (representation units), cut to the shortest one's length.
     rep : Representation
-        The model's representation (for the inversion).
     seconds : float
         Audio to generate per clip (after the prime).
     temperature, guard, seed :
@@ -1227,7 +1201,7 @@ def generate_audio(model, primes, rep, *, seconds: float, temperature: float = 1
     Returns
     -------
     clips : list of np.ndarray [shape=(round(seconds * rep.sr),)], float32
-        The generated audio only (the prime is not included).
+        The generated audio only.
     timing : dict
         ``rollout_s``, ``inversion_s``, ``seconds`` (audio made) and ``rtf`` (real-time factor).
     """

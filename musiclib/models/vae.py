@@ -29,8 +29,9 @@ import numpy as np
 
 from musiclib.models._backend import keras, tf
 from musiclib.errors import ParameterError, check_fraction, check_int, check_ints, check_number, check_positive
-from musiclib.models.keras_seq import (_lstm_layers, _lstm_steps, _make, fit_with_checkpoints,  # noqa: F401
-                                       gradient_step, load_model, set_seed, strategy, update_metrics)
+from musiclib.models.keras_seq import (_chain, _lstm_layers, _lstm_steps, _make,  # noqa: F401
+                                       fit_with_checkpoints, gradient_step, load_model, set_seed, strategy,
+                                       update_metrics)
 from musiclib.patches import as_patch_array
 
 __all__ = [
@@ -85,8 +86,7 @@ def free_bits_kl(kl_per_unit, free_bits: float):
     kl_per_unit : tf.Tensor [shape=(latent_dim,)]
         Each unit's KL averaged over the batch (nats).
     free_bits : float >= 0
-        Nats each unit may use for free: below it the term is constant, so its gradient is zero and
-        the optimiser has no reason to collapse the unit onto the prior.
+        Nats each unit may use for free (no gradient pushes a unit below them onto the prior).
 
     Returns
     -------
@@ -142,14 +142,10 @@ class _PatchModel(keras.Model):
         return layers, keras.layers.Conv1D(self.n_features, 3, padding="same", name="decoder_out")
 
     def _run_encoder(self, xn):
-        for conv in self.encoder_convs:
-            xn = conv(xn)
-        return xn  # (batch, time / 2**k, filters[-1])
+        return _chain(self.encoder_convs, xn)  # (batch, time / 2**k, filters[-1])
 
     def _run_decoder(self, h):
-        for deconv in self.decoder_deconvs:
-            h = deconv(h)
-        return self.decoder_out(h)  # (batch, n_frames, n_features), standardised
+        return self.decoder_out(_chain(self.decoder_deconvs, h))  # standardised (batch, n_frames, n_features)
 
     @property
     def _steps(self) -> int:
@@ -471,12 +467,11 @@ class VectorQuantizer(keras.layers.Layer):
 
     Parameters
     ----------
-    codebook_size : int
-    code_dim : int
+    codebook_size, code_dim : int
     decay : float in [0, 1)
     epsilon : float > 0
     dead_threshold : float >= 0
-        Average uses per batch under which a code is restarted.
+    seed : int
     """
 
     def __init__(self, codebook_size, code_dim, *, decay=0.99, epsilon=1e-5, dead_threshold=0.1, seed=0, **kwargs):
@@ -570,15 +565,12 @@ class PatchVQVAE(_PatchModel):
 
     Parameters
     ----------
-    n_frames, n_features : int
-    codebook_size : int
-    code_dim : int
+    n_frames, n_features, codebook_size, code_dim : int
     filters : sequence of int
     commitment : float >= 0
         Weight of the commitment term (0.25 in van den Oord et al.).
-    decay, dead_threshold :
+    decay, dead_threshold, seed :
         Of the :class:`VectorQuantizer`.
-    seed : int
     """
 
     def __init__(self, n_frames, n_features, *, codebook_size=128, code_dim=64, filters=(128, 128), commitment=0.25,
@@ -696,9 +688,7 @@ class CodePrior(keras.Model):
 
     Parameters
     ----------
-    codebook_size : int
-    codes_per_patch : int
-    embed_dim : int
+    codebook_size, codes_per_patch, embed_dim : int
     units : int or sequence of int
         LSTM layers.
     dropout : float in [0, 1)
@@ -752,14 +742,12 @@ class CodePrior(keras.Model):
         n_codes : int
             Codes to generate per sequence (a multiple of ``codes_per_patch`` makes whole patches).
         prime : np.ndarray [shape=(n_prime,)] or [shape=(n_sequences, n_prime)], optional
-            Codes to continue (whole patches: ``n_prime`` a multiple of ``codes_per_patch``); default:
-            start from the start token.
+            Whole patches of codes to continue (default: start from the start token).
         n_sequences : int
             Sequences to sample together (ignored when ``prime`` is 2-D).
         temperature : float > 0
-            Divides the logits (1: the model's own distribution; lower: more likely codes).
+            Divides the logits (lower: more likely codes).
         seed : int
-            The same seed gives the same codes.
 
         Returns
         -------
@@ -868,17 +856,15 @@ def patch_dataset(patches, *, batch_size: int = 64, shuffle: bool = True, seed: 
                   drop_remainder: bool = False):
     """A ``tf.data.Dataset`` of ``(x, label)`` batches from :class:`musiclib.patches.Patches`.
 
-    ``x [shape=(batch, n_frames, n_features)]`` float32 and ``label [shape=(batch,)]`` int32 (-1
-    for unknown; arrays without labels get -1). The unconditional models ignore the labels.
+    ``x [shape=(batch, n_frames, n_features)]`` float32 and ``label [shape=(batch,)]`` int32 (-1: unknown,
+    or an array without labels).
 
     Parameters
     ----------
     patches : musiclib.patches.Patches or np.ndarray [shape=(n, n_frames, n_features)]
     batch_size : int
-    shuffle : bool
-        Reshuffle every epoch (seeded).
-    seed : int
-    drop_remainder : bool
+    shuffle, seed, drop_remainder :
+        Reshuffle every epoch (seeded); drop the last, smaller batch.
     """
     batch_size = check_int("batch_size", batch_size)
     x = np.asarray(getattr(patches, "x", patches), dtype=np.float32)
@@ -898,18 +884,15 @@ def code_dataset(code_sequences, *, codebook_size: int, codes_per_patch: int, wi
                  batch_size: int = 32, hop: int | None = None, shuffle: bool = True, seed: int = 0):
     """A ``tf.data.Dataset`` of ``((tokens, slots), targets)`` windows for :class:`CodePrior`.
 
-    Each sequence (one file's codes, patch after patch) is preceded by the start token
-    (``codebook_size``); windows of ``window`` inputs predict the ``window`` codes that follow them.
-    ``slots`` is each input's position within its patch (the start token's is ``codes_per_patch -
-    1``).
+    Each sequence (one file's codes) is preceded by the start token (``codebook_size``); ``window``
+    inputs predict the ``window`` codes after them. ``slots``: each input's position in its patch.
 
     Parameters
     ----------
     code_sequences : list of np.ndarray [shape=(n_patches_i, codes_per_patch)] or [shape=(n_codes_i,)]
     codebook_size, codes_per_patch : int
     window : int
-        Steps per training sequence (at most the longest sequence's length); shorter sequences are
-        skipped.
+        Steps per training sequence (at most the longest sequence's); shorter sequences are skipped.
     batch_size : int
     hop : int, optional
         Steps between window starts (default ``window // 2``).
@@ -958,7 +941,6 @@ def active_units(model: PatchVAE, patches, *, threshold: float = 0.01, labels=No
     Returns the count and each unit's variance of the posterior mean over ``patches``
     ``[shape=(latent_dim,)]``. A collapsed unit's posterior is the prior for every patch (variance 0).
     """
-    labels = getattr(patches, "label", None) if labels is None else labels
     mean, _ = model.encode(patches, labels)
     var = mean.var(axis=0)
     return int(np.sum(var > threshold)), var
@@ -967,8 +949,5 @@ def active_units(model: PatchVAE, patches, *, threshold: float = 0.01, labels=No
 def reconstruction_error(model, patches, *, labels=None) -> float:
     """Root-mean-square difference (input units: dB for the default representation) between patches and their
     reconstructions."""
-    x = np.asarray(getattr(patches, "x", patches), dtype=np.float32)
-    if labels is None:
-        labels = getattr(patches, "label", None)
-    xh = model.reconstruct(x, labels)
-    return float(np.sqrt(np.mean((xh - x) ** 2)))
+    xh = model.reconstruct(patches, labels)
+    return float(np.sqrt(np.mean((xh - np.asarray(getattr(patches, "x", patches), dtype=np.float32)) ** 2)))
