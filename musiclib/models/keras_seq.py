@@ -10,13 +10,11 @@ Four models read frames ``[shape=(batch, time, n_features)]`` and predict, at ev
 :class:`LSTMVAE`        per-frame encoder -> LSTM -> sampled latent -> decoder, with a KL term
 ======================= ======================================================================
 
-All four follow the package's model protocol (``fit(X, Y)`` / ``predict(X)``, ``X [shape=(n, context,
-n_inputs)]``) and also train on whole sequences from :func:`sequence_dataset`; standardise frames inside
-the model (a ``keras.layers.Normalization`` set by :meth:`~_NextFrameModel.adapt`, saved with it); can
-read a **beat clock** (``clock_harmonics > 0``: after each frame, :func:`musiclib.framing.clock_features`
-of the phase of the frame to predict); and generate with :meth:`~_NextFrameModel.rollout`, one compiled
-TensorFlow loop calling the trained layers' cells, with the stability guard (:func:`apply_guard`) and a
-counter-based generator inside, so the same seed gives the same frames.
+All four follow the package's model protocol (``fit(X, Y)`` / ``predict(X)``) and train on whole
+sequences from :func:`sequence_dataset`; standardise frames inside the model (:meth:`~_NextFrameModel.adapt`);
+can read a **beat clock** (``clock_harmonics > 0``: the clock features of the frame to predict after each
+frame); and generate with :meth:`~_NextFrameModel.rollout`, one compiled TensorFlow loop with the stability
+guard (:func:`apply_guard`) and a counter-based generator inside, so the same seed gives the same frames.
 
 Why residual vectors: an MSE-trained model predicts the conditional mean, and fed its own output it
 falls into a fixed point, so all movement comes from the added noise. Independent Gaussian noise per
@@ -36,6 +34,7 @@ import itertools
 import json
 import math
 import os
+import shutil
 import time
 import zipfile
 from pathlib import Path
@@ -279,18 +278,17 @@ def apply_guard(frame, spec: tuple, values: dict):
         z = x * _LN10_10
         m = tf.reduce_max(z, axis=1, keepdims=True)
         e = (m[:, 0] + tf.math.log(tf.reduce_mean(tf.exp(z - m), axis=1))) / _LN10_10
-        g = _soft_limit(e, low=v["low"], high=v["high"], knee=v["knee"]) - e
-        x = x + g[:, None]
-        return _soft_limit(x, low=flo, high=fhi, knee=v["feature_knee"])
-    if domain == "log1p":
+    elif domain == "log1p":
         mag = tf.math.expm1(tf.maximum(x, 0.0))
         e = 10.0 * _log10(tf.reduce_mean(tf.square(mag / v["log1p_gain"]), axis=1) + 1e-20)
-        g = _soft_limit(e, low=v["low"], high=v["high"], knee=v["knee"]) - e
+    else:  # magnitude, signed
+        e = 10.0 * _log10(tf.reduce_mean(tf.square(x), axis=1) + 1e-20)
+    g = _soft_limit(e, low=v["low"], high=v["high"], knee=v["knee"]) - e  # the frame's gain, dB
+    if domain == "db":
+        return _soft_limit(x + g[:, None], low=flo, high=fhi, knee=v["feature_knee"])
+    if domain == "log1p":
         x = tf.math.log1p(mag * tf.pow(10.0, g / 20.0)[:, None])
         return _soft_limit(x, low=flo, high=fhi, knee=v["feature_knee"])
-    # magnitude, signed
-    e = 10.0 * _log10(tf.reduce_mean(tf.square(x), axis=1) + 1e-20)
-    g = _soft_limit(e, low=v["low"], high=v["high"], knee=v["knee"]) - e
     x = x * tf.pow(10.0, g / 20.0)[:, None]
     if fhi is not None:
         lv = 20.0 * _log10(tf.abs(x) + 1e-20)
@@ -317,10 +315,14 @@ class _NextFrameModel(keras.Model):
         self.normalizer = keras.layers.Normalization(axis=-1, name="normalize")
         self.denormalizer = keras.layers.Normalization(axis=-1, invert=True, name="denormalize")
         self.loss_tracker = keras.metrics.Mean(name="loss")
-        self._rollout_fns = None
+        object.__setattr__(self, "_rollout_fns", {})  # compiled roll-outs, not saved (nor tracked by Keras)
 
-    def _base_config(self) -> dict:
-        return {"n_features": self.n_features, "clock_harmonics": self.clock_harmonics, "name": self.name}
+    #: the constructor arguments :meth:`get_config` saves (each subclass adds its own)
+    _config = ("n_features", "clock_harmonics", "name")
+
+    def get_config(self):
+        config = {k: getattr(self, k) for k in self._config}
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in config.items()}
 
     @property
     def n_clock(self) -> int:
@@ -372,7 +374,7 @@ class _NextFrameModel(keras.Model):
         self.denormalizer.adapt_mean.assign(self.normalizer.adapt_mean)
         self.denormalizer.adapt_variance.assign(self.normalizer.adapt_variance)
         self.denormalizer.finalize_state()
-        object.__setattr__(self, "_rollout_fns", None)  # compiled roll-outs captured the old statistics
+        self._rollout_fns.clear()  # compiled roll-outs captured the old statistics
         return self
 
     def _inputs(self, x):
@@ -571,8 +573,6 @@ class _NextFrameModel(keras.Model):
         return out[0] if single else out
 
     def _rollout_function(self, jit, guard_spec, out_size):
-        if self._rollout_fns is None:
-            object.__setattr__(self, "_rollout_fns", {})
         key = (jit, guard_spec, out_size)
         if key not in self._rollout_fns:
             self._rollout_fns[key] = tf.function(
@@ -684,8 +684,7 @@ class NextFrameLSTM(_NextFrameModel):
         self.drops = [keras.layers.Dropout(self.dropout) for _ in self.units]
         self.readout = keras.layers.Dense(self.n_features, name="readout")
 
-    def get_config(self):
-        return {**self._base_config(), "units": list(self.units), "dropout": self.dropout, "noise": self.noise}
+    _config = _NextFrameModel._config + ("units", "dropout", "noise")
 
     def _readout(self, h, xin):
         """The read-out of the top layer's output and of the clock features (bar position acts directly)."""
@@ -746,8 +745,7 @@ class NextFrameMLP(_NextFrameModel):
                        for i, u in enumerate(self.units[1:])]
         self.readout = keras.layers.Dense(self.n_features, name="readout")
 
-    def get_config(self):
-        return {**self._base_config(), "context": self.context, "units": list(self.units), "noise": self.noise}
+    _config = _NextFrameModel._config + ("context", "units", "noise")
 
     @property
     def receptive_field(self) -> int:
@@ -799,9 +797,7 @@ class DilatedCNN(_NextFrameModel):
         self.projs = [keras.layers.Dense(self.filters, name=f"residual_{i}") for i in range(len(self.dilations))]
         self.readout = keras.layers.Dense(self.n_features, name="readout")
 
-    def get_config(self):
-        return {**self._base_config(), "filters": self.filters, "kernel_size": self.kernel_size,
-                "dilations": list(self.dilations), "noise": self.noise}
+    _config = _NextFrameModel._config + ("filters", "kernel_size", "dilations", "noise")
 
     @property
     def receptive_field(self) -> int:
@@ -868,12 +864,7 @@ class LSTMVAE(_NextFrameModel):
         self.kl_tracker = keras.metrics.Mean(name="kl_loss")
         self._sample_seed = keras.random.SeedGenerator(0)
 
-    def get_config(self):
-        return {
-            **self._base_config(), "encoder_units": list(self.encoder_units), "units": list(self.units),
-            "latent_dim": self.latent_dim, "decoder_units": list(self.decoder_units), "beta": self.beta,
-        }
-
+    _config = _NextFrameModel._config + ("encoder_units", "units", "latent_dim", "decoder_units", "beta")
     @property
     def metrics(self):
         return [self.loss_tracker, self.reconstruction_tracker, self.kl_tracker]
@@ -1069,24 +1060,16 @@ class _EpochSeconds(keras.callbacks.Callback):
             logs["epoch_seconds"] = time.perf_counter() - self._t0
 
 
-def _every(callback_class):
-    """``callback_class`` (a Keras callback) acting only after every ``every``-th epoch and the last."""
+class _BackupEvery(keras.callbacks.BackupAndRestore):
+    """``BackupAndRestore`` after every ``every``-th epoch and the last, kept when training ends."""
 
-    class Every(callback_class):
-        def __init__(self, *args, every: int, **kwargs):
-            super().__init__(*args, **kwargs)
-            self.every = every
+    def __init__(self, backup_dir, *, every: int):
+        super().__init__(backup_dir, double_checkpoint=True, delete_checkpoint=False)
+        self.every = every
 
-        def on_epoch_end(self, epoch, logs=None):
-            if (epoch + 1) % self.every == 0 or epoch + 1 >= self.params.get("epochs", 0):
-                super().on_epoch_end(epoch, logs)
-
-    Every.__name__ = f"{callback_class.__name__}Every"
-    return Every
-
-
-_BackupAndRestoreEvery = _every(keras.callbacks.BackupAndRestore)
-_ModelCheckpointEvery = _every(keras.callbacks.ModelCheckpoint)
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every == 0 or epoch + 1 >= self.params.get("epochs", 0):
+            super().on_epoch_end(epoch, logs)
 
 
 def _read_history(path: Path) -> dict:
@@ -1109,11 +1092,10 @@ def fit_with_checkpoints(model, data, *, epochs: int, checkpoint_dir, validation
                          calibrate: bool = True, callbacks=(), verbose: bool = False, save_every: int = 1):
     """Train ``model`` for ``epochs`` epochs in all, resuming an interrupted run and reusing a finished one.
 
-    In ``checkpoint_dir``: ``backup/`` (``keras.callbacks.BackupAndRestore``, from which an interrupted
-    run continues) and ``last_epoch.keras`` (``ModelCheckpoint``), after every ``save_every``-th epoch
-    and the last; ``history.csv`` (``CSVLogger``: each epoch's losses and seconds); ``model.keras`` once
-    done (atomically). With ``epochs`` reached, that model is loaded instead of training; with more
-    ``epochs``, training continues from it.
+    In ``checkpoint_dir``: ``backup/`` (``keras.callbacks.BackupAndRestore`` after every ``save_every``-th
+    epoch and the last, from which an interrupted run continues; deleted once ``model.keras`` is saved);
+    ``history.csv`` (``CSVLogger``: each epoch's losses and seconds); ``model.keras`` once done (atomically).
+    With ``epochs`` reached, that model is loaded instead of training; with more, training continues from it.
 
     Parameters
     ----------
@@ -1146,21 +1128,19 @@ def fit_with_checkpoints(model, data, *, epochs: int, checkpoint_dir, validation
     save_every = check_int("save_every", save_every)
     directory = Path(checkpoint_dir)
     directory.mkdir(parents=True, exist_ok=True)
-    final, last, backup, log = (directory / name for name in ("model.keras", "last_epoch.keras", "backup",
-                                                              "history.csv"))
+    final, backup, log = directory / "model.keras", directory / "backup", directory / "history.csv"
     history = _read_history(log)
     done = len(history.get("loss", []))
     if final.exists() and done >= epochs and not backup.exists():
         return load_model(final), {**history, "initial_epoch": done, "resumed": True}
     initial_epoch = 0
-    if not backup.exists() and done and (final.exists() or last.exists()):
+    if done and final.exists() and not backup.exists():
         # a finished run asked for more epochs: go on from its model (BackupAndRestore has nothing)
-        model, initial_epoch = load_model(final if final.exists() else last), done
+        model, initial_epoch = load_model(final), done
     timer = _EpochSeconds()
     model.fit(data, epochs=epochs, initial_epoch=initial_epoch, validation_data=validation_data,
               verbose=2 if verbose else 0, shuffle=False,  # the datasets shuffle themselves
-              callbacks=[timer, _BackupAndRestoreEvery(str(backup), double_checkpoint=True, every=save_every),
-                         _ModelCheckpointEvery(str(last), every=save_every),
+              callbacks=[timer, _BackupEvery(str(backup), every=save_every),
                          keras.callbacks.CSVLogger(log, append=True), *callbacks])
     if calibrate and hasattr(model, "calibrate"):
         model.calibrate(data if validation_data is None else validation_data)
@@ -1168,6 +1148,7 @@ def fit_with_checkpoints(model, data, *, epochs: int, checkpoint_dir, validation
 
     with atomic_write(final) as tmp:
         model.save(tmp)
+    shutil.rmtree(backup, ignore_errors=True)
     return model, {**_read_history(log), "initial_epoch": epochs if timer.first is None else timer.first,
                    "resumed": False}
 
