@@ -4,8 +4,7 @@ Four models read frames ``[shape=(batch, time, n_features)]`` and predict, at ev
 
 ======================= ======================================================================
 :class:`NextFrameLSTM`  stacked LSTM layers and a linear read-out (which also sees the clock)
-:class:`NextFrameMLP`   the feed-forward baseline on the last ``context`` frames (a causal
-                        convolution as wide as the context: a dense layer at every step)
+:class:`NextFrameMLP`   the feed-forward baseline on the flattened last ``context`` frames
 :class:`DilatedCNN`     causal 1-D convolutions with dilations 1, 2, 4, ..., bands as channels
 :class:`LSTMVAE`        per-frame encoder -> LSTM -> sampled latent -> decoder, with a KL term
 ======================= ======================================================================
@@ -19,12 +18,10 @@ guard (:func:`apply_guard`) and a counter-based generator inside, so the same se
 Why residual vectors: an MSE-trained model predicts the conditional mean, and fed its own output it
 falls into a fixed point, so all movement comes from the added noise. Independent Gaussian noise per
 feature averages out over the bands (a drone); the model's real errors are heavy-tailed and shared
-across bands. :meth:`~_NextFrameModel.calibrate` keeps :data:`RESIDUAL_BANK_SIZE` centred error vectors
-(held-out ones when :func:`fit_with_checkpoints` has validation data) and each roll-out step adds
-``temperature`` times one of them (``noise="gaussian"``: ``temperature * residual_std * N(0, 1)``).
+across bands. :meth:`~_NextFrameModel.calibrate` keeps :data:`RESIDUAL_BANK_SIZE` centred error vectors; each
+roll-out step adds ``temperature`` times one (``noise="gaussian"``: ``temperature * residual_std * N(0, 1)``).
 
-Strategy, seeds, saving and resumable training (:func:`fit_with_checkpoints`): as every Keras model
-here (:mod:`musiclib.models`). Notebook: ``notebooks/04_lstm``.
+Strategy, seeds, saving: :mod:`musiclib.models`; resuming: :func:`fit_with_checkpoints`. Notebook ``04_lstm``.
 """
 
 from __future__ import annotations
@@ -44,6 +41,7 @@ import numpy as np
 from musiclib.models._backend import keras, tf
 from musiclib.errors import ParameterError, check_choice, check_fraction, check_int, check_ints, check_number
 from musiclib.framing import N_PHASE, clock_features
+from musiclib.tools import atomic_write
 
 
 __all__ = [
@@ -82,10 +80,8 @@ _PACKAGE = "musiclib"
 def strategy():
     """The distribution strategy models are built under (the ``make_*`` builders and :func:`load_model`).
 
-    ``tf.distribute.MultiWorkerMirroredStrategy`` when ``TF_CONFIG`` names several workers (see the
-    README, "Outgrowing one machine"; pair it with :func:`shard_by_worker`), else
-    ``tf.distribute.MirroredStrategy`` when there are several GPUs, else the default strategy. Made
-    once per process, at import when ``TF_CONFIG`` is set (TensorFlow needs it before other ops).
+    ``MultiWorkerMirroredStrategy`` when ``TF_CONFIG`` names several workers (README, "Outgrowing one
+    machine"; with :func:`shard_by_worker`), else ``MirroredStrategy`` with several GPUs, else the default.
 
     Raises
     ------
@@ -93,17 +89,16 @@ def strategy():
         ``TF_CONFIG`` is set but is not JSON with a ``cluster`` mapping.
     """
     if _n_tf_config_workers() > 1:
-        kind = "multi_worker"
-    elif len(tf.config.list_logical_devices("GPU")) > 1:
-        kind = "mirrored"
-    else:
-        return tf.distribute.get_strategy()
-    if kind not in _STRATEGIES:
-        _STRATEGIES[kind] = _MultiWorkerMirroredStrategy() if kind == "multi_worker" else tf.distribute.MirroredStrategy()
-    return _STRATEGIES[kind]
+        return _one(_MultiWorkerMirroredStrategy)
+    if len(tf.config.list_logical_devices("GPU")) > 1:
+        return _one(tf.distribute.MirroredStrategy)
+    return tf.distribute.get_strategy()
 
 
-_STRATEGIES: dict = {}
+@functools.cache
+def _one(strategy_class):
+    """The process's one instance of ``strategy_class``."""
+    return strategy_class()
 
 
 class _MultiWorkerMirroredStrategy(tf.distribute.MultiWorkerMirroredStrategy):
@@ -163,8 +158,8 @@ def shard_by_worker(dataset):
 def set_seed(seed: int = 0, *, deterministic: bool | None = None) -> None:
     """Seed Python, NumPy and TensorFlow (``keras.utils.set_random_seed``).
 
-    ``deterministic`` switches on TensorFlow's op determinism (default: when there is no GPU, where it
-    would cost speed and some ops would raise). Roll-outs are deterministic for a seed either way.
+    ``deterministic``: TensorFlow's op determinism (default: without a GPU, where it costs speed and some
+    ops raise). Roll-outs are deterministic for a seed either way.
     """
     keras.utils.set_random_seed(int(seed))
     if deterministic is None:
@@ -184,9 +179,9 @@ def update_metrics(metrics, losses: dict) -> dict:
 
 
 def gradient_step(model, compute):
-    """One optimiser step of ``model`` on the ``"loss"`` of ``compute()`` (a dict, or a tuple ending in one).
+    """One optimiser step on the ``"loss"`` of ``compute()`` (a dict or a tuple ending in one); returns it.
 
-    Returns what ``compute()`` returned. The loss is divided by the replicas, whose gradients are summed.
+    The loss is divided by the replicas, whose gradients are summed.
     """
     with tf.GradientTape() as tape:
         out = compute()
@@ -234,8 +229,7 @@ def guard_parameters(guard, n_features: int) -> tuple[tuple, dict]:
         bounds = {k: getattr(guard, k) for k in ("feature_low", "feature_high")}
     except AttributeError:
         raise ParameterError(f"guard={guard!r} is not a musiclib.generate.StabilityGuard") from None
-    if domain not in _GUARD_DOMAINS:
-        raise ParameterError(f"guard.domain={domain!r} must be one of {_GUARD_DOMAINS}")
+    check_choice("guard.domain", domain, _GUARD_DOMAINS)
     for k, v in bounds.items():
         if v is not None:
             v = np.asarray(v, dtype=np.float32)
@@ -341,7 +335,6 @@ class _NextFrameModel(keras.Model):
         F = self.n_features
         self.normalizer.build((None, F))
         self.denormalizer.build((None, F))
-        # standard deviation of the one-step prediction error (standardised units), for temperature
         self.residual_std = self.add_weight(shape=(F,), initializer="ones", trainable=False, name="residual_std")
         if self._uses_bank:  # N(0, 1) draws until calibrate() fills it
             self.residual_bank = self.add_weight(
@@ -445,9 +438,7 @@ class _NextFrameModel(keras.Model):
         ``max_batches`` batches. Held-out data is best: training error understates a roll-out's.
         """
         self.build()
-        total = np.zeros(self.n_features)
-        total_sq = np.zeros(self.n_features)
-        count = 0
+        total, total_sq, count = np.zeros(self.n_features), np.zeros(self.n_features), 0
         rng = np.random.default_rng(seed)
         kept = []  # a random subset of each batch's error vectors, at most a bank's worth
         for x, y in itertools.islice(dataset, max_batches):
@@ -470,15 +461,10 @@ class _NextFrameModel(keras.Model):
         return std
 
     # -- generation -----------------------------------------------------------------------------
-    @property
-    def n_context_(self) -> int:
-        """The fewest prime frames a roll-out needs (1: the models take any context length)."""
-        return 1
-
-    @property
-    def receptive_field(self) -> int | None:
-        """How many past frames a prediction can depend on (``None``: unbounded, recurrent)."""
-        return None
+    #: The fewest prime frames a roll-out needs (1: the models take any context length).
+    n_context_ = 1
+    #: How many past frames a prediction can depend on (``None``: unbounded, recurrent).
+    receptive_field = None
 
     def _clock_inputs(self, clock, *, n_clips: int, n_total: int) -> np.ndarray:
         """The clock features of every frame ``[shape=(n_clips, n_total, n_clock)]`` (zero columns without a clock)."""
@@ -508,18 +494,16 @@ class _NextFrameModel(keras.Model):
         ----------
         prime : np.ndarray [shape=(n_prime, n_features)] or [shape=(n_clips, n_prime, n_features)]
             Frames to continue, in the representation's units (a batch makes several clips at once).
-        n_frames : int
+        n_frames, seed : int
         temperature : float
             Scale of the noise added to each predicted frame (the bank of :meth:`calibrate`'s error
             vectors, or Gaussian); LSTM+VAE: the latent's standard deviation. ``0`` is deterministic.
         guard : musiclib.generate.StabilityGuard, optional
             Applied to every generated frame inside the loop (:func:`apply_guard`).
-        seed : int
         jit_compile : bool, optional
             Compile with XLA (default); ``False``: plain graph mode (slower, another random stream).
         scaler : optional
-            What :func:`musiclib.generate.rollout` passes on; must be ``None`` with a guard (the models
-            standardise frames themselves).
+            Must be ``None`` with a guard (the models standardise frames themselves).
         clock : np.ndarray [shape=(n_prime + n_frames, 4)] or [shape=(n_clips, n_prime + n_frames, 4)]
             A model with a clock only: the beat and bar phase of every frame, prime and generated
             (e.g. :func:`musiclib.generate.continue_clock`).
@@ -593,9 +577,7 @@ class _NextFrameModel(keras.Model):
         return pred_n
 
     def _rollout_graph(self, prime, clock, start, n_frames, temperature, seed, guard, *, guard_spec, out_size, jit):
-        batch = tf.shape(prime)[0]
-        n_prime = tf.shape(prime)[1]
-        F = self.n_features
+        batch, n_prime = tf.shape(prime)[0], tf.shape(prime)[1]
         prime_n = self.normalizer(prime)
 
         # the input at step t: frame t, standardised, with the clock of frame t + 1 (the one predicted)
@@ -609,7 +591,7 @@ class _NextFrameModel(keras.Model):
         _, state = tf.while_loop(lambda t, _: t < n_prime - 1, prime_body,
                                  (start, self._initial_state(batch)))
 
-        out = tf.TensorArray(tf.float32, size=out_size, element_shape=tf.TensorShape([None, F]))
+        out = tf.TensorArray(tf.float32, size=out_size, element_shape=tf.TensorShape([None, self.n_features]))
 
         def body(i, x, state, out):
             step_seed = tf.stack([seed, i])
@@ -720,14 +702,12 @@ def _push(buf, x):
 class NextFrameMLP(_NextFrameModel):
     """The plain feed-forward network: the last ``context`` frames, flattened, through dense layers.
 
-    The first layer, ``Conv1D(units[0], kernel_size=context, padding="causal")``, is a dense layer on the
-    flattened last ``context`` inputs at every step, so one sequence trains every step at once.
+    The first layer, a causal ``Conv1D`` as wide as the context, is that dense layer at every step at once.
 
     Parameters
     ----------
-    n_features : int
-    context : int
-        Frames the network sees (its receptive field).
+    n_features, context : int
+        ``context``: frames the network sees (its receptive field).
     units : int or sequence of int
         Width of each hidden layer.
     clock_harmonics, noise :
@@ -744,12 +724,9 @@ class NextFrameMLP(_NextFrameModel):
         self.hidden = [keras.layers.Dense(u, activation="relu", name=f"dense_{i + 1}")
                        for i, u in enumerate(self.units[1:])]
         self.readout = keras.layers.Dense(self.n_features, name="readout")
+        self.receptive_field = self.context
 
     _config = _NextFrameModel._config + ("context", "units", "noise")
-
-    @property
-    def receptive_field(self) -> int:
-        return self.context
 
     def _forward(self, xin, training=False):
         return self.readout(_chain(self.hidden, self.flat(xin))), {}
@@ -772,10 +749,8 @@ class DilatedCNN(_NextFrameModel):
 
     Parameters
     ----------
-    n_features : int
-    filters : int
-        Channels inside the network.
-    kernel_size : int
+    n_features, filters, kernel_size : int
+        ``filters``: channels inside the network.
     dilations : sequence of int
         One residual block per dilation.
     clock_harmonics, noise :
@@ -796,12 +771,9 @@ class DilatedCNN(_NextFrameModel):
         ]
         self.projs = [keras.layers.Dense(self.filters, name=f"residual_{i}") for i in range(len(self.dilations))]
         self.readout = keras.layers.Dense(self.n_features, name="readout")
+        self.receptive_field = 1 + (self.kernel_size - 1) * sum(self.dilations)
 
     _config = _NextFrameModel._config + ("filters", "kernel_size", "dilations", "noise")
-
-    @property
-    def receptive_field(self) -> int:
-        return 1 + (self.kernel_size - 1) * sum(self.dilations)
 
     def _forward(self, xin, training=False):
         h = self.inp(xin)
@@ -831,10 +803,9 @@ class LSTMVAE(_NextFrameModel):
 
     Parameters
     ----------
-    n_features : int
+    n_features, latent_dim : int
     encoder_units, units, decoder_units : int or sequence of int
         Dense encoder layers, LSTM layers, dense decoder layers.
-    latent_dim : int
     beta : float
         Weight of the KL term.
     clock_harmonics :
@@ -985,8 +956,7 @@ def sequence_dataset(tracks, *, window: int = 64, batch_size: int = 32, hop: int
                      harmonics: int = 4):
     """A ``tf.data.Dataset`` of ``(x, y)``: ``window`` frames of a track and the same frames one step later.
 
-    Windows never cross from one track into the next. With ``phases``, each step of ``x`` also carries
-    the clock features of the frame it predicts (for a model with ``clock_harmonics=harmonics``).
+    With ``phases``, each step of ``x`` also carries the clock features of the frame it predicts.
 
     Parameters
     ----------
@@ -1003,7 +973,7 @@ def sequence_dataset(tracks, *, window: int = 64, batch_size: int = 32, hop: int
     Returns
     -------
     tf.data.Dataset
-        ``x [shape=(batch, window, n_features (+ 4 * harmonics))]``, ``y [shape=(batch, window, n_features)]``.
+        ``x [shape=(batch, window, n_features + 4 * harmonics)]``, ``y [shape=(batch, window, n_features)]``.
     """
     window = check_int("window", window)
     batch_size = check_int("batch_size", batch_size)
@@ -1018,11 +988,8 @@ def sequence_dataset(tracks, *, window: int = 64, batch_size: int = 32, hop: int
         )
     n_features = tracks[0].shape[1]
     rows = _with_clock(tracks, phases, harmonics)
-    starts, offset = [], 0
-    for t in tracks:
-        if len(t) >= window + 1:
-            starts.append(offset + np.arange(0, len(t) - window, hop))
-        offset += len(t)
+    offsets = np.cumsum([0] + [len(t) for t in tracks])
+    starts = [o + np.arange(0, len(t) - window, hop) for o, t in zip(offsets, tracks) if len(t) > window]
     if not starts:
         raise ParameterError(
             f"sequence_dataset(): no track has window + 1 = {window + 1} frames "
@@ -1120,9 +1087,8 @@ def fit_with_checkpoints(model, data, *, epochs: int, checkpoint_dir, validation
     -------
     model : the trained model (a loaded one when training was done before)
     history : dict
-        ``{"loss": [...], ..., "epoch_seconds": [...]}`` over all epochs, ``"initial_epoch"`` (the
-        epochs found done when this call started) and ``"resumed"`` (the saved model was loaded,
-        nothing trained).
+        ``{"loss": [...], ..., "epoch_seconds": [...]}`` over all epochs, ``"initial_epoch"`` (epochs
+        done before this call) and ``"resumed"`` (the saved model was loaded, nothing trained).
     """
     epochs = check_int("epochs", epochs)
     save_every = check_int("save_every", save_every)
@@ -1144,8 +1110,6 @@ def fit_with_checkpoints(model, data, *, epochs: int, checkpoint_dir, validation
                          keras.callbacks.CSVLogger(log, append=True), *callbacks])
     if calibrate and hasattr(model, "calibrate"):
         model.calibrate(data if validation_data is None else validation_data)
-    from musiclib.tools import atomic_write
-
     with atomic_write(final) as tmp:
         model.save(tmp)
     shutil.rmtree(backup, ignore_errors=True)

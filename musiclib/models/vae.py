@@ -17,8 +17,7 @@ mean, sampling (``noise_scale=1``) draws from it.
 :class:`CodePrior`
     An autoregressive LSTM over the VQ-VAE's code sequences; :meth:`CodePrior.sample` is one traced loop.
 
-Strategy, seeds, saving and :func:`fit_with_checkpoints` as every Keras model here (:mod:`musiclib.models`);
-data from :func:`patch_dataset` and :func:`code_dataset`. Notebooks: ``05_vae``, ``06_gan`` (VAE-GAN).
+Strategy, seeds, saving, :func:`fit_with_checkpoints`: :mod:`musiclib.models`. Notebooks 05_vae, 06_gan.
 """
 
 from __future__ import annotations
@@ -106,12 +105,9 @@ def _unpack(data):
 
 
 class _PatchModel(keras.Model):
-    """What the patch models share: standardisation and a Gaussian decoder (saved with the model),
-    the convolution stacks, shapes, batched numpy helpers.
-
-    Convolutions along time with bands as channels (1-D) rather than 2-D over (time, band): each band
-    keeps its own weights, which blurs the spectrum less. The decoder's per-band log standard deviation
-    (``decoder_log_scale``, standardised units) is learned by minimising its negative log-likelihood.
+    """What the patch models share: standardisation and the Gaussian decoder's scale (saved with the model),
+    the convolution stacks (1-D, not 2-D over (time, band): each band keeps its own weights and blurs
+    less), batched numpy helpers.
     """
 
     def __init__(self, n_frames, n_features, *, filters, name=None, **kwargs):
@@ -125,7 +121,7 @@ class _PatchModel(keras.Model):
                 f"n_frames={self.n_frames} must be a multiple of 2**len(filters)={factor} (each convolution "
                 "halves the time axis)"
             )
-        self._down = factor
+        self._steps = self.n_frames // factor  # time steps after the encoder
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss")
         object.__setattr__(self, "_fns", {})  # compiled helpers, not saved (and not tracked by Keras)
@@ -146,11 +142,6 @@ class _PatchModel(keras.Model):
 
     def _run_decoder(self, h):
         return self.decoder_out(_chain(self.decoder_deconvs, h))  # standardised (batch, n_frames, n_features)
-
-    @property
-    def _steps(self) -> int:
-        """Time steps after the encoder."""
-        return self.n_frames // self._down
 
     # -- standardisation and the Gaussian decoder ------------------------------------------------
     def build(self, input_shape=None):
@@ -223,10 +214,7 @@ class _PatchModel(keras.Model):
         return np.concatenate([np.asarray(o) for o in outs])
 
     def _decode_batches(self, decode, arrays, *, noise_scale, seed, batch_size):
-        """``decode(*arrays)`` with ``noise_scale`` times the decoder's noise (:meth:`_observe`), in batches.
-
-        One stateless seed per batch start: the same seed gives the same noise however the batches fall.
-        """
+        """``decode(*arrays)`` in batches plus ``noise_scale`` times the decoder's noise, seeded per batch."""
         scale = tf.constant(check_number("noise_scale", noise_scale, low=0), tf.float32)
         fn = self._fn("decode", lambda a, s, k: self._observe(decode(*a), s, k))
         return np.concatenate([np.asarray(fn(tuple(tf.constant(x[i : i + batch_size]) for x in arrays), scale,
@@ -254,13 +242,12 @@ class PatchVAE(_PatchModel):
     ----------
     n_frames, n_features : int
         Patch shape; ``n_frames`` a multiple of ``2 ** len(filters)``.
-    latent_dim : int
+    latent_dim, label_dim : int
+        Sizes of the latent and of the label embedding.
     filters : sequence of int
         Channels of the stride-2 convolutions (the decoder mirrors them).
     n_labels : int
         0: unconditional; else a conditional VAE over that many labels (``Patches.label_names``).
-    label_dim : int
-        Size of the label embedding.
     beta : float > 0
         Weight of the KL term.
     free_bits : float >= 0
@@ -417,8 +404,7 @@ class PatchVAE(_PatchModel):
     def decode(self, z, labels=None, *, noise_scale: float = 0.0, seed: int = 0, batch_size: int = 256) -> np.ndarray:
         """Patches ``[shape=(n, n_frames, n_features)]`` (input units) from latents ``z [shape=(n, latent_dim)]``.
 
-        ``noise_scale=0`` gives the decoder's mean; 1 draws from the decoder's Gaussian (its learned
-        standard deviation per band, :meth:`decoder_std`), seeded by ``seed``.
+        ``noise_scale`` times the decoder's noise (:meth:`decoder_std`) is added, seeded (0: its mean).
         """
         z = np.asarray(z, dtype=np.float32)
         if z.ndim == 1:
@@ -467,11 +453,9 @@ class VectorQuantizer(keras.layers.Layer):
 
     Parameters
     ----------
-    codebook_size, code_dim : int
-    decay : float in [0, 1)
-    epsilon : float > 0
-    dead_threshold : float >= 0
-    seed : int
+    codebook_size, code_dim, seed : int
+    decay, epsilon, dead_threshold : float
+        In [0, 1), > 0, >= 0.
     """
 
     def __init__(self, codebook_size, code_dim, *, decay=0.99, epsilon=1e-5, dead_threshold=0.1, seed=0, **kwargs):
@@ -655,8 +639,7 @@ class PatchVQVAE(_PatchModel):
     def decode_codes(self, codes, *, noise_scale: float = 0.0, seed: int = 0, batch_size: int = 256) -> np.ndarray:
         """Patches ``[shape=(n, n_frames, n_features)]`` (input units) from codes ``[shape=(n, codes_per_patch)]``.
 
-        A flat sequence of ``n * codes_per_patch`` codes is accepted too (a prior's output).
-        ``noise_scale=0`` gives the decoder's mean; 1 draws from its Gaussian (seeded by ``seed``).
+        Flat ``n * codes_per_patch`` codes are accepted too; ``noise_scale`` as :meth:`PatchVAE.decode`.
         """
         codes = np.asarray(codes)
         if codes.ndim == 1 and len(codes) % self.codes_per_patch == 0 and len(codes):
@@ -708,7 +691,9 @@ class CodePrior(keras.Model):
         self.lstms = _lstm_layers(self.units)
         self.drops = [keras.layers.Dropout(self.dropout) for _ in self.units]
         self.readout = keras.layers.Dense(self.codebook_size, name="readout")
-        object.__setattr__(self, "_sample_fn", None)
+        spec = [tf.TensorSpec((None, None), tf.int32), tf.TensorSpec((), tf.int32),
+                tf.TensorSpec((), tf.float32), tf.TensorSpec((), tf.int32)]  # one trace for every call
+        object.__setattr__(self, "_sample_fn", tf.function(self._sample_graph, input_signature=spec))
 
     def get_config(self):
         return {"codebook_size": self.codebook_size, "codes_per_patch": self.codes_per_patch,
@@ -771,12 +756,7 @@ class CodePrior(keras.Model):
         if prime.shape[1] % self.codes_per_patch:
             raise ParameterError(f"prime has {prime.shape[1]} codes; give whole patches "
                                  f"(a multiple of codes_per_patch={self.codes_per_patch})")
-        start = np.full((len(prime), 1), self.start_token, dtype=np.int32)
-        tokens = np.concatenate([start, prime.astype(np.int32)], axis=1)
-        if self._sample_fn is None:  # one trace serves every batch, prime and length
-            spec = [tf.TensorSpec((None, None), tf.int32), tf.TensorSpec((), tf.int32), tf.TensorSpec((), tf.float32),
-                    tf.TensorSpec((), tf.int32)]
-            object.__setattr__(self, "_sample_fn", tf.function(self._sample_graph, input_signature=spec))
+        tokens = np.concatenate([np.full((len(prime), 1), self.start_token), prime], axis=1).astype(np.int32)
         out = self._sample_fn(tf.constant(tokens), tf.constant(n_codes, tf.int32), tf.constant(temperature, tf.float32),
                               tf.constant(int(seed) % (2**31 - 1), tf.int32))
         return out.numpy().astype(np.int64)
@@ -890,10 +870,9 @@ def code_dataset(code_sequences, *, codebook_size: int, codes_per_patch: int, wi
     Parameters
     ----------
     code_sequences : list of np.ndarray [shape=(n_patches_i, codes_per_patch)] or [shape=(n_codes_i,)]
-    codebook_size, codes_per_patch : int
+    codebook_size, codes_per_patch, batch_size : int
     window : int
         Steps per training sequence (at most the longest sequence's); shorter sequences are skipped.
-    batch_size : int
     hop : int, optional
         Steps between window starts (default ``window // 2``).
     shuffle, seed :
@@ -938,8 +917,7 @@ def code_dataset(code_sequences, *, codebook_size: int, codes_per_patch: int, wi
 def active_units(model: PatchVAE, patches, *, threshold: float = 0.01, labels=None) -> tuple[int, np.ndarray]:
     """How many latent units carry information: ``Var_x(E[z_u | x]) > threshold`` (Burda et al. 2016).
 
-    Returns the count and each unit's variance of the posterior mean over ``patches``
-    ``[shape=(latent_dim,)]``. A collapsed unit's posterior is the prior for every patch (variance 0).
+    Returns the count and each unit's variance of the posterior mean ``[shape=(latent_dim,)]``.
     """
     mean, _ = model.encode(patches, labels)
     var = mean.var(axis=0)
