@@ -395,7 +395,7 @@ class _NextFrameModel(keras.Model):
         return self.denormalizer(pred_n)
 
     def _errors(self, x, y, training):
-        """Standardised errors ``y - prediction`` (after the last step only when ``y`` is one frame) and extras."""
+        """Standardised errors ``y - prediction`` (the last step's only when ``y`` is one frame), extras."""
         pred_n, extras = self._forward(self._inputs(x), training=training)
         if len(y.shape) == 2:  # (batch, n_features): the frame after the last step only
             pred_n, extras = pred_n[:, -1], {k: v[:, -1] for k, v in extras.items()}

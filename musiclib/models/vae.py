@@ -27,7 +27,8 @@ import math
 import numpy as np
 
 from musiclib.models._backend import keras, tf
-from musiclib.errors import ParameterError, check_fraction, check_int, check_ints, check_number, check_positive
+from musiclib.errors import (ParameterError, check_fraction, check_int, check_ints, check_number,
+                             check_positive)
 from musiclib.models.keras_seq import (_chain, _lstm_layers, _lstm_steps, _make,  # noqa: F401
                                        fit_with_checkpoints, gradient_step, load_model, set_seed, strategy,
                                        update_metrics)
