@@ -1,82 +1,37 @@
 """Keras sequence models for next-frame generation: LSTM, feed-forward, dilated causal CNN, LSTM+VAE.
 
-Four models that read a sequence of frames ``[shape=(batch, time, n_features)]`` and predict,
-at every step, the frame that follows:
+Four models read frames ``[shape=(batch, time, n_features)]`` and predict, at every step, the next frame:
 
-================= ============================================================================
-model             what it is
-================= ============================================================================
-:class:`NextFrameLSTM`  stacked LSTM layers and a linear read-out (the one neural approach an
-                        earlier experiment had working, on mel frames); with a clock, the
-                        read-out also sees the clock features directly
-:class:`NextFrameMLP`   the plain feed-forward network on the flattened last ``context`` frames
-                        (the "vanilla" baseline the recurrent and convolutional models must beat);
-                        its first layer is a causal convolution as wide as the context, which is
-                        a dense layer on the flattened context applied at every step
-:class:`DilatedCNN`     causal 1-D convolutions with dilations 1, 2, 4, ... and frequency bins
-                        as channels, with residual connections
-:class:`LSTMVAE`        per-frame encoder -> LSTM -> latent mean / log-variance -> sampled
-                        latent -> decoder; a KL term keeps the latent near N(0, 1), and at
-                        generation time the latent is sampled with standard deviation
-                        ``temperature`` around its mean (0 = deterministic)
-================= ============================================================================
+======================= ======================================================================
+:class:`NextFrameLSTM`  stacked LSTM layers and a linear read-out (which also sees the clock)
+:class:`NextFrameMLP`   the feed-forward baseline on the flattened last ``context`` frames
+:class:`DilatedCNN`     causal 1-D convolutions with dilations 1, 2, 4, ..., bands as channels
+:class:`LSTMVAE`        per-frame encoder -> LSTM -> sampled latent -> decoder, with a KL term
+======================= ======================================================================
 
-All four
+All four follow the package's model protocol (``fit(X, Y)`` / ``predict(X)``) and train on whole
+sequences from :func:`sequence_dataset`; standardise frames inside the model (:meth:`~_NextFrameModel.adapt`);
+can read a **beat clock** (``clock_harmonics > 0``: the clock features of the frame to predict after each
+frame); and generate with :meth:`~_NextFrameModel.rollout`, one compiled TensorFlow loop with the stability
+guard (:func:`apply_guard`) and a counter-based generator inside, so the same seed gives the same frames.
 
-- follow the package's model protocol: ``fit(X, Y)`` / ``predict(X)`` with ``X [shape=(n,
-  context, n_inputs)]`` and ``Y [shape=(n, n_features)]`` (the next frame), and also train on
-  whole sequences ``Y [shape=(n, time, n_features)]`` (the frame after each step), which is what
-  :func:`sequence_dataset` feeds them;
-- take and return frames in the representation's own units: a ``keras.layers.Normalization``
-  adapted on the training frames (:meth:`~_NextFrameModel.adapt`) standardises them inside the
-  model (and its inverse maps predictions back), so the loss weighs every feature the same and the
-  statistics are saved with the model;
-- can read a **beat clock** (``clock_harmonics > 0``): each input step then carries, after its
-  frame, :func:`musiclib.framing.clock_features` of the phase of the frame to predict (its beat
-  and bar phase, from beat tracking of the training audio; :func:`sequence_dataset` adds them from
-  ``phases``). The clock is an input only. At generation time :meth:`~_NextFrameModel.rollout`
-  drives it from a steady clock at a chosen tempo (``clock=``, e.g. :func:`musiclib.beats.clock`),
-  so a model can learn where in the bar energy falls;
-- generate with :meth:`~_NextFrameModel.rollout`: the whole roll-out is one compiled TensorFlow
-  function (a ``tf.while_loop``, XLA where it works) that calls the trained layers themselves (the
-  LSTM layers' own cells, ``lstm.cell(x, states)``; the dense layers), the recurrent state or the
-  convolutions' recent inputs carried in the loop, with temperature, a stability guard evaluated
-  inside the loop (the same formula as :class:`musiclib.generate.StabilityGuard`, kept in step by a
-  parity test) and a counter-based random generator, so the same seed gives the same frames;
-- (all but the VAE) sample their randomness from the model's own measured one-step errors
-  (:meth:`~_NextFrameModel.calibrate`): whole error vectors drawn from a bank of held-out residuals,
-  not independent Gaussian noise per feature (see "Why residual vectors" below);
-- save and load in Keras' native format (``model.save("x.keras")``, :func:`load_model`), and
-  :func:`fit_with_checkpoints` trains with ``keras.callbacks.BackupAndRestore`` (an interrupted
-  run resumes at its last finished epoch) and ``keras.callbacks.ModelCheckpoint``.
+Why residual vectors: an MSE-trained model predicts the conditional mean, and fed its own output it
+falls into a fixed point, so all movement comes from the added noise. Independent Gaussian noise per
+feature averages out over the bands (a drone); the model's real errors are heavy-tailed and shared
+across bands. :meth:`~_NextFrameModel.calibrate` keeps :data:`RESIDUAL_BANK_SIZE` centred error vectors; each
+roll-out step adds ``temperature`` times one (``noise="gaussian"``: ``temperature * residual_std * N(0, 1)``).
 
-Why residual vectors
---------------------
-An MSE-trained next-frame model predicts the conditional *mean* of the next frame. Fed its own
-output, an LSTM's deterministic roll-out falls into a fixed point within a second, so all movement at
-generation time comes from the noise that is added. Independent Gaussian noise per feature averages
-out across a hundred or more bands: the frame energy barely moves, the spectral change is high but
-flat, and the card calls it a drone. The model's real errors are not like that: they are
-heavy-tailed and shared across bands (an onset is a broadband jump the model could not predict).
-:meth:`~_NextFrameModel.calibrate` keeps :data:`RESIDUAL_BANK_SIZE` of those error vectors, centred,
-and each roll-out step adds ``temperature`` times one of them, drawn by the counter-based generator --
-a residual bootstrap. At ``temperature=1`` the added noise has the model's own error distribution,
-band correlations and tails included. :func:`fit_with_checkpoints` calibrates on the validation data
-when it is given: an over-fitted model's training error understates the error it meets when it reads
-its own output. ``noise="gaussian"`` gives per-feature Gaussian noise
-(``temperature * residual_std * N(0, 1)``).
-
-Strategy, seeds and saving: as every Keras model here (:mod:`musiclib.models`).
-
-Notebook: ``notebooks/04_lstm``.
+Strategy, seeds, saving: :mod:`musiclib.models`; resuming: :func:`fit_with_checkpoints`. Notebook ``04_lstm``.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import math
 import os
+import shutil
 import time
 import zipfile
 from pathlib import Path
@@ -84,8 +39,9 @@ from pathlib import Path
 import numpy as np
 
 from musiclib.models._backend import keras, tf
-from musiclib.errors import ParameterError, check_int, check_ints, check_number
+from musiclib.errors import ParameterError, check_choice, check_fraction, check_int, check_ints, check_number
 from musiclib.framing import N_PHASE, clock_features
+from musiclib.tools import atomic_write
 
 
 __all__ = [
@@ -112,9 +68,7 @@ __all__ = [
 
 #: How many one-step error vectors :meth:`~_NextFrameModel.calibrate` keeps for the roll-out's noise.
 RESIDUAL_BANK_SIZE = 2048
-#: The roll-out noise of the LSTM, MLP and CNN: ``"residuals"`` (default) adds ``temperature`` times an
-#: error vector drawn from the calibration residuals; ``"gaussian"`` adds ``temperature *
-#: residual_std * N(0, 1)``, independently per feature.
+#: The roll-out noise of the LSTM, MLP and CNN (the module's "Why residual vectors").
 NOISE_KINDS = ("residuals", "gaussian")
 
 _PACKAGE = "musiclib"
@@ -124,16 +78,10 @@ _PACKAGE = "musiclib"
 # devices, seeds
 # ---------------------------------------------------------------------------------------------
 def strategy():
-    """The distribution strategy models are built under.
+    """The distribution strategy models are built under (the ``make_*`` builders and :func:`load_model`).
 
-    ``tf.distribute.MultiWorkerMirroredStrategy`` when ``TF_CONFIG`` names several workers (one
-    process per machine, see the README, "Outgrowing one machine"), else
-    ``tf.distribute.MirroredStrategy`` over all GPUs when there is more than one, else the default
-    strategy (one GPU when present, else the CPU). The ``make_*`` builders and
-    :func:`fit_with_checkpoints` use it, so notebook code does not change with the hardware. Made
-    once per process (TensorFlow allows one multi-worker strategy, created before other ops), so
-    importing this module makes it when ``TF_CONFIG`` is set (import it before other TensorFlow
-    work). Pair it with :func:`shard_by_worker` on the data.
+    ``MultiWorkerMirroredStrategy`` when ``TF_CONFIG`` names several workers (README, "Outgrowing one
+    machine"; with :func:`shard_by_worker`), else ``MirroredStrategy`` with several GPUs, else the default.
 
     Raises
     ------
@@ -141,27 +89,21 @@ def strategy():
         ``TF_CONFIG`` is set but is not JSON with a ``cluster`` mapping.
     """
     if _n_tf_config_workers() > 1:
-        kind = "multi_worker"
-    elif len(tf.config.list_logical_devices("GPU")) > 1:
-        kind = "mirrored"
-    else:
-        return tf.distribute.get_strategy()
-    if kind not in _STRATEGIES:
-        _STRATEGIES[kind] = _MultiWorkerMirroredStrategy() if kind == "multi_worker" else tf.distribute.MirroredStrategy()
-    return _STRATEGIES[kind]
+        return _one(_MultiWorkerMirroredStrategy)
+    if len(tf.config.list_logical_devices("GPU")) > 1:
+        return _one(tf.distribute.MirroredStrategy)
+    return tf.distribute.get_strategy()
 
 
-_STRATEGIES: dict = {}
+@functools.cache
+def _one(strategy_class):
+    """The process's one instance of ``strategy_class``."""
+    return strategy_class()
 
 
 class _MultiWorkerMirroredStrategy(tf.distribute.MultiWorkerMirroredStrategy):
-    """``MultiWorkerMirroredStrategy`` whose ``reduce`` takes what Keras 3's ``fit`` gives it.
-
-    Keras 3 (keras-team/keras#20585) reduces a whole ``(x, y)`` batch in one call before it builds
-    the model, and the per-step losses (scalars) along ``axis=0``; TensorFlow's multi-worker
-    ``reduce`` refuses both. Here each value of a nest is reduced on its own, a scalar across
-    replicas only.
-    """
+    """``MultiWorkerMirroredStrategy`` whose ``reduce`` takes the nests and scalars Keras 3's ``fit`` gives it
+    (keras-team/keras#20585): each value is reduced on its own, a scalar across replicas only."""
 
     def reduce(self, reduce_op, value, axis=None):
         def one(v):
@@ -185,32 +127,22 @@ def _n_tf_config_workers() -> int:
                              '"task": {"type": "worker", "index": 0}}') from None
 
 
-def _strategy_at_import():
-    """Make the multi-worker strategy now, when ``TF_CONFIG`` names several workers: TensorFlow needs it
-    before any other TensorFlow work (:func:`set_seed`, for one, lists the devices)."""
-    try:
-        if _n_tf_config_workers() > 1:
-            strategy()
-    except ParameterError:  # a malformed TF_CONFIG is reported by strategy() when it is called
-        pass
-
-
-_strategy_at_import()
+try:  # the multi-worker strategy must exist before any other TensorFlow work
+    if _n_tf_config_workers() > 1:
+        strategy()
+except ParameterError:  # a malformed TF_CONFIG is reported by strategy() when it is called
+    pass
 
 
 def shard_by_worker(dataset):
-    """``dataset`` set to be split by worker when a model trains under :func:`strategy`.
+    """``dataset`` set to be split by worker (tf.data's ``DATA`` auto-shard policy) under :func:`strategy`.
 
-    Every worker builds the same, identically seeded dataset of *global* batches; under a
-    multi-worker strategy each one then trains on its own part of every global batch (tf.data's
-    ``DATA`` auto-shard policy), so one step sees the same examples as a single process would.
-    Without several workers the dataset is unchanged.
+    Every worker builds the same seeded dataset of *global* batches and trains on its part of each.
 
     Parameters
     ----------
     dataset : tf.data.Dataset
-        Batches of the global batch size, e.g. from :func:`sequence_dataset` with
-        ``drop_remainder=True`` (a smaller last batch splits unevenly between workers).
+        Global batches, e.g. from :func:`sequence_dataset` with ``drop_remainder=True``.
 
     Returns
     -------
@@ -226,10 +158,8 @@ def shard_by_worker(dataset):
 def set_seed(seed: int = 0, *, deterministic: bool | None = None) -> None:
     """Seed Python, NumPy and TensorFlow (``keras.utils.set_random_seed``).
 
-    ``deterministic`` switches on TensorFlow's op determinism, so training and generation give the
-    same numbers for the same seed; default: on when there is no GPU (on a GPU it costs speed, and
-    ops without a deterministic GPU kernel would raise). The roll-outs are deterministic for a seed
-    either way (their noise is counter-based).
+    ``deterministic``: TensorFlow's op determinism (default: without a GPU, where it costs speed and some
+    ops raise). Roll-outs are deterministic for a seed either way.
     """
     keras.utils.set_random_seed(int(seed))
     if deterministic is None:
@@ -249,11 +179,9 @@ def update_metrics(metrics, losses: dict) -> dict:
 
 
 def gradient_step(model, compute):
-    """One optimiser step of ``model`` on the ``"loss"`` that ``compute()`` returns; returns what it returned.
+    """One optimiser step on the ``"loss"`` of ``compute()`` (a dict or a tuple ending in one); returns it.
 
-    ``compute()`` gives a dict of losses, or a tuple ending in one. Under ``MirroredStrategy`` the
-    replicas' gradients are summed, so the loss is divided by their number (keras-io's custom
-    ``train_step``).
+    The loss is divided by the replicas, whose gradients are summed.
     """
     with tf.GradientTape() as tape:
         out = compute()
@@ -270,11 +198,8 @@ def _bucket(n: int, *, minimum: int = 16) -> int:
 
 
 def _conv_taps(buf, conv, dilation: int):
-    """A causal ``Conv1D``'s output for the newest step of ``buf [shape=(batch, (k-1) d + 1, channels)]``.
-
-    The convolution at the last step is one matrix product of its ``k`` taps side by side, so the
-    compiled loop computes one output, not the whole buffer's.
-    """
+    """A causal ``Conv1D``'s output for the newest step of ``buf [shape=(batch, (k-1) d + 1, channels)]``
+    only: one matrix product of its ``k`` taps side by side."""
     k = conv.kernel_size[0]
     taps = tf.reshape(buf[:, ::dilation], (-1, k * buf.shape[-1]))  # inputs at t - (k-1-i) d
     z = tf.matmul(taps, tf.reshape(conv.kernel, (k * buf.shape[-1], conv.filters)))
@@ -293,9 +218,8 @@ _GUARD_DOMAINS = ("db", "log1p", "magnitude", "signed")
 def guard_parameters(guard, n_features: int) -> tuple[tuple, dict]:
     """Split a :class:`musiclib.generate.StabilityGuard` into what shapes the compiled loop and its numbers.
 
-    Returns ``(spec, values)``: ``spec`` is hashable and static (``domain``, which per-feature bounds
-    exist; ``()`` for no guard or a disabled one), ``values`` a dict of float32 arrays (``low``,
-    ``high``, ``knee``, ``feature_low``, ``feature_high``, ``feature_knee``, ``log1p_gain``).
+    Returns ``(spec, values)``: ``spec`` hashable (``domain`` and which per-feature bounds exist; ``()``:
+    no guard or a disabled one), ``values`` a dict of float32 arrays (the guard's attributes).
     """
     if guard is None or not getattr(guard, "enabled", True):
         return (), {}
@@ -305,8 +229,7 @@ def guard_parameters(guard, n_features: int) -> tuple[tuple, dict]:
         bounds = {k: getattr(guard, k) for k in ("feature_low", "feature_high")}
     except AttributeError:
         raise ParameterError(f"guard={guard!r} is not a musiclib.generate.StabilityGuard") from None
-    if domain not in _GUARD_DOMAINS:
-        raise ParameterError(f"guard.domain={domain!r} must be one of {_GUARD_DOMAINS}")
+    check_choice("guard.domain", domain, _GUARD_DOMAINS)
     for k, v in bounds.items():
         if v is not None:
             v = np.asarray(v, dtype=np.float32)
@@ -329,10 +252,7 @@ def _log10(x):
 
 
 def apply_guard(frame, spec: tuple, values: dict):
-    """TensorFlow version of :class:`musiclib.generate.StabilityGuard`, for compiled roll-outs.
-
-    The same formula, term for term (see that class): a smooth frame gain from a soft limit on the
-    frame's energy in dB, then soft per-feature bounds.
+    """:class:`musiclib.generate.StabilityGuard`'s formula, term for term, in TensorFlow (for roll-outs).
 
     Parameters
     ----------
@@ -352,18 +272,17 @@ def apply_guard(frame, spec: tuple, values: dict):
         z = x * _LN10_10
         m = tf.reduce_max(z, axis=1, keepdims=True)
         e = (m[:, 0] + tf.math.log(tf.reduce_mean(tf.exp(z - m), axis=1))) / _LN10_10
-        g = _soft_limit(e, low=v["low"], high=v["high"], knee=v["knee"]) - e
-        x = x + g[:, None]
-        return _soft_limit(x, low=flo, high=fhi, knee=v["feature_knee"])
-    if domain == "log1p":
+    elif domain == "log1p":
         mag = tf.math.expm1(tf.maximum(x, 0.0))
         e = 10.0 * _log10(tf.reduce_mean(tf.square(mag / v["log1p_gain"]), axis=1) + 1e-20)
-        g = _soft_limit(e, low=v["low"], high=v["high"], knee=v["knee"]) - e
+    else:  # magnitude, signed
+        e = 10.0 * _log10(tf.reduce_mean(tf.square(x), axis=1) + 1e-20)
+    g = _soft_limit(e, low=v["low"], high=v["high"], knee=v["knee"]) - e  # the frame's gain, dB
+    if domain == "db":
+        return _soft_limit(x + g[:, None], low=flo, high=fhi, knee=v["feature_knee"])
+    if domain == "log1p":
         x = tf.math.log1p(mag * tf.pow(10.0, g / 20.0)[:, None])
         return _soft_limit(x, low=flo, high=fhi, knee=v["feature_knee"])
-    # magnitude, signed
-    e = 10.0 * _log10(tf.reduce_mean(tf.square(x), axis=1) + 1e-20)
-    g = _soft_limit(e, low=v["low"], high=v["high"], knee=v["knee"]) - e
     x = x * tf.pow(10.0, g / 20.0)[:, None]
     if fhi is not None:
         lv = 20.0 * _log10(tf.abs(x) + 1e-20)
@@ -377,26 +296,27 @@ def apply_guard(frame, spec: tuple, values: dict):
 class _NextFrameModel(keras.Model):
     """What the models share: standardisation, the clock inputs, losses, protocol, compiled roll-out.
 
-    Subclasses implement ``_forward(xin, training) -> (pred_n, extras)`` on model inputs
-    ``[shape=(batch, time, n_inputs)]`` (standardised frames, then the clock features) and the
-    roll-out pieces ``_initial_state(batch)`` and ``_step(xin, state, temperature, noise_seed) ->
-    (pred_n, state)`` for one step ``xin [shape=(batch, n_inputs)]``.
+    Subclasses implement ``_forward(xin, training) -> (pred_n, extras)`` on inputs ``[shape=(batch, time,
+    n_inputs)]`` (standardised frames, then the clock) and, for the roll-out, ``_initial_state(batch)`` and
+    ``_step(xin, state, temperature, noise_seed) -> (pred_n, state)`` on ``xin [shape=(batch, n_inputs)]``.
     """
 
     def __init__(self, n_features, *, clock_harmonics=0, noise="residuals", name=None, **kwargs):
         super().__init__(name=name, **kwargs)
         self.n_features = check_int("n_features", n_features)
         self.clock_harmonics = check_int("clock_harmonics", clock_harmonics, low=0, note="0: no clock")
-        if noise not in NOISE_KINDS:
-            raise ParameterError(f"noise={noise!r} must be one of {NOISE_KINDS}")
-        self.noise = noise
+        self.noise = check_choice("noise", noise, NOISE_KINDS)
         self.normalizer = keras.layers.Normalization(axis=-1, name="normalize")
         self.denormalizer = keras.layers.Normalization(axis=-1, invert=True, name="denormalize")
         self.loss_tracker = keras.metrics.Mean(name="loss")
-        self._rollout_fns = None
+        object.__setattr__(self, "_rollout_fns", {})  # compiled roll-outs, not saved (nor tracked by Keras)
 
-    def _base_config(self) -> dict:
-        return {"n_features": self.n_features, "clock_harmonics": self.clock_harmonics, "name": self.name}
+    #: the constructor arguments :meth:`get_config` saves (each subclass adds its own)
+    _config = ("n_features", "clock_harmonics", "name")
+
+    def get_config(self):
+        config = {k: getattr(self, k) for k in self._config}
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in config.items()}
 
     @property
     def n_clock(self) -> int:
@@ -415,11 +335,8 @@ class _NextFrameModel(keras.Model):
         F = self.n_features
         self.normalizer.build((None, F))
         self.denormalizer.build((None, F))
-        # standard deviation of the one-step prediction error (standardised units), for temperature
         self.residual_std = self.add_weight(shape=(F,), initializer="ones", trainable=False, name="residual_std")
-        if self._uses_bank:
-            # centred one-step error vectors (standardised units) that the roll-out draws from; until
-            # calibrate() fills it, seeded N(0, 1) draws (the same noise as an uncalibrated Gaussian)
+        if self._uses_bank:  # N(0, 1) draws until calibrate() fills it
             self.residual_bank = self.add_weight(
                 shape=(RESIDUAL_BANK_SIZE, F), initializer=keras.initializers.RandomNormal(seed=0), trainable=False,
                 name="residual_bank")
@@ -427,10 +344,7 @@ class _NextFrameModel(keras.Model):
         self.built = True
 
     def adapt(self, frames) -> "_NextFrameModel":
-        """Adapt the standardisation (``keras.layers.Normalization``) to training frames.
-
-        Features that never move in training (a band always at the floor) would be divided by zero;
-        their standard deviation is raised to 1 % of the median feature's.
+        """Adapt the standardisation to training frames (a constant feature's std rises to 1 % of the median).
 
         Parameters
         ----------
@@ -453,7 +367,7 @@ class _NextFrameModel(keras.Model):
         self.denormalizer.adapt_mean.assign(self.normalizer.adapt_mean)
         self.denormalizer.adapt_variance.assign(self.normalizer.adapt_variance)
         self.denormalizer.finalize_state()
-        object.__setattr__(self, "_rollout_fns", None)  # compiled roll-outs captured the old statistics
+        self._rollout_fns.clear()  # compiled roll-outs captured the old statistics
         return self
 
     def _inputs(self, x):
@@ -480,12 +394,15 @@ class _NextFrameModel(keras.Model):
         pred_n, _ = self._forward(self._inputs(x), training=training)
         return self.denormalizer(pred_n)
 
-    def _step_losses(self, x, y, training):
+    def _errors(self, x, y, training):
+        """Standardised errors ``y - prediction`` (the last step's only when ``y`` is one frame), extras."""
         pred_n, extras = self._forward(self._inputs(x), training=training)
-        yn = self.normalizer(y)
-        if y.shape.rank == 2:  # (batch, n_features): the frame after the last step only
-            pred_n = pred_n[:, -1]
-        reconstruction = tf.reduce_mean(tf.square(yn - pred_n))
+        if len(y.shape) == 2:  # (batch, n_features): the frame after the last step only
+            pred_n, extras = pred_n[:, -1], {k: v[:, -1] for k, v in extras.items()}
+        return self.normalizer(y) - pred_n, extras
+
+    def _step_losses(self, x, y, training):
+        reconstruction = tf.reduce_mean(tf.square(self._errors(x, y, training)[0]))
         return {"loss": reconstruction, "reconstruction_loss": reconstruction}
 
     @property
@@ -514,31 +431,18 @@ class _NextFrameModel(keras.Model):
         return np.asarray(super().predict(x, batch_size=batch_size, verbose=verbose, **kwargs))
 
     def calibrate(self, dataset, *, max_batches: int = 50, seed: int = 0) -> np.ndarray:
-        """Measure the model's one-step errors (standardised units), which the roll-out's noise copies.
+        """Measure the one-step errors (standardised units) on ``dataset``, which the roll-out's noise copies.
 
-        Sets ``residual_std``, the per-feature standard deviation of the error, and (all but the VAE)
-        fills ``residual_bank`` with :data:`RESIDUAL_BANK_SIZE` centred error vectors drawn, with a
-        seeded generator, from all steps of the first ``max_batches`` batches. :meth:`rollout` adds
-        ``temperature`` times one of them to each frame (``noise="residuals"``) or ``temperature *
-        residual_std * N(0, 1)`` (``noise="gaussian"``), so ``temperature=1`` adds errors as large as
-        the model's own on ``dataset``. Calibrate on held-out data where there is any: a model's
-        error on its training data understates the error it makes on its own output. Returns
-        ``residual_std``.
+        Sets and returns ``residual_std`` (per feature) and (all but the VAE) fills ``residual_bank``
+        with :data:`RESIDUAL_BANK_SIZE` centred error vectors drawn (seeded) from the first
+        ``max_batches`` batches. Held-out data is best: training error understates a roll-out's.
         """
         self.build()
-        total = np.zeros(self.n_features)
-        total_sq = np.zeros(self.n_features)
-        count = 0
+        total, total_sq, count = np.zeros(self.n_features), np.zeros(self.n_features), 0
         rng = np.random.default_rng(seed)
         kept = []  # a random subset of each batch's error vectors, at most a bank's worth
-        for i, (x, y) in enumerate(dataset):
-            if i >= max_batches:
-                break
-            pred_n, _ = self._forward(self._inputs(x), training=False)
-            yn = self.normalizer(y)
-            if len(y.shape) == 2:
-                pred_n = pred_n[:, -1]
-            r = tf.reshape(yn - pred_n, (-1, self.n_features)).numpy().astype(np.float64)
+        for x, y in itertools.islice(dataset, max_batches):
+            r = tf.reshape(self._errors(x, y, False)[0], (-1, self.n_features)).numpy().astype(np.float64)
             total += r.sum(axis=0)
             total_sq += (r * r).sum(axis=0)
             count += len(r)
@@ -557,15 +461,10 @@ class _NextFrameModel(keras.Model):
         return std
 
     # -- generation -----------------------------------------------------------------------------
-    @property
-    def n_context_(self) -> int:
-        """The fewest prime frames a roll-out needs (1: the models take any context length)."""
-        return 1
-
-    @property
-    def receptive_field(self) -> int | None:
-        """How many past frames a prediction can depend on (``None``: unbounded, recurrent)."""
-        return None
+    #: The fewest prime frames a roll-out needs (1: the models take any context length).
+    n_context_ = 1
+    #: How many past frames a prediction can depend on (``None``: unbounded, recurrent).
+    receptive_field = None
 
     def _clock_inputs(self, clock, *, n_clips: int, n_total: int) -> np.ndarray:
         """The clock features of every frame ``[shape=(n_clips, n_total, n_clock)]`` (zero columns without a clock)."""
@@ -589,44 +488,29 @@ class _NextFrameModel(keras.Model):
 
     def rollout(self, prime, *, n_frames: int, temperature: float = 1.0, guard=None, seed: int = 0,
                 jit_compile: bool | None = None, scaler=None, clock=None, **_ignored) -> np.ndarray:
-        """Generate ``n_frames`` frames after ``prime`` with one compiled TensorFlow loop.
-
-        The loop first runs through the prime (building the recurrent state, or the convolution's
-        recent inputs), then feeds each generated frame back in. Each step's noise comes from a
-        counter-based generator keyed by ``(seed, step)``, so a seed always gives the same frames.
+        """Generate ``n_frames`` frames after ``prime`` with one compiled TensorFlow loop (seeded per step).
 
         Parameters
         ----------
         prime : np.ndarray [shape=(n_prime, n_features)] or [shape=(n_clips, n_prime, n_features)]
             Frames to continue, in the representation's units (a batch makes several clips at once).
-        n_frames : int
-            How many frames to generate after the prime.
+        n_frames, seed : int
         temperature : float
-            LSTM, MLP and CNN: ``temperature`` times one of the model's own one-step error vectors
-            (drawn from the bank :meth:`calibrate` fills; ``noise="gaussian"``: Gaussian noise of
-            ``temperature`` times the error's per-feature standard deviation) is added to each
-            predicted frame. LSTM+VAE: the latent is sampled with standard deviation
-            ``temperature`` around its mean. ``0`` is deterministic.
+            Scale of the noise added to each predicted frame (the bank of :meth:`calibrate`'s error
+            vectors, or Gaussian); LSTM+VAE: the latent's standard deviation. ``0`` is deterministic.
         guard : musiclib.generate.StabilityGuard, optional
-            Keeps the roll-out within the training data's energy range: the same formula, applied
-            to every generated frame inside the compiled loop (:func:`apply_guard`).
-        seed : int
-            Seed of the noise.
+            Applied to every generated frame inside the loop (:func:`apply_guard`).
         jit_compile : bool, optional
-            Compile with XLA (default: on the CPU and GPU alike; ``False`` for plain graph mode,
-            which is slower and draws a different, equally deterministic, random stream).
+            Compile with XLA (default); ``False``: plain graph mode (slower, another random stream).
         scaler : optional
-            What :func:`musiclib.generate.rollout` passes on; these models standardise frames
-            themselves, so it must be ``None`` when a guard is used.
+            Must be ``None`` with a guard (the models standardise frames themselves).
         clock : np.ndarray [shape=(n_prime + n_frames, 4)] or [shape=(n_clips, n_prime + n_frames, 4)]
-            For a model with a clock (``clock_harmonics > 0``): the beat and bar phase
-            (:data:`musiclib.beats.PHASE_FEATURES`) of every frame, the prime's and the generated
-            ones (e.g. :func:`musiclib.generate.continue_clock`). Refused by a model without one.
+            A model with a clock only: the beat and bar phase of every frame, prime and generated
+            (e.g. :func:`musiclib.generate.continue_clock`).
 
         Returns
         -------
-        frames : np.ndarray [shape=(n_frames, n_features)] or [shape=(n_clips, n_frames, n_features)]
-            The generated frames only (not the prime), float32.
+        frames : np.ndarray [shape=(n_frames, n_features)] or [shape=(n_clips, n_frames, n_features)], float32
         """
         prime = np.asarray(prime, dtype=np.float32)
         single = prime.ndim == 2
@@ -650,14 +534,11 @@ class _NextFrameModel(keras.Model):
         n_clips, n_prime = prime.shape[0], prime.shape[1]
         clock_in = self._clock_inputs(clock, n_clips=n_clips, n_total=n_prime + n_frames)
         jit = True if jit_compile is None else bool(jit_compile)
-        # the receptive field of a convolution bounds how much of a long prime matters
         rf = self.receptive_field
         if rf is not None and n_prime > rf:
             prime, clock_in = prime[:, -rf:], clock_in[:, n_prime - rf:]
             n_prime = rf
-        # shapes are rounded up to powers of two so that a notebook's many lengths share a few
-        # compilations: the prime (and its clock) is padded in front (the loop starts at the first
-        # real frame) and the output buffer is cut to n_frames
+        # power-of-two shapes share compilations: the prime is padded in front, the output cut to n_frames
         prime_size, out_size = _bucket(n_prime), _bucket(n_frames)
         padded = np.zeros((n_clips, prime_size, self.n_features), dtype=np.float32)
         padded[:, prime_size - n_prime:] = prime
@@ -676,8 +557,6 @@ class _NextFrameModel(keras.Model):
         return out[0] if single else out
 
     def _rollout_function(self, jit, guard_spec, out_size):
-        if self._rollout_fns is None:
-            object.__setattr__(self, "_rollout_fns", {})
         key = (jit, guard_spec, out_size)
         if key not in self._rollout_fns:
             self._rollout_fns[key] = tf.function(
@@ -688,7 +567,7 @@ class _NextFrameModel(keras.Model):
 
     def _add_noise(self, pred_n, temperature, step_seed):
         """The roll-out's noise: one whole residual vector per clip and step, or Gaussian per feature."""
-        if self._uses_bank:  # residual bootstrap
+        if self._uses_bank:
             pick = tf.random.stateless_uniform(tf.shape(pred_n)[:1], seed=step_seed, minval=0,
                                                maxval=RESIDUAL_BANK_SIZE, dtype=tf.int32, alg="philox")
             return pred_n + temperature * tf.gather(self.residual_bank, pick)
@@ -698,16 +577,13 @@ class _NextFrameModel(keras.Model):
         return pred_n
 
     def _rollout_graph(self, prime, clock, start, n_frames, temperature, seed, guard, *, guard_spec, out_size, jit):
-        batch = tf.shape(prime)[0]
-        n_prime = tf.shape(prime)[1]
-        F = self.n_features
+        batch, n_prime = tf.shape(prime)[0], tf.shape(prime)[1]
         prime_n = self.normalizer(prime)
 
         # the input at step t: frame t, standardised, with the clock of frame t + 1 (the one predicted)
         def step_input(frame_n, t):
             return tf.concat([frame_n, clock[:, t + 1]], axis=-1)
 
-        # 1. run through the prime: only the state matters
         def prime_body(t, state):
             _, state = self._step(step_input(prime_n[:, t], t), state, 0.0, tf.stack([seed, -1]))
             return t + 1, state
@@ -715,8 +591,7 @@ class _NextFrameModel(keras.Model):
         _, state = tf.while_loop(lambda t, _: t < n_prime - 1, prime_body,
                                  (start, self._initial_state(batch)))
 
-        # 2. generate, feeding each (noisy, guarded) frame back in
-        out = tf.TensorArray(tf.float32, size=out_size, element_shape=tf.TensorShape([None, F]))
+        out = tf.TensorArray(tf.float32, size=out_size, element_shape=tf.TensorShape([None, self.n_features]))
 
         def body(i, x, state, out):
             step_seed = tf.stack([seed, i])
@@ -728,8 +603,7 @@ class _NextFrameModel(keras.Model):
         _, _, _, out = tf.while_loop(
             lambda i, *_: i < n_frames, body, (tf.constant(0), prime_n[:, -1], state, out),
         )
-        # XLA needs static shapes: stack the whole buffer (the slots after n_frames were never
-        # written and hold zeros; rollout() cuts them); plain graph mode reads the written ones
+        # XLA needs static shapes: the whole buffer (rollout() cuts the unwritten slots)
         stacked = out.stack() if jit else out.gather(tf.range(n_frames))
         return tf.transpose(stacked, (1, 0, 2))
 
@@ -739,6 +613,11 @@ class _NextFrameModel(keras.Model):
     @property
     def _uses_bank(self) -> bool:
         return self._noise_in_frames and self.noise == "residuals"
+
+
+def _chain(layers, x):
+    """``x`` through ``layers`` in order."""
+    return functools.reduce(lambda h, layer: layer(h), layers, x)
 
 
 def _lstm_layers(units):
@@ -756,27 +635,24 @@ def _lstm_steps(lstms, x, state):
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
 class NextFrameLSTM(_NextFrameModel):
-    """Stacked LSTM layers and a linear read-out that predict the next frame.
+    """Stacked LSTM layers and a linear read-out (of the top layer and the clock) that predict the next frame.
 
     Parameters
     ----------
     n_features : int
         Features per frame (``rep.n_features``).
     units : int or sequence of int
-        Units of each LSTM layer, bottom first (``(128, 128)`` = two layers of 128).
+        Units of each LSTM layer, bottom first.
     dropout : float
         Dropout on each LSTM layer's output during training.
     clock_harmonics : int
-        0: no clock; else the model reads :func:`musiclib.framing.clock_features` of this many
-        harmonics of the beat and bar phase after each frame.
+        Harmonics of the clock features after each frame (0: no clock).
     noise : {"residuals", "gaussian"}
-        The roll-out's noise: the model's own one-step error vectors (default) or independent
-        Gaussian noise per feature (see the module's "Why residual vectors").
+        The roll-out's noise (:data:`NOISE_KINDS`; the module's "Why residual vectors").
 
     Examples
     --------
-    >>> model = make_lstm(209, units=(128, 128))             # doctest: +SKIP
-    >>> model.adapt(train_frames)                            # doctest: +SKIP
+    >>> model = make_lstm(209).adapt(train_frames)  # doctest: +SKIP
     >>> model.fit(sequence_dataset(tracks, window=192), epochs=5)  # doctest: +SKIP
     >>> frames = model.rollout(prime, n_frames=860, temperature=0.5, seed=0)  # doctest: +SKIP
     """
@@ -785,19 +661,15 @@ class NextFrameLSTM(_NextFrameModel):
                  **kwargs):
         super().__init__(n_features, clock_harmonics=clock_harmonics, noise=noise, name=name, **kwargs)
         self.units = check_ints("units", units)
-        if not 0 <= dropout < 1:
-            raise ParameterError(f"dropout={dropout!r} must lie in [0, 1)")
-        self.dropout = float(dropout)
+        self.dropout = check_fraction("dropout", dropout, high_open=True)
         self.lstms = _lstm_layers(self.units)
         self.drops = [keras.layers.Dropout(self.dropout) for _ in self.units]
         self.readout = keras.layers.Dense(self.n_features, name="readout")
 
-    def get_config(self):
-        return {**self._base_config(), "units": list(self.units), "dropout": self.dropout, "noise": self.noise}
+    _config = _NextFrameModel._config + ("units", "dropout", "noise")
 
     def _readout(self, h, xin):
-        """The read-out of the top layer's output, and of the clock features straight from the input
-        (so where in the bar a frame falls can shift its prediction directly, as it does a ridge model's)."""
+        """The read-out of the top layer's output and of the clock features (bar position acts directly)."""
         if self.n_clock:
             h = tf.concat([h, xin[..., self.n_features:]], axis=-1)
         return self.readout(h)
@@ -830,15 +702,12 @@ def _push(buf, x):
 class NextFrameMLP(_NextFrameModel):
     """The plain feed-forward network: the last ``context`` frames, flattened, through dense layers.
 
-    The first layer is ``Conv1D(units[0], kernel_size=context, padding="causal")``: at every step,
-    exactly a dense layer on the flattened last ``context`` inputs (zeros before the first frame),
-    so one sequence trains every step at once. Then ``Dense`` layers with ReLU, and a linear read-out.
+    The first layer, a causal ``Conv1D`` as wide as the context, is that dense layer at every step at once.
 
     Parameters
     ----------
-    n_features : int
-    context : int
-        Frames the network sees (its receptive field).
+    n_features, context : int
+        ``context``: frames the network sees (its receptive field).
     units : int or sequence of int
         Width of each hidden layer.
     clock_harmonics, noise :
@@ -855,19 +724,12 @@ class NextFrameMLP(_NextFrameModel):
         self.hidden = [keras.layers.Dense(u, activation="relu", name=f"dense_{i + 1}")
                        for i, u in enumerate(self.units[1:])]
         self.readout = keras.layers.Dense(self.n_features, name="readout")
+        self.receptive_field = self.context
 
-    def get_config(self):
-        return {**self._base_config(), "context": self.context, "units": list(self.units), "noise": self.noise}
-
-    @property
-    def receptive_field(self) -> int:
-        return self.context
+    _config = _NextFrameModel._config + ("context", "units", "noise")
 
     def _forward(self, xin, training=False):
-        h = self.flat(xin)
-        for layer in self.hidden:
-            h = layer(h)
-        return self.readout(h), {}
+        return self.readout(_chain(self.hidden, self.flat(xin))), {}
 
     def _initial_state(self, batch):
         return _causal_buffers(batch, [self.flat], [1], [self.n_inputs])
@@ -875,27 +737,20 @@ class NextFrameMLP(_NextFrameModel):
     def _step(self, xin, state, temperature, noise_seed):
         (buf,) = state
         buf = _push(buf, xin)
-        h = _conv_taps(buf, self.flat, 1)
-        for layer in self.hidden:
-            h = layer(h)
-        return self.readout(h), [buf]
+        return self.readout(_chain(self.hidden, _conv_taps(buf, self.flat, 1))), [buf]
 
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
 class DilatedCNN(_NextFrameModel):
     """Dilated causal 1-D convolutions over time with frequency bins as channels.
 
-    A dense layer maps each input step (frame and clock) to ``filters`` channels; each residual
-    block adds ``Dense(Conv1D(filters, kernel_size, dilation, causal, relu))`` to its input; a
-    dense read-out gives the next frame. With dilations ``1, 2, 4, ...`` the receptive field grows
-    exponentially with depth: ``1 + (kernel_size - 1) * sum(dilations)`` frames.
+    Input projection to ``filters`` channels, residual blocks ``h + Dense(Conv1D(h, dilation, causal,
+    relu))``, a dense read-out; receptive field ``1 + (kernel_size - 1) * sum(dilations)`` frames.
 
     Parameters
     ----------
-    n_features : int
-    filters : int
-        Channels inside the network.
-    kernel_size : int
+    n_features, filters, kernel_size : int
+        ``filters``: channels inside the network.
     dilations : sequence of int
         One residual block per dilation.
     clock_harmonics, noise :
@@ -916,14 +771,9 @@ class DilatedCNN(_NextFrameModel):
         ]
         self.projs = [keras.layers.Dense(self.filters, name=f"residual_{i}") for i in range(len(self.dilations))]
         self.readout = keras.layers.Dense(self.n_features, name="readout")
+        self.receptive_field = 1 + (self.kernel_size - 1) * sum(self.dilations)
 
-    def get_config(self):
-        return {**self._base_config(), "filters": self.filters, "kernel_size": self.kernel_size,
-                "dilations": list(self.dilations), "noise": self.noise}
-
-    @property
-    def receptive_field(self) -> int:
-        return 1 + (self.kernel_size - 1) * sum(self.dilations)
+    _config = _NextFrameModel._config + ("filters", "kernel_size", "dilations", "noise")
 
     def _forward(self, xin, training=False):
         h = self.inp(xin)
@@ -946,21 +796,16 @@ class DilatedCNN(_NextFrameModel):
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
 class LSTMVAE(_NextFrameModel):
-    """LSTM with a variational latent: per-frame encoder -> LSTM -> latent -> decoder -> next frame.
+    """LSTM with a variational latent: per-frame dense encoder -> LSTM -> latent ``z`` -> decoder.
 
-    Each frame is encoded by dense layers, an LSTM runs over the encodings, and its output gives
-    the mean and log-variance of a latent ``z``; a sample of ``z`` is decoded into the next frame.
-    Training minimises ``MSE + beta * KL / n_features`` (standardised frames; KL of the latent to
-    N(0, 1), summed over latent dimensions and averaged over steps), with both parts tracked as
-    metrics. At generation time ``z = mean + temperature * N(0, 1)``: the temperature is the
-    latent's standard deviation.
+    Loss ``MSE + beta * KL / n_features`` (standardised frames; KL to N(0, 1) summed over latent units,
+    averaged over steps). Generation samples ``z = mean + temperature * N(0, 1)``.
 
     Parameters
     ----------
-    n_features : int
+    n_features, latent_dim : int
     encoder_units, units, decoder_units : int or sequence of int
         Dense encoder layers, LSTM layers, dense decoder layers.
-    latent_dim : int
     beta : float
         Weight of the KL term.
     clock_harmonics :
@@ -977,9 +822,7 @@ class LSTMVAE(_NextFrameModel):
         self.units = check_ints("units", units)
         self.decoder_units = check_ints("decoder_units", decoder_units)
         self.latent_dim = check_int("latent_dim", latent_dim)
-        if not np.isfinite(beta) or beta < 0:
-            raise ParameterError(f"beta={beta!r} must be a finite number >= 0")
-        self.beta = float(beta)
+        self.beta = check_number("beta", beta, low=0)
         self.encoder = [keras.layers.Dense(u, activation="relu", name=f"encoder_{i}")
                         for i, u in enumerate(self.encoder_units)]
         self.lstms = _lstm_layers(self.units)
@@ -992,30 +835,13 @@ class LSTMVAE(_NextFrameModel):
         self.kl_tracker = keras.metrics.Mean(name="kl_loss")
         self._sample_seed = keras.random.SeedGenerator(0)
 
-    def get_config(self):
-        return {
-            **self._base_config(), "encoder_units": list(self.encoder_units), "units": list(self.units),
-            "latent_dim": self.latent_dim, "decoder_units": list(self.decoder_units), "beta": self.beta,
-        }
-
+    _config = _NextFrameModel._config + ("encoder_units", "units", "latent_dim", "decoder_units", "beta")
     @property
     def metrics(self):
         return [self.loss_tracker, self.reconstruction_tracker, self.kl_tracker]
 
-    def _decode(self, z):
-        h = z
-        for layer in self.decoder:
-            h = layer(h)
-        return self.readout(h)
-
-    def _encode(self, xin):
-        h = xin
-        for layer in self.encoder:
-            h = layer(h)
-        return h
-
     def _forward(self, xin, training=False):
-        h = self._encode(xin)
+        h = _chain(self.encoder, xin)
         for lstm in self.lstms:
             h = lstm(h, training=training)
         mean = self.z_mean(h)
@@ -1024,37 +850,37 @@ class LSTMVAE(_NextFrameModel):
             z = mean + tf.exp(0.5 * log_var) * keras.random.normal(tf.shape(mean), seed=self._sample_seed)
         else:
             z = mean
-        return self._decode(z), {"mean": mean, "log_var": log_var}
+        return self.readout(_chain(self.decoder, z)), {"mean": mean, "log_var": log_var}
 
     def _step_losses(self, x, y, training):
-        pred_n, extras = self._forward(self._inputs(x), training=training)
-        yn = self.normalizer(y)
+        err, extras = self._errors(x, y, training)
         mean, log_var = extras["mean"], extras["log_var"]
-        if y.shape.rank == 2:
-            pred_n, mean, log_var = pred_n[:, -1], mean[:, -1], log_var[:, -1]
-        reconstruction = tf.reduce_mean(tf.square(yn - pred_n))
+        reconstruction = tf.reduce_mean(tf.square(err))
         kl = tf.reduce_mean(tf.reduce_sum(-0.5 * (1 + log_var - tf.square(mean) - tf.exp(log_var)), axis=-1))
         loss = reconstruction + self.beta * kl / self.n_features
         return {"loss": loss, "reconstruction_loss": reconstruction, "kl_loss": kl}
 
-    def _initial_state(self, batch):
-        return [(tf.zeros((batch, u)), tf.zeros((batch, u))) for u in self.units]
+    _initial_state = NextFrameLSTM._initial_state
 
     def _step(self, xin, state, temperature, noise_seed):
-        h, state = _lstm_steps(self.lstms, self._encode(xin), state)
+        h, state = _lstm_steps(self.lstms, _chain(self.encoder, xin), state)
         mean = self.z_mean(h)
         z = mean + temperature * tf.random.stateless_normal(tf.shape(mean), seed=noise_seed, alg="philox")
-        return self._decode(z), state
+        return self.readout(_chain(self.decoder, z)), state
 
 
 # ---------------------------------------------------------------------------------------------
 # builders (inside the distribution strategy)
 # ---------------------------------------------------------------------------------------------
-def _make(cls, n_features, *, learning_rate, clipnorm, **params):
+def _make(cls, *args, learning_rate, clipnorm, run_eagerly=False, loss=None, **params):
+    """``cls(*args, **params)``, built and compiled (Adam) under :func:`strategy` (:mod:`.vae`'s too)."""
+    if not isinstance(run_eagerly, (bool, np.bool_)):
+        raise ParameterError(f"run_eagerly={run_eagerly!r} must be True or False")
     with strategy().scope():
-        model = cls(n_features, **params)
+        model = cls(*args, **params)
         model.build()
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=clipnorm))
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=clipnorm),
+                      loss=loss, run_eagerly=bool(run_eagerly))
     return model
 
 
@@ -1128,36 +954,26 @@ def _with_clock(tracks, phases, harmonics):
 def sequence_dataset(tracks, *, window: int = 64, batch_size: int = 32, hop: int | None = None,
                      shuffle: bool = True, seed: int = 0, drop_remainder: bool = False, phases=None,
                      harmonics: int = 4):
-    """A ``tf.data.Dataset`` of ``(x, y)`` sequence pairs cut from tracks of frames.
+    """A ``tf.data.Dataset`` of ``(x, y)``: ``window`` frames of a track and the same frames one step later.
 
-    ``x`` is ``window`` consecutive frames and ``y`` the same frames one step later, so a model
-    learns the next frame at every step. With ``phases``, each step of ``x`` also carries
-    :func:`musiclib.framing.clock_features` of the phase of the frame it predicts (the model needs
-    ``clock_harmonics=harmonics``). Windows never cross from one track into the next.
+    With ``phases``, each step of ``x`` also carries the clock features of the frame it predicts.
 
     Parameters
     ----------
     tracks : list of np.ndarray [shape=(n_frames_i, n_features)]
-        E.g. from :func:`musiclib.framing.load_frames`. Tracks shorter than ``window + 1`` frames are skipped.
-    window : int
-        Frames per training sequence.
-    batch_size : int
-    hop : int, optional
-        Frames between window starts (default ``window // 2``).
-    shuffle : bool
-        Shuffle the windows every epoch (seeded).
-    seed : int
-    drop_remainder : bool
-        Drop the last, smaller batch.
+        E.g. from :func:`musiclib.framing.load_frames`; tracks under ``window + 1`` frames are skipped.
+    window, batch_size, hop : int
+        ``hop``: frames between window starts (default ``window // 2``).
+    shuffle, seed, drop_remainder :
+        Shuffle the windows every epoch, seeded; drop the last, smaller batch.
     phases : list of np.ndarray [shape=(n_frames_i, 4)], optional
         Every frame's beat and bar phase (:func:`musiclib.framing.track_phases`).
     harmonics : int
-        Harmonics of the clock features (with ``phases``).
 
     Returns
     -------
     tf.data.Dataset
-        ``x [shape=(batch, window, n_features (+ 4 * harmonics))]``, ``y [shape=(batch, window, n_features)]``.
+        ``x [shape=(batch, window, n_features + 4 * harmonics)]``, ``y [shape=(batch, window, n_features)]``.
     """
     window = check_int("window", window)
     batch_size = check_int("batch_size", batch_size)
@@ -1172,11 +988,8 @@ def sequence_dataset(tracks, *, window: int = 64, batch_size: int = 32, hop: int
         )
     n_features = tracks[0].shape[1]
     rows = _with_clock(tracks, phases, harmonics)
-    starts, offset = [], 0
-    for t in tracks:
-        if len(t) >= window + 1:
-            starts.append(offset + np.arange(0, len(t) - window, hop))
-        offset += len(t)
+    offsets = np.cumsum([0] + [len(t) for t in tracks])
+    starts = [o + np.arange(0, len(t) - window, hop) for o, t in zip(offsets, tracks) if len(t) > window]
     if not starts:
         raise ParameterError(
             f"sequence_dataset(): no track has window + 1 = {window + 1} frames "
@@ -1199,21 +1012,31 @@ def sequence_dataset(tracks, *, window: int = 64, batch_size: int = 32, hop: int
 # ---------------------------------------------------------------------------------------------
 # training with checkpoints: Keras' BackupAndRestore (resume), ModelCheckpoint and CSVLogger
 # ---------------------------------------------------------------------------------------------
-_FINAL = "model.keras"  # the trained (and calibrated) model: its presence means "done"
-_LAST = "last_epoch.keras"  # ModelCheckpoint's model after each epoch
-_LOG = "history.csv"  # CSVLogger's losses (and seconds) per epoch
-_BACKUP = "backup"  # BackupAndRestore's folder: the state of an interrupted fit()
-
-
 class _EpochSeconds(keras.callbacks.Callback):
-    """Puts each epoch's wall-clock seconds into its logs (so ``CSVLogger`` records them)."""
+    """Puts each epoch's seconds into its logs (for ``CSVLogger``) and notes the first epoch trained."""
+
+    first = None
 
     def on_epoch_begin(self, epoch, logs=None):
         self._t0 = time.perf_counter()
+        if self.first is None:
+            self.first = epoch
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
             logs["epoch_seconds"] = time.perf_counter() - self._t0
+
+
+class _BackupEvery(keras.callbacks.BackupAndRestore):
+    """``BackupAndRestore`` after every ``every``-th epoch and the last, kept when training ends."""
+
+    def __init__(self, backup_dir, *, every: int):
+        super().__init__(backup_dir, double_checkpoint=True, delete_checkpoint=False)
+        self.every = every
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every == 0 or epoch + 1 >= self.params.get("epochs", 0):
+            super().on_epoch_end(epoch, logs)
 
 
 def _read_history(path: Path) -> dict:
@@ -1232,81 +1055,66 @@ def _read_history(path: Path) -> dict:
     return {c: [float(v) for v in table[c]] for c in table.columns if c != "epoch"}
 
 
-def _save_atomically(model, path: Path) -> None:
-    from musiclib.tools import atomic_write
-
-    with atomic_write(path) as tmp:
-        model.save(tmp)
-
-
 def fit_with_checkpoints(model, data, *, epochs: int, checkpoint_dir, validation_data=None,
-                         calibrate: bool = True, callbacks=(), verbose: bool = False):
-    """Train ``model`` for ``epochs`` epochs in all, resumable: Keras' ``BackupAndRestore`` and ``ModelCheckpoint``.
+                         calibrate: bool = True, callbacks=(), verbose: bool = False, save_every: int = 1):
+    """Train ``model`` for ``epochs`` epochs in all, resuming an interrupted run and reusing a finished one.
 
-    - ``keras.callbacks.BackupAndRestore`` (in ``checkpoint_dir/backup``) saves the weights, the
-      optimiser and the epoch after every epoch; a ``fit`` that was interrupted resumes there when
-      this function is called again with the same folder (and Keras deletes the backup when
-      training ends).
-    - ``keras.callbacks.ModelCheckpoint`` writes the whole model to ``checkpoint_dir/last_epoch.keras``
-      after every epoch, and ``keras.callbacks.CSVLogger`` appends the losses and seconds of each
-      epoch to ``checkpoint_dir/history.csv``.
-    - When training is done the model is calibrated (:meth:`~_NextFrameModel.calibrate`) and saved
-      atomically as ``checkpoint_dir/model.keras``. Called again with that file there and
-      ``epochs`` reached, this function loads it and trains nothing; with more ``epochs``, training
-      continues from it.
+    In ``checkpoint_dir``: ``backup/`` (``keras.callbacks.BackupAndRestore`` after every ``save_every``-th
+    epoch and the last, from which an interrupted run continues; deleted once ``model.keras`` is saved);
+    ``history.csv`` (``CSVLogger``: each epoch's losses and seconds); ``model.keras`` once done (atomically).
+    With ``epochs`` reached, that model is loaded instead of training; with more, training continues from it.
 
     Parameters
     ----------
-    model : NextFrameLSTM, NextFrameMLP, DilatedCNN or LSTMVAE
-        A compiled model (from ``make_*``), already :meth:`~_NextFrameModel.adapt`-ed.
-    data : tf.data.Dataset
+    model : keras.Model
+        Compiled (a ``make_*`` builder of this module, :mod:`.vae` or :mod:`.raw_audio`), adapted.
+    data, validation_data : tf.data.Dataset
         ``(x, y)`` batches, e.g. from :func:`sequence_dataset`.
     epochs : int
         Total epochs, counting those done before a restart.
     checkpoint_dir : str or Path
-    validation_data : tf.data.Dataset, optional
     calibrate : bool
-        Measure the one-step error for the temperature at the end, on ``validation_data`` when given
-        (held-out errors are what a roll-out meets), else on ``data``.
+        Call the model's ``calibrate`` (:meth:`~_NextFrameModel.calibrate`), if it has one, at the end on
+        ``validation_data`` when given (held-out errors are what a roll-out meets), else on ``data``.
     callbacks : sequence of keras.callbacks.Callback
         More callbacks for ``fit`` (e.g. :func:`musiclib.display.training_progress`).
     verbose : bool
-        Keras' own one line per epoch (``fit(verbose=2)``); off by default.
+        Keras' own one line per epoch (``fit(verbose=2)``).
+    save_every : int
+        Epochs between backups.
 
     Returns
     -------
     model : the trained model (a loaded one when training was done before)
     history : dict
-        ``{"loss": [...], ..., "epoch_seconds": [...], "initial_epoch": int}`` over all epochs,
-        ``initial_epoch`` being the epochs found done when this call started.
+        ``{"loss": [...], ..., "epoch_seconds": [...]}`` over all epochs, ``"initial_epoch"`` (epochs
+        done before this call) and ``"resumed"`` (the saved model was loaded, nothing trained).
     """
     epochs = check_int("epochs", epochs)
+    save_every = check_int("save_every", save_every)
     directory = Path(checkpoint_dir)
     directory.mkdir(parents=True, exist_ok=True)
-    final, last = directory / _FINAL, directory / _LAST
-    history = _read_history(directory / _LOG)
+    final, backup, log = directory / "model.keras", directory / "backup", directory / "history.csv"
+    history = _read_history(log)
     done = len(history.get("loss", []))
-    backup = directory / _BACKUP
     if final.exists() and done >= epochs and not backup.exists():
-        return load_model(final), {**history, "initial_epoch": done}
+        return load_model(final), {**history, "initial_epoch": done, "resumed": True}
     initial_epoch = 0
-    if not backup.exists() and done and (final.exists() or last.exists()):
+    if done and final.exists() and not backup.exists():
         # a finished run asked for more epochs: go on from its model (BackupAndRestore has nothing)
-        model = load_model(final if final.exists() else last)
-        initial_epoch = done
-    elif backup.exists():
-        initial_epoch = done  # BackupAndRestore puts weights, optimiser and epoch back itself
-    if initial_epoch < epochs:
-        model.fit(data, epochs=epochs, initial_epoch=0 if backup.exists() else initial_epoch,
-                  validation_data=validation_data, verbose=2 if verbose else 0, shuffle=False,  # the dataset shuffles itself
-                  callbacks=[_EpochSeconds(), keras.callbacks.BackupAndRestore(backup),
-                             keras.callbacks.ModelCheckpoint(last), keras.callbacks.CSVLogger(directory / _LOG,
-                                                                                                 append=True),
-                             *callbacks])
-    if calibrate:
+        model, initial_epoch = load_model(final), done
+    timer = _EpochSeconds()
+    model.fit(data, epochs=epochs, initial_epoch=initial_epoch, validation_data=validation_data,
+              verbose=2 if verbose else 0, shuffle=False,  # the datasets shuffle themselves
+              callbacks=[timer, _BackupEvery(str(backup), every=save_every),
+                         keras.callbacks.CSVLogger(log, append=True), *callbacks])
+    if calibrate and hasattr(model, "calibrate"):
         model.calibrate(data if validation_data is None else validation_data)
-    _save_atomically(model, final)
-    return model, {**_read_history(directory / _LOG), "initial_epoch": initial_epoch}
+    with atomic_write(final) as tmp:
+        model.save(tmp)
+    shutil.rmtree(backup, ignore_errors=True)
+    return model, {**_read_history(log), "initial_epoch": epochs if timer.first is None else timer.first,
+                   "resumed": False}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1321,31 +1129,26 @@ def generate_audio(model, primes, rep, *, seconds: float, temperature: float = 1
     ----------
     model : NextFrameLSTM, NextFrameMLP, DilatedCNN or LSTMVAE
     primes : list of np.ndarray [shape=(n_prime_i, rep.n_features)]
-        Frames to continue (representation units); they are cut to the shortest one's length so
-        the clips are generated together.
+        Frames to continue (representation units), cut to the shortest one's length.
     rep : Representation
-        The model's representation (for the inversion).
     seconds : float
         Audio to generate per clip (after the prime).
     temperature, guard, seed :
         As :meth:`~_NextFrameModel.rollout`.
     inversion : dict, optional
-        Keyword arguments for :func:`musiclib.generate.frames_to_audio` (default: its generation
-        settings, :data:`musiclib.generate.GENERATION_INVERSION`).
+        Keyword arguments for :func:`musiclib.generate.frames_to_audio`.
     bpm : float, optional
         For a model with a clock: the tempo of the clock that drives the roll-out.
     prime_phases : list of np.ndarray [shape=(n_prime_i, 4)], optional
-        For a model with a clock: each prime's beat and bar phase (from beat tracking of its file);
-        the clock goes on from each prime's last phase (:func:`musiclib.generate.continue_clock`).
-        Default: the primes start on a downbeat.
+        For a model with a clock: each prime's beat and bar phase, continued by
+        :func:`musiclib.generate.continue_clock` (default: the primes start on a downbeat).
 
     Returns
     -------
     clips : list of np.ndarray [shape=(round(seconds * rep.sr),)], float32
-        The generated audio only (the prime is not included).
+        The generated audio only.
     timing : dict
-        ``rollout_s``, ``inversion_s``, ``seconds`` (audio made) and ``rtf`` (real-time factor,
-        inversion included).
+        ``rollout_s``, ``inversion_s``, ``seconds`` (audio made) and ``rtf`` (real-time factor).
     """
     from musiclib.beats import clock as steady_clock
     from musiclib.generate import continue_clock, frames_to_audio

@@ -1,60 +1,37 @@
 """Latent-variable models on spectrogram patches: VAE, conditional VAE, VQ-VAE and a prior over its codes.
 
-The models of ``notebooks/05_vae``. Each reads patches ``x [shape=(batch, n_frames, n_features)]``
-from :mod:`musiclib.patches` (the series' generation representation, in dB) and gives patches back in the
-same units;
-a per-feature standardisation (:meth:`adapt`) is part of the model and saved with it.
+Each reads patches ``x [shape=(batch, n_frames, n_features)]`` from :mod:`musiclib.patches` and gives
+patches back in the same units (a per-feature standardisation, :meth:`adapt`, is saved with the model).
+The convolutions run along time with the bands as channels (1-D, stride 2), and every decoder is a
+Gaussian with a learned standard deviation per band (Rybkin et al. 2021): reconstructions show its
+mean, sampling (``noise_scale=1``) draws from it.
 
 :class:`PatchVAE`
-    Convolutional VAE (stride-2 1-D convolutions along time, the frequency bands as channels) with a
-    custom ``train_step`` in the keras-io style. Two guards against posterior collapse: **KL
-    warm-up** (the KL weight rises linearly from 0 to ``beta`` over ``warmup_steps`` steps) and
-    **free bits** (each latent unit's KL, averaged over the batch, counts as at least
-    ``free_bits`` nats, so the optimiser gains nothing by pushing a unit's KL below that).
-    :func:`active_units` counts the units that carry information (Burda et al. 2016).
-conditional VAE (``PatchVAE(n_labels=...)``)
-    A label embedding enters the encoder's dense layer and the decoder. Labels are
-    :class:`musiclib.patches.Patches` labels (the source file, or the sub-folder); embedding row 0
-    is "any label": held-out files (:data:`musiclib.patches.UNKNOWN_LABEL`) use it, and training
-    drops a patch's label to it with probability ``label_dropout`` so that it is learned.
+    Convolutional VAE (keras-io style ``train_step``) with two guards against posterior collapse: KL
+    warm-up and free bits (:func:`free_bits_kl`); :func:`active_units` counts the informative units.
+    ``n_labels > 0`` makes it conditional: a label embedding (row 0 = "any label", used for unknown
+    labels and, with probability ``label_dropout``, in training) enters the encoder and the decoder.
 :class:`PatchVQVAE`
-    VQ-VAE: the encoder maps a patch to ``codes_per_patch`` vectors along time (``n_frames /
-    2**len(filters)``, each covering every band), each replaced by its nearest codebook entry
-    (:class:`VectorQuantizer`: **straight-through** gradients, codebook learned by **exponential
-    moving averages**, **dead codes restarted** on random encoder outputs); codebook use is
-    reported as perplexity (:func:`codebook_perplexity`).
+    VQ-VAE: ``codes_per_patch`` codes along time from a :class:`VectorQuantizer` (straight-through,
+    EMA codebook, dead codes restarted); codebook use as :func:`codebook_perplexity`.
 :class:`CodePrior`
-    An autoregressive LSTM over the VQ-VAE's code sequence (code + position-in-patch embeddings
-    -> LSTM -> softmax over the codebook), trained on each file's patches in order.
-    :meth:`CodePrior.sample` runs as one traced TensorFlow loop, so minutes of codes (thousands of
-    steps) take about a second; it can be primed with the codes of a held-out start (a
-    continuation).
+    An autoregressive LSTM over the VQ-VAE's code sequences; :meth:`CodePrior.sample` is one traced loop.
 
-Every decoder is a Gaussian with a learned standard deviation per band (Rybkin et al. 2021): its
-mean is what reconstructions show, and sampling (``noise_scale=1``) draws from it, restoring the
-band-to-band detail that a mean smooths away.
-
-Strategy, seeds and saving as every Keras model here (:mod:`musiclib.models`); resumable training with
-:func:`fit_with_checkpoints` (``BackupAndRestore`` and ``ModelCheckpoint``). Data comes as ``tf.data`` from :func:`patch_dataset` and
-:func:`code_dataset`. Whether a generated patch is a copy is measured with
-:func:`musiclib.patches.nearest_patches`.
-
-Notebook: ``notebooks/05_vae`` (and the VAE-GAN of ``notebooks/06_gan``).
+Strategy, seeds, saving, :func:`fit_with_checkpoints`: :mod:`musiclib.models`. Notebooks 05_vae, 06_gan.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import time
-from pathlib import Path
 
 import numpy as np
 
 from musiclib.models._backend import keras, tf
-from musiclib.errors import ParameterError, check_fraction, check_int, check_ints, check_number
-from musiclib.models.keras_seq import gradient_step, load_model, set_seed, strategy, update_metrics  # noqa: F401
-from musiclib.tools import atomic_write
+from musiclib.errors import (ParameterError, check_fraction, check_int, check_ints, check_number,
+                             check_positive)
+from musiclib.models.keras_seq import (_chain, _lstm_layers, _lstm_steps, _make,  # noqa: F401
+                                       fit_with_checkpoints, gradient_step, load_model, set_seed, strategy,
+                                       update_metrics)
 from musiclib.patches import as_patch_array
 
 __all__ = [
@@ -80,18 +57,6 @@ __all__ = [
 
 _PACKAGE = "musiclib"
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
-
-
-# ---------------------------------------------------------------------------------------------
-# checks
-# ---------------------------------------------------------------------------------------------
-
-
-
-
-def _write_json(path, obj) -> None:
-    with atomic_write(path) as tmp:
-        tmp.write_text(json.dumps(obj, indent=1))
 
 
 def _patch_array(x, model, what) -> np.ndarray:
@@ -121,8 +86,7 @@ def free_bits_kl(kl_per_unit, free_bits: float):
     kl_per_unit : tf.Tensor [shape=(latent_dim,)]
         Each unit's KL averaged over the batch (nats).
     free_bits : float >= 0
-        Nats each unit may use for free: below it the term is constant, so its gradient is zero and
-        the optimiser has no reason to collapse the unit onto the prior.
+        Nats each unit may use for free (no gradient pushes a unit below them onto the prior).
 
     Returns
     -------
@@ -137,25 +101,14 @@ def free_bits_kl(kl_per_unit, free_bits: float):
 def _unpack(data):
     """``x`` or ``(x, labels)`` (what :func:`patch_dataset` yields) -> ``(x, labels or None)``."""
     if isinstance(data, (tuple, list)):
-        x = data[0]
-        labels = data[1] if len(data) > 1 else None
-        return x, labels
+        return data[0], data[1] if len(data) > 1 else None
     return data, None
 
 
 class _PatchModel(keras.Model):
-    """What the patch models share: standardisation and a Gaussian decoder (saved with the model),
-    the convolution stacks, shapes, batched numpy helpers.
-
-    The convolutions run along time with the frequency bands as channels (1-D, stride 2): measured on
-    the demo corpus against 2-D convolutions over (time, band), they reached a lower
-    reconstruction error in less training time on two CPU cores, and a band keeps its own weights
-    instead of sharing them with its neighbours, which blurs the spectrum less.
-
-    The decoder is Gaussian with a learned standard deviation per band (``decoder_log_scale``, in
-    standardised units; Rybkin et al. 2021, "σ-VAE"): training minimises its negative
-    log-likelihood, and sampling (``noise_scale=1``) draws from it rather than returning the mean,
-    which MSE training blurs across bands.
+    """What the patch models share: standardisation and the Gaussian decoder's scale (saved with the model),
+    the convolution stacks (1-D, not 2-D over (time, band): each band keeps its own weights and blurs
+    less), batched numpy helpers.
     """
 
     def __init__(self, n_frames, n_features, *, filters, name=None, **kwargs):
@@ -169,7 +122,7 @@ class _PatchModel(keras.Model):
                 f"n_frames={self.n_frames} must be a multiple of 2**len(filters)={factor} (each convolution "
                 "halves the time axis)"
             )
-        self._down = factor
+        self._steps = self.n_frames // factor  # time steps after the encoder
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss")
         object.__setattr__(self, "_fns", {})  # compiled helpers, not saved (and not tracked by Keras)
@@ -186,20 +139,10 @@ class _PatchModel(keras.Model):
         return layers, keras.layers.Conv1D(self.n_features, 3, padding="same", name="decoder_out")
 
     def _run_encoder(self, xn):
-        h = xn  # (batch, time, bands): bands are channels
-        for conv in self.encoder_convs:
-            h = conv(h)
-        return h  # (batch, time / 2**k, filters[-1])
+        return _chain(self.encoder_convs, xn)  # (batch, time / 2**k, filters[-1])
 
     def _run_decoder(self, h):
-        for deconv in self.decoder_deconvs:
-            h = deconv(h)
-        return self.decoder_out(h)  # (batch, n_frames, n_features), standardised
-
-    @property
-    def _steps(self) -> int:
-        """Time steps after the encoder."""
-        return self.n_frames // self._down
+        return self.decoder_out(_chain(self.decoder_deconvs, h))  # standardised (batch, n_frames, n_features)
 
     # -- standardisation and the Gaussian decoder ------------------------------------------------
     def build(self, input_shape=None):
@@ -271,10 +214,13 @@ class _PatchModel(keras.Model):
             return tuple(np.concatenate([np.asarray(o[k]) for o in outs]) for k in range(len(outs[0])))
         return np.concatenate([np.asarray(o) for o in outs])
 
-    @staticmethod
-    def _seeds(seed, n, batch_size):
-        """One stateless seed per batch (the same seed gives the same noise however the batches fall)."""
-        return [tf.constant([int(seed) % (2**31 - 1), i], tf.int32) for i in range(0, n, batch_size)]
+    def _decode_batches(self, decode, arrays, *, noise_scale, seed, batch_size):
+        """``decode(*arrays)`` in batches plus ``noise_scale`` times the decoder's noise, seeded per batch."""
+        scale = tf.constant(check_number("noise_scale", noise_scale, low=0), tf.float32)
+        fn = self._fn("decode", lambda a, s, k: self._observe(decode(*a), s, k))
+        return np.concatenate([np.asarray(fn(tuple(tf.constant(x[i : i + batch_size]) for x in arrays), scale,
+                                             tf.constant([int(seed) % (2**31 - 1), i], tf.int32)))
+                               for i in range(0, len(arrays[0]), batch_size)])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -284,32 +230,25 @@ class _PatchModel(keras.Model):
 class PatchVAE(_PatchModel):
     """Convolutional (conditional) VAE on spectrogram patches, with KL warm-up and free bits.
 
-    Encoder: ``len(filters)`` stride-2 ``Conv1D`` layers along time (frequency bands as channels),
-    flatten, [label embedding,] dense mean and log-variance of ``latent_dim`` units. Decoder:
-    dense [from ``z`` and the label embedding], reshape, stride-2 ``Conv1DTranspose`` layers, a
-    linear ``Conv1D`` to the bands: the mean of a Gaussian whose standard deviation per band is
-    learned (see :class:`_PatchModel`).
-
-    Loss per value (standardised units; the negative ELBO per value when ``beta=1``)::
+    Encoder: stride-2 ``Conv1D`` layers, flatten, [label embedding,] dense mean and log-variance.
+    Decoder: dense [from ``z`` and the label embedding], stride-2 ``Conv1DTranspose`` layers, a linear
+    ``Conv1D`` to the bands. Loss per value (standardised units; the negative ELBO when ``beta=1``)::
 
         loss = NLL(x | x_hat, sigma) + beta_t * free_bits_kl(mean_batch(KL_u), free_bits) / (n_frames * n_features)
 
     with ``beta_t = beta * min(1, step / warmup_steps)`` (KL warm-up). Metrics: ``loss``,
-    ``reconstruction_loss`` (the MSE of the mean, standardised), ``kl_loss`` (the plain KL summed
-    over units, nats per patch, without free bits) and ``kl_weight`` (``beta_t``).
+    ``reconstruction_loss`` (MSE of the mean), ``kl_loss`` (nats per patch, without free bits), ``kl_weight``.
 
     Parameters
     ----------
     n_frames, n_features : int
         Patch shape; ``n_frames`` a multiple of ``2 ** len(filters)``.
-    latent_dim : int
+    latent_dim, label_dim : int
+        Sizes of the latent and of the label embedding.
     filters : sequence of int
         Channels of the stride-2 convolutions (the decoder mirrors them).
     n_labels : int
-        0: an unconditional VAE. ``> 0``: a conditional VAE over that many labels
-        (``Patches.label_names``); label -1 (unknown) and dropped labels use the "any label" entry.
-    label_dim : int
-        Size of the label embedding.
+        0: unconditional; else a conditional VAE over that many labels (``Patches.label_names``).
     beta : float > 0
         Weight of the KL term.
     free_bits : float >= 0
@@ -319,7 +258,7 @@ class PatchVAE(_PatchModel):
     label_dropout : float in [0, 1)
         Conditional only: probability that a training patch's label is replaced by "any label".
     seed : int
-        Seed of the latent noise and label dropout during training.
+        Seed of the latent noise and label dropout in training.
 
     Examples
     --------
@@ -335,9 +274,7 @@ class PatchVAE(_PatchModel):
         self.latent_dim = check_int("latent_dim", latent_dim)
         self.n_labels = check_int("n_labels", n_labels, low=0)
         self.label_dim = check_int("label_dim", label_dim)
-        self.beta = check_number("beta", beta, low=0)
-        if self.beta <= 0:
-            raise ParameterError(f"beta={beta!r} must be > 0")
+        self.beta = check_positive("beta", beta)
         self.free_bits = check_number("free_bits", free_bits, low=0)
         self.warmup_steps = check_int("warmup_steps", warmup_steps, low=0)
         self.label_dropout = check_fraction("label_dropout", label_dropout, high_open=True)
@@ -371,12 +308,9 @@ class PatchVAE(_PatchModel):
         return [self.loss_tracker, self.reconstruction_tracker, self.kl_tracker, self.kl_weight_tracker]
 
     def _build_layers(self):
-        x = tf.zeros((1, self.n_frames, self.n_features))
         lab = tf.zeros((1,), tf.int32)
-        mean, _ = self._encode(x, lab)
-        self._decode(mean, lab)
+        self._decode(self._encode(tf.zeros((1, self.n_frames, self.n_features)), lab)[0], lab)
 
-    # -- pieces ----------------------------------------------------------------------------------
     def _label_vectors(self, labels, batch, training=False):
         """Embedding rows for ``labels`` (-1 = any label -> row 0; label k -> row k + 1)."""
         if not self.conditional:
@@ -471,21 +405,15 @@ class PatchVAE(_PatchModel):
     def decode(self, z, labels=None, *, noise_scale: float = 0.0, seed: int = 0, batch_size: int = 256) -> np.ndarray:
         """Patches ``[shape=(n, n_frames, n_features)]`` (input units) from latents ``z [shape=(n, latent_dim)]``.
 
-        ``noise_scale=0`` gives the decoder's mean; 1 draws from the decoder's Gaussian (its learned
-        standard deviation per band, :meth:`decoder_std`), seeded by ``seed``.
+        ``noise_scale`` times the decoder's noise (:meth:`decoder_std`) is added, seeded (0: its mean).
         """
         z = np.asarray(z, dtype=np.float32)
         if z.ndim == 1:
             z = z[None]
         if z.ndim != 2 or z.shape[1] != self.latent_dim or len(z) == 0 or not np.all(np.isfinite(z)):
             raise ParameterError(f"z must be finite, of shape (n, {self.latent_dim}), got {z.shape}")
-        noise_scale = check_number("noise_scale", noise_scale, low=0)
-        lab = self._labels_array(labels, len(z))
-        fn = self._fn("decode", lambda a, b, s, k: self._observe(self._decode(a, b), s, k))
-        outs = [fn(tf.constant(z[i : i + batch_size]), tf.constant(lab[i : i + batch_size]),
-                   tf.constant(noise_scale, tf.float32), k)
-                for i, k in zip(range(0, len(z), batch_size), self._seeds(seed, len(z), batch_size))]
-        return np.concatenate([np.asarray(o) for o in outs])
+        return self._decode_batches(self._decode, (z, self._labels_array(labels, len(z))),
+                                    noise_scale=noise_scale, seed=seed, batch_size=batch_size)
 
     def reconstruct(self, x, labels=None, *, batch_size: int = 256) -> np.ndarray:
         """The decoder's mean for each patch's posterior mean: ``[shape=(n, n_frames, n_features)]``."""
@@ -514,28 +442,21 @@ class PatchVAE(_PatchModel):
 class VectorQuantizer(keras.layers.Layer):
     """A codebook with exponential-moving-average updates, dead-code restarts and straight-through gradients.
 
-    ``call(z)`` replaces each vector ``z[..., :]`` by its nearest codebook entry ``e_k`` and returns
-    ``(z + stop_gradient(e_k - z), e_k, k)``: the first is the straight-through estimate (forward
-    value ``e_k``, gradient passed to ``z`` unchanged). The codebook is not trained by gradients:
-    :meth:`ema_update` moves each entry to the moving average of the vectors assigned to it (van den
-    Oord et al. 2017, appendix; Razavi et al. 2019)::
+    ``call(z)`` replaces each vector by its nearest entry ``e_k`` and returns ``(z + stop_gradient(e_k -
+    z), e_k, k)`` (straight-through). :meth:`ema_update` moves each entry to the moving average of the
+    vectors assigned to it (van den Oord et al. 2017, appendix)::
 
         N_k <- decay N_k + (1 - decay) n_k        m_k <- decay m_k + (1 - decay) sum_{i: k_i = k} z_i
         e_k = m_k / N~_k,   N~_k = (N_k + eps) / (sum N + K eps) * sum N   (Laplace smoothing)
 
-    and :meth:`restart_dead_codes` moves entries whose ``N_k`` fell below ``dead_threshold``
-    (used less than that many times per batch, on average) onto random vectors of the batch, so
-    the whole codebook stays in use (at the first step every entry is dead, which initialises the
-    codebook from data).
+    :meth:`restart_dead_codes` moves entries used less than ``dead_threshold`` times per batch onto
+    random vectors of the batch (at the first step all are dead: the codebook starts from data).
 
     Parameters
     ----------
-    codebook_size : int
-    code_dim : int
-    decay : float in [0, 1)
-    epsilon : float > 0
-    dead_threshold : float >= 0
-        Average uses per batch under which a code is restarted.
+    codebook_size, code_dim, seed : int
+    decay, epsilon, dead_threshold : float
+        In [0, 1), > 0, >= 0.
     """
 
     def __init__(self, codebook_size, code_dim, *, decay=0.99, epsilon=1e-5, dead_threshold=0.1, seed=0, **kwargs):
@@ -543,9 +464,7 @@ class VectorQuantizer(keras.layers.Layer):
         self.codebook_size = check_int("codebook_size", codebook_size, low=2)
         self.code_dim = check_int("code_dim", code_dim)
         self.decay = check_fraction("decay", decay, high_open=True)
-        self.epsilon = check_number("epsilon", epsilon, low=0)
-        if self.epsilon <= 0:
-            raise ParameterError(f"epsilon={epsilon!r} must be > 0")
+        self.epsilon = check_positive("epsilon", epsilon)
         self.dead_threshold = check_number("dead_threshold", dead_threshold, low=0)
         self.seed = check_int("seed", seed, low=0)
         self._restart_seed = keras.random.SeedGenerator(self.seed)
@@ -607,11 +526,7 @@ class VectorQuantizer(keras.layers.Layer):
 
 
 def codebook_perplexity(codes, codebook_size: int):
-    """``exp(entropy)`` of the code histogram: the number of equally used codes with the same spread.
-
-    1 = one code for everything; ``codebook_size`` = every code used equally. Works on NumPy arrays
-    and TensorFlow tensors.
-    """
+    """``exp(entropy)`` of the code histogram (NumPy or TensorFlow): 1 to ``codebook_size`` (all used)."""
     if isinstance(codes, np.ndarray) or not tf.is_tensor(codes):
         counts = np.bincount(np.asarray(codes, dtype=np.int64).reshape(-1), minlength=codebook_size).astype(np.float64)
         p = counts / max(counts.sum(), 1.0)
@@ -625,29 +540,22 @@ def codebook_perplexity(codes, codebook_size: int):
 class PatchVQVAE(_PatchModel):
     """VQ-VAE on spectrogram patches: ``codes_per_patch`` codes along time, EMA codebook, straight-through.
 
-    Encoder: stride-2 ``Conv1D`` layers along time (bands as channels); each of the ``n_frames /
-    2**len(filters)`` time steps is mapped by a dense layer to a ``code_dim`` vector and quantised
-    by :class:`VectorQuantizer`. Decoder: a dense layer per time step, stride-2
-    ``Conv1DTranspose`` layers, a linear ``Conv1D`` to the bands: the mean of a Gaussian with a
-    learned standard deviation per band, as :class:`PatchVAE`. Loss per value (standardised units)::
+    Each of the encoder's ``n_frames / 2**len(filters)`` steps is mapped to a ``code_dim`` vector and
+    quantised by :class:`VectorQuantizer`; the decoder mirrors :class:`PatchVAE`'s. Loss per value::
 
         loss = NLL(x | x_hat, sigma) + commitment * mean((z_e - stop_gradient(e))**2)
 
-    after which ``train_step`` updates the codebook by EMA and restarts dead codes. Metrics:
-    ``loss``, ``reconstruction_loss``, ``commitment_loss``, ``perplexity`` (codebook use in the
-    batch, see :func:`codebook_perplexity`) and ``restarts`` (dead codes moved, per step).
+    then the codebook's EMA update and dead-code restarts. Metrics: ``loss``, ``reconstruction_loss``,
+    ``commitment_loss``, ``perplexity`` (of the batch) and ``restarts`` (dead codes moved per step).
 
     Parameters
     ----------
-    n_frames, n_features : int
-    codebook_size : int
-    code_dim : int
+    n_frames, n_features, codebook_size, code_dim : int
     filters : sequence of int
     commitment : float >= 0
         Weight of the commitment term (0.25 in van den Oord et al.).
-    decay, dead_threshold :
+    decay, dead_threshold, seed :
         Of the :class:`VectorQuantizer`.
-    seed : int
     """
 
     def __init__(self, n_frames, n_features, *, codebook_size=128, code_dim=64, filters=(128, 128), commitment=0.25,
@@ -684,8 +592,7 @@ class PatchVQVAE(_PatchModel):
 
     def _build_layers(self):
         self.vq.build()
-        ze = self._encode(tf.zeros((1, self.n_frames, self.n_features)))
-        self._decode(ze)
+        self._decode(self._encode(tf.zeros((1, self.n_frames, self.n_features))))
 
     def _encode(self, xn):
         return self.to_code(self._run_encoder(xn))  # (batch, codes_per_patch, code_dim)
@@ -733,8 +640,7 @@ class PatchVQVAE(_PatchModel):
     def decode_codes(self, codes, *, noise_scale: float = 0.0, seed: int = 0, batch_size: int = 256) -> np.ndarray:
         """Patches ``[shape=(n, n_frames, n_features)]`` (input units) from codes ``[shape=(n, codes_per_patch)]``.
 
-        A flat sequence of ``n * codes_per_patch`` codes is accepted too (a prior's output).
-        ``noise_scale=0`` gives the decoder's mean; 1 draws from its Gaussian (seeded by ``seed``).
+        Flat ``n * codes_per_patch`` codes are accepted too; ``noise_scale`` as :meth:`PatchVAE.decode`.
         """
         codes = np.asarray(codes)
         if codes.ndim == 1 and len(codes) % self.codes_per_patch == 0 and len(codes):
@@ -745,12 +651,8 @@ class PatchVQVAE(_PatchModel):
                                  f"{codes.dtype}")
         if codes.min() < 0 or codes.max() >= self.codebook_size:
             raise ParameterError(f"codes must lie in [0, {self.codebook_size - 1}], got {codes.min()}..{codes.max()}")
-        noise_scale = check_number("noise_scale", noise_scale, low=0)
-        codes = codes.astype(np.int32)
-        fn = self._fn("decode", lambda c, s, k: self._observe(self._decode(self.vq.lookup(c)), s, k))
-        outs = [fn(tf.constant(codes[i : i + batch_size]), tf.constant(noise_scale, tf.float32), k)
-                for i, k in zip(range(0, len(codes), batch_size), self._seeds(seed, len(codes), batch_size))]
-        return np.concatenate([np.asarray(o) for o in outs])
+        return self._decode_batches(lambda c: self._decode(self.vq.lookup(c)), (codes.astype(np.int32),),
+                                    noise_scale=noise_scale, seed=seed, batch_size=batch_size)
 
     def reconstruct(self, x, labels=None, *, batch_size: int = 256) -> np.ndarray:
         """Patches through the codebook: ``decode_codes(encode_codes(x))``."""
@@ -764,17 +666,13 @@ class PatchVQVAE(_PatchModel):
 class CodePrior(keras.Model):
     """An autoregressive LSTM over a VQ-VAE's code sequences: the prior that samples sequences of patches.
 
-    The input at each step is the embedding of the code (or of the start token, index
-    ``codebook_size``) plus an embedding of its position within its patch; stacked LSTMs and a
-    dense read-out give logits over the next code. Trained with cross-entropy (nats per code,
-    ``loss``) on each file's codes in order (:func:`code_dataset`), so it learns which patch
-    follows which as well as which codes make a patch.
+    Input: the embedding of the code (or of the start token ``codebook_size``) plus one of its position
+    in its patch; stacked LSTMs and a dense read-out give the next code's logits. Trained with
+    cross-entropy (nats per code) on each file's codes in order (:func:`code_dataset`).
 
     Parameters
     ----------
-    codebook_size : int
-    codes_per_patch : int
-    embed_dim : int
+    codebook_size, codes_per_patch, embed_dim : int
     units : int or sequence of int
         LSTM layers.
     dropout : float in [0, 1)
@@ -791,10 +689,12 @@ class CodePrior(keras.Model):
         self.dropout = check_fraction("dropout", dropout, high_open=True)
         self.token_embedding = keras.layers.Embedding(self.codebook_size + 1, self.embed_dim, name="code_embedding")
         self.slot_embedding = keras.layers.Embedding(self.codes_per_patch, self.embed_dim, name="slot_embedding")
-        self.lstms = [keras.layers.LSTM(u, return_sequences=True, name=f"lstm_{i}") for i, u in enumerate(self.units)]
+        self.lstms = _lstm_layers(self.units)
         self.drops = [keras.layers.Dropout(self.dropout) for _ in self.units]
         self.readout = keras.layers.Dense(self.codebook_size, name="readout")
-        object.__setattr__(self, "_sample_fn", None)
+        spec = [tf.TensorSpec((None, None), tf.int32), tf.TensorSpec((), tf.int32),
+                tf.TensorSpec((), tf.float32), tf.TensorSpec((), tf.int32)]  # one trace for every call
+        object.__setattr__(self, "_sample_fn", tf.function(self._sample_graph, input_signature=spec))
 
     def get_config(self):
         return {"codebook_size": self.codebook_size, "codes_per_patch": self.codes_per_patch,
@@ -828,14 +728,12 @@ class CodePrior(keras.Model):
         n_codes : int
             Codes to generate per sequence (a multiple of ``codes_per_patch`` makes whole patches).
         prime : np.ndarray [shape=(n_prime,)] or [shape=(n_sequences, n_prime)], optional
-            Codes to continue (whole patches: ``n_prime`` a multiple of ``codes_per_patch``); default:
-            start from the start token.
+            Whole patches of codes to continue (default: start from the start token).
         n_sequences : int
             Sequences to sample together (ignored when ``prime`` is 2-D).
         temperature : float > 0
-            Divides the logits (1: the model's own distribution; lower: more likely codes).
+            Divides the logits (lower: more likely codes).
         seed : int
-            The same seed gives the same codes.
 
         Returns
         -------
@@ -843,9 +741,7 @@ class CodePrior(keras.Model):
             The new codes only.
         """
         n_codes = check_int("n_codes", n_codes)
-        temperature = check_number("temperature", temperature, low=0)
-        if temperature <= 0:
-            raise ParameterError(f"temperature={temperature!r} must be > 0")
+        temperature = check_positive("temperature", temperature)
         self.build()
         if prime is None:
             n_sequences = check_int("n_sequences", n_sequences)
@@ -861,31 +757,21 @@ class CodePrior(keras.Model):
         if prime.shape[1] % self.codes_per_patch:
             raise ParameterError(f"prime has {prime.shape[1]} codes; give whole patches "
                                  f"(a multiple of codes_per_patch={self.codes_per_patch})")
-        start = np.full((len(prime), 1), self.start_token, dtype=np.int32)
-        tokens = np.concatenate([start, prime.astype(np.int32)], axis=1)
-        if self._sample_fn is None:  # one trace serves every batch, prime and length
-            spec = [tf.TensorSpec((None, None), tf.int32), tf.TensorSpec((), tf.int32), tf.TensorSpec((), tf.float32),
-                    tf.TensorSpec((), tf.int32)]
-            object.__setattr__(self, "_sample_fn", tf.function(self._sample_graph, input_signature=spec))
+        tokens = np.concatenate([np.full((len(prime), 1), self.start_token), prime], axis=1).astype(np.int32)
         out = self._sample_fn(tf.constant(tokens), tf.constant(n_codes, tf.int32), tf.constant(temperature, tf.float32),
                               tf.constant(int(seed) % (2**31 - 1), tf.int32))
         return out.numpy().astype(np.int64)
 
     def _sample_graph(self, tokens, n_codes, temperature, seed):
         batch, n_in = tf.shape(tokens)[0], tf.shape(tokens)[1]
-        cells = [lstm.cell for lstm in self.lstms]
-        state = [[tf.zeros((batch, c.units)), tf.zeros((batch, c.units))] for c in cells]
+        state = [(tf.zeros((batch, u)), tf.zeros((batch, u))) for u in self.units]
         cpp = self.codes_per_patch
 
         def step(token, position, state):
             # the input at stream position j (0 = the start token) sits in slot (j - 1) mod codes_per_patch
             slot = tf.fill((batch,), tf.math.floormod(position - 1, cpp))
-            h = self.token_embedding(token) + self.slot_embedding(slot)
-            new = []
-            for cell, s in zip(cells, state):
-                h, s = cell(h, s)
-                new.append(list(s))
-            return self.readout(h), new
+            h, state = _lstm_steps(self.lstms, self.token_embedding(token) + self.slot_embedding(slot), state)
+            return self.readout(h), state
 
         logits, state = step(tokens[:, 0], 0, state)
         _, logits, state = tf.while_loop(
@@ -917,46 +803,31 @@ class CodePrior(keras.Model):
 # ---------------------------------------------------------------------------------------------
 # builders (inside the distribution strategy)
 # ---------------------------------------------------------------------------------------------
-def _compiled(model, learning_rate, clipnorm, run_eagerly, **compile_kwargs):
-    if not isinstance(run_eagerly, (bool, np.bool_)):
-        raise ParameterError(f"run_eagerly={run_eagerly!r} must be True or False")
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=clipnorm),
-                  run_eagerly=bool(run_eagerly), **compile_kwargs)
-    return model
-
-
 def make_vae(n_frames: int, n_features: int, *, learning_rate: float = 1e-3, clipnorm: float | None = 1.0,
              run_eagerly: bool = False, **params) -> PatchVAE:
     """A compiled :class:`PatchVAE` (``n_labels > 0``: conditional), built under :func:`strategy`.
 
-    ``run_eagerly=True``: train without tracing a graph (Keras' ``run_eagerly``), which pays for a
-    handful of batches (CI, small mode: tracing costs seconds per model) and costs for many; the
-    sampling and coding functions are traced either way.
+    ``run_eagerly=True``: train without tracing a graph, which pays for a handful of batches (small
+    mode) and costs for many; sampling and coding are traced either way.
     """
-    with strategy().scope():
-        model = PatchVAE(n_frames, n_features, **params)
-        model.build((None, n_frames, n_features))
-        return _compiled(model, learning_rate, clipnorm, run_eagerly)
+    return _make(PatchVAE, n_frames, n_features, learning_rate=learning_rate, clipnorm=clipnorm,
+                 run_eagerly=run_eagerly, **params)
 
 
 def make_vqvae(n_frames: int, n_features: int, *, learning_rate: float = 1e-3, clipnorm: float | None = 1.0,
                run_eagerly: bool = False, **params) -> PatchVQVAE:
     """A compiled :class:`PatchVQVAE`, built under :func:`strategy` (``run_eagerly`` as :func:`make_vae`)."""
-    with strategy().scope():
-        model = PatchVQVAE(n_frames, n_features, **params)
-        model.build((None, n_frames, n_features))
-        return _compiled(model, learning_rate, clipnorm, run_eagerly)
+    return _make(PatchVQVAE, n_frames, n_features, learning_rate=learning_rate, clipnorm=clipnorm,
+                 run_eagerly=run_eagerly, **params)
 
 
 def make_prior(codebook_size: int, codes_per_patch: int, *, learning_rate: float = 2e-3,
                clipnorm: float | None = 1.0, run_eagerly: bool = False, **params) -> CodePrior:
     """A compiled :class:`CodePrior` (cross-entropy loss in nats per code), built under :func:`strategy`
     (``run_eagerly`` as :func:`make_vae`)."""
-    with strategy().scope():
-        model = CodePrior(codebook_size, codes_per_patch, **params)
-        model.build((None, None))
-        return _compiled(model, learning_rate, clipnorm, run_eagerly,
-                         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return _make(CodePrior, codebook_size, codes_per_patch, learning_rate=learning_rate, clipnorm=clipnorm,
+                 run_eagerly=run_eagerly, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                 **params)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -966,17 +837,15 @@ def patch_dataset(patches, *, batch_size: int = 64, shuffle: bool = True, seed: 
                   drop_remainder: bool = False):
     """A ``tf.data.Dataset`` of ``(x, label)`` batches from :class:`musiclib.patches.Patches`.
 
-    ``x [shape=(batch, n_frames, n_features)]`` float32 and ``label [shape=(batch,)]`` int32 (-1
-    for unknown; arrays without labels get -1). The unconditional models ignore the labels.
+    ``x [shape=(batch, n_frames, n_features)]`` float32 and ``label [shape=(batch,)]`` int32 (-1: unknown,
+    or an array without labels).
 
     Parameters
     ----------
     patches : musiclib.patches.Patches or np.ndarray [shape=(n, n_frames, n_features)]
     batch_size : int
-    shuffle : bool
-        Reshuffle every epoch (seeded).
-    seed : int
-    drop_remainder : bool
+    shuffle, seed, drop_remainder :
+        Reshuffle every epoch (seeded); drop the last, smaller batch.
     """
     batch_size = check_int("batch_size", batch_size)
     x = np.asarray(getattr(patches, "x", patches), dtype=np.float32)
@@ -996,19 +865,15 @@ def code_dataset(code_sequences, *, codebook_size: int, codes_per_patch: int, wi
                  batch_size: int = 32, hop: int | None = None, shuffle: bool = True, seed: int = 0):
     """A ``tf.data.Dataset`` of ``((tokens, slots), targets)`` windows for :class:`CodePrior`.
 
-    Each sequence (one file's codes, patch after patch) is preceded by the start token
-    (``codebook_size``); windows of ``window`` inputs predict the ``window`` codes that follow them.
-    ``slots`` is each input's position within its patch (the start token's is ``codes_per_patch -
-    1``).
+    Each sequence (one file's codes) is preceded by the start token (``codebook_size``); ``window``
+    inputs predict the ``window`` codes after them. ``slots``: each input's position in its patch.
 
     Parameters
     ----------
     code_sequences : list of np.ndarray [shape=(n_patches_i, codes_per_patch)] or [shape=(n_codes_i,)]
-    codebook_size, codes_per_patch : int
+    codebook_size, codes_per_patch, batch_size : int
     window : int
-        Steps per training sequence (at most the longest sequence's length); shorter sequences are
-        skipped.
-    batch_size : int
+        Steps per training sequence (at most the longest sequence's); shorter sequences are skipped.
     hop : int, optional
         Steps between window starts (default ``window // 2``).
     shuffle, seed :
@@ -1048,143 +913,13 @@ def code_dataset(code_sequences, *, codebook_size: int, codes_per_patch: int, wi
 
 
 # ---------------------------------------------------------------------------------------------
-# training with checkpoints (Keras callbacks)
-# ---------------------------------------------------------------------------------------------
-class _HistoryLog(keras.callbacks.Callback):
-    """Keeps every epoch's logs and seconds in ``history.json`` (so a resumed run has the whole curve)."""
-
-    def __init__(self, path: Path, verbose: bool):
-        super().__init__()
-        self.path = path
-        self.verbose = verbose
-        self.epochs = {}
-        self._t0 = None
-
-    def on_train_begin(self, logs=None):
-        if self.path.exists():
-            self.epochs = {int(k): v for k, v in json.loads(self.path.read_text()).items()}
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._t0 = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        seconds = time.perf_counter() - self._t0
-        self.epochs = {k: v for k, v in self.epochs.items() if k < epoch}  # a resumed run rewrites later epochs
-        self.epochs[epoch] = {**{k: float(v) for k, v in (logs or {}).items()}, "epoch_seconds": seconds}
-        _write_json(self.path, self.epochs)
-        if self.verbose:
-            shown = ", ".join(f"{k} {float(v):.4g}" for k, v in (logs or {}).items())
-            print(f"epoch {epoch + 1}: {seconds:.1f} s, {shown}", flush=True)
-
-    def history(self) -> dict:
-        out: dict = {}
-        for e in sorted(self.epochs):
-            for k, v in self.epochs[e].items():
-                out.setdefault(k, []).append(v)
-        return out
-
-
-def _every(callback_class):
-    """``callback_class`` (a Keras callback) acting only after every ``every``-th epoch and the last.
-
-    The subclass takes ``every=`` besides the callback's own arguments.
-    """
-
-    class Every(callback_class):
-        def __init__(self, *args, every: int, **kwargs):
-            super().__init__(*args, **kwargs)
-            self.every = every
-
-        def on_epoch_end(self, epoch, logs=None):
-            if (epoch + 1) % self.every == 0 or epoch + 1 >= self.params.get("epochs", 0):
-                super().on_epoch_end(epoch, logs)
-
-    Every.__name__ = f"{callback_class.__name__}Every"
-    return Every
-
-
-_BackupAndRestoreEvery = _every(keras.callbacks.BackupAndRestore)
-_ModelCheckpointEvery = _every(keras.callbacks.ModelCheckpoint)
-
-
-def fit_with_checkpoints(model, data, *, epochs: int, checkpoint_dir, validation_data=None, save_every: int = 1,
-                         verbose: bool = False):
-    """Train ``model`` for ``epochs`` epochs in all, resuming an interrupted run and reusing a finished one.
-
-    Three files in ``checkpoint_dir``:
-
-    - ``backup/``: Keras' ``BackupAndRestore`` (weights, optimiser state and epoch, two copies,
-      after every ``save_every``-th epoch); a run that was interrupted continues from there;
-    - ``model.keras``: Keras' ``ModelCheckpoint``, the whole model (``.keras``), as often;
-    - ``history.json`` (every epoch's losses and seconds) and, once training finished,
-      ``state.json`` (``{"epochs": n, "history": {...}}``, written atomically).
-
-    When ``state.json`` says ``epochs`` or more were trained, ``model.keras`` is loaded instead of
-    training, so a notebook run twice trains once.
-
-    Parameters
-    ----------
-    model : PatchVAE, PatchVQVAE or CodePrior
-        Compiled and built (``make_*``), ``adapt``-ed where it standardises.
-    data, validation_data : tf.data.Dataset
-        From :func:`patch_dataset` or :func:`code_dataset`.
-    epochs : int
-    checkpoint_dir : str or Path
-    save_every : int
-        Epochs between checkpoints (each costs a few tenths of a second; the last epoch is always
-        saved).
-    verbose : bool
-        Print one line per epoch.
-
-    Returns
-    -------
-    model : the trained (or loaded) model
-    history : dict
-        ``{"loss": [...], ..., "epoch_seconds": [...], "resumed": bool}`` over all epochs.
-    """
-    epochs = check_int("epochs", epochs)
-    save_every = check_int("save_every", save_every)
-    directory = Path(checkpoint_dir)
-    directory.mkdir(parents=True, exist_ok=True)
-    state_path, final = directory / "state.json", directory / "model.keras"
-    initial = 0
-    if state_path.exists() and final.exists():
-        try:
-            state = json.loads(state_path.read_text())
-            done, history = int(state["epochs"]), dict(state["history"])
-        except (KeyError, ValueError, TypeError) as e:
-            raise ParameterError(f"{state_path} is not a state written by fit_with_checkpoints ({e})") from None
-        if done >= epochs:
-            if verbose:
-                print(f"loading {final} ({done} epochs trained before)", flush=True)
-            return load_model(final), {**history, "resumed": True}
-        # more epochs asked for than were trained: continue from the finished model
-        state_path.unlink()
-        model, initial = load_model(final), done
-    # else: an interrupted run's backup/ (if any) is restored by BackupAndRestore, which sets the epoch
-    log = _HistoryLog(directory / "history.json", verbose)
-    callbacks = [
-        _BackupAndRestoreEvery(str(directory / "backup"), double_checkpoint=True, every=save_every),
-        _ModelCheckpointEvery(str(final), save_best_only=False, every=save_every),
-        log,
-    ]
-    model.fit(data, epochs=epochs, initial_epoch=initial, validation_data=validation_data, callbacks=callbacks,
-              verbose=0, shuffle=False)  # the datasets shuffle themselves (seeded)
-    history = log.history()
-    _write_json(state_path, {"epochs": epochs, "history": history})
-    return model, {**history, "resumed": False}
-
-
-# ---------------------------------------------------------------------------------------------
 # measures
 # ---------------------------------------------------------------------------------------------
 def active_units(model: PatchVAE, patches, *, threshold: float = 0.01, labels=None) -> tuple[int, np.ndarray]:
     """How many latent units carry information: ``Var_x(E[z_u | x]) > threshold`` (Burda et al. 2016).
 
-    Returns the count and each unit's variance of the posterior mean over ``patches``
-    ``[shape=(latent_dim,)]``. A collapsed unit's posterior is the prior for every patch (variance 0).
+    Returns the count and each unit's variance of the posterior mean ``[shape=(latent_dim,)]``.
     """
-    labels = getattr(patches, "label", None) if labels is None else labels
     mean, _ = model.encode(patches, labels)
     var = mean.var(axis=0)
     return int(np.sum(var > threshold)), var
@@ -1193,8 +928,5 @@ def active_units(model: PatchVAE, patches, *, threshold: float = 0.01, labels=No
 def reconstruction_error(model, patches, *, labels=None) -> float:
     """Root-mean-square difference (input units: dB for the default representation) between patches and their
     reconstructions."""
-    x = np.asarray(getattr(patches, "x", patches), dtype=np.float32)
-    if labels is None:
-        labels = getattr(patches, "label", None)
-    xh = model.reconstruct(x, labels)
-    return float(np.sqrt(np.mean((xh - x) ** 2)))
+    xh = model.reconstruct(patches, labels)
+    return float(np.sqrt(np.mean((xh - np.asarray(getattr(patches, "x", patches), dtype=np.float32)) ** 2)))
