@@ -1,41 +1,28 @@
-"""Tree next-frame models: decision tree, random forest, XGBoost.
+"""Tree next-frame models: decision tree, random forest, XGBoost (``notebooks/03_trees``).
 
-See ``notebooks/03_trees``. All follow the model protocol of :mod:`musiclib.models` and are meant
-to work on a few features per frame (PCA components of scaled frames,
-:func:`musiclib.framing.frame_scaler` with ``n_components``), which keeps both training and the
-per-step prediction of a roll-out fast.
+They follow the model protocol of :mod:`musiclib.models` and are meant for a few features per frame
+(PCA components, :func:`musiclib.framing.frame_scaler` with ``n_components``). ``per_output=True``
+fits one model per output feature; ``per_output=False`` one multi-output model whose leaves hold
+whole frames (XGBoost's ``multi_strategy="multi_output_tree"``).
 
-Two layouts, chosen by ``per_output``:
-
-- ``per_output=True``: one model per output feature (per PCA component), each fitted on the same
-  inputs;
-- ``per_output=False``: one multi-output model whose leaves hold whole frames (scikit-learn's
-  native multi-output trees; XGBoost's ``multi_strategy="multi_output_tree"``).
-
-Speed. The libraries' ``predict`` has a fixed cost per call (input checks, a Python loop over the
-trees of a forest) that dominates for the single row of a roll-out step, which is what made the
-original experiment "excruciatingly slow". So after ``fit`` all trees are packed into flat arrays
-and walked together with NumPy for small batches (:class:`PackedTrees`): one step of a roll-out
-costs one short loop over the tree depth. XGBoost's trees are packed the same way from its JSON
-model. ``benchmarks/generate.py`` measures the roll-outs this gives.
-
-The drone. A regression tree predicts the mean of the training frames in a leaf, and averages of
-averages pull every roll-out towards a steady mean frame: "a steady droning output". The
-scikit-learn models also have ``sample(X, temperature, rng)``: they walk to the leaf, pick one of
-the training examples that ended there (in a randomly chosen tree), and return
-``(1 - temperature) * mean + temperature * example``, i.e. a draw from the tree's own estimate of the
-conditional distribution of the next frame (temperature 1), shrunk towards the mean below 1.
+- Speed: the libraries' ``predict`` has a fixed cost per call that dominates for the single row of
+  a roll-out step, so after ``fit`` all trees (XGBoost's from its JSON model) are packed into flat
+  arrays and walked together with NumPy (:class:`PackedTrees`), one short loop over the depth
+  (``benchmarks/generate.py``).
+- The drone: a tree predicts the mean of its leaf's training frames, which pulls a roll-out towards
+  a steady mean frame. The scikit-learn models' ``sample`` returns
+  ``(1 - temperature) * mean + temperature * example``, ``example`` a training target from the leaf
+  reached in a randomly chosen tree: a draw from the tree's own conditional distribution.
 """
 
 from __future__ import annotations
 
 import json
-import time
 
 import numpy as np
 
 from musiclib.errors import check_number
-from musiclib.models import check_fitted, check_xy, pick_rows
+from musiclib.models import NextFrameModel, check_fitted, pick_rows
 
 __all__ = [
     "PackedTrees",
@@ -72,42 +59,32 @@ class PackedTrees:
     """
 
     def __init__(self, trees, groups, group_cols, n_outputs: int, *, combine: str = "mean", bias=None):
-        T = len(trees)
-        N = max(len(t["left"]) for t in trees)
-        width = max(t["value"].shape[1] for t in trees)
-        self.T, self.N, self.n_outputs = T, N, n_outputs
-        feature = np.zeros((T, N), np.intp)
-        threshold = np.full((T, N), np.inf)
-        left = np.tile(np.arange(N), (T, 1))
-        right = left.copy()
-        value = np.zeros((T, N, width), np.float32)
-        depth = 0
-        for i, t in enumerate(trees):
-            n = len(t["left"])
-            internal = np.asarray(t["left"]) >= 0
-            feature[i, :n][internal] = np.asarray(t["feature"])[internal]
-            threshold[i, :n][internal] = np.asarray(t["threshold"])[internal]
-            left[i, :n][internal] = np.asarray(t["left"])[internal]
-            right[i, :n][internal] = np.asarray(t["right"])[internal]
-            v = np.asarray(t["value"], dtype=np.float32)
-            value[i, :n, : v.shape[1]] = v
-            depth = max(depth, _depth(np.asarray(t["left"]), np.asarray(t["right"])))
-        self.depth = depth
-        self.base = (np.arange(T) * N)[None, :]
-        self.feature_f = feature.ravel()
-        self.threshold_f = threshold.ravel()
-        self.left_f = (left + np.arange(T)[:, None] * N).ravel()
-        self.right_f = (right + np.arange(T)[:, None] * N).ravel()
-        self.value_f = value.reshape(T * N, width)
+        def joined(key):
+            return np.concatenate([np.asarray(t[key]) for t in trees])
+
+        sizes = [len(t["left"]) for t in trees]
+        values = [np.asarray(t["value"], np.float32) for t in trees]
+        width = max(v.shape[1] for v in values)
+        self.T, self.n_outputs = len(trees), n_outputs
+        self.depth = max(_depth(np.asarray(t["left"]), np.asarray(t["right"])) for t in trees)
+        # one flat array per field, tree after tree; a leaf's children are the leaf itself
+        self.base = np.cumsum([0] + sizes[:-1])[None, :]
+        offset = np.repeat(self.base[0], sizes)
+        internal = joined("left") >= 0
+        node = np.arange(len(internal))
+        self.feature_f = np.where(internal, joined("feature"), 0)
+        self.threshold_f = np.where(internal, joined("threshold"), np.inf)
+        self.left_f = np.where(internal, joined("left") + offset, node)
+        self.right_f = np.where(internal, joined("right") + offset, node)
+        self.value_f = np.concatenate([np.pad(v, ((0, 0), (0, width - v.shape[1]))) for v in values])
         self.groups = np.asarray(groups)
         self.group_cols = [np.asarray(c) for c in group_cols]
-        A = np.zeros((T, width, n_outputs), np.float32)
+        # A maps leaf values to outputs: a group's trees are averaged (forests) or added (boosting)
+        A = np.zeros((self.T, width, n_outputs), np.float32)
         for g, cols in enumerate(self.group_cols):
             members = np.flatnonzero(self.groups == g)
-            w = 1.0 / len(members) if combine == "mean" else 1.0
-            for k, col in enumerate(cols):
-                A[members, k, col] = w
-        self.A = A.reshape(T * width, n_outputs)
+            A[members[:, None], np.arange(len(cols)), cols] = 1.0 / len(members) if combine == "mean" else 1.0
+        self.A = A.reshape(self.T * width, n_outputs)
         self.bias = np.zeros(n_outputs, np.float32) if bias is None else np.asarray(bias, np.float32)
 
     def leaves(self, X: np.ndarray) -> np.ndarray:
@@ -166,8 +143,7 @@ def xgboost_tree_arrays(booster) -> tuple[list[dict], list[int], np.ndarray]:
     trees, targets = [], []
     for t, target in zip(trees_json, info):
         left = np.asarray(t["left_children"])
-        k = int(t["tree_param"]["size_leaf_vector"])
-        k = max(k, 1)
+        k = max(int(t["tree_param"]["size_leaf_vector"]), 1)
         thr = np.asarray(t["split_conditions"], dtype=np.float32)
         # XGBoost goes left when x < threshold; for float32 x that is x <= the next float below
         thr_le = np.nextafter(thr, np.float32(-np.inf)).astype(np.float64)
@@ -182,22 +158,12 @@ def xgboost_tree_arrays(booster) -> tuple[list[dict], list[int], np.ndarray]:
     return trees, targets, base
 
 
-class _PackedNextFrame:
-    """What every tree model shares: fitting's bookkeeping, the input check, packed prediction.
+class _PackedNextFrame(NextFrameModel):
+    """Prediction as every tree model does it: packed for small batches, by the library for large ones.
 
-    Subclasses implement ``_fit_trees(Xf, Y) -> PackedTrees`` and ``_predict_large(Xf)``.
+    Subclasses implement ``_fit(Xf, Y)``, which sets ``packed_`` (a :class:`PackedTrees`), and
+    ``_predict_large(Xf)``.
     """
-
-    def fit(self, X, Y):
-        """Fit on inputs ``X [shape=(n, n_rows, n_features)]`` and next frames ``Y [shape=(n, n_features)]``."""
-        t0 = time.perf_counter()
-        Xf, Y, self.n_context_ = check_xy(X, Y)
-        self.n_inputs_, self.n_features_ = Xf.shape[1], Y.shape[1]
-        self.packed_ = self._fit_trees(Xf, Y)
-        rows = pick_rows(len(Xf), self.max_residuals, self.seed)
-        self.residuals_ = (Y[rows] - self.predict(Xf[rows])).astype(np.float32)
-        self.fit_seconds_ = time.perf_counter() - t0
-        return self
 
     def predict(self, X) -> np.ndarray:
         """Next frames ``[shape=(n, n_features)]`` for ``X [shape=(n, n_rows, n_features)]``."""
@@ -225,13 +191,7 @@ class _TreeNextFrame(_PackedNextFrame):
         self.n_jobs = n_jobs
         self.params = params
 
-    def _make(self, seed):  # pragma: no cover - overridden
-        raise NotImplementedError
-
-    def _trees(self, est):
-        return [e.tree_ for e in getattr(est, "estimators_", [est])]
-
-    def _fit_trees(self, Xf, Y):
+    def _fit(self, Xf, Y):
         F = Y.shape[1]
         if self.per_output:
             self.estimators_ = [self._make(self.seed + j).fit(Xf, Y[:, j]) for j in range(F)]
@@ -239,38 +199,30 @@ class _TreeNextFrame(_PackedNextFrame):
         else:
             self.estimators_ = [self._make(self.seed).fit(Xf, Y)]
             group_cols = [np.arange(F)]
-        trees = [[sklearn_tree_arrays(t) for t in self._trees(est)] for est in self.estimators_]
-        groups = [g for g, ts in enumerate(trees) for _ in ts]
-        packed = PackedTrees([t for ts in trees for t in ts], groups, group_cols, F, combine="mean")
-        self._build_leaf_store(packed, Xf, Y)
-        return packed
+        per_group = [getattr(est, "estimators_", [est]) for est in self.estimators_]
+        groups = [g for g, ests in enumerate(per_group) for _ in ests]
+        trees = [e.tree_ for ests in per_group for e in ests]
+        P = self.packed_ = PackedTrees([sklearn_tree_arrays(t) for t in trees], groups, group_cols, F)
+        # for a few trees per group, which training rows end in each leaf (CSR over flat node ids)
+        rows = pick_rows(len(Xf), self.max_sample_rows, self.seed + 1)
+        Xs = Xf[rows]
+        self.sample_Y_ = Y[rows]
+        members = [np.flatnonzero(P.groups == g)[: self.sample_trees] for g in range(len(group_cols))]
+        node_ids = np.concatenate([trees[t].apply(Xs).astype(np.int64) + P.base[0, t]
+                                   for t in np.concatenate(members)])
+        row_ids = np.tile(np.arange(len(Xs)), len(node_ids) // len(Xs))
+        self.leaf_rows_ = row_ids[np.argsort(node_ids, kind="stable")].astype(np.int64)
+        self.leaf_start_ = np.concatenate([[0], np.cumsum(np.bincount(node_ids, minlength=len(P.left_f)))])
+        # (n_groups, sample_trees): the trees a draw picks from (repeated where a group has fewer)
+        self.sample_members_ = np.array([np.resize(m, self.sample_trees) for m in members])
 
     def _predict_large(self, Xf):
         if self.per_output:
             return np.stack([e.predict(Xf) for e in self.estimators_], axis=1)
         return self.estimators_[0].predict(Xf)
 
-    def _build_leaf_store(self, P, Xf, Y):
-        """For a few trees per group: which training rows end in each leaf (CSR over flat node ids)."""
-        rows = pick_rows(len(Xf), self.max_sample_rows, self.seed + 1)
-        Xs = Xf[rows]
-        self.sample_Y_ = Y[rows]
-        members = [np.flatnonzero(P.groups == g)[: self.sample_trees] for g in range(len(P.group_cols))]
-        all_trees = [t for est in self.estimators_ for t in self._trees(est)]
-        node_ids = np.concatenate([all_trees[t].apply(Xs).astype(np.int64) + t * P.N for t in np.concatenate(members)])
-        row_ids = np.tile(np.arange(len(Xs)), len(node_ids) // len(Xs))
-        order = np.argsort(node_ids, kind="stable")
-        self.leaf_rows_ = row_ids[order].astype(np.int64)
-        self.leaf_start_ = np.zeros(P.T * P.N + 1, np.int64)
-        self.leaf_start_[1:] = np.cumsum(np.bincount(node_ids, minlength=P.T * P.N))
-        # (n_groups, sample_trees): the trees a draw picks from (repeated where a group has fewer)
-        self.sample_members_ = np.array([np.resize(m, self.sample_trees) for m in members])
-
     def sample(self, X, *, temperature: float = 1.0, rng=None) -> np.ndarray:
-        """A draw of the next frame from the leaves reached.
-
-        ``(1 - temperature) * mean + temperature * example``, where ``example`` is a training target
-        from the leaf reached in one randomly chosen tree per output group.
+        """A draw of the next frame: ``(1 - temperature) * mean + temperature * example`` (module docstring).
 
         Parameters
         ----------
@@ -360,11 +312,9 @@ class RandomForestNextFrame(_TreeNextFrame):
 class XGBoostNextFrame(_PackedNextFrame):
     """Gradient-boosted trees (XGBoost) regression of the next frame.
 
-    ``per_output=True`` grows separate trees for each output (``multi_strategy="one_output_per_tree"``);
-    ``per_output=False`` grows trees with vector leaves (``"multi_output_tree"``). Prediction uses
-    the same packed NumPy evaluator as the scikit-learn models for small batches,
-    ``Booster.inplace_predict`` for large ones. No ``sample``: the roll-out adds training residuals
-    as noise.
+    ``per_output=True`` grows separate trees per output (``multi_strategy="one_output_per_tree"``),
+    ``False`` trees with vector leaves (``"multi_output_tree"``). Large batches are predicted by
+    ``Booster.inplace_predict``. No ``sample``: the roll-out adds training residuals as noise.
 
     Parameters
     ----------
@@ -389,7 +339,7 @@ class XGBoostNextFrame(_PackedNextFrame):
         self.max_residuals = max_residuals
         self.seed = seed
 
-    def _fit_trees(self, Xf, Y):
+    def _fit(self, Xf, Y):
         import xgboost
 
         strategy = "one_output_per_tree" if self.per_output else "multi_output_tree"
@@ -400,7 +350,8 @@ class XGBoostNextFrame(_PackedNextFrame):
         F = Y.shape[1]
         groups, group_cols = (targets, [np.array([j]) for j in range(F)]) if self.per_output else \
             ([0] * len(trees), [np.arange(F)])
-        return PackedTrees(trees, groups, group_cols, F, combine="sum", bias=np.broadcast_to(base, (F,)))
+        self.packed_ = PackedTrees(trees, groups, group_cols, F, combine="sum",
+                                   bias=np.broadcast_to(base, (F,)))
 
     def _predict_large(self, Xf):
         return self.booster_.inplace_predict(Xf)
