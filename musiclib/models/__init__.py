@@ -14,17 +14,14 @@ Every next-frame model that :func:`musiclib.generate.rollout` can drive has
 and optionally
 
 ``residuals_ : np.ndarray [shape=(m, n_features)]``
-    A sample of the training residuals; ``rollout`` adds a random row of them, times the
-    temperature, to each prediction (noise with the model's own error statistics).
+    Training residuals; ``rollout`` adds a random row of them, times the temperature, to each prediction.
 ``sample(X, *, temperature, rng) -> Y``
-    One draw per row from a predicted distribution (``temperature=0``: the most likely or mean
-    value); ``rollout`` prefers it over ``predict`` + residuals.
+    One draw per row (``temperature=0``: the most likely or mean value), preferred over residuals.
 ``rollout(prime, *, n_frames, temperature, guard, seed, scaler) -> frames``
-    A whole compiled roll-out that :func:`musiclib.generate.rollout` delegates to: it gets the prime
-    in the model's feature space, the :class:`musiclib.generate.StabilityGuard` (to replicate term
-    for term, in representation units, i.e. after undoing ``scaler``), the seed and ``scaler``
-    (``None`` for representation units), and returns the ``(n_frames, n_features)`` new frames in
-    the model's feature space.
+    A compiled roll-out that :func:`musiclib.generate.rollout` delegates to. Prime and the
+    ``(n_frames, n_features)`` result are in the model's feature space; the
+    :class:`~musiclib.generate.StabilityGuard` is replicated in representation units (after undoing
+    ``scaler``, ``None`` when the model works in them).
 ``framing : musiclib.framing.Framing``
     How ``rollout`` builds each step's input (default ``Framing(context=n_context_)``).
 
@@ -100,17 +97,15 @@ def check_fitted(model, attribute: str, X) -> np.ndarray:
 
 
 class NextFrameModel:
-    """The ``fit`` the NumPy/scikit-learn next-frame models share: checks, bookkeeping, residuals.
+    """The ``fit`` of the NumPy/scikit-learn next-frame models: checks, bookkeeping, residuals.
 
-    A subclass sets ``max_residuals`` and ``seed`` and implements ``_fit(Xf, Y)`` on the flattened
-    float32 inputs ``Xf [shape=(n, n_rows * n_features)]``.
+    Subclasses set ``max_residuals`` and ``seed`` and implement ``_fit(Xf, Y)`` on the flattened inputs.
     """
 
     def fit(self, X, Y):
         """Fit on inputs ``X [shape=(n, n_rows, n_features)]`` and next frames ``Y [shape=(n, n_features)]``.
 
-        Sets ``n_context_``, ``n_inputs_``, ``n_features_``, ``residuals_`` (at most ``max_residuals``
-        rows) and ``fit_seconds_``; returns the model.
+        Sets ``n_context_``, ``n_inputs_``, ``n_features_``, ``residuals_`` and ``fit_seconds_``.
         """
         t0 = time.perf_counter()
         Xf, Y, self.n_context_ = check_xy(X, Y)

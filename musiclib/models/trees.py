@@ -66,7 +66,6 @@ class PackedTrees:
         values = [np.asarray(t["value"], np.float32) for t in trees]
         width = max(v.shape[1] for v in values)
         self.T, self.n_outputs = len(trees), n_outputs
-        self.depth = max(_depth(np.asarray(t["left"]), np.asarray(t["right"])) for t in trees)
         # one flat array per field, tree after tree; a leaf's children are the leaf itself
         self.base = np.cumsum([0] + sizes[:-1])[None, :]
         offset = np.repeat(self.base[0], sizes)
@@ -77,6 +76,11 @@ class PackedTrees:
         self.left_f = np.where(internal, joined("left") + offset, node)
         self.right_f = np.where(internal, joined("right") + offset, node)
         self.value_f = np.concatenate([np.pad(v, ((0, 0), (0, width - v.shape[1]))) for v in values])
+        # the depth: steps until every root has reached a leaf
+        frontier, self.depth = self.base[0], 0
+        while np.any(self.left_f[frontier] != frontier):
+            frontier = np.unique(np.concatenate([self.left_f[frontier], self.right_f[frontier]]))
+            self.depth += 1
         self.groups = np.asarray(groups)
         self.group_cols = [np.asarray(c) for c in group_cols]
         # A maps leaf values to outputs: a group's trees are averaged (forests) or added (boosting)
@@ -89,9 +93,8 @@ class PackedTrees:
 
     def leaves(self, X: np.ndarray) -> np.ndarray:
         """Flat node index of the leaf each row reaches in each tree ``[shape=(n, T)]``."""
-        n = len(X)
-        node = np.broadcast_to(self.base, (n, self.T)).copy()
-        rows = np.arange(n)[:, None]
+        node = np.repeat(self.base, len(X), axis=0)
+        rows = np.arange(len(X))[:, None]
         for _ in range(self.depth):
             go_left = X[rows, self.feature_f[node]] <= self.threshold_f[node]
             node = np.where(go_left, self.left_f[node], self.right_f[node])
@@ -104,16 +107,6 @@ class PackedTrees:
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Combined predictions ``[shape=(n, n_outputs)]``."""
         return self.predict_leaves(self.leaves(X))
-
-
-def _depth(left, right) -> int:
-    depth = np.zeros(len(left), np.int64)
-    best = 0
-    for i in range(len(left)):  # children come after parents in both libraries' layouts
-        if left[i] >= 0:
-            depth[left[i]] = depth[right[i]] = depth[i] + 1
-            best = max(best, depth[i] + 1)
-    return int(best)
 
 
 def sklearn_tree_arrays(tree) -> dict:
@@ -237,24 +230,20 @@ class _TreeNextFrame(_PackedNextFrame):
         """
         t = np.float32(check_number("temperature", temperature, low=0))
         Xf = check_fitted(self, "packed_", X)
-        P = self.packed_
-        node = P.leaves(Xf)
-        mean = P.predict_leaves(node).astype(np.float32)
+        node = self.packed_.leaves(Xf)
+        mean = self.packed_.predict_leaves(node).astype(np.float32)
         if t == 0:
             return mean
         rng = np.random.default_rng(rng)
-        n, G = len(Xf), len(P.group_cols)
-        pick = rng.integers(self.sample_trees, size=(n, G))
-        trees = self.sample_members_[np.arange(G)[None, :], pick]  # (n, G)
+        n, G = len(Xf), len(self.packed_.group_cols)
+        trees = self.sample_members_[np.arange(G), rng.integers(self.sample_trees, size=(n, G))]  # (n, G)
         leaf = node[np.arange(n)[:, None], trees]
         start = self.leaf_start_[leaf]
         count = self.leaf_start_[leaf + 1] - start
-        u = rng.random((n, G))
-        row = self.leaf_rows_[start + np.minimum((u * count).astype(np.int64), np.maximum(count - 1, 0))]
-        if self.per_output:
-            ex = self.sample_Y_[row, np.arange(G)[None, :]]  # group g predicts column g
-        else:
-            ex = self.sample_Y_[row[:, 0]]
+        pick = np.minimum((rng.random((n, G)) * count).astype(np.int64), np.maximum(count - 1, 0))
+        row = self.leaf_rows_[start + pick]
+        # per output, group g predicts column g; else each draw is a whole training frame
+        ex = self.sample_Y_[row, np.arange(G)] if self.per_output else self.sample_Y_[row[:, 0]]
         return ((np.float32(1) - t) * mean + t * ex).astype(np.float32)
 
 
