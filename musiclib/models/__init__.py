@@ -32,10 +32,9 @@ Families
 (``05_vae``, patch models), :mod:`~musiclib.models.gan` (``06_gan``, patch and audio generators) and
 :mod:`~musiclib.models.raw_audio` (``07_raw_audio``, waveform autoencoders).
 
-The Keras modules import TensorFlow (:mod:`musiclib` itself does not); their models are built inside
-:func:`musiclib.models.keras_seq.strategy`'s scope, seeded by :func:`musiclib.models.keras_seq.set_seed`,
-trained with custom ``train_step`` methods and resumable checkpoints, and saved atomically as ``.keras``
-files (:func:`musiclib.models.keras_seq.load_model`).
+The Keras modules import TensorFlow (:mod:`musiclib` itself does not) and share the conventions of
+:mod:`musiclib.models.keras_seq`: ``strategy()`` scope, ``set_seed``, custom ``train_step`` methods,
+resumable checkpoints, atomic ``.keras`` saves.
 """
 
 from __future__ import annotations
@@ -44,7 +43,7 @@ import time
 
 import numpy as np
 
-from musiclib.errors import ParameterError
+from musiclib.errors import ParameterError, check_finite
 
 __all__ = ["NextFrameModel", "check_xy", "check_fitted", "flatten", "pick_rows"]
 
@@ -70,20 +69,13 @@ def flatten(X) -> np.ndarray:
 
 def check_xy(X, Y) -> tuple[np.ndarray, np.ndarray, int]:
     """Validate a training pair; return flattened X, Y as float32 and the number of rows per input."""
-    X = np.asarray(X, dtype=np.float32)
-    Y = np.asarray(Y, dtype=np.float32)
-    if X.ndim not in (2, 3):
-        raise ParameterError(f"X must have shape (n, n_rows, n_features), got {X.shape}")
-    if Y.ndim != 2:
-        raise ParameterError(f"Y must have shape (n, n_features), got {Y.shape}")
-    if len(X) != len(Y):
-        raise ParameterError(f"X has {len(X)} examples but Y has {len(Y)}")
-    if len(X) < 2:
-        raise ParameterError(f"need at least 2 training examples, got {len(X)}")
-    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(Y))):
-        raise ParameterError("X or Y holds NaN or infinite values")
-    n_rows = X.shape[1] if X.ndim == 3 else 1
-    return flatten(X), np.ascontiguousarray(Y), n_rows
+    X = check_finite("X", X, allow_empty=True)
+    Xf, Y = flatten(X), check_finite("Y", Y, ndim=2, allow_empty=True)
+    if len(Xf) != len(Y):
+        raise ParameterError(f"X has {len(Xf)} examples but Y has {len(Y)}")
+    if len(Xf) < 2:
+        raise ParameterError(f"need at least 2 training examples, got {len(Xf)}")
+    return Xf, np.ascontiguousarray(Y), X.shape[1] if X.ndim == 3 else 1
 
 
 def check_fitted(model, attribute: str, X) -> np.ndarray:

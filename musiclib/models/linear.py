@@ -1,14 +1,13 @@
 """Linear next-frame models (``notebooks/02_linear_regression``; protocol: :mod:`musiclib.models`).
 
-- :class:`RidgeNextFrame`: ridge regression of the next frame. Its roll-out is a linear recursion,
-  stable only while :meth:`RidgeNextFrame.spectral_radius` is below one
-  (:class:`musiclib.generate.StabilityGuard` contains the blow-up).
+- :class:`RidgeNextFrame`: ridge regression; its roll-out is stable only while
+  :meth:`RidgeNextFrame.spectral_radius` is below one.
 - :class:`LevelsNextFrame`: logistic regression of quantised per-band levels, sampled with a
   temperature; its outputs are class centres, so they never leave the training range.
 - :class:`UnstableLinear`: a deliberately growing model, for tests and demonstrations.
 
-Both fitted models predict with one matrix product of their weights: the estimators' ``predict``
-checks cost more than the product for the single rows of a roll-out.
+Both fitted models predict with one matrix product: the estimators' ``predict`` checks cost more
+than that for the single rows of a roll-out.
 """
 
 from __future__ import annotations
@@ -31,16 +30,13 @@ class RidgeNextFrame(NextFrameModel):
     ----------
     alpha : float >= 0
         L2 penalty on the coefficients (``sklearn.linear_model.Ridge``'s).
-    max_residuals : int
-        At most this many training residual rows are kept in ``residuals_``.
-    seed : int
-        Which residual rows are kept.
+    max_residuals, seed : int
+        How many training residual rows ``residuals_`` keeps, and which.
 
     Attributes
     ----------
     model_ : sklearn.linear_model.Ridge
     coef_ : np.ndarray [shape=(n_rows * n_features, n_features)], float32
-        ``model_.coef_.T``: inputs by outputs.
     intercept_ : np.ndarray [shape=(n_features,)], float32
     residuals_, n_context_, fit_seconds_
         As :meth:`musiclib.models.NextFrameModel.fit` sets them.
@@ -65,7 +61,7 @@ class RidgeNextFrame(NextFrameModel):
     def spectral_radius(self, context: int | None = None) -> float:
         """Largest |eigenvalue| of the roll-out's companion matrix (> 1: the recursion grows).
 
-        Valid for inputs made of ``context`` frames only (no summary rows); default: all rows.
+        For inputs of ``context`` frames only (no summary rows; default: all rows).
         """
         if not hasattr(self, "coef_"):
             raise ParameterError("RidgeNextFrame is not fitted; call fit(X, Y) first")
@@ -76,9 +72,8 @@ class RidgeNextFrame(NextFrameModel):
                 f"context={c} does not match the model's {self.coef_.shape[0] // F} input rows; "
                 "the spectral radius is defined for context-only inputs"
             )
-        M = np.zeros((c * F, c * F))
-        M[: (c - 1) * F, F:] = np.eye((c - 1) * F)  # shift: new state row i = old row i + 1
-        M[(c - 1) * F :, :] = self.coef_.astype(np.float64).T  # the predicted frame
+        M = np.eye(c * F, k=F)  # shift: new state row i = old row i + 1
+        M[(c - 1) * F :] = self.coef_.astype(np.float64).T  # the predicted frame
         return float(np.max(np.abs(np.linalg.eigvals(M))))
 
 
@@ -87,10 +82,8 @@ class UnstableLinear:
 
     Parameters
     ----------
-    factor : float
-        Gain per step.
-    offset : float
-        Added per step.
+    factor, offset : float
+        Gain and offset per step.
     """
 
     def __init__(self, factor: float = 1.05, *, offset: float = 0.0):
@@ -128,25 +121,22 @@ class LevelsNextFrame(NextFrameModel):
         L2 penalty on the weights.
     epochs, batch_size, learning_rate : int, int, float
         Adam schedule.
-    max_residuals : int
-        Training residual rows kept (of the expected value).
+    max_residuals, seed : int
+        Training residual rows kept (of :meth:`predict`), and seeding.
     band_correlation : float in [0, 1)
         How alike the bands' draws are: each band's class is taken at the quantile
         ``Phi(sqrt(c) z + sqrt(1 - c) z_b)`` of its distribution, ``z`` shared by the frame's bands
         (a Gaussian copula). 0 draws bands independently (a hissing frame); near 1 a frame is loud
         or quiet as a whole, as real frames are.
-    seed : int
-        Shuffling, the PCA's rows and the residual rows.
     progress : bool
         A progress bar over the epochs.
 
     Attributes
     ----------
-    discretizer_ : sklearn.preprocessing.KBinsDiscretizer
-    pca_ : sklearn.decomposition.PCA
+    discretizer_, pca_ : sklearn.preprocessing.KBinsDiscretizer, sklearn.decomposition.PCA
     centres_ : np.ndarray [shape=(n_features, n_levels)]
     proj_ : np.ndarray [shape=(n_rows * n_features, n_components)]
-        The whitening projection of the centred input.
+        Whitening projection of the centred input.
     loss_history_ : list of float
         Mean training cross-entropy per epoch (nats; ``log(n_levels)`` is chance).
     accuracy_ : float
@@ -183,7 +173,6 @@ class LevelsNextFrame(NextFrameModel):
         scale = 1.0 / np.sqrt(np.maximum(self.pca_.explained_variance_, 1e-12))
         self.proj_ = np.ascontiguousarray(self.pca_.components_.T * scale, dtype=np.float32)
         Z = (Xf - self.x_mean_) @ self.proj_
-        # the classes and their centres
         L, F = self.n_levels, Y.shape[1]
         with warnings.catch_warnings():  # bands with many ties get fewer classes: expected, not a problem
             warnings.filterwarnings("ignore", message="Bins whose width are too small")
@@ -197,7 +186,7 @@ class LevelsNextFrame(NextFrameModel):
         edges = np.stack([np.pad(e, (0, L + 1 - len(e)), mode="edge") for e in self.discretizer_.bin_edges_])
         mid = 0.5 * (edges[:, :-1] + edges[:, 1:])
         self.centres_ = np.where(counts > 0, sums / np.maximum(counts, 1), mid).astype(np.float32)
-        self.W_, self.b_ = self._train(Z, cls, np.random.default_rng(self.seed))
+        self.W_, self.b_ = self._train(Z, cls, counts, np.random.default_rng(self.seed))
         # the projection folded into one matrix, logits = Xf @ A_ + c_, when that is the cheaper product
         self.A_ = self.c_ = None
         if Xf.shape[1] <= 4 * Z.shape[1]:
@@ -206,14 +195,13 @@ class LevelsNextFrame(NextFrameModel):
         rows = pick_rows(len(Xf), self.max_residuals, self.seed)
         self.accuracy_ = float(np.mean(self._logits(Xf[rows]).argmax(-1) == cls[rows]))
 
-    def _train(self, Z, cls, rng) -> tuple[np.ndarray, np.ndarray]:
+    def _train(self, Z, cls, counts, rng) -> tuple[np.ndarray, np.ndarray]:
         """Mini-batch Adam on the mean cross-entropy plus ``alpha`` L2; return weights and biases."""
         from tqdm.auto import tqdm
 
         n, F, L = len(Z), self.n_features_, self.n_levels
         W = np.zeros((Z.shape[1], F * L), np.float32)
-        prior = np.bincount((np.arange(F)[None] * L + cls).ravel(), minlength=F * L) + 1.0
-        b = np.log(prior / (n + L)).astype(np.float32)  # start from the class frequencies
+        b = np.log((counts.ravel() + 1.0) / (n + L)).astype(np.float32)  # start from the class frequencies
         moments = [(np.zeros_like(p), np.zeros_like(p)) for p in (W, b)]
         b1, b2, eps, step = 0.9, 0.999, 1e-8, 0
         bs = max(1, min(self.batch_size, n))
@@ -230,10 +218,8 @@ class LevelsNextFrame(NextFrameModel):
                 step += 1
                 lr = self.learning_rate * np.sqrt(1 - b2**step) / (1 - b1**step)
                 for p, g, (m, v) in zip((W, b), (zb.T @ G + np.float32(2 * self.alpha) * W, G.sum(axis=0)), moments):
-                    m *= b1
-                    m += (1 - b1) * g
-                    v *= b2
-                    v += (1 - b2) * g * g
+                    m[:] = b1 * m + (1 - b1) * g
+                    v[:] = b2 * v + (1 - b2) * g * g
                     p -= (lr * m / (np.sqrt(v) + eps)).astype(np.float32)
             self.loss_history_.append(total / (n * F))
         return W, b
@@ -251,8 +237,7 @@ class LevelsNextFrame(NextFrameModel):
 
     def predict(self, X) -> np.ndarray:
         """Expected value of the next frame ``[shape=(n, n_features)]`` under the predicted distribution."""
-        P = self.predict_proba(X)
-        return (P * self.centres_[None]).sum(-1).astype(np.float32)
+        return (self.predict_proba(X) * self.centres_[None]).sum(-1).astype(np.float32)
 
     def sample(self, X, *, temperature: float = 1.0, rng=None) -> np.ndarray:
         """One draw per band from ``softmax(logits / temperature)``; ``temperature=0``: the most likely class.
@@ -266,7 +251,7 @@ class LevelsNextFrame(NextFrameModel):
         Returns
         -------
         np.ndarray [shape=(n, n_features)]
-            Class centres, always inside the training range.
+            Class centres.
         """
         temperature = check_number("temperature", temperature, low=0)
         logits = self._logits(check_fitted(self, "W_", X))

@@ -1,25 +1,18 @@
 """Autoencoders on raw audio: dense, 1-D convolutional and variational, on fixed or beat-synchronous pieces.
 
-Mono audio at :data:`SR` Hz, cut into pieces of equal length (``notebooks/07_raw_audio``):
+Mono audio at :data:`SR` Hz, cut into equal-length pieces (``notebooks/07_raw_audio``):
 
-==================== ==========================================================================
-step                 function
-==================== ==========================================================================
-cut pieces           :func:`make_pieces`: consecutive windows (``split="fixed"``,
-                     :func:`fixed_pieces`) or one piece per beat or bar, stretched to
-                     ``n_samples`` (``split="beat"``, :func:`beat_pieces`)
-model                :class:`RawAutoencoder` (dense or conv, optionally a VAE); builders
-                     :func:`make_dense_ae`, :func:`make_conv_ae`, :func:`make_vae`
-train                :func:`piece_dataset` and :func:`fit_with_checkpoints` (resumable)
-sample the latent    :class:`LatentGaussian`, :func:`interpolate_codes`
-back to audio        :func:`stitch` (pieces stretched back to a beat at the chosen tempo and
-                     cross-faded, :func:`musiclib.beats.join`); :func:`generate_audio` does it all
-==================== ==========================================================================
+- cut: :func:`make_pieces`, with consecutive windows (:func:`fixed_pieces`) or one piece per beat or
+  bar stretched to ``n_samples`` (:func:`beat_pieces`);
+- model: :class:`RawAutoencoder`, built by :func:`make_dense_ae`, :func:`make_conv_ae` or :func:`make_vae`;
+- train: :func:`piece_dataset` and :func:`fit_with_checkpoints`;
+- sample: :class:`LatentGaussian`, :func:`interpolate_codes`;
+- back to audio: :func:`stitch` (each piece stretched back to a beat, the joins cross-faded);
+  :func:`generate_audio` does it all.
 
-The models divide pieces by one number they keep (the training pieces' standard deviation,
-:meth:`RawAutoencoder.adapt`), so they see unit-variance audio and give audio back at the corpus's
-level. Strategy, seeds and saving as every Keras model here (:mod:`musiclib.models`); generation
-speed: ``benchmarks/generate_raw.py``.
+The models divide pieces by one number they keep (:meth:`RawAutoencoder.adapt`), so they see
+unit-variance audio and give audio back at the corpus's level. Keras conventions: :mod:`musiclib.models`;
+generation speed: ``benchmarks/generate_raw.py``.
 """
 
 from __future__ import annotations
@@ -69,7 +62,6 @@ SPLITS = ("fixed", "beat")
 KINDS = ("dense", "conv")
 
 
-# -- pieces: fixed-length or beat-synchronous ---------------------------------------------------
 @dataclass
 class PieceSet:
     """Equal-length pieces of audio cut from a set of clips.
@@ -77,17 +69,12 @@ class PieceSet:
     Attributes
     ----------
     pieces : np.ndarray [shape=(n_pieces, n_samples)], float32
-    lengths : np.ndarray [shape=(n_pieces,)], int
-        Samples each piece had in the clip before it was stretched to ``n_samples``.
-    source : np.ndarray [shape=(n_pieces,)], int
-        Index of the clip each piece comes from.
-    starts : np.ndarray [shape=(n_pieces,)], int
-        Sample where each piece starts in its clip.
+    lengths, source, starts : np.ndarray [shape=(n_pieces,)], int
+        Per piece: its length in its clip before stretching, the clip's index, and its first sample.
     split : {"fixed", "beat"}
-    sr : int
+    sr, beats_per_slice : int
     tempi : list of float
         Per clip, its tempo in BPM (beat splits; empty for fixed splits).
-    beats_per_slice : int
     skipped : list of (int, str)
         Clips that gave no piece (index, why).
     """
@@ -121,6 +108,7 @@ class PieceSet:
         return float(np.median(self.lengths)) / self.sr
 
     def describe(self) -> str:
+        """One line: how many pieces, how long, how much stretched, at what tempo."""
         stretch = self.n_samples / np.asarray(self.lengths, dtype=float)
         text = f"{len(self)} {self.split} pieces of {self.n_samples} samples ({self.n_samples / self.sr:.3f} s)"
         if self.split == "beat":
@@ -161,10 +149,8 @@ def beat_pieces(y: np.ndarray, *, sr: int, n_samples: int = N_SAMPLES, beats_per
         beats = beats_module.track_beats(y, sr=sr)
     slices = [(int(a), int(b)) for a, b in
               beats_module.beat_slices(y, sr=sr, beats=beats, beats_per_slice=beats_per_slice) if b - a >= 16]
-    if not slices:
-        return np.zeros((0, n_samples), dtype=np.float32), [], beats
-    pieces = np.stack([beats_module.stretch(y[a:b], n_samples=n_samples, sr=sr) for a, b in slices]).astype(np.float32)
-    return pieces, slices, beats
+    pieces = [beats_module.stretch(y[a:b], n_samples=n_samples, sr=sr) for a, b in slices]
+    return np.array(pieces, dtype=np.float32).reshape(-1, n_samples), slices, beats
 
 
 def make_pieces(clips, *, sr: int, split: str = "fixed", n_samples: int = N_SAMPLES, hop: int | None = None,
@@ -187,12 +173,7 @@ def make_pieces(clips, *, sr: int, split: str = "fixed", n_samples: int = N_SAMP
     Returns
     -------
     PieceSet
-        Clips that give no piece are listed in its ``skipped``.
-
-    Raises
-    ------
-    ParameterError
-        Bad parameters or clips, or no clip gave a piece.
+        Clips that give no piece are listed in its ``skipped`` (none at all: ParameterError).
     """
     check_choice("split", split, SPLITS)
     sr = check_sr(sr)
@@ -235,7 +216,6 @@ def make_pieces(clips, *, sr: int, split: str = "fixed", n_samples: int = N_SAMP
     return PieceSet(np.concatenate(pieces), *ints, split, sr, tempi, beats_per_slice, skipped)
 
 
-# -- the model ----------------------------------------------------------------------------------
 def _stft_l1(a, b, n_fft):
     """Mean L1 distance of log-magnitude STFTs (Hann, hop n_fft/4) of two batches of waveforms."""
     def logmag(x):
@@ -263,18 +243,13 @@ class RawAutoencoder(keras.Model):
     n_samples : int
         Samples per piece (a multiple of ``stride**len(filters)`` for ``kind="conv"``).
     kind : {"dense", "conv"}
-    latent_dim : int
-    units : int or sequence of int
-        Dense layers of the dense kind (mirrored in the decoder).
-    filters : sequence of int
-        Convolution channels per layer of the conv kind (mirrored in the decoder).
-    kernel_size, stride : int
+    latent_dim, kernel_size, stride : int
+    units, filters : int or sequence of int
+        Dense layer widths (dense kind) or convolution channels (conv kind), mirrored in the decoder.
     variational : bool
-    beta : float
-        Weight of the KL term (VAE).
-    spectral_weight : float
-        Weight of the log-STFT term (0: waveform MSE only), which hears what an MSE-only model misses
-        beyond the low, loud partials.
+    beta, spectral_weight : float
+        Weights of the KL term and of the log-STFT term (0: waveform MSE only, which learns mostly
+        the low, loud partials).
     """
 
     def __init__(self, n_samples=N_SAMPLES, *, kind="dense", latent_dim=32, units=(512,), filters=(16, 32, 64, 64),
@@ -328,12 +303,9 @@ class RawAutoencoder(keras.Model):
         self._decode_fn = None
 
     def get_config(self):
-        return {
-            "n_samples": self.n_samples, "kind": self.kind, "latent_dim": self.latent_dim, "units": list(self.units),
-            "filters": list(self.filters), "kernel_size": self.kernel_size, "stride": self.stride,
-            "variational": self.variational, "beta": self.beta, "spectral_weight": self.spectral_weight,
-            "name": self.name,
-        }
+        config = {k: getattr(self, k) for k in ("n_samples", "kind", "latent_dim", "kernel_size", "stride",
+                                                 "variational", "beta", "spectral_weight", "name")}
+        return {**config, "units": list(self.units), "filters": list(self.filters)}
 
     def build(self, input_shape=None):
         if self.built:
@@ -357,7 +329,6 @@ class RawAutoencoder(keras.Model):
                 f"RawAutoencoder.{what}() needs pieces of shape (n, n_samples={self.n_samples}), got shape {x.shape}")
         return x
 
-    # -- forward pass ---------------------------------------------------------------------------
     def _moments(self, xn):
         code = self.encoder(xn)
         if not self.variational:
@@ -399,7 +370,6 @@ class RawAutoencoder(keras.Model):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         return update_metrics(self.metrics, self._compute_losses(x, training=False))
 
-    # -- codes and audio ------------------------------------------------------------------------
     def encode(self, pieces, *, batch_size: int = 256) -> np.ndarray:
         """Latent codes ``[shape=(n, latent_dim)]`` of pieces ``[shape=(n, n_samples)]`` (a VAE's latent means)."""
         x = self._check_pieces(getattr(pieces, "pieces", pieces), "encode")
@@ -462,10 +432,9 @@ def piece_dataset(pieces, *, batch_size: int = 32, shuffle: bool = True, seed: i
     Parameters
     ----------
     pieces : np.ndarray [shape=(n_pieces, n_samples)] or PieceSet
-    batch_size : int
+    batch_size, seed : int
     shuffle : bool
-        Reshuffle every epoch (seeded).
-    seed : int
+        Reshuffle every epoch (seeded by ``seed``).
     """
     x = check_finite("pieces", getattr(pieces, "pieces", pieces), ndim=2)
     batch_size = check_int("batch_size", batch_size)
@@ -475,7 +444,6 @@ def piece_dataset(pieces, *, batch_size: int = 32, shuffle: bool = True, seed: i
     return ds.batch(batch_size).map(lambda b: (b, b)).prefetch(tf.data.AUTOTUNE)
 
 
-# -- the latent space ---------------------------------------------------------------------------
 class LatentGaussian:
     """A full-covariance Gaussian fitted to latent codes, to sample new codes from.
 
@@ -492,8 +460,7 @@ class LatentGaussian:
 
     def __init__(self, *, shrinkage: float = 0.05):
         self.shrinkage = check_number("shrinkage", shrinkage, low=0.0, high=1.0)
-        self.mean_ = None
-        self.cov_ = None
+        self.mean_ = self.cov_ = None
 
     def fit(self, codes) -> "LatentGaussian":
         """Fit to codes ``[shape=(n, latent_dim)]`` (n >= 2)."""
@@ -519,8 +486,7 @@ class LatentGaussian:
 
 def interpolate_codes(a, b, *, n: int) -> np.ndarray:
     """``n`` codes ``[shape=(n, latent_dim)]`` on the straight line from code ``a`` to code ``b`` (both included)."""
-    a = np.asarray(a, dtype=np.float32).reshape(-1)
-    b = np.asarray(b, dtype=np.float32).reshape(-1)
+    a, b = (np.asarray(v, dtype=np.float32).reshape(-1) for v in (a, b))
     if a.shape != b.shape or a.size == 0 or not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
         raise ParameterError(f"interpolate_codes() needs two finite codes of one length, got {a.shape} and {b.shape}")
     n = check_int("n", n, low=2)
@@ -528,7 +494,6 @@ def interpolate_codes(a, b, *, n: int) -> np.ndarray:
     return (1 - t) * a + t * b
 
 
-# -- back to audio: stretch to the beat, join at the beats --------------------------------------
 def stitch(pieces, *, sr: int, lengths=None, crossfade: float = 0.01) -> tuple[np.ndarray, list[int]]:
     """Join decoded pieces into one clip: each stretched to its length, joined with cross-fades.
 
@@ -566,8 +531,7 @@ def stitch(pieces, *, sr: int, lengths=None, crossfade: float = 0.01) -> tuple[n
         slices = [beats_module.stretch(p, n_samples=n + fade, sr=sr) for p, n in zip(pieces, lengths)]
         steps = lengths
     y = np.asarray(beats_module.join(slices, sr=sr, crossfade=crossfade), dtype=np.float32)
-    joins = [int(j) for j in np.cumsum(steps[:-1])]
-    return y, joins
+    return y, [int(j) for j in np.cumsum(steps[:-1])]
 
 
 def generate_audio(model: RawAutoencoder, latent: LatentGaussian, *, sr: int = SR, seconds: float = 30.0,
@@ -587,7 +551,7 @@ def generate_audio(model: RawAutoencoder, latent: LatentGaussian, *, sr: int = S
     split : {"fixed", "beat"}
         How the training pieces were cut: ``"beat"`` stretches each decoded piece back to
         ``beats_per_slice`` beats at ``tempo`` BPM (e.g. :attr:`PieceSet.tempo`).
-    tempo : float
+    tempo, beats_per_slice : float, int
     temperature : float
         Spread of the sampled codes relative to the training codes' (0: the mean code).
     seed : int
@@ -598,8 +562,7 @@ def generate_audio(model: RawAutoencoder, latent: LatentGaussian, *, sr: int = S
 
     Returns
     -------
-    y : np.ndarray [shape=(n,)], float32
-        ``n >= seconds * sr``.
+    y : np.ndarray [shape=(n >= seconds * sr,)], float32
     info : dict
         ``joins`` (sample indices), ``n_pieces``, ``piece_samples``, ``decode_s``, ``stitch_s``,
         ``rtf`` (seconds of audio per second spent).

@@ -1,18 +1,14 @@
 """Tree next-frame models: decision tree, random forest, XGBoost (``notebooks/03_trees``).
 
-They follow the model protocol of :mod:`musiclib.models` and are meant for a few features per frame
-(PCA components, :func:`musiclib.framing.frame_scaler` with ``n_components``). ``per_output=True``
-fits one model per output feature; ``per_output=False`` one multi-output model whose leaves hold
-whole frames (XGBoost's ``multi_strategy="multi_output_tree"``).
+Model protocol: :mod:`musiclib.models`; meant for a few features per frame (PCA components).
+``per_output=True`` fits one model per output feature, ``False`` one multi-output model.
 
-- Speed: the libraries' ``predict`` has a fixed cost per call that dominates for the single row of
-  a roll-out step, so after ``fit`` all trees (XGBoost's from its JSON model) are packed into flat
-  arrays and walked together with NumPy (:class:`PackedTrees`), one short loop over the depth
-  (``benchmarks/generate.py``).
-- The drone: a tree predicts the mean of its leaf's training frames, which pulls a roll-out towards
-  a steady mean frame. The scikit-learn models' ``sample`` returns
-  ``(1 - temperature) * mean + temperature * example``, ``example`` a training target from the leaf
-  reached in a randomly chosen tree: a draw from the tree's own conditional distribution.
+- Speed: the libraries' ``predict`` costs too much per call for the single row of a roll-out step,
+  so after ``fit`` all trees are packed into flat arrays walked together with NumPy
+  (:class:`PackedTrees`; ``benchmarks/generate.py``).
+- The drone: a tree predicts the mean of its leaf, which pulls a roll-out towards a steady mean
+  frame. The scikit-learn models' ``sample`` returns ``(1 - temperature) * mean + temperature *
+  example``, ``example`` a training target from the leaf reached in a randomly chosen tree.
 """
 
 from __future__ import annotations
@@ -46,12 +42,9 @@ class PackedTrees:
         Per tree: ``left``, ``right`` (child node ids, -1 at leaves), ``feature``, ``threshold``
         (go left when ``x[feature] <= threshold``) and ``value [shape=(n_nodes, width)]``.
         :func:`sklearn_tree_arrays` and :func:`xgboost_tree_arrays` make them.
-    groups : list of int
-        For each tree, which output group it belongs to.
-    group_cols : list of np.ndarray
-        For each group, the output columns its trees predict.
+    groups, group_cols : list of int, list of np.ndarray
+        Each tree's output group, and each group's output columns.
     n_outputs : int
-        Total output columns.
     combine : {"mean", "sum"}
         Average the trees of a group (forests) or add them (boosting).
     bias : np.ndarray [shape=(n_outputs,)], optional
@@ -59,9 +52,8 @@ class PackedTrees:
     """
 
     def __init__(self, trees, groups, group_cols, n_outputs: int, *, combine: str = "mean", bias=None):
-        def joined(key):
-            return np.concatenate([np.asarray(t[key]) for t in trees])
-
+        flat = {key: np.concatenate([np.asarray(t[key]) for t in trees])
+                for key in ("left", "right", "feature", "threshold")}
         sizes = [len(t["left"]) for t in trees]
         values = [np.asarray(t["value"], np.float32) for t in trees]
         width = max(v.shape[1] for v in values)
@@ -69,12 +61,12 @@ class PackedTrees:
         # one flat array per field, tree after tree; a leaf's children are the leaf itself
         self.base = np.cumsum([0] + sizes[:-1])[None, :]
         offset = np.repeat(self.base[0], sizes)
-        internal = joined("left") >= 0
+        internal = flat["left"] >= 0
         node = np.arange(len(internal))
-        self.feature_f = np.where(internal, joined("feature"), 0)
-        self.threshold_f = np.where(internal, joined("threshold"), np.inf)
-        self.left_f = np.where(internal, joined("left") + offset, node)
-        self.right_f = np.where(internal, joined("right") + offset, node)
+        self.feature_f = np.where(internal, flat["feature"], 0)
+        self.threshold_f = np.where(internal, flat["threshold"], np.inf)
+        self.left_f = np.where(internal, flat["left"] + offset, node)
+        self.right_f = np.where(internal, flat["right"] + offset, node)
         self.value_f = np.concatenate([np.pad(v, ((0, 0), (0, width - v.shape[1]))) for v in values])
         # the depth: steps until every root has reached a leaf
         frontier, self.depth = self.base[0], 0
@@ -111,9 +103,8 @@ class PackedTrees:
 
 def sklearn_tree_arrays(tree) -> dict:
     """The arrays :class:`PackedTrees` needs (a dict, see there) from a scikit-learn ``tree_``."""
-    n = tree.node_count
-    return {"left": tree.children_left[:n], "right": tree.children_right[:n], "feature": tree.feature[:n],
-            "threshold": tree.threshold[:n], "value": tree.value[:n, :, 0]}
+    return {"left": tree.children_left, "right": tree.children_right, "feature": tree.feature,
+            "threshold": tree.threshold, "value": tree.value[:, :, 0]}
 
 
 def xgboost_tree_arrays(booster) -> tuple[list[dict], list[int], np.ndarray]:
@@ -128,35 +119,25 @@ def xgboost_tree_arrays(booster) -> tuple[list[dict], list[int], np.ndarray]:
     base : np.ndarray [shape=(1,) or (n_outputs,)]
         The base score.
     """
-    model = json.loads(booster.save_raw("json"))
-    learner = model["learner"]
-    trees_json = learner["gradient_booster"]["model"]["trees"]
-    info = learner["gradient_booster"]["model"]["tree_info"]
+    learner = json.loads(booster.save_raw("json"))["learner"]
     base = np.atleast_1d(np.asarray(json.loads(learner["learner_model_param"]["base_score"]), dtype=np.float32))
+    gbm = learner["gradient_booster"]["model"]
     trees, targets = [], []
-    for t, target in zip(trees_json, info):
-        left = np.asarray(t["left_children"])
+    for t, target in zip(gbm["trees"], gbm["tree_info"]):
         k = max(int(t["tree_param"]["size_leaf_vector"]), 1)
         thr = np.asarray(t["split_conditions"], dtype=np.float32)
         # XGBoost goes left when x < threshold; for float32 x that is x <= the next float below
         thr_le = np.nextafter(thr, np.float32(-np.inf)).astype(np.float64)
-        if k == 1:
-            value = thr[:, None]
-            targets.append(int(target))
-        else:
-            value = np.asarray(t["base_weights"], dtype=np.float32).reshape(len(left), k)
-            targets.append(-1)
-        trees.append({"left": left, "right": np.asarray(t["right_children"]), "feature": np.asarray(t["split_indices"]),
-                      "threshold": thr_le, "value": value})
+        # scalar leaves keep their value in split_conditions, vector leaves in base_weights
+        value = thr[:, None] if k == 1 else np.reshape(np.asarray(t["base_weights"], np.float32), (-1, k))
+        targets.append(int(target) if k == 1 else -1)
+        trees.append({"left": np.asarray(t["left_children"]), "right": np.asarray(t["right_children"]),
+                      "feature": np.asarray(t["split_indices"]), "threshold": thr_le, "value": value})
     return trees, targets, base
 
 
 class _PackedNextFrame(NextFrameModel):
-    """Prediction as every tree model does it: packed for small batches, by the library for large ones.
-
-    Subclasses implement ``_fit(Xf, Y)``, which sets ``packed_`` (a :class:`PackedTrees`), and
-    ``_predict_large(Xf)``.
-    """
+    """Tree models' prediction: packed for small batches, by the library (``_predict_large``) else."""
 
     def predict(self, X) -> np.ndarray:
         """Next frames ``[shape=(n, n_features)]`` for ``X [shape=(n, n_rows, n_features)]``."""
@@ -186,12 +167,9 @@ class _TreeNextFrame(_PackedNextFrame):
 
     def _fit(self, Xf, Y):
         F = Y.shape[1]
-        if self.per_output:
-            self.estimators_ = [self._make(self.seed + j).fit(Xf, Y[:, j]) for j in range(F)]
-            group_cols = [np.array([j]) for j in range(F)]
-        else:
-            self.estimators_ = [self._make(self.seed).fit(Xf, Y)]
-            group_cols = [np.arange(F)]
+        group_cols = np.arange(F).reshape(-1, 1) if self.per_output else np.arange(F)[None]
+        self.estimators_ = [self._make(self.seed + g).fit(Xf, Y[:, cols[0]] if self.per_output else Y)
+                            for g, cols in enumerate(group_cols)]
         per_group = [getattr(est, "estimators_", [est]) for est in self.estimators_]
         groups = [g for g, ests in enumerate(per_group) for _ in ests]
         trees = [e.tree_ for ests in per_group for e in ests]
@@ -210,12 +188,10 @@ class _TreeNextFrame(_PackedNextFrame):
         self.sample_members_ = np.array([np.resize(m, self.sample_trees) for m in members])
 
     def _predict_large(self, Xf):
-        if self.per_output:
-            return np.stack([e.predict(Xf) for e in self.estimators_], axis=1)
-        return self.estimators_[0].predict(Xf)
+        return np.stack([e.predict(Xf) for e in self.estimators_], axis=-1)
 
     def sample(self, X, *, temperature: float = 1.0, rng=None) -> np.ndarray:
-        """A draw of the next frame: ``(1 - temperature) * mean + temperature * example`` (module docstring).
+        """A draw of the next frames ``[shape=(n, n_features)]`` from the leaves reached (module docstring).
 
         Parameters
         ----------
@@ -223,10 +199,6 @@ class _TreeNextFrame(_PackedNextFrame):
         temperature : float >= 0
             0 gives the mean (:meth:`predict`).
         rng : int, np.random.Generator or None
-
-        Returns
-        -------
-        np.ndarray [shape=(n, n_features)], float32
         """
         t = np.float32(check_number("temperature", temperature, low=0))
         Xf = check_fitted(self, "packed_", X)
@@ -253,7 +225,6 @@ class DecisionTreeNextFrame(_TreeNextFrame):
     Parameters
     ----------
     per_output : bool
-        One tree per output (True) or one multi-output tree.
     max_depth, min_samples_leaf, max_features :
         Passed to the tree.
     sample_trees : int
@@ -302,16 +273,14 @@ class XGBoostNextFrame(_PackedNextFrame):
     """Gradient-boosted trees (XGBoost) regression of the next frame.
 
     ``per_output=True`` grows separate trees per output (``multi_strategy="one_output_per_tree"``),
-    ``False`` trees with vector leaves (``"multi_output_tree"``). Large batches are predicted by
-    ``Booster.inplace_predict``. No ``sample``: the roll-out adds training residuals as noise.
+    ``False`` trees with vector leaves (``"multi_output_tree"``). No ``sample``: the roll-out adds
+    training residuals as noise.
 
     Parameters
     ----------
     per_output : bool
-    n_estimators, max_depth, learning_rate, subsample, colsample_bytree :
+    n_estimators, max_depth, learning_rate, subsample, colsample_bytree, n_jobs :
         XGBoost parameters.
-    n_jobs : int
-        Threads.
     max_residuals, seed : int
         Training residual rows kept, and seeding.
     """
@@ -337,8 +306,8 @@ class XGBoostNextFrame(_PackedNextFrame):
         self.booster_ = self.model_.get_booster()
         trees, targets, base = xgboost_tree_arrays(self.booster_)
         F = Y.shape[1]
-        groups, group_cols = (targets, [np.array([j]) for j in range(F)]) if self.per_output else \
-            ([0] * len(trees), [np.arange(F)])
+        groups = targets if self.per_output else [0] * len(trees)
+        group_cols = np.arange(F).reshape(-1, 1) if self.per_output else np.arange(F)[None]
         self.packed_ = PackedTrees(trees, groups, group_cols, F, combine="sum",
                                    bias=np.broadcast_to(base, (F,)))
 
