@@ -181,8 +181,7 @@ class _TreeNextFrame(_PackedNextFrame):
         members = [np.flatnonzero(P.groups == g)[: self.sample_trees] for g in range(len(group_cols))]
         node_ids = np.concatenate([trees[t].apply(Xs).astype(np.int64) + P.base[0, t]
                                    for t in np.concatenate(members)])
-        row_ids = np.tile(np.arange(len(Xs)), len(node_ids) // len(Xs))
-        self.leaf_rows_ = row_ids[np.argsort(node_ids, kind="stable")].astype(np.int64)
+        self.leaf_rows_ = np.argsort(node_ids, kind="stable") % len(Xs)  # len(Xs) node ids per tree
         self.leaf_start_ = np.concatenate([[0], np.cumsum(np.bincount(node_ids, minlength=len(P.left_f)))])
         # (n_groups, sample_trees): the trees a draw picks from (repeated where a group has fewer)
         self.sample_members_ = np.array([np.resize(m, self.sample_trees) for m in members])
