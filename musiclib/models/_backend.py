@@ -1,7 +1,6 @@
-"""Keras on TensorFlow: the one place the Keras model modules choose and check the backend.
+"""Keras on TensorFlow for the Keras model modules: ``from musiclib.models._backend import keras, tf``.
 
-``from musiclib.models._backend import keras, tf`` sets ``KERAS_BACKEND=tensorflow`` unless the user
-chose one, imports both, and refuses another backend with an ImportError that names it.
+Sets ``KERAS_BACKEND=tensorflow`` unless the user chose one; another backend is an ImportError.
 """
 
 import os

@@ -1,54 +1,31 @@
 """Autoencoders on raw audio: dense, 1-D convolutional and variational, on fixed or beat-synchronous pieces.
 
-An earlier experiment trained autoencoders directly on the waveform (mono, 10 kHz), first on
-fixed-length splits and then on splits at the beat, time-stretched so that every piece has the same
-length. This module is that experiment made repeatable:
+Mono audio at :data:`SR` Hz, cut into equal-length pieces (``notebooks/07_raw_audio``):
 
-============================ ====================================================================
-step                         function
-============================ ====================================================================
-cut pieces                   :func:`make_pieces` with ``split="fixed"`` (consecutive windows of
-                             ``n_samples``) or ``split="beat"`` (one piece per beat or bar from
-                             :mod:`musiclib.beats`, each stretched to ``n_samples``; the original
-                             lengths are kept)
-model                        :class:`RawAutoencoder`: ``kind="dense"`` or ``"conv"`` (strided 1-D
-                             convolutions), ``variational=True`` for the VAE (custom
-                             ``train_step``: reconstruction + ``beta`` x KL); builders
-                             :func:`make_dense_ae`, :func:`make_conv_ae`, :func:`make_vae`
-train                        :func:`piece_dataset` (``tf.data``) and
-                             :func:`musiclib.models.keras_seq.fit_with_checkpoints` (``.keras``
-                             checkpoints after every epoch, resume)
-sample the latent space      :class:`LatentGaussian` (a full-covariance Gaussian fitted to the
-                             training codes), :func:`interpolate_codes`
-back to audio                :func:`stitch`: decoded pieces stretched back to a beat length at the
-                             chosen tempo and joined with short cross-fades at the beats
-                             (:func:`musiclib.beats.join`); :func:`generate_audio` does it all
-============================ ====================================================================
+- cut: :func:`make_pieces`, with consecutive windows (:func:`fixed_pieces`) or one piece per beat or
+  bar stretched to ``n_samples`` (:func:`beat_pieces`);
+- model: :class:`RawAutoencoder`, built by :func:`make_dense_ae`, :func:`make_conv_ae` or :func:`make_vae`;
+- train: :func:`piece_dataset` and :func:`fit_with_checkpoints`;
+- sample: :class:`LatentGaussian`, :func:`interpolate_codes`;
+- back to audio: :func:`stitch` (each piece stretched back to a beat, the joins cross-faded);
+  :func:`generate_audio` does it all.
 
-Pieces are scaled by one number (the training pieces' standard deviation, :meth:`RawAutoencoder.adapt`),
-kept in the model, so the models see unit-variance audio and give audio back at the corpus's level.
-The reconstruction loss is the mean squared error of the waveform, plus (``spectral_weight > 0``)
-an L1 distance between log-magnitude spectrograms at two resolutions, which cares about what is
-heard rather than about the exact phase (an MSE-only waveform autoencoder learns mostly the low,
-loud partials).
-
-Strategy, seeds and saving: as every Keras model here (:mod:`musiclib.models`). Generation is one batched
-call of the decoder (one ``tf.function`` per model) plus the stretching and joining, far faster than real time
-(``benchmarks/generate_raw.py``, rows ``raw-...``).
-
-Notebook: ``notebooks/07_raw_audio``.
+The models divide pieces by one number they keep (:meth:`RawAutoencoder.adapt`), so they see
+unit-variance audio and give audio back at the corpus's level. Keras conventions: :mod:`musiclib.models`;
+generation speed: ``benchmarks/generate_raw.py``.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from musiclib import beats as beats_module
 from musiclib.models._backend import keras, tf
-from musiclib.errors import ParameterError, check_int, check_ints, check_number, check_signal
+from musiclib.errors import (ParameterError, check_choice, check_finite, check_int, check_ints, check_number,
+                             check_signal, check_sr)
 from musiclib.models.keras_seq import (fit_with_checkpoints, gradient_step, load_model, set_seed,  # noqa: F401
                                        strategy, update_metrics)
 
@@ -84,13 +61,7 @@ N_SAMPLES = 4096
 SPLITS = ("fixed", "beat")
 KINDS = ("dense", "conv")
 
-_PACKAGE = "musiclib"
 
-
-
-# ---------------------------------------------------------------------------------------------
-# pieces: fixed-length or beat-synchronous
-# ---------------------------------------------------------------------------------------------
 @dataclass
 class PieceSet:
     """Equal-length pieces of audio cut from a set of clips.
@@ -98,20 +69,14 @@ class PieceSet:
     Attributes
     ----------
     pieces : np.ndarray [shape=(n_pieces, n_samples)], float32
-    lengths : np.ndarray [shape=(n_pieces,)], int
-        Samples each piece had in the clip before it was stretched to ``n_samples`` (all
-        ``n_samples`` for fixed splits).
-    source : np.ndarray [shape=(n_pieces,)], int
-        Index of the clip each piece comes from.
-    starts : np.ndarray [shape=(n_pieces,)], int
-        Sample where each piece starts in its clip.
+    lengths, source, starts : np.ndarray [shape=(n_pieces,)], int
+        Per piece: its length in its clip before stretching, the clip's index, and its first sample.
     split : {"fixed", "beat"}
-    sr : int
+    sr, beats_per_slice : int
     tempi : list of float
         Per clip, its tempo in BPM (beat splits; empty for fixed splits).
-    beats_per_slice : int
     skipped : list of (int, str)
-        Clips that gave no piece (index, why): too short, or no beats to track.
+        Clips that gave no piece (index, why).
     """
 
     pieces: np.ndarray
@@ -143,10 +108,11 @@ class PieceSet:
         return float(np.median(self.lengths)) / self.sr
 
     def describe(self) -> str:
+        """One line: how many pieces, how long, how much stretched, at what tempo."""
         stretch = self.n_samples / np.asarray(self.lengths, dtype=float)
         text = f"{len(self)} {self.split} pieces of {self.n_samples} samples ({self.n_samples / self.sr:.3f} s)"
         if self.split == "beat":
-            text += (f" from beats of {np.median(self.lengths) / self.sr:.3f} s (median; stretched x{stretch.min():.2f}"
+            text += (f" from beats of {self.piece_seconds:.3f} s (median; stretched x{stretch.min():.2f}"
                      f"-x{stretch.max():.2f}); median tempo {self.tempo:.1f} BPM")
         if self.skipped:
             text += f"; {len(self.skipped)} clips gave none"
@@ -154,27 +120,20 @@ class PieceSet:
 
 
 def fixed_pieces(y: np.ndarray, *, n_samples: int = N_SAMPLES, hop: int | None = None) -> np.ndarray:
-    """Consecutive windows of ``n_samples`` of ``y``, ``hop`` apart (default: no overlap); the tail is dropped.
+    """Consecutive windows ``[shape=(n_pieces, n_samples)]`` of ``y``, ``hop`` apart (default: ``n_samples``).
 
-    Returns
-    -------
-    np.ndarray [shape=(n_pieces, n_samples)], float32
-        Empty (0 rows) when ``y`` is shorter than one piece.
+    The tail is dropped; 0 rows when ``y`` is shorter than one piece.
     """
     y = check_signal("y", y)
     n_samples = check_int("n_samples", n_samples, low=16)
     hop = n_samples if hop is None else check_int("hop", hop)
     if len(y) < n_samples:
         return np.zeros((0, n_samples), dtype=np.float32)
-    starts = np.arange(0, len(y) - n_samples + 1, hop)
-    return np.stack([y[s : s + n_samples] for s in starts]).astype(np.float32)
+    return np.lib.stride_tricks.sliding_window_view(y, n_samples)[::hop].astype(np.float32)
 
 
 def beat_pieces(y: np.ndarray, *, sr: int, n_samples: int = N_SAMPLES, beats_per_slice: int = 1, beats=None):
-    """One piece per beat (or group of beats) of ``y``, each stretched to ``n_samples``.
-
-    The beats come from :func:`musiclib.beats.track_beats` (or are given), the slices from
-    :func:`musiclib.beats.beat_slices` and the stretching from :func:`musiclib.beats.stretch`.
+    """One piece per beat (or group of beats) of ``y``, stretched to ``n_samples`` (:mod:`musiclib.beats`).
 
     Returns
     -------
@@ -183,8 +142,6 @@ def beat_pieces(y: np.ndarray, *, sr: int, n_samples: int = N_SAMPLES, beats_per
         Where each piece was in ``y`` (samples).
     beats : musiclib.beats.Beats
     """
-    from musiclib import beats as beats_module
-
     y = check_signal("y", y)
     n_samples = check_int("n_samples", n_samples, low=16)
     beats_per_slice = check_int("beats_per_slice", beats_per_slice)
@@ -192,10 +149,8 @@ def beat_pieces(y: np.ndarray, *, sr: int, n_samples: int = N_SAMPLES, beats_per
         beats = beats_module.track_beats(y, sr=sr)
     slices = [(int(a), int(b)) for a, b in
               beats_module.beat_slices(y, sr=sr, beats=beats, beats_per_slice=beats_per_slice) if b - a >= 16]
-    if not slices:
-        return np.zeros((0, n_samples), dtype=np.float32), [], beats
-    pieces = np.stack([beats_module.stretch(y[a:b], n_samples=n_samples, sr=sr) for a, b in slices]).astype(np.float32)
-    return pieces, slices, beats
+    pieces = [beats_module.stretch(y[a:b], n_samples=n_samples, sr=sr) for a, b in slices]
+    return np.array(pieces, dtype=np.float32).reshape(-1, n_samples), slices, beats
 
 
 def make_pieces(clips, *, sr: int, split: str = "fixed", n_samples: int = N_SAMPLES, hop: int | None = None,
@@ -205,14 +160,11 @@ def make_pieces(clips, *, sr: int, split: str = "fixed", n_samples: int = N_SAMP
     Parameters
     ----------
     clips : list of np.ndarray [shape=(n_samples_i,)] (or a Corpus / Clip objects)
-        Mono audio at ``sr``.
+        Mono audio at ``sr`` Hz.
     sr : int
-        Sample rate in Hz (the raw-audio models use :data:`SR`).
     split : {"fixed", "beat"}
-        ``"fixed"``: consecutive windows of ``n_samples`` (``hop`` apart); ``"beat"``: one piece per
-        ``beats_per_slice`` beats, stretched to ``n_samples`` (:func:`beat_pieces`).
+        :func:`fixed_pieces` or :func:`beat_pieces`.
     n_samples : int
-        Samples per piece.
     hop : int, optional
         Fixed splits only: samples between piece starts (default ``n_samples``).
     beats_per_slice : int
@@ -221,21 +173,13 @@ def make_pieces(clips, *, sr: int, split: str = "fixed", n_samples: int = N_SAMP
     Returns
     -------
     PieceSet
-        Clips that give no piece (shorter than a piece; no beats found) are listed in its ``skipped``.
-
-    Raises
-    ------
-    ParameterError
-        Bad split or sizes, bad clips, or no clip long enough for one piece.
+        Clips that give no piece are listed in its ``skipped`` (none at all: ParameterError).
     """
-    if split not in SPLITS:
-        raise ParameterError(f"split={split!r} must be one of {SPLITS}")
-    if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or sr <= 0:
-        raise ParameterError(f"sr={sr!r} must be a positive integer (Hz)")
+    check_choice("split", split, SPLITS)
+    sr = check_sr(sr)
     n_samples = check_int("n_samples", n_samples, low=16)
     beats_per_slice = check_int("beats_per_slice", beats_per_slice)
-    if hasattr(clips, "clips"):
-        clips = clips.clips
+    clips = getattr(clips, "clips", clips)
     if isinstance(clips, np.ndarray) and clips.ndim == 1:
         clips = [clips]
     clips = [check_signal(f"clips[{i}]", getattr(c, "y", c)) for i, c in enumerate(clips)]
@@ -243,41 +187,35 @@ def make_pieces(clips, *, sr: int, split: str = "fixed", n_samples: int = N_SAMP
         raise ParameterError("make_pieces() got no clips")
     pieces, lengths, source, starts, tempi, skipped = [], [], [], [], [], []
     for i, y in enumerate(clips):
-        if len(y) < n_samples and split == "fixed":
-            skipped.append((i, f"shorter than one piece ({len(y)} < {n_samples} samples)"))
-            continue
         if split == "fixed":
             p = fixed_pieces(y, n_samples=n_samples, hop=hop)
             step = n_samples if hop is None else hop
-            pieces.append(p)
-            lengths += [n_samples] * len(p)
-            starts += [k * step for k in range(len(p))]
+            slices = [(k * step, k * step + n_samples) for k in range(len(p))]
+            why = f"shorter than one piece ({len(y)} < {n_samples} samples)"
         else:
             try:
                 p, slices, beats = beat_pieces(y, sr=sr, n_samples=n_samples, beats_per_slice=beats_per_slice)
             except ParameterError as e:  # no beats in this clip (silence, a constant, too short to track)
                 skipped.append((i, str(e)))
                 continue
-            if not len(p):
-                skipped.append((i, f"fewer than two beat edges ({len(beats)} beats)"))
-            pieces.append(p)
-            lengths += [b - a for a, b in slices]
-            starts += [a for a, _ in slices]
-            if len(p):
-                tempi.append(float(beats.tempo))
+            why = f"fewer than two beat edges ({len(beats)} beats)"
+        if not len(p):
+            skipped.append((i, why))
+            continue
+        if split == "beat":
+            tempi.append(float(beats.tempo))
+        pieces.append(p)
+        lengths += [b - a for a, b in slices]
+        starts += [a for a, _ in slices]
         source += [i] * len(p)
-    stacked = np.concatenate(pieces) if pieces else np.zeros((0, n_samples), np.float32)
-    if len(stacked) == 0:
+    if not pieces:
         why = "; ".join(f"clips[{i}]: {w}" for i, w in skipped[:3])
         raise ParameterError(
             f"no clip gave a {split} piece of {n_samples} samples (longest clip: {max(map(len, clips))} samples; {why})")
-    return PieceSet(stacked.astype(np.float32), np.asarray(lengths, dtype=np.int64), np.asarray(source, dtype=np.int64),
-                    np.asarray(starts, dtype=np.int64), split, int(sr), tempi, beats_per_slice, skipped)
+    ints = [np.asarray(v, dtype=np.int64) for v in (lengths, source, starts)]
+    return PieceSet(np.concatenate(pieces), *ints, split, sr, tempi, beats_per_slice, skipped)
 
 
-# ---------------------------------------------------------------------------------------------
-# the model
-# ---------------------------------------------------------------------------------------------
 def _stft_l1(a, b, n_fft):
     """Mean L1 distance of log-magnitude STFTs (Hann, hop n_fft/4) of two batches of waveforms."""
     def logmag(x):
@@ -287,46 +225,38 @@ def _stft_l1(a, b, n_fft):
     return tf.reduce_mean(tf.abs(logmag(a) - logmag(b)))
 
 
-@keras.saving.register_keras_serializable(package=_PACKAGE)
+@keras.saving.register_keras_serializable(package="musiclib")
 class RawAutoencoder(keras.Model):
     """An autoencoder of raw-audio pieces ``[shape=(batch, n_samples)]``: dense or 1-D convolutional, optionally a VAE.
 
-    ``kind="dense"``: ``n_samples -> units... -> latent_dim -> ...units -> n_samples`` (ReLU, linear
-    output). ``kind="conv"``: strided 1-D convolutions (``filters``, ``kernel_size``, ``stride``)
-    down to ``n_samples / stride**len(filters)`` steps, a dense latent, and transposed convolutions
-    back up. ``variational=True`` makes the latent a Gaussian (mean and log-variance) sampled with
-    the reparameterisation trick while training; the loss adds ``beta * KL / n_samples`` (KL of the
-    latent to N(0, 1) in nats per piece), and the codes used for generation are the means.
+    ``kind="dense"``: ``n_samples -> units... -> latent_dim`` and back (ReLU, linear output).
+    ``kind="conv"``: strided 1-D convolutions down to ``n_samples / stride**len(filters)`` steps, a
+    dense latent, and transposed convolutions back up. ``variational=True``: a Gaussian latent
+    (reparameterised while training; its means are the codes).
 
-    The loss is ``MSE + spectral_weight * (multi-resolution log-STFT L1)`` on pieces divided by
-    ``scale`` (set by :meth:`adapt`), plus the KL term for a VAE; ``reconstruction_loss`` (MSE),
-    ``spectral_loss`` and ``kl_loss`` are tracked as metrics.
+    The loss, on pieces divided by ``scale`` (:meth:`adapt`): ``MSE + spectral_weight * (log-STFT L1 at
+    two resolutions) + beta * KL / n_samples`` (KL of a VAE's latent to N(0, 1), nats per piece);
+    metrics ``reconstruction_loss`` (the MSE), ``spectral_loss`` and ``kl_loss``.
 
     Parameters
     ----------
     n_samples : int
         Samples per piece (a multiple of ``stride**len(filters)`` for ``kind="conv"``).
     kind : {"dense", "conv"}
-    latent_dim : int
-    units : int or sequence of int
-        Dense layers of the dense kind (mirrored in the decoder).
-    filters : sequence of int
-        Convolution channels per layer of the conv kind (mirrored in the decoder).
-    kernel_size, stride : int
+    latent_dim, kernel_size, stride : int
+    units, filters : int or sequence of int
+        Dense layer widths (dense kind) or convolution channels (conv kind), mirrored in the decoder.
     variational : bool
-    beta : float
-        Weight of the KL term (VAE).
-    spectral_weight : float
-        Weight of the log-STFT term (0: waveform MSE only).
+    beta, spectral_weight : float
+        Weights of the KL term and of the log-STFT term (0: waveform MSE only, which learns mostly
+        the low, loud partials).
     """
 
     def __init__(self, n_samples=N_SAMPLES, *, kind="dense", latent_dim=32, units=(512,), filters=(16, 32, 64, 64),
                  kernel_size=9, stride=4, variational=False, beta=1.0, spectral_weight=1.0, name=None, **kwargs):
         super().__init__(name=name, **kwargs)
         self.n_samples = check_int("n_samples", n_samples, low=16)
-        if kind not in KINDS:
-            raise ParameterError(f"kind={kind!r} must be one of {KINDS}")
-        self.kind = kind
+        self.kind = check_choice("kind", kind, KINDS)
         self.latent_dim = check_int("latent_dim", latent_dim)
         self.units = check_ints("units", units)
         self.filters = check_ints("filters", filters)
@@ -335,8 +265,7 @@ class RawAutoencoder(keras.Model):
         self.variational = bool(variational)
         self.beta = check_number("beta", beta, low=0.0)
         self.spectral_weight = check_number("spectral_weight", spectral_weight, low=0.0)
-        # the spectral term's two resolutions: 256 and 1024 samples (26 and 102 ms at 10 kHz), or
-        # shorter for short pieces
+        # the spectral term's two resolutions: 256 and 1024 samples, or shorter for short pieces
         self._fft_sizes = sorted({max(4, min(256, self.n_samples // 4)), max(8, min(1024, self.n_samples // 2))})
         if kind == "conv":
             down = self.stride ** len(self.filters)
@@ -356,17 +285,16 @@ class RawAutoencoder(keras.Model):
         else:
             conv = [L.Conv1D(f, self.kernel_size, strides=self.stride, padding="same", activation="gelu",
                              name=f"enc_conv_{i}") for i, f in enumerate(self.filters)]
-            self.encoder = keras.Sequential(
-                [L.Reshape((self.n_samples, 1), name="to_channels")] + conv + [L.Flatten(name="flatten"),
-                                                                                 L.Dense(code_size, name="code")],
-                name="encoder")
+            self.encoder = keras.Sequential([L.Reshape((self.n_samples, 1), name="to_channels"), *conv,
+                                             L.Flatten(name="flatten"), L.Dense(code_size, name="code")],
+                                            name="encoder")
             up = [L.Conv1DTranspose(f, self.kernel_size, strides=self.stride, padding="same", activation="gelu",
                                     name=f"dec_conv_{i}") for i, f in enumerate(reversed(self.filters))]
             self.decoder = keras.Sequential(
                 [L.Dense(self._steps * self.filters[-1], activation="gelu", name="from_code"),
-                 L.Reshape((self._steps, self.filters[-1]), name="to_steps")] + up
-                + [L.Conv1D(1, self.kernel_size, padding="same", name="waveform"), L.Reshape((self.n_samples,))],
-                name="decoder")
+                 L.Reshape((self._steps, self.filters[-1]), name="to_steps"), *up,
+                 L.Conv1D(1, self.kernel_size, padding="same", name="waveform"),
+                 L.Reshape((self.n_samples,))], name="decoder")
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss")
         self.spectral_tracker = keras.metrics.Mean(name="spectral_loss")
@@ -375,12 +303,9 @@ class RawAutoencoder(keras.Model):
         self._decode_fn = None
 
     def get_config(self):
-        return {
-            "n_samples": self.n_samples, "kind": self.kind, "latent_dim": self.latent_dim, "units": list(self.units),
-            "filters": list(self.filters), "kernel_size": self.kernel_size, "stride": self.stride,
-            "variational": self.variational, "beta": self.beta, "spectral_weight": self.spectral_weight,
-            "name": self.name,
-        }
+        config = {k: getattr(self, k) for k in ("n_samples", "kind", "latent_dim", "kernel_size", "stride",
+                                                 "variational", "beta", "spectral_weight", "name")}
+        return {**config, "units": list(self.units), "filters": list(self.filters)}
 
     def build(self, input_shape=None):
         if self.built:
@@ -391,27 +316,19 @@ class RawAutoencoder(keras.Model):
         self.built = True
 
     def adapt(self, pieces) -> "RawAutoencoder":
-        """Set the scale (the standard deviation of the training pieces) the model divides its input by.
-
-        Parameters
-        ----------
-        pieces : np.ndarray [shape=(n_pieces, n_samples)] or PieceSet
-        """
+        """Set ``scale`` to the standard deviation of ``pieces [shape=(n, n_samples)]`` (or a PieceSet)."""
         pieces = self._check_pieces(getattr(pieces, "pieces", pieces), "adapt")
         self.build()
         self.scale.assign(max(float(np.std(pieces)), 1e-6))
         return self
 
     def _check_pieces(self, x, what) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float32)
-        if x.ndim != 2 or x.shape[1] != self.n_samples or len(x) == 0:
+        x = check_finite("pieces", x, ndim=2)
+        if x.shape[1] != self.n_samples:
             raise ParameterError(
                 f"RawAutoencoder.{what}() needs pieces of shape (n, n_samples={self.n_samples}), got shape {x.shape}")
-        if not np.all(np.isfinite(x)):
-            raise ParameterError(f"RawAutoencoder.{what}(): the pieces hold NaN or infinite samples")
         return x
 
-    # -- forward pass ---------------------------------------------------------------------------
     def _moments(self, xn):
         code = self.encoder(xn)
         if not self.variational:
@@ -453,7 +370,6 @@ class RawAutoencoder(keras.Model):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         return update_metrics(self.metrics, self._compute_losses(x, training=False))
 
-    # -- codes and audio ------------------------------------------------------------------------
     def encode(self, pieces, *, batch_size: int = 256) -> np.ndarray:
         """Latent codes ``[shape=(n, latent_dim)]`` of pieces ``[shape=(n, n_samples)]`` (a VAE's latent means)."""
         x = self._check_pieces(getattr(pieces, "pieces", pieces), "encode")
@@ -464,11 +380,9 @@ class RawAutoencoder(keras.Model):
 
     def decode(self, codes) -> np.ndarray:
         """Pieces ``[shape=(n, n_samples)]`` (audio units) decoded from codes ``[shape=(n, latent_dim)]``, in one call."""
-        codes = np.asarray(codes, dtype=np.float32)
-        if codes.ndim != 2 or codes.shape[1] != self.latent_dim or len(codes) == 0:
+        codes = check_finite("codes", codes, ndim=2)
+        if codes.shape[1] != self.latent_dim:
             raise ParameterError(f"decode() needs codes of shape (n, latent_dim={self.latent_dim}), got {codes.shape}")
-        if not np.all(np.isfinite(codes)):
-            raise ParameterError("decode(): the codes hold NaN or infinite values")
         self.build()
         if self._decode_fn is None:  # one graph per model, for any batch size (benchmarks/generate_raw.py times it)
             self._decode_fn = tf.function(lambda z: self.decoder(z, training=False) * self.scale,
@@ -518,14 +432,11 @@ def piece_dataset(pieces, *, batch_size: int = 32, shuffle: bool = True, seed: i
     Parameters
     ----------
     pieces : np.ndarray [shape=(n_pieces, n_samples)] or PieceSet
-    batch_size : int
+    batch_size, seed : int
     shuffle : bool
-        Reshuffle every epoch (seeded).
-    seed : int
+        Reshuffle every epoch (seeded by ``seed``).
     """
-    x = np.asarray(getattr(pieces, "pieces", pieces), dtype=np.float32)
-    if x.ndim != 2 or len(x) == 0 or not np.all(np.isfinite(x)):
-        raise ParameterError(f"piece_dataset() needs finite pieces of shape (n, n_samples), got shape {x.shape}")
+    x = check_finite("pieces", getattr(pieces, "pieces", pieces), ndim=2)
     batch_size = check_int("batch_size", batch_size)
     ds = tf.data.Dataset.from_tensor_slices(x)
     if shuffle:
@@ -533,17 +444,13 @@ def piece_dataset(pieces, *, batch_size: int = 32, shuffle: bool = True, seed: i
     return ds.batch(batch_size).map(lambda b: (b, b)).prefetch(tf.data.AUTOTUNE)
 
 
-# ---------------------------------------------------------------------------------------------
-# the latent space
-# ---------------------------------------------------------------------------------------------
 class LatentGaussian:
     """A full-covariance Gaussian fitted to latent codes, to sample new codes from.
 
     Parameters
     ----------
-    shrinkage : float
-        Fraction (0-1) by which the covariance is pulled toward its diagonal (keeps it invertible
-        with few codes).
+    shrinkage : float in [0, 1]
+        How far the covariance is pulled toward its diagonal (keeps it invertible with few codes).
 
     Attributes
     ----------
@@ -553,8 +460,7 @@ class LatentGaussian:
 
     def __init__(self, *, shrinkage: float = 0.05):
         self.shrinkage = check_number("shrinkage", shrinkage, low=0.0, high=1.0)
-        self.mean_ = None
-        self.cov_ = None
+        self.mean_ = self.cov_ = None
 
     def fit(self, codes) -> "LatentGaussian":
         """Fit to codes ``[shape=(n, latent_dim)]`` (n >= 2)."""
@@ -580,8 +486,7 @@ class LatentGaussian:
 
 def interpolate_codes(a, b, *, n: int) -> np.ndarray:
     """``n`` codes ``[shape=(n, latent_dim)]`` on the straight line from code ``a`` to code ``b`` (both included)."""
-    a = np.asarray(a, dtype=np.float32).reshape(-1)
-    b = np.asarray(b, dtype=np.float32).reshape(-1)
+    a, b = (np.asarray(v, dtype=np.float32).reshape(-1) for v in (a, b))
     if a.shape != b.shape or a.size == 0 or not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
         raise ParameterError(f"interpolate_codes() needs two finite codes of one length, got {a.shape} and {b.shape}")
     n = check_int("n", n, low=2)
@@ -589,9 +494,6 @@ def interpolate_codes(a, b, *, n: int) -> np.ndarray:
     return (1 - t) * a + t * b
 
 
-# ---------------------------------------------------------------------------------------------
-# back to audio: stretch to the beat, join at the beats
-# ---------------------------------------------------------------------------------------------
 def stitch(pieces, *, sr: int, lengths=None, crossfade: float = 0.01) -> tuple[np.ndarray, list[int]]:
     """Join decoded pieces into one clip: each stretched to its length, joined with cross-fades.
 
@@ -601,11 +503,9 @@ def stitch(pieces, *, sr: int, lengths=None, crossfade: float = 0.01) -> tuple[n
     sr : int
         Sample rate in Hz.
     lengths : int or sequence of int, optional
-        Samples from the start of each piece to the start of the next (a beat at the generation
-        tempo, for beat-synchronous models): each piece is stretched (:func:`musiclib.beats.stretch`)
-        to its length plus the cross-fade, so that piece ``k`` starts exactly at
-        ``sum(lengths[:k])``. Default: the pieces as they are, overlapping by the cross-fade (fixed
-        splits).
+        Samples from the start of each piece to the next (a beat at the generation tempo): each
+        piece is stretched to its length plus the cross-fade, so piece ``k`` starts at
+        ``sum(lengths[:k])``. Default: the pieces as they are, overlapping by the cross-fade.
     crossfade : float
         Seconds of cross-fade at each join (:func:`musiclib.beats.join`).
 
@@ -613,16 +513,10 @@ def stitch(pieces, *, sr: int, lengths=None, crossfade: float = 0.01) -> tuple[n
     -------
     y : np.ndarray [shape=(n,)], float32
     joins : list of int
-        Sample index of the start of each piece after the first (where
-        :func:`musiclib.postprocess.declick` can smooth a step).
+        Sample index of the start of each piece after the first.
     """
-    from musiclib import beats as beats_module
-
-    pieces = np.asarray(pieces, dtype=np.float32)
-    if pieces.ndim != 2 or len(pieces) == 0 or not np.all(np.isfinite(pieces)):
-        raise ParameterError(f"stitch() needs finite pieces of shape (n, n_samples), got shape {pieces.shape}")
-    if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or sr <= 0:
-        raise ParameterError(f"sr={sr!r} must be a positive integer (Hz)")
+    pieces = check_finite("pieces", pieces, ndim=2)
+    sr = check_sr(sr)
     crossfade = check_number("crossfade", crossfade, low=0.0, high=1.0)
     fade = int(round(crossfade * sr))
     if lengths is None:
@@ -637,8 +531,7 @@ def stitch(pieces, *, sr: int, lengths=None, crossfade: float = 0.01) -> tuple[n
         slices = [beats_module.stretch(p, n_samples=n + fade, sr=sr) for p, n in zip(pieces, lengths)]
         steps = lengths
     y = np.asarray(beats_module.join(slices, sr=sr, crossfade=crossfade), dtype=np.float32)
-    joins = [int(j) for j in np.cumsum(steps[:-1])]
-    return y, joins
+    return y, [int(j) for j in np.cumsum(steps[:-1])]
 
 
 def generate_audio(model: RawAutoencoder, latent: LatentGaussian, *, sr: int = SR, seconds: float = 30.0,
@@ -654,31 +547,27 @@ def generate_audio(model: RawAutoencoder, latent: LatentGaussian, *, sr: int = S
     sr : int
         The model's sample rate (Hz).
     seconds : float
-        At least this much audio is made (whole pieces; the clip is not cut).
+        At least this much audio is made (whole pieces).
     split : {"fixed", "beat"}
-        How the model's training pieces were cut: ``"beat"`` stretches each decoded piece back to
-        ``beats_per_slice`` beats at ``tempo``; ``"fixed"`` joins them as they are.
-    tempo : float
-        BPM of the generated beats (``split="beat"``; e.g. :attr:`PieceSet.tempo`).
+        How the training pieces were cut: ``"beat"`` stretches each decoded piece back to
+        ``beats_per_slice`` beats at ``tempo`` BPM (e.g. :attr:`PieceSet.tempo`).
+    tempo, beats_per_slice : float, int
     temperature : float
-        Spread of the sampled codes relative to the training codes' (0 = the mean code every time).
+        Spread of the sampled codes relative to the training codes' (0: the mean code).
     seed : int
     crossfade : float
         Seconds of cross-fade at each join.
     codes : np.ndarray [shape=(n, latent_dim)], optional
-        Decode these codes instead of sampling (e.g. :func:`interpolate_codes`); they are repeated
-        in order until ``seconds`` is reached.
+        Decode these codes, repeated in order, instead of sampling (e.g. :func:`interpolate_codes`).
 
     Returns
     -------
-    y : np.ndarray [shape=(n,)], float32
-        ``n >= seconds * sr``.
+    y : np.ndarray [shape=(n >= seconds * sr,)], float32
     info : dict
         ``joins`` (sample indices), ``n_pieces``, ``piece_samples``, ``decode_s``, ``stitch_s``,
         ``rtf`` (seconds of audio per second spent).
     """
-    if split not in SPLITS:
-        raise ParameterError(f"split={split!r} must be one of {SPLITS}")
+    check_choice("split", split, SPLITS)
     seconds = check_number("seconds", seconds, low=0.0, low_open=True, high=24 * 3600.0)
     crossfade = check_number("crossfade", crossfade, low=0.0, high=1.0)
     if split == "beat":
@@ -692,14 +581,12 @@ def generate_audio(model: RawAutoencoder, latent: LatentGaussian, *, sr: int = S
     if piece <= 2 * fade + 1:
         raise ParameterError(f"crossfade={crossfade} s is too long for pieces of {piece} samples")
     step = piece if split == "beat" else piece - fade  # beat pieces are stretched to a beat plus the fade
-    n_pieces = max(1, int(math.ceil((seconds * sr - fade) / step)))
+    n_pieces = max(1, int(np.ceil((seconds * sr - fade) / step)))
     t0 = time.perf_counter()
     if codes is None:
         codes = latent.sample(n_pieces, temperature=temperature, seed=seed)
     else:
-        codes = np.asarray(codes, dtype=np.float32)
-        if codes.ndim != 2 or len(codes) == 0:
-            raise ParameterError(f"codes must have shape (n, latent_dim), got {codes.shape}")
+        codes = check_finite("codes", codes, ndim=2)
         codes = codes[np.arange(n_pieces) % len(codes)]
     pieces = model.decode(codes)
     t1 = time.perf_counter()

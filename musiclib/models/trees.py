@@ -1,41 +1,24 @@
-"""Tree next-frame models: decision tree, random forest, XGBoost.
+"""Tree next-frame models: decision tree, random forest, XGBoost (``notebooks/03_trees``).
 
-See ``notebooks/03_trees``. All follow the model protocol of :mod:`musiclib.models` and are meant
-to work on a few features per frame (PCA components of scaled frames,
-:func:`musiclib.framing.frame_scaler` with ``n_components``), which keeps both training and the
-per-step prediction of a roll-out fast.
+Model protocol: :mod:`musiclib.models`; meant for a few features per frame (PCA components).
+``per_output=True`` fits one model per output feature, ``False`` one multi-output model.
 
-Two layouts, chosen by ``per_output``:
-
-- ``per_output=True``: one model per output feature (per PCA component), each fitted on the same
-  inputs;
-- ``per_output=False``: one multi-output model whose leaves hold whole frames (scikit-learn's
-  native multi-output trees; XGBoost's ``multi_strategy="multi_output_tree"``).
-
-Speed. The libraries' ``predict`` has a fixed cost per call (input checks, a Python loop over the
-trees of a forest) that dominates for the single row of a roll-out step, which is what made the
-original experiment "excruciatingly slow". So after ``fit`` all trees are packed into flat arrays
-and walked together with NumPy for small batches (:class:`PackedTrees`): one step of a roll-out
-costs one short loop over the tree depth. XGBoost's trees are packed the same way from its JSON
-model. ``benchmarks/generate.py`` measures the roll-outs this gives.
-
-The drone. A regression tree predicts the mean of the training frames in a leaf, and averages of
-averages pull every roll-out towards a steady mean frame: "a steady droning output". The
-scikit-learn models also have ``sample(X, temperature, rng)``: they walk to the leaf, pick one of
-the training examples that ended there (in a randomly chosen tree), and return
-``(1 - temperature) * mean + temperature * example``, i.e. a draw from the tree's own estimate of the
-conditional distribution of the next frame (temperature 1), shrunk towards the mean below 1.
+- Speed: the libraries' ``predict`` costs too much per call for the single row of a roll-out step,
+  so after ``fit`` all trees are packed into flat arrays walked together with NumPy
+  (:class:`PackedTrees`; ``benchmarks/generate.py``).
+- The drone: a tree predicts the mean of its leaf, which pulls a roll-out towards a steady mean
+  frame. The scikit-learn models' ``sample`` returns ``(1 - temperature) * mean + temperature *
+  example``, ``example`` a training target from the leaf reached in a randomly chosen tree.
 """
 
 from __future__ import annotations
 
 import json
-import time
 
 import numpy as np
 
 from musiclib.errors import check_number
-from musiclib.models import check_fitted, check_xy, pick_rows
+from musiclib.models import NextFrameModel, check_fitted, pick_rows
 
 __all__ = [
     "PackedTrees",
@@ -59,12 +42,9 @@ class PackedTrees:
         Per tree: ``left``, ``right`` (child node ids, -1 at leaves), ``feature``, ``threshold``
         (go left when ``x[feature] <= threshold``) and ``value [shape=(n_nodes, width)]``.
         :func:`sklearn_tree_arrays` and :func:`xgboost_tree_arrays` make them.
-    groups : list of int
-        For each tree, which output group it belongs to.
-    group_cols : list of np.ndarray
-        For each group, the output columns its trees predict.
+    groups, group_cols : list of int, list of np.ndarray
+        Each tree's output group, and each group's output columns.
     n_outputs : int
-        Total output columns.
     combine : {"mean", "sum"}
         Average the trees of a group (forests) or add them (boosting).
     bias : np.ndarray [shape=(n_outputs,)], optional
@@ -72,49 +52,41 @@ class PackedTrees:
     """
 
     def __init__(self, trees, groups, group_cols, n_outputs: int, *, combine: str = "mean", bias=None):
-        T = len(trees)
-        N = max(len(t["left"]) for t in trees)
-        width = max(t["value"].shape[1] for t in trees)
-        self.T, self.N, self.n_outputs = T, N, n_outputs
-        feature = np.zeros((T, N), np.intp)
-        threshold = np.full((T, N), np.inf)
-        left = np.tile(np.arange(N), (T, 1))
-        right = left.copy()
-        value = np.zeros((T, N, width), np.float32)
-        depth = 0
-        for i, t in enumerate(trees):
-            n = len(t["left"])
-            internal = np.asarray(t["left"]) >= 0
-            feature[i, :n][internal] = np.asarray(t["feature"])[internal]
-            threshold[i, :n][internal] = np.asarray(t["threshold"])[internal]
-            left[i, :n][internal] = np.asarray(t["left"])[internal]
-            right[i, :n][internal] = np.asarray(t["right"])[internal]
-            v = np.asarray(t["value"], dtype=np.float32)
-            value[i, :n, : v.shape[1]] = v
-            depth = max(depth, _depth(np.asarray(t["left"]), np.asarray(t["right"])))
-        self.depth = depth
-        self.base = (np.arange(T) * N)[None, :]
-        self.feature_f = feature.ravel()
-        self.threshold_f = threshold.ravel()
-        self.left_f = (left + np.arange(T)[:, None] * N).ravel()
-        self.right_f = (right + np.arange(T)[:, None] * N).ravel()
-        self.value_f = value.reshape(T * N, width)
+        flat = {key: np.concatenate([np.asarray(t[key]) for t in trees])
+                for key in ("left", "right", "feature", "threshold")}
+        sizes = [len(t["left"]) for t in trees]
+        values = [np.asarray(t["value"], np.float32) for t in trees]
+        width = max(v.shape[1] for v in values)
+        self.T, self.n_outputs = len(trees), n_outputs
+        # one flat array per field, tree after tree; a leaf's children are the leaf itself
+        self.base = np.cumsum([0] + sizes[:-1])[None, :]
+        offset = np.repeat(self.base[0], sizes)
+        internal = flat["left"] >= 0
+        node = np.arange(len(internal))
+        self.feature_f = np.where(internal, flat["feature"], 0)
+        self.threshold_f = np.where(internal, flat["threshold"], np.inf)
+        self.left_f = np.where(internal, flat["left"] + offset, node)
+        self.right_f = np.where(internal, flat["right"] + offset, node)
+        self.value_f = np.concatenate([np.pad(v, ((0, 0), (0, width - v.shape[1]))) for v in values])
+        # the depth: steps until every root has reached a leaf
+        frontier, self.depth = self.base[0], 0
+        while np.any(self.left_f[frontier] != frontier):
+            frontier = np.unique(np.concatenate([self.left_f[frontier], self.right_f[frontier]]))
+            self.depth += 1
         self.groups = np.asarray(groups)
         self.group_cols = [np.asarray(c) for c in group_cols]
-        A = np.zeros((T, width, n_outputs), np.float32)
+        # A maps leaf values to outputs: a group's trees are averaged (forests) or added (boosting)
+        A = np.zeros((self.T, width, n_outputs), np.float32)
         for g, cols in enumerate(self.group_cols):
             members = np.flatnonzero(self.groups == g)
-            w = 1.0 / len(members) if combine == "mean" else 1.0
-            for k, col in enumerate(cols):
-                A[members, k, col] = w
-        self.A = A.reshape(T * width, n_outputs)
+            A[members[:, None], np.arange(len(cols)), cols] = 1.0 / len(members) if combine == "mean" else 1.0
+        self.A = A.reshape(self.T * width, n_outputs)
         self.bias = np.zeros(n_outputs, np.float32) if bias is None else np.asarray(bias, np.float32)
 
     def leaves(self, X: np.ndarray) -> np.ndarray:
         """Flat node index of the leaf each row reaches in each tree ``[shape=(n, T)]``."""
-        n = len(X)
-        node = np.broadcast_to(self.base, (n, self.T)).copy()
-        rows = np.arange(n)[:, None]
+        node = np.repeat(self.base, len(X), axis=0)
+        rows = np.arange(len(X))[:, None]
         for _ in range(self.depth):
             go_left = X[rows, self.feature_f[node]] <= self.threshold_f[node]
             node = np.where(go_left, self.left_f[node], self.right_f[node])
@@ -129,21 +101,10 @@ class PackedTrees:
         return self.predict_leaves(self.leaves(X))
 
 
-def _depth(left, right) -> int:
-    depth = np.zeros(len(left), np.int64)
-    best = 0
-    for i in range(len(left)):  # children come after parents in both libraries' layouts
-        if left[i] >= 0:
-            depth[left[i]] = depth[right[i]] = depth[i] + 1
-            best = max(best, depth[i] + 1)
-    return int(best)
-
-
 def sklearn_tree_arrays(tree) -> dict:
     """The arrays :class:`PackedTrees` needs (a dict, see there) from a scikit-learn ``tree_``."""
-    n = tree.node_count
-    return {"left": tree.children_left[:n], "right": tree.children_right[:n], "feature": tree.feature[:n],
-            "threshold": tree.threshold[:n], "value": tree.value[:n, :, 0]}
+    return {"left": tree.children_left, "right": tree.children_right, "feature": tree.feature,
+            "threshold": tree.threshold, "value": tree.value[:, :, 0]}
 
 
 def xgboost_tree_arrays(booster) -> tuple[list[dict], list[int], np.ndarray]:
@@ -158,46 +119,25 @@ def xgboost_tree_arrays(booster) -> tuple[list[dict], list[int], np.ndarray]:
     base : np.ndarray [shape=(1,) or (n_outputs,)]
         The base score.
     """
-    model = json.loads(booster.save_raw("json"))
-    learner = model["learner"]
-    trees_json = learner["gradient_booster"]["model"]["trees"]
-    info = learner["gradient_booster"]["model"]["tree_info"]
+    learner = json.loads(booster.save_raw("json"))["learner"]
     base = np.atleast_1d(np.asarray(json.loads(learner["learner_model_param"]["base_score"]), dtype=np.float32))
+    gbm = learner["gradient_booster"]["model"]
     trees, targets = [], []
-    for t, target in zip(trees_json, info):
-        left = np.asarray(t["left_children"])
-        k = int(t["tree_param"]["size_leaf_vector"])
-        k = max(k, 1)
+    for t, target in zip(gbm["trees"], gbm["tree_info"]):
+        k = max(int(t["tree_param"]["size_leaf_vector"]), 1)
         thr = np.asarray(t["split_conditions"], dtype=np.float32)
         # XGBoost goes left when x < threshold; for float32 x that is x <= the next float below
         thr_le = np.nextafter(thr, np.float32(-np.inf)).astype(np.float64)
-        if k == 1:
-            value = thr[:, None]
-            targets.append(int(target))
-        else:
-            value = np.asarray(t["base_weights"], dtype=np.float32).reshape(len(left), k)
-            targets.append(-1)
-        trees.append({"left": left, "right": np.asarray(t["right_children"]), "feature": np.asarray(t["split_indices"]),
-                      "threshold": thr_le, "value": value})
+        # scalar leaves keep their value in split_conditions, vector leaves in base_weights
+        value = thr[:, None] if k == 1 else np.reshape(np.asarray(t["base_weights"], np.float32), (-1, k))
+        targets.append(int(target) if k == 1 else -1)
+        trees.append({"left": np.asarray(t["left_children"]), "right": np.asarray(t["right_children"]),
+                      "feature": np.asarray(t["split_indices"]), "threshold": thr_le, "value": value})
     return trees, targets, base
 
 
-class _PackedNextFrame:
-    """What every tree model shares: fitting's bookkeeping, the input check, packed prediction.
-
-    Subclasses implement ``_fit_trees(Xf, Y) -> PackedTrees`` and ``_predict_large(Xf)``.
-    """
-
-    def fit(self, X, Y):
-        """Fit on inputs ``X [shape=(n, n_rows, n_features)]`` and next frames ``Y [shape=(n, n_features)]``."""
-        t0 = time.perf_counter()
-        Xf, Y, self.n_context_ = check_xy(X, Y)
-        self.n_inputs_, self.n_features_ = Xf.shape[1], Y.shape[1]
-        self.packed_ = self._fit_trees(Xf, Y)
-        rows = pick_rows(len(Xf), self.max_residuals, self.seed)
-        self.residuals_ = (Y[rows] - self.predict(Xf[rows])).astype(np.float32)
-        self.fit_seconds_ = time.perf_counter() - t0
-        return self
+class _PackedNextFrame(NextFrameModel):
+    """Tree models' prediction: packed for small batches, by the library (``_predict_large``) else."""
 
     def predict(self, X) -> np.ndarray:
         """Next frames ``[shape=(n, n_features)]`` for ``X [shape=(n, n_rows, n_features)]``."""
@@ -225,52 +165,32 @@ class _TreeNextFrame(_PackedNextFrame):
         self.n_jobs = n_jobs
         self.params = params
 
-    def _make(self, seed):  # pragma: no cover - overridden
-        raise NotImplementedError
-
-    def _trees(self, est):
-        return [e.tree_ for e in getattr(est, "estimators_", [est])]
-
-    def _fit_trees(self, Xf, Y):
+    def _fit(self, Xf, Y):
         F = Y.shape[1]
-        if self.per_output:
-            self.estimators_ = [self._make(self.seed + j).fit(Xf, Y[:, j]) for j in range(F)]
-            group_cols = [np.array([j]) for j in range(F)]
-        else:
-            self.estimators_ = [self._make(self.seed).fit(Xf, Y)]
-            group_cols = [np.arange(F)]
-        trees = [[sklearn_tree_arrays(t) for t in self._trees(est)] for est in self.estimators_]
-        groups = [g for g, ts in enumerate(trees) for _ in ts]
-        packed = PackedTrees([t for ts in trees for t in ts], groups, group_cols, F, combine="mean")
-        self._build_leaf_store(packed, Xf, Y)
-        return packed
-
-    def _predict_large(self, Xf):
-        if self.per_output:
-            return np.stack([e.predict(Xf) for e in self.estimators_], axis=1)
-        return self.estimators_[0].predict(Xf)
-
-    def _build_leaf_store(self, P, Xf, Y):
-        """For a few trees per group: which training rows end in each leaf (CSR over flat node ids)."""
+        group_cols = np.arange(F).reshape(-1, 1) if self.per_output else np.arange(F)[None]
+        self.estimators_ = [self._make(self.seed + g).fit(Xf, Y[:, cols[0]] if self.per_output else Y)
+                            for g, cols in enumerate(group_cols)]
+        per_group = [getattr(est, "estimators_", [est]) for est in self.estimators_]
+        groups = [g for g, ests in enumerate(per_group) for _ in ests]
+        trees = [e.tree_ for ests in per_group for e in ests]
+        P = self.packed_ = PackedTrees([sklearn_tree_arrays(t) for t in trees], groups, group_cols, F)
+        # for a few trees per group, which training rows end in each leaf (CSR over flat node ids)
         rows = pick_rows(len(Xf), self.max_sample_rows, self.seed + 1)
         Xs = Xf[rows]
         self.sample_Y_ = Y[rows]
-        members = [np.flatnonzero(P.groups == g)[: self.sample_trees] for g in range(len(P.group_cols))]
-        all_trees = [t for est in self.estimators_ for t in self._trees(est)]
-        node_ids = np.concatenate([all_trees[t].apply(Xs).astype(np.int64) + t * P.N for t in np.concatenate(members)])
-        row_ids = np.tile(np.arange(len(Xs)), len(node_ids) // len(Xs))
-        order = np.argsort(node_ids, kind="stable")
-        self.leaf_rows_ = row_ids[order].astype(np.int64)
-        self.leaf_start_ = np.zeros(P.T * P.N + 1, np.int64)
-        self.leaf_start_[1:] = np.cumsum(np.bincount(node_ids, minlength=P.T * P.N))
+        members = [np.flatnonzero(P.groups == g)[: self.sample_trees] for g in range(len(group_cols))]
+        node_ids = np.concatenate([trees[t].apply(Xs).astype(np.int64) + P.base[0, t]
+                                   for t in np.concatenate(members)])
+        self.leaf_rows_ = np.argsort(node_ids, kind="stable") % len(Xs)  # len(Xs) node ids per tree
+        self.leaf_start_ = np.concatenate([[0], np.cumsum(np.bincount(node_ids, minlength=len(P.left_f)))])
         # (n_groups, sample_trees): the trees a draw picks from (repeated where a group has fewer)
         self.sample_members_ = np.array([np.resize(m, self.sample_trees) for m in members])
 
-    def sample(self, X, *, temperature: float = 1.0, rng=None) -> np.ndarray:
-        """A draw of the next frame from the leaves reached.
+    def _predict_large(self, Xf):
+        return np.stack([e.predict(Xf) for e in self.estimators_], axis=-1)
 
-        ``(1 - temperature) * mean + temperature * example``, where ``example`` is a training target
-        from the leaf reached in one randomly chosen tree per output group.
+    def sample(self, X, *, temperature: float = 1.0, rng=None) -> np.ndarray:
+        """A draw of the next frames ``[shape=(n, n_features)]`` from the leaves reached (module docstring).
 
         Parameters
         ----------
@@ -278,31 +198,23 @@ class _TreeNextFrame(_PackedNextFrame):
         temperature : float >= 0
             0 gives the mean (:meth:`predict`).
         rng : int, np.random.Generator or None
-
-        Returns
-        -------
-        np.ndarray [shape=(n, n_features)], float32
         """
         t = np.float32(check_number("temperature", temperature, low=0))
         Xf = check_fitted(self, "packed_", X)
-        P = self.packed_
-        node = P.leaves(Xf)
-        mean = P.predict_leaves(node).astype(np.float32)
+        node = self.packed_.leaves(Xf)
+        mean = self.packed_.predict_leaves(node).astype(np.float32)
         if t == 0:
             return mean
         rng = np.random.default_rng(rng)
-        n, G = len(Xf), len(P.group_cols)
-        pick = rng.integers(self.sample_trees, size=(n, G))
-        trees = self.sample_members_[np.arange(G)[None, :], pick]  # (n, G)
+        n, G = len(Xf), len(self.packed_.group_cols)
+        trees = self.sample_members_[np.arange(G), rng.integers(self.sample_trees, size=(n, G))]  # (n, G)
         leaf = node[np.arange(n)[:, None], trees]
         start = self.leaf_start_[leaf]
         count = self.leaf_start_[leaf + 1] - start
-        u = rng.random((n, G))
-        row = self.leaf_rows_[start + np.minimum((u * count).astype(np.int64), np.maximum(count - 1, 0))]
-        if self.per_output:
-            ex = self.sample_Y_[row, np.arange(G)[None, :]]  # group g predicts column g
-        else:
-            ex = self.sample_Y_[row[:, 0]]
+        pick = np.minimum((rng.random((n, G)) * count).astype(np.int64), np.maximum(count - 1, 0))
+        row = self.leaf_rows_[start + pick]
+        # per output, group g predicts column g; else each draw is a whole training frame
+        ex = self.sample_Y_[row, np.arange(G)] if self.per_output else self.sample_Y_[row[:, 0]]
         return ((np.float32(1) - t) * mean + t * ex).astype(np.float32)
 
 
@@ -312,7 +224,6 @@ class DecisionTreeNextFrame(_TreeNextFrame):
     Parameters
     ----------
     per_output : bool
-        One tree per output (True) or one multi-output tree.
     max_depth, min_samples_leaf, max_features :
         Passed to the tree.
     sample_trees : int
@@ -360,19 +271,15 @@ class RandomForestNextFrame(_TreeNextFrame):
 class XGBoostNextFrame(_PackedNextFrame):
     """Gradient-boosted trees (XGBoost) regression of the next frame.
 
-    ``per_output=True`` grows separate trees for each output (``multi_strategy="one_output_per_tree"``);
-    ``per_output=False`` grows trees with vector leaves (``"multi_output_tree"``). Prediction uses
-    the same packed NumPy evaluator as the scikit-learn models for small batches,
-    ``Booster.inplace_predict`` for large ones. No ``sample``: the roll-out adds training residuals
-    as noise.
+    ``per_output=True`` grows separate trees per output (``multi_strategy="one_output_per_tree"``),
+    ``False`` trees with vector leaves (``"multi_output_tree"``). No ``sample``: the roll-out adds
+    training residuals as noise.
 
     Parameters
     ----------
     per_output : bool
-    n_estimators, max_depth, learning_rate, subsample, colsample_bytree :
+    n_estimators, max_depth, learning_rate, subsample, colsample_bytree, n_jobs :
         XGBoost parameters.
-    n_jobs : int
-        Threads.
     max_residuals, seed : int
         Training residual rows kept, and seeding.
     """
@@ -389,7 +296,7 @@ class XGBoostNextFrame(_PackedNextFrame):
         self.max_residuals = max_residuals
         self.seed = seed
 
-    def _fit_trees(self, Xf, Y):
+    def _fit(self, Xf, Y):
         import xgboost
 
         strategy = "one_output_per_tree" if self.per_output else "multi_output_tree"
@@ -398,9 +305,10 @@ class XGBoostNextFrame(_PackedNextFrame):
         self.booster_ = self.model_.get_booster()
         trees, targets, base = xgboost_tree_arrays(self.booster_)
         F = Y.shape[1]
-        groups, group_cols = (targets, [np.array([j]) for j in range(F)]) if self.per_output else \
-            ([0] * len(trees), [np.arange(F)])
-        return PackedTrees(trees, groups, group_cols, F, combine="sum", bias=np.broadcast_to(base, (F,)))
+        groups = targets if self.per_output else [0] * len(trees)
+        group_cols = np.arange(F).reshape(-1, 1) if self.per_output else np.arange(F)[None]
+        self.packed_ = PackedTrees(trees, groups, group_cols, F, combine="sum",
+                                   bias=np.broadcast_to(base, (F,)))
 
     def _predict_large(self, Xf):
         return self.booster_.inplace_predict(Xf)
