@@ -1,36 +1,22 @@
 """Post-processing of generated audio: filters and EQ, reverb, de-clicking, fades, loudness, true peak.
 
-An earlier experiment cleaned its generated songs by hand in an audio editor (normalising, fading
-the joins, filtering, stacking takes). :func:`postprocess` does the same in one call, with every step
-a keyword option (``None`` or ``False`` switches it off), in this order::
+:func:`postprocess` does in one call what one would do by hand in an audio editor, every step a
+keyword option (``None`` or ``False`` switches it off), in this order::
 
     high-pass, low-pass (Butterworth, scipy.signal) -> low/high shelf (pedalboard) -> reverb (pedalboard)
     -> de-click at joins -> fade in/out -> loudness to a target (ITU-R BS.1770, pyloudnorm)
     -> true-peak limit (pedalboard's BrickwallLimiter, checked on the 4x oversampled signal)
 
-The settings are a plain dict (:func:`postprocess_params`) that goes into the output sidecar beside
-the clip (``tools.outputs.save_clips(..., parameters={..., "postprocess": params})``). In a
-notebook's listening section the raw and the post-processed clip are played side by side, and the
-musicality card always scores the *raw* clip, so post-processing cannot hide a failure::
+Its settings (:func:`postprocess_params`) go into the clip's sidecar; the musicality card scores
+the *raw* clip (:func:`musiclib.display.raw_and_processed` plays both). The same filters pre-process
+training audio (``corpus.load_corpus(..., preprocess={"highpass_hz": 500.0})``, :func:`filter_audio`,
+:func:`check_preprocess`).
 
-    pp = postprocess_params(highpass_hz=40.0)
-    rows = [("raw", y), ("post-processed", postprocess(y, sr=sr, **pp))]
-    display(audio_table(rows, sr=sr, normalize=False))
+Not pedalboard for everything: its pass filters are first order (6 dB/octave), too gentle, so they
+are :func:`scipy.signal.butter` sections; its ``Limiter`` is a loudness maximiser, so the limit is
+its ``BrickwallLimiter`` in true-peak mode with a safety margin and a final gain trim.
 
-The same filters are available as pre-processing of training audio: ``corpus.load_corpus(...,
-preprocess={"highpass_hz": 500.0})`` applies :func:`filter_audio`, and the feature cache keys its
-entries by those settings (:func:`check_preprocess`).
-
-Why not pedalboard for everything: its ``HighpassFilter``/``LowpassFilter`` are first order
-(6 dB/octave), too gentle for "high-pass the training songs above 500 Hz", so the pass filters are
-Butterworth sections from :func:`scipy.signal.butter` (default 4th order, -3 dB at the cutoff);
-its ``Limiter`` is a loudness maximiser (makeup gain, hard clip at 0 dBFS), so the limit is its
-``BrickwallLimiter`` in true-peak mode with a small safety margin, and a final gain trim makes
-sure the oversampled peak stays below the limit.
-
-Nothing non-finite leaves these functions; silence stays silence (a clip whose peak is below
--120 dBFS is never amplified; quieter clips than BS.1770's -70 LUFS gate are measured on a scaled
-copy and normalised like any other).
+Nothing non-finite leaves these functions; silence (peak below -120 dBFS) stays silence.
 
 Notebook: ``notebooks/07_raw_audio`` (and every generating notebook's listening section).
 """
@@ -77,12 +63,9 @@ MAX_LIMITER_GAIN_DB = 24.0
 #: A clip whose sample peak is below this (-120 dBFS) is silence: never amplified.
 SILENCE_PEAK = 1e-6
 
-#: Lowest sample rate the post-processing accepts (Hz): below it the loudness and true-peak filters
-#: (BS.1770) have no audio band to work on, and their block loops grow with 1 / sr.
+#: Lowest sample rate accepted (Hz): below it BS.1770's filters have no audio band to work on.
 MIN_SR = 1000
-
-#: Lowest filter or shelf frequency accepted (Hz): lower ones are no audio filter, and a cutoff that is a
-#: tiny fraction of the Nyquist frequency makes the Butterworth design fail.
+#: Lowest filter or shelf frequency accepted (Hz): far below Nyquist the Butterworth design fails.
 MIN_CUTOFF_HZ = 1.0
 
 _REVERB_KEYS = ("room_size", "damping", "wet_level", "dry_level", "width")
@@ -161,8 +144,8 @@ def check_preprocess(preprocess, *, sr: int | None = None) -> dict | None:
     Returns
     -------
     dict or None
-        The settings with every key present, numbers as floats (what the feature cache's key records),
-        or None when nothing is switched on.
+        The settings with every key present, numbers as floats (the feature cache's key), or None
+        when nothing is switched on.
 
     Raises
     ------
@@ -220,12 +203,12 @@ def filter_audio(
     Parameters
     ----------
     y : np.ndarray [shape=(n_samples,)]
-        Mono audio to filter; ``sr`` its sample rate in Hz.
+        Mono audio.
     sr : int
+        Sample rate in Hz.
     highpass_hz, lowpass_hz : float, optional
-        Cutoffs (-3 dB points) in Hz of Butterworth high- and low-pass filters of order
-        ``filter_order`` (:func:`scipy.signal.butter`, applied causally as second-order sections);
-        ``filter_order`` 4 falls off at 24 dB per octave beyond the cutoff.
+        Cutoffs (-3 dB points) in Hz of causal Butterworth filters of order ``filter_order``
+        (:func:`scipy.signal.butter`; order 4 falls off at 24 dB per octave).
     low_shelf, high_shelf : (hz, gain_db) or dict, optional
         Shelving EQ (``pedalboard.LowShelfFilter`` / ``HighShelfFilter``): boost or cut by ``gain_db``
         below (low) or above (high) ``hz``; a dict may also give ``q`` (default 0.707).
@@ -235,19 +218,12 @@ def filter_audio(
     Returns
     -------
     np.ndarray [shape=(n_samples,)], float32
-        The filtered audio (``y`` itself, as float32, when no filter is set).
+        The filtered audio (``y`` itself when no filter is set).
 
     Raises
     ------
     ParameterError
         Bad audio, a cutoff at or above Nyquist, or highpass_hz >= lowpass_hz (each named).
-
-    Examples
-    --------
-    >>> from musiclib import synth
-    >>> y = filter_audio(synth.synthetic_mix(duration=1.0), sr=22050, highpass_hz=500.0)
-    >>> y.shape, y.dtype
-    ((22050,), dtype('float32'))
     """
     sr = check_sr(sr, low=MIN_SR)
     y = _check_signal(y)
@@ -266,16 +242,12 @@ def _filter(y: np.ndarray, sr: int, s: dict) -> np.ndarray:
         if hz:
             sos = scipy.signal.butter(s["filter_order"], hz, btype=kind, fs=sr, output="sos")
             y = scipy.signal.sosfilt(sos, y)
-    plugins = []
-    if s["low_shelf"] or s["high_shelf"]:
-        import pedalboard
+    import pedalboard
 
-        if s["low_shelf"]:
-            sh = s["low_shelf"]
-            plugins.append(pedalboard.LowShelfFilter(cutoff_frequency_hz=sh["hz"], gain_db=sh["gain_db"], q=sh["q"]))
-        if s["high_shelf"]:
-            sh = s["high_shelf"]
-            plugins.append(pedalboard.HighShelfFilter(cutoff_frequency_hz=sh["hz"], gain_db=sh["gain_db"], q=sh["q"]))
+    shelves = (("low_shelf", pedalboard.LowShelfFilter), ("high_shelf", pedalboard.HighShelfFilter))
+    plugins = [f(cutoff_frequency_hz=s[k]["hz"], gain_db=s[k]["gain_db"], q=s[k]["q"])
+               for k, f in shelves if s[k]]
+    if plugins:
         y = _pedalboard(y, sr, plugins)
     return np.asarray(y, dtype=np.float64)
 
@@ -299,11 +271,9 @@ def _check_joins(joins, n: int) -> np.ndarray:
 def declick(y: np.ndarray, *, sr: int, joins, width: float = 0.005) -> np.ndarray:
     """Remove the step at each join of pieces of audio, by spreading it smoothly over ``width`` seconds.
 
-    At a join ``j`` (the first sample of the right-hand piece) the step is the difference between
-    ``y[j]`` and the value a straight line through ``y[j-2], y[j-1]`` predicts. Half of it is added to
-    the left piece and half subtracted from the right, each with a raised-cosine taper that is 1 at the
-    join and 0 ``width`` seconds away, so the waveform and its slope are continuous at the join and
-    untouched further away. A join without a step is left as it is.
+    The step at a join ``j`` is ``y[j]`` minus the straight-line prediction from ``y[j-2], y[j-1]``;
+    half is added to the left piece and half subtracted from the right, with raised-cosine tapers
+    (1 at the join, 0 ``width`` seconds away). A join without a step is left as it is.
 
     Parameters
     ----------
@@ -318,7 +288,6 @@ def declick(y: np.ndarray, *, sr: int, joins, width: float = 0.005) -> np.ndarra
     Returns
     -------
     np.ndarray [shape=(n_samples,)], float32
-        ``y`` with each join's step spread over ``width`` seconds either side.
 
     Raises
     ------
@@ -341,7 +310,6 @@ def _declick(y, sr, joins, width):
             continue
         left = min(w, j)
         right = min(w, len(y) - j)
-        # raised cosine: 1 at the join, falling to 0 w samples away
         taper_l = 0.5 * (1 - np.cos(np.pi * np.arange(1, left + 1) / left)) if left > 1 else np.ones(left)
         taper_r = 0.5 * (1 + np.cos(np.pi * np.arange(right) / right))
         y[j - left : j] += 0.5 * step * taper_l
@@ -476,10 +444,9 @@ def _check_limiter(true_peak_db, release_ms, *, allow_none=False) -> tuple[float
 def limit_true_peak(y: np.ndarray, *, sr: int, true_peak_db: float = -1.0, release_ms: float = 100.0) -> np.ndarray:
     """Keep the true peak of ``y`` below ``true_peak_db``: a brick-wall limiter, then a safety trim.
 
-    ``pedalboard.BrickwallLimiter`` (true-peak sidechain, 5 ms lookahead, latency compensated) is set
-    :data:`LIMITER_MARGIN_DB` under the limit; if the 4x oversampled peak of its output is still above
-    the limit (its docs warn that it can overshoot slightly), the whole clip is turned down by the
-    excess. A clip already below the limit is returned unchanged.
+    ``pedalboard.BrickwallLimiter`` (true-peak mode) is set :data:`LIMITER_MARGIN_DB` under the
+    limit; if its output still overshoots (its docs warn it can), the whole clip is turned down by
+    the excess. A clip already below the limit is returned unchanged.
 
     Returns
     -------
@@ -514,13 +481,10 @@ def normalize_loudness(y: np.ndarray, *, sr: int, loudness_lufs: float = -14.0, 
                        release_ms: float = 100.0) -> np.ndarray:
     """Bring ``y`` to ``loudness_lufs`` (BS.1770, pyloudnorm) with its true peak below ``true_peak_db``.
 
-    Gain to the target, then the limiter (:func:`limit_true_peak`). The limiter lowers the
-    loudness, so gain and limiter alternate (up to :data:`LOUDNESS_ROUNDS` rounds) until the clip is
-    within 0.05 LU of the target, adding at most :data:`MAX_LIMITER_GAIN_DB` beyond the first gain.
-    The true-peak limit always wins: when a clip cannot reach the target under it (an extreme crest
-    factor), it ends quieter and a warning says by how much. Clips quieter than BS.1770's absolute gate (-70 LUFS) are measured on a scaled
-    copy and brought up like any other; silence (sample peak below -120 dBFS, :data:`SILENCE_PEAK`)
-    is returned as it is.
+    Gain and limiter (:func:`limit_true_peak`) alternate, up to :data:`LOUDNESS_ROUNDS` times, since
+    the limiter lowers the loudness. The limit wins: a clip that cannot reach the target under it
+    ends quieter, with a warning. Clips below BS.1770's -70 LUFS gate are measured on a scaled copy;
+    silence (peak below :data:`SILENCE_PEAK`) is returned as it is.
 
     Returns
     -------
@@ -548,10 +512,8 @@ def _normalize(y, sr, target, limit, release_ms):
     if level is None:
         return y  # silence (or nothing the K-weighting lets through, e.g. pure DC) stays as it is
 
-    # Gain to the target, limit, measure, and again: the limiter lowers the loudness, and small
-    # repeated gain steps each followed by the limiter reach the target of a clip with a high crest
-    # factor (a drum loop) where one big gain into one limiter pass does not (measured: a sparse
-    # drum loop reaches -14.3 LUFS in 10 rounds, but only -19 LUFS from any single gain).
+    # small repeated gain steps, each limited, reach the target of a clip with a high crest factor
+    # (a drum loop) where one big gain into one limiter pass does not
     z, measured, extra = y, level, 0.0
     for i in range(LOUDNESS_ROUNDS):
         step = target - measured
@@ -603,8 +565,8 @@ def postprocess(
 ) -> np.ndarray:
     """Clean a generated clip: filters, EQ, reverb, de-clicked joins, fades, loudness and a true-peak limit.
 
-    Steps run in the order of the parameters below; ``None`` (or ``False``, or 0 for the fades) switches
-    a step off. The settings are recorded with :func:`postprocess_params`.
+    Steps run in the module docstring's order; ``None`` (or ``False``, or 0 for the fades) switches
+    a step off.
 
     Parameters
     ----------
@@ -613,24 +575,18 @@ def postprocess(
     sr : int
         Sample rate in Hz.
     loudness_lufs : float or None
-        Integrated loudness target in LUFS (ITU-R BS.1770-4 via pyloudnorm; -14 is the streaming
+        Integrated loudness target in LUFS (:func:`normalize_loudness`; -14 is the streaming
         services' level), in [-70, 0]. None: no loudness normalisation.
     true_peak_db : float or None
-        Ceiling for the 4x oversampled (true) peak in dBTP, in [-60, 0]; enforced after the loudness
-        gain by a brick-wall limiter and a final trim. None: no limit.
-    highpass_hz, lowpass_hz : float or None
-        Butterworth high-/low-pass cutoffs in Hz (-3 dB points), see :func:`filter_audio`.
-    low_shelf, high_shelf : (hz, gain_db) or dict or None
-        Shelving EQ (pedalboard), see :func:`filter_audio`.
-    filter_order : int
-        Order of the pass filters (4: 24 dB per octave).
+        Ceiling for the true peak in dBTP, in [-60, 0] (:func:`limit_true_peak`). None: no limit.
+    highpass_hz, lowpass_hz, low_shelf, high_shelf, filter_order :
+        The filters and shelving EQ of :func:`filter_audio`.
     reverb : True, dict or None
         ``pedalboard.Reverb`` (Freeverb); a dict sets any of ``room_size``, ``damping``,
         ``wet_level``, ``dry_level``, ``width`` (each 0-1; defaults 0.5, 0.5, 0.25, 0.75, 1).
         The clip keeps its length (the tail is cut; the fade-out hides it).
     joins : list of int or None
-        Sample indices where generated pieces were joined; each step there is removed
-        (:func:`declick`, spread over ``declick_width`` seconds).
+        Sample indices where generated pieces were joined (:func:`declick`).
     declick_width : float
         Seconds each side of a join.
     fade_in, fade_out : float or None
@@ -638,8 +594,7 @@ def postprocess(
     release_ms : float
         Release of the limiter in ms.
     nonfinite : {"raise", "zero"}
-        What to do with NaN/inf samples in ``y``: raise a ParameterError (default) or set them to 0
-        with a warning.
+        NaN/inf samples in ``y``: raise a ParameterError (default) or set them to 0 with a warning.
 
     Returns
     -------
@@ -667,9 +622,8 @@ def postprocess(
     ), sr=sr)
     sr = check_sr(sr, low=MIN_SR)
     y = _check_signal(y, nonfinite=params["nonfinite"])
-    filters = check_preprocess({k: params[k] for k in PREPROCESS_KEYS}, sr=sr)
-    if filters is not None:
-        y = _filter(y, sr, filters)
+    if any(params[k] for k in ("highpass_hz", "lowpass_hz", "low_shelf", "high_shelf")):
+        y = _filter(y, sr, params)
     if params["reverb"] is not None:
         import pedalboard
 
@@ -715,8 +669,7 @@ def postprocess_params(**options) -> dict:
     """The complete, validated settings of :func:`postprocess`: defaults filled in, JSON-able.
 
     Pass them back with ``postprocess(y, sr=sr, **params)`` and record them in the output sidecar
-    (``save_clips(..., parameters={..., "postprocess": params})``), so a listener knows what was
-    done to the clip they hear.
+    (``save_clips(..., parameters={..., "postprocess": params})``).
 
     Parameters
     ----------
@@ -726,8 +679,7 @@ def postprocess_params(**options) -> dict:
     Returns
     -------
     dict
-        Every option of :func:`postprocess`, normalised (floats, shelves as dicts, ``reverb`` as its
-        full settings or None).
+        Every option, normalised (floats, shelves as dicts, ``reverb`` as its full settings or None).
 
     Raises
     ------
