@@ -109,9 +109,7 @@ def setup_notebook(*, seed: int = 0, rc: Mapping | None = None) -> np.random.Gen
     else:
         absl.logging.set_verbosity(absl.logging.ERROR)
     np.set_printoptions(legacy="1.25")  # np.float64(4.05) prints as 4.05
-    matplotlib.rcParams.update(NOTEBOOK_RC)
-    if rc:
-        matplotlib.rcParams.update(dict(rc))
+    matplotlib.rcParams.update({**NOTEBOOK_RC, **(rc or {})})
     _figure_alt_text_in_ipython()
     np.random.seed(seed % 2**32)
     random.seed(seed)
@@ -221,18 +219,15 @@ def plot_spectrogram(
     hop_length : int
         Samples between frames.
     ax : matplotlib.axes.Axes, optional
-        Where to draw; a new figure is made when omitted.
     y_axis : str or None
         librosa's axis type: ``"log"``, ``"linear"`` (``"hz"``), ``"mel"``, or ``None``.
     db : bool
         Convert to dB relative to the largest magnitude (0 dB at the top), shown down to ``vmin_db``.
-    title : str, optional
     vmin_db : float
         Lowest level shown, in dB below the maximum (``db=True`` only).
     fmin, fmax : float, optional
         Band edges for ``y_axis="mel"``.
-    colorbar : bool
-    cmap : str
+    title, colorbar, cmap : optional
 
     Returns
     -------
@@ -248,10 +243,7 @@ def plot_spectrogram(
 
     check_int("sr", sr)
     check_int("hop_length", hop_length)
-    S = np.asarray(S)
-    if np.iscomplexobj(S):
-        S = np.abs(S)
-    S = check_finite("S", S, ndim=2)
+    S = check_finite("S", np.abs(S) if np.iscomplexobj(S) else S, ndim=2)
     if not np.isfinite(vmin_db) or vmin_db >= 0:
         raise ParameterError(f"vmin_db={vmin_db!r} must be a negative level in dB")
     ax = _axes(ax)
@@ -288,7 +280,7 @@ def plot_representation(frames: np.ndarray, rep, *, ax=None, title: str | None =
     ax : matplotlib.axes.Axes, optional
     title : str, optional
         Default: the representation's name and main settings.
-    colorbar : bool
+    colorbar : bool, optional
 
     Returns
     -------
@@ -350,8 +342,7 @@ def plot_waveform(y: np.ndarray, *, sr: int, ax=None, title: str | None = None, 
     sr : int
         Sample rate in Hz.
     ax : matplotlib.axes.Axes, optional
-    title : str, optional
-    color : str
+    title, color : str, optional
 
     Returns
     -------
@@ -394,10 +385,9 @@ def plot_beats(beat_times, *, ax, color: str = "C3", label: str | None = "beats"
         Seconds.
     ax : matplotlib.axes.Axes
         Axes with time in seconds on x (e.g. from :func:`plot_spectrogram` or :func:`plot_waveform`).
-    color : str
+    color, alpha : optional
     label : str, optional
         Legend label (given to the first line only).
-    alpha : float
 
     Returns
     -------
@@ -428,6 +418,7 @@ def plot_loudness(
     ----------
     y : np.ndarray [shape=(n_samples,)]
     sr : int
+        Sample rate in Hz.
     ax : matplotlib.axes.Axes, optional
     frame_length, hop_length : int
         RMS window and hop in samples.
@@ -474,8 +465,6 @@ AUDIO_FORMATS = {
 def audio_data_uri(y: np.ndarray, *, sr: int, normalize: bool = True, label: str = "y", format: str = "ogg") -> str:
     """Encode a mono signal as a base64 ``data:`` URI a browser's ``<audio>`` element plays.
 
-    Ogg Vorbis (the default) keeps pages with many players light; FLAC and WAV are lossless.
-
     Parameters
     ----------
     y : np.ndarray [shape=(n_samples,)]
@@ -487,7 +476,7 @@ def audio_data_uri(y: np.ndarray, *, sr: int, normalize: bool = True, label: str
     label : str
         Names the clip in error messages.
     format : {"ogg", "flac", "wav"}
-        ``"ogg"``: Ogg Vorbis; ``"flac"``, ``"wav"``: 16-bit.
+        Ogg Vorbis (light pages), or lossless 16-bit FLAC or WAV.
 
     Returns
     -------
@@ -540,9 +529,8 @@ class AudioTable:
     ----------
     rows : list of (label, y, extra)
         ``y [shape=(n_samples,)]`` float32; ``extra`` a dict of further columns.
-    sr : int
-    title : str or None
-    normalize : bool
+    sr, title, normalize :
+        As given to :func:`audio_table`.
     """
 
     def __init__(self, rows, *, sr: int, title: str | None = None, normalize: bool = True):
@@ -702,21 +690,25 @@ def raw_and_processed(clips, *, sr: int, title: str | None = None, **options) ->
     return AudioTable(rows, sr=int(sr), title=title, normalize=False)
 
 
-class _AudioPlayer:
-    def __init__(self, y, sr, normalize):
-        self.y, self.sr, self.normalize = y, sr, normalize
+class _Shown:
+    """Renders as ``html`` in a notebook and as ``text`` elsewhere."""
+
+    def __init__(self, html: str, text: str):
+        self.html, self.text = html, text
 
     def _repr_html_(self) -> str:
-        return _audio_tag(audio_data_uri(self.y, sr=self.sr, normalize=self.normalize))
+        return self.html
 
     def __repr__(self) -> str:
-        return f"audio_player({len(self.y) / self.sr:.2f} s at {self.sr} Hz)"
+        return self.text
 
 
 def audio_player(y: np.ndarray, *, sr: int, normalize: bool = True):
     """A single embedded player for ``y [shape=(n_samples,)]`` (Ogg Vorbis; see :func:`audio_table`)."""
-    check_int("sr", sr)
-    return _AudioPlayer(check_signal("y", y), int(sr), normalize)
+    sr = check_int("sr", sr)
+    y = check_signal("y", y)
+    text = f"audio_player({len(y) / sr:.2f} s at {sr} Hz)"
+    return _Shown(_audio_tag(audio_data_uri(y, sr=sr, normalize=normalize)), text)
 
 
 # -- the headline, long lists and training --------------------------------------------------------
@@ -813,11 +805,6 @@ def listing(items, *, head: int = 5, name: str = "items") -> Listing:
     ------
     ParameterError
         ``items`` is not iterable, ``head`` is not a positive integer, or ``name`` is not a string.
-
-    Examples
-    --------
-    >>> listing(["a.flac", "b.flac", "c.flac"], head=2, name="files")
-    3 files: a.flac, b.flac and 1 more
     """
     import pathlib
 
@@ -860,6 +847,9 @@ def training_progress(epochs: int, *, label: str = "training"):
     shell = ipython.get_ipython() if ipython is not None else None
 
     class _Progress(keras.callbacks.Callback):
+        def shown(self):
+            return _Shown(f'<pre class="musiclib-progress">{html.escape(self.line)}</pre>', self.line)
+
         def on_train_begin(self, logs=None):
             self.t0 = time.perf_counter()
             self.line = f"{label}: starting ({epochs} epochs)"
@@ -867,7 +857,7 @@ def training_progress(epochs: int, *, label: str = "training"):
             if shell is not None:
                 from IPython.display import display as ipy_display
 
-                self.handle = ipy_display(_Line(self.line), display_id=True)
+                self.handle = ipy_display(self.shown(), display_id=True)
 
         def on_epoch_end(self, epoch, logs=None):
             seconds = time.perf_counter() - self.t0
@@ -875,23 +865,10 @@ def training_progress(epochs: int, *, label: str = "training"):
             metrics = ", ".join(f"{k} {float(v):.4g}" for k, v in logs if np.ndim(v) == 0)
             self.line = f"{label}: epoch {epoch + 1}/{epochs}, {seconds:.1f} s" + (f", {metrics}" if metrics else "")
             if self.handle is not None:
-                self.handle.update(_Line(self.line))
+                self.handle.update(self.shown())
 
         def on_train_end(self, logs=None):
             if self.handle is None:
                 print(self.line, flush=True)
 
     return _Progress()
-
-
-class _Line:
-    """One line of text that renders the same as HTML and as plain text."""
-
-    def __init__(self, text: str):
-        self.text = text
-
-    def _repr_html_(self) -> str:
-        return f'<pre class="musiclib-progress">{html.escape(self.text)}</pre>'
-
-    def __repr__(self) -> str:
-        return self.text

@@ -57,8 +57,7 @@ TRUE_PEAK_OVERSAMPLE = 4
 LIMITER_MARGIN_DB = 0.3
 #: Rounds of (gain to the loudness target, then limit) before the final peak trim.
 LOUDNESS_ROUNDS = 10
-#: The most gain (dB) the loudness normalisation adds beyond what the clip needs without a limiter,
-#: i.e. the most the limiter may take off the peaks of a clip with a high crest factor.
+#: The most gain (dB) the loudness normalisation adds beyond its first step: what the limiter may take off.
 MAX_LIMITER_GAIN_DB = 24.0
 #: A clip whose sample peak is below this (-120 dBFS) is silence: never amplified.
 SILENCE_PEAK = 1e-6
@@ -124,10 +123,8 @@ def _check_reverb(reverb):
     unknown = set(reverb) - set(_REVERB_KEYS)
     if unknown:
         raise ParameterError(f"reverb has unknown keys {sorted(unknown)}; known: {', '.join(_REVERB_KEYS)}")
-    out = {"room_size": 0.5, "damping": 0.5, "wet_level": 0.25, "dry_level": 0.75, "width": 1.0}
-    for k, v in reverb.items():
-        out[k] = check_number(f"reverb[{k}]", v, low=0.0, high=1.0)
-    return out
+    defaults = {"room_size": 0.5, "damping": 0.5, "wet_level": 0.25, "dry_level": 0.75, "width": 1.0}
+    return {**defaults, **{k: check_number(f"reverb[{k}]", v, low=0.0, high=1.0) for k, v in reverb.items()}}
 
 
 def check_preprocess(preprocess, *, sr: int | None = None) -> dict | None:
@@ -139,7 +136,7 @@ def check_preprocess(preprocess, *, sr: int | None = None) -> dict | None:
         Keyword options of :func:`filter_audio` (keys :data:`PREPROCESS_KEYS`), e.g.
         ``{"highpass_hz": 500.0}``. ``None`` or ``{}``: no pre-processing.
     sr : int, optional
-        The sample rate the filters will run at (checks the cutoffs against Nyquist).
+        Sample rate in Hz the filters will run at (the cutoffs are checked against Nyquist).
 
     Returns
     -------
@@ -230,9 +227,7 @@ def filter_audio(
     settings = check_preprocess(
         {"highpass_hz": highpass_hz, "lowpass_hz": lowpass_hz, "low_shelf": low_shelf, "high_shelf": high_shelf,
          "filter_order": filter_order}, sr=sr)
-    if settings is None:
-        return y.astype(np.float32)
-    return _filter(y, sr, settings).astype(np.float32)
+    return (y if settings is None else _filter(y, sr, settings)).astype(np.float32)
 
 
 def _filter(y: np.ndarray, sr: int, s: dict) -> np.ndarray:
@@ -362,7 +357,7 @@ def layer(clips, *, gains_db=None) -> np.ndarray:
     Returns
     -------
     np.ndarray [shape=(max n_samples_i,)], float32
-        The mix, not normalised (pass it to :func:`postprocess` for loudness and peak).
+        The mix, not normalised (see :func:`postprocess`).
 
     Raises
     ------
@@ -417,8 +412,7 @@ def loudness(y: np.ndarray, *, sr: int) -> float:
 def true_peak_db(y: np.ndarray, *, oversample: int = TRUE_PEAK_OVERSAMPLE) -> float:
     """True peak in dBTP: the peak of ``y`` oversampled ``oversample`` times (:func:`scipy.signal.resample_poly`).
 
-    ``-inf`` for silence. Inter-sample peaks of a waveform near Nyquist can exceed its sample peak by
-    several dB; a 4x oversampled peak is BS.1770-4's estimate of the analogue peak.
+    BS.1770-4's estimate of the analogue peak (above the sample peak near Nyquist); ``-inf`` for silence.
     """
     y = _check_signal(y)
     return _true_peak_db(y, check_int("oversample", oversample, high=32))
@@ -497,20 +491,14 @@ def normalize_loudness(y: np.ndarray, *, sr: int, loudness_lufs: float = -14.0, 
     return _normalize(y, sr, target, limit, release_ms).astype(np.float32)
 
 
-def _level(y, sr):
-    """Loudness of ``y`` in LUFS also below the absolute gate (measured on a scaled copy); None for silence."""
+def _normalize(y, sr, target, limit, release_ms):
     peak = float(np.max(np.abs(y)))
     if peak < SILENCE_PEAK:
-        return None
-    g = 0.5 / peak
-    measured = _loudness(y * g, sr)
-    return measured - 20 * math.log10(g) if math.isfinite(measured) else None
-
-
-def _normalize(y, sr, target, limit, release_ms):
-    level = _level(y, sr)
-    if level is None:
-        return y  # silence (or nothing the K-weighting lets through, e.g. pure DC) stays as it is
+        return y
+    g = 0.5 / peak  # measured on a scaled copy: a clip below the absolute gate has a level too
+    level = _loudness(y * g, sr) - 20 * math.log10(g)
+    if not math.isfinite(level):
+        return y  # nothing the K-weighting lets through (e.g. pure DC) stays as it is
 
     # small repeated gain steps, each limited, reach the target of a clip with a high crest factor
     # (a drum loop) where one big gain into one limiter pass does not
@@ -648,8 +636,7 @@ def _check_params(p: dict, *, sr=None) -> dict:
     out["loudness_lufs"] = check_number("loudness_lufs", p["loudness_lufs"], low=-70.0, high=0.0, allow_none=True)
     out["true_peak_db"], out["release_ms"] = _check_limiter(p["true_peak_db"], p["release_ms"], allow_none=True)
     filters = check_preprocess({k: p[k] for k in PREPROCESS_KEYS}, sr=sr)
-    for k in ("highpass_hz", "lowpass_hz", "low_shelf", "high_shelf"):
-        out[k] = filters[k] if filters else None
+    out.update(filters or dict.fromkeys(("highpass_hz", "lowpass_hz", "low_shelf", "high_shelf")))
     out["filter_order"] = check_int("filter_order", p["filter_order"], high=12)
     out["reverb"] = _check_reverb(p["reverb"])
     if p["joins"] is not None:
@@ -685,11 +672,6 @@ def postprocess_params(**options) -> dict:
     ------
     ParameterError
         An unknown option or a bad value.
-
-    Examples
-    --------
-    >>> postprocess_params(highpass_hz=40)["highpass_hz"]
-    40.0
     """
     sig = inspect.signature(postprocess)
     names = [n for n, p in sig.parameters.items() if p.kind is inspect.Parameter.KEYWORD_ONLY and n != "sr"]

@@ -213,8 +213,7 @@ def static_comparison(
     y : np.ndarray [shape=(n_samples,)]
     sr : int
     settings : sequence of dict
-        Keyword arguments of :func:`evaluate_setting` (all but ``y``, ``sr`` and ``seed``);
-        default :data:`DEFAULT_GRID`.
+        Keyword arguments of :func:`evaluate_setting` (all but ``y``, ``sr`` and ``seed``).
     seed : int
     title : str, optional
 
@@ -234,17 +233,12 @@ def static_comparison(
     return StaticComparison(y, sr, results, audio_table(clips, sr=sr, title=title))
 
 
-#: Environment variable that marks a kernel nobody is watching (``scripts/run_notebooks.py`` and the
-#: notebook tests set it): :func:`compare_settings` then shows its static form, which an HTML export keeps.
+#: Environment variable that marks a kernel nobody is watching (set by ``scripts/run_notebooks.py``).
 ENV_HEADLESS = "MUSICLIB_HEADLESS"
 
 
 def widgets_available() -> bool:
-    """Whether a live ipywidgets panel can work here.
-
-    True when ipywidgets imports, an IPython kernel is running, and ``$MUSICLIB_HEADLESS`` is not
-    set (a notebook executed by papermill for a report has a kernel but no one to move the sliders).
-    """
+    """Whether a live panel can work: ipywidgets imports, a kernel runs, :data:`ENV_HEADLESS` is unset."""
     if os.environ.get(ENV_HEADLESS, "") not in ("", "0"):
         return False
     try:
@@ -285,7 +279,6 @@ def compare_settings(
         The choices offered (``methods`` default: :data:`musiclib.phase.METHODS`).
     max_iter : int
         Upper end of the iterations slider.
-    seed : int
     static : bool, optional
         ``True``: return :func:`static_comparison` of ``settings`` instead of a panel; ``None``
         (default): only when no live panel can work (:func:`widgets_available`).
@@ -299,9 +292,7 @@ def compare_settings(
     from musiclib import phase
 
     y = np.asarray(y, dtype=np.float32)
-    if static is None:
-        static = not widgets_available()
-    if static:
+    if static or (static is None and not widgets_available()):
         return static_comparison(y, sr=sr, settings=settings, seed=seed)
 
     import ipywidgets as W
@@ -469,9 +460,7 @@ def latent_explorer(
         return ", ".join(moved) or "mean code"
 
     explained = pca.explained_variance_ratio_
-    if static is None:
-        static = not widgets_available()
-    if static:
+    if static or (static is None and not widgets_available()):
         settings = [(0.0,) * n_components] + [tuple(s if j == i else 0.0 for j in range(n_components))
                                                for i in range(n_components) for s in (-n_std, n_std)]
         patches = [patch_at(s) for s in settings]
@@ -513,7 +502,7 @@ def latent_explorer(
 
 
 class LatentGrid:
-    """The static form of :func:`latent_explorer`: a figure of decoded patches and a table of players.
+    """The static form of :func:`latent_explorer`: a figure of decoded patches, then a table of players.
 
     Attributes
     ----------
