@@ -71,12 +71,10 @@ NOTEBOOK_RC = {
 def setup_notebook(*, seed: int = 0, rc: Mapping | None = None) -> np.random.Generator:
     """Prepare a notebook: plotting defaults, seeded random number generators, and no noise.
 
-    Call it in every notebook's first code cell, before anything imports TensorFlow. It sets
-    :data:`NOTEBOOK_RC` (updated by ``rc``); seeds NumPy's global generator, :mod:`random` and
-    Keras/TensorFlow when already imported; sets ``TF_CPP_MIN_LOG_LEVEL=3`` (unless set) and the
-    ``tensorflow``/``absl`` loggers to errors; prints NumPy scalars as plain numbers (``4.05``, not
-    ``np.float64(4.05)``); and, with IPython's inline backend, gives every figure's PNG an ``alt``
-    text made of its titles, which the HTML report puts on its image.
+    Call it first in every notebook, before anything imports TensorFlow: it sets :data:`NOTEBOOK_RC`,
+    seeds NumPy, :mod:`random` and Keras/TensorFlow (when imported), silences TensorFlow's logs,
+    prints NumPy scalars as plain numbers (``4.05``), and gives each inline figure an ``alt`` text
+    made of its titles (the report's image alt).
 
     Parameters
     ----------
@@ -185,12 +183,9 @@ def _figure_alt_text_in_ipython() -> None:
 
 
 def _axes(ax):
-    if ax is not None:
-        return ax
     import matplotlib.pyplot as plt
 
-    _, ax = plt.subplots()
-    return ax
+    return ax if ax is not None else plt.subplots()[1]
 
 
 def plot_spectrogram(
@@ -512,12 +507,8 @@ def _audio_tag(uri: str) -> str:
 
 
 def _cell(value) -> str:
-    """One table cell's text: numbers to 3 significant digits (large ones whole), anything else as ``str``."""
-    if isinstance(value, (bool, np.bool_)):
-        return str(bool(value))
+    """One table cell's text: floats to 3 significant digits (large ones whole), anything else as ``str``."""
     if isinstance(value, (float, np.floating)):
-        if not np.isfinite(value):
-            return str(float(value))
         return f"{float(value):.3g}" if abs(value) < 1e4 else f"{float(value):.0f}"
     return str(value)
 
@@ -617,13 +608,6 @@ def audio_table(clips, *, sr: int, title: str | None = None, normalize: bool = T
     ------
     ParameterError
         No clips; a clip that is not 1-D, empty, or holds NaN/inf; a bad ``sr``.
-
-    Examples
-    --------
-    >>> from musiclib.synth import tone
-    >>> t = audio_table({"A4": tone(440.0, duration=0.5), "A5": tone(880.0, duration=0.5)}, sr=22050)
-    >>> t._repr_html_().count("<audio")
-    2
     """
     check_int("sr", sr)
     rows = []

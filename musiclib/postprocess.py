@@ -253,9 +253,7 @@ def _filter(y: np.ndarray, sr: int, s: dict) -> np.ndarray:
 def _check_joins(joins, n: int) -> np.ndarray:
     if joins is None:
         return np.zeros(0, dtype=np.int64)
-    arr = np.asarray(joins)
-    if arr.ndim == 0:
-        arr = arr.reshape(1)
+    arr = np.atleast_1d(joins)
     if arr.ndim != 1 or (arr.size and not np.issubdtype(arr.dtype, np.integer)):
         raise ParameterError(f"joins={joins!r} must be a list of integer sample indices")
     if arr.size and (arr.min() < 1 or arr.max() > n - 1):

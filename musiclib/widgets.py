@@ -186,13 +186,7 @@ class StaticComparison:
         return self.table._repr_html_()
 
     def _ipython_display_(self):
-        import matplotlib.pyplot as plt
-        from IPython.display import display
-
-        axes = plot_reconstructions(self.y, self.results, sr=self.sr)
-        display(axes[0].figure)
-        plt.close(axes[0].figure)
-        display(self.table)
+        _show(plot_reconstructions(self.y, self.results, sr=self.sr)[0].figure, self.table)
 
     def __repr__(self) -> str:
         return "\n".join(f"{_title(r):<48} SC {r['sc_db']:6.1f} dB  {r['seconds']:6.2f} s" for r in self.results)
@@ -279,6 +273,7 @@ def compare_settings(
         The choices offered (``methods`` default: :data:`musiclib.phase.METHODS`).
     max_iter : int
         Upper end of the iterations slider.
+    seed : int
     static : bool, optional
         ``True``: return :func:`static_comparison` of ``settings`` instead of a panel; ``None``
         (default): only when no live panel can work (:func:`widgets_available`).
@@ -297,7 +292,6 @@ def compare_settings(
 
     import ipywidgets as W
     import matplotlib.pyplot as plt
-    from IPython.display import display
 
     from musiclib.display import audio_table
 
@@ -326,13 +320,21 @@ def compare_settings(
     def show(_setting, r):
         fig, axes = plt.subplots(1, 2, figsize=(11, 3.2), constrained_layout=True)
         plot_reconstructions(y, [r], sr=sr, axes=axes)
-        display(fig)
-        plt.close(fig)
-        display(audio_table([("original", y), (_title(r), (r["y_hat"], _columns(r)))], sr=sr))
+        _show(fig, audio_table([("original", y), (_title(r), (r["y_hat"], _columns(r)))], sr=sr))
 
     controls = W.VBox([W.HBox([w_fft, w_hop]), w_rep, W.HBox([w_mels, w_bpo]), W.HBox([w_method, w_iter])])
     return _live_panel((w_fft, w_hop, w_rep, w_mels, w_bpo, w_method, w_iter), [controls], setting=setting,
                        compute=lambda s: evaluate_setting(y, sr=sr, seed=seed, **s), show=show)
+
+
+def _show(fig, table):
+    """Display ``fig`` (then close it, so pyplot does not show it again) and ``table``."""
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
+    display(fig)
+    plt.close(fig)
+    display(table)
 
 
 def _live_panel(controls, rows, *, setting, compute, show):
@@ -412,11 +414,9 @@ def latent_explorer(
     label : int, optional
         Conditional VAE: the label to decode with (default: "any label").
     noise_scale : float
-        The decoder's noise (0: its mean; 1: a draw, the same ``seed`` for every setting, so only the
-        sliders change the sound).
+        The decoder's noise (0: its mean; 1: one draw with ``seed``, the same for every setting).
     guard : musiclib.generate.StabilityGuard, optional
-        Applied to the stitched frames before the inversion (far out on a component, a decoder can
-        overshoot the training data's range).
+        Applied to the stitched frames before the inversion (a decoder far out can overshoot).
     seed : int
     static : bool, optional
         ``True``: the static grid; ``None``: the grid only where no live panel can work.
@@ -479,7 +479,6 @@ def latent_explorer(
         return LatentGrid(settings, patches, clips, fig, audio_table(rows, sr=rep.sr, title=title))
 
     import ipywidgets as W
-    from IPython.display import display
 
     sliders = [W.FloatSlider(value=0.0, min=-n_std, max=n_std, step=0.25, continuous_update=False,
                              description=f"PC{i + 1} ({100 * explained[i]:.0f} %)", style={"description_width": "initial"})
@@ -492,9 +491,7 @@ def latent_explorer(
     def show(setting, result):
         fig, ax = plt.subplots(figsize=(5, 3))
         plot_representation(result[0], rep, ax=ax, title=name(setting))
-        display(fig)
-        plt.close(fig)
-        display(audio_table([(name(setting), result[1])], sr=rep.sr))
+        _show(fig, audio_table([(name(setting), result[1])], sr=rep.sr))
 
     rows = [W.HBox(sliders[k : k + 2]) for k in (0, 2)] + ([W.HBox(sliders[4:])] if n_components > 4 else [])
     return _live_panel(sliders, rows, setting=lambda: tuple(float(w.value) for w in sliders), compute=compute,
@@ -521,10 +518,7 @@ class LatentGrid:
         return self.table._repr_html_()
 
     def _ipython_display_(self):
-        from IPython.display import display
-
-        display(self.figure)
-        display(self.table)
+        _show(self.figure, self.table)
 
     def __repr__(self) -> str:
         return f"LatentGrid({len(self.settings)} settings)"
