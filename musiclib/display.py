@@ -20,6 +20,7 @@ Notebook: ``00_data_tour`` (and every notebook's listening section).
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import html
 import io
@@ -100,11 +101,9 @@ def setup_notebook(*, seed: int = 0, rc: Mapping | None = None) -> np.random.Gen
     seed = int(seed)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # read by TF's C++ logging when TF is imported
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
-    try:
-        import absl.logging  # installed with TensorFlow; cheap to import
-    except ImportError:
-        pass
-    else:
+    with contextlib.suppress(ImportError):  # absl comes with TensorFlow; cheap to import
+        import absl.logging
+
         absl.logging.set_verbosity(absl.logging.ERROR)
     np.set_printoptions(legacy="1.25")  # np.float64(4.05) prints as 4.05
     matplotlib.rcParams.update({**NOTEBOOK_RC, **(rc or {})})

@@ -330,10 +330,8 @@ def _fade(y, sr, fade_in, fade_out):
     n = len(y)
     # in floats, capped, until they fit the clip: a fade of 1e304 s would overflow int()
     a, b = float(round(min(fade_in * sr, 1e18))), float(round(min(fade_out * sr, 1e18)))
-    if a + b > n:
-        scale = n / (a + b)
-        a, b = a * scale, b * scale
-    a, b = int(a), int(b)
+    scale = min(1.0, n / (a + b)) if a + b else 1.0
+    a, b = int(a * scale), int(b * scale)
     y = y.copy()
     if a:
         y[:a] *= 0.5 * (1 - np.cos(np.pi * np.arange(a) / a))
@@ -367,8 +365,7 @@ def layer(clips, *, gains_db=None) -> np.ndarray:
     if not isinstance(clips, (list, tuple)) or not clips:
         raise ParameterError("layer() needs a non-empty list of 1-D clips")
     clips = [_check_signal(c, name=f"clips[{i}]") for i, c in enumerate(clips)]
-    if gains_db is None:
-        gains_db = [0.0] * len(clips)
+    gains_db = [0.0] * len(clips) if gains_db is None else gains_db
     if not isinstance(gains_db, (list, tuple, np.ndarray)) or len(gains_db) != len(clips):
         raise ParameterError(f"gains_db={gains_db!r} must give one gain (dB) per clip ({len(clips)})")
     gains = [check_number(f"gains_db[{i}]", g, low=-120.0, high=60.0) for i, g in enumerate(gains_db)]
