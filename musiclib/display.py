@@ -559,7 +559,7 @@ class AudioTable:
         from pandas.io.formats.style import Styler
 
         frame = self.to_frame()
-        # a stable id: the same clips give the same page
+        # an id from the players (Ogg streams carry a random serial number, so it varies between runs)
         uuid = hashlib.sha1("".join(frame["listen"]).encode("ascii")).hexdigest()[:10]
         styler = (
             Styler(frame, cell_ids=False)
