@@ -1,28 +1,26 @@
 """Show audio in notebooks: spectrograms, waveforms, beats, loudness, and tables of players.
 
-The last stretch of the path data takes (see ``notebooks/00_data_tour``). Plot helpers follow one
-pattern: they take ``ax=None``, create a figure only when no axes are given, and return the axes
-they drew on, so a notebook composes several of them into one figure::
+Plot helpers take ``ax=None``, create a figure only when no axes are given, and return the axes
+they drew on, so a notebook composes several into one figure::
 
     fig, (ax1, ax2) = plt.subplots(2, 1, sharex=True)
     plot_waveform(y, sr=sr, ax=ax1)
     plot_spectrogram(S, sr=sr, hop_length=256, ax=ax2)
     plot_beats(beat_times, ax=ax2)
 
-Audio is shown as ONE table of labelled players (:func:`audio_table`), so a reader compares A and B
-side by side. The audio is embedded as compressed Ogg Vorbis in base64 ``data:`` URIs
-(:func:`audio_data_uri`), so the players keep working in an exported HTML page (``make demo`` writes
-``build/report/``) and a page stays light.
-
-:func:`setup_notebook` also keeps executed notebooks free of noise (TensorFlow's log lines, NumPy 2's
-``np.float64(...)`` reprs) and gives every figure an alt text from its titles; :func:`headline`,
+Audio is shown as ONE table of labelled players (:func:`audio_table`), embedded as Ogg Vorbis
+``data:`` URIs (:func:`audio_data_uri`) so an exported HTML page (``build/report/``) keeps playing
+and stays light. :func:`setup_notebook` keeps executed notebooks quiet; :func:`headline`,
 :func:`listing` and :func:`training_progress` show a result, a long list and Keras training in one
 line each.
+
+Notebook: ``00_data_tour`` (and every notebook's listening section).
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import html
 import io
@@ -74,19 +72,10 @@ NOTEBOOK_RC = {
 def setup_notebook(*, seed: int = 0, rc: Mapping | None = None) -> np.random.Generator:
     """Prepare a notebook: plotting defaults, seeded random number generators, and no noise.
 
-    Call it in every notebook's first code cell, before anything imports TensorFlow. It
-
-    - sets matplotlib's figure size, resolution and tight layout (:data:`NOTEBOOK_RC`, updated by ``rc``);
-    - seeds NumPy's legacy global generator and Python's :mod:`random` with ``seed`` (and
-      Keras/TensorFlow when they are already imported) and returns a fresh generator for the
-      notebook's own draws. Nothing depends on ``PYTHONHASHSEED``: seeds are integers;
-    - silences TensorFlow: ``TF_CPP_MIN_LOG_LEVEL=3`` (unless already set) keeps its C++, XLA and
-      CUDA log lines out of the notebook when TensorFlow is imported afterwards, and the Python
-      ``tensorflow`` and ``absl`` loggers show errors only (this part also works after the import);
-    - prints NumPy scalars as plain numbers (``4.05``, not NumPy 2's ``np.float64(4.05)``), so a
-      printed dict of results reads cleanly;
-    - in IPython with matplotlib's inline backend, gives every figure shown an ``alt`` text made of
-      its titles (``fig.suptitle`` and the axes' titles), which the HTML report puts on its image.
+    Call it first in every notebook, before anything imports TensorFlow: it sets :data:`NOTEBOOK_RC`,
+    seeds NumPy, :mod:`random` and Keras/TensorFlow (when imported), silences TensorFlow's logs,
+    prints NumPy scalars as plain numbers (``4.05``), and gives each inline figure an ``alt`` text
+    made of its titles (the report's image alt).
 
     Parameters
     ----------
@@ -104,29 +93,20 @@ def setup_notebook(*, seed: int = 0, rc: Mapping | None = None) -> np.random.Gen
     ------
     ParameterError
         ``seed`` is not a non-negative integer.
-
-    Notes
-    -----
-    Notebook: every notebook, first code cell (e.g. ``00_data_tour``).
-
-    Examples
-    --------
-    >>> rng = setup_notebook(seed=0)
-    >>> float(rng.random()) == float(np.random.default_rng(0).random())
-    True
-    >>> {"flux": np.float64(4.05)}
-    {'flux': 4.05}
     """
     import matplotlib
 
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ParameterError(f"setup_notebook() called with seed={seed!r}; need a non-negative integer")
     seed = int(seed)
-    _quiet_tensorflow()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # read by TF's C++ logging when TF is imported
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    with contextlib.suppress(ImportError):  # absl comes with TensorFlow; cheap to import
+        import absl.logging
+
+        absl.logging.set_verbosity(absl.logging.ERROR)
     np.set_printoptions(legacy="1.25")  # np.float64(4.05) prints as 4.05
-    matplotlib.rcParams.update(NOTEBOOK_RC)
-    if rc:
-        matplotlib.rcParams.update(dict(rc))
+    matplotlib.rcParams.update({**NOTEBOOK_RC, **(rc or {})})
     _figure_alt_text_in_ipython()
     np.random.seed(seed % 2**32)
     random.seed(seed)
@@ -137,31 +117,9 @@ def setup_notebook(*, seed: int = 0, rc: Mapping | None = None) -> np.random.Gen
     return np.random.default_rng(seed)
 
 
-def _quiet_tensorflow() -> None:
-    """Keep TensorFlow's log lines out of the notebook (see :func:`setup_notebook`); imports nothing heavy."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # read by TF's C++ logging when TF is imported
-    logging.getLogger("tensorflow").setLevel(logging.ERROR)  # retracing warnings and the like
-    try:
-        import absl.logging  # installed with TensorFlow; cheap to import
-    except ImportError:
-        return
-    absl.logging.set_verbosity(absl.logging.ERROR)
-
-
 def _figure_alt(fig, *, max_chars: int = 300) -> str:
-    """A figure's alt text: its suptitle, then its axes' titles; axis labels when it has no title.
-
-    Parameters
-    ----------
-    fig : matplotlib.figure.Figure
-    max_chars : int
-        Longer texts are cut with an ellipsis.
-
-    Returns
-    -------
-    str
-        E.g. ``"Figure: log-mel spectrograms (held out; LSTM; CNN)"``; ``"Figure"`` when nothing is labelled.
-    """
+    """``"Figure: <suptitle> (<axes titles>)"``, axis labels when untitled, ``"Figure"`` when unlabelled;
+    cut to ``max_chars`` with an ellipsis."""
     sup = fig.get_suptitle().strip() if hasattr(fig, "get_suptitle") else ""
     titles, labels = [], []
     for ax in fig.axes:
@@ -199,8 +157,8 @@ def _figure_alt_text_in_ipython() -> None:
         backend = matplotlib.get_backend()
         if "inline" not in backend or plt.get_fignums():
             return  # not the inline backend: no figure PNGs to describe
-        # matplotlib loads its backend at the first figure, and the inline backend registers its PNG
-        # formatter then (replacing any other); load it now (no figure is open, so none is closed)
+        # the inline backend registers its PNG formatter when matplotlib loads it (at the first
+        # figure): load it now, while no figure is open
         plt.switch_backend(backend)
         try:
             current = png.lookup_by_type(Figure)
@@ -224,12 +182,9 @@ def _figure_alt_text_in_ipython() -> None:
 
 
 def _axes(ax):
-    if ax is not None:
-        return ax
     import matplotlib.pyplot as plt
 
-    _, ax = plt.subplots()
-    return ax
+    return ax if ax is not None else plt.subplots()[1]
 
 
 def plot_spectrogram(
@@ -252,56 +207,37 @@ def plot_spectrogram(
     Parameters
     ----------
     S : np.ndarray [shape=(n_bins or n_mels, n_frames)]
-        Magnitudes (``db=True``), or values already in dB or any other scale (``db=False``).
-        Complex input is shown by its magnitude.
+        Magnitudes (``db=True``; complex input by its magnitude), or values on any scale (``db=False``).
     sr : int
         Sample rate in Hz.
     hop_length : int
         Samples between frames.
     ax : matplotlib.axes.Axes, optional
-        Where to draw; a new figure is made when omitted.
     y_axis : str or None
         librosa's axis type: ``"log"``, ``"linear"`` (``"hz"``), ``"mel"``, or ``None``.
     db : bool
         Convert to dB relative to the largest magnitude (0 dB at the top), shown down to ``vmin_db``.
-    title : str, optional
     vmin_db : float
         Lowest level shown, in dB below the maximum (``db=True`` only).
     fmin, fmax : float, optional
         Band edges for ``y_axis="mel"``.
-    colorbar : bool
-        Add a colour bar beside the axes.
-    cmap : str
+    title, colorbar, cmap : optional
 
     Returns
     -------
     matplotlib.axes.Axes
-        ``ax`` (or the new one).
 
     Raises
     ------
     ParameterError
         ``S`` is not 2-D, holds NaN/inf, or ``sr``/``hop_length`` are not positive.
-
-    Notes
-    -----
-    Notebook: 00_data_tour, 01_spectrogram_settings.
-
-    Examples
-    --------
-    >>> import matplotlib; matplotlib.use("Agg")
-    >>> S = np.abs(np.random.default_rng(0).standard_normal((513, 40)))
-    >>> ax = plot_spectrogram(S, sr=22050, hop_length=256)
     """
     import librosa
     import librosa.display
 
     check_int("sr", sr)
     check_int("hop_length", hop_length)
-    S = np.asarray(S)
-    if np.iscomplexobj(S):
-        S = np.abs(S)
-    S = check_finite("S", S, ndim=2)
+    S = check_finite("S", np.abs(S) if np.iscomplexobj(S) else S, ndim=2)
     if not np.isfinite(vmin_db) or vmin_db >= 0:
         raise ParameterError(f"vmin_db={vmin_db!r} must be a negative level in dB")
     ax = _axes(ax)
@@ -324,10 +260,10 @@ def plot_spectrogram(
 def plot_representation(frames: np.ndarray, rep, *, ax=None, title: str | None = None, colorbar: bool = True):
     """Draw any musiclib representation's frames as an image against time.
 
-    Spectrogram-like representations get a frequency axis (log-frequency for ``linear`` and ``log``,
-    mel for ``mel``); magnitudes are shown in dB, representations already in dB as they are.
-    Coefficient representations (``dct``, ``raw`` and any other) are shown as signed coefficients
-    per frame with a symmetric logarithmic colour scale, so small coefficients stay visible.
+    Spectrogram-like representations (``linear``, ``log``, ``mel``) get a frequency axis;
+    coefficient representations (``dct``, ``raw``, any other) are shown as signed coefficients
+    with a symmetric logarithmic colour scale, so small coefficients stay visible.
+    Notebook: 01_spectrogram_settings.
 
     Parameters
     ----------
@@ -338,7 +274,7 @@ def plot_representation(frames: np.ndarray, rep, *, ax=None, title: str | None =
     ax : matplotlib.axes.Axes, optional
     title : str, optional
         Default: the representation's name and main settings.
-    colorbar : bool
+    colorbar : bool, optional
 
     Returns
     -------
@@ -348,10 +284,6 @@ def plot_representation(frames: np.ndarray, rep, *, ax=None, title: str | None =
     ------
     ParameterError
         ``frames`` is not 2-D with ``rep.n_features`` columns, or holds NaN/inf.
-
-    Notes
-    -----
-    Notebook: 01_spectrogram_settings.
     """
     import librosa.display
     from matplotlib.colors import SymLogNorm
@@ -404,16 +336,11 @@ def plot_waveform(y: np.ndarray, *, sr: int, ax=None, title: str | None = None, 
     sr : int
         Sample rate in Hz.
     ax : matplotlib.axes.Axes, optional
-    title : str, optional
-    color : str
+    title, color : str, optional
 
     Returns
     -------
     matplotlib.axes.Axes
-
-    Notes
-    -----
-    Notebook: 00_data_tour.
     """
     import librosa.display
 
@@ -426,7 +353,6 @@ def plot_waveform(y: np.ndarray, *, sr: int, ax=None, title: str | None = None, 
 
 
 def _time_axes(ax, *, seconds: float, title: str | None):
-    """Time axis from 0 to ``seconds`` and the title: how the time plots end."""
     ax.set_xlim(0, seconds)
     if title:
         ax.set_title(title)
@@ -453,30 +379,19 @@ def plot_beats(beat_times, *, ax, color: str = "C3", label: str | None = "beats"
         Seconds.
     ax : matplotlib.axes.Axes
         Axes with time in seconds on x (e.g. from :func:`plot_spectrogram` or :func:`plot_waveform`).
-    color : str
+    color, alpha : optional
     label : str, optional
         Legend label (given to the first line only).
-    alpha : float
 
     Returns
     -------
     matplotlib.axes.Axes
-        ``ax``, with one vertical line per beat.
-
-    Notes
-    -----
-    Notebook: 00_data_tour.
     """
     return _plot_times(beat_times, ax=ax, color=color, linestyle="--", label=label, alpha=alpha, what="plot_beats")
 
 
 def plot_onsets(onset_times, *, ax, color: str = "C2", label: str | None = "onsets", alpha: float = 0.6):
-    """Overlay onset positions as dotted vertical lines (see :func:`plot_beats`).
-
-    Notes
-    -----
-    Notebook: 00_data_tour.
-    """
+    """Overlay onset positions as dotted vertical lines (see :func:`plot_beats`)."""
     return _plot_times(onset_times, ax=ax, color=color, linestyle=":", label=label, alpha=alpha, what="plot_onsets")
 
 
@@ -497,6 +412,7 @@ def plot_loudness(
     ----------
     y : np.ndarray [shape=(n_samples,)]
     sr : int
+        Sample rate in Hz.
     ax : matplotlib.axes.Axes, optional
     frame_length, hop_length : int
         RMS window and hop in samples.
@@ -507,11 +423,6 @@ def plot_loudness(
     Returns
     -------
     matplotlib.axes.Axes
-        The axes with one more level curve (``label`` names it in a legend).
-
-    Notes
-    -----
-    Notebook: 00_data_tour.
     """
     import librosa
 
@@ -533,7 +444,6 @@ def plot_loudness(
 # -- players -------------------------------------------------------------------------------------
 
 
-
 #: Peak level :func:`audio_data_uri` normalises clips to (-0.9 dBFS: lossy codecs overshoot a little).
 PEAK = 0.9
 
@@ -549,22 +459,18 @@ AUDIO_FORMATS = {
 def audio_data_uri(y: np.ndarray, *, sr: int, normalize: bool = True, label: str = "y", format: str = "ogg") -> str:
     """Encode a mono signal as a base64 ``data:`` URI a browser's ``<audio>`` element plays.
 
-    Ogg Vorbis (the default) is about 6x smaller than 16-bit WAV at a mean log-mel difference of
-    about 0.5 dB, so pages with many players stay light; FLAC is lossless and about 1.4x smaller
-    than WAV. Chromium and Firefox play all three.
-
     Parameters
     ----------
     y : np.ndarray [shape=(n_samples,)]
     sr : int
         Sample rate in Hz (kept: no resampling).
     normalize : bool
-        Scale to a peak of :data:`PEAK` (0.9, leaving headroom for the codec's small overshoot;
-        silence is left silent). Without it, samples beyond [-1, 1] are clipped, with a warning.
+        Scale to a peak of :data:`PEAK` (silence is left silent). Without it, samples beyond
+        [-1, 1] are clipped, with a warning.
     label : str
         Names the clip in error messages.
     format : {"ogg", "flac", "wav"}
-        ``"ogg"``: Ogg Vorbis; ``"flac"``, ``"wav"``: 16-bit.
+        Ogg Vorbis (light pages), or lossless 16-bit FLAC or WAV.
 
     Returns
     -------
@@ -575,12 +481,6 @@ def audio_data_uri(y: np.ndarray, *, sr: int, normalize: bool = True, label: str
     ------
     ParameterError
         ``y`` is not 1-D, is empty or holds NaN/inf; ``sr`` is not a positive integer; unknown ``format``.
-
-    Examples
-    --------
-    >>> from musiclib.synth import tone
-    >>> audio_data_uri(tone(440.0, duration=0.5), sr=22050)[:22]
-    'data:audio/ogg;base64,'
     """
     import soundfile as sf
 
@@ -606,12 +506,8 @@ def _audio_tag(uri: str) -> str:
 
 
 def _cell(value) -> str:
-    """One table cell's text: numbers to 3 significant digits (large ones whole), anything else as ``str``."""
-    if isinstance(value, (bool, np.bool_)):
-        return str(bool(value))
+    """One table cell's text: floats to 3 significant digits (large ones whole), anything else as ``str``."""
     if isinstance(value, (float, np.floating)):
-        if not np.isfinite(value):
-            return str(float(value))
         return f"{float(value):.3g}" if abs(value) < 1e4 else f"{float(value):.0f}"
     return str(value)
 
@@ -623,16 +519,12 @@ class AudioTable:
     ----------
     rows : list of (label, y, extra)
         ``y [shape=(n_samples,)]`` float32; ``extra`` a dict of further columns.
-    sr : int
-    title : str or None
-    normalize : bool
+    sr, title, normalize :
+        As given to :func:`audio_table`.
     """
 
     def __init__(self, rows, *, sr: int, title: str | None = None, normalize: bool = True):
-        self.rows = rows
-        self.sr = sr
-        self.title = title
-        self.normalize = normalize
+        self.rows, self.sr, self.title, self.normalize = rows, sr, title, normalize
         self._html: str | None = None
 
     def __len__(self) -> int:
@@ -641,17 +533,11 @@ class AudioTable:
     @property
     def columns(self) -> list[str]:
         """The extra columns, in the order they first appear."""
-        cols: list[str] = []
-        for _, _, extra in self.rows:
-            cols += [k for k in extra if k not in cols]
-        return cols
+        return list(dict.fromkeys(k for _, _, extra in self.rows for k in extra))
 
     def to_frame(self):
-        """The table as a :class:`pandas.DataFrame`: one row per clip, indexed by label.
-
-        Columns: the extra columns (missing values are NaN), then ``"listen"``, each clip's audio as
-        a ``data:`` URI (:func:`audio_data_uri`).
-        """
+        """The table as a :class:`pandas.DataFrame` indexed by label: the extra columns (missing
+        values NaN), then ``"listen"``, each clip as a ``data:`` URI (:func:`audio_data_uri`)."""
         import pandas as pd
 
         cols = self.columns
@@ -673,12 +559,11 @@ class AudioTable:
         from pandas.io.formats.style import Styler
 
         frame = self.to_frame()
-        cols = self.columns
-        # a stable id: the same clips give the same page
+        # an id from the players (Ogg streams carry a random serial number, so it varies between runs)
         uuid = hashlib.sha1("".join(frame["listen"]).encode("ascii")).hexdigest()[:10]
         styler = (
             Styler(frame, cell_ids=False)
-            .format(_cell, subset=cols, na_rep="", escape="html")
+            .format(_cell, subset=self.columns, na_rep="", escape="html")
             .format(_audio_tag, subset=["listen"])
             .format_index(escape="html", axis=0)
             .format_index(escape="html", axis=1)
@@ -701,8 +586,6 @@ class AudioTable:
 def audio_table(clips, *, sr: int, title: str | None = None, normalize: bool = True) -> AudioTable:
     """A table of labelled players, one row per clip, for listening to A and B side by side.
 
-    Display it in a notebook with ``display(audio_table(...))`` (or as a cell's last expression).
-
     Parameters
     ----------
     clips : dict or list of pairs
@@ -718,25 +601,12 @@ def audio_table(clips, *, sr: int, title: str | None = None, normalize: bool = T
     Returns
     -------
     AudioTable
-        Renders as ONE HTML ``<table>`` (a pandas DataFrame, :meth:`AudioTable.to_frame`) with an
-        ``<audio controls preload="none">`` per row whose source is embedded Ogg Vorbis
-        (``data:audio/ogg;base64,...``, :func:`audio_data_uri`).
+        Renders as ONE HTML ``<table>`` with an ``<audio controls preload="none">`` per row.
 
     Raises
     ------
     ParameterError
         No clips; a clip that is not 1-D, empty, or holds NaN/inf; a bad ``sr``.
-
-    Notes
-    -----
-    Notebook: 00_data_tour (and every notebook's listening section).
-
-    Examples
-    --------
-    >>> from musiclib.synth import tone
-    >>> t = audio_table({"A4": tone(440.0, duration=0.5), "A5": tone(880.0, duration=0.5)}, sr=22050)
-    >>> t._repr_html_().count("<audio")
-    2
     """
     check_int("sr", sr)
     rows = []
@@ -762,9 +632,8 @@ def _labelled_clips(clips, *, what: str) -> list[tuple]:
 def raw_and_processed(clips, *, sr: int, title: str | None = None, **options) -> AudioTable:
     """Each generated clip raw and post-processed, side by side, with their loudness and true peak.
 
-    The listening section of every generating notebook: the raw clip is what the musicality card
-    scores, the post-processed one (:func:`musiclib.postprocess.postprocess`) what a listener would
-    publish, so post-processing cannot hide a failure. Both play at their own level.
+    The card scores the raw clip, so post-processing (:func:`musiclib.postprocess.postprocess`)
+    cannot hide a failure. Both play at their own level. Notebooks: 02-07 (listening sections).
 
     Parameters
     ----------
@@ -775,32 +644,19 @@ def raw_and_processed(clips, *, sr: int, title: str | None = None, **options) ->
     title : str, optional
         Caption above the table.
     **options
-        Keyword options of :func:`musiclib.postprocess.postprocess` (default: -14 LUFS, -1 dBTP,
-        10 ms fade-in, 0.5 s fade-out); record the same settings in a clip's sidecar with
-        :func:`musiclib.postprocess.postprocess_params`.
+        Keyword options of :func:`musiclib.postprocess.postprocess`; record them in a clip's sidecar
+        with :func:`musiclib.postprocess.postprocess_params`.
 
     Returns
     -------
     AudioTable
-        Two rows per clip, ``"<label>: raw"`` and ``"<label>: post-processed"``, with columns
-        ``LUFS`` and ``true peak (dBTP)``. A raw clip peaking above full scale is scaled to its
-        peak in the player only (its columns give its true level).
+        Rows ``"<label>: raw"`` and ``"<label>: post-processed"`` per clip, with columns ``LUFS``
+        and ``true peak (dBTP)``. A raw clip peaking above full scale is scaled in the player only.
 
     Raises
     ------
     ParameterError
         No clips, a bad clip (not 1-D, empty, NaN/inf), a bad ``sr`` or a bad post-processing option.
-
-    Notes
-    -----
-    Notebooks: 02-07 (listening sections).
-
-    Examples
-    --------
-    >>> from musiclib.synth import synthetic_mix
-    >>> t = raw_and_processed({"mix": 0.1 * synthetic_mix(duration=2.0)}, sr=22050, highpass_hz=30.0)
-    >>> [label for label, _, _ in t.rows]
-    ['mix: raw', 'mix: post-processed']
     """
     from musiclib.postprocess import loudness, postprocess, true_peak_db
 
@@ -817,36 +673,32 @@ def raw_and_processed(clips, *, sr: int, title: str | None = None, **options) ->
     return AudioTable(rows, sr=int(sr), title=title, normalize=False)
 
 
-class _AudioPlayer:
-    def __init__(self, y, sr, normalize):
-        self.y, self.sr, self.normalize = y, sr, normalize
+class _Shown:
+    """Renders as ``html`` in a notebook and as ``text`` elsewhere."""
+
+    def __init__(self, html: str, text: str):
+        self.html, self.text = html, text
 
     def _repr_html_(self) -> str:
-        return _audio_tag(audio_data_uri(self.y, sr=self.sr, normalize=self.normalize))
+        return self.html
 
     def __repr__(self) -> str:
-        return f"audio_player({len(self.y) / self.sr:.2f} s at {self.sr} Hz)"
+        return self.text
 
 
 def audio_player(y: np.ndarray, *, sr: int, normalize: bool = True):
-    """A single embedded player for ``y [shape=(n_samples,)]`` (Ogg Vorbis; see :func:`audio_table`).
-
-    Notes
-    -----
-    Notebook: 00_data_tour.
-    """
-    check_int("sr", sr)
-    return _AudioPlayer(check_signal("y", y), int(sr), normalize)
+    """A single embedded player for ``y [shape=(n_samples,)]`` (Ogg Vorbis; see :func:`audio_table`)."""
+    sr = check_int("sr", sr)
+    y = check_signal("y", y)
+    text = f"audio_player({len(y) / sr:.2f} s at {sr} Hz)"
+    return _Shown(_audio_tag(audio_data_uri(y, sr=sr, normalize=normalize)), text)
 
 
-# -- the headline ---------------------------------------------------------------------------------
+# -- the headline, long lists and training --------------------------------------------------------
 
 
 class Headline:
-    """A notebook's one-sentence result; made by :func:`headline`.
-
-    Renders as ``<p class="musiclib-headline">`` (the report's index collects it) and as plain text.
-    """
+    """A notebook's one-sentence result (``<p class="musiclib-headline">``); made by :func:`headline`."""
 
     def __init__(self, text: str):
         self.text = text
@@ -861,7 +713,6 @@ class Headline:
 def headline(text: str) -> Headline:
     """A notebook's headline: one computed sentence that answers its question.
 
-    Every notebook shows one in its summary (``display(headline(f"... {value:.1f} dB ..."))``);
     ``scripts/run_notebooks.py`` puts it beside the notebook in the report's index.
 
     Parameters
@@ -877,25 +728,17 @@ def headline(text: str) -> Headline:
     ------
     ParameterError
         ``text`` is not a non-empty string.
-
-    Examples
-    --------
-    >>> headline("Ridge passes 7 of 10 checks.")
-    Result: Ridge passes 7 of 10 checks.
     """
     if not isinstance(text, str) or not text.strip():
         raise ParameterError(f"headline() needs a non-empty sentence, got {text!r}")
     return Headline(" ".join(text.split()))
 
 
-# -- long lists and training ----------------------------------------------------------------------
-
-
 class Listing:
     """A long list shown as its first items and a count; made by :func:`listing`.
 
-    In a notebook (and the HTML report) it renders as a ``<details>`` element: the head and the count
-    in its summary line, every item inside, one click away. As text it is the summary line.
+    In HTML a ``<details>`` element (the summary line, every item one click away); as text the
+    summary line.
     """
 
     def __init__(self, items: list[str], *, head: int, name: str):
@@ -906,12 +749,11 @@ class Listing:
 
     def summary(self) -> str:
         """``"37 files: a, b, c, d, e and 32 more"``."""
-        shown = ", ".join(self.items[: self.head])
         more = len(self.items) - self.head
         text = f"{len(self.items)} {self.name}"
         if not self.items:
             return text
-        return f"{text}: {shown}" + (f" and {more} more" if more > 0 else "")
+        return f"{text}: {', '.join(self.items[: self.head])}" + (f" and {more} more" if more > 0 else "")
 
     def _repr_html_(self) -> str:
         summary = html.escape(self.summary())
@@ -929,13 +771,10 @@ class Listing:
 def listing(items, *, head: int = 5, name: str = "items") -> Listing:
     """Show a long list (files, settings, clips) as its first ``head`` items and how many there are.
 
-    ``display(listing(paths, name="files"))`` shows ``37 files: a.flac, b.flac, ... and 32 more``
-    with the whole list folded away; ``print(listing(...))`` prints that one line.
-
     Parameters
     ----------
     items : iterable
-        Anything; each item is shown as ``str(item)`` (a :class:`pathlib.Path` by its name).
+        Each item is shown as ``str(item)`` (a :class:`pathlib.Path` by its name).
     head : int
         How many items the summary line shows (positive).
     name : str
@@ -949,11 +788,6 @@ def listing(items, *, head: int = 5, name: str = "items") -> Listing:
     ------
     ParameterError
         ``items`` is not iterable, ``head`` is not a positive integer, or ``name`` is not a string.
-
-    Examples
-    --------
-    >>> listing(["a.flac", "b.flac", "c.flac"], head=2, name="files")
-    3 files: a.flac, b.flac and 1 more
     """
     import pathlib
 
@@ -966,22 +800,17 @@ def listing(items, *, head: int = 5, name: str = "items") -> Listing:
     return Listing(shown, head=int(head), name=name)
 
 
-def _metrics_text(logs: Mapping) -> str:
-    return ", ".join(f"{k} {float(v):.4g}" for k, v in sorted(logs.items()) if np.ndim(v) == 0)
-
-
 def training_progress(epochs: int, *, label: str = "training"):
     """A Keras callback that shows training as ONE line, updated in place, instead of a log per epoch.
 
-    Pass it to ``model.fit(..., verbose=0, callbacks=[training_progress(EPOCHS, label="LSTM")])``.
-    In a notebook the line is a display that each epoch replaces, so the executed notebook (and the
-    report) keeps only the last state, e.g. ``LSTM: epoch 40/40, 52.1 s, loss 0.231, val_loss 0.301``;
-    outside IPython one line is printed when training ends. Plot the history for the curve.
+    In a notebook the line is a display each epoch replaces, so the report keeps only the last
+    state (``LSTM: epoch 40/40, 52.1 s, loss 0.231, val_loss 0.301``); outside IPython the line is
+    printed when training ends. Imports Keras when called. Notebook: 04_lstm and the other Keras ones.
 
     Parameters
     ----------
     epochs : int
-        Epochs ``fit`` will run (positive; shown as the total).
+        Epochs ``fit`` will run (positive).
     label : str
         Names the model in the line.
 
@@ -993,11 +822,6 @@ def training_progress(epochs: int, *, label: str = "training"):
     ------
     ParameterError
         ``epochs`` is not a positive integer.
-
-    Notes
-    -----
-    Imports Keras when called (``import musiclib.display`` stays TensorFlow-free).
-    Notebook: 04_lstm and the other Keras notebooks.
     """
     import keras
 
@@ -1006,6 +830,9 @@ def training_progress(epochs: int, *, label: str = "training"):
     shell = ipython.get_ipython() if ipython is not None else None
 
     class _Progress(keras.callbacks.Callback):
+        def shown(self):
+            return _Shown(f'<pre class="musiclib-progress">{html.escape(self.line)}</pre>', self.line)
+
         def on_train_begin(self, logs=None):
             self.t0 = time.perf_counter()
             self.line = f"{label}: starting ({epochs} epochs)"
@@ -1013,30 +840,18 @@ def training_progress(epochs: int, *, label: str = "training"):
             if shell is not None:
                 from IPython.display import display as ipy_display
 
-                self.handle = ipy_display(_Line(self.line), display_id=True)
+                self.handle = ipy_display(self.shown(), display_id=True)
 
         def on_epoch_end(self, epoch, logs=None):
             seconds = time.perf_counter() - self.t0
-            metrics = _metrics_text(logs or {})
+            logs = sorted((logs or {}).items())
+            metrics = ", ".join(f"{k} {float(v):.4g}" for k, v in logs if np.ndim(v) == 0)
             self.line = f"{label}: epoch {epoch + 1}/{epochs}, {seconds:.1f} s" + (f", {metrics}" if metrics else "")
             if self.handle is not None:
-                self.handle.update(_Line(self.line))
+                self.handle.update(self.shown())
 
         def on_train_end(self, logs=None):
             if self.handle is None:
                 print(self.line, flush=True)
 
     return _Progress()
-
-
-class _Line:
-    """One line of text that renders the same as HTML and as plain text."""
-
-    def __init__(self, text: str):
-        self.text = text
-
-    def _repr_html_(self) -> str:
-        return f'<pre class="musiclib-progress">{html.escape(self.text)}</pre>'
-
-    def __repr__(self) -> str:
-        return self.text

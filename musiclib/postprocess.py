@@ -1,36 +1,22 @@
 """Post-processing of generated audio: filters and EQ, reverb, de-clicking, fades, loudness, true peak.
 
-An earlier experiment cleaned its generated songs by hand in an audio editor (normalising, fading
-the joins, filtering, stacking takes). :func:`postprocess` does the same in one call, with every step
-a keyword option (``None`` or ``False`` switches it off), in this order::
+:func:`postprocess` does in one call what one would do by hand in an audio editor, every step a
+keyword option (``None`` or ``False`` switches it off), in this order::
 
     high-pass, low-pass (Butterworth, scipy.signal) -> low/high shelf (pedalboard) -> reverb (pedalboard)
     -> de-click at joins -> fade in/out -> loudness to a target (ITU-R BS.1770, pyloudnorm)
     -> true-peak limit (pedalboard's BrickwallLimiter, checked on the 4x oversampled signal)
 
-The settings are a plain dict (:func:`postprocess_params`) that goes into the output sidecar beside
-the clip (``tools.outputs.save_clips(..., parameters={..., "postprocess": params})``). In a
-notebook's listening section the raw and the post-processed clip are played side by side, and the
-musicality card always scores the *raw* clip, so post-processing cannot hide a failure::
+Its settings (:func:`postprocess_params`) go into the clip's sidecar; the musicality card scores
+the *raw* clip (:func:`musiclib.display.raw_and_processed` plays both). The same filters pre-process
+training audio (``corpus.load_corpus(..., preprocess={"highpass_hz": 500.0})``, :func:`filter_audio`,
+:func:`check_preprocess`).
 
-    pp = postprocess_params(highpass_hz=40.0)
-    rows = [("raw", y), ("post-processed", postprocess(y, sr=sr, **pp))]
-    display(audio_table(rows, sr=sr, normalize=False))
+Not pedalboard for everything: its pass filters are first order (6 dB/octave), too gentle, so they
+are :func:`scipy.signal.butter` sections; its ``Limiter`` is a loudness maximiser, so the limit is
+its ``BrickwallLimiter`` in true-peak mode with a safety margin and a final gain trim.
 
-The same filters are available as pre-processing of training audio: ``corpus.load_corpus(...,
-preprocess={"highpass_hz": 500.0})`` applies :func:`filter_audio`, and the feature cache keys its
-entries by those settings (:func:`check_preprocess`).
-
-Why not pedalboard for everything: its ``HighpassFilter``/``LowpassFilter`` are first order
-(6 dB/octave), too gentle for "high-pass the training songs above 500 Hz", so the pass filters are
-Butterworth sections from :func:`scipy.signal.butter` (default 4th order, -3 dB at the cutoff);
-its ``Limiter`` is a loudness maximiser (makeup gain, hard clip at 0 dBFS), so the limit is its
-``BrickwallLimiter`` in true-peak mode with a small safety margin, and a final gain trim makes
-sure the oversampled peak stays below the limit.
-
-Nothing non-finite leaves these functions; silence stays silence (a clip whose peak is below
--120 dBFS is never amplified; quieter clips than BS.1770's -70 LUFS gate are measured on a scaled
-copy and normalised like any other).
+Nothing non-finite leaves these functions; silence (peak below -120 dBFS) stays silence.
 
 Notebook: ``notebooks/07_raw_audio`` (and every generating notebook's listening section).
 """
@@ -71,18 +57,14 @@ TRUE_PEAK_OVERSAMPLE = 4
 LIMITER_MARGIN_DB = 0.3
 #: Rounds of (gain to the loudness target, then limit) before the final peak trim.
 LOUDNESS_ROUNDS = 10
-#: The most gain (dB) the loudness normalisation adds beyond what the clip needs without a limiter,
-#: i.e. the most the limiter may take off the peaks of a clip with a high crest factor.
+#: The most gain (dB) the loudness normalisation adds beyond its first step: what the limiter may take off.
 MAX_LIMITER_GAIN_DB = 24.0
 #: A clip whose sample peak is below this (-120 dBFS) is silence: never amplified.
 SILENCE_PEAK = 1e-6
 
-#: Lowest sample rate the post-processing accepts (Hz): below it the loudness and true-peak filters
-#: (BS.1770) have no audio band to work on, and their block loops grow with 1 / sr.
+#: Lowest sample rate accepted (Hz): below it BS.1770's filters have no audio band to work on.
 MIN_SR = 1000
-
-#: Lowest filter or shelf frequency accepted (Hz): lower ones are no audio filter, and a cutoff that is a
-#: tiny fraction of the Nyquist frequency makes the Butterworth design fail.
+#: Lowest filter or shelf frequency accepted (Hz): far below Nyquist the Butterworth design fails.
 MIN_CUTOFF_HZ = 1.0
 
 _REVERB_KEYS = ("room_size", "damping", "wet_level", "dry_level", "width")
@@ -141,10 +123,8 @@ def _check_reverb(reverb):
     unknown = set(reverb) - set(_REVERB_KEYS)
     if unknown:
         raise ParameterError(f"reverb has unknown keys {sorted(unknown)}; known: {', '.join(_REVERB_KEYS)}")
-    out = {"room_size": 0.5, "damping": 0.5, "wet_level": 0.25, "dry_level": 0.75, "width": 1.0}
-    for k, v in reverb.items():
-        out[k] = check_number(f"reverb[{k}]", v, low=0.0, high=1.0)
-    return out
+    defaults = {"room_size": 0.5, "damping": 0.5, "wet_level": 0.25, "dry_level": 0.75, "width": 1.0}
+    return {**defaults, **{k: check_number(f"reverb[{k}]", v, low=0.0, high=1.0) for k, v in reverb.items()}}
 
 
 def check_preprocess(preprocess, *, sr: int | None = None) -> dict | None:
@@ -156,13 +136,13 @@ def check_preprocess(preprocess, *, sr: int | None = None) -> dict | None:
         Keyword options of :func:`filter_audio` (keys :data:`PREPROCESS_KEYS`), e.g.
         ``{"highpass_hz": 500.0}``. ``None`` or ``{}``: no pre-processing.
     sr : int, optional
-        The sample rate the filters will run at (checks the cutoffs against Nyquist).
+        Sample rate in Hz the filters will run at (the cutoffs are checked against Nyquist).
 
     Returns
     -------
     dict or None
-        The settings with every key present, numbers as floats (what the feature cache's key records),
-        or None when nothing is switched on.
+        The settings with every key present, numbers as floats (the feature cache's key), or None
+        when nothing is switched on.
 
     Raises
     ------
@@ -220,12 +200,12 @@ def filter_audio(
     Parameters
     ----------
     y : np.ndarray [shape=(n_samples,)]
-        Mono audio to filter; ``sr`` its sample rate in Hz.
+        Mono audio.
     sr : int
+        Sample rate in Hz.
     highpass_hz, lowpass_hz : float, optional
-        Cutoffs (-3 dB points) in Hz of Butterworth high- and low-pass filters of order
-        ``filter_order`` (:func:`scipy.signal.butter`, applied causally as second-order sections);
-        ``filter_order`` 4 falls off at 24 dB per octave beyond the cutoff.
+        Cutoffs (-3 dB points) in Hz of causal Butterworth filters of order ``filter_order``
+        (:func:`scipy.signal.butter`; order 4 falls off at 24 dB per octave).
     low_shelf, high_shelf : (hz, gain_db) or dict, optional
         Shelving EQ (``pedalboard.LowShelfFilter`` / ``HighShelfFilter``): boost or cut by ``gain_db``
         below (low) or above (high) ``hz``; a dict may also give ``q`` (default 0.707).
@@ -235,28 +215,19 @@ def filter_audio(
     Returns
     -------
     np.ndarray [shape=(n_samples,)], float32
-        The filtered audio (``y`` itself, as float32, when no filter is set).
+        The filtered audio (``y`` itself when no filter is set).
 
     Raises
     ------
     ParameterError
         Bad audio, a cutoff at or above Nyquist, or highpass_hz >= lowpass_hz (each named).
-
-    Examples
-    --------
-    >>> from musiclib import synth
-    >>> y = filter_audio(synth.synthetic_mix(duration=1.0), sr=22050, highpass_hz=500.0)
-    >>> y.shape, y.dtype
-    ((22050,), dtype('float32'))
     """
     sr = check_sr(sr, low=MIN_SR)
     y = _check_signal(y)
     settings = check_preprocess(
         {"highpass_hz": highpass_hz, "lowpass_hz": lowpass_hz, "low_shelf": low_shelf, "high_shelf": high_shelf,
          "filter_order": filter_order}, sr=sr)
-    if settings is None:
-        return y.astype(np.float32)
-    return _filter(y, sr, settings).astype(np.float32)
+    return (y if settings is None else _filter(y, sr, settings)).astype(np.float32)
 
 
 def _filter(y: np.ndarray, sr: int, s: dict) -> np.ndarray:
@@ -266,16 +237,12 @@ def _filter(y: np.ndarray, sr: int, s: dict) -> np.ndarray:
         if hz:
             sos = scipy.signal.butter(s["filter_order"], hz, btype=kind, fs=sr, output="sos")
             y = scipy.signal.sosfilt(sos, y)
-    plugins = []
-    if s["low_shelf"] or s["high_shelf"]:
-        import pedalboard
+    import pedalboard
 
-        if s["low_shelf"]:
-            sh = s["low_shelf"]
-            plugins.append(pedalboard.LowShelfFilter(cutoff_frequency_hz=sh["hz"], gain_db=sh["gain_db"], q=sh["q"]))
-        if s["high_shelf"]:
-            sh = s["high_shelf"]
-            plugins.append(pedalboard.HighShelfFilter(cutoff_frequency_hz=sh["hz"], gain_db=sh["gain_db"], q=sh["q"]))
+    shelves = (("low_shelf", pedalboard.LowShelfFilter), ("high_shelf", pedalboard.HighShelfFilter))
+    plugins = [f(cutoff_frequency_hz=s[k]["hz"], gain_db=s[k]["gain_db"], q=s[k]["q"])
+               for k, f in shelves if s[k]]
+    if plugins:
         y = _pedalboard(y, sr, plugins)
     return np.asarray(y, dtype=np.float64)
 
@@ -286,9 +253,7 @@ def _filter(y: np.ndarray, sr: int, s: dict) -> np.ndarray:
 def _check_joins(joins, n: int) -> np.ndarray:
     if joins is None:
         return np.zeros(0, dtype=np.int64)
-    arr = np.asarray(joins)
-    if arr.ndim == 0:
-        arr = arr.reshape(1)
+    arr = np.atleast_1d(joins)
     if arr.ndim != 1 or (arr.size and not np.issubdtype(arr.dtype, np.integer)):
         raise ParameterError(f"joins={joins!r} must be a list of integer sample indices")
     if arr.size and (arr.min() < 1 or arr.max() > n - 1):
@@ -299,11 +264,9 @@ def _check_joins(joins, n: int) -> np.ndarray:
 def declick(y: np.ndarray, *, sr: int, joins, width: float = 0.005) -> np.ndarray:
     """Remove the step at each join of pieces of audio, by spreading it smoothly over ``width`` seconds.
 
-    At a join ``j`` (the first sample of the right-hand piece) the step is the difference between
-    ``y[j]`` and the value a straight line through ``y[j-2], y[j-1]`` predicts. Half of it is added to
-    the left piece and half subtracted from the right, each with a raised-cosine taper that is 1 at the
-    join and 0 ``width`` seconds away, so the waveform and its slope are continuous at the join and
-    untouched further away. A join without a step is left as it is.
+    The step at a join ``j`` is ``y[j]`` minus the straight-line prediction from ``y[j-2], y[j-1]``;
+    half is added to the left piece and half subtracted from the right, with raised-cosine tapers
+    (1 at the join, 0 ``width`` seconds away). A join without a step is left as it is.
 
     Parameters
     ----------
@@ -318,7 +281,6 @@ def declick(y: np.ndarray, *, sr: int, joins, width: float = 0.005) -> np.ndarra
     Returns
     -------
     np.ndarray [shape=(n_samples,)], float32
-        ``y`` with each join's step spread over ``width`` seconds either side.
 
     Raises
     ------
@@ -341,7 +303,6 @@ def _declick(y, sr, joins, width):
             continue
         left = min(w, j)
         right = min(w, len(y) - j)
-        # raised cosine: 1 at the join, falling to 0 w samples away
         taper_l = 0.5 * (1 - np.cos(np.pi * np.arange(1, left + 1) / left)) if left > 1 else np.ones(left)
         taper_r = 0.5 * (1 + np.cos(np.pi * np.arange(right) / right))
         y[j - left : j] += 0.5 * step * taper_l
@@ -369,10 +330,8 @@ def _fade(y, sr, fade_in, fade_out):
     n = len(y)
     # in floats, capped, until they fit the clip: a fade of 1e304 s would overflow int()
     a, b = float(round(min(fade_in * sr, 1e18))), float(round(min(fade_out * sr, 1e18)))
-    if a + b > n:
-        scale = n / (a + b)
-        a, b = a * scale, b * scale
-    a, b = int(a), int(b)
+    scale = min(1.0, n / (a + b)) if a + b else 1.0
+    a, b = int(a * scale), int(b * scale)
     y = y.copy()
     if a:
         y[:a] *= 0.5 * (1 - np.cos(np.pi * np.arange(a) / a))
@@ -394,7 +353,7 @@ def layer(clips, *, gains_db=None) -> np.ndarray:
     Returns
     -------
     np.ndarray [shape=(max n_samples_i,)], float32
-        The mix, not normalised (pass it to :func:`postprocess` for loudness and peak).
+        The mix, not normalised (see :func:`postprocess`).
 
     Raises
     ------
@@ -406,8 +365,7 @@ def layer(clips, *, gains_db=None) -> np.ndarray:
     if not isinstance(clips, (list, tuple)) or not clips:
         raise ParameterError("layer() needs a non-empty list of 1-D clips")
     clips = [_check_signal(c, name=f"clips[{i}]") for i, c in enumerate(clips)]
-    if gains_db is None:
-        gains_db = [0.0] * len(clips)
+    gains_db = [0.0] * len(clips) if gains_db is None else gains_db
     if not isinstance(gains_db, (list, tuple, np.ndarray)) or len(gains_db) != len(clips):
         raise ParameterError(f"gains_db={gains_db!r} must give one gain (dB) per clip ({len(clips)})")
     gains = [check_number(f"gains_db[{i}]", g, low=-120.0, high=60.0) for i, g in enumerate(gains_db)]
@@ -449,8 +407,7 @@ def loudness(y: np.ndarray, *, sr: int) -> float:
 def true_peak_db(y: np.ndarray, *, oversample: int = TRUE_PEAK_OVERSAMPLE) -> float:
     """True peak in dBTP: the peak of ``y`` oversampled ``oversample`` times (:func:`scipy.signal.resample_poly`).
 
-    ``-inf`` for silence. Inter-sample peaks of a waveform near Nyquist can exceed its sample peak by
-    several dB; a 4x oversampled peak is BS.1770-4's estimate of the analogue peak.
+    BS.1770-4's estimate of the analogue peak (above the sample peak near Nyquist); ``-inf`` for silence.
     """
     y = _check_signal(y)
     return _true_peak_db(y, check_int("oversample", oversample, high=32))
@@ -476,10 +433,9 @@ def _check_limiter(true_peak_db, release_ms, *, allow_none=False) -> tuple[float
 def limit_true_peak(y: np.ndarray, *, sr: int, true_peak_db: float = -1.0, release_ms: float = 100.0) -> np.ndarray:
     """Keep the true peak of ``y`` below ``true_peak_db``: a brick-wall limiter, then a safety trim.
 
-    ``pedalboard.BrickwallLimiter`` (true-peak sidechain, 5 ms lookahead, latency compensated) is set
-    :data:`LIMITER_MARGIN_DB` under the limit; if the 4x oversampled peak of its output is still above
-    the limit (its docs warn that it can overshoot slightly), the whole clip is turned down by the
-    excess. A clip already below the limit is returned unchanged.
+    ``pedalboard.BrickwallLimiter`` (true-peak mode) is set :data:`LIMITER_MARGIN_DB` under the
+    limit; if its output still overshoots (its docs warn it can), the whole clip is turned down by
+    the excess. A clip already below the limit is returned unchanged.
 
     Returns
     -------
@@ -514,13 +470,10 @@ def normalize_loudness(y: np.ndarray, *, sr: int, loudness_lufs: float = -14.0, 
                        release_ms: float = 100.0) -> np.ndarray:
     """Bring ``y`` to ``loudness_lufs`` (BS.1770, pyloudnorm) with its true peak below ``true_peak_db``.
 
-    Gain to the target, then the limiter (:func:`limit_true_peak`). The limiter lowers the
-    loudness, so gain and limiter alternate (up to :data:`LOUDNESS_ROUNDS` rounds) until the clip is
-    within 0.05 LU of the target, adding at most :data:`MAX_LIMITER_GAIN_DB` beyond the first gain.
-    The true-peak limit always wins: when a clip cannot reach the target under it (an extreme crest
-    factor), it ends quieter and a warning says by how much. Clips quieter than BS.1770's absolute gate (-70 LUFS) are measured on a scaled
-    copy and brought up like any other; silence (sample peak below -120 dBFS, :data:`SILENCE_PEAK`)
-    is returned as it is.
+    Gain and limiter (:func:`limit_true_peak`) alternate, up to :data:`LOUDNESS_ROUNDS` times, since
+    the limiter lowers the loudness. The limit wins: a clip that cannot reach the target under it
+    ends quieter, with a warning. Clips below BS.1770's -70 LUFS gate are measured on a scaled copy;
+    silence (peak below :data:`SILENCE_PEAK`) is returned as it is.
 
     Returns
     -------
@@ -533,25 +486,17 @@ def normalize_loudness(y: np.ndarray, *, sr: int, loudness_lufs: float = -14.0, 
     return _normalize(y, sr, target, limit, release_ms).astype(np.float32)
 
 
-def _level(y, sr):
-    """Loudness of ``y`` in LUFS also below the absolute gate (measured on a scaled copy); None for silence."""
+def _normalize(y, sr, target, limit, release_ms):
     peak = float(np.max(np.abs(y)))
     if peak < SILENCE_PEAK:
-        return None
-    g = 0.5 / peak
-    measured = _loudness(y * g, sr)
-    return measured - 20 * math.log10(g) if math.isfinite(measured) else None
+        return y
+    g = 0.5 / peak  # measured on a scaled copy: a clip below the absolute gate has a level too
+    level = _loudness(y * g, sr) - 20 * math.log10(g)
+    if not math.isfinite(level):
+        return y  # nothing the K-weighting lets through (e.g. pure DC) stays as it is
 
-
-def _normalize(y, sr, target, limit, release_ms):
-    level = _level(y, sr)
-    if level is None:
-        return y  # silence (or nothing the K-weighting lets through, e.g. pure DC) stays as it is
-
-    # Gain to the target, limit, measure, and again: the limiter lowers the loudness, and small
-    # repeated gain steps each followed by the limiter reach the target of a clip with a high crest
-    # factor (a drum loop) where one big gain into one limiter pass does not (measured: a sparse
-    # drum loop reaches -14.3 LUFS in 10 rounds, but only -19 LUFS from any single gain).
+    # small repeated gain steps, each limited, reach the target of a clip with a high crest factor
+    # (a drum loop) where one big gain into one limiter pass does not
     z, measured, extra = y, level, 0.0
     for i in range(LOUDNESS_ROUNDS):
         step = target - measured
@@ -603,8 +548,8 @@ def postprocess(
 ) -> np.ndarray:
     """Clean a generated clip: filters, EQ, reverb, de-clicked joins, fades, loudness and a true-peak limit.
 
-    Steps run in the order of the parameters below; ``None`` (or ``False``, or 0 for the fades) switches
-    a step off. The settings are recorded with :func:`postprocess_params`.
+    Steps run in the module docstring's order; ``None`` (or ``False``, or 0 for the fades) switches
+    a step off.
 
     Parameters
     ----------
@@ -613,24 +558,18 @@ def postprocess(
     sr : int
         Sample rate in Hz.
     loudness_lufs : float or None
-        Integrated loudness target in LUFS (ITU-R BS.1770-4 via pyloudnorm; -14 is the streaming
+        Integrated loudness target in LUFS (:func:`normalize_loudness`; -14 is the streaming
         services' level), in [-70, 0]. None: no loudness normalisation.
     true_peak_db : float or None
-        Ceiling for the 4x oversampled (true) peak in dBTP, in [-60, 0]; enforced after the loudness
-        gain by a brick-wall limiter and a final trim. None: no limit.
-    highpass_hz, lowpass_hz : float or None
-        Butterworth high-/low-pass cutoffs in Hz (-3 dB points), see :func:`filter_audio`.
-    low_shelf, high_shelf : (hz, gain_db) or dict or None
-        Shelving EQ (pedalboard), see :func:`filter_audio`.
-    filter_order : int
-        Order of the pass filters (4: 24 dB per octave).
+        Ceiling for the true peak in dBTP, in [-60, 0] (:func:`limit_true_peak`). None: no limit.
+    highpass_hz, lowpass_hz, low_shelf, high_shelf, filter_order :
+        The filters and shelving EQ of :func:`filter_audio`.
     reverb : True, dict or None
         ``pedalboard.Reverb`` (Freeverb); a dict sets any of ``room_size``, ``damping``,
         ``wet_level``, ``dry_level``, ``width`` (each 0-1; defaults 0.5, 0.5, 0.25, 0.75, 1).
         The clip keeps its length (the tail is cut; the fade-out hides it).
     joins : list of int or None
-        Sample indices where generated pieces were joined; each step there is removed
-        (:func:`declick`, spread over ``declick_width`` seconds).
+        Sample indices where generated pieces were joined (:func:`declick`).
     declick_width : float
         Seconds each side of a join.
     fade_in, fade_out : float or None
@@ -638,8 +577,7 @@ def postprocess(
     release_ms : float
         Release of the limiter in ms.
     nonfinite : {"raise", "zero"}
-        What to do with NaN/inf samples in ``y``: raise a ParameterError (default) or set them to 0
-        with a warning.
+        NaN/inf samples in ``y``: raise a ParameterError (default) or set them to 0 with a warning.
 
     Returns
     -------
@@ -667,9 +605,8 @@ def postprocess(
     ), sr=sr)
     sr = check_sr(sr, low=MIN_SR)
     y = _check_signal(y, nonfinite=params["nonfinite"])
-    filters = check_preprocess({k: params[k] for k in PREPROCESS_KEYS}, sr=sr)
-    if filters is not None:
-        y = _filter(y, sr, filters)
+    if any(params[k] for k in ("highpass_hz", "lowpass_hz", "low_shelf", "high_shelf")):
+        y = _filter(y, sr, params)
     if params["reverb"] is not None:
         import pedalboard
 
@@ -694,8 +631,7 @@ def _check_params(p: dict, *, sr=None) -> dict:
     out["loudness_lufs"] = check_number("loudness_lufs", p["loudness_lufs"], low=-70.0, high=0.0, allow_none=True)
     out["true_peak_db"], out["release_ms"] = _check_limiter(p["true_peak_db"], p["release_ms"], allow_none=True)
     filters = check_preprocess({k: p[k] for k in PREPROCESS_KEYS}, sr=sr)
-    for k in ("highpass_hz", "lowpass_hz", "low_shelf", "high_shelf"):
-        out[k] = filters[k] if filters else None
+    out.update(filters or dict.fromkeys(("highpass_hz", "lowpass_hz", "low_shelf", "high_shelf")))
     out["filter_order"] = check_int("filter_order", p["filter_order"], high=12)
     out["reverb"] = _check_reverb(p["reverb"])
     if p["joins"] is not None:
@@ -715,8 +651,7 @@ def postprocess_params(**options) -> dict:
     """The complete, validated settings of :func:`postprocess`: defaults filled in, JSON-able.
 
     Pass them back with ``postprocess(y, sr=sr, **params)`` and record them in the output sidecar
-    (``save_clips(..., parameters={..., "postprocess": params})``), so a listener knows what was
-    done to the clip they hear.
+    (``save_clips(..., parameters={..., "postprocess": params})``).
 
     Parameters
     ----------
@@ -726,18 +661,12 @@ def postprocess_params(**options) -> dict:
     Returns
     -------
     dict
-        Every option of :func:`postprocess`, normalised (floats, shelves as dicts, ``reverb`` as its
-        full settings or None).
+        Every option, normalised (floats, shelves as dicts, ``reverb`` as its full settings or None).
 
     Raises
     ------
     ParameterError
         An unknown option or a bad value.
-
-    Examples
-    --------
-    >>> postprocess_params(highpass_hz=40)["highpass_hz"]
-    40.0
     """
     sig = inspect.signature(postprocess)
     names = [n for n, p in sig.parameters.items() if p.kind is inspect.Parameter.KEYWORD_ONLY and n != "sr"]

@@ -1,16 +1,12 @@
 """Interactive comparisons for notebooks, with a static fallback that survives HTML export.
 
-:func:`compare_settings` builds an ipywidgets panel where the reader picks a window length, hop,
-representation, phase-reconstruction method and number of iterations, and hears and sees the
-result (the original's spectrogram beside the reconstruction's) with its measured error, time and
-size. A live panel needs a running kernel; an executed notebook exported to HTML (``make demo``)
-keeps only a placeholder. So notebooks also get :func:`static_comparison`: the same measurements
-for a small grid of settings, as spectrograms and one table of players that work in any browser.
+:func:`compare_settings` is an ipywidgets panel to pick spectrogram settings and hear, see and
+measure (:func:`musiclib.evaluation.sweep.decode_ceiling`) the reconstruction; :func:`latent_explorer`
+puts sliders on a VAE's latent space. A live panel needs a running kernel and an exported HTML page
+keeps only a placeholder, so where none can work (:func:`widgets_available`) both show a static
+grid instead: spectrograms and one table of players that work in any browser.
 
-The measurement is :func:`musiclib.evaluation.sweep.decode_ceiling` (:func:`evaluate_setting` only
-builds the representation from a setting).
-
-Notebook: 01_spectrogram_settings.
+Notebooks: 01_spectrogram_settings, 05_vae (:func:`latent_explorer`).
 """
 
 from __future__ import annotations
@@ -85,8 +81,7 @@ def evaluate_setting(
     method, n_iter, seed :
         Phase reconstruction (:data:`musiclib.phase.METHODS`), its iterations and seed.
     **params :
-        The representation's own parameters, e.g. ``n_mels=128`` for mel or
-        ``bins_per_octave=48`` for logfreq.
+        The representation's own parameters, e.g. ``n_mels=128`` or ``bins_per_octave=48``.
 
     Returns
     -------
@@ -98,17 +93,6 @@ def evaluate_setting(
     ------
     ParameterError
         A representation not in :data:`SPECTROGRAM_REPRESENTATIONS`, or any bad setting or signal.
-
-    Notes
-    -----
-    Notebook: 01_spectrogram_settings.
-
-    Examples
-    --------
-    >>> from musiclib.synth import tone
-    >>> r = evaluate_setting(tone(440.0, duration=1.0), sr=22050, n_fft=512, n_iter=8)
-    >>> r["n_features"]
-    257
     """
     from musiclib.evaluation.sweep import decode_ceiling
     from musiclib.representations import make_representation
@@ -177,8 +161,7 @@ def plot_reconstructions(y: np.ndarray, results: Sequence[Mapping], *, sr: int, 
 class StaticComparison:
     """Measured settings as spectrograms and one table of players; made by :func:`static_comparison`.
 
-    In a notebook it shows the spectrograms (:func:`plot_reconstructions`) and then the table; its
-    HTML alone (``_repr_html_``) is the table.
+    A notebook shows the spectrograms (:func:`plot_reconstructions`), then the table; its HTML is the table.
 
     Attributes
     ----------
@@ -203,13 +186,7 @@ class StaticComparison:
         return self.table._repr_html_()
 
     def _ipython_display_(self):
-        import matplotlib.pyplot as plt
-        from IPython.display import display
-
-        axes = plot_reconstructions(self.y, self.results, sr=self.sr)
-        display(axes[0].figure)
-        plt.close(axes[0].figure)
-        display(self.table)
+        _show(plot_reconstructions(self.y, self.results, sr=self.sr)[0].figure, self.table)
 
     def __repr__(self) -> str:
         return "\n".join(f"{_title(r):<48} SC {r['sc_db']:6.1f} dB  {r['seconds']:6.2f} s" for r in self.results)
@@ -230,18 +207,13 @@ def static_comparison(
     y : np.ndarray [shape=(n_samples,)]
     sr : int
     settings : sequence of dict
-        Keyword arguments of :func:`evaluate_setting` (all but ``y``, ``sr`` and ``seed``);
-        default :data:`DEFAULT_GRID`.
+        Keyword arguments of :func:`evaluate_setting` (all but ``y``, ``sr`` and ``seed``).
     seed : int
     title : str, optional
 
     Returns
     -------
     StaticComparison
-
-    Notes
-    -----
-    Notebook: 01_spectrogram_settings.
     """
     from musiclib.display import audio_table
 
@@ -255,17 +227,12 @@ def static_comparison(
     return StaticComparison(y, sr, results, audio_table(clips, sr=sr, title=title))
 
 
-#: Environment variable that marks a kernel nobody is watching (``scripts/run_notebooks.py`` and the
-#: notebook tests set it): :func:`compare_settings` then shows its static form, which an HTML export keeps.
+#: Environment variable that marks a kernel nobody is watching (set by ``scripts/run_notebooks.py``).
 ENV_HEADLESS = "MUSICLIB_HEADLESS"
 
 
 def widgets_available() -> bool:
-    """Whether a live ipywidgets panel can work here.
-
-    True when ipywidgets imports, an IPython kernel is running, and ``$MUSICLIB_HEADLESS`` is not
-    set (a notebook executed by papermill for a report has a kernel but no one to move the sliders).
-    """
+    """Whether a live panel can work: ipywidgets imports, a kernel runs, :data:`ENV_HEADLESS` is unset."""
     if os.environ.get(ENV_HEADLESS, "") not in ("", "0"):
         return False
     try:
@@ -294,11 +261,8 @@ def compare_settings(
 ):
     """An interactive panel comparing spectrogram settings by ear, by eye and by measurement.
 
-    The reader picks the window length, hop (as a fraction of the window), representation, mel
-    bands or log-frequency bins per octave, phase method and iterations; on every change the clip
-    is encoded and reconstructed, and the panel shows the original's spectrogram beside the
-    reconstruction's, players for both, and the error, time and size. Results are cached per
-    setting, so going back is instant.
+    On every change of a setting the clip is encoded and reconstructed (cached per setting), and
+    the panel shows both spectrograms, players for both, and the error, time and size.
 
     Parameters
     ----------
@@ -311,31 +275,23 @@ def compare_settings(
         Upper end of the iterations slider.
     seed : int
     static : bool, optional
-        ``True``: return :func:`static_comparison` of ``settings`` instead of a panel. ``None``
-        (default): do so only when no live panel can work (:func:`widgets_available`), so an
-        executed notebook's HTML still holds spectrograms, players and numbers.
+        ``True``: return :func:`static_comparison` of ``settings`` instead of a panel; ``None``
+        (default): only when no live panel can work (:func:`widgets_available`).
     settings : sequence of dict
         The grid for the static form.
 
     Returns
     -------
     ipywidgets.VBox or StaticComparison
-
-    Notes
-    -----
-    Notebook: 01_spectrogram_settings.
     """
     from musiclib import phase
 
     y = np.asarray(y, dtype=np.float32)
-    if static is None:
-        static = not widgets_available()
-    if static:
+    if static or (static is None and not widgets_available()):
         return static_comparison(y, sr=sr, settings=settings, seed=seed)
 
     import ipywidgets as W
     import matplotlib.pyplot as plt
-    from IPython.display import display
 
     from musiclib.display import audio_table
 
@@ -364,13 +320,21 @@ def compare_settings(
     def show(_setting, r):
         fig, axes = plt.subplots(1, 2, figsize=(11, 3.2), constrained_layout=True)
         plot_reconstructions(y, [r], sr=sr, axes=axes)
-        display(fig)
-        plt.close(fig)
-        display(audio_table([("original", y), (_title(r), (r["y_hat"], _columns(r)))], sr=sr))
+        _show(fig, audio_table([("original", y), (_title(r), (r["y_hat"], _columns(r)))], sr=sr))
 
     controls = W.VBox([W.HBox([w_fft, w_hop]), w_rep, W.HBox([w_mels, w_bpo]), W.HBox([w_method, w_iter])])
     return _live_panel((w_fft, w_hop, w_rep, w_mels, w_bpo, w_method, w_iter), [controls], setting=setting,
                        compute=lambda s: evaluate_setting(y, sr=sr, seed=seed, **s), show=show)
+
+
+def _show(fig, table):
+    """Display ``fig`` (then close it, so pyplot does not show it again) and ``table``."""
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
+    display(fig)
+    plt.close(fig)
+    display(table)
 
 
 def _live_panel(controls, rows, *, setting, compute, show):
@@ -423,18 +387,11 @@ def latent_explorer(
 ):
     """Sliders on the top principal components of a VAE's training codes: decode, hear and see the patch.
 
-    The "network driven by switches" of an earlier experiment (after Avant-Garfield): the training
-    patches' posterior means are reduced to their principal components (scikit-learn's PCA); each
-    of the top ``n_components`` gets a slider from ``-n_std`` to ``+n_std`` standard deviations
-    around the mean code. On every move the latent ``mean + sum_i s_i * std_i * component_i`` is
-    decoded (``model.decode``), the patch is repeated ``repeats`` times at ``beat_frames`` frames
-    each and stitched (:func:`musiclib.patches.sequence_to_audio`, one inversion), and the panel
-    shows its spectrogram and a player. Results are cached per setting.
-
-    Like :func:`compare_settings`, it falls back to a static grid where no live panel can work
-    (:func:`widgets_available`: headless runs such as ``make demo``, or no kernel): each component
-    at ``-n_std``, ``0`` (the mean code, once) and ``+n_std`` with the others at 0, as one figure of
-    spectrograms and one table of players, which an exported HTML page keeps.
+    Each of the top ``n_components`` principal components (scikit-learn's PCA) of the codes gets a
+    slider in standard deviations around the mean code; the latent
+    ``mean + sum_i s_i * std_i * component_i`` is decoded, the patch repeated and stitched
+    (:func:`musiclib.patches.sequence_to_audio`), and shown with a player. The static grid has the
+    mean code and each component alone at ``-n_std`` and ``+n_std``.
 
     Parameters
     ----------
@@ -457,11 +414,9 @@ def latent_explorer(
     label : int, optional
         Conditional VAE: the label to decode with (default: "any label").
     noise_scale : float
-        The decoder's noise (0: its mean; 1: a draw, the same ``seed`` for every setting, so only the
-        sliders change the sound).
+        The decoder's noise (0: its mean; 1: one draw with ``seed``, the same for every setting).
     guard : musiclib.generate.StabilityGuard, optional
-        Applied to the stitched frames before the inversion (far out on a component, a decoder can
-        overshoot the training data's range).
+        Applied to the stitched frames before the inversion (a decoder far out can overshoot).
     seed : int
     static : bool, optional
         ``True``: the static grid; ``None``: the grid only where no live panel can work.
@@ -469,13 +424,8 @@ def latent_explorer(
     Returns
     -------
     ipywidgets.VBox or LatentGrid
-        The live panel, or the grid (``.settings``, ``.patches``, ``.clips``, ``.figure``,
-        ``.table``; in a notebook it shows the figure and then the table, its HTML alone is the table).
-
-    Notes
-    -----
-    Notebook: 05_vae.
     """
+    import matplotlib.pyplot as plt
     from sklearn.decomposition import PCA
 
     from musiclib.display import audio_table, plot_representation
@@ -510,14 +460,25 @@ def latent_explorer(
         return ", ".join(moved) or "mean code"
 
     explained = pca.explained_variance_ratio_
-    if static is None:
-        static = not widgets_available()
-    if static:
-        return _latent_grid(n_components, n_std, explained, patch_at, audio_of, name, rep=rep, repeats=repeats)
+    if static or (static is None and not widgets_available()):
+        settings = [(0.0,) * n_components] + [tuple(s if j == i else 0.0 for j in range(n_components))
+                                               for i in range(n_components) for s in (-n_std, n_std)]
+        patches = [patch_at(s) for s in settings]
+        clips = [audio_of(p) for p in patches]
+        fig, axes = plt.subplots(1, len(settings), figsize=(1.6 * len(settings), 2.6), sharey=True)
+        for ax, s, p in zip(np.atleast_1d(axes), settings, patches):
+            plot_representation(p, rep, ax=ax, title=name(s).replace(", ", "\n"), colorbar=False)
+            ax.set_xlabel("")
+            ax.label_outer()
+        fig.suptitle(f"decoded patches along the top {n_components} principal components of the training "
+                     f"codes ({100 * explained.sum():.0f} % of their variance)")
+        plt.close(fig)
+        rows = [(name(s), (y, {f"PC{i + 1}": round(v, 2) for i, v in enumerate(s)}))
+                for s, y in zip(settings, clips)]
+        title = f"latent explorer (static): each patch played {repeats} times"
+        return LatentGrid(settings, patches, clips, fig, audio_table(rows, sr=rep.sr, title=title))
 
     import ipywidgets as W
-    import matplotlib.pyplot as plt
-    from IPython.display import display
 
     sliders = [W.FloatSlider(value=0.0, min=-n_std, max=n_std, step=0.25, continuous_update=False,
                              description=f"PC{i + 1} ({100 * explained[i]:.0f} %)", style={"description_width": "initial"})
@@ -530,43 +491,15 @@ def latent_explorer(
     def show(setting, result):
         fig, ax = plt.subplots(figsize=(5, 3))
         plot_representation(result[0], rep, ax=ax, title=name(setting))
-        display(fig)
-        plt.close(fig)
-        display(audio_table([(name(setting), result[1])], sr=rep.sr))
+        _show(fig, audio_table([(name(setting), result[1])], sr=rep.sr))
 
     rows = [W.HBox(sliders[k : k + 2]) for k in (0, 2)] + ([W.HBox(sliders[4:])] if n_components > 4 else [])
     return _live_panel(sliders, rows, setting=lambda: tuple(float(w.value) for w in sliders), compute=compute,
                        show=show)
 
 
-def _latent_grid(n_components, n_std, explained, patch_at, audio_of, name, *, rep, repeats) -> "LatentGrid":
-    """The latent explorer's static form: the mean code, and each component at -n_std and +n_std alone."""
-    import matplotlib.pyplot as plt
-
-    from musiclib.display import audio_table, plot_representation
-
-    settings = [tuple([0.0] * n_components)]
-    for i in range(n_components):
-        for s in (-n_std, n_std):
-            settings.append(tuple(s if j == i else 0.0 for j in range(n_components)))
-    patches = [patch_at(s) for s in settings]
-    clips = [audio_of(p) for p in patches]
-    cols = 1 + 2 * n_components
-    fig, axes = plt.subplots(1, cols, figsize=(1.6 * cols, 2.6), sharey=True)
-    for ax, s, p in zip(np.atleast_1d(axes), settings, patches):
-        plot_representation(p, rep, ax=ax, title=name(s).replace(", ", "\n"), colorbar=False)
-        ax.set_xlabel("")
-        ax.label_outer()
-    fig.suptitle(f"decoded patches along the top {n_components} principal components of the training codes "
-                 f"({100 * explained.sum():.0f} % of their variance)")
-    plt.close(fig)
-    rows = [(name(s), (y, {f"PC{i + 1}": round(v, 2) for i, v in enumerate(s)})) for s, y in zip(settings, clips)]
-    table = audio_table(rows, sr=rep.sr, title=f"latent explorer (static): each patch played {repeats} times")
-    return LatentGrid(settings, patches, clips, fig, table)
-
-
 class LatentGrid:
-    """The static form of :func:`latent_explorer`: a figure of decoded patches and a table of players.
+    """The static form of :func:`latent_explorer`: a figure of decoded patches, then a table of players.
 
     Attributes
     ----------
@@ -585,10 +518,7 @@ class LatentGrid:
         return self.table._repr_html_()
 
     def _ipython_display_(self):
-        from IPython.display import display
-
-        display(self.figure)
-        display(self.table)
+        _show(self.figure, self.table)
 
     def __repr__(self) -> str:
         return f"LatentGrid({len(self.settings)} settings)"
