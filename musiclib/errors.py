@@ -96,9 +96,6 @@ class CacheError(MusiclibError):
     """The feature cache's folder cannot hold entries (names the path and what is wrong there)."""
 
 
-# -- checks ------------------------------------------------------------------------------------------
-
-
 def show(value) -> str:
     """``repr`` of a parameter value for messages (numpy scalars shown as plain numbers)."""
     return repr(value.item() if isinstance(value, np.generic) else value)

