@@ -186,11 +186,8 @@ UNREADABLE_EXTENSIONS = (".m4a", ".m4b", ".mp4", ".aac", ".wma", ".ape", ".wv", 
 
 
 def readable_extensions() -> tuple[str, ...]:
-    """File extensions of every audio format the installed libsndfile reads, lower case.
-
-    Derived from ``soundfile.available_formats()`` (and ``.opus`` when its Ogg reader has the Opus
-    codec), so a newer libsndfile reading more formats widens discovery without a code change.
-    """
+    """File extensions (lower case) of every audio format the installed libsndfile reads, from
+    ``soundfile.available_formats()`` (so a newer libsndfile widens discovery without a code change)."""
     import soundfile as sf
 
     formats = sf.available_formats()
@@ -220,9 +217,8 @@ def discover(root, *, extensions=None, recursive: bool = True) -> tuple[list[Pat
     Returns
     -------
     files : list of Path
-        Sorted.
     skipped : list of (Path, str)
-        Sorted; each with the reason it cannot be used.
+        Each with the reason it cannot be used; both lists sorted.
 
     Raises
     ------
@@ -357,9 +353,8 @@ def load_corpus(
     def one(path):
         try:
             meta = audio.info(path)
-            offset = 0.0
-            if excerpt == "middle" and max_duration is not None and meta["duration"] > max_duration:
-                offset = (meta["duration"] - max_duration) / 2
+            middle = excerpt == "middle" and max_duration is not None
+            offset = max(0.0, (meta["duration"] - max_duration) / 2) if middle else 0.0
             y, _ = audio.load(path, sr=sr, offset=offset, duration=max_duration)
         except AudioFileError as e:
             return path, None, e.problem

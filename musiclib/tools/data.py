@@ -150,7 +150,6 @@ CORPORA: dict[str, CorpusSpec] = {
             ("SOURCES.md", "usr/share/sonic-pi/samples/README.md"),
         ),
         npm_package="supersonic-scsynth-samples@0.84.2",
-        npm_audio_path="package/samples",
         npm_docs=(("COPYRIGHT", "package/LICENSE"), ("SOURCES.md", "package/PROVENANCE.md")),
         minutes=1.8,
         download_mb=22.0,
@@ -202,9 +201,6 @@ Acquire = Callable[[CorpusSpec, Path, bool], Extracted]
 
 class _SourceUnavailable(Exception):
     """One way of getting a package does not work here (the message says why); try the next one."""
-
-
-# -- where data lives -------------------------------------------------------------------------------
 
 
 def project_root() -> Path:
@@ -306,9 +302,6 @@ def default_corpus_dir(*, mode: str | None = None, fetch_if_missing: bool = Fals
                                f"fetch {name}`) to fetch it, or {_USE_YOUR_OWN}")
 
 
-# -- provenance and verification --------------------------------------------------------------------
-
-
 def _sha256(path: Path) -> str:
     with open(path, "rb") as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
@@ -393,9 +386,6 @@ def _audio_entry(path: Path) -> dict:
     return {"name": path.name, "size": path.stat().st_size, "sha256": _sha256(path),
             "samplerate": int(info.samplerate), "channels": int(info.channels), "frames": int(info.frames),
             "duration_s": round(info.frames / info.samplerate, 3)}
-
-
-# -- building a corpus from an extracted package ------------------------------------------------------
 
 
 def _progress(iterable, desc: str, enabled: bool):
@@ -499,9 +489,6 @@ def _build_corpus(spec: CorpusSpec, extracted: Extracted, out: Path, *, progress
     with atomic_write(out / PROVENANCE_NAME) as tmp:
         tmp.write_text(json.dumps(prov, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return prov
-
-
-# -- getting the package ------------------------------------------------------------------------------
 
 
 def _c_locale() -> dict:
@@ -678,9 +665,6 @@ def _acquire_npm(spec: CorpusSpec, workdir: Path, progress: bool) -> Extracted:
 
 #: The ways :func:`fetch` tries, in order.
 ACQUIRERS: tuple[Acquire, ...] = (_acquire_installed, _acquire_apt, _acquire_npm)
-
-
-# -- fetch: the steps -----------------------------------------------------------------------------------
 
 
 @contextlib.contextmanager

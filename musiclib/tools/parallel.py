@@ -127,11 +127,10 @@ def map(func, items, *, n_jobs: int | None = None, scheduler=None, prefer: str =
     Raises
     ------
     ParameterError
-        A bad ``func``, ``items``, ``n_jobs``, ``scheduler``, ``prefer`` or ``timeout``, or no Dask
-        scheduler answering at the address.
+        A bad argument, or no Dask scheduler answering at the address.
     Exception
-        The first exception ``func`` raised (in the items' order), of its own type, with a note
-        naming the item, its index and (from another process) the worker's traceback.
+        The first exception ``func`` raised (in the items' order), with notes naming the item, its
+        index and (from another process) the worker's traceback.
 
     Examples
     --------
