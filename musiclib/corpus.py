@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from musiclib import audio
-from musiclib.errors import (AudioFileError, CorpusError, ParameterError, check_choice, check_fraction, check_int,
-                             check_number, check_positive, check_sr)
+from musiclib.errors import (AudioFileError, CorpusError, ParameterError, check_choice, check_fraction,
+                             check_int, check_number, check_positive, check_sr)
 
 __all__ = ["Clip", "Corpus", "discover", "find_audio_files", "readable_extensions", "load_corpus", "split_by_file",
            "UNREADABLE_EXTENSIONS", "MIN_DURATION", "MIN_HELD_OUT_FILES", "MAX_HELD_OUT_SHARE", "evenly_spaced"]

@@ -295,8 +295,8 @@ def check_duration(name: str, seconds, *, sr: int) -> float:
 
 
 def check_size(n: float, *, what: str, itemsize: int = 4, advice: str = "") -> None:
-    """Refuse, before allocating, an array of ``n`` values (``what``, in words) beyond :data:`MAX_SAMPLES`: a
-    :class:`ParameterError` naming ``what``, ``n``, its memory at ``itemsize`` bytes a value, and ``advice``."""
+    """Refuse, before allocating, an array of ``n`` values (``what``, in words) beyond :data:`MAX_SAMPLES`:
+    a :class:`ParameterError` naming ``what``, ``n``, its memory (``itemsize`` bytes each) and ``advice``."""
     if n > MAX_SAMPLES:
         raise ParameterError(f"{what} would hold {n:.3g} values ({itemsize * n / 2**30:.1f} GiB), more than the "
                              f"{MAX_SAMPLES} musiclib allocates for one array" + (f"; {advice}" if advice else ""))

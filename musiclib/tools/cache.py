@@ -50,7 +50,7 @@ _RACY_NS = 3_000_000_000  # 3 s: coarser than any file system's timestamps (FAT:
 
 
 def file_digest(path) -> str:
-    """SHA-256 of a file's bytes, as 64 hex digits (remembered per path, size and mtime once the file settles)."""
+    """SHA-256 of a file's bytes, as 64 hex digits (remembered per path, size and mtime once it settles)."""
     path = Path(path)
     st = path.stat()
     memo = (str(path.resolve()), st.st_size, st.st_mtime_ns)

@@ -93,7 +93,8 @@ class CorpusSpec:
         Debian package holding the audio; inside it (no leading ``/``), the folder of the audio
         files or a zip archive of them (``.pk3``).
     include, exclude : tuple of str
-        Shell patterns on each audio file's base name: kept if it matches one of ``include``, none of ``exclude``.
+        Shell patterns on each audio file's base name: kept if it matches one of ``include`` and none
+        of ``exclude``.
     min_files : int
         Fewer audio files than this means the package is not what we expect: the fetch fails.
     docs : tuple of (str, str)
@@ -463,8 +464,10 @@ def _build_corpus(spec: CorpusSpec, extracted: Extracted, out: Path, *, progress
     out.mkdir(parents=True)
     files = _copy_audio(spec, extracted, out, progress)
     if not Path(extracted.docs.get("COPYRIGHT", "")).is_file():
-        raise CorpusError(f"{spec.package}: no copyright file found; the audio is not kept without its licence")
-    docs = [Path(shutil.copyfile(src, out / name)) for name, src in sorted(extracted.docs.items()) if Path(src).is_file()]
+        raise CorpusError(f"{spec.package}: no copyright file found; the audio is not kept without its "
+                          "licence")
+    docs = [Path(shutil.copyfile(src, out / name)) for name, src in sorted(extracted.docs.items())
+            if Path(src).is_file()]
     if len(files) < spec.min_files:
         raise CorpusError(f"{spec.package}: {len(files)} audio files matching {', '.join(spec.include)} found, "
                           f"at least {spec.min_files} expected")

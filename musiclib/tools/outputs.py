@@ -182,8 +182,8 @@ def _write_clip(path: Path, c: np.ndarray, *, sr: int) -> dict:
 
 
 def list_runs(approach: str, *, root=None) -> list[Path]:
-    """Complete run folders (those with a ``meta.json``) of ``approach`` under ``root`` (as :func:`save_clips`),
-    oldest first."""
+    """Complete run folders (those with a ``meta.json``) of ``approach`` under ``root`` (as
+    :func:`save_clips`), oldest first."""
     _check_slug("approach", approach)
     base = outputs_root(root) / approach
     if not base.is_dir():

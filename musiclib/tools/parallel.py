@@ -165,9 +165,11 @@ def map(func, items, *, n_jobs: int | None = None, scheduler=None, prefer: str =
             if address is None:
                 config = {"backend": "loky" if prefer == "processes" else "threading", "n_jobs": workers}
             else:
-                config = {"backend": "dask", "n_jobs": -1, "client": stack.enter_context(_client(address, timeout))}
+                client = stack.enter_context(_client(address, timeout))
+                config = {"backend": "dask", "n_jobs": -1, "client": client}
             stack.enter_context(joblib.parallel_config(**config))
-            results = joblib.Parallel(return_as="generator")(joblib.delayed(_call)(func, item) for item in items)
+            tasks = (joblib.delayed(_call)(func, item) for item in items)
+            results = joblib.Parallel(return_as="generator")(tasks)
             stack.callback(results.close)  # a failure stops the tasks not yet started
         out = []
         for i, result in enumerate(tqdm(results, total=n, desc=desc, disable=not progress)):
