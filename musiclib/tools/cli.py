@@ -157,9 +157,7 @@ def _run_card(args) -> int:
                            sr=args.sr, seed=args.seed)
     files = {role: [str(p) for p in paths] for role, (_, paths) in loaded.items()}
     if args.json:
-        out = card.to_dict()
-        out["files"] = files
-        print(json.dumps(out, indent=2))
+        print(json.dumps({**card.to_dict(), "files": files}, indent=2))
     else:
         print(f"musicality card: {len(files['generated'])} generated, {len(files['train'])} training, "
               f"{len(files['reference'])} reference files")
