@@ -4,31 +4,19 @@ The path data takes, with the module for each step and the notebook that shows i
 
     audio files -> load -> represent -> model -> generate -> invert -> measure -> show
 
-=========== ======================================================= ===================================
-step        module                                                  notebook
-=========== ======================================================= ===================================
-load        :mod:`musiclib.audio` (one file), :mod:`musiclib.corpus` 00_data_tour
-            (a folder: discovery, skipped files, split by file)
-represent   :mod:`musiclib.representations` (linear, log, mel,      01_spectrogram_settings
-            log-frequency, DCT, raw blocks: ``encode`` / ``decode``)
-beats       :mod:`musiclib.beats` (tempo, beat clock, beat slices)   00_data_tour, 02-04, 07
-frame       :mod:`musiclib.framing` (next-frame windows, scaling),   02_linear_regression, 05_vae
-            :mod:`musiclib.patches` (patches and the stitcher)
-model       :mod:`musiclib.models` (one file per family)             02-07
-generate    :mod:`musiclib.generate` (roll-out, temperature,         02-04
-            stability guard, continuation)
-invert      :mod:`musiclib.phase` (Griffin-Lim family, PGHI)         01_spectrogram_settings
-post        :mod:`musiclib.postprocess` (loudness, fades, EQ)        07_raw_audio
-measure     :mod:`musiclib.evaluation` (metrics, musicality card,    01, 08_compare
-            baselines, settings sweep)
-show        :mod:`musiclib.display` (plots, player tables),          every notebook
-            :mod:`musiclib.widgets` (interactive comparisons)
-=========== ======================================================= ===================================
+- load: :mod:`musiclib.audio` (one file), :mod:`musiclib.corpus` (a folder, split by file) -- 00_data_tour
+- represent: :mod:`musiclib.representations` (``encode`` / ``decode``) -- 01_spectrogram_settings
+- beats: :mod:`musiclib.beats` (tempo, beat clock, beat slices) -- 00, 02-04, 07
+- frame: :mod:`musiclib.framing` (next-frame windows), :mod:`musiclib.patches` -- 02, 05
+- model: :mod:`musiclib.models` (one file per family) -- 02-07
+- generate: :mod:`musiclib.generate` (roll-out, temperature, stability guard) -- 02-04
+- invert: :mod:`musiclib.phase` (Griffin-Lim family, PGHI) -- 01
+- post: :mod:`musiclib.postprocess` (loudness, fades, EQ) -- 07_raw_audio
+- measure: :mod:`musiclib.evaluation` (metrics, musicality card, baselines, sweep) -- 01, 08_compare
+- show: :mod:`musiclib.display` (plots, player tables), :mod:`musiclib.widgets` -- every notebook
 
-Off the data path, :mod:`musiclib.tools` holds the data fetch, the feature cache, generated outputs
-and the command line (``python -m musiclib {fetch,card,calibrate}``); :mod:`musiclib.synth` makes
-test signals; :mod:`musiclib.errors` is the exception family (every error derives from
-:class:`ValueError`).
+Off the data path: :mod:`musiclib.tools` (data fetch, feature cache, outputs, ``python -m musiclib``),
+:mod:`musiclib.synth` (test signals) and :mod:`musiclib.errors` (the exception family, all ValueErrors).
 """
 
 from musiclib.errors import (  # noqa: F401

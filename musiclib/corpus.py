@@ -1,12 +1,9 @@
 """A folder of audio as a collection: discovery, loading, a skipped-file report, split by file, summary.
 
 See ``notebooks/00_data_tour``. A corpus with some bad files loads the rest: each bad file is
-skipped with a warning and listed in :attr:`Corpus.skipped` with the reason.
-
-A split by file (:meth:`Corpus.split`) holds out enough audio for the musicality card to give a
-verdict (:data:`musiclib.evaluation.card.MIN_REFERENCE_FILES` clips holding
-:data:`musiclib.evaluation.card.MIN_REFERENCE_SECONDS` s) whenever the corpus can spare it, and warns,
-naming the folder and the numbers, when it cannot.
+skipped with a warning and listed in :attr:`Corpus.skipped` with the reason. A split by file
+(:func:`split_by_file`) holds out enough audio for the musicality card's verdict whenever the corpus
+can spare it, and warns, naming the folder and the numbers, when it cannot.
 """
 
 from __future__ import annotations
@@ -20,22 +17,21 @@ from pathlib import Path
 import numpy as np
 
 from musiclib import audio
-from musiclib.errors import AudioFileError, CorpusError, ParameterError, check_number, check_positive, check_sr
+from musiclib.errors import (AudioFileError, CorpusError, ParameterError, check_choice, check_fraction,
+                             check_int, check_number, check_positive, check_sr)
 
 __all__ = ["Clip", "Corpus", "discover", "find_audio_files", "readable_extensions", "load_corpus", "split_by_file",
            "UNREADABLE_EXTENSIONS", "MIN_DURATION", "MIN_HELD_OUT_FILES", "MAX_HELD_OUT_SHARE", "evenly_spaced"]
 
-#: Shortest file :func:`load_corpus` keeps by default (s): one analysis frame of every representation
-#: in the series (n_fft 4096 at 22050 Hz is 0.19 s).
+#: Shortest file :func:`load_corpus` keeps by default (s): one frame of every representation in the
+#: series (n_fft 4096 at 22050 Hz is 0.19 s).
 MIN_DURATION = 0.2
 
-#: Fewest files a split by file holds out when the corpus has enough (see :func:`split_by_file`); the
-#: musicality card's :data:`~musiclib.evaluation.card.MIN_REFERENCE_FILES`.
+#: Fewest files a split by file holds out when the corpus has enough (see :func:`split_by_file`).
 MIN_HELD_OUT_FILES = 3
 
-#: Most of a corpus (share of its files; of its seconds, give or take one file) a split holds out to reach the
-#: card's minimum reference; a corpus that cannot reach it within this share is split by ``held_out`` alone,
-#: with a warning.
+#: Most of a corpus (share of its files; of its seconds, give or take one file) a split holds out to
+#: reach the card's minimum reference (see :func:`split_by_file`).
 MAX_HELD_OUT_SHARE = 0.5
 
 
@@ -73,7 +69,7 @@ class Corpus:
     sr : int
         Sample rate of every clip.
     preprocess : dict or None
-        The pre-processing filters applied when loading (see :func:`load_corpus`).
+        The filters applied to every clip when loading (see :func:`load_corpus`).
     root : Path or None
         The folder (or file) it was loaded from, when it was loaded from one.
     """
@@ -81,7 +77,6 @@ class Corpus:
     clips: list[Clip]
     skipped: list[tuple[Path, str]] = field(default_factory=list)
     sr: int = audio.DEFAULT_SR
-    #: The filters applied to every clip when loading (:func:`musiclib.postprocess.check_preprocess`), or None.
     preprocess: dict | None = None
     root: Path | None = None
 
@@ -111,8 +106,7 @@ class Corpus:
         raise CorpusError(f"no clip named {name!r} in this corpus; have {[c.path.name for c in self.clips]}")
 
     def split(self, *, held_out: float = 0.2, seed: int = 0) -> tuple["Corpus", "Corpus"]:
-        """Split by file into (train, held-out) corpora, holding out enough seconds for the card's verdict
-        when the corpus can spare them; see :func:`split_by_file`.
+        """Split by file into (train, held-out) corpora with the clips' durations; see :func:`split_by_file`.
 
         Raises
         ------
@@ -122,8 +116,7 @@ class Corpus:
         Warns
         -----
         UserWarning
-            The held-out part is less than the card needs for a verdict (the corpus is too small to
-            spare it): names the folder, what was held out and what is needed.
+            The held-out part is less than the card needs for a verdict (as :func:`split_by_file`).
         """
         if len(self.clips) < 2:
             raise CorpusError(self._too_small(f"has {len(self.clips)} usable audio file{'s' * (len(self.clips) != 1)}"))
@@ -136,10 +129,7 @@ class Corpus:
         )
 
     def _where(self) -> str:
-        if self.root is not None:
-            return str(self.root)
-        parents = sorted({str(p.parent) for p in self.paths})
-        return parents[0] if len(parents) == 1 else f"the {len(self.paths)} files given"
+        return str(self.root) if self.root is not None else _folder_of(self.paths)
 
     def _too_small(self, what: str) -> str:
         found = ", ".join(f"{c.name} ({c.duration:.1f} s)" for c in self.clips[:5])
@@ -196,11 +186,8 @@ UNREADABLE_EXTENSIONS = (".m4a", ".m4b", ".mp4", ".aac", ".wma", ".ape", ".wv", 
 
 
 def readable_extensions() -> tuple[str, ...]:
-    """File extensions of every audio format the installed libsndfile reads, lower case.
-
-    Derived from ``soundfile.available_formats()`` (and ``.opus`` when its Ogg reader has the Opus
-    codec), so a newer libsndfile reading more formats widens discovery without a code change.
-    """
+    """File extensions (lower case) of every audio format the installed libsndfile reads, from
+    ``soundfile.available_formats()`` (so a newer libsndfile widens discovery without a code change)."""
     import soundfile as sf
 
     formats = sf.available_formats()
@@ -210,18 +197,13 @@ def readable_extensions() -> tuple[str, ...]:
     return tuple(sorted(exts))
 
 
-def _is_hidden(path: Path, root: Path) -> bool:
-    return any(part.startswith(".") for part in path.relative_to(root).parts)
-
-
 def discover(root, *, extensions=None, recursive: bool = True) -> tuple[list[Path], list[tuple[Path, str]]]:
     """Audio files under ``root``, and the audio-looking paths that cannot be used, with why.
 
-    A path is an audio file when its extension (case-insensitive) is one libsndfile reads
-    (:func:`readable_extensions`, or ``extensions``) and it is a regular file (or a link to one).
-    Hidden files and folders are left out. Skipped, with the reason: links that point nowhere,
-    folders named like audio files, and files in formats libsndfile cannot read
-    (:data:`UNREADABLE_EXTENSIONS`, e.g. ``.m4a``: convert them first).
+    An audio file is a regular file (or a link to one) whose extension, in any case, is one of
+    ``extensions`` (default :func:`readable_extensions`); hidden files and folders are left out.
+    Skipped, with the reason: dangling links, folders named like audio files, and formats libsndfile
+    cannot read (:data:`UNREADABLE_EXTENSIONS`).
 
     Parameters
     ----------
@@ -235,9 +217,8 @@ def discover(root, *, extensions=None, recursive: bool = True) -> tuple[list[Pat
     Returns
     -------
     files : list of Path
-        Sorted.
     skipped : list of (Path, str)
-        Sorted; each with the reason it cannot be used.
+        Each with the reason it cannot be used; both lists sorted.
 
     Raises
     ------
@@ -255,7 +236,8 @@ def discover(root, *, extensions=None, recursive: bool = True) -> tuple[list[Pat
     files, skipped = [], []
     for p in root.glob("**/*" if recursive else "*"):
         suffix = p.suffix.lower()
-        if _is_hidden(p, root) or (suffix not in exts and suffix not in UNREADABLE_EXTENSIONS):
+        hidden = any(part.startswith(".") for part in p.relative_to(root).parts)
+        if hidden or (suffix not in exts and suffix not in UNREADABLE_EXTENSIONS):
             continue
         if p.is_symlink() and not p.exists():
             skipped.append((p, f"is a link to {os.readlink(p)}, which does not exist"))
@@ -323,29 +305,23 @@ def load_corpus(
         Keep at most this many seconds of each file.
     excerpt : {"start", "middle"}
         Where in a longer file the ``max_duration`` seconds come from: its start, or centred on its
-        middle (for whole songs, whose first seconds are often an intro).
+        middle (whole songs often open with an intro).
     min_duration : float
-        Skip files shorter than this many seconds (default :data:`MIN_DURATION`: shorter files
-        hold less than the pipeline needs for one frame and its context).
+        Skip files shorter than this many seconds (default :data:`MIN_DURATION`).
     n_jobs : int, optional
-        Threads for decoding (libsndfile and soxr release the GIL); default (None or -1): the CPU
-        count, at most 8.
+        Threads for decoding; default (None or -1): the CPU count, at most 8.
     progress : bool
         Show a progress bar.
     preprocess : dict, optional
-        Filters applied to every clip after loading, e.g. ``{"highpass_hz": 500.0}`` (keys:
-        :data:`musiclib.postprocess.PREPROCESS_KEYS`; :func:`musiclib.postprocess.filter_audio`).
-        Recorded as :attr:`Corpus.preprocess`; pass the same dict to
-        :func:`musiclib.framing.load_frames` / the feature cache so cached frames match.
+        Filters applied to every clip after loading (:func:`musiclib.postprocess.filter_audio`), e.g.
+        ``{"highpass_hz": 500.0}``; pass the same dict to :func:`musiclib.framing.load_frames`.
     scheduler : str or distributed.Client, optional
-        Decode on this Dask cluster (default ``$MUSICLIB_DASK_SCHEDULER``; neither: local threads),
-        through :func:`musiclib.tools.parallel.map`.
+        Decode on this Dask cluster (see :func:`musiclib.tools.parallel.map`).
 
     Returns
     -------
     Corpus
-        ``skipped`` lists every file that could not be used and why, including the audio-looking
-        paths :func:`discover` set aside (dangling links, folders, unreadable formats).
+        ``skipped`` lists every file that could not be used and why, with what :func:`discover` set aside.
 
     Raises
     ------
@@ -364,8 +340,7 @@ def load_corpus(
     check_sr(sr)
     check_positive("max_duration", max_duration, allow_none=True)
     check_number("min_duration", min_duration, low=0)
-    if excerpt not in ("start", "middle"):
-        raise ParameterError(f"excerpt={excerpt!r} must be 'start' or 'middle'")
+    check_choice("excerpt", excerpt, ("start", "middle"))
     if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer))
                                or not (n_jobs >= 1 or n_jobs == -1)):
         raise ParameterError(f"n_jobs={n_jobs!r} must be a positive integer, -1 (every CPU) or None")
@@ -378,9 +353,8 @@ def load_corpus(
     def one(path):
         try:
             meta = audio.info(path)
-            offset = 0.0
-            if excerpt == "middle" and max_duration is not None and meta["duration"] > max_duration:
-                offset = (meta["duration"] - max_duration) / 2
+            middle = excerpt == "middle" and max_duration is not None
+            offset = max(0.0, (meta["duration"] - max_duration) / 2) if middle else 0.0
             y, _ = audio.load(path, sr=sr, offset=offset, duration=max_duration)
         except AudioFileError as e:
             return path, None, e.problem
@@ -424,20 +398,12 @@ def split_by_file(paths, *, held_out: float = 0.2, seed: int = 0, durations=None
                   where: str | None = None) -> tuple[list[Path], list[Path]]:
     """Split files into train and held-out lists, never splitting a file (no leakage between frames of one song).
 
-    The split is a seeded shuffle of the sorted paths, so it does not depend on the order given; the
-    first files of the shuffle are held out. At least one file goes to each side, and at least
-    :data:`MIN_HELD_OUT_FILES` are held out when the corpus has three times as many: a card judged
-    against one held-out track says more about that track than about the model.
-
-    With ``durations``, the held-out files must also hold enough audio for the musicality card to give
-    a verdict: more files of the shuffle are held out until they hold
-    :data:`~musiclib.evaluation.card.MIN_REFERENCE_FILES` clips the card can measure (at least
-    :data:`~musiclib.evaluation.features.MIN_CLIP_SECONDS` long) and
-    :data:`~musiclib.evaluation.card.MIN_REFERENCE_SECONDS` analysed seconds (each file counts at most
-    :data:`~musiclib.evaluation.features.MAX_ANALYSIS_SECONDS`), as long as that is at most
-    :data:`MAX_HELD_OUT_SHARE` of the files and of the seconds. A corpus too small to spare that is
-    split by ``held_out`` alone, with a warning naming ``where`` and the numbers (its cards give no
-    verdict; see :func:`musiclib.evaluation.card.musicality_card`).
+    The first files of a seeded shuffle of the sorted paths are held out: at least one, and at least
+    :data:`MIN_HELD_OUT_FILES` when the corpus has three times as many (a card judged against one track
+    says more about that track than about the model). With ``durations``, more are held out until they
+    hold the card's minimum reference (:data:`~musiclib.evaluation.card.MIN_REFERENCE_FILES` clips the
+    card can measure, :data:`~musiclib.evaluation.card.MIN_REFERENCE_SECONDS` analysed seconds), as long as
+    that is at most :data:`MAX_HELD_OUT_SHARE` of the corpus; else ``held_out`` alone decides, with a warning.
 
     Parameters
     ----------
@@ -468,10 +434,8 @@ def split_by_file(paths, *, held_out: float = 0.2, seed: int = 0, durations=None
     UserWarning
         With ``durations``: the held-out files hold less than the card needs for a verdict.
     """
-    if isinstance(held_out, bool) or not isinstance(held_out, (int, float, np.number)) or not (0 < held_out < 1):
-        raise ParameterError(f"held_out={held_out!r} must be a fraction strictly between 0 and 1")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ParameterError(f"seed={seed!r} must be a non-negative integer")
+    check_fraction("held_out", held_out, low_open=True, high_open=True)
+    check_int("seed", seed, low=0)
     if isinstance(paths, (str, bytes, os.PathLike)) or paths is None:
         raise ParameterError(f"paths={paths!r} must be a list of audio files")
     if where is not None and not isinstance(where, str):
@@ -481,9 +445,7 @@ def split_by_file(paths, *, held_out: float = 0.2, seed: int = 0, durations=None
         durations = _check_durations(durations, len(given))
         seconds_of = dict(zip(given, durations))
     paths = sorted(set(given))  # a file listed twice must not land on both sides
-    if where is None:
-        parents = sorted({str(p.parent) for p in paths})
-        where = parents[0] if len(parents) == 1 else f"the {len(paths)} files given"
+    where = _folder_of(paths) if where is None else where
     if len(paths) < 2:
         names = ", ".join(p.name for p in paths) or "none"
         raise CorpusError(f"{where} has {len(paths)} distinct audio file{'s' * (len(paths) != 1)} ({names}). "
@@ -496,6 +458,12 @@ def split_by_file(paths, *, held_out: float = 0.2, seed: int = 0, durations=None
     test = sorted(paths[i] for i in order[:n_test])
     train = sorted(paths[i] for i in order[n_test:])
     return train, test
+
+
+def _folder_of(paths) -> str:
+    """The files' folder, for messages."""
+    parents = sorted({str(p.parent) for p in paths})
+    return parents[0] if len(parents) == 1 else f"the {len(paths)} files given"
 
 
 def _check_durations(durations, n: int) -> list[float]:
@@ -544,8 +512,6 @@ def evenly_spaced(items, *, n: int) -> list:
     >>> evenly_spaced(list("abcdefg"), n=3)
     ['a', 'd', 'g']
     """
-    from musiclib.errors import check_int
-
     n = check_int("n", n)
     items = list(items)
     if len(items) <= n:

@@ -1,12 +1,9 @@
 """The exception family for mistakes a user can make, and the checks that raise it.
 
-Every error musiclib raises on bad input derives from :class:`MusiclibError`, which derives from
-:class:`ValueError`, so ``except ValueError`` keeps working. Messages name the file or the parameter
-and echo the offending value, e.g. ``"hop_length=-4 must be a positive integer"``.
-
-The ``check_*`` functions are the one place parameters are validated: each takes the parameter's
-name and value, returns the value converted (``int``, ``float``, a float array) and raises
-:class:`ParameterError` naming both when the value is unusable.
+Every error musiclib raises on bad input derives from :class:`MusiclibError`, a :class:`ValueError`.
+Messages name the file or the parameter and echo the value (``"hop_length=-4 must be a positive
+integer"``). The ``check_*`` functions are the one place parameters are validated: each takes the
+parameter's name and value and returns the value converted, or raises :class:`ParameterError`.
 """
 
 from __future__ import annotations
@@ -39,8 +36,8 @@ __all__ = [
     "MAX_SAMPLES",
 ]
 
-#: Largest sample magnitude :func:`check_signal` accepts: 200 dB above full scale (``1e10``), beyond any audio
-#: level (as ``musiclib.representations.MAX_DB``); larger values overflow float32 in the transforms.
+#: Largest sample magnitude :func:`check_signal` accepts: 200 dB above full scale, beyond any audio level;
+#: larger values overflow float32 in the transforms.
 MAX_AMPLITUDE = 1e10
 
 #: Highest sample rate accepted anywhere (Hz): the highest rate audio hardware uses (768 kHz).
@@ -78,8 +75,7 @@ class CorpusError(MusiclibError):
 class ReferenceTooSmallError(CorpusError):
     """Too little held-out reference music for the musicality card to give a verdict.
 
-    Attributes ``files``, ``seconds`` (what there is) and ``min_files``, ``min_seconds`` (what is
-    needed), as in the message.
+    Attributes ``files``, ``seconds`` (what there is) and ``min_files``, ``min_seconds`` (what is needed).
     """
 
     def __init__(self, message: str, *, files: int = 0, seconds: float = 0.0, min_files: int = 0,
@@ -100,9 +96,6 @@ class CacheError(MusiclibError):
     """The feature cache's folder cannot hold entries (names the path and what is wrong there)."""
 
 
-# -- checks ------------------------------------------------------------------------------------------
-
-
 def show(value) -> str:
     """``repr`` of a parameter value for messages (numpy scalars shown as plain numbers)."""
     return repr(value.item() if isinstance(value, np.generic) else value)
@@ -121,36 +114,26 @@ def check_int(name: str, value, *, low: int = 1, high: int | None = None, allow_
     Raises
     ------
     ParameterError
-        Not an integer (``bool`` and ``2.0`` are refused), or out of range; the message reads
-        e.g. ``"n_fft=0 must be a positive integer"``.
-
-    Examples
-    --------
-    >>> check_int("n_iter", 32, low=0)
-    32
+        Not an integer (``bool`` and ``2.0`` are refused), or out of range.
     """
     if value is None and allow_none:
         return None
     if not _is_int(value) or value < low or (high is not None and value > high):
-        if high is not None:
-            kind = f"an integer in [{low}, {high}]"
-        else:
-            kind = "a positive integer" if low == 1 else f"an integer >= {low}"
+        kind = (f"an integer in [{low}, {high}]" if high is not None
+                else "a positive integer" if low == 1 else f"an integer >= {low}")
         raise ParameterError(f"{name}={show(value)} must be {kind}" + (f" ({note})" if note else ""))
     return int(value)
 
 
 def check_number(name: str, value, *, low: float | None = None, high: float | None = None,
                  low_open: bool = False, high_open: bool = False, allow_none: bool = False):
-    """``value`` as a finite ``float`` between ``low`` and ``high`` (either may be ``None``).
-
-    ``low_open`` / ``high_open`` exclude the bound itself.
+    """``value`` as a finite ``float`` between ``low`` and ``high`` (either may be ``None``; ``low_open`` /
+    ``high_open`` exclude the bound itself).
 
     Raises
     ------
     ParameterError
-        Not a real number, NaN or infinite, or out of range; the message reads e.g.
-        ``"tol=0 must be a finite number in (0, 1)"``.
+        Not a real number, NaN or infinite, or out of range.
     """
     if value is None and allow_none:
         return None
@@ -189,20 +172,15 @@ def check_choice(name: str, value, choices):
 
 def check_finite(name: str, x, *, ndim: int | None = None, dtype=np.float32, allow_empty: bool = False,
                  note: str = "") -> np.ndarray:
-    """``x`` as a finite, real array of ``dtype`` (and ``ndim`` dimensions when given; empty only if allowed).
+    """``x`` as a finite, real array of ``dtype`` (no copy when it is one), of ``ndim`` dimensions when given.
 
     ``note`` ends the message about NaN/inf values (e.g. what to pass to accept them).
-
-    Returns
-    -------
-    np.ndarray
-        ``x`` converted to ``dtype`` (no copy when it already is).
 
     Raises
     ------
     ParameterError
-        Wrong number of dimensions (the message gives the shape), complex or non-numeric values,
-        no elements, or NaN/inf values (the message counts them).
+        Wrong number of dimensions, complex or non-numeric values, no elements (unless ``allow_empty``),
+        or NaN/inf values (the message counts them).
     """
     x = np.asarray(x)
     if ndim is not None and x.ndim != ndim:
@@ -257,13 +235,8 @@ def check_sr(sr, *, name: str = "sr", low: int = 1, allow_none: bool = False):
 
 
 def check_ints(name: str, values, *, low: int = 1) -> tuple[int, ...]:
-    """One integer ``>= low`` or a non-empty sequence of them (layer widths, filters), as a tuple.
-
-    Raises
-    ------
-    ParameterError
-        Not iterable, empty, or an element that is not an integer ``>= low`` (``bool`` refused).
-    """
+    """One integer ``>= low`` or a non-empty sequence of them (layer widths, filters), as a tuple; else
+    :class:`ParameterError`."""
     try:
         out = (values,) if _is_int(values) else tuple(values)
     except TypeError:
@@ -282,8 +255,8 @@ def check_frames_list(name: str, frames_list, *, width: int | None = None) -> li
     Raises
     ------
     ParameterError
-        Not a list of arrays, empty, an array that is not 2-D real numbers with at least one feature,
-        features that differ from ``width`` (the message names the index and both widths), or NaN/inf values.
+        Not a non-empty list of real 2-D arrays with at least one feature, of ``width`` features
+        (the message names the index and both widths), or NaN/inf values.
     """
     if isinstance(frames_list, np.ndarray):
         if frames_list.ndim != 2:
@@ -312,13 +285,8 @@ def check_frames_list(name: str, frames_list, *, width: int | None = None) -> li
 
 
 def check_duration(name: str, seconds, *, sr: int) -> float:
-    """``seconds`` as a ``float > 0`` whose samples at ``sr`` Hz stay within :data:`MAX_SAMPLES`.
-
-    Raises
-    ------
-    ParameterError
-        Not a positive finite number, or too long (the message gives the samples it would take).
-    """
+    """``seconds`` as a ``float > 0`` whose samples at ``sr`` Hz stay within :data:`MAX_SAMPLES`; else
+    :class:`ParameterError` (giving the samples it would take)."""
     seconds = check_positive(name, seconds)
     if seconds * sr > MAX_SAMPLES:
         raise ParameterError(f"{name}={show(seconds)} s is {seconds * sr:.3g} samples at {sr} Hz, more than the "
@@ -327,13 +295,8 @@ def check_duration(name: str, seconds, *, sr: int) -> float:
 
 
 def check_size(n: float, *, what: str, itemsize: int = 4, advice: str = "") -> None:
-    """Refuse, before allocating, an array of ``n`` values (``what``, in words) beyond :data:`MAX_SAMPLES`.
-
-    Raises
-    ------
-    ParameterError
-        Naming ``what``, ``n``, the memory it would take at ``itemsize`` bytes a value, and ``advice``.
-    """
+    """Refuse, before allocating, an array of ``n`` values (``what``, in words) beyond :data:`MAX_SAMPLES`:
+    a :class:`ParameterError` naming ``what``, ``n``, its memory (``itemsize`` bytes each) and ``advice``."""
     if n > MAX_SAMPLES:
         raise ParameterError(f"{what} would hold {n:.3g} values ({itemsize * n / 2**30:.1f} GiB), more than the "
                              f"{MAX_SAMPLES} musiclib allocates for one array" + (f"; {advice}" if advice else ""))

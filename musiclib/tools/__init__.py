@@ -1,17 +1,8 @@
-"""Tools off the data path: where data lives, the feature cache, generated outputs, the command line.
+"""Tools off the data path, and :func:`atomic_write`, the one way musiclib writes a file.
 
-:mod:`~musiclib.tools.data`
-    Fetching the corpora from the package registries, provenance, the data and project folders.
-:mod:`~musiclib.tools.cache`
-    The feature cache, keyed by file content and representation parameters.
-:mod:`~musiclib.tools.outputs`
-    Generated clips with JSON sidecars, written atomically, never overwritten.
-:mod:`~musiclib.tools.parallel`
-    One parallel map for corpus passes: local processes (joblib), or a Dask cluster.
-:mod:`~musiclib.tools.cli`
-    ``python -m musiclib {fetch,card,calibrate}``.
-
-And :func:`atomic_write`, the one way musiclib writes a file.
+:mod:`~musiclib.tools.data` fetches the corpora; :mod:`~musiclib.tools.cache` is the feature cache;
+:mod:`~musiclib.tools.outputs` holds generated clips and checkpoints; :mod:`~musiclib.tools.parallel`
+maps over a corpus locally or on Dask; :mod:`~musiclib.tools.cli` is ``python -m musiclib``.
 """
 
 from __future__ import annotations
@@ -28,22 +19,21 @@ __all__ = ["atomic_write"]
 def atomic_write(path, *, overwrite: bool = True):
     """Write a file atomically: the block writes a temporary file, which then takes ``path``'s place.
 
-    A crash or an exception inside the block leaves ``path`` as it was (absent, or the old file) and
-    no temporary file behind.
+    A crash or an exception inside the block leaves ``path`` as it was and no temporary file behind.
 
     Parameters
     ----------
     path : path-like
         The destination; its folder is created when missing.
     overwrite : bool
-        Replace an existing file. When False the move fails if ``path`` exists at that moment (a
-        hard link, so a file that appeared during the write is never replaced either).
+        Replace an existing file. When False, an existing ``path`` (even one that appeared during the
+        write: the move is a hard link) is never replaced.
 
     Yields
     ------
     Path
-        An empty temporary file beside ``path`` (hidden, same suffix, so ``np.savez`` and
-        ``soundfile`` see the right extension), with the permissions any new file gets.
+        An empty, hidden temporary file beside ``path`` with its suffix (so ``np.savez`` and ``soundfile``
+        see the right extension).
 
     Raises
     ------

@@ -1,18 +1,15 @@
 """Feature cache: precompute representation frames once, load them fast afterwards.
 
-An entry is keyed by the SHA-256 of the audio file's bytes and every parameter that changes the
-result (the representation's :attr:`~musiclib.representations.Representation.params`, the sample
-rate, the excerpt). Entries are written atomically (temporary file, then rename) and carry a
-checksum of their frames; an entry that fails to load or to verify, or holds NaN or infinite frames,
-is recomputed, never trusted. Several processes (Dask or joblib workers) may compute the same entry at
-once: each writes its own temporary file and the last rename wins, so the entry is always one whole,
-valid file. :meth:`FeatureCache.clear` removes only entries it can verify as its own.
-
-The cache lives in ``$MUSICLIB_CACHE`` if set, else ``data/cache`` in the repository.
+An entry is keyed by the SHA-256 of the audio file's bytes and every setting that changes the result
+(the representation's ``params``, the excerpt, the pre-processing). Entries are written atomically and
+carry a checksum of their frames; one that fails to load or verify, or holds NaN or inf, is recomputed,
+never trusted. Processes computing one entry at once each write their own temporary file and the last
+rename wins. :meth:`FeatureCache.clear` removes only entries it can verify as its own.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -39,26 +36,21 @@ _FOLDER_RE = re.compile(r"^[0-9a-f]{2}$")
 
 
 def default_cache_dir() -> Path:
-    """``$MUSICLIB_CACHE``, else ``cache/`` in the data folder (:func:`musiclib.tools.data.data_root`,
-    which honours ``$MUSICLIB_DATA_ROOT``)."""
+    """``$MUSICLIB_CACHE``, else ``cache/`` in :func:`musiclib.tools.data.data_root`."""
     from musiclib.tools.data import data_root
 
     env = os.environ.get("MUSICLIB_CACHE")
-    if env:
-        return Path(env)
-    return data_root() / "cache"
+    return Path(env) if env else data_root() / "cache"
 
 
 _DIGESTS: dict[tuple, str] = {}
+#: Ignore a file another process removed first (concurrent clears and writes).
+_missing_ok = contextlib.suppress(FileNotFoundError)
 _RACY_NS = 3_000_000_000  # 3 s: coarser than any file system's timestamps (FAT: 2 s)
 
 
 def file_digest(path) -> str:
-    """SHA-256 of a file's bytes, as 64 hex digits.
-
-    Remembered in this process per path, size and modification time, once the file has not been
-    modified for a few seconds.
-    """
+    """SHA-256 of a file's bytes, as 64 hex digits (remembered per path, size and mtime once it settles)."""
     path = Path(path)
     st = path.stat()
     memo = (str(path.resolve()), st.st_size, st.st_mtime_ns)
@@ -66,8 +58,7 @@ def file_digest(path) -> str:
     if digest is None:
         with open(path, "rb") as f:
             digest = hashlib.file_digest(f, "sha256").hexdigest()
-        # A file modified in the last seconds may change again without its size or (coarse, on
-        # some file systems) modification time changing, so only remember settled files' digests.
+        # a file modified in the last seconds may change again without its (coarse) mtime changing
         if time.time_ns() - st.st_mtime_ns > _RACY_NS:
             _DIGESTS[memo] = digest
     return digest
@@ -81,11 +72,6 @@ class FeatureCache:
     root : str or Path, optional
         Folder for the entries (default :func:`default_cache_dir`).
 
-    Examples
-    --------
-    >>> from musiclib.representations import MelSpectrogram
-    >>> cache = FeatureCache()                                   # doctest: +SKIP
-    >>> frames = cache.features("loop_amen.flac", MelSpectrogram())  # doctest: +SKIP
     """
 
     def __init__(self, root=None):
@@ -107,18 +93,15 @@ class FeatureCache:
         offset, duration : float
             The excerpt, in seconds (``duration=None``: to the end).
         preprocess : dict, optional
-            Filters applied to the audio before encoding (see
-            :func:`musiclib.postprocess.check_preprocess`): part of the key when given; without it the
-            key is what it always was, so existing entries stay valid.
+            Filters applied before encoding (:func:`musiclib.postprocess.filter_audio`); in the key only
+            when given, so entries made without it stay valid.
         """
-        offset = check_number("offset", offset, low=0)
-        duration = check_positive("duration", duration, allow_none=True)
         spec = {
+            "offset": check_number("offset", offset, low=0),  # checked before reading the file
+            "duration": check_positive("duration", duration, allow_none=True),
             "version": CACHE_VERSION,
             "file": file_digest(path),
             "rep": rep.params,
-            "offset": float(offset),
-            "duration": None if duration is None else float(duration),
         }
         if preprocess is not None:
             from musiclib.postprocess import check_preprocess
@@ -169,11 +152,7 @@ class FeatureCache:
 
     def features(self, path, rep, *, offset: float = 0.0, duration: float | None = None,
                  preprocess: dict | None = None) -> np.ndarray:
-        """Frames of ``path`` under ``rep``, from the cache when possible.
-
-        The audio is loaded with :func:`musiclib.audio.load` at ``rep.sr`` (mono) and, when
-        ``preprocess`` is given (e.g. ``{"highpass_hz": 500.0}``), filtered with
-        :func:`musiclib.postprocess.filter_audio` before encoding; the settings are part of the key.
+        """Frames of ``path`` under ``rep``, from the cache when possible (else loaded mono at ``rep.sr``).
 
         Parameters
         ----------
@@ -233,11 +212,9 @@ class FeatureCache:
     def clear(self, *, stale_after: float = 600.0) -> int:
         """Delete every entry this cache can verify as its own; return how many files were removed.
 
-        An entry is removed only when its name is a key (64 hex digits), it sits in that key's folder and
-        it records that key; anything else in the folder (your files, unreadable entries) is left alone.
-        Temporary files of writes killed part-way (``.KEY.RANDOM.npz``) are removed once they are older than
-        ``stale_after`` seconds (a younger one may belong to a write in progress), and key folders left
-        empty go too.
+        An entry is its own when named by a key, in that key's folder, recording that key; anything else
+        (your files, unreadable entries) is left alone. Temporary files of killed writes go once older than
+        ``stale_after`` (a younger one may be a write in progress), and so do key folders left empty.
 
         Parameters
         ----------
@@ -256,20 +233,13 @@ class FeatureCache:
             for p in sorted(folder.iterdir()):
                 own = self._is_own_entry(p)
                 if not own and _TMP_RE.match(p.name) and p.name[1:3] == folder.name and p.is_file():
-                    with _suppress_missing():
+                    with _missing_ok:
                         own = now - p.stat().st_mtime >= stale_after
                 if own:
-                    with _suppress_missing():
+                    with _missing_ok:
                         p.unlink()
                         n += 1
-            with _suppress_missing():
+            with _missing_ok:
                 if not any(folder.iterdir()):
                     folder.rmdir()
         return n
-
-
-def _suppress_missing():
-    """Ignore a file another process removed first (concurrent clears and writes)."""
-    import contextlib
-
-    return contextlib.suppress(FileNotFoundError)

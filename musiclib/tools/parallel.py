@@ -1,31 +1,16 @@
 """One parallel map for corpus work: local processes with joblib, or a Dask cluster, same call.
 
-:func:`map` applies a function to every item of a list and returns the results in the items'
-order. Where the work runs is a setting, not a second code path:
-
-- by default, joblib's local worker processes (``loky``; ``n_jobs=1`` runs in this process);
-- given a Dask scheduler's address (the ``scheduler`` parameter, else the environment variable
-  :data:`SCHEDULER_ENV` = ``MUSICLIB_DASK_SCHEDULER``), the same joblib calls run on that
-  ``dask.distributed`` cluster through joblib's Dask backend, on all its workers.
-
-Functions and items travel to the workers with cloudpickle, so closures and bound methods work;
-results come back the same way. Work that writes files (the feature cache) must write to storage
-every worker sees, with atomic writes (:func:`musiclib.tools.atomic_write`), since two workers may
-compute the same entry at once.
-
-Start a cluster (see the README, "Outgrowing one machine")::
-
-    dask scheduler                                  # prints tcp://HOST:8786
-    dask worker tcp://HOST:8786 --nworkers 4 --nthreads 1
-    MUSICLIB_DASK_SCHEDULER=tcp://HOST:8786 make demo
-
-Benchmark: ``benchmarks/cache.py`` (the corpus pass with 1 and 2 local workers and a 2-worker
-``distributed.LocalCluster``). Tests: ``tests/test_scale.py``.
+:func:`map` runs on joblib's local workers by default, or, given a Dask scheduler's address (the
+``scheduler`` parameter, else ``$MUSICLIB_DASK_SCHEDULER``), on that ``dask.distributed`` cluster
+through joblib's Dask backend. Functions and items travel with cloudpickle (closures and bound methods
+work). Work that writes files must write atomically (:func:`musiclib.tools.atomic_write`) to storage
+every worker sees: two workers may compute the same entry at once. Starting a cluster: README,
+"Outgrowing one machine". Benchmark: ``benchmarks/cache.py``.
 """
-
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import numbers
 import os
 import traceback
@@ -34,11 +19,9 @@ from musiclib.errors import ParameterError, check_choice, check_int, check_posit
 
 __all__ = ["map", "scheduler_address", "SCHEDULER_ENV", "PREFER"]
 
-#: The environment variable naming a Dask scheduler (e.g. ``tcp://10.0.0.5:8786``) that every
-#: :func:`map` call without an explicit ``scheduler`` uses.
+#: The environment variable naming the Dask scheduler (``tcp://10.0.0.5:8786``) :func:`map` uses by default.
 SCHEDULER_ENV = "MUSICLIB_DASK_SCHEDULER"
-#: Local worker kinds: ``"processes"`` (joblib's loky, for numeric Python work) or ``"threads"``
-#: (for work that releases the GIL, such as decoding audio with libsndfile and soxr).
+#: Local worker kinds: ``"processes"`` (joblib's loky) or ``"threads"`` (for work that releases the GIL).
 PREFER = ("processes", "threads")
 
 
@@ -61,12 +44,8 @@ def scheduler_address(scheduler=None):
         ``scheduler`` is neither None, a non-empty string nor a ``distributed.Client``.
     """
     if scheduler is None:
-        env = os.environ.get(SCHEDULER_ENV, "").strip()
-        return env or None
-    if isinstance(scheduler, str):
-        if not scheduler.strip():
-            raise ParameterError(f"scheduler={scheduler!r} must be a Dask scheduler address such as "
-                                 "'tcp://10.0.0.5:8786', a distributed.Client, or None (run locally)")
+        return os.environ.get(SCHEDULER_ENV, "").strip() or None
+    if isinstance(scheduler, str) and scheduler.strip():
         return scheduler.strip()
     if type(scheduler).__name__ == "Client" and hasattr(scheduler, "scheduler_info"):
         return scheduler
@@ -93,12 +72,12 @@ def _client(scheduler, timeout: float):
         yield client
 
 
+@dataclasses.dataclass
 class _Failure:
     """What a task returns instead of raising, so the caller can name the item that failed."""
 
-    def __init__(self, error: BaseException, trace: str):
-        self.error = error
-        self.trace = trace
+    error: BaseException
+    trace: str
 
 
 def _call(func, item):
@@ -125,23 +104,18 @@ def map(func, items, *, n_jobs: int | None = None, scheduler=None, prefer: str =
     Parameters
     ----------
     func : callable
-        Called with one item; it and the items are sent to the workers with cloudpickle (lambdas,
-        closures and bound methods work).
+        Called with one item.
     items : iterable
         The work, e.g. audio file paths.
     n_jobs : int, optional
-        Local workers: None (default) uses every CPU (at most one per item), 1 runs in this
-        process without a pool, -1 is every CPU. On a Dask cluster it is ignored: the cluster's
-        workers (their threads) set how many items run at once.
+        Local workers: None (default) or -1 every CPU (at most one per item), 1 in this process
+        without a pool. Ignored on a Dask cluster (its workers set how many items run at once).
     scheduler : str or distributed.Client, optional
-        A Dask scheduler address (``"tcp://HOST:8786"``) or client; default
-        ``$MUSICLIB_DASK_SCHEDULER``; neither: run locally.
+        A Dask scheduler address or client (see :func:`scheduler_address`); neither: run locally.
     prefer : {"processes", "threads"}
         Local worker kind (:data:`PREFER`); ignored on a Dask cluster.
-    progress : bool
-        Show a progress bar (tqdm) as results arrive.
-    desc : str
-        The progress bar's label.
+    progress, desc : bool, str
+        Show a progress bar (tqdm) with this label as results arrive.
     timeout : float
         Seconds to wait for a Dask scheduler to answer.
 
@@ -153,18 +127,16 @@ def map(func, items, *, n_jobs: int | None = None, scheduler=None, prefer: str =
     Raises
     ------
     ParameterError
-        A bad ``func``, ``items``, ``n_jobs``, ``scheduler``, ``prefer`` or ``timeout``, or no Dask
-        scheduler answering at the address.
+        A bad argument, or no Dask scheduler answering at the address.
     Exception
-        The first exception ``func`` raised (in the items' order), of its own type, with a note
-        naming the item, its index and (from another process) the worker's traceback.
+        The first exception ``func`` raised (in the items' order), with notes naming the item, its
+        index and (from another process) the worker's traceback.
 
     Examples
     --------
     >>> from musiclib.tools import parallel
     >>> parallel.map(abs, [-2, 3, -4], n_jobs=1)
     [2, 3, 4]
-    >>> frames = parallel.map(functools.partial(cache.features, rep=rep), paths)  # doctest: +SKIP
     """
     if not callable(func):
         raise ParameterError(f"func={func!r} must be callable")
@@ -180,37 +152,32 @@ def map(func, items, *, n_jobs: int | None = None, scheduler=None, prefer: str =
     if not items:
         return []
     n = len(items)
+    workers = min((os.cpu_count() or 1) if n_jobs in (None, -1) else int(n_jobs), n)
 
     from tqdm.auto import tqdm
 
-    if address is None:
-        workers = min((os.cpu_count() or 1) if n_jobs in (None, -1) else int(n_jobs), n)
-        if workers == 1:  # no pool: run here, with this process's traceback
-            out = []
-            for i, item in enumerate(tqdm(items, desc=desc, disable=not progress)):
-                try:
-                    out.append(func(item))
-                except Exception as e:
-                    e.add_note(f"parallel.map: {_name(func)}() failed on item {i} of {n}: {_describe(item)}")
-                    raise
-            return out
-
-    import joblib
-
     with contextlib.ExitStack() as stack:
-        if address is None:
-            config = {"backend": "loky" if prefer == "processes" else "threading", "n_jobs": workers}
+        if address is None and workers == 1:  # no pool: run here, lazily, stopping at the first failure
+            results = (_call(func, item) for item in items)
         else:
-            config = {"backend": "dask", "n_jobs": -1, "client": stack.enter_context(_client(address, timeout))}
-        stack.enter_context(joblib.parallel_config(**config))
-        results = joblib.Parallel(return_as="generator")(joblib.delayed(_call)(func, item) for item in items)
-        stack.callback(results.close)  # a failure stops the tasks not yet started
+            import joblib
+
+            if address is None:
+                config = {"backend": "loky" if prefer == "processes" else "threading", "n_jobs": workers}
+            else:
+                client = stack.enter_context(_client(address, timeout))
+                config = {"backend": "dask", "n_jobs": -1, "client": client}
+            stack.enter_context(joblib.parallel_config(**config))
+            tasks = (joblib.delayed(_call)(func, item) for item in items)
+            results = joblib.Parallel(return_as="generator")(tasks)
+            stack.callback(results.close)  # a failure stops the tasks not yet started
         out = []
         for i, result in enumerate(tqdm(results, total=n, desc=desc, disable=not progress)):
             if isinstance(result, _Failure):
                 error = result.error
                 error.add_note(f"parallel.map: {_name(func)}() failed on item {i} of {n}: {_describe(items[i])}")
-                error.add_note("in the worker:\n" + result.trace.rstrip())
+                if address is not None or workers > 1:
+                    error.add_note("in the worker:\n" + result.trace.rstrip())
                 raise error
             out.append(result)
     return out
