@@ -8,21 +8,16 @@ Every representation has
   one representation can be paired with its inverse later (:func:`from_params` rebuilds it), and the
   feature cache can key on it.
 
-=========== ============================== =============================================
-name        frames                         inverse
-=========== ============================== =============================================
-``linear``  STFT magnitude                 phase reconstruction
-``log``     dB or log1p of the magnitude   exponent, then phase reconstruction
-``mel``     mel-band magnitude (or its dB) non-negative least squares + phase iterations
-                                           that keep the magnitude consistent with the
-                                           mel bands
-``logfreq`` log-frequency filter bank on   non-negative least squares + phase reconstruction
-            the STFT, bins kept below the
-            knee (or its dB)
-``dct``     orthonormal DCT-II of          exact: inverse DCT and windowed overlap-add
-            overlapping windowed blocks
-``raw``     consecutive waveform blocks    exact: concatenation
-=========== ============================== =============================================
+=========== ===================================== ==============================================
+name        frames                                inverse
+=========== ===================================== ==============================================
+``linear``  STFT magnitude                        phase reconstruction
+``log``     dB or log1p of the magnitude          exponent, then phase reconstruction
+``mel``     mel-band magnitude (or its dB)        non-negative least squares + phase reconstruction
+``logfreq`` log-frequency filter bank (or its dB) non-negative least squares + phase reconstruction
+``dct``     DCT-II of overlapping windowed blocks exact: inverse DCT and windowed overlap-add
+``raw``     consecutive waveform blocks           exact: concatenation
+=========== ===================================== ==============================================
 
 See ``notebooks/01_spectrogram_settings`` for how the settings trade error, time and size.
 """
@@ -172,7 +167,12 @@ class Representation:
 
 @dataclass(frozen=True, kw_only=True)
 class _STFTBased(Representation):
-    """Frames made from the STFT magnitude; subclasses say how (``_from_magnitude``/``_to_magnitude``)."""
+    """Frames made from the STFT magnitude.
+
+    Subclasses give ``_from_magnitude(S)``, features ``[shape=(n_features, n_frames)]`` of a magnitude
+    ``S [shape=(n_bins, n_frames)]``, and its inverse ``_to_magnitude`` (an estimate where information
+    was dropped).
+    """
 
     n_fft: int = 1024
     hop_length: int | None = None
@@ -180,15 +180,17 @@ class _STFTBased(Representation):
     def __post_init__(self):
         super().__post_init__()
         _check_pow2("n_fft", self.n_fft, low=16)
-        hop = self.hop_length
-        if hop is not None:
-            hop = check_int("hop_length", hop, high=self.n_fft, note=f"n_fft={self.n_fft}")
+        hop = check_int("hop_length", self.hop_length, high=self.n_fft, allow_none=True, note=f"n_fft={self.n_fft}")
         object.__setattr__(self, "hop_length", hop or self.n_fft // 4)
 
     @property
     def n_bins(self) -> int:
         """Frequency bins of the STFT, ``1 + n_fft // 2``."""
         return self.n_fft // 2 + 1
+
+    @property
+    def n_features(self) -> int:
+        return self.n_bins
 
     def n_frames(self, n_samples: int) -> int:
         return 1 + n_samples // self.hop_length
@@ -197,14 +199,6 @@ class _STFTBased(Representation):
         """STFT magnitude ``[shape=(n_bins, n_frames)]``, float32 (librosa's layout) of ``y [shape=(n_samples,)]``."""
         y = self._check_signal(y, min_samples=self.n_fft)
         return np.abs(_phase.stft(y, n_fft=self.n_fft, hop_length=self.hop_length))
-
-    def _from_magnitude(self, S: np.ndarray) -> np.ndarray:  # pragma: no cover - overridden
-        """Features ``[shape=(n_features, n_frames)]`` of a magnitude ``S [shape=(n_bins, n_frames)]``."""
-        raise NotImplementedError
-
-    def _to_magnitude(self, M: np.ndarray) -> np.ndarray:  # pragma: no cover - overridden
-        """The inverse of :meth:`_from_magnitude` (an estimate where information was dropped)."""
-        raise NotImplementedError
 
     def encode(self, y):
         return np.ascontiguousarray(self._from_magnitude(self.magnitude(y)).T)
@@ -242,20 +236,9 @@ class LinearSpectrogram(_STFTBased):
         Window and FFT length in samples (a power of two >= 16).
     hop_length : int, optional
         Hop in samples (at most ``n_fft``); default ``n_fft // 4``.
-
-    Examples
-    --------
-    >>> rep = LinearSpectrogram(n_fft=1024)
-    >>> y = np.sin(2 * np.pi * 440 * np.arange(22050) / 22050).astype(np.float32)
-    >>> rep.encode(y).shape
-    (87, 513)
     """
 
     name = "linear"
-
-    @property
-    def n_features(self) -> int:
-        return self.n_bins
 
     def _from_magnitude(self, S):
         return S
@@ -317,10 +300,6 @@ class LogSpectrogram(_STFTBased):
         super().__post_init__()
         _check_log_params(self.scale, self.floor_db, self.gain)
 
-    @property
-    def n_features(self) -> int:
-        return self.n_bins
-
     def _from_magnitude(self, S):
         return _to_log(S, scale=self.scale, floor_db=self.floor_db, gain=self.gain)
 
@@ -337,10 +316,8 @@ def mel_to_linear(M: np.ndarray, *, basis: np.ndarray, n_iter: int = 60) -> np.n
     """Non-negative least-squares estimate of a linear magnitude from mel-band magnitudes.
 
     Solves ``min_S ||basis @ S - M||^2, S >= 0`` with multiplicative updates (Lee & Seung 2001),
-    started from the normalised transpose of the basis, which spreads each band's energy over its
-    bins in proportion to the filter's weight. Kept instead of
-    ``librosa.feature.inverse.mel_to_stft`` (per-frame NNLS): ``benchmarks/phase.py`` shows this
-    faster at no higher error (its mel section prints both).
+    started from the normalised transpose of the basis. Faster than
+    ``librosa.feature.inverse.mel_to_stft`` at no higher error (``benchmarks/phase.py``, mel section).
 
     Parameters
     ----------
@@ -386,10 +363,10 @@ def mel_to_linear(M: np.ndarray, *, basis: np.ndarray, n_iter: int = 60) -> np.n
 
 @dataclass(frozen=True, kw_only=True)
 class _FilterBank(_STFTBased):
-    """Frames of a filter bank on the STFT magnitude, optionally in dB; subclasses give ``basis``.
+    """Frames of a filter bank on the STFT magnitude, optionally in dB.
 
-    ``decode`` rebuilds the linear magnitude by non-negative least squares (:func:`mel_to_linear`,
-    which takes any basis), then reconstructs its phase.
+    Subclasses give ``basis [shape=(n_features, n_bins)]``. ``decode`` rebuilds the linear magnitude
+    by non-negative least squares (:func:`mel_to_linear`, which takes any basis), then its phase.
     """
 
     scale: str = "linear"
@@ -398,11 +375,6 @@ class _FilterBank(_STFTBased):
     def __post_init__(self):
         super().__post_init__()
         _check_log_params(self.scale, self.floor_db, 1.0, scales=("linear", "db"))
-
-    @property
-    def basis(self) -> np.ndarray:  # pragma: no cover - overridden
-        """The filter bank ``[shape=(n_features, n_bins)]``."""
-        raise NotImplementedError
 
     @property
     def n_features(self) -> int:
@@ -416,7 +388,7 @@ class _FilterBank(_STFTBased):
         return _from_log(M, scale="db", floor_db=self.floor_db, gain=1.0) if self.scale == "db" else M
 
     def _to_magnitude(self, M, *, nnls_iter: int = 60):
-        return mel_to_linear(self._bands(M), basis=self.basis, n_iter=_phase._check_n_iter(nnls_iter, name="nnls_iter"))
+        return mel_to_linear(self._bands(M), basis=self.basis, n_iter=nnls_iter)
 
     def _check_basis_size(self, n_features: float) -> None:
         if n_features * self.n_bins > MAX_BASIS:
@@ -456,16 +428,6 @@ class MelSpectrogram(_FilterBank):
     scale : {"linear", "db"}
         Band magnitudes as they are, or ``20 log10`` with an absolute floor of ``floor_db``.
     floor_db : float < 0
-
-    Notes
-    -----
-    ``decode`` rebuilds the linear magnitude by non-negative least squares
-    (:func:`mel_to_linear`), then reconstructs its phase (PGHI + fast Griffin-Lim by default).
-    With ``refit=True`` the fast Griffin-Lim iterations also re-fit the magnitude to the mel
-    bands at each step: each bin keeps the fine structure that the consistent spectrogram
-    suggests, scaled so that the bands it belongs to match the target. The mel bands do not hold
-    the fine structure within a band, so the error against the true linear magnitude has a floor
-    (the "ceiling" SC of :meth:`to_linear`); ``notebooks/01`` and ``benchmarks/phase.py`` report it.
     """
 
     name = "mel"
@@ -507,13 +469,11 @@ class MelSpectrogram(_FilterBank):
         method, n_iter, length, seed :
             As :func:`musiclib.phase.reconstruct`.
         refit : bool
-            Re-fit the magnitude to the mel bands during fast Griffin-Lim (see Notes of the
-            class; only for ``method`` "pghi+fgla" and "fgla"). It matches the mel bands better
-            but the true linear magnitude worse (``benchmarks/phase.py``, mel section), so the
-            default is plain phase reconstruction on the NNLS magnitude.
+            Re-fit the magnitude to the mel bands during fast Griffin-Lim (:class:`_MelRefit`;
+            only for ``method`` "pghi+fgla" and "fgla"). It matches the mel bands better but the true
+            linear magnitude worse (``benchmarks/phase.py``, mel section).
         nnls_iter : int
-            Multiplicative updates of :func:`mel_to_linear` (generation uses fewer, see
-            :data:`musiclib.generate.GENERATION_INVERSION`).
+            Multiplicative updates of :func:`mel_to_linear`.
 
         Returns
         -------
@@ -569,13 +529,9 @@ class LogFrequencySpectrogram(_FilterBank):
     """Log-frequency filter-bank frames ``[shape=(n_frames, n_features)]``, optionally in dB.
 
     Triangular filters on the STFT magnitude, centred every ``1 / bins_per_octave`` octave and
-    snapped to FFT bins. Where that spacing is narrower than one bin (below about
-    ``bins_per_octave * sr / n_fft / ln 2`` Hz) every bin is its own filter, so the low end, where
-    bass lines and the fundamentals of sustained parts lie, is kept exactly as the linear STFT
-    has it, and only the wide upper octaves are pooled. Each filter averages its bins (weights
-    sum to one), so a flat spectrum gives flat frames at the magnitude's own level. The inverse is
-    the mel path's: non-negative least squares (:func:`mel_to_linear`, which takes any basis),
-    then phase reconstruction.
+    snapped to FFT bins; where that spacing is narrower than one bin, every bin is its own filter,
+    so the low end (bass lines, fundamentals) is kept exactly and only the upper octaves are pooled.
+    Each filter averages its bins (weights sum to one).
 
     Parameters
     ----------
@@ -583,19 +539,8 @@ class LogFrequencySpectrogram(_FilterBank):
         As :class:`LinearSpectrogram`.
     bins_per_octave : int
         Filters per octave in the log-spaced range; more keep more detail and make more features.
-    scale : {"linear", "db"}
-        Filter outputs as they are, or ``20 log10`` with an absolute floor of ``floor_db``.
-
-    Notes
-    -----
-    ``notebooks/01_spectrogram_settings`` measures its decode ceiling beside mel and the linear
-    STFT (:func:`musiclib.evaluation.sweep.decode_ceiling`).
-
-    Examples
-    --------
-    >>> rep = LogFrequencySpectrogram(n_fft=1024, bins_per_octave=24)
-    >>> rep.encode(np.ones(4096, dtype=np.float32)).shape[1] == rep.n_features
-    True
+    scale, floor_db :
+        As :class:`MelSpectrogram`.
     """
 
     name = "logfreq"
@@ -618,12 +563,9 @@ class DCTBlocks(Representation):
     """Orthonormal DCT-II of overlapping raw-audio blocks, with an exact inverse.
 
     Each block of ``block_length`` samples (hop ``block_length // 2``) is multiplied by a
-    square-root periodic Hann window and transformed with an orthonormal DCT-II. Because the
-    squared window sums to one at 50 % overlap, windowing the inverse DCT again and overlap-adding
-    gives back the signal exactly. Frames are ``[shape=(n_frames, block_length)]``.
-
-    The DCT domain is real, so a model predicts the signal itself, sign and all: no phase to
-    reconstruct, and the spectrum is narrower and clearer than an FFT magnitude for tonal music.
+    square-root periodic Hann window and transformed with an orthonormal DCT-II; the squared window
+    sums to one at 50 % overlap, so windowing the inverse DCT and overlap-adding is exact. Frames are
+    ``[shape=(n_frames, block_length)]``, real: a model predicts the signal itself, with no phase.
 
     Parameters
     ----------
