@@ -65,7 +65,7 @@ MAX_N_FFT = 2**16
 #: Most iterations an iterative method accepts.
 MAX_N_ITER = 1_000
 
-#: Most values one spectrogram or signal may hold (``n_bins * n_frames``, ``length``), checked before allocating.
+#: Most values one spectrogram or signal may hold (``n_bins * n_frames``, ``length``).
 MAX_VALUES = MAX_SAMPLES
 
 #: Range of :func:`pghi`'s ``gamma``, in units of ``n_fft**2``; beyond it the phase gradients overflow.

@@ -180,7 +180,8 @@ class _STFTBased(Representation):
     def __post_init__(self):
         super().__post_init__()
         _check_pow2("n_fft", self.n_fft, low=16)
-        hop = check_int("hop_length", self.hop_length, high=self.n_fft, allow_none=True, note=f"n_fft={self.n_fft}")
+        hop = check_int("hop_length", self.hop_length, high=self.n_fft, note=f"n_fft={self.n_fft}",
+                        allow_none=True)
         object.__setattr__(self, "hop_length", hop or self.n_fft // 4)
 
     @property

@@ -1,8 +1,4 @@
-"""Synthetic music for tests, benchmarks and examples: seeded, so the same seed gives the same audio.
-
-Unit tests and benchmarks use these instead of the corpus, so they need neither the network nor
-fetched data.
-"""
+"""Synthetic music for tests, benchmarks and examples (no corpus needed): the same seed gives the same audio."""
 
 from __future__ import annotations
 
@@ -49,14 +45,10 @@ def drum_loop(*, duration: float = 4.0, sr: int = DEFAULT_SR, bpm: float = 120.0
     hat = np.diff(hat, prepend=0)  # brighter
     for i, t0 in enumerate(np.arange(0, duration, beat / 2)):
         a = int(t0 * sr)
-        parts = [hat]
-        if i % 2 == 0:
-            parts.append(kick)
-        if i % 4 == 2:
-            parts.append(snare)
-        for p in parts:
-            m = min(len(p), n - a)
-            y[a : a + m] += p[:m]
+        for p, on in ((hat, True), (kick, i % 2 == 0), (snare, i % 4 == 2)):
+            if on:
+                m = min(len(p), n - a)
+                y[a : a + m] += p[:m]
     return (0.9 * y / max(np.max(np.abs(y)), 1e-9)).astype(np.float32)
 
 
