@@ -49,7 +49,6 @@ DEFAULT_SR = 22050
 #: Peak below which a signal counts as silent (about -120 dBFS).
 SILENCE_PEAK = 1e-6
 
-
 #: Largest ``peak`` the normalisers accept (far above any audio scale, far below float32's limit).
 MAX_PEAK = 1e30
 
@@ -341,9 +340,7 @@ def resample(y: np.ndarray, *, orig_sr: int, target_sr: int) -> np.ndarray:
     _check_n_samples(y.size * target_sr / orig_sr, what=f"resampling {y.shape} from {orig_sr} to {target_sr} Hz")
     if orig_sr == target_sr:
         return y
-    if y.ndim == 1:
-        return soxr.resample(y, orig_sr, target_sr, quality="HQ").astype(np.float32, copy=False)
-    out = soxr.resample(np.ascontiguousarray(y.T), orig_sr, target_sr, quality="HQ")
+    out = soxr.resample(np.ascontiguousarray(y.T), orig_sr, target_sr, quality="HQ")  # time first
     return np.ascontiguousarray(out.T, dtype=np.float32)
 
 

@@ -75,10 +75,6 @@ GAMMA_RANGE = (1e-6, 1e6)
 MAX_NEIGHBORS = 256
 
 
-# --------------------------------------------------------------------------------------------
-# checks
-
-
 def _check_magnitude(S) -> np.ndarray:
     """A magnitude spectrogram as a float array (float32 unless float64) [shape=(n_bins, n_frames)]."""
     S = np.asarray(S)
@@ -167,10 +163,6 @@ def _window(window, n_fft: int) -> np.ndarray:
     return w
 
 
-# --------------------------------------------------------------------------------------------
-# STFT / iSTFT: librosa's
-
-
 def stft(y: np.ndarray, *, n_fft: int = 1024, hop_length: int | None = None,
          window: str | np.ndarray = "hann", center: bool = True) -> np.ndarray:
     """Short-time Fourier transform: ``librosa.stft`` with musiclib's checks and defaults.
@@ -239,16 +231,11 @@ def istft(D: np.ndarray, *, hop_length: int | None = None, window: str | np.ndar
     return librosa.istft(D, hop_length=hop, window=w, center=bool(center), length=length)
 
 
-# --------------------------------------------------------------------------------------------
-# the lean STFT pair of the iterative methods
-
-
 class _Plan:
     """Window, window-sum normalisation and buffers for one (centred) STFT geometry, computed once.
 
-    Internally every spectrogram is frame-major, ``(n_frames, n_bins)`` C-contiguous, so each FFT
-    runs over contiguous rows; frames are overlap-added as ``R = ceil(n_fft / hop)`` blocks of
-    ``hop`` samples.
+    Spectrograms are frame-major ``(n_frames, n_bins)`` so each FFT runs over contiguous rows; frames
+    are overlap-added as ``R = ceil(n_fft / hop)`` blocks of ``hop`` samples.
     """
 
     def __init__(self, *, n_fft: int, hop: int, window: np.ndarray, n_frames: int, length: int | None, dtype):
@@ -298,14 +285,7 @@ class _Plan:
     def to_signal(self, X: np.ndarray) -> np.ndarray:
         """iSTFT of frame-major X, trimmed or zero-padded to ``length`` samples (a new array)."""
         x = self.synthesise(X, self.inv_wsum)
-        y = np.zeros(self.length, dtype=x.dtype)
-        avail = min(self.length, x.size - self.offset)
-        y[:avail] = x[self.offset : self.offset + avail]
-        return y
-
-
-# --------------------------------------------------------------------------------------------
-# the iterative methods: set-up and the one loop
+        return librosa.util.fix_length(x[self.offset :], size=self.length).copy()
 
 
 def _initial_phasors(init, S: np.ndarray, *, rng, hop: int, window) -> np.ndarray:
@@ -376,10 +356,6 @@ def _iterate(X: np.ndarray, S_fm: np.ndarray, project, n_iter: int, momentum: fl
     return X
 
 
-# --------------------------------------------------------------------------------------------
-# Griffin-Lim and fast Griffin-Lim
-
-
 def griffin_lim(S: np.ndarray, *, n_iter: int = 32, hop_length: int | None = None,
                 window: str | np.ndarray = "hann", length: int | None = None,
                 init: str | np.ndarray = "random", seed: int | None = 0) -> np.ndarray:
@@ -419,13 +395,11 @@ def fast_griffin_lim(S: np.ndarray, *, n_iter: int = 32, momentum: float = 0.99,
 
     Parameters
     ----------
-    S, n_iter :
+    S, n_iter, hop_length, window, length, init, seed :
         As in :func:`griffin_lim`.
     momentum : float >= 0
         Inertia ``alpha``; 0 is classic Griffin-Lim, 0.99 is Perraudin's choice. Values above 1
         are allowed with a warning (they can diverge).
-    hop_length, window, length, init, seed
-        As in :func:`griffin_lim`.
     refit : callable, optional
         For magnitudes known only partly (e.g. through mel bands): ``refit(A)`` gets the current
         consistent estimate's magnitude ``A [shape=(n_frames, n_bins)]`` (a reused buffer) and returns
@@ -445,10 +419,6 @@ def fast_griffin_lim(S: np.ndarray, *, n_iter: int = 32, momentum: float = 0.99,
     return _finite_signal(plan.to_signal(X), S, lambda S64: fast_griffin_lim(
         S64, n_iter=n_iter, momentum=momentum, hop_length=hop_length, window=window, length=length, init=init,
         seed=seed, refit=refit))
-
-
-# --------------------------------------------------------------------------------------------
-# Le Roux: the local consistency operator in the time-frequency domain
 
 
 def _consistency_kernel(window: np.ndarray, n_fft: int, hop: int, n_neighbors: int):
@@ -514,16 +484,11 @@ class _LocalConsistency:
         for i, k in enumerate(self.ks):
             rows = slice(K + k, K + k + F)
             for j, q in enumerate(self.qs):
-                src = pad[rows, Q - q : Q - q + B]
-                if j == 0:
-                    np.multiply(src, self.coef[i, j], out=z)
-                else:
-                    np.multiply(src, self.coef[i, j], out=tmp)
+                np.multiply(pad[rows, Q - q : Q - q + B], self.coef[i, j], out=tmp if j else z)
+                if j:
                     z += tmp
-            if i == 0:
-                np.multiply(z, self.mod[i], out=acc)
-            else:
-                np.multiply(z, self.mod[i], out=tmp)
+            np.multiply(z, self.mod[i], out=tmp if i else acc)
+            if i:
                 acc += tmp
         return acc
 
@@ -541,7 +506,7 @@ def le_roux(S: np.ndarray, *, n_iter: int = 32, n_neighbors: int = 2, self_weigh
 
     Parameters
     ----------
-    S, n_iter :
+    S, n_iter, hop_length, window, length, init, seed :
         As in :func:`griffin_lim`.
     n_neighbors : int >= 0
         Frequency half-width ``Q`` of the truncated operator (``2 * Q + 1`` bins per frame).
@@ -549,9 +514,7 @@ def le_roux(S: np.ndarray, *, n_iter: int = 32, n_neighbors: int = 2, self_weigh
         Fraction of each bin's own term ``c_0(0) X`` removed from its update: 1 is Le Roux's update
         from the neighbours alone, 0 the local Griffin-Lim.
     momentum : float >= 0
-        Inertia on the operator's output (0: none; values above 1 warn).
-    hop_length, window, length, init, seed
-        As in :func:`griffin_lim`.
+        As in :func:`fast_griffin_lim`, on the operator's output.
 
     Returns
     -------
@@ -569,10 +532,6 @@ def le_roux(S: np.ndarray, *, n_iter: int = 32, n_neighbors: int = 2, self_weigh
     return _finite_signal(plan.to_signal(X), S, lambda S64: le_roux(
         S64, n_iter=n_iter, n_neighbors=n_neighbors, self_weight=self_weight, momentum=momentum,
         hop_length=hop_length, window=window, length=length, init=init, seed=seed))
-
-
-# --------------------------------------------------------------------------------------------
-# PGHI
 
 
 def _gaussian_equivalent_gamma(window, n_fft: int) -> float:
@@ -764,11 +723,7 @@ def _pghi_mst(s, sig, logs, fgrad, tgrad_at):
     if n_runs == 0:
         return Fc
     # 2. the maximum spanning tree over the runs
-    if F > 1:
-        pair_id, pair_bin, t_bin, t_w = _strongest_time_edges(start, wt)
-    else:
-        pair_id = pair_bin = t_bin = np.zeros(0, dtype=np.int64)
-        t_w = np.zeros(0)
+    pair_id, pair_bin, t_bin, t_w = _strongest_time_edges(start, wt)
     f_between = (~contract & np.isfinite(wf)).ravel()
     f_bin = np.flatnonzero(f_between)
     f_bin = (f_bin // (B - 1)) * B + f_bin % (B - 1)  # (n, m) in the (F, B) grid
@@ -822,8 +777,7 @@ def pghi(S: np.ndarray, *, hop_length: int | None = None, window: str | np.ndarr
         Relative magnitude below which bins get random phase.
     gamma : float > 0 or None
         Time-frequency ratio ``lambda`` of the equivalent Gaussian window (samples², within
-        :data:`GAMMA_RANGE` times ``n_fft**2``); ``None`` uses ``HANN_GAMMA * n_fft**2`` for Hann and a
-        time-spread match for other windows.
+        :data:`GAMMA_RANGE` times ``n_fft**2``); ``None`` derives it from ``window``.
     seed : int, np.random.Generator or None
         Seed for the random phase of the weak bins.
 
@@ -831,8 +785,6 @@ def pghi(S: np.ndarray, *, hop_length: int | None = None, window: str | np.ndarr
     -------
     phase : np.ndarray [shape=(n_bins, n_frames)]
         Phase angles in radians, in ``[-pi, pi)``; float32 (float64 when ``S`` is float64).
-        Use ``S * np.exp(1j * phase)`` with :func:`istft`, or pass it as ``init=`` to
-        :func:`fast_griffin_lim`.
     """
     S = _check_magnitude(S)
     n_bins = S.shape[0]
@@ -855,19 +807,13 @@ def pghi(S: np.ndarray, *, hop_length: int | None = None, window: str | np.ndarr
     fgrad = _pghi_fgrad(logs, hop=hop, n_fft=n_fft, gamma=gamma)
     phase = _pghi_mst(s, sig, logs, fgrad, lambda idx: _pghi_tgrad(logs, idx, hop=hop, n_fft=n_fft, gamma=gamma))
     weak = ~sig
-    n_weak = int(np.count_nonzero(weak))
-    if n_weak:
-        phase[weak] = rng.random(n_weak) * (2.0 * np.pi)
+    phase[weak] = rng.random(int(np.count_nonzero(weak))) * (2.0 * np.pi)
     # centred-window phase -> librosa's window starting at the frame position
     phase += np.pi * np.arange(n_bins)
     phase += np.pi
     np.remainder(phase, 2.0 * np.pi, out=phase)
     phase -= np.pi
     return np.ascontiguousarray(phase.T, dtype=S.dtype)
-
-
-# --------------------------------------------------------------------------------------------
-# the single entry point
 
 
 def reconstruct(S: np.ndarray, *, method: str = "pghi+fgla", n_iter: int = 32, hop_length: int | None = None,

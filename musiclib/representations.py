@@ -1,12 +1,9 @@
 """Representations: one contract for turning audio into model-ready frames and back.
 
-Every representation has
-
-- ``encode(y) -> frames [shape=(n_frames, n_features)]``, float32, time first (what models eat);
-- ``decode(frames) -> y [shape=(n_samples,)]``, using :mod:`musiclib.phase` where phase was dropped;
-- ``params``: a JSON-able dict that records everything ``encode`` depends on, so a model trained on
-  one representation can be paired with its inverse later (:func:`from_params` rebuilds it), and the
-  feature cache can key on it.
+Every representation has ``encode(y) -> frames [shape=(n_frames, n_features)]`` (float32, time
+first), ``decode(frames) -> y [shape=(n_samples,)]`` (with :mod:`musiclib.phase` where phase was
+dropped) and ``params``, a JSON-able dict of everything ``encode`` depends on (:func:`from_params`
+rebuilds the representation; the feature cache keys on it).
 
 =========== ===================================== ==============================================
 name        frames                                inverse
@@ -77,24 +74,14 @@ def _check_pow2(name: str, value, *, low: int) -> int:
     return value
 
 
-def _finite_audio(y: np.ndarray, frames: np.ndarray, what: str) -> np.ndarray:
-    """``y`` as float32 when every sample is finite; else a ParameterError naming the frames' peak."""
-    with np.errstate(over="ignore"):
-        out = np.asarray(y).astype(np.float32)
-    if not np.all(np.isfinite(out)):
-        raise ParameterError(f"{what} frames reach {float(np.max(np.abs(frames))):.4g}: the audio they decode to is "
-                             f"not finite in float32 (scale the frames down)")
-    return out
-
-
 @dataclass(frozen=True, kw_only=True)
 class Representation:
-    """Base class of the representations: see the module docstring for the contract.
+    """Base class of the representations (the contract: module docstring).
 
     Parameters
     ----------
     sr : int
-        Sample rate in Hz of the audio it encodes (recorded in :attr:`params`).
+        Sample rate in Hz of the audio it encodes (recorded; only mel depends on it).
     """
 
     name = "base"
@@ -167,12 +154,8 @@ class Representation:
 
 @dataclass(frozen=True, kw_only=True)
 class _STFTBased(Representation):
-    """Frames made from the STFT magnitude.
-
-    Subclasses give ``_from_magnitude(S)``, features ``[shape=(n_features, n_frames)]`` of a magnitude
-    ``S [shape=(n_bins, n_frames)]``, and its inverse ``_to_magnitude`` (an estimate where information
-    was dropped).
-    """
+    """Frames made from the STFT magnitude ``S [shape=(n_bins, n_frames)]``: subclasses give
+    ``_from_magnitude(S)`` (features ``[shape=(n_features, n_frames)]``) and its inverse ``_to_magnitude``."""
 
     n_fft: int = 1024
     hop_length: int | None = None
@@ -232,7 +215,7 @@ class LinearSpectrogram(_STFTBased):
     Parameters
     ----------
     sr : int
-        Sample rate in Hz (recorded; the transform itself does not depend on it).
+        As :class:`Representation`.
     n_fft : int
         Window and FFT length in samples (a power of two >= 16).
     hop_length : int, optional
@@ -279,9 +262,8 @@ def _check_log_params(scale, floor_db, gain, *, scales=("db", "log1p")):
 class LogSpectrogram(_STFTBased):
     """Log-magnitude frames ``[shape=(n_frames, 1 + n_fft // 2)]``.
 
-    ``20 log10(max(|X|, floor))`` (``scale="db"``, floor ``floor_db`` dB re. 1.0) or
-    ``log1p(gain |X|)`` (``scale="log1p"``). The floor is absolute, not relative to each clip's
-    maximum, so loudness is comparable across clips and the inverse is exact above the floor.
+    ``20 log10(max(|X|, floor))`` (``scale="db"``, floor ``floor_db`` dB re. 1.0, absolute so that
+    loudness compares across clips) or ``log1p(gain |X|)`` (``scale="log1p"``).
 
     Parameters
     ----------
@@ -325,19 +307,13 @@ def mel_to_linear(M: np.ndarray, *, basis: np.ndarray, n_iter: int = 60) -> np.n
     M : np.ndarray [shape=(n_mels, n_frames)]
         Mel-band magnitudes (power 1).
     basis : np.ndarray [shape=(n_mels, n_bins)]
-        The mel filter bank used to make ``M``.
+        The filter bank that made ``M`` (any, not only mel).
     n_iter : int in [0, :data:`musiclib.phase.MAX_N_ITER`]
         Multiplicative update steps.
 
     Returns
     -------
     S : np.ndarray [shape=(n_bins, n_frames)], float32, non-negative
-
-    Raises
-    ------
-    ParameterError
-        ``M`` or ``basis`` is not finite or their shapes disagree, ``n_iter`` is out of range, or the
-        magnitude is too large for float32.
     """
     n_iter = _phase._check_n_iter(n_iter)
     M = np.maximum(check_finite("M", M, ndim=2), 0)
@@ -364,11 +340,8 @@ def mel_to_linear(M: np.ndarray, *, basis: np.ndarray, n_iter: int = 60) -> np.n
 
 @dataclass(frozen=True, kw_only=True)
 class _FilterBank(_STFTBased):
-    """Frames of a filter bank on the STFT magnitude, optionally in dB.
-
-    Subclasses give ``basis [shape=(n_features, n_bins)]``. ``decode`` rebuilds the linear magnitude
-    by non-negative least squares (:func:`mel_to_linear`, which takes any basis), then its phase.
-    """
+    """Frames of a filter bank on the STFT magnitude, optionally in dB: subclasses give
+    ``basis [shape=(n_features, n_bins)]``; ``decode`` inverts it with :func:`mel_to_linear`."""
 
     scale: str = "linear"
     floor_db: float = -80.0
@@ -398,18 +371,13 @@ class _FilterBank(_STFTBased):
                                  f"use fewer bands or a smaller n_fft")
 
     def to_linear(self, frames, *, n_iter: int = 60) -> np.ndarray:
-        """Linear magnitude estimate ``[shape=(n_bins, n_frames)]`` from frames (no phase).
-
-        ``frames [shape=(n_frames, n_features)]``; ``n_iter``: the NNLS updates of :func:`mel_to_linear`.
-        """
+        """Linear magnitude ``[shape=(n_bins, n_frames)]`` from ``frames [shape=(n_frames, n_features)]``
+        by ``n_iter`` updates of :func:`mel_to_linear` (no phase)."""
         return self._to_magnitude(self._check_frames(frames).T, nnls_iter=_phase._check_n_iter(n_iter))
 
     def decode(self, frames, *, method="pghi+fgla", n_iter=32, length=None, seed=0, nnls_iter=60):
-        """Audio from frames: :meth:`to_linear` with ``nnls_iter`` updates, then
-        :func:`musiclib.phase.reconstruct` (``method``, ``n_iter``, ``length``, ``seed``).
-
-        Returns ``y [shape=(length,)]``, float32.
-        """
+        """Audio ``y [shape=(length,)]``, float32: :meth:`to_linear` with ``nnls_iter`` updates, then
+        :func:`musiclib.phase.reconstruct` (``method``, ``n_iter``, ``length``, ``seed``)."""
         return self._invert_magnitude(self.to_linear(frames, n_iter=nnls_iter), method=method, n_iter=n_iter,
                                       length=length, seed=seed)
 
@@ -427,8 +395,7 @@ class MelSpectrogram(_FilterBank):
     fmin, fmax : float
         Band edges in Hz (``fmax=None``: ``sr / 2``).
     scale : {"linear", "db"}
-        Band magnitudes as they are, or ``20 log10`` with an absolute floor of ``floor_db``.
-    floor_db : float < 0
+        Band magnitudes as they are, or ``20 log10`` with an absolute floor of ``floor_db`` (< 0).
     """
 
     name = "mel"
@@ -449,10 +416,6 @@ class MelSpectrogram(_FilterBank):
             )
 
     @property
-    def n_features(self) -> int:
-        return self.n_mels
-
-    @property
     def basis(self) -> np.ndarray:
         """The mel filter bank ``[shape=(n_mels, n_bins)]`` (librosa's, Slaney-normalised)."""
         return _mel_basis(self.sr, self.n_fft, self.n_mels, float(self.fmin), self.fmax)
@@ -470,9 +433,8 @@ class MelSpectrogram(_FilterBank):
         method, n_iter, length, seed :
             As :func:`musiclib.phase.reconstruct`.
         refit : bool
-            Re-fit the magnitude to the mel bands during fast Griffin-Lim (:class:`_MelRefit`;
-            only for ``method`` "pghi+fgla" and "fgla"). It matches the mel bands better but the true
-            linear magnitude worse (``benchmarks/phase.py``, mel section).
+            Re-fit the magnitude to the mel bands during fast Griffin-Lim (``method`` "pghi+fgla" and
+            "fgla"): closer mel bands, a worse linear magnitude (``benchmarks/phase.py``, mel section).
         nnls_iter : int
             Multiplicative updates of :func:`mel_to_linear`.
 
@@ -494,8 +456,8 @@ class MelSpectrogram(_FilterBank):
 class _MelRefit:
     """Magnitude target that keeps a consistent estimate's fine structure but matches the mel bands.
 
-    Each bin of the estimate ``A`` is scaled by the filter-weighted mean, over the bands it belongs
-    to, of ``target band / estimated band``. Works frame-major: ``A [shape=(n_frames, n_bins)]``.
+    Each bin of ``A [shape=(n_frames, n_bins)]`` is scaled by the filter-weighted mean of
+    ``target band / estimated band`` over its bands.
     """
 
     def __init__(self, M, basis):
@@ -540,7 +502,7 @@ class LogFrequencySpectrogram(_FilterBank):
         As :class:`LinearSpectrogram`.
     bins_per_octave : int
         Filters per octave in the log-spaced range; more keep more detail and make more features.
-    scale, floor_db :
+    scale :
         As :class:`MelSpectrogram`.
     """
 
@@ -594,7 +556,6 @@ class DCTBlocks(Representation):
 
     @property
     def _window(self) -> np.ndarray:
-        # periodic Hann at 50 % overlap sums to one, so its square root makes an orthogonal lapped pair
         return np.sqrt(np.hanning(self.block_length + 1)[:-1]).astype(np.float32)
 
     def n_frames(self, n_samples: int) -> int:
@@ -636,9 +597,13 @@ class DCTBlocks(Representation):
             start = parity * h
             seg = out[start : start + len(sel) * self.block_length]
             seg += sel.reshape(-1)[: len(seg)]
-        y = _finite_audio(out[h:], frames, "DCTBlocks.decode()")
-        n = len(y) if length is None else int(length)
-        return np.pad(y, (0, max(0, n - len(y))))[:n]
+        with np.errstate(over="ignore"):
+            y = out[h:].astype(np.float32)
+        if not np.all(np.isfinite(y)):
+            top = float(np.max(np.abs(frames)))
+            raise ParameterError(f"DCTBlocks.decode() frames reach {top:.4g}: the audio they decode to is "
+                                 f"not finite in float32 (scale the frames down)")
+        return y if length is None else librosa.util.fix_length(y, size=int(length))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -683,7 +648,7 @@ class RawBlocks(Representation):
         """The blocks joined, trimmed or zero-padded to ``length`` samples (as :meth:`DCTBlocks.decode`)."""
         _phase._check_length(length)
         y = self._check_frames(frames).reshape(-1)
-        return y if length is None else np.pad(y, (0, max(0, int(length) - len(y))))[: int(length)]
+        return y if length is None else librosa.util.fix_length(y, size=int(length))
 
 
 #: Representation classes by name.

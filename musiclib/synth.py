@@ -1,4 +1,4 @@
-"""Synthetic music for tests, benchmarks and examples (no corpus needed): the same seed gives the same audio."""
+"""Synthetic music for tests and benchmarks (no corpus needed); the same seed gives the same audio."""
 
 from __future__ import annotations
 
