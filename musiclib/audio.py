@@ -1,12 +1,7 @@
-"""Audio in and out: load, save, mono, resample, normalise, trim, fragments.
+"""Audio in and out: load, save, mono, resample, normalise, trim, fragments (``notebooks/00_data_tour``).
 
-The first stretch of the path data takes (see ``notebooks/00_data_tour``). Everything here works on
-one-dimensional float32 signals ``y [shape=(n_samples,)]`` at a sample rate ``sr`` in Hz, or on
-multi-channel signals ``y [shape=(n_channels, n_samples)]`` (librosa's layout) where stated.
-
-Every problem with a file raises :class:`musiclib.errors.AudioFileError`, whose message names the
-file and the problem; every bad parameter raises :class:`musiclib.errors.ParameterError`.
-Beat-synchronous slices live in :mod:`musiclib.beats`.
+Signals are float32 ``y [shape=(n_samples,)]`` at ``sr`` Hz, or ``[shape=(n_channels, n_samples)]``
+where stated. A problem with a file raises :class:`musiclib.errors.AudioFileError` naming the file.
 """
 
 from __future__ import annotations
@@ -348,8 +343,7 @@ def frame_level_db(y: np.ndarray, *, frame_length: int = 2048, hop_length: int =
                    floor_db: float = -200.0, dtype=np.float32) -> np.ndarray:
     """RMS level of each frame of ``y`` in dBFS ``[shape=(n_frames,)]``, at least ``floor_db``.
 
-    ``librosa.feature.rms`` (0 dB: a full-scale square wave), computed in ``dtype``; the one frame-level
-    meter of musiclib (the card's features, :func:`loud_fragments`, :func:`musiclib.display.plot_loudness`).
+    ``librosa.feature.rms`` (0 dB: a full-scale square wave), computed in ``dtype``.
     """
     rms = librosa.feature.rms(y=y, frame_length=frame_length, hop_length=hop_length, center=center, dtype=dtype)[0]
     return 20.0 * np.log10(np.maximum(rms, 10 ** (floor_db / 20)))

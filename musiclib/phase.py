@@ -1,20 +1,16 @@
 """Phase: reconstruction of audio from a magnitude spectrogram (Griffin-Lim family, Le Roux, PGHI).
 
-A model generates magnitudes; this module turns them back into audio (notebook
-``01_spectrogram_settings``; ``benchmarks/phase.py`` measures the methods against librosa).
+Notebook ``01_spectrogram_settings``; ``benchmarks/phase.py`` measures the methods against librosa.
 Conventions are librosa's: ``S [shape=(n_bins, n_frames)]`` with ``n_fft = 2 * (n_bins - 1)``,
-centred frames, periodic Hann window, hop ``n_fft // 4`` by default; :func:`stft` and :func:`istft`
-are librosa's with musiclib's checks.
+centred frames, periodic Hann window, hop ``n_fft // 4`` by default.
 
-Methods (deterministic for a given ``seed``): ``"gla"`` Griffin & Lim (1984); ``"fgla"`` fast
-Griffin-Lim with momentum (Perraudin, Balazs & Søndergaard 2013); ``"le_roux"`` the local
-consistency operator in the time-frequency domain (Le Roux et al. 2008, 2010); ``"pghi"``
-phase-gradient heap integration (Průša, Balazs & Søndergaard 2017), non-iterative;
-``"pghi+fgla"`` PGHI then fast Griffin-Lim, the default of :func:`reconstruct`.
+Methods (:data:`METHODS`, deterministic for a given ``seed``): ``"gla"`` Griffin & Lim (1984);
+``"fgla"`` fast Griffin-Lim (Perraudin, Balazs & Søndergaard 2013); ``"le_roux"`` (Le Roux et al.
+2008, 2010); ``"pghi"`` phase-gradient heap integration (Průša, Balazs & Søndergaard 2017);
+``"pghi+fgla"``, the default of :func:`reconstruct`.
 
 Not ``librosa.griffinlim``: it cannot start from a PGHI phase, and it calls the full STFT pair every
-iteration; the iterative methods here share one lean STFT pair (:class:`_Plan`: float32 for float32
-input, threaded ``scipy.fft``, preallocated buffers, the window-sum normalisation computed once).
+iteration; the iterative methods here share one lean STFT pair (:class:`_Plan`).
 """
 
 from __future__ import annotations
@@ -259,8 +255,7 @@ class _Plan:
         self.x = np.zeros(self.n_blocks * hop, dtype=dtype)
         self.syn = np.zeros((n_frames, self.R * hop), dtype=dtype)
         self.ana = np.empty((n_frames, n_fft), dtype=dtype)
-        self.x_frames = np.lib.stride_tricks.as_strided(
-            self.x, shape=(n_frames, n_fft), strides=(hop * self.x.itemsize, self.x.itemsize), writeable=False)
+        self.x_frames = np.lib.stride_tricks.sliding_window_view(self.x, n_fft)[::hop][:n_frames]
 
     def synthesise(self, X: np.ndarray, inv_wsum: np.ndarray) -> np.ndarray:
         """Least-squares overlap-add of frame-major X into ``self.x`` (padded domain)."""
@@ -568,15 +563,8 @@ def _pghi_fgrad(logs: np.ndarray, *, hop: int, n_fft: int, gamma: float) -> np.n
 
     ``-(gamma / (2 hop n_fft)) (log s[n+1] - log s[n-1])``, one-sided at the first/last frame.
     """
-    F = logs.shape[0]
-    d = np.zeros_like(logs)
-    if F > 2:
-        d[1:-1] = logs[2:] - logs[:-2]
-    if F > 1:
-        d[0] = 2.0 * (logs[1] - logs[0])
-        d[-1] = 2.0 * (logs[-1] - logs[-2])
-    d *= -gamma / (2.0 * hop * n_fft)
-    return d
+    d = 2.0 * np.gradient(logs, axis=0) if logs.shape[0] > 1 else np.zeros_like(logs)
+    return d * (-gamma / (2.0 * hop * n_fft))
 
 
 def _tree_path_sums(n_nodes: int, lo: np.ndarray, hi: np.ndarray, delta: np.ndarray):

@@ -590,15 +590,11 @@ class DCTBlocks(Representation):
         h = self.hop_length
         # in float64: frames near float32's limit would overflow in the transform
         blocks = scipy.fft.idct(frames.astype(np.float64), type=2, norm="ortho", axis=1) * self._window
-        out = np.zeros((len(frames) + 1) * h, dtype=np.float64)
-        # two interleaved sets of non-overlapping blocks: add each set with one reshape
-        for parity in (0, 1):
-            sel = blocks[parity::2]
-            start = parity * h
-            seg = out[start : start + len(sel) * self.block_length]
-            seg += sel.reshape(-1)[: len(seg)]
+        out = np.zeros((len(frames) + 1, h))  # overlap-add: block i covers rows i and i + 1
+        out[:-1] += blocks[:, :h]
+        out[1:] += blocks[:, h:]
         with np.errstate(over="ignore"):
-            y = out[h:].astype(np.float32)
+            y = out[1:].ravel().astype(np.float32)
         if not np.all(np.isfinite(y)):
             top = float(np.max(np.abs(frames)))
             raise ParameterError(f"DCTBlocks.decode() frames reach {top:.4g}: the audio they decode to is "
@@ -687,9 +683,6 @@ def from_params(params: dict) -> Representation:
     if not isinstance(params, dict):
         raise ParameterError(f"representation params={show(params)} must be a dict with a 'name' "
                              f"(a Representation's .params)")
-    params = dict(params)
-    try:
-        name = params.pop("name")
-    except KeyError:
-        raise ParameterError(f"representation params {params!r} lack a 'name'") from None
-    return make_representation(name, **params)
+    if "name" not in params:
+        raise ParameterError(f"representation params {params!r} lack a 'name'")
+    return make_representation(**params)
