@@ -190,8 +190,6 @@ def load(
     ------
     AudioFileError
         Missing, empty, truncated, non-audio or silent file, or one holding NaN/inf samples.
-    ParameterError
-        Bad ``sr``, ``offset`` or ``duration``.
     """
     check_sr(sr, allow_none=True)
     check_number("offset", offset, low=0)
@@ -252,15 +250,14 @@ def save(path, y: np.ndarray, *, sr: int, overwrite: bool = False, subtype: str 
 
     Returns
     -------
-    Path
-        ``path``.
+    path : Path
 
     Raises
     ------
     AudioFileError
         ``path`` exists and ``overwrite`` is false.
     ParameterError
-        ``y`` is not finite or has the wrong shape, or ``sr`` is not positive.
+        ``y`` is not finite, or the extension or ``subtype`` names no format libsndfile writes.
     """
     from musiclib.tools import atomic_write
 
@@ -277,14 +274,11 @@ def save(path, y: np.ndarray, *, sr: int, overwrite: bool = False, subtype: str 
         raise ParameterError(f"cannot save {path}: its extension {path.suffix!r} names no audio format (.wav, .flac, ...)")
     if subtype is not None and not sf.check_format(fmt, subtype):
         raise ParameterError(f"cannot save {path}: subtype={subtype!r} is not valid for {fmt}")
-    exists = AudioFileError(path, "already exists; pass overwrite=True to replace it")
-    if path.exists() and not overwrite:
-        raise exists
     try:
         with atomic_write(path, overwrite=overwrite) as tmp:
             sf.write(tmp, y.T if y.ndim == 2 else y, sr, subtype=subtype, format=fmt)
-    except FileExistsError:
-        raise exists from None
+    except FileExistsError:  # atomic_write never replaces a file unless asked
+        raise AudioFileError(path, "already exists; pass overwrite=True to replace it") from None
     return path
 
 
@@ -500,12 +494,11 @@ def loud_fragments(
         )
     hop = max(1, length // 4)
     level = frame_level_db(y, frame_length=length, hop_length=hop, center=False, dtype=np.float64)
-    starts = np.arange(len(level)) * hop
     picked: list[int] = []
     for i in np.argsort(-level, kind="stable"):
         if level[i] < min_db or len(picked) == n:
             break
-        s = int(starts[i])
+        s = int(i) * hop
         if all(abs(s - p) >= length for p in picked):
             picked.append(s)
     return [(p / sr, y[p : p + length]) for p in sorted(picked)]

@@ -462,9 +462,7 @@ class _LocalConsistency:
         self.Q = int(self.qs[-1])
         self.F, self.B = n_frames, n_bins
         self.pad = np.zeros((n_frames + 2 * self.K, n_bins + 2 * self.Q), dtype=cdtype)
-        self.acc = np.empty((n_frames, n_bins), dtype=cdtype)
-        self.z = np.empty((n_frames, n_bins), dtype=cdtype)
-        self.tmp = np.empty((n_frames, n_bins), dtype=cdtype)
+        self.acc, self.z, self.tmp = (np.empty((n_frames, n_bins), dtype=cdtype) for _ in range(3))
         self.center_coef = complex(coef[self.K, self.Q])
 
     def apply(self, X: np.ndarray) -> np.ndarray:
@@ -599,11 +597,9 @@ def _tree_path_sums(n_nodes: int, lo: np.ndarray, hi: np.ndarray, delta: np.ndar
     d_ord = d_node[order]
     c = np.zeros(order.size)
     stop = 1 + n_comp  # order[0] is the virtual root, then the tree roots with c = 0
-    total = order.size
-    search = par_pos.searchsorted
-    while stop < total:
+    while stop < order.size:
         # the next level: every node whose parent lies in the levels done so far
-        nxt = int(search(stop))
+        nxt = int(par_pos.searchsorted(stop))
         np.add(c[par_pos[stop:nxt]], d_ord[stop:nxt], out=c[stop:nxt])
         stop = nxt
     out = np.empty(n_nodes + 1)
@@ -634,32 +630,28 @@ def _boruvka_frequency_edges(wf: np.ndarray, wt: np.ndarray) -> np.ndarray:
     Every such edge is in the maximum spanning tree (one vectorised Borůvka step).
     """
     F, B = wf.shape[0], wf.shape[1] + 1
-    best_t = np.full((F, B), -np.inf)
+    best_t = np.full((F, B), -np.inf)  # each bin's strongest time edge
     best_t[:-1] = wt
     np.maximum(best_t[1:], wt, out=best_t[1:])
-    left = np.full((F, B), -np.inf)
-    right = np.full((F, B), -np.inf)
-    left[:, 1:] = wf
-    right[:, :-1] = wf
+    left = np.pad(wf, ((0, 0), (1, 0)), constant_values=-np.inf)
+    right = np.pad(wf, ((0, 0), (0, 1)), constant_values=-np.inf)
     right_best = (right >= left) & (right > best_t)
     left_best = (left > right) & (left > best_t)
     return (right_best[:, :-1] | left_best[:, 1:]) & np.isfinite(wf)
 
 
 def _without_square_minima(wf: np.ndarray, wt: np.ndarray):
-    """Copies of ``wf``, ``wt`` without the weakest edge of every grid square (set to ``-inf``).
+    """Set the weakest edge of every grid square of ``wf``, ``wt`` to ``-inf``, in place.
 
     Cycle property: that edge is in no maximum spanning tree; dropping them makes Kruskal cheaper.
     """
     sq = np.stack([wf[:-1], wf[1:], wt[:, :-1], wt[:, 1:]])
     weakest = np.argmin(sq, axis=0)
     full = np.isfinite(sq.min(axis=0))
-    wf, wt = wf.copy(), wt.copy()
     wf[:-1][full & (weakest == 0)] = -np.inf
     wf[1:][full & (weakest == 1)] = -np.inf
     wt[:, :-1][full & (weakest == 2)] = -np.inf
     wt[:, 1:][full & (weakest == 3)] = -np.inf
-    return wf, wt
 
 
 def _strongest_time_edges(start: np.ndarray, wt: np.ndarray):
@@ -700,7 +692,7 @@ def _pghi_mst(s, sig, logs, fgrad, tgrad_at):
     # 1. runs along frequency; a weak bin is a run of its own and gets no id
     contract = _boruvka_frequency_edges(wf, wt)
     if F > 1 and B > 2:
-        wf, wt = _without_square_minima(wf, wt)
+        _without_square_minima(wf, wt)
     start = np.ones((F, B), dtype=bool)
     start[:, 1:] = ~contract
     sig_flat = sig.ravel()
@@ -708,8 +700,6 @@ def _pghi_mst(s, sig, logs, fgrad, tgrad_at):
     run_of = np.cumsum(strong_start) - 1  # run id of every strong bin
     run_first = np.flatnonzero(strong_start)  # first bin of every run
     n_runs = run_first.size
-    if n_runs == 0:
-        return Fc
     # 2. the maximum spanning tree over the runs
     pair_id, pair_bin, t_bin, t_w = _strongest_time_edges(start, wt)
     f_between = (~contract & np.isfinite(wf)).ravel()
@@ -718,7 +708,7 @@ def _pghi_mst(s, sig, logs, fgrad, tgrad_at):
     rows = np.concatenate([run_of[t_bin], run_of[f_bin]])
     cols = np.concatenate([run_of[t_bin + B], run_of[f_bin + 1]])
     w = np.concatenate([t_w, wf.ravel()[f_between]])
-    if w.size == 0:  # nothing to connect: every run keeps its own frequency integral
+    if w.size == 0:  # nothing to connect (or no strong bin): every run keeps its own frequency integral
         return Fc
     cost = (w.max() + 1.0) - w  # > 0: minimum spanning tree of cost = maximum of weight
     tree = minimum_spanning_tree(scipy.sparse.csr_matrix((cost, (rows, cols)), shape=(n_runs, n_runs)),
