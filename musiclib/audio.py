@@ -65,8 +65,7 @@ def _ogg_truncation(path: Path) -> str | None:
         with open(path, "rb") as f:
             if f.read(4) != b"OggS":
                 return None
-            size = os.fstat(f.fileno()).st_size
-            f.seek(max(0, size - 70_000))  # an Ogg page is at most 65 307 bytes
+            f.seek(max(0, os.fstat(f.fileno()).st_size - 70_000))  # an Ogg page is at most 65 307 bytes
             tail = f.read()
     except OSError:
         return None
@@ -83,9 +82,7 @@ def _ogg_truncation(path: Path) -> str | None:
                 end = start + 27 + n_segments + sum(lacing)
                 if end > len(tail):
                     return "truncated: the last Ogg page is cut short"
-                if header[5] & 0x04:
-                    return None
-                return "truncated: the Ogg stream has no end-of-stream page"
+                return None if header[5] & 0x04 else "truncated: the Ogg stream has no end-of-stream page"
         # "OggS" inside packet data, or a cut header: look further back
 
 

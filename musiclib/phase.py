@@ -179,12 +179,6 @@ def stft(y: np.ndarray, *, n_fft: int = 1024, hop_length: int | None = None,
     Returns
     -------
     D : np.ndarray [shape=(1 + n_fft // 2, n_frames), dtype=complex64 or complex128]
-
-    Raises
-    ------
-    ParameterError
-        ``y`` not 1-D or not finite, a bad ``n_fft``/``hop_length``/``window``, or a signal
-        shorter than one frame.
     """
     n_fft = _check_n_fft(n_fft)
     dtype = np.float64 if np.asarray(y).dtype == np.float64 else np.float32
@@ -416,54 +410,42 @@ def fast_griffin_lim(S: np.ndarray, *, n_iter: int = 32, momentum: float = 0.99,
         seed=seed, refit=refit))
 
 
-def _consistency_kernel(window: np.ndarray, n_fft: int, hop: int, n_neighbors: int):
-    """Coefficients of the truncated consistency operator.
+class _LocalConsistency:
+    """The truncated consistency operator, applied to frame-major spectrograms (preallocated).
 
     For centred frames, STFT(iSTFT(X))(m, n) =
     ``sum_k exp(-2j pi m k hop / n_fft) sum_q c_k(q) X(m - q, n + k)``
     with ``c_k(q) = exp(2j pi q k hop / n_fft) / (n_fft W0) * sum_l w(l) w(l - k hop)
     exp(-2j pi q l / n_fft)`` (W0: the interior squared-window sum). The sum over ``q`` is
     truncated to ``|q| <= n_neighbors``; ``|k| < n_fft / hop`` is exact.
-    Returns (ks, qs, coef [shape=(n_k, n_q)], modulation [shape=(n_k, n_bins)]).
     """
-    K = -(-n_fft // hop) - 1
-    ks = np.arange(-K, K + 1)
-    qs = np.arange(-n_neighbors, n_neighbors + 1)
-    # interior value of the squared-window overlap-add (mean over one hop for odd ratios)
-    wsq = np.zeros((K + 1) * hop)
-    wsq[:n_fft] = window**2
-    W0 = float(wsq.reshape(K + 1, hop).sum(axis=0).mean())
-    l = np.arange(n_fft)
-    coef = np.empty((ks.size, qs.size), dtype=np.complex128)
-    for i, k in enumerate(ks):
-        shifted = np.zeros(n_fft)
-        src = l - k * hop
-        ok = (src >= 0) & (src < n_fft)
-        shifted[ok] = window[src[ok]]
-        prod = window * shifted
-        for j, q in enumerate(qs):
-            beta = np.sum(prod * np.exp(-2j * np.pi * q * l / n_fft)) / (n_fft * W0)
-            coef[i, j] = beta * np.exp(2j * np.pi * q * k * hop / n_fft)
-    m = np.arange(n_fft // 2 + 1)
-    modulation = np.exp(-2j * np.pi * np.outer(ks, m) * hop / n_fft)
-    return ks, qs, coef, modulation
-
-
-class _LocalConsistency:
-    """Apply the truncated consistency operator to frame-major spectrograms (preallocated)."""
 
     def __init__(self, window, n_fft, hop, n_frames, n_neighbors, cdtype):
         n_bins = n_fft // 2 + 1
-        n_neighbors = min(n_neighbors, max(0, n_bins - 2))
-        self.ks, self.qs, coef, mod = _consistency_kernel(window, n_fft, hop, n_neighbors)
+        self.Q = Q = min(n_neighbors, max(0, n_bins - 2))
+        self.K = K = -(-n_fft // hop) - 1
+        self.ks, self.qs = np.arange(-K, K + 1), np.arange(-Q, Q + 1)
+        # interior value of the squared-window overlap-add (mean over one hop for odd ratios)
+        wsq = np.zeros((K + 1) * hop)
+        wsq[:n_fft] = window**2
+        W0 = float(wsq.reshape(K + 1, hop).sum(axis=0).mean())
+        l = np.arange(n_fft)
+        coef = np.empty((self.ks.size, self.qs.size), dtype=np.complex128)
+        for i, k in enumerate(self.ks):
+            shifted = np.zeros(n_fft)
+            src = l - k * hop
+            ok = (src >= 0) & (src < n_fft)
+            shifted[ok] = window[src[ok]]
+            prod = window * shifted
+            for j, q in enumerate(self.qs):
+                beta = np.sum(prod * np.exp(-2j * np.pi * q * l / n_fft)) / (n_fft * W0)
+                coef[i, j] = beta * np.exp(2j * np.pi * q * k * hop / n_fft)
         self.coef = coef.astype(cdtype)
-        self.mod = mod.astype(cdtype)
-        self.K = int(self.ks[-1])
-        self.Q = int(self.qs[-1])
+        self.mod = np.exp(-2j * np.pi * np.outer(self.ks, np.arange(n_bins)) * hop / n_fft).astype(cdtype)
         self.F, self.B = n_frames, n_bins
-        self.pad = np.zeros((n_frames + 2 * self.K, n_bins + 2 * self.Q), dtype=cdtype)
+        self.pad = np.zeros((n_frames + 2 * K, n_bins + 2 * Q), dtype=cdtype)
         self.acc, self.z, self.tmp = (np.empty((n_frames, n_bins), dtype=cdtype) for _ in range(3))
-        self.center_coef = complex(coef[self.K, self.Q])
+        self.center_coef = complex(coef[K, Q])
 
     def apply(self, X: np.ndarray) -> np.ndarray:
         K, Q, F, B = self.K, self.Q, self.F, self.B
@@ -491,11 +473,9 @@ def le_roux(S: np.ndarray, *, n_iter: int = 32, n_neighbors: int = 2, self_weigh
             length: int | None = None, init: str | np.ndarray = "random", seed: int | None = 0) -> np.ndarray:
     """Consistency-based phase reconstruction with the local consistency operator (Le Roux).
 
-    ``STFT(iSTFT(X))`` acts on the spectrogram as a small convolution over the bins
-    ``(m - q, n + k)``, ``|k| < n_fft / hop_length``; truncated to ``|q| <= n_neighbors`` it is
-    applied without FFTs. Each iteration updates all bins at once (Jacobi-style, since the
-    Gauss-Seidel sweep of Le Roux et al. does not vectorise): ``Y = F_local(X) - self_weight *
-    c_0(0) X``, momentum as in :func:`fast_griffin_lim` (not in Le Roux's method), ``X = S * Y / |Y|``.
+    ``STFT(iSTFT(X))`` is a small convolution over the bins, applied without FFTs and truncated to
+    ``n_neighbors`` bins either side. All bins are updated at once (Le Roux's Gauss-Seidel sweep does
+    not vectorise), with momentum as in :func:`fast_griffin_lim`.
 
     Parameters
     ----------
@@ -737,13 +717,10 @@ def pghi(S: np.ndarray, *, hop_length: int | None = None, window: str | np.ndarr
          tol: float = PGHI_TOL, gamma: float | None = None, seed: int | None = 0) -> np.ndarray:
     """Phase from magnitude by phase-gradient heap integration (PGHI, Průša et al. 2017).
 
-    For a Gaussian window the STFT's phase gradient follows from the log-magnitude's gradient
-    (:func:`_pghi_tgrad`, :func:`_pghi_fgrad`). The phase is integrated from it (trapezoid rule)
-    through the strongest bins, where it is reliable; bins below ``tol * max(S)`` get uniform random
-    phase. Heap integration is a Prim-like traversal from the strongest bin reached so far; the
-    maximum spanning tree of the bin grid (weights ``|S_u| |S_v|``) makes the same choice globally
-    and is built without a Python loop over bins (:func:`_pghi_mst`). The result is in librosa's
-    convention (the window starts at the frame position).
+    For a Gaussian window the STFT's phase gradient follows from the log-magnitude's; it is integrated
+    through the strongest bins, along the maximum spanning tree of the bin grid (the global form of
+    heap integration, built without a Python loop over bins). Bins below ``tol * max(S)`` get uniform
+    random phase.
 
     Parameters
     ----------
@@ -804,14 +781,12 @@ def reconstruct(S: np.ndarray, *, method: str = "pghi+fgla", n_iter: int = 32, h
 
     Parameters
     ----------
-    S : np.ndarray [shape=(n_bins, n_frames)], non-negative
-        Linear magnitude spectrogram; ``n_fft = 2 * (n_bins - 1)``.
+    S, hop_length, window, length :
+        As in :func:`griffin_lim`.
     method : {"gla", "fgla", "le_roux", "pghi", "pghi+fgla"}
         See :data:`METHODS` and the module docstring. ``"pghi"`` ignores ``n_iter``.
     n_iter : int >= 0
         Iterations of the iterative stage.
-    hop_length, window, length :
-        As in :func:`griffin_lim`.
     seed : int or None
         Seed for every random choice (initial or weak-bin phase).
 
