@@ -216,8 +216,7 @@ def load(
         raise AudioFileError(path, f"truncated: {n_read} samples declared but only {data.shape[0]} could be "
                                    f"decoded")
     if not np.all(np.isfinite(data)):
-        bad = int(np.count_nonzero(~np.isfinite(data)))
-        raise AudioFileError(path, f"contains {bad} NaN or infinite samples")
+        raise AudioFileError(path, f"contains {np.count_nonzero(~np.isfinite(data))} NaN or infinite samples")
     y = np.ascontiguousarray(data.T)  # (channels, n)
     if mono:
         y = to_mono(y)

@@ -587,23 +587,6 @@ def _tree_path_sums(n_nodes: int, lo: np.ndarray, hi: np.ndarray, delta: np.ndar
     return out[:n_nodes]
 
 
-def _edge_log_weights(sig: np.ndarray, logs: np.ndarray):
-    """Log weights ``log|S_u| + log|S_v|`` of the grid's frequency edges ``[shape=(F, B - 1)]`` and
-    time edges ``[shape=(F - 1, B)]``; ``-inf`` at weak bins, ties broken by position.
-
-    Distinct weights make the maximum spanning tree unique, so the shortcuts of :func:`_pghi_mst`
-    agree with it even on flat magnitudes.
-    """
-    F, B = sig.shape
-    lw = np.where(sig, logs, -np.inf)
-    wf = lw[:, :-1] + lw[:, 1:]
-    wt = lw[:-1] + lw[1:]
-    tie = 1e-9 / (F * B)
-    wf += tie * np.arange(wf.size).reshape(wf.shape)
-    wt -= tie * np.arange(wt.size).reshape(wt.shape)
-    return wf, wt
-
-
 def _boruvka_frequency_edges(wf: np.ndarray, wt: np.ndarray) -> np.ndarray:
     """The frequency edges ``[shape=(F, B - 1)]`` that are the strongest edge of a bin they touch.
 
@@ -634,25 +617,7 @@ def _without_square_minima(wf: np.ndarray, wt: np.ndarray):
     wt[:, 1:][full & (weakest == 3)] = -np.inf
 
 
-def _strongest_time_edges(start: np.ndarray, wt: np.ndarray):
-    """The strongest time edge between each pair of runs that overlap in adjacent frames.
-
-    A new pair starts wherever a run starts in either frame (``start [shape=(F, B)]``). Returns
-    ``pair_id`` (the pair of every time edge, flat), ``pair_bin`` (flat ``(n, m)`` of each pair's
-    strongest edge) and the bins and weights of the pairs whose strongest edge is finite.
-    """
-    pair_start = (start[:-1] | start[1:]).ravel()
-    ps = np.flatnonzero(pair_start)
-    wt_flat = wt.ravel()
-    pair_w = np.maximum.reduceat(wt_flat, ps)
-    pair_id = np.cumsum(pair_start) - 1
-    at_max = np.where(wt_flat == pair_w[pair_id], np.arange(wt_flat.size), wt_flat.size)
-    pair_bin = np.minimum.reduceat(at_max, ps)  # the first maximum of each pair
-    ok = np.isfinite(pair_w)
-    return pair_id, pair_bin, pair_bin[ok], pair_w[ok]
-
-
-def _pghi_mst(s, sig, logs, fgrad, tgrad_at):
+def _pghi_mst(sig, logs, fgrad, tgrad_at):
     """Integrate along the maximum spanning tree of the bin grid (weights |S_u| |S_v|).
 
     1. A Borůvka step merges bins into runs along frequency, in which the phase is the frequency
@@ -665,10 +630,17 @@ def _pghi_mst(s, sig, logs, fgrad, tgrad_at):
     import scipy.sparse
     from scipy.sparse.csgraph import minimum_spanning_tree
 
-    F, B = s.shape
+    F, B = sig.shape
     Fc = np.zeros((F, B))  # the phase integrated along frequency in each frame (trapezoid rule)
     np.cumsum(0.5 * (fgrad[:, :-1] + fgrad[:, 1:]), axis=1, out=Fc[:, 1:])
-    wf, wt = _edge_log_weights(sig, logs)
+    # log weights of the frequency edges wf [shape=(F, B - 1)] and time edges wt [shape=(F - 1, B)],
+    # -inf at weak bins; ties broken by position make the tree unique, so the shortcuts below agree with it
+    lw = np.where(sig, logs, -np.inf)
+    wf = lw[:, :-1] + lw[:, 1:]
+    wt = lw[:-1] + lw[1:]
+    tie = 1e-9 / (F * B)
+    wf += tie * np.arange(wf.size).reshape(wf.shape)
+    wt -= tie * np.arange(wt.size).reshape(wt.shape)
     # 1. runs along frequency; a weak bin is a run of its own and gets no id
     contract = _boruvka_frequency_edges(wf, wt)
     if F > 1 and B > 2:
@@ -680,8 +652,17 @@ def _pghi_mst(s, sig, logs, fgrad, tgrad_at):
     run_of = np.cumsum(strong_start) - 1  # run id of every strong bin
     run_first = np.flatnonzero(strong_start)  # first bin of every run
     n_runs = run_first.size
-    # 2. the maximum spanning tree over the runs
-    pair_id, pair_bin, t_bin, t_w = _strongest_time_edges(start, wt)
+    # 2. the maximum spanning tree over the runs; of the time edges between two runs overlapping in
+    # adjacent frames (a pair, which starts wherever a run starts in either frame) only the strongest
+    pair_start = (start[:-1] | start[1:]).ravel()
+    ps = np.flatnonzero(pair_start)
+    wt_flat = wt.ravel()
+    pair_w = np.maximum.reduceat(wt_flat, ps)
+    pair_id = np.cumsum(pair_start) - 1  # the pair of every time edge
+    at_max = np.where(wt_flat == pair_w[pair_id], np.arange(wt_flat.size), wt_flat.size)
+    pair_bin = np.minimum.reduceat(at_max, ps)  # the first strongest edge of each pair
+    ok = np.isfinite(pair_w)
+    t_bin, t_w = pair_bin[ok], pair_w[ok]
     f_between = (~contract & np.isfinite(wf)).ravel()
     f_bin = np.flatnonzero(f_between)
     f_bin = (f_bin // (B - 1)) * B + f_bin % (B - 1)  # (n, m) in the (F, B) grid
@@ -700,12 +681,11 @@ def _pghi_mst(s, sig, logs, fgrad, tgrad_at):
     is_time = (first_hi // B) != (first_lo // B)
     Fc_flat = Fc.ravel()
     delta = np.zeros(lo.size)
-    if np.any(is_time):
-        # the strongest time edge of the pair starts where the later of the two runs starts
-        sb = np.maximum(first_lo[is_time] % B, first_hi[is_time] % B)
-        m = pair_bin[pair_id[(first_lo[is_time] // B) * B + sb]]
-        tg = tgrad_at(np.concatenate([m, m + B]))
-        delta[is_time] = Fc_flat[m] + 0.5 * (tg[: m.size] + tg[m.size :]) - Fc_flat[m + B]
+    # the strongest time edge of the pair starts where the later of the two runs starts
+    sb = np.maximum(first_lo[is_time] % B, first_hi[is_time] % B)
+    m = pair_bin[pair_id[(first_lo[is_time] // B) * B + sb]]
+    tg = tgrad_at(np.concatenate([m, m + B]))
+    delta[is_time] = Fc_flat[m] + 0.5 * (tg[: m.size] + tg[m.size :]) - Fc_flat[m + B]
     np.remainder(delta, 2.0 * np.pi, out=delta)  # keeps the sums small; nothing lost mod 2 pi
     offset = _tree_path_sums(n_runs, lo, hi, delta)
     phase = Fc_flat.copy()
@@ -760,9 +740,8 @@ def pghi(S: np.ndarray, *, hop_length: int | None = None, window: str | np.ndarr
     sig = s > floor
     logs = np.log(np.maximum(s, floor))
     fgrad = _pghi_fgrad(logs, hop=hop, n_fft=n_fft, gamma=gamma)
-    phase = _pghi_mst(s, sig, logs, fgrad, lambda idx: _pghi_tgrad(logs, idx, hop=hop, n_fft=n_fft, gamma=gamma))
-    weak = ~sig
-    phase[weak] = rng.random(int(np.count_nonzero(weak))) * (2.0 * np.pi)
+    phase = _pghi_mst(sig, logs, fgrad, lambda idx: _pghi_tgrad(logs, idx, hop=hop, n_fft=n_fft, gamma=gamma))
+    phase[~sig] = rng.random(int(np.count_nonzero(~sig))) * (2.0 * np.pi)  # weak bins
     # centred-window phase -> librosa's window starting at the frame position
     phase += np.pi * np.arange(n_bins)
     phase += np.pi
