@@ -174,8 +174,7 @@ def load(
     offset, duration : float
         Start time and length to read, in seconds (``duration=None`` reads to the end).
     allow_silent : bool
-        Accept a file whose samples are all (near) zero; by default that is an error, because
-        nothing downstream can learn from silence.
+        Accept a file whose samples are all (near) zero (by default an error: nothing learns from silence).
 
     Returns
     -------

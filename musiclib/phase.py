@@ -536,15 +536,6 @@ def _pghi_tgrad(logs: np.ndarray, idx: np.ndarray, *, hop: int, n_fft: int, gamm
     return d * (hop * n_fft / (2.0 * gamma)) + (2.0 * np.pi * hop / n_fft) * m
 
 
-def _pghi_fgrad(logs: np.ndarray, *, hop: int, n_fft: int, gamma: float) -> np.ndarray:
-    """Phase change per bin (rad) from the time derivative of the log-magnitude.
-
-    ``-(gamma / (2 hop n_fft)) (log s[n+1] - log s[n-1])``, one-sided at the first/last frame.
-    """
-    d = 2.0 * np.gradient(logs, axis=0) if logs.shape[0] > 1 else np.zeros_like(logs)
-    return d * (-gamma / (2.0 * hop * n_fft))
-
-
 def _tree_path_sums(n_nodes: int, lo: np.ndarray, hi: np.ndarray, delta: np.ndarray):
     """Values ``c`` on the nodes of a forest with ``c[hi] - c[lo] = delta`` on every edge.
 
@@ -560,13 +551,12 @@ def _tree_path_sums(n_nodes: int, lo: np.ndarray, hi: np.ndarray, delta: np.ndar
     n_comp, label = connected_components(edges, directed=False)
     root = np.empty(n_comp, dtype=np.int64)
     root[label[::-1]] = np.arange(n_nodes)[::-1]  # first node of every tree
-    virtual = n_nodes
-    rows = np.concatenate([lo, hi, np.full(n_comp, virtual)])
+    rows = np.concatenate([lo, hi, np.full(n_comp, n_nodes)])  # node n_nodes: the virtual root
     cols = np.concatenate([hi, lo, root])
     graph = scipy.sparse.csr_matrix(
         (np.ones(rows.size, dtype=np.int8), (rows, cols)), shape=(n_nodes + 1, n_nodes + 1)
     )
-    order, pred = breadth_first_order(graph, virtual, directed=True, return_predecessors=True)
+    order, pred = breadth_first_order(graph, n_nodes, directed=True, return_predecessors=True)
     # offset of every node from its parent
     child_is_hi = pred[hi] == lo
     d_node = np.zeros(n_nodes + 1)
@@ -588,10 +578,8 @@ def _tree_path_sums(n_nodes: int, lo: np.ndarray, hi: np.ndarray, delta: np.ndar
 
 
 def _boruvka_frequency_edges(wf: np.ndarray, wt: np.ndarray) -> np.ndarray:
-    """The frequency edges ``[shape=(F, B - 1)]`` that are the strongest edge of a bin they touch.
-
-    Every such edge is in the maximum spanning tree (one vectorised Borůvka step).
-    """
+    """The frequency edges ``[shape=(F, B - 1)]`` that are the strongest edge of a bin they touch,
+    hence in the maximum spanning tree (one vectorised Borůvka step)."""
     F, B = wf.shape[0], wf.shape[1] + 1
     best_t = np.full((F, B), -np.inf)  # each bin's strongest time edge
     best_t[:-1] = wt
@@ -604,10 +592,8 @@ def _boruvka_frequency_edges(wf: np.ndarray, wt: np.ndarray) -> np.ndarray:
 
 
 def _without_square_minima(wf: np.ndarray, wt: np.ndarray):
-    """Set the weakest edge of every grid square of ``wf``, ``wt`` to ``-inf``, in place.
-
-    Cycle property: that edge is in no maximum spanning tree; dropping them makes Kruskal cheaper.
-    """
+    """Set the weakest edge of every grid square of ``wf``, ``wt`` to ``-inf``, in place: by the cycle
+    property it is in no maximum spanning tree, and dropping it makes Kruskal cheaper."""
     sq = np.stack([wf[:-1], wf[1:], wt[:, :-1], wt[:, 1:]])
     weakest = np.argmin(sq, axis=0)
     full = np.isfinite(sq.min(axis=0))
@@ -739,7 +725,9 @@ def pghi(S: np.ndarray, *, hop_length: int | None = None, window: str | np.ndarr
     floor = tol * smax
     sig = s > floor
     logs = np.log(np.maximum(s, floor))
-    fgrad = _pghi_fgrad(logs, hop=hop, n_fft=n_fft, gamma=gamma)
+    # phase change per bin (rad): -(gamma / (2 hop n_fft)) (log s[n+1] - log s[n-1]), one-sided at the ends
+    fgrad = 2.0 * np.gradient(logs, axis=0) if len(logs) > 1 else np.zeros_like(logs)
+    fgrad *= -gamma / (2.0 * hop * n_fft)
     phase = _pghi_mst(sig, logs, fgrad, lambda idx: _pghi_tgrad(logs, idx, hop=hop, n_fft=n_fft, gamma=gamma))
     phase[~sig] = rng.random(int(np.count_nonzero(~sig))) * (2.0 * np.pi)  # weak bins
     # centred-window phase -> librosa's window starting at the frame position
