@@ -252,7 +252,7 @@ def save(path, y: np.ndarray, *, sr: int, overwrite: bool = False, subtype: str 
     AudioFileError
         ``path`` exists and ``overwrite`` is false.
     ParameterError
-        ``y`` is not finite, or the extension or ``subtype`` names no format libsndfile writes.
+        ``y`` is not finite or not 1-D/2-D, a bad ``sr``, or no format for the extension or ``subtype``.
     """
     from musiclib.tools import atomic_write
 
