@@ -592,15 +592,17 @@ def _boruvka_frequency_edges(wf: np.ndarray, wt: np.ndarray) -> np.ndarray:
 
 
 def _without_square_minima(wf: np.ndarray, wt: np.ndarray):
-    """Set the weakest edge of every grid square of ``wf``, ``wt`` to ``-inf``, in place: by the cycle
+    """Copies of ``wf``, ``wt`` without the weakest edge of every grid square (``-inf``): by the cycle
     property it is in no maximum spanning tree, and dropping it makes Kruskal cheaper."""
     sq = np.stack([wf[:-1], wf[1:], wt[:, :-1], wt[:, 1:]])
     weakest = np.argmin(sq, axis=0)
     full = np.isfinite(sq.min(axis=0))
+    wf, wt = wf.copy(), wt.copy()  # copies: measured faster than writing in place
     wf[:-1][full & (weakest == 0)] = -np.inf
     wf[1:][full & (weakest == 1)] = -np.inf
     wt[:, :-1][full & (weakest == 2)] = -np.inf
     wt[:, 1:][full & (weakest == 3)] = -np.inf
+    return wf, wt
 
 
 def _pghi_mst(sig, logs, fgrad, tgrad_at):
@@ -630,7 +632,7 @@ def _pghi_mst(sig, logs, fgrad, tgrad_at):
     # 1. runs along frequency; a weak bin is a run of its own and gets no id
     contract = _boruvka_frequency_edges(wf, wt)
     if F > 1 and B > 2:
-        _without_square_minima(wf, wt)
+        wf, wt = _without_square_minima(wf, wt)
     start = np.ones((F, B), dtype=bool)
     start[:, 1:] = ~contract
     sig_flat = sig.ravel()
