@@ -1,12 +1,7 @@
-"""Audio in and out: load, save, mono, resample, normalise, trim, fragments.
+"""Audio in and out: load, save, mono, resample, normalise, trim, fragments (``notebooks/00_data_tour``).
 
-The first stretch of the path data takes (see ``notebooks/00_data_tour``). Everything here works on
-one-dimensional float32 signals ``y [shape=(n_samples,)]`` at a sample rate ``sr`` in Hz, or on
-multi-channel signals ``y [shape=(n_channels, n_samples)]`` (librosa's layout) where stated.
-
-Every problem with a file raises :class:`musiclib.errors.AudioFileError`, whose message names the
-file and the problem; every bad parameter raises :class:`musiclib.errors.ParameterError`.
-Beat-synchronous slices live in :mod:`musiclib.beats`.
+Signals are float32 ``y [shape=(n_samples,)]`` at ``sr`` Hz, or ``[shape=(n_channels, n_samples)]``
+where stated. A problem with a file raises :class:`musiclib.errors.AudioFileError` naming the file.
 """
 
 from __future__ import annotations
@@ -49,7 +44,6 @@ DEFAULT_SR = 22050
 #: Peak below which a signal counts as silent (about -120 dBFS).
 SILENCE_PEAK = 1e-6
 
-
 #: Largest ``peak`` the normalisers accept (far above any audio scale, far below float32's limit).
 MAX_PEAK = 1e30
 
@@ -64,16 +58,14 @@ def _check_n_samples(n: float, *, what: str):
 def _ogg_truncation(path: Path) -> str | None:
     """Say whether an Ogg file (Vorbis, Opus, FLAC in Ogg) stops before its end-of-stream page.
 
-    libsndfile decodes whatever pages are present, so a cut Ogg file would otherwise load as a
-    shorter, complete-looking clip. Every Ogg stream ends with a page flagged end-of-stream; a file
-    whose last page is incomplete, or complete but not flagged, was cut.
+    libsndfile decodes whatever pages are present; a file whose last page is incomplete, or complete
+    but not flagged end-of-stream, was cut.
     """
     try:
         with open(path, "rb") as f:
             if f.read(4) != b"OggS":
                 return None
-            size = os.fstat(f.fileno()).st_size
-            f.seek(max(0, size - 70_000))  # an Ogg page is at most 65 307 bytes
+            f.seek(max(0, os.fstat(f.fileno()).st_size - 70_000))  # an Ogg page is at most 65 307 bytes
             tail = f.read()
     except OSError:
         return None
@@ -90,22 +82,13 @@ def _ogg_truncation(path: Path) -> str | None:
                 end = start + 27 + n_segments + sum(lacing)
                 if end > len(tail):
                     return "truncated: the last Ogg page is cut short"
-                if header[5] & 0x04:
-                    return None
-                return "truncated: the Ogg stream has no end-of-stream page"
+                return None if header[5] & 0x04 else "truncated: the Ogg stream has no end-of-stream page"
         # "OggS" inside packet data, or a cut header: look further back
 
 
-def _truncation(path: Path) -> str | None:
-    return _wav_truncation(path) or _ogg_truncation(path)
-
-
 def _wav_truncation(path: Path) -> str | None:
-    """Say whether a RIFF/WAVE (or AIFF) file's data chunk is shorter than its header declares.
-
-    libsndfile silently reads what is present, so a truncated WAV or AIFF would otherwise pass
-    unnoticed.
-    """
+    """Say whether a RIFF/WAVE (or AIFF) file's data chunk is shorter than its header declares
+    (libsndfile silently reads what is present)."""
     try:
         with open(path, "rb") as f:
             head = f.read(12)
@@ -179,10 +162,7 @@ def load(
     duration: float | None = None,
     allow_silent: bool = False,
 ) -> tuple[np.ndarray, int]:
-    """Load an audio file as float32, mixed to mono and resampled by default.
-
-    Reads every format libsndfile reads (wav, flac, ogg, mp3, aiff, ...), any integer or float
-    sample type, any number of channels and any sample rate.
+    """Load an audio file (any format libsndfile reads) as float32, mixed to mono and resampled by default.
 
     Parameters
     ----------
@@ -194,8 +174,7 @@ def load(
     offset, duration : float
         Start time and length to read, in seconds (``duration=None`` reads to the end).
     allow_silent : bool
-        Accept a file whose samples are all (near) zero; by default that is an error, because
-        nothing downstream can learn from silence.
+        Accept a file whose samples are all (near) zero (by default an error: nothing learns from silence).
 
     Returns
     -------
@@ -207,19 +186,13 @@ def load(
     ------
     AudioFileError
         Missing, empty, truncated, non-audio or silent file, or one holding NaN/inf samples.
-    ParameterError
-        Bad ``sr``, ``offset`` or ``duration``.
-
-    Examples
-    --------
-    >>> y, sr = load("data/sonic-pi-samples/loop_amen.flac")  # doctest: +SKIP
     """
     check_sr(sr, allow_none=True)
     check_number("offset", offset, low=0)
     check_positive("duration", duration, allow_none=True)
     meta = info(path)
     path = Path(path)
-    problem = _truncation(path)
+    problem = _wav_truncation(path) or _ogg_truncation(path)
     if problem:
         raise AudioFileError(path, problem)
     file_sr = meta["sr"]
@@ -236,16 +209,13 @@ def load(
         data, _ = sf.read(str(path), start=start, stop=stop, dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError) as e:
         raise AudioFileError(path, f"cannot be decoded, probably truncated or corrupt ({e})") from None
-    expected = (min(stop, meta["frames"]) if stop is not None else meta["frames"]) - start
     if data.shape[0] == 0:
         raise AudioFileError(path, "contains no audio samples")
-    if expected > 0 and data.shape[0] < 0.99 * expected:
-        raise AudioFileError(
-            path, f"truncated: {expected} samples declared but only {data.shape[0]} could be decoded"
-        )
+    if n_read > 0 and data.shape[0] < 0.99 * n_read:
+        raise AudioFileError(path, f"truncated: {n_read} samples declared but only {data.shape[0]} could be "
+                                   f"decoded")
     if not np.all(np.isfinite(data)):
-        bad = int(np.count_nonzero(~np.isfinite(data)))
-        raise AudioFileError(path, f"contains {bad} NaN or infinite samples")
+        raise AudioFileError(path, f"contains {np.count_nonzero(~np.isfinite(data))} NaN or infinite samples")
     y = np.ascontiguousarray(data.T)  # (channels, n)
     if mono:
         y = to_mono(y)
@@ -259,10 +229,7 @@ def load(
 
 
 def save(path, y: np.ndarray, *, sr: int, overwrite: bool = False, subtype: str | None = None) -> Path:
-    """Write audio atomically; never replace an existing file unless asked.
-
-    The file is written to a temporary name beside ``path`` and moved into place only when complete,
-    so a crash leaves either the old file or the new one, never half a file.
+    """Write audio atomically (:func:`musiclib.tools.atomic_write`); keep an existing file unless asked.
 
     Parameters
     ----------
@@ -278,15 +245,14 @@ def save(path, y: np.ndarray, *, sr: int, overwrite: bool = False, subtype: str 
 
     Returns
     -------
-    Path
-        ``path``.
+    path : Path
 
     Raises
     ------
     AudioFileError
         ``path`` exists and ``overwrite`` is false.
     ParameterError
-        ``y`` is not finite or has the wrong shape, or ``sr`` is not positive.
+        ``y`` is not finite or not 1-D/2-D, a bad ``sr``, or no format for the extension or ``subtype``.
     """
     from musiclib.tools import atomic_write
 
@@ -303,14 +269,11 @@ def save(path, y: np.ndarray, *, sr: int, overwrite: bool = False, subtype: str 
         raise ParameterError(f"cannot save {path}: its extension {path.suffix!r} names no audio format (.wav, .flac, ...)")
     if subtype is not None and not sf.check_format(fmt, subtype):
         raise ParameterError(f"cannot save {path}: subtype={subtype!r} is not valid for {fmt}")
-    exists = AudioFileError(path, "already exists; pass overwrite=True to replace it")
-    if path.exists() and not overwrite:
-        raise exists
     try:
         with atomic_write(path, overwrite=overwrite) as tmp:
             sf.write(tmp, y.T if y.ndim == 2 else y, sr, subtype=subtype, format=fmt)
-    except FileExistsError:
-        raise exists from None
+    except FileExistsError:  # atomic_write never replaces a file unless asked
+        raise AudioFileError(path, "already exists; pass overwrite=True to replace it") from None
     return path
 
 
@@ -361,9 +324,7 @@ def resample(y: np.ndarray, *, orig_sr: int, target_sr: int) -> np.ndarray:
     _check_n_samples(y.size * target_sr / orig_sr, what=f"resampling {y.shape} from {orig_sr} to {target_sr} Hz")
     if orig_sr == target_sr:
         return y
-    if y.ndim == 1:
-        return soxr.resample(y, orig_sr, target_sr, quality="HQ").astype(np.float32, copy=False)
-    out = soxr.resample(np.ascontiguousarray(y.T), orig_sr, target_sr, quality="HQ")
+    out = soxr.resample(np.ascontiguousarray(y.T), orig_sr, target_sr, quality="HQ")  # time first
     return np.ascontiguousarray(out.T, dtype=np.float32)
 
 
@@ -371,8 +332,7 @@ def frame_level_db(y: np.ndarray, *, frame_length: int = 2048, hop_length: int =
                    floor_db: float = -200.0, dtype=np.float32) -> np.ndarray:
     """RMS level of each frame of ``y`` in dBFS ``[shape=(n_frames,)]``, at least ``floor_db``.
 
-    ``librosa.feature.rms`` (0 dB: a full-scale square wave), computed in ``dtype``; the one frame-level
-    meter of musiclib (the card's features, :func:`loud_fragments`, :func:`musiclib.display.plot_loudness`).
+    ``librosa.feature.rms`` (0 dB: a full-scale square wave), computed in ``dtype``.
     """
     rms = librosa.feature.rms(y=y, frame_length=frame_length, hop_length=hop_length, center=center, dtype=dtype)[0]
     return 20.0 * np.log10(np.maximum(rms, 10 ** (floor_db / 20)))
@@ -399,10 +359,7 @@ def normalize_peak(y: np.ndarray, *, peak: float = 0.99) -> np.ndarray:
 
 
 def normalize_rms(y: np.ndarray, *, target_db: float = -20.0, peak: float = 0.99) -> np.ndarray:
-    """Scale ``y`` to an RMS level of ``target_db`` dBFS, then limit its peak to ``peak``.
-
-    The peak limit is a plain rescale (no clipping), so the result may end up quieter than asked
-    for very peaky signals.
+    """Scale ``y`` to an RMS level of ``target_db`` dBFS, then rescale (no clipping) to a peak <= ``peak``.
 
     Parameters
     ----------
@@ -484,26 +441,22 @@ def fragment(y: np.ndarray, *, sr: int, start: float, duration: float) -> np.nda
     check_positive("duration", duration)
     check_number("start", start, low=0)
     n = np.shape(y)[-1]
-    if (start + duration) * sr > n + 0.5:  # before int(): start=1e304 would overflow it
+    # the float test first: int() of start=1e304 would overflow
+    if (start + duration) * sr > n + 0.5 or int(round(start * sr)) + int(round(duration * sr)) > n:
         raise ParameterError(
             f"fragment start={start} s + duration={duration} s runs past the signal's end ({n / sr:.3f} s)"
         )
     a = int(round(start * sr))
     b = a + int(round(duration * sr))
-    if b > n:
-        raise ParameterError(
-            f"fragment start={start} s + duration={duration} s runs past the signal's end ({n / sr:.3f} s)"
-        )
     return np.asarray(y)[..., a:b]
 
 
 def loud_fragments(
     y: np.ndarray, *, sr: int, duration: float, n: int = 4, min_db: float = -50.0
 ) -> list[tuple[float, np.ndarray]]:
-    """Pick up to ``n`` non-overlapping fragments with the highest RMS level.
+    """Pick up to ``n`` non-overlapping fragments with the highest RMS level, none below ``min_db`` dBFS.
 
-    Fragments quieter than ``min_db`` dBFS are never picked, so silent stretches are left out.
-    Levels are frame RMS (``librosa.feature.rms``) over windows of ``duration`` at a quarter hop.
+    Levels are frame RMS (:func:`frame_level_db`) over windows of ``duration`` at a quarter hop.
 
     Parameters
     ----------
@@ -536,12 +489,11 @@ def loud_fragments(
         )
     hop = max(1, length // 4)
     level = frame_level_db(y, frame_length=length, hop_length=hop, center=False, dtype=np.float64)
-    starts = np.arange(len(level)) * hop
     picked: list[int] = []
     for i in np.argsort(-level, kind="stable"):
         if level[i] < min_db or len(picked) == n:
             break
-        s = int(starts[i])
+        s = int(i) * hop
         if all(abs(s - p) >= length for p in picked):
             picked.append(s)
     return [(p / sr, y[p : p + length]) for p in sorted(picked)]

@@ -1,51 +1,16 @@
 """Phase: reconstruction of audio from a magnitude spectrogram (Griffin-Lim family, Le Roux, PGHI).
 
-The "representation.decode + phase" stretch of the path: a model generates magnitudes, and this
-module turns a magnitude spectrogram back into audio. Notebook: ``01_spectrogram_settings``
-(methods, settings, error against time); ``benchmarks/phase.py`` measures them against librosa.
+Notebook ``01_spectrogram_settings``; ``benchmarks/phase.py`` measures the methods against librosa.
+Conventions are librosa's: ``S [shape=(n_bins, n_frames)]`` with ``n_fft = 2 * (n_bins - 1)``,
+centred frames, periodic Hann window, hop ``n_fft // 4`` by default.
 
-Conventions are librosa's, so arrays move freely between the two libraries:
+Methods (:data:`METHODS`, deterministic for a given ``seed``): ``"gla"`` Griffin & Lim (1984);
+``"fgla"`` fast Griffin-Lim (Perraudin, Balazs & Søndergaard 2013); ``"le_roux"`` (Le Roux et al.
+2008, 2010); ``"pghi"`` phase-gradient heap integration (Průša, Balazs & Søndergaard 2017);
+``"pghi+fgla"``, the default of :func:`reconstruct`.
 
-* a spectrogram is ``S [shape=(n_bins, n_frames)]`` with ``n_bins = 1 + n_fft // 2``; where
-  ``n_fft`` is not given it is inferred as ``2 * (n_bins - 1)``;
-* frames are centred (``n_fft // 2`` zeros padded at both ends), the window is the periodic Hann
-  window, and the hop defaults to ``n_fft // 4``;
-* :func:`stft` and :func:`istft` are ``librosa.stft`` / ``librosa.istft`` with musiclib's checks.
-
-Reconstruction methods (all deterministic for a given ``seed``):
-
-======================  ====================================================================
-``"gla"``               Griffin & Lim (1984), alternating projections.
-``"fgla"``              fast Griffin-Lim, Perraudin, Balazs & Søndergaard (2013): GLA with
-                        momentum (inertial extrapolation).
-``"le_roux"``           Le Roux et al. (2008, 2010): consistency-based updates with the local,
-                        truncated consistency operator applied in the time-frequency domain.
-``"pghi"``              phase-gradient heap integration, Průša, Balazs & Søndergaard (2017):
-                        non-iterative; integrated along the maximum spanning tree of the
-                        time-frequency grid (see :func:`pghi`).
-``"pghi+fgla"``         PGHI as the initial phase, then fast Griffin-Lim (the default of
-                        :func:`reconstruct`).
-======================  ====================================================================
-
-Why not ``librosa.griffinlim``: it cannot start from a PGHI phase, and its loop calls the full
-``librosa.stft`` / ``istft`` every iteration. The iterative methods here share one lean STFT pair
-(:class:`_Plan`): float32/complex64 for float32 input, ``scipy.fft`` with several workers,
-preallocated frame-major buffers and the window-sum normalisation computed once. On
-``benchmarks/phase.py`` this is what makes :func:`reconstruct` faster than ``librosa.griffinlim``
-at a lower spectral convergence; the benchmark prints both.
-
-References
-----------
-.. [1] D. W. Griffin and J. S. Lim, "Signal estimation from modified short-time Fourier
-   transform," IEEE Trans. ASSP 32(2), 236-243, 1984.
-.. [2] N. Perraudin, P. Balazs and P. L. Søndergaard, "A fast Griffin-Lim algorithm," IEEE
-   WASPAA, 2013.
-.. [3] J. Le Roux, N. Ono and S. Sagayama, "Explicit consistency constraints for STFT
-   spectrograms and their application to phase reconstruction," SAPA, 2008.
-.. [4] J. Le Roux, H. Kameoka, N. Ono and S. Sagayama, "Fast signal reconstruction from
-   magnitude STFT spectrogram based on spectrogram consistency," DAFx, 2010.
-.. [5] Z. Průša, P. Balazs and P. L. Søndergaard, "A noniterative method for reconstruction of
-   phase from STFT magnitude," IEEE/ACM Trans. ASLP 25(5), 1154-1164, 2017.
+Not ``librosa.griffinlim``: it cannot start from a PGHI phase, and it calls the full STFT pair every
+iteration; the iterative methods here share one lean STFT pair (:class:`_Plan`).
 """
 
 from __future__ import annotations
@@ -79,40 +44,31 @@ METHODS = ("gla", "fgla", "le_roux", "pghi", "pghi+fgla")
 #: (Průša et al. 2017, Table I).
 HANN_GAMMA = 0.25645
 
-#: Threads for ``scipy.fft``: the frame-wise FFTs split cleanly across cores.
+#: Threads for ``scipy.fft``.
 FFT_WORKERS = max(1, min(4, os.cpu_count() or 1))
 
-#: Momentum :func:`reconstruct` uses for the fast Griffin-Lim stage after PGHI: from a PGHI start,
-#: 0.95 gave a lower spectral convergence than 0.99 on ``benchmarks/phase.py``, values above 1 a higher one.
+#: Momentum of :func:`reconstruct`'s fast Griffin-Lim stage after PGHI (chosen on ``benchmarks/phase.py``).
 RECONSTRUCT_MOMENTUM = 0.95
 
-#: Relative tolerance :func:`reconstruct` and :func:`pghi` use: bins below ``tol * max(S)``
-#: (-60 dB) get random phase instead of integrated phase.
+#: Relative tolerance of :func:`pghi`: bins below ``tol * max(S)`` (-60 dB) get random phase.
 PGHI_TOL = 1e-3
 
 _INITS = ("random", "zeros", "pghi")
 
-#: Largest FFT length accepted (samples): 3 s at 22.05 kHz, far beyond any analysis window in use.
+#: Largest FFT length accepted (samples).
 MAX_N_FFT = 2**16
 
-#: Most iterations an iterative method accepts (each is two FFTs of the whole spectrogram): over ten
-#: times the most used anywhere in musiclib (32 for reconstruct, 60 for the NNLS of the filter banks).
+#: Most iterations an iterative method accepts.
 MAX_N_ITER = 1_000
 
-#: Most values one spectrogram or signal may hold (``n_bins * n_frames``, ``length``): checked before
-#: allocating (:data:`musiclib.errors.MAX_SAMPLES`).
+#: Most values one spectrogram or signal may hold (``n_bins * n_frames``, ``length``).
 MAX_VALUES = MAX_SAMPLES
 
-#: Range of :func:`pghi`'s ``gamma`` accepted, in units of ``n_fft**2`` (Hann's is :data:`HANN_GAMMA`): six
-#: orders of magnitude either side; beyond them the phase gradients overflow.
+#: Range of :func:`pghi`'s ``gamma``, in units of ``n_fft**2``; beyond it the phase gradients overflow.
 GAMMA_RANGE = (1e-6, 1e6)
 
 #: Most neighbouring bins the truncated consistency operator of :func:`le_roux` sums over.
 MAX_NEIGHBORS = 256
-
-
-# --------------------------------------------------------------------------------------------
-# checks
 
 
 def _check_magnitude(S) -> np.ndarray:
@@ -147,8 +103,7 @@ def _check_length(length) -> int | None:
 def _finite_signal(y: np.ndarray, S: np.ndarray, again) -> np.ndarray:
     """``y`` when finite; else ``again(S as float64)`` cast back, or a ParameterError naming S's peak.
 
-    Magnitudes near float32's limit overflow inside the FFTs; float64 has the headroom, and the audio
-    they imply usually fits float32 again (a magnitude is up to ``n_fft / 2`` times a sample).
+    Magnitudes near float32's limit overflow inside the FFTs; the audio they imply usually fits float32.
     """
     if np.all(np.isfinite(y)):
         return y
@@ -190,8 +145,7 @@ def _is_hann(window) -> bool:
 def _window(window, n_fft: int) -> np.ndarray:
     """The analysis/synthesis window as float64 [shape=(n_fft,)] (``librosa.filters.get_window``).
 
-    The periodic Hann window comes from ``np.hanning``: librosa would import ``scipy.signal`` for
-    it, which costs a process about a second on its first STFT (``benchmarks/cache.py``).
+    Hann comes from ``np.hanning``: librosa would import the slow ``scipy.signal`` for it.
     """
     if _is_hann(window):
         return np.hanning(n_fft + 1)[:-1]
@@ -203,10 +157,6 @@ def _window(window, n_fft: int) -> np.ndarray:
     if w.shape != (n_fft,) or not np.all(np.isfinite(w)):
         raise ParameterError(f"window={what} must give n_fft={n_fft} finite samples")
     return w
-
-
-# --------------------------------------------------------------------------------------------
-# STFT / iSTFT: librosa's
 
 
 def stft(y: np.ndarray, *, n_fft: int = 1024, hop_length: int | None = None,
@@ -229,24 +179,6 @@ def stft(y: np.ndarray, *, n_fft: int = 1024, hop_length: int | None = None,
     Returns
     -------
     D : np.ndarray [shape=(1 + n_fft // 2, n_frames), dtype=complex64 or complex128]
-        ``n_frames = 1 + (n_samples + 2 * (n_fft // 2) - n_fft) // hop_length`` when centred.
-
-    Raises
-    ------
-    ParameterError
-        ``y`` not 1-D or not finite, a bad ``n_fft``/``hop_length``/``window``, or a signal
-        shorter than one frame.
-
-    See Also
-    --------
-    istft : the inverse.
-
-    Examples
-    --------
-    >>> y = np.sin(2 * np.pi * 440 * np.arange(22050) / 22050).astype(np.float32)
-    >>> D = stft(y, n_fft=1024)
-    >>> D.shape, D.dtype
-    ((513, 87), dtype('complex64'))
     """
     n_fft = _check_n_fft(n_fft)
     dtype = np.float64 if np.asarray(y).dtype == np.float64 else np.float32
@@ -267,12 +199,8 @@ def istft(D: np.ndarray, *, hop_length: int | None = None, window: str | np.ndar
     ----------
     D : np.ndarray [shape=(n_bins, n_frames), complex]
         STFT matrix; ``n_fft = 2 * (n_bins - 1)``.
-    hop_length : int in [1, n_fft] or None
-        Frame step; ``None`` means ``n_fft // 4``.
-    window : str, tuple or np.ndarray [shape=(n_fft,)]
+    hop_length, window, center :
         As in :func:`stft`.
-    center : bool
-        Whether ``D`` was computed with centred frames (the padding is trimmed).
     length : int > 0 or None
         Output length in samples (zero-padded or trimmed); ``None`` gives
         ``hop_length * (n_frames - 1)`` when centred.
@@ -281,13 +209,6 @@ def istft(D: np.ndarray, *, hop_length: int | None = None, window: str | np.ndar
     -------
     y : np.ndarray [shape=(n_samples,)]
         float32 for complex64 input, float64 for complex128.
-
-    Examples
-    --------
-    >>> y = np.random.default_rng(0).standard_normal(5000).astype(np.float32)
-    >>> y2 = istft(stft(y, n_fft=512), length=len(y))
-    >>> bool(np.allclose(y, y2, atol=1e-5))
-    True
     """
     D = np.asarray(D)
     if D.ndim != 2 or D.shape[0] < 2 or D.shape[1] < 1:
@@ -300,16 +221,11 @@ def istft(D: np.ndarray, *, hop_length: int | None = None, window: str | np.ndar
     return librosa.istft(D, hop_length=hop, window=w, center=bool(center), length=length)
 
 
-# --------------------------------------------------------------------------------------------
-# the lean STFT pair of the iterative methods
-
-
 class _Plan:
     """Window, window-sum normalisation and buffers for one (centred) STFT geometry, computed once.
 
-    Internally every spectrogram is frame-major, ``(n_frames, n_bins)`` C-contiguous, so each FFT
-    runs over contiguous rows; frames are overlap-added as ``R = ceil(n_fft / hop)`` blocks of
-    ``hop`` samples.
+    Spectrograms are frame-major ``(n_frames, n_bins)`` so each FFT runs over contiguous rows; frames
+    are overlap-added as ``R = ceil(n_fft / hop)`` blocks of ``hop`` samples.
     """
 
     def __init__(self, *, n_fft: int, hop: int, window: np.ndarray, n_frames: int, length: int | None, dtype):
@@ -333,8 +249,7 @@ class _Plan:
         self.x = np.zeros(self.n_blocks * hop, dtype=dtype)
         self.syn = np.zeros((n_frames, self.R * hop), dtype=dtype)
         self.ana = np.empty((n_frames, n_fft), dtype=dtype)
-        self.x_frames = np.lib.stride_tricks.as_strided(
-            self.x, shape=(n_frames, n_fft), strides=(hop * self.x.itemsize, self.x.itemsize), writeable=False)
+        self.x_frames = np.lib.stride_tricks.sliding_window_view(self.x, n_fft)[::hop][:n_frames]
 
     def synthesise(self, X: np.ndarray, inv_wsum: np.ndarray) -> np.ndarray:
         """Least-squares overlap-add of frame-major X into ``self.x`` (padded domain)."""
@@ -359,14 +274,7 @@ class _Plan:
     def to_signal(self, X: np.ndarray) -> np.ndarray:
         """iSTFT of frame-major X, trimmed or zero-padded to ``length`` samples (a new array)."""
         x = self.synthesise(X, self.inv_wsum)
-        y = np.zeros(self.length, dtype=x.dtype)
-        avail = min(self.length, x.size - self.offset)
-        y[:avail] = x[self.offset : self.offset + avail]
-        return y
-
-
-# --------------------------------------------------------------------------------------------
-# the iterative methods: set-up and the one loop
+        return librosa.util.fix_length(x[self.offset :], size=self.length).copy()
 
 
 def _initial_phasors(init, S: np.ndarray, *, rng, hop: int, window) -> np.ndarray:
@@ -409,11 +317,9 @@ def _prepare(S, *, n_iter, hop_length, window, length, init, seed):
 def _iterate(X: np.ndarray, S_fm: np.ndarray, project, n_iter: int, momentum: float, refit=None) -> np.ndarray:
     """Projections with momentum, in place on frame-major ``X`` (holding S * initial phasors).
 
-    Perraudin's update ``t_n = c_n + alpha (c_n - c_{n-1})`` with ``c_n = project(t_{n-1})`` and
-    the magnitude restored; since only the phase of ``t_n`` is kept, it is computed as
-    ``c_n - alpha/(1+alpha) c_{n-1}`` (librosa's form). ``momentum=0`` is classic Griffin-Lim.
-    ``project`` returns a new array each call. ``refit``, if given, is called each iteration with the
-    consistent estimate's magnitude ``|c_n|`` and returns that iteration's magnitude target (frame-major).
+    Perraudin's update ``t_n = c_n + alpha (c_n - c_{n-1})``, ``c_n = project(t_{n-1})``; only the
+    phase of ``t_n`` is kept, so it is computed as ``c_n - alpha/(1+alpha) c_{n-1}`` (librosa's form).
+    ``project`` returns a new array each call; ``refit`` as in :func:`fast_griffin_lim`.
     """
     mag = np.empty(S_fm.shape, dtype=S_fm.dtype)
     # |X| is floored so that S * X / |X| cannot overflow where a consistent estimate is (nearly) zero
@@ -439,17 +345,10 @@ def _iterate(X: np.ndarray, S_fm: np.ndarray, project, n_iter: int, momentum: fl
     return X
 
 
-# --------------------------------------------------------------------------------------------
-# Griffin-Lim and fast Griffin-Lim
-
-
 def griffin_lim(S: np.ndarray, *, n_iter: int = 32, hop_length: int | None = None,
                 window: str | np.ndarray = "hann", length: int | None = None,
                 init: str | np.ndarray = "random", seed: int | None = 0) -> np.ndarray:
     """Classic Griffin-Lim phase reconstruction (alternating projections, no momentum).
-
-    Each iteration replaces the estimate by the STFT of its least-squares inverse STFT (the
-    closest consistent spectrogram) and then restores the target magnitude, keeping the phase.
 
     Parameters
     ----------
@@ -460,7 +359,7 @@ def griffin_lim(S: np.ndarray, *, n_iter: int = 32, hop_length: int | None = Non
     hop_length : int in [1, n_fft] or None
         Frame step in samples; ``None`` means ``n_fft // 4``.
     window : str or np.ndarray
-        As in :func:`stft` (centred frames).
+        As in :func:`stft`.
     length : int > 0 or None
         Output length in samples; ``None`` gives ``hop_length * (n_frames - 1)``.
     init : {"random", "zeros", "pghi"} or np.ndarray [shape=(n_bins, n_frames)]
@@ -472,11 +371,6 @@ def griffin_lim(S: np.ndarray, *, n_iter: int = 32, hop_length: int | None = Non
     -------
     y : np.ndarray [shape=(length,)]
         float32 (float64 when ``S`` is float64).
-
-    See Also
-    --------
-    fast_griffin_lim : the same with momentum; converges much faster.
-    reconstruct : the single entry point, with an example.
     """
     return fast_griffin_lim(S, n_iter=n_iter, momentum=0.0, hop_length=hop_length, window=window,
                             length=length, init=init, seed=seed)
@@ -488,27 +382,17 @@ def fast_griffin_lim(S: np.ndarray, *, n_iter: int = 32, momentum: float = 0.99,
                      refit=None) -> np.ndarray:
     """Fast Griffin-Lim (Perraudin et al. 2013): Griffin-Lim with inertial momentum.
 
-    ``c_n = P_C1(P_C2(t_{n-1}))`` and ``t_n = c_n + momentum * (c_n - c_{n-1})``, where
-    ``P_C1`` is STFT(iSTFT(.)) and ``P_C2`` restores the magnitude ``S``. At equal cost per
-    iteration it converges far faster than :func:`griffin_lim`.
-
     Parameters
     ----------
-    S : np.ndarray [shape=(n_bins, n_frames)], non-negative
-        Linear magnitude spectrogram; ``n_fft = 2 * (n_bins - 1)``.
-    n_iter : int >= 0
-        Number of iterations.
+    S, n_iter, hop_length, window, length, init, seed :
+        As in :func:`griffin_lim`.
     momentum : float >= 0
         Inertia ``alpha``; 0 is classic Griffin-Lim, 0.99 is Perraudin's choice. Values above 1
         are allowed with a warning (they can diverge).
-    hop_length, window, length, init, seed
-        As in :func:`griffin_lim`.
     refit : callable, optional
-        For magnitudes known only partly (e.g. through mel bands): called each iteration as
-        ``refit(A)`` with ``A [shape=(n_frames, n_bins)]`` (frame-major), the magnitude of the
-        current consistent estimate, and returns the magnitude target for this iteration, same
-        shape. ``S`` is then only the starting magnitude. ``A`` is a reused buffer: copy it to
-        keep it. See :meth:`musiclib.representations.MelSpectrogram.decode`.
+        For magnitudes known only partly (e.g. through mel bands): ``refit(A)`` gets the current
+        consistent estimate's magnitude ``A [shape=(n_frames, n_bins)]`` (a reused buffer) and returns
+        this iteration's magnitude target, same shape; ``S`` is then only the start.
 
     Returns
     -------
@@ -526,61 +410,42 @@ def fast_griffin_lim(S: np.ndarray, *, n_iter: int = 32, momentum: float = 0.99,
         seed=seed, refit=refit))
 
 
-# --------------------------------------------------------------------------------------------
-# Le Roux: the local consistency operator in the time-frequency domain
-
-
-def _consistency_kernel(window: np.ndarray, n_fft: int, hop: int, n_neighbors: int):
-    """Coefficients of the truncated consistency operator.
+class _LocalConsistency:
+    """The truncated consistency operator, applied to frame-major spectrograms (preallocated).
 
     For centred frames, STFT(iSTFT(X))(m, n) =
     ``sum_k exp(-2j pi m k hop / n_fft) sum_q c_k(q) X(m - q, n + k)``
     with ``c_k(q) = exp(2j pi q k hop / n_fft) / (n_fft W0) * sum_l w(l) w(l - k hop)
     exp(-2j pi q l / n_fft)`` (W0: the interior squared-window sum). The sum over ``q`` is
     truncated to ``|q| <= n_neighbors``; ``|k| < n_fft / hop`` is exact.
-    Returns (ks, qs, coef [shape=(n_k, n_q)], modulation [shape=(n_k, n_bins)], W0).
     """
-    K = -(-n_fft // hop) - 1
-    ks = np.arange(-K, K + 1)
-    qs = np.arange(-n_neighbors, n_neighbors + 1)
-    # interior value of the squared-window overlap-add (mean over one hop for odd ratios)
-    wsq = np.zeros((K + 1) * hop)
-    wsq[:n_fft] = window**2
-    W0 = float(wsq.reshape(K + 1, hop).sum(axis=0).mean())
-    l = np.arange(n_fft)
-    coef = np.empty((ks.size, qs.size), dtype=np.complex128)
-    for i, k in enumerate(ks):
-        shifted = np.zeros(n_fft)
-        src = l - k * hop
-        ok = (src >= 0) & (src < n_fft)
-        shifted[ok] = window[src[ok]]
-        prod = window * shifted
-        for j, q in enumerate(qs):
-            beta = np.sum(prod * np.exp(-2j * np.pi * q * l / n_fft)) / (n_fft * W0)
-            coef[i, j] = beta * np.exp(2j * np.pi * q * k * hop / n_fft)
-    m = np.arange(n_fft // 2 + 1)
-    modulation = np.exp(-2j * np.pi * np.outer(ks, m) * hop / n_fft)
-    return ks, qs, coef, modulation, W0
-
-
-class _LocalConsistency:
-    """Apply the truncated consistency operator to frame-major spectrograms (preallocated)."""
 
     def __init__(self, window, n_fft, hop, n_frames, n_neighbors, cdtype):
         n_bins = n_fft // 2 + 1
-        if n_neighbors > n_bins - 2:
-            n_neighbors = max(0, n_bins - 2)
-        self.ks, self.qs, coef, mod, _ = _consistency_kernel(window, n_fft, hop, n_neighbors)
+        self.Q = Q = min(n_neighbors, max(0, n_bins - 2))
+        self.K = K = -(-n_fft // hop) - 1
+        self.ks, self.qs = np.arange(-K, K + 1), np.arange(-Q, Q + 1)
+        # interior value of the squared-window overlap-add (mean over one hop for odd ratios)
+        wsq = np.zeros((K + 1) * hop)
+        wsq[:n_fft] = window**2
+        W0 = float(wsq.reshape(K + 1, hop).sum(axis=0).mean())
+        l = np.arange(n_fft)
+        coef = np.empty((self.ks.size, self.qs.size), dtype=np.complex128)
+        for i, k in enumerate(self.ks):
+            shifted = np.zeros(n_fft)
+            src = l - k * hop
+            ok = (src >= 0) & (src < n_fft)
+            shifted[ok] = window[src[ok]]
+            prod = window * shifted
+            for j, q in enumerate(self.qs):
+                beta = np.sum(prod * np.exp(-2j * np.pi * q * l / n_fft)) / (n_fft * W0)
+                coef[i, j] = beta * np.exp(2j * np.pi * q * k * hop / n_fft)
         self.coef = coef.astype(cdtype)
-        self.mod = mod.astype(cdtype)
-        self.K = int(self.ks[-1])
-        self.Q = int(self.qs[-1])
+        self.mod = np.exp(-2j * np.pi * np.outer(self.ks, np.arange(n_bins)) * hop / n_fft).astype(cdtype)
         self.F, self.B = n_frames, n_bins
-        self.pad = np.zeros((n_frames + 2 * self.K, n_bins + 2 * self.Q), dtype=cdtype)
-        self.acc = np.empty((n_frames, n_bins), dtype=cdtype)
-        self.z = np.empty((n_frames, n_bins), dtype=cdtype)
-        self.tmp = np.empty((n_frames, n_bins), dtype=cdtype)
-        self.center_coef = complex(coef[self.K, self.Q])
+        self.pad = np.zeros((n_frames + 2 * K, n_bins + 2 * Q), dtype=cdtype)
+        self.acc, self.z, self.tmp = (np.empty((n_frames, n_bins), dtype=cdtype) for _ in range(3))
+        self.center_coef = complex(coef[K, Q])
 
     def apply(self, X: np.ndarray) -> np.ndarray:
         K, Q, F, B = self.K, self.Q, self.F, self.B
@@ -594,16 +459,11 @@ class _LocalConsistency:
         for i, k in enumerate(self.ks):
             rows = slice(K + k, K + k + F)
             for j, q in enumerate(self.qs):
-                src = pad[rows, Q - q : Q - q + B]
-                if j == 0:
-                    np.multiply(src, self.coef[i, j], out=z)
-                else:
-                    np.multiply(src, self.coef[i, j], out=tmp)
+                np.multiply(pad[rows, Q - q : Q - q + B], self.coef[i, j], out=tmp if j else z)
+                if j:
                     z += tmp
-            if i == 0:
-                np.multiply(z, self.mod[i], out=acc)
-            else:
-                np.multiply(z, self.mod[i], out=tmp)
+            np.multiply(z, self.mod[i], out=tmp if i else acc)
+            if i:
                 acc += tmp
         return acc
 
@@ -613,44 +473,21 @@ def le_roux(S: np.ndarray, *, n_iter: int = 32, n_neighbors: int = 2, self_weigh
             length: int | None = None, init: str | np.ndarray = "random", seed: int | None = 0) -> np.ndarray:
     """Consistency-based phase reconstruction with the local consistency operator (Le Roux).
 
-    Le Roux, Ono & Sagayama (2008) write the consistency of a spectrogram ``X`` as
-    ``X = F(X)`` with ``F = STFT o iSTFT`` and show that ``F`` acts in the time-frequency domain
-    as a small convolution: bin ``(m, n)`` of ``F(X)`` is a weighted sum of the bins
-    ``(m - q, n + k)`` for ``|k| < n_fft / hop_length`` frames, with weights that decay fast in
-    ``q``. Truncating to ``|q| <= n_neighbors`` gives the *local* consistency operator used
-    here; it is applied directly to the spectrogram (no FFTs).
-
-    What is implemented, per iteration (all bins updated at once, Jacobi-style):
-
-    1. ``Y = F_local(X) - self_weight * c_0(0) X``: Le Roux et al. set each bin's phase from its
-       neighbours' contributions, leaving out the bin's own term ``c_0(0) X(m, n)``
-       (``= X / R`` for a Hann window at overlap ``R``); ``self_weight=1`` does exactly that,
-       ``0`` keeps the term (the local version of Griffin-Lim), ``0.5`` (default) converged
-       fastest with momentum in ``benchmarks/phase.py``;
-    2. momentum as in :func:`fast_griffin_lim`, applied to ``Y`` (an addition to Le Roux's
-       method);
-    3. ``X = S * Y / |Y|``.
-
-    The sequential (Gauss-Seidel) sweep and the magnitude-ordered partial updates of Le Roux et al.
-    (2010) are not implemented: they do not vectorise. The final signal is the least-squares
-    inverse STFT of the last estimate. At hop ``n_fft/4`` and ``n_neighbors=2`` one iteration is
-    35 complex multiply-adds per bin; ``benchmarks/phase.py`` compares its time and error with
-    :func:`fast_griffin_lim`'s two FFTs.
+    ``STFT(iSTFT(X))`` is a small convolution over the bins, applied without FFTs and truncated to
+    ``n_neighbors`` bins either side. All bins are updated at once (Le Roux's Gauss-Seidel sweep does
+    not vectorise), with momentum as in :func:`fast_griffin_lim`.
 
     Parameters
     ----------
-    S : np.ndarray [shape=(n_bins, n_frames)], non-negative
-        Linear magnitude spectrogram.
-    n_iter : int >= 0
-        Number of iterations.
+    S, n_iter, hop_length, window, length, init, seed :
+        As in :func:`griffin_lim`.
     n_neighbors : int >= 0
         Frequency half-width ``Q`` of the truncated operator (``2 * Q + 1`` bins per frame).
     self_weight : float in [0, 1]
-        Fraction of each bin's own contribution removed from its update (see step 1).
+        Fraction of each bin's own term ``c_0(0) X`` removed from its update: 1 is Le Roux's update
+        from the neighbours alone, 0 the local Griffin-Lim.
     momentum : float >= 0
-        Inertia on the operator's output (0: none; values above 1 warn).
-    hop_length, window, length, init, seed
-        As in :func:`griffin_lim`.
+        As in :func:`fast_griffin_lim`, on the operator's output.
 
     Returns
     -------
@@ -670,16 +507,10 @@ def le_roux(S: np.ndarray, *, n_iter: int = 32, n_neighbors: int = 2, self_weigh
         hop_length=hop_length, window=window, length=length, init=init, seed=seed))
 
 
-# --------------------------------------------------------------------------------------------
-# PGHI
-
-
 def _gaussian_equivalent_gamma(window, n_fft: int) -> float:
     """``lambda`` (samples²) of the Gaussian ``exp(-pi t² / lambda)`` standing in for the window.
 
-    Hann: Průša et al.'s ``0.25645 n_fft²``. Other windows: the Gaussian with the same time
-    spread of the squared window, ``lambda = 4 pi var(t; w²)`` (within 2 % of the published
-    values for Hann, Hamming and Blackman).
+    Hann: :data:`HANN_GAMMA`; others: the same time spread of the squared window, ``4 pi var(t; w²)``.
     """
     if _is_hann(window):
         return HANN_GAMMA * n_fft**2
@@ -693,9 +524,8 @@ def _gaussian_equivalent_gamma(window, n_fft: int) -> float:
 def _pghi_tgrad(logs: np.ndarray, idx: np.ndarray, *, hop: int, n_fft: int, gamma: float) -> np.ndarray:
     """Phase advance per frame (rad) at the flat indices ``idx`` of the frame-major ``logs``.
 
-    ``(hop n_fft / (2 gamma)) (log s[m+1] - log s[m-1]) + 2 pi hop m / n_fft`` (the second term
-    is the carrier of the frame-relative phase convention). A real signal's magnitude is
-    symmetric about DC and Nyquist, so the centred difference is 0 there.
+    ``(hop n_fft / (2 gamma)) (log s[m+1] - log s[m-1]) + 2 pi hop m / n_fft``; the difference is 0
+    at DC and Nyquist, where a real signal's magnitude is symmetric.
     """
     B = logs.shape[1]
     flat = logs.ravel()
@@ -706,45 +536,11 @@ def _pghi_tgrad(logs: np.ndarray, idx: np.ndarray, *, hop: int, n_fft: int, gamm
     return d * (hop * n_fft / (2.0 * gamma)) + (2.0 * np.pi * hop / n_fft) * m
 
 
-def _pghi_fgrad(logs: np.ndarray, *, hop: int, n_fft: int, gamma: float) -> np.ndarray:
-    """Phase change per bin (rad) from the time derivative of the log-magnitude.
-
-    ``-(gamma / (2 hop n_fft)) (log s[n+1] - log s[n-1])``, one-sided at the first/last frame.
-    """
-    F = logs.shape[0]
-    d = np.zeros_like(logs)
-    if F > 2:
-        d[1:-1] = logs[2:] - logs[:-2]
-    if F > 1:
-        d[0] = 2.0 * (logs[1] - logs[0])
-        d[-1] = 2.0 * (logs[-1] - logs[-2])
-    d *= -gamma / (2.0 * hop * n_fft)
-    return d
-
-
-def _freq_integral(fgrad: np.ndarray) -> np.ndarray:
-    """Phase integrated along frequency inside each frame (trapezoid rule), from bin 0."""
-    F, B = fgrad.shape
-    Fc = np.zeros((F, B))
-    if B > 1:
-        np.cumsum(0.5 * (fgrad[:, :-1] + fgrad[:, 1:]), axis=1, out=Fc[:, 1:])
-    return Fc
-
-
-def _segment_argmax(key: np.ndarray, seg_id: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Flat index of the first maximum of ``key`` in each contiguous segment."""
-    segmax = np.maximum.reduceat(key, starts)
-    cand = key == segmax[seg_id]
-    idx = np.where(cand, np.arange(key.size), key.size)
-    return np.minimum.reduceat(idx, starts)
-
-
 def _tree_path_sums(n_nodes: int, lo: np.ndarray, hi: np.ndarray, delta: np.ndarray):
     """Values ``c`` on the nodes of a forest with ``c[hi] - c[lo] = delta`` on every edge.
 
-    One breadth-first traversal (``scipy.sparse.csgraph``, from a virtual root joined to the
-    first node of every tree, where ``c = 0``) orders the nodes level by level; each level is then
-    one vectorised gather-and-add, so the Python loop runs once per level of the deepest tree.
+    A breadth-first order from a virtual root joined to the first node of every tree (``c = 0``)
+    gives the levels; the Python loop runs once per level, each a vectorised gather-and-add.
     """
     import scipy.sparse
     from scipy.sparse.csgraph import breadth_first_order, connected_components
@@ -755,13 +551,12 @@ def _tree_path_sums(n_nodes: int, lo: np.ndarray, hi: np.ndarray, delta: np.ndar
     n_comp, label = connected_components(edges, directed=False)
     root = np.empty(n_comp, dtype=np.int64)
     root[label[::-1]] = np.arange(n_nodes)[::-1]  # first node of every tree
-    virtual = n_nodes
-    rows = np.concatenate([lo, hi, np.full(n_comp, virtual)])
+    rows = np.concatenate([lo, hi, np.full(n_comp, n_nodes)])  # node n_nodes: the virtual root
     cols = np.concatenate([hi, lo, root])
     graph = scipy.sparse.csr_matrix(
         (np.ones(rows.size, dtype=np.int8), (rows, cols)), shape=(n_nodes + 1, n_nodes + 1)
     )
-    order, pred = breadth_first_order(graph, virtual, directed=True, return_predecessors=True)
+    order, pred = breadth_first_order(graph, n_nodes, directed=True, return_predecessors=True)
     # offset of every node from its parent
     child_is_hi = pred[hi] == lo
     d_node = np.zeros(n_nodes + 1)
@@ -772,11 +567,9 @@ def _tree_path_sums(n_nodes: int, lo: np.ndarray, hi: np.ndarray, delta: np.ndar
     d_ord = d_node[order]
     c = np.zeros(order.size)
     stop = 1 + n_comp  # order[0] is the virtual root, then the tree roots with c = 0
-    total = order.size
-    search = par_pos.searchsorted
-    while stop < total:
+    while stop < order.size:
         # the next level: every node whose parent lies in the levels done so far
-        nxt = int(search(stop))
+        nxt = int(par_pos.searchsorted(stop))
         np.add(c[par_pos[stop:nxt]], d_ord[stop:nxt], out=c[stop:nxt])
         stop = nxt
     out = np.empty(n_nodes + 1)
@@ -784,51 +577,27 @@ def _tree_path_sums(n_nodes: int, lo: np.ndarray, hi: np.ndarray, delta: np.ndar
     return out[:n_nodes]
 
 
-def _edge_log_weights(sig: np.ndarray, logs: np.ndarray):
-    """Log weights ``log|S_u| + log|S_v|`` of the grid's frequency edges ``[shape=(F, B - 1)]`` and
-    time edges ``[shape=(F - 1, B)]``; ``-inf`` at weak bins, ties broken by position.
-
-    Distinct weights make the maximum spanning tree unique, so the Borůvka and cycle-property
-    shortcuts of :func:`_pghi_mst` agree with it even on flat magnitudes.
-    """
-    F, B = sig.shape
-    lw = np.where(sig, logs, -np.inf)
-    wf = lw[:, :-1] + lw[:, 1:]
-    wt = lw[:-1] + lw[1:]
-    tie = 1e-9 / (F * B)
-    wf += tie * np.arange(wf.size).reshape(wf.shape)
-    wt -= tie * np.arange(wt.size).reshape(wt.shape)
-    return wf, wt
-
-
 def _boruvka_frequency_edges(wf: np.ndarray, wt: np.ndarray) -> np.ndarray:
-    """The frequency edges ``[shape=(F, B - 1)]`` that are the strongest edge of a bin they touch.
-
-    Every such edge is in the maximum spanning tree (one vectorised Borůvka step).
-    """
+    """The frequency edges ``[shape=(F, B - 1)]`` that are the strongest edge of a bin they touch,
+    hence in the maximum spanning tree (one vectorised Borůvka step)."""
     F, B = wf.shape[0], wf.shape[1] + 1
-    best_t = np.full((F, B), -np.inf)
+    best_t = np.full((F, B), -np.inf)  # each bin's strongest time edge
     best_t[:-1] = wt
     np.maximum(best_t[1:], wt, out=best_t[1:])
-    left = np.full((F, B), -np.inf)
-    right = np.full((F, B), -np.inf)
-    left[:, 1:] = wf
-    right[:, :-1] = wf
+    left = np.pad(wf, ((0, 0), (1, 0)), constant_values=-np.inf)
+    right = np.pad(wf, ((0, 0), (0, 1)), constant_values=-np.inf)
     right_best = (right >= left) & (right > best_t)
     left_best = (left > right) & (left > best_t)
     return (right_best[:, :-1] | left_best[:, 1:]) & np.isfinite(wf)
 
 
 def _without_square_minima(wf: np.ndarray, wt: np.ndarray):
-    """Copies of ``wf``, ``wt`` without the weakest edge of every grid square (set to ``-inf``).
-
-    Cycle property: that edge is in no maximum spanning tree. Dropping those (about a third of all
-    edges) makes Kruskal's sort and union-find cheaper.
-    """
+    """Copies of ``wf``, ``wt`` without the weakest edge of every grid square (``-inf``): by the cycle
+    property it is in no maximum spanning tree, and dropping it makes Kruskal cheaper."""
     sq = np.stack([wf[:-1], wf[1:], wt[:, :-1], wt[:, 1:]])
     weakest = np.argmin(sq, axis=0)
     full = np.isfinite(sq.min(axis=0))
-    wf, wt = wf.copy(), wt.copy()
+    wf, wt = wf.copy(), wt.copy()  # copies: measured faster than writing in place
     wf[:-1][full & (weakest == 0)] = -np.inf
     wf[1:][full & (weakest == 1)] = -np.inf
     wt[:, :-1][full & (weakest == 2)] = -np.inf
@@ -836,42 +605,30 @@ def _without_square_minima(wf: np.ndarray, wt: np.ndarray):
     return wf, wt
 
 
-def _strongest_time_edges(start: np.ndarray, wt: np.ndarray):
-    """The strongest time edge between each pair of runs that overlap in adjacent frames.
-
-    A new pair starts wherever a run starts in either frame (``start [shape=(F, B)]``). Returns
-    ``pair_id`` (the pair of every time edge, flat), ``pair_bin`` (flat ``(n, m)`` of each pair's
-    strongest edge) and the bins and weights of the pairs whose strongest edge is finite.
-    """
-    pair_start = (start[:-1] | start[1:]).ravel()
-    ps = np.flatnonzero(pair_start)
-    wt_flat = wt.ravel()
-    pair_w = np.maximum.reduceat(wt_flat, ps)
-    pair_id = np.cumsum(pair_start) - 1
-    pair_bin = _segment_argmax(wt_flat, pair_id, ps)
-    ok = np.isfinite(pair_w)
-    return pair_id, pair_bin, pair_bin[ok], pair_w[ok]
-
-
-def _pghi_mst(s, sig, logs, fgrad, tgrad_at):
+def _pghi_mst(sig, logs, fgrad, tgrad_at):
     """Integrate along the maximum spanning tree of the bin grid (weights |S_u| |S_v|).
 
-    1. Borůvka step (:func:`_boruvka_frequency_edges`): contracting the frequency edges that are a
-       bin's strongest merges bins into runs along frequency, inside which the phase is the
-       frequency integral ``Fc`` (plus one offset per run).
-    2. The tree over the runs of strong bins (Kruskal, ``scipy.sparse.csgraph``): edges are the
-       frequency edges between runs and, for each pair of runs overlapping in adjacent frames,
-       their strongest time edge (:func:`_strongest_time_edges`; the others cannot be in the tree).
-    3. Offsets: a frequency edge carries 0 (``Fc`` already crosses it); a time edge at bin
-       ``(m, n) -> (m, n + 1)`` carries ``Fc(m, n) + (tgrad(m, n) + tgrad(m, n + 1)) / 2
-       - Fc(m, n + 1)``; they are summed from one root per tree (:func:`_tree_path_sums`).
+    1. A Borůvka step merges bins into runs along frequency, in which the phase is the frequency
+       integral ``Fc`` plus one offset per run.
+    2. Kruskal (``scipy.sparse.csgraph``) over the runs: edges are the frequency edges between runs
+       and the strongest time edge of each pair of runs overlapping in adjacent frames.
+    3. Offsets: a frequency edge carries 0; a time edge ``(m, n) -> (m, n + 1)`` carries
+       ``Fc(m, n) + (tgrad(m, n) + tgrad(m, n + 1)) / 2 - Fc(m, n + 1)``, summed from each tree's root.
     """
     import scipy.sparse
     from scipy.sparse.csgraph import minimum_spanning_tree
 
-    F, B = s.shape
-    Fc = _freq_integral(fgrad)
-    wf, wt = _edge_log_weights(sig, logs)
+    F, B = sig.shape
+    Fc = np.zeros((F, B))  # the phase integrated along frequency in each frame (trapezoid rule)
+    np.cumsum(0.5 * (fgrad[:, :-1] + fgrad[:, 1:]), axis=1, out=Fc[:, 1:])
+    # log weights of the frequency edges wf [shape=(F, B - 1)] and time edges wt [shape=(F - 1, B)],
+    # -inf at weak bins; ties broken by position make the tree unique, so the shortcuts below agree with it
+    lw = np.where(sig, logs, -np.inf)
+    wf = lw[:, :-1] + lw[:, 1:]
+    wt = lw[:-1] + lw[1:]
+    tie = 1e-9 / (F * B)
+    wf += tie * np.arange(wf.size).reshape(wf.shape)
+    wt -= tie * np.arange(wt.size).reshape(wt.shape)
     # 1. runs along frequency; a weak bin is a run of its own and gets no id
     contract = _boruvka_frequency_edges(wf, wt)
     if F > 1 and B > 2:
@@ -883,21 +640,24 @@ def _pghi_mst(s, sig, logs, fgrad, tgrad_at):
     run_of = np.cumsum(strong_start) - 1  # run id of every strong bin
     run_first = np.flatnonzero(strong_start)  # first bin of every run
     n_runs = run_first.size
-    if n_runs == 0:
-        return Fc
-    # 2. the maximum spanning tree over the runs
-    if F > 1:
-        pair_id, pair_bin, t_bin, t_w = _strongest_time_edges(start, wt)
-    else:
-        pair_id = pair_bin = t_bin = np.zeros(0, dtype=np.int64)
-        t_w = np.zeros(0)
+    # 2. the maximum spanning tree over the runs; of the time edges between two runs overlapping in
+    # adjacent frames (a pair, which starts wherever a run starts in either frame) only the strongest
+    pair_start = (start[:-1] | start[1:]).ravel()
+    ps = np.flatnonzero(pair_start)
+    wt_flat = wt.ravel()
+    pair_w = np.maximum.reduceat(wt_flat, ps)
+    pair_id = np.cumsum(pair_start) - 1  # the pair of every time edge
+    at_max = np.where(wt_flat == pair_w[pair_id], np.arange(wt_flat.size), wt_flat.size)
+    pair_bin = np.minimum.reduceat(at_max, ps)  # the first strongest edge of each pair
+    ok = np.isfinite(pair_w)
+    t_bin, t_w = pair_bin[ok], pair_w[ok]
     f_between = (~contract & np.isfinite(wf)).ravel()
     f_bin = np.flatnonzero(f_between)
     f_bin = (f_bin // (B - 1)) * B + f_bin % (B - 1)  # (n, m) in the (F, B) grid
     rows = np.concatenate([run_of[t_bin], run_of[f_bin]])
     cols = np.concatenate([run_of[t_bin + B], run_of[f_bin + 1]])
     w = np.concatenate([t_w, wf.ravel()[f_between]])
-    if w.size == 0:  # nothing to connect: every run keeps its own frequency integral
+    if w.size == 0:  # nothing to connect (or no strong bin): every run keeps its own frequency integral
         return Fc
     cost = (w.max() + 1.0) - w  # > 0: minimum spanning tree of cost = maximum of weight
     tree = minimum_spanning_tree(scipy.sparse.csr_matrix((cost, (rows, cols)), shape=(n_runs, n_runs)),
@@ -909,12 +669,11 @@ def _pghi_mst(s, sig, logs, fgrad, tgrad_at):
     is_time = (first_hi // B) != (first_lo // B)
     Fc_flat = Fc.ravel()
     delta = np.zeros(lo.size)
-    if np.any(is_time):
-        # the strongest time edge of the pair starts where the later of the two runs starts
-        sb = np.maximum(first_lo[is_time] % B, first_hi[is_time] % B)
-        m = pair_bin[pair_id[(first_lo[is_time] // B) * B + sb]]
-        tg = tgrad_at(np.concatenate([m, m + B]))
-        delta[is_time] = Fc_flat[m] + 0.5 * (tg[: m.size] + tg[m.size :]) - Fc_flat[m + B]
+    # the strongest time edge of the pair starts where the later of the two runs starts
+    sb = np.maximum(first_lo[is_time] % B, first_hi[is_time] % B)
+    m = pair_bin[pair_id[(first_lo[is_time] // B) * B + sb]]
+    tg = tgrad_at(np.concatenate([m, m + B]))
+    delta[is_time] = Fc_flat[m] + 0.5 * (tg[: m.size] + tg[m.size :]) - Fc_flat[m + B]
     np.remainder(delta, 2.0 * np.pi, out=delta)  # keeps the sums small; nothing lost mod 2 pi
     offset = _tree_path_sums(n_runs, lo, hi, delta)
     phase = Fc_flat.copy()
@@ -926,42 +685,22 @@ def pghi(S: np.ndarray, *, hop_length: int | None = None, window: str | np.ndarr
          tol: float = PGHI_TOL, gamma: float | None = None, seed: int | None = 0) -> np.ndarray:
     """Phase from magnitude by phase-gradient heap integration (PGHI, Průša et al. 2017).
 
-    For a Gaussian window the phase gradient of the STFT follows from the gradient of the
-    log-magnitude. With ``lambda = gamma`` (samples²; for Hann the Gaussian-equivalent
-    ``0.25645 * n_fft**2``), hop ``a`` and ``M = n_fft`` channels, by centred finite differences:
-
-    * phase advance per frame: ``(a M / (2 lambda)) (log s[m+1] - log s[m-1]) + 2 pi a m / M``,
-    * phase change per bin: ``-(lambda / (2 a M)) (log s[n+1] - log s[n-1])``.
-
-    The phase is integrated from these gradients (trapezoid rule) along paths through the
-    strongest bins, where the gradients are reliable. Bins below ``tol * max(S)`` are left out
-    and get uniform random phase. The result is in librosa's convention (the window starts at
-    the frame position, which adds ``pi m`` to the centred-window phase).
-
-    Integration order: along the maximum spanning tree of the time-frequency grid with edge
-    weights ``|S_u| |S_v|``. Heap integration (Algorithm 1 of Průša et al.) is a Prim-like
-    traversal that always extends from the strongest bin reached so far; the maximum spanning
-    tree makes the same choice globally (every bin is reached through the path whose weakest link
-    is strongest). It is built with one vectorised Borůvka step (each bin's strongest edge; the
-    frequency ones merge bins into runs integrated by a cumulative sum) and Kruskal's algorithm
-    over the runs (``scipy.sparse.csgraph``); the offsets along the tree are summed level by level
-    over a breadth-first order, so there is no Python loop over bins (``benchmarks/phase.py``
-    times it alone).
+    For a Gaussian window the STFT's phase gradient follows from the log-magnitude's; it is integrated
+    through the strongest bins, along the maximum spanning tree of the bin grid (the global form of
+    heap integration, built without a Python loop over bins). Bins below ``tol * max(S)`` get uniform
+    random phase.
 
     Parameters
     ----------
-    S : np.ndarray [shape=(n_bins, n_frames)], non-negative
-        Linear magnitude spectrogram; ``n_fft = 2 * (n_bins - 1)``.
-    hop_length : int in [1, n_fft] or None
-        Frame step in samples; ``None`` means ``n_fft // 4``.
+    S, hop_length :
+        As in :func:`griffin_lim`.
     window : str or np.ndarray
         The analysis window of ``S``; sets ``gamma`` when it is not given.
     tol : float in (0, 1)
-        Relative magnitude below which bins get random phase (default ``1e-3``, -60 dB).
+        Relative magnitude below which bins get random phase.
     gamma : float > 0 or None
         Time-frequency ratio ``lambda`` of the equivalent Gaussian window (samples², within
-        :data:`GAMMA_RANGE` times ``n_fft**2``); ``None`` uses ``HANN_GAMMA * n_fft**2`` for Hann and a
-        time-spread match for other windows.
+        :data:`GAMMA_RANGE` times ``n_fft**2``); ``None`` derives it from ``window``.
     seed : int, np.random.Generator or None
         Seed for the random phase of the weak bins.
 
@@ -969,20 +708,6 @@ def pghi(S: np.ndarray, *, hop_length: int | None = None, window: str | np.ndarr
     -------
     phase : np.ndarray [shape=(n_bins, n_frames)]
         Phase angles in radians, in ``[-pi, pi)``; float32 (float64 when ``S`` is float64).
-        Use ``S * np.exp(1j * phase)`` with :func:`istft`, or pass it as ``init=`` to
-        :func:`fast_griffin_lim`.
-
-    References
-    ----------
-    .. [1] Z. Průša, P. Balazs and P. L. Søndergaard, "A noniterative method for reconstruction
-       of phase from STFT magnitude," IEEE/ACM Trans. ASLP 25(5), 1154-1164, 2017.
-
-    Examples
-    --------
-    >>> y = np.sin(2 * np.pi * 440 * np.arange(22050) / 22050).astype(np.float32)
-    >>> S = np.abs(stft(y, n_fft=1024))
-    >>> phase = pghi(S)
-    >>> y_hat = istft(S * np.exp(1j * phase), length=len(y))
     """
     S = _check_magnitude(S)
     n_bins = S.shape[0]
@@ -1002,12 +727,11 @@ def pghi(S: np.ndarray, *, hop_length: int | None = None, window: str | np.ndarr
     floor = tol * smax
     sig = s > floor
     logs = np.log(np.maximum(s, floor))
-    fgrad = _pghi_fgrad(logs, hop=hop, n_fft=n_fft, gamma=gamma)
-    phase = _pghi_mst(s, sig, logs, fgrad, lambda idx: _pghi_tgrad(logs, idx, hop=hop, n_fft=n_fft, gamma=gamma))
-    weak = ~sig
-    n_weak = int(np.count_nonzero(weak))
-    if n_weak:
-        phase[weak] = rng.random(n_weak) * (2.0 * np.pi)
+    # phase change per bin (rad): -(gamma / (2 hop n_fft)) (log s[n+1] - log s[n-1]), one-sided at the ends
+    fgrad = 2.0 * np.gradient(logs, axis=0) if len(logs) > 1 else np.zeros_like(logs)
+    fgrad *= -gamma / (2.0 * hop * n_fft)
+    phase = _pghi_mst(sig, logs, fgrad, lambda idx: _pghi_tgrad(logs, idx, hop=hop, n_fft=n_fft, gamma=gamma))
+    phase[~sig] = rng.random(int(np.count_nonzero(~sig))) * (2.0 * np.pi)  # weak bins
     # centred-window phase -> librosa's window starting at the frame position
     phase += np.pi * np.arange(n_bins)
     phase += np.pi
@@ -1016,34 +740,22 @@ def pghi(S: np.ndarray, *, hop_length: int | None = None, window: str | np.ndarr
     return np.ascontiguousarray(phase.T, dtype=S.dtype)
 
 
-# --------------------------------------------------------------------------------------------
-# the single entry point
-
-
 def reconstruct(S: np.ndarray, *, method: str = "pghi+fgla", n_iter: int = 32, hop_length: int | None = None,
                 window: str | np.ndarray = "hann", length: int | None = None,
                 seed: int | None = 0) -> np.ndarray:
     """Turn a linear magnitude spectrogram into audio.
 
-    The default, ``"pghi+fgla"``, takes the PGHI phase (:func:`pghi`) as the starting point of
-    fast Griffin-Lim (:func:`fast_griffin_lim`, momentum :data:`RECONSTRUCT_MOMENTUM`); with
-    ``n_iter=0`` it is PGHI alone. ``benchmarks/phase.py`` measures its spectral convergence and
-    time against ``librosa.griffinlim`` on the same signals.
+    The default, ``"pghi+fgla"``, starts fast Griffin-Lim (momentum :data:`RECONSTRUCT_MOMENTUM`)
+    from the :func:`pghi` phase; with ``n_iter=0`` it is PGHI alone.
 
     Parameters
     ----------
-    S : np.ndarray [shape=(n_bins, n_frames)], non-negative
-        Linear magnitude spectrogram; ``n_fft = 2 * (n_bins - 1)``.
+    S, hop_length, window, length :
+        As in :func:`griffin_lim`.
     method : {"gla", "fgla", "le_roux", "pghi", "pghi+fgla"}
         See :data:`METHODS` and the module docstring. ``"pghi"`` ignores ``n_iter``.
     n_iter : int >= 0
         Iterations of the iterative stage.
-    hop_length : int in [1, n_fft] or None
-        Frame step; ``None`` means ``n_fft // 4``.
-    window : str or np.ndarray
-        As in :func:`stft`.
-    length : int > 0 or None
-        Output length in samples; ``None`` gives ``hop_length * (n_frames - 1)``.
     seed : int or None
         Seed for every random choice (initial or weak-bin phase).
 
@@ -1059,20 +771,13 @@ def reconstruct(S: np.ndarray, *, method: str = "pghi+fgla", n_iter: int = 32, h
 
     Examples
     --------
-    >>> sr = 22050
-    >>> t = np.arange(sr) / sr
-    >>> y = (np.sin(2 * np.pi * 220 * t) + 0.5 * np.sin(2 * np.pi * 330 * t)).astype(np.float32)
     >>> S = np.abs(stft(y, n_fft=1024, hop_length=256))
-    >>> reconstruct(S, hop_length=256, length=len(y)).shape
-    (22050,)
+    >>> y_hat = reconstruct(S, hop_length=256, length=len(y))
     """
     check_choice("method", method, METHODS)
     common = dict(hop_length=hop_length, window=window, length=length, seed=seed)
-    if method == "gla":
-        return griffin_lim(S, n_iter=n_iter, **common)
-    if method == "fgla":
-        return fast_griffin_lim(S, n_iter=n_iter, **common)
-    if method == "le_roux":
-        return le_roux(S, n_iter=n_iter, **common)
+    iterative = {"gla": griffin_lim, "fgla": fast_griffin_lim, "le_roux": le_roux}
+    if method in iterative:
+        return iterative[method](S, n_iter=n_iter, **common)
     return fast_griffin_lim(S, n_iter=0 if method == "pghi" else n_iter, momentum=RECONSTRUCT_MOMENTUM,
                             init="pghi", **common)

@@ -1,8 +1,4 @@
-"""Synthetic music for tests, benchmarks and examples: seeded, so the same seed gives the same audio.
-
-Unit tests and benchmarks use these instead of the corpus, so they need neither the network nor
-fetched data.
-"""
+"""Synthetic music for tests and benchmarks (no corpus needed); the same seed gives the same audio."""
 
 from __future__ import annotations
 
@@ -41,22 +37,17 @@ def drum_loop(*, duration: float = 4.0, sr: int = DEFAULT_SR, bpm: float = 120.0
     bpm = check_number("bpm", bpm, low=1, high=1000)
     rng = np.random.default_rng(check_int("seed", seed, low=0))
     y = np.zeros(n)
-    beat = 60.0 / bpm
     k = np.arange(int(0.25 * sr)) / sr
     kick = np.sin(2 * np.pi * (50 + 100 * np.exp(-k * 30)) * k) * np.exp(-k * 12)
     snare = rng.standard_normal(len(k)) * np.exp(-k * 25) * 0.5
     hat = rng.standard_normal(int(0.05 * sr)) * np.exp(-np.arange(int(0.05 * sr)) / sr * 80) * 0.2
     hat = np.diff(hat, prepend=0)  # brighter
-    for i, t0 in enumerate(np.arange(0, duration, beat / 2)):
+    for i, t0 in enumerate(np.arange(0, duration, 60.0 / bpm / 2)):  # eighth notes
         a = int(t0 * sr)
-        parts = [hat]
-        if i % 2 == 0:
-            parts.append(kick)
-        if i % 4 == 2:
-            parts.append(snare)
-        for p in parts:
-            m = min(len(p), n - a)
-            y[a : a + m] += p[:m]
+        for p, on in ((hat, True), (kick, i % 2 == 0), (snare, i % 4 == 2)):
+            if on:
+                m = min(len(p), n - a)
+                y[a : a + m] += p[:m]
     return (0.9 * y / max(np.max(np.abs(y)), 1e-9)).astype(np.float32)
 
 
