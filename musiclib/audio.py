@@ -269,11 +269,14 @@ def save(path, y: np.ndarray, *, sr: int, overwrite: bool = False, subtype: str 
         raise ParameterError(f"cannot save {path}: its extension {path.suffix!r} names no audio format (.wav, .flac, ...)")
     if subtype is not None and not sf.check_format(fmt, subtype):
         raise ParameterError(f"cannot save {path}: subtype={subtype!r} is not valid for {fmt}")
+    exists = AudioFileError(path, "already exists; pass overwrite=True to replace it")
+    if path.exists() and not overwrite:  # refuse before encoding (and before a read-only folder's error)
+        raise exists
     try:
         with atomic_write(path, overwrite=overwrite) as tmp:
             sf.write(tmp, y.T if y.ndim == 2 else y, sr, subtype=subtype, format=fmt)
-    except FileExistsError:  # atomic_write never replaces a file unless asked
-        raise AudioFileError(path, "already exists; pass overwrite=True to replace it") from None
+    except FileExistsError:  # created meanwhile: atomic_write never replaces a file unless asked
+        raise exists from None
     return path
 
 

@@ -180,9 +180,12 @@ def check_finite(name: str, x, *, ndim: int | None = None, dtype=np.float32, all
     ------
     ParameterError
         Wrong number of dimensions, complex or non-numeric values, no elements (unless ``allow_empty``),
-        or NaN/inf values (the message counts them).
+        or NaN/inf values (the message counts them); a ragged nested list.
     """
-    x = np.asarray(x)
+    try:
+        x = np.asarray(x)
+    except ValueError as e:  # ragged nested sequences
+        raise ParameterError(f"{name} is not an array of one shape ({e})") from None
     if ndim is not None and x.ndim != ndim:
         raise ParameterError(f"{name} must be {ndim}-D; got {name}.ndim={x.ndim} with shape {x.shape}")
     if np.iscomplexobj(x) or not np.issubdtype(x.dtype, np.number):

@@ -28,6 +28,8 @@ __all__ = [
     "static_comparison",
     "StaticComparison",
     "compare_settings",
+    "latent_explorer",
+    "LatentGrid",
     "widgets_available",
     "ENV_HEADLESS",
 ]

@@ -12,11 +12,12 @@ import scipy.signal
 from musiclib import beats
 from musiclib.beats import Beats
 from musiclib.errors import MusiclibError, ParameterError
+from musiclib.tools import data
 
 SR = 22050
 HOP = 512
 FPS = SR / HOP
-LOOPS = Path(__file__).resolve().parent.parent / "data" / "sonic-pi-samples"
+LOOPS = data.corpus_dir("sonic-pi-samples")  # honours MUSICLIB_DATA_ROOT
 
 
 # --------------------------------------------------------------------------------------------------

@@ -373,6 +373,7 @@ class RawAutoencoder(keras.Model):
     def encode(self, pieces, *, batch_size: int = 256) -> np.ndarray:
         """Latent codes ``[shape=(n, latent_dim)]`` of pieces ``[shape=(n, n_samples)]`` (a VAE's latent means)."""
         x = self._check_pieces(getattr(pieces, "pieces", pieces), "encode")
+        batch_size = check_int("batch_size", batch_size)
         self.build()
         out = [self._moments(tf.constant(x[i : i + batch_size]) / self.scale)[0].numpy()
                for i in range(0, len(x), batch_size)]
