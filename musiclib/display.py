@@ -271,14 +271,10 @@ def plot_representation(frames: np.ndarray, rep, *, ax=None, title: str | None =
         What ``rep.encode(y)`` returned.
     rep : musiclib.representations.Representation
         The representation that made ``frames``.
-    ax : matplotlib.axes.Axes, optional
+    ax, colorbar :
+        As in :func:`plot_spectrogram`; returns ``ax``.
     title : str, optional
         Default: the representation's name and main settings.
-    colorbar : bool, optional
-
-    Returns
-    -------
-    matplotlib.axes.Axes
 
     Raises
     ------
@@ -410,10 +406,8 @@ def plot_loudness(
 
     Parameters
     ----------
-    y : np.ndarray [shape=(n_samples,)]
-    sr : int
-        Sample rate in Hz.
-    ax : matplotlib.axes.Axes, optional
+    y, sr, ax :
+        As in :func:`plot_waveform` (``y [shape=(n_samples,)]``, ``sr`` in Hz).
     frame_length, hop_length : int
         RMS window and hop in samples.
     floor_db : float

@@ -778,10 +778,8 @@ def fetch(name: str = DEFAULT_CORPUS, *, root=None, force: bool = False, progres
 
     Parameters
     ----------
-    name : str
-        A key of :data:`CORPORA`.
-    root : path-like, optional
-        Data folder; default :func:`data_root`.
+    name, root :
+        As in :func:`corpus_dir`.
     force : bool
         Fetch again and replace the corpus even when it verifies.
     progress : bool
