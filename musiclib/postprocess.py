@@ -70,9 +70,7 @@ MIN_CUTOFF_HZ = 1.0
 _REVERB_KEYS = ("room_size", "damping", "wet_level", "dry_level", "width")
 
 
-# ---------------------------------------------------------------------------------------------
-# checks
-# ---------------------------------------------------------------------------------------------
+# --- checks ---
 def _check_signal(y, *, name: str = "y", nonfinite: str = "raise") -> np.ndarray:
     """``y`` as float64 (:func:`musiclib.errors.check_signal`); ``nonfinite="zero"``: NaN/inf samples become 0."""
     if nonfinite == "zero" and isinstance(y, np.ndarray) and y.dtype.kind == "f" and not np.all(np.isfinite(y)):
@@ -174,9 +172,7 @@ def check_preprocess(preprocess, *, sr: int | None = None) -> dict | None:
     return out
 
 
-# ---------------------------------------------------------------------------------------------
-# filters and EQ
-# ---------------------------------------------------------------------------------------------
+# --- filters and EQ ---
 def _pedalboard(y: np.ndarray, sr: int, plugins) -> np.ndarray:
     import pedalboard
 
@@ -247,9 +243,7 @@ def _filter(y: np.ndarray, sr: int, s: dict) -> np.ndarray:
     return np.asarray(y, dtype=np.float64)
 
 
-# ---------------------------------------------------------------------------------------------
-# joins, fades, layers
-# ---------------------------------------------------------------------------------------------
+# --- joins, fades, layers ---
 def _check_joins(joins, n: int) -> np.ndarray:
     if joins is None:
         return np.zeros(0, dtype=np.int64)
@@ -379,9 +373,7 @@ def layer(clips, *, gains_db=None) -> np.ndarray:
     return out
 
 
-# ---------------------------------------------------------------------------------------------
-# loudness and true peak
-# ---------------------------------------------------------------------------------------------
+# --- loudness and true peak ---
 def _loudness(y: np.ndarray, sr: int) -> float:
     import pyloudnorm
 
@@ -524,9 +516,7 @@ def _normalize(y, sr, target, limit, release_ms):
     return z
 
 
-# ---------------------------------------------------------------------------------------------
-# the whole chain
-# ---------------------------------------------------------------------------------------------
+# --- the whole chain ---
 def postprocess(
     y: np.ndarray,
     *,

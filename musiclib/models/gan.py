@@ -109,9 +109,7 @@ WAVEGAN_SR = 16000
 CLIP_STD = 3.0
 
 
-# ---------------------------------------------------------------------------------------------
-# input checks
-# ---------------------------------------------------------------------------------------------
+# --- input checks ---
 def _as_batch(x, *, what, shape_tail):
     """A finite float32 array ``(n, *shape_tail)``; ``shape_tail`` entries of None match anything."""
     x = check_finite(what, x)
@@ -121,9 +119,7 @@ def _as_batch(x, *, what, shape_tail):
     return x
 
 
-# ---------------------------------------------------------------------------------------------
-# layers
-# ---------------------------------------------------------------------------------------------
+# --- layers ---
 @keras.saving.register_keras_serializable(package=_PACKAGE)
 class PhaseShuffle(keras.layers.Layer):
     """WaveGAN's phase shuffle: shift each example along time by a random ``-radius..radius`` samples.
@@ -182,9 +178,7 @@ def _sn(layer, spectral_norm: bool):
     return keras.layers.SpectralNormalization(layer, name=f"sn_{layer.name}") if spectral_norm else layer
 
 
-# ---------------------------------------------------------------------------------------------
-# networks
-# ---------------------------------------------------------------------------------------------
+# --- networks ---
 def _inputs(shape, n_labels, name):
     x = keras.Input(shape, name=name)
     return x, (keras.Input((), dtype="int32", name="label") if n_labels else None)
@@ -296,9 +290,7 @@ def build_wave_discriminator(n_samples: int, *, channels: int, n_layers: int = 5
     return _discriminator(x, label, h, n_labels=n_labels, spectral_norm=spectral_norm, name=name)
 
 
-# ---------------------------------------------------------------------------------------------
-# losses
-# ---------------------------------------------------------------------------------------------
+# --- losses ---
 def gradient_penalty(critic, real, fake, *, labels=None, seed=0):
     """WGAN-GP's gradient penalty: ``mean((||grad_x critic(x_hat)||_2 - 1)^2)`` on random interpolates.
 
@@ -335,9 +327,7 @@ def gradient_penalty(critic, real, fake, *, labels=None, seed=0):
     return tf.reduce_mean(tf.square(norm - 1.0))
 
 
-# ---------------------------------------------------------------------------------------------
-# the GAN training shared by SpecGAN and WaveGAN
-# ---------------------------------------------------------------------------------------------
+# --- the GAN training shared by SpecGAN and WaveGAN ---
 class _GAN(keras.Model):
     """Discriminator and generator trained with a custom ``train_step``; an EMA copy of the generator samples.
 
@@ -729,9 +719,7 @@ def make_wavegan(n_samples: int = WAVEGAN_SAMPLES, **params) -> WaveGAN:
     return _compiled(WaveGAN, n_samples, **params)
 
 
-# ---------------------------------------------------------------------------------------------
-# VAE-GAN: the VAE of notebook 05, its decoder also trained against a discriminator
-# ---------------------------------------------------------------------------------------------
+# --- VAE-GAN: the VAE of notebook 05, its decoder also trained against a discriminator ---
 @keras.saving.register_keras_serializable(package=_PACKAGE)
 class VAEGAN(PatchVAE):
     """The convolutional VAE of ``notebooks/05_vae`` (:class:`musiclib.models.vae.PatchVAE`) with a discriminator.
@@ -844,9 +832,7 @@ def make_vaegan(n_frames: int, n_features: int, *, learning_rate: float = 1e-3, 
     return model
 
 
-# ---------------------------------------------------------------------------------------------
-# data
-# ---------------------------------------------------------------------------------------------
+# --- data ---
 def patch_dataset(patches, *, labels=None, batch_size: int = 32, seed: int = 0, repeat: bool = True):
     """A shuffled ``tf.data.Dataset`` of batches of patches (or audio windows), with labels if given.
 
@@ -898,9 +884,7 @@ def wave_windows(clips, *, n_samples: int = WAVEGAN_SAMPLES, hop: int | None = N
     return np.ascontiguousarray(np.concatenate(out, axis=0))
 
 
-# ---------------------------------------------------------------------------------------------
-# latent paths
-# ---------------------------------------------------------------------------------------------
+# --- latent paths ---
 def slerp(a, b, t) -> np.ndarray:
     """Spherical interpolation between latents ``a`` and ``b`` ``[shape=(latent_dim,)]`` at ``t`` in [0, 1].
 
@@ -942,9 +926,7 @@ def latent_walk(n_points: int, *, latent_dim: int, n_anchors: int = 4, seed: int
     return np.stack([slerp(anchors[k], anchors[k + 1], p - k) for k, p in zip(leg, pos)]).astype(np.float32)
 
 
-# ---------------------------------------------------------------------------------------------
-# saving, loading, training with checkpoints
-# ---------------------------------------------------------------------------------------------
+# --- saving, loading, training with checkpoints ---
 def save_model(model, path, *, overwrite: bool = False) -> Path:
     """Save ``model`` in Keras' native format at ``path`` (``.keras``), atomically.
 
@@ -1047,9 +1029,7 @@ def fit_gan(model, data, *, steps: int, checkpoint_dir, steps_per_epoch: int | N
     return model, out
 
 
-# ---------------------------------------------------------------------------------------------
-# watching it train
-# ---------------------------------------------------------------------------------------------
+# --- watching it train ---
 @dataclass
 class TrainingRecord:
     """What :class:`GANMonitor` saw: losses at every step and snapshots every ``every`` steps.
@@ -1289,9 +1269,7 @@ class GANMonitor(keras.callbacks.Callback):
         return snap
 
 
-# ---------------------------------------------------------------------------------------------
-# renderers: what a monitor (or a notebook) hears of a model
-# ---------------------------------------------------------------------------------------------
+# --- renderers: what a monitor (or a notebook) hears of a model ---
 def spec_renderer(rep, *, patches_per_clip: int = 2, overlap: int = 8, inversion: dict | None = None):
     """A :class:`GANMonitor` renderer for a :class:`SpecGAN`: clips of stitched generated patches.
 
@@ -1347,9 +1325,7 @@ def wave_renderer(*, sr: int | None = None, rep=None):
     return render
 
 
-# ---------------------------------------------------------------------------------------------
-# a watched training run, as 06_gan trains each of its models
-# ---------------------------------------------------------------------------------------------
+# --- a watched training run, as 06_gan trains each of its models ---
 def seconds_per_step(record: TrainingRecord) -> float:
     """Median wall-clock seconds of a training step in ``record``, the first (which traces the step)
     left out; NaN with fewer than two steps recorded."""

@@ -74,9 +74,7 @@ NOISE_KINDS = ("residuals", "gaussian")
 _PACKAGE = "musiclib"
 
 
-# ---------------------------------------------------------------------------------------------
-# devices, seeds
-# ---------------------------------------------------------------------------------------------
+# --- devices, seeds ---
 def strategy():
     """The distribution strategy models are built under (the ``make_*`` builders and :func:`load_model`).
 
@@ -168,9 +166,7 @@ def set_seed(seed: int = 0, *, deterministic: bool | None = None) -> None:
         tf.config.experimental.enable_op_determinism()
 
 
-# ---------------------------------------------------------------------------------------------
-# small helpers used by the models and the compiled roll-outs
-# ---------------------------------------------------------------------------------------------
+# --- small helpers used by the models and the compiled roll-outs ---
 def update_metrics(metrics, losses: dict) -> dict:
     """Update each metric with ``losses[metric.name]``; their running results by name (what a step returns)."""
     for m in metrics:
@@ -208,9 +204,7 @@ def _conv_taps(buf, conv, dilation: int):
     return conv.activation(z)
 
 
-# ---------------------------------------------------------------------------------------------
-# stability guard, inside the compiled loop
-# ---------------------------------------------------------------------------------------------
+# --- stability guard, inside the compiled loop ---
 _LN10_10 = math.log(10.0) / 10.0
 _GUARD_DOMAINS = ("db", "log1p", "magnitude", "signed")
 
@@ -290,9 +284,7 @@ def apply_guard(frame, spec: tuple, values: dict):
     return x
 
 
-# ---------------------------------------------------------------------------------------------
-# the models
-# ---------------------------------------------------------------------------------------------
+# --- the models ---
 class _NextFrameModel(keras.Model):
     """What the models share: standardisation, the clock inputs, losses, protocol, compiled roll-out.
 
@@ -869,9 +861,7 @@ class LSTMVAE(_NextFrameModel):
         return self.readout(_chain(self.decoder, z)), state
 
 
-# ---------------------------------------------------------------------------------------------
-# builders (inside the distribution strategy)
-# ---------------------------------------------------------------------------------------------
+# --- builders (inside the distribution strategy) ---
 def _make(cls, *args, learning_rate, clipnorm, run_eagerly=False, loss=None, **params):
     """``cls(*args, **params)``, built and compiled (Adam) under :func:`strategy` (:mod:`.vae`'s too)."""
     if not isinstance(run_eagerly, (bool, np.bool_)):
@@ -929,9 +919,7 @@ def load_model(path):
         raise ParameterError(f"load_model(): {path} could not be loaded as a Keras model: {e}") from e
 
 
-# ---------------------------------------------------------------------------------------------
-# data: per-file frames (musiclib.framing.load_frames, through the feature cache) -> tf.data
-# ---------------------------------------------------------------------------------------------
+# --- data: per-file frames (musiclib.framing.load_frames, through the feature cache) -> tf.data ---
 def _with_clock(tracks, phases, harmonics):
     """Each track's frames with, on row t, the clock features of frame t + 1 (the frame it predicts)."""
     if phases is None:
@@ -1009,9 +997,7 @@ def sequence_dataset(tracks, *, window: int = 64, batch_size: int = 32, hop: int
     return ds.batch(batch_size, drop_remainder=drop_remainder).map(cut).prefetch(tf.data.AUTOTUNE)
 
 
-# ---------------------------------------------------------------------------------------------
-# training with checkpoints: Keras' BackupAndRestore (resume), ModelCheckpoint and CSVLogger
-# ---------------------------------------------------------------------------------------------
+# --- training with checkpoints: Keras' BackupAndRestore (resume), ModelCheckpoint and CSVLogger ---
 class _EpochSeconds(keras.callbacks.Callback):
     """Puts each epoch's seconds into its logs (for ``CSVLogger``) and notes the first epoch trained."""
 
@@ -1117,9 +1103,7 @@ def fit_with_checkpoints(model, data, *, epochs: int, checkpoint_dir, validation
                    "resumed": False}
 
 
-# ---------------------------------------------------------------------------------------------
-# generation to audio
-# ---------------------------------------------------------------------------------------------
+# --- generation to audio ---
 def generate_audio(model, primes, rep, *, seconds: float, temperature: float = 1.0, guard=None, seed: int = 0,
                    inversion: dict | None = None, bpm: float | None = None,
                    prime_phases=None) -> tuple[list[np.ndarray], dict]:

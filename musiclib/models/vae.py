@@ -67,9 +67,7 @@ def _patch_array(x, model, what) -> np.ndarray:
                           what=f"{type(model).__name__}.{what}()")
 
 
-# ---------------------------------------------------------------------------------------------
-# the KL term and free bits
-# ---------------------------------------------------------------------------------------------
+# --- the KL term and free bits ---
 def gaussian_kl(mean, log_var):
     """KL divergence of ``N(mean, exp(log_var))`` from ``N(0, 1)`` per latent unit, in nats.
 
@@ -95,9 +93,7 @@ def free_bits_kl(kl_per_unit, free_bits: float):
     return tf.reduce_sum(tf.maximum(kl_per_unit, tf.cast(free_bits, kl_per_unit.dtype)))
 
 
-# ---------------------------------------------------------------------------------------------
-# the shared patch model: standardisation, convolution stacks, numpy API
-# ---------------------------------------------------------------------------------------------
+# --- the shared patch model: standardisation, convolution stacks, numpy API ---
 def _unpack(data):
     """``x`` or ``(x, labels)`` (what :func:`patch_dataset` yields) -> ``(x, labels or None)``."""
     if isinstance(data, (tuple, list)):
@@ -223,9 +219,7 @@ class _PatchModel(keras.Model):
                                for i in range(0, len(arrays[0]), batch_size)])
 
 
-# ---------------------------------------------------------------------------------------------
-# the VAE and the conditional VAE
-# ---------------------------------------------------------------------------------------------
+# --- the VAE and the conditional VAE ---
 @keras.saving.register_keras_serializable(package=_PACKAGE)
 class PatchVAE(_PatchModel):
     """Convolutional (conditional) VAE on spectrogram patches, with KL warm-up and free bits.
@@ -435,9 +429,7 @@ class PatchVAE(_PatchModel):
         return self.decode(z, labels, noise_scale=noise_scale, seed=seed)
 
 
-# ---------------------------------------------------------------------------------------------
-# the VQ-VAE
-# ---------------------------------------------------------------------------------------------
+# --- the VQ-VAE ---
 @keras.saving.register_keras_serializable(package=_PACKAGE)
 class VectorQuantizer(keras.layers.Layer):
     """A codebook with exponential-moving-average updates, dead-code restarts and straight-through gradients.
@@ -659,9 +651,7 @@ class PatchVQVAE(_PatchModel):
         return self.decode_codes(self.encode_codes(x, batch_size=batch_size), batch_size=batch_size)
 
 
-# ---------------------------------------------------------------------------------------------
-# the prior over code sequences
-# ---------------------------------------------------------------------------------------------
+# --- the prior over code sequences ---
 @keras.saving.register_keras_serializable(package=_PACKAGE)
 class CodePrior(keras.Model):
     """An autoregressive LSTM over a VQ-VAE's code sequences: the prior that samples sequences of patches.
@@ -800,9 +790,7 @@ class CodePrior(keras.Model):
         return total / count
 
 
-# ---------------------------------------------------------------------------------------------
-# builders (inside the distribution strategy)
-# ---------------------------------------------------------------------------------------------
+# --- builders (inside the distribution strategy) ---
 def make_vae(n_frames: int, n_features: int, *, learning_rate: float = 1e-3, clipnorm: float | None = 1.0,
              run_eagerly: bool = False, **params) -> PatchVAE:
     """A compiled :class:`PatchVAE` (``n_labels > 0``: conditional), built under :func:`strategy`.
@@ -830,9 +818,7 @@ def make_prior(codebook_size: int, codes_per_patch: int, *, learning_rate: float
                  **params)
 
 
-# ---------------------------------------------------------------------------------------------
-# data: Patches -> tf.data
-# ---------------------------------------------------------------------------------------------
+# --- data: Patches -> tf.data ---
 def patch_dataset(patches, *, batch_size: int = 64, shuffle: bool = True, seed: int = 0,
                   drop_remainder: bool = False):
     """A ``tf.data.Dataset`` of ``(x, label)`` batches from :class:`musiclib.patches.Patches`.
@@ -912,9 +898,7 @@ def code_dataset(code_sequences, *, codebook_size: int, codes_per_patch: int, wi
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
-# ---------------------------------------------------------------------------------------------
-# measures
-# ---------------------------------------------------------------------------------------------
+# --- measures ---
 def active_units(model: PatchVAE, patches, *, threshold: float = 0.01, labels=None) -> tuple[int, np.ndarray]:
     """How many latent units carry information: ``Var_x(E[z_u | x]) > threshold`` (Burda et al. 2016).
 
