@@ -538,3 +538,11 @@ def test_rollout_refuses_bad_seed_and_temperature_and_load_model_a_broken_file(t
     path.write_text("not a model")
     with pytest.raises(ParameterError, match="not a Keras"):
         ks.load_model(path)
+
+
+@pytest.mark.parametrize("data", [None, "frames.npy", 3])
+def test_fit_with_checkpoints_names_data_that_is_no_dataset(tmp_path, data):
+    model = ks.make_lstm(4, units=(8,))
+    with pytest.raises(ParameterError, match="not a dataset"):
+        ks.fit_with_checkpoints(model, data, epochs=1, checkpoint_dir=tmp_path)
+    assert not (tmp_path / "model.keras").exists()

@@ -1078,6 +1078,8 @@ def fit_with_checkpoints(model, data, *, epochs: int, checkpoint_dir, validation
     """
     epochs = check_int("epochs", epochs)
     save_every = check_int("save_every", save_every)
+    if data is None or isinstance(data, (str, bytes, int, float)):
+        raise ParameterError(f"data={data!r} is not a dataset of training batches (e.g. sequence_dataset(...))")
     directory = Path(checkpoint_dir)
     directory.mkdir(parents=True, exist_ok=True)
     final, backup, log = directory / "model.keras", directory / "backup", directory / "history.csv"
