@@ -8,6 +8,7 @@ import pytest
 from musiclib.errors import ParameterError
 from musiclib.framing import Framing
 from musiclib.generate import mean_frame_change_db, rollout
+from musiclib.models import linear, trees
 from musiclib.models.trees import DecisionTreeNextFrame, RandomForestNextFrame, XGBoostNextFrame
 
 
@@ -92,3 +93,13 @@ def test_tree_errors(data):
         m.predict(X[:1, :2])
     with pytest.raises(ParameterError, match="temperature"):
         m.sample(X[:1], temperature=-1)
+
+
+@pytest.mark.parametrize("cls", [linear.RidgeNextFrame, linear.LevelsNextFrame, trees.DecisionTreeNextFrame,
+                                 trees.RandomForestNextFrame, trees.XGBoostNextFrame])
+def test_empty_inputs_are_named_or_give_empty_predictions(cls):
+    rng = np.random.default_rng(0)
+    with pytest.raises(ParameterError, match="at least 2 training examples, got 0"):
+        cls().fit(np.zeros((0, 2, 3), np.float32), np.zeros((0, 3), np.float32))
+    model = cls().fit(rng.random((20, 2, 3), dtype=np.float32), rng.random((20, 3), dtype=np.float32))
+    assert model.predict(np.zeros((0, 2, 3), np.float32)).shape == (0, 3)

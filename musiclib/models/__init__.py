@@ -58,10 +58,10 @@ def pick_rows(n: int, m: int | None, seed: int) -> np.ndarray:
 def flatten(X) -> np.ndarray:
     """``X [shape=(n, n_rows, n_features)]`` or ``(n, d)`` -> ``(n, d)`` float32, C-contiguous."""
     if type(X) is np.ndarray and X.dtype == np.float32 and X.ndim == 3 and X.flags.c_contiguous:
-        return X.reshape(len(X), -1)
+        return X.reshape(X.shape[0], X.shape[1] * X.shape[2])  # explicit: an empty X has no -1
     X = np.asarray(X, dtype=np.float32)
     if X.ndim == 3:
-        X = X.reshape(len(X), -1)
+        X = X.reshape(X.shape[0], X.shape[1] * X.shape[2])
     if X.ndim != 2:
         raise ParameterError(f"model input X must have shape (n, n_rows, n_features) or (n, d), got {X.shape}")
     return np.ascontiguousarray(X)

@@ -94,7 +94,7 @@ class PackedTrees:
 
     def predict_leaves(self, node: np.ndarray) -> np.ndarray:
         """Combined predictions ``[shape=(n, n_outputs)]`` from the leaves ``node [shape=(n, T)]``."""
-        return self.value_f[node].reshape(len(node), -1) @ self.A + self.bias
+        return self.value_f[node].reshape(len(node), self.A.shape[0]) @ self.A + self.bias
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Combined predictions ``[shape=(n, n_outputs)]``."""
